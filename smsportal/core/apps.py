@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    name = "smsportal.core"
+    verbose_name = "Portal core"
+
+    def ready(self) -> None:
+        from .roles import sync_role_permissions
+
+        # Permissions exist only after every app has migrated, so the roles get theirs here,
+        # idempotently, each time migrate runs.
+        post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")

@@ -1,0 +1,41 @@
+"""The main navigation, in one place: (label, URL name, icon, permission needed or None).
+
+A context processor resolves it per request, so a link appears only to users who may follow it
+and only once the page behind it exists.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+NAVIGATION = [
+    ("Dashboard", "dashboard", "speedometer2", None),
+    ("Compose", "messaging:compose", "pencil-square", "messaging.add_message"),
+    ("Messages", "messaging:message_list", "send", "messaging.view_message"),
+    ("Contacts", "contacts:contact_list", "person-lines-fill", "contacts.view_contact"),
+    ("Lists", "contacts:list_list", "collection", "contacts.view_contactlist"),
+    ("Sender IDs", "senders:list", "tag", "senders.view_senderid"),
+    ("Credits", "credits:overview", "wallet2", "credits.view_balancesnapshot"),
+    ("Inbox", "messaging:inbox", "inbox", "messaging.view_inboundmessage"),
+    ("Reports", "reports:index", "bar-chart-line", "messaging.view_delivery"),
+    ("Accounts", "providers:list", "hdd-network", "providers.view_provideraccount"),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    items = []
+    current = request.path
+    for label, name, icon, permission in NAVIGATION:
+        if permission and not user.has_perm(permission):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = current == url if url == "/" else current.startswith(url)
+        items.append({"label": label, "url": url, "icon": icon, "active": active})
+    return {"navigation": items}

@@ -1,0 +1,55 @@
+"""The portal's two roles, as Django groups, and the permissions each one holds.
+
+Operators run day-to-day sending; Managers also hold the keys and the money (provider accounts,
+sender IDs, credit transfers). Superusers use the Django admin. Views check these permissions,
+never group names, so a site may grant a single permission to a single user.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+OPERATOR = "Operator"
+MANAGER = "Manager"
+
+# "app_label.*" grants every permission of an app; anything else is "app_label.codename".
+OPERATOR_PERMISSIONS = [
+    "contacts.*",
+    "messaging.view_message",
+    "messaging.add_message",
+    "messaging.change_message",
+    "messaging.view_delivery",
+    "messaging.view_inboundmessage",
+    "messaging.change_inboundmessage",
+    "providers.view_provideraccount",
+    "senders.view_senderid",
+    "credits.view_balancesnapshot",
+    "credits.view_credittransfer",
+]
+MANAGER_PERMISSIONS = [
+    *OPERATOR_PERMISSIONS,
+    "providers.*",
+    "senders.*",
+    "credits.*",
+    "messaging.*",
+]
+ROLE_PERMISSIONS = {OPERATOR: OPERATOR_PERMISSIONS, MANAGER: MANAGER_PERMISSIONS}
+
+
+def permissions_for(patterns: list[str]) -> list[Permission]:
+    """The Permission rows that `patterns` name; names of models not yet migrated are skipped."""
+    found: dict[int, Permission] = {}
+    for pattern in patterns:
+        app_label, codename = pattern.split(".", 1)
+        query = Permission.objects.filter(content_type__app_label=app_label)
+        if codename != "*":
+            query = query.filter(codename=codename)
+        found.update((perm.pk, perm) for perm in query)
+    return list(found.values())
+
+
+def sync_role_permissions(**kwargs) -> None:
+    """Give each role group exactly the permissions ROLE_PERMISSIONS lists (post_migrate)."""
+    for name, patterns in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(permissions_for(patterns))

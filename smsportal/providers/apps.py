@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProvidersConfig(AppConfig):
+    name = "smsportal.providers"
+    verbose_name = "Provider accounts"
