@@ -1,0 +1,73 @@
+"""Phone numbers: parsed and validated with phonenumbers, kept as E.164 inside the portal.
+
+Pure (no models): imports, the compose preview, webhooks and backends all parse through here, so a
+number means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, ValidationResult
+
+_REASONS = {
+    ValidationResult.TOO_SHORT: "too short",
+    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.INVALID_LENGTH: "wrong length for its region",
+}
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    NumberParseException.NOT_A_NUMBER: "not a number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+# What people paste between numbers: new lines, commas, semicolons (and tabs from spreadsheets).
+_SEPARATORS = re.compile(r"[\n\r,;\t]+")
+
+
+@dataclass(frozen=True)
+class ParsedPhone:
+    raw: str
+    e164: str = ""  # set when valid
+    error: str = ""  # set when not: a short reason for staff ("too short", "not a number", ...)
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.e164)
+
+
+def parse_phone(raw: str, region: str) -> ParsedPhone:
+    """Parse what a person typed. `00` and `+` prefixes, spaces, dashes, dots and brackets are
+    accepted; a number without a prefix is read in `region` (ISO 3166 code, e.g. "KW")."""
+    text = raw.strip()
+    if not text:
+        return ParsedPhone(raw, error="empty")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        return ParsedPhone(raw, error=_PARSE_REASONS.get(exc.error_type, "not a number"))
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+        return ParsedPhone(raw, error=_REASONS.get(possible, "not a possible number"))
+    if not phonenumbers.is_valid_number(number):
+        region_code = phonenumbers.region_code_for_number(number) or region
+        return ParsedPhone(raw, error=f"not a valid number for {region_code}")
+    return ParsedPhone(
+        raw, e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    )
+
+
+def split_pasted(text: str) -> list[str]:
+    """Split pasted numbers: one per line, or separated by commas or semicolons."""
+    return [part.strip() for part in _SEPARATORS.split(text) if part.strip()]
+
+
+def international_digits(e164: str) -> str:
+    """The form most providers want: international digits, no `+`, no `00` (`96597119440`)."""
+    return e164.lstrip("+")

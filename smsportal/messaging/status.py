@@ -1,0 +1,44 @@
+"""The one vocabulary of a delivery's state, shared by the models, the backends and the pages.
+
+queued → sending → submitted → delivered | undelivered | expired | rejected, and from queued or
+sending: failed, unknown, cancelled, skipped. Each provider maps its own codes onto these in one
+table in its backend module.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "queued"  # created, waiting for a worker
+    SENDING = "sending", "sending"  # claimed by a worker; the request may be on the wire
+    SUBMITTED = "submitted", "submitted"  # the provider accepted it; fate not yet reported
+    DELIVERED = "delivered", "delivered"  # the handset received it
+    UNDELIVERED = "undelivered", "undelivered"  # the network could not deliver it
+    EXPIRED = "expired", "expired"  # validity ran out before delivery
+    REJECTED = "rejected", "rejected"  # refused by the network or the provider after submission
+    FAILED = "failed", "failed"  # the provider refused the request, with its code
+    UNKNOWN = "unknown", "unknown"  # we cannot know whether it was sent; never re-sent blindly
+    CANCELLED = "cancelled", "cancelled"  # withdrawn by staff before it was sent
+    SKIPPED = "skipped", "skipped"  # never sent: opted out, invalid number, duplicate
+
+    @classmethod
+    def final(cls) -> frozenset[DeliveryStatus]:
+        """States no later report may move a delivery out of."""
+        return frozenset(
+            {
+                cls.DELIVERED,
+                cls.UNDELIVERED,
+                cls.EXPIRED,
+                cls.REJECTED,
+                cls.FAILED,
+                cls.CANCELLED,
+                cls.SKIPPED,
+            }
+        )
+
+    @classmethod
+    def open(cls) -> frozenset[DeliveryStatus]:
+        """States whose outcome a report or a poll may still settle."""
+        return frozenset({cls.SUBMITTED, cls.UNKNOWN})

@@ -1,0 +1,329 @@
+"""The interface every provider backend implements, and the objects it returns.
+
+Views, tasks and models talk to providers only through `account.backend` and these types. A
+backend module holds its provider's configuration, request building, response parsing and code
+tables; the fixed pipeline and the shared plumbing live here and in `http.py`.
+
+Results are objects, never counts: `send` returns one `SubmitResult` per recipient, and a failure
+is never counted as a send. Errors carry retry intent (`ProviderError.permanent`) and whether the
+request may already have reached the provider (`TransientError.request_sent`), which decides
+between a safe retry and an honest `unknown`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from smsportal.messaging.status import DeliveryStatus
+
+if TYPE_CHECKING:
+    from django import forms
+
+    from smsportal.providers.models import ProviderAccount
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class ProviderError(Exception):
+    """A provider operation did not succeed. `str(error)` is a sentence for staff.
+
+    `code` is the provider's own code (`1702`, `LOGIN_INVALID`, ...), `provider_text` its answer
+    verbatim (trimmed). Neither ever contains the account's password: the HTTP helper redacts it.
+    """
+
+    permanent: ClassVar[bool] = True
+
+    def __init__(self, message: str, *, code: str = "", provider_text: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.provider_text = provider_text[:500]
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused the username or password."""
+
+
+class InsufficientCredit(ProviderError):
+    """The account has not enough credit for the request."""
+
+
+class InvalidRecipient(ProviderError):
+    """A phone number the provider will not send to."""
+
+
+class InvalidContent(ProviderError):
+    """The message text, type or sender ID was refused."""
+
+
+class DuplicateRequest(ProviderError):
+    """The provider already received this request (e.g. ISMS 1718 for a repeated seqno)."""
+
+
+class TransferRefused(ProviderError):
+    """A credit transfer was refused (bad customer account, bad amount)."""
+
+
+class FloodRefused(ProviderError):
+    """Refused by the portal before submitting, because the provider would block it."""
+
+
+class UnsupportedOperation(ProviderError):
+    """The provider offers no such operation; the UI hides it by reading `capabilities`."""
+
+
+class ProtocolError(ProviderError):
+    """The answer was not in the provider's format (HTML page, empty body, unknown code).
+
+    After a send, a garbled answer means we cannot know whether it went: the caller records
+    `unknown`, never `submitted`.
+    """
+
+
+class TransientError(ProviderError):
+    """A timeout, a dropped connection, a 5xx or a provider's own "try later".
+
+    `request_sent` is False only when the request certainly never reached the provider (the
+    connection was never made), which is the one case a retry cannot send twice.
+    """
+
+    permanent: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, request_sent: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.request_sent = request_sent
+
+
+# --- what goes out ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One destination of a send. `phone` is E.164 (`+96597119440`); the backend converts it.
+
+    `reference` is the portal's own id for this delivery: ISMS sends it as `seqno`, which makes a
+    repeat after a timeout safe; SMPP uses it to check the flood rules.
+    """
+
+    phone: str
+    reference: str = ""
+
+
+class MessageType(enum.StrEnum):
+    TEXT = "text"
+    FLASH = "flash"
+    VOICE = "voice"  # IntelliSoftware type 6
+    BINARY = "binary"  # ISMS type 5 (with UDH) / 6 (without)
+    BARCODE = "barcode"  # ISMS ISendSMS2D
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What to send, independent of recipients. The backend derives its own encoding parameters
+    from `smsportal.messaging.encoding.analyse(text)`."""
+
+    text: str
+    sender: str = ""
+    type: MessageType = MessageType.TEXT
+    want_delivery_report: bool = True
+    udh: bool = True  # binary only: whether `text` (hex) starts with a UDH
+    barcode_format: str = ""  # ISMS 2D MsgType: EMS, Nokia, MMS, textmsg, textlink
+    max_parts: int | None = None  # refuse a text needing more segments than this
+
+
+# --- what comes back ----------------------------------------------------------------------------
+
+
+class SubmitStatus(enum.StrEnum):
+    SUBMITTED = "submitted"  # the provider accepted it for this recipient
+    FAILED = "failed"  # the provider refused it for this recipient (error_code says why)
+    UNKNOWN = "unknown"  # we cannot tell whether the provider took it
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    recipient: Recipient
+    status: SubmitStatus
+    provider_message_id: str = ""
+    error_code: str = ""
+    error_text: str = ""
+    segments: int | None = None  # as charged by the provider, when it says
+    confirmed: bool = True  # False where the transport gives no answer at all (KwtSMS by mail)
+
+
+@dataclass(frozen=True)
+class Balance:
+    amount: Decimal  # credits remaining
+    purchased: Decimal | None = None  # KwtSMS: total ever purchased
+    used: Decimal | None = None  # ISMS: credits used to date
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one request (one batch): a result per recipient, in recipient order."""
+
+    results: list[SubmitResult]
+    balance_after: Balance | None = None  # KwtSMS reports the balance after a send
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A normalised delivery report, from a push, a poll or an SMPP receipt."""
+
+    provider_message_id: str
+    status: DeliveryStatus
+    provider_status: str = ""  # the provider's own code or word, verbatim
+    description: str = ""  # a sentence for staff
+    recipient: str = ""  # E.164 when the report says
+    occurred_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundSMS:
+    """An incoming SMS the provider pushed to us."""
+
+    sender: str  # E.164 where it parses, else as given
+    recipient: str  # our short code or number
+    text: str
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+class TransferOutcome(enum.StrEnum):
+    DONE = "done"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    outcome: TransferOutcome
+    code: str = ""
+    text: str = ""  # a sentence for staff
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    send: bool = True
+    bulk_size: int = 1  # recipients per request
+    balance: bool = False
+    sender_ids: bool = False
+    default_sender_choice: bool = False  # KalaSMS defaultsenderid
+    transfer: bool = False
+    remote_lists: bool = False
+    reports_push: bool = False  # the provider calls our webhook (ISMS)
+    reports_poll: bool = False  # we ask (KalaSMS)
+    reports_smpp: bool = False  # deliver_sm on a bound session (SMS Centre)
+    inbound: bool = False
+    flash: bool = False
+    voice: bool = False
+    unicode: bool = True
+    binary: bool = False
+    barcode: bool = False
+
+    @property
+    def delivery_reports(self) -> bool:
+        return self.reports_push or self.reports_poll or self.reports_smpp
+
+
+# --- the interface ------------------------------------------------------------------------------
+
+
+class Backend:
+    """One provider's protocol. Subclasses override the operations their provider offers."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    default_base_url: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, account: ProviderAccount) -> None:
+        self.account = account
+
+    @classmethod
+    def settings_fields(cls) -> dict[str, forms.Field]:
+        """Form fields for this kind's options, stored in `ProviderAccount.options`."""
+        return {}
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.account.options or {}
+
+    @property
+    def base_url(self) -> str:
+        return self.account.base_url or self.default_base_url
+
+    def unsupported(self, operation: str) -> UnsupportedOperation:
+        return UnsupportedOperation(f"{operation} is not supported by {self.label}.")
+
+    # Sending ---------------------------------------------------------------------------------
+
+    def check_before_send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> None:
+        """Refuse, by raising a ProviderError, what the provider would refuse or block (too
+        many parts, a flood rule, a sender it cannot take). Nothing is sent."""
+
+    def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
+        """Submit one batch of at most `capabilities.bulk_size` recipients.
+
+        Per-recipient refusals come back as FAILED results. An error that concerns the whole
+        request raises: a TransientError with `request_sent=False` may be retried; anything else
+        after the request may have left makes the batch UNKNOWN to the caller.
+        """
+        raise self.unsupported("Sending")
+
+    # Account --------------------------------------------------------------------------------
+
+    def balance(self) -> Balance:
+        raise self.unsupported("Balance enquiry")
+
+    def sender_ids(self) -> list[str]:
+        raise self.unsupported("Listing sender IDs")
+
+    def set_default_sender(self, choice: str) -> None:
+        raise self.unsupported("Choosing the default sender ID")
+
+    def transfer(self, customer: str, amount: Decimal, reference: str) -> TransferResult:
+        raise self.unsupported("Credit transfer")
+
+    # Delivery reports and incoming SMS ------------------------------------------------------
+
+    def delivery_status(self, provider_message_id: str) -> StatusUpdate:
+        """Ask the provider for one message's state (polling)."""
+        raise self.unsupported("Asking for a delivery report")
+
+    def recent_delivery_reports(self) -> list[StatusUpdate]:
+        """Reports of recent messages in one call, where the provider offers it."""
+        raise self.unsupported("Listing recent delivery reports")
+
+    def parse_delivery_report(self, params: Mapping[str, str]) -> StatusUpdate:
+        """Turn a pushed report's parameters into a StatusUpdate; ProtocolError if malformed."""
+        raise self.unsupported("Receiving delivery reports")
+
+    def parse_inbound(self, params: Mapping[str, str]) -> InboundSMS:
+        """Turn a pushed incoming SMS into an InboundSMS; ProtocolError if malformed."""
+        raise self.unsupported("Receiving incoming SMS")
+
+    # Lists stored at the provider -----------------------------------------------------------
+
+    def remote_lists(self) -> list[str]:
+        raise self.unsupported("Remote lists")
+
+    def create_remote_list(self, name: str) -> None:
+        raise self.unsupported("Remote lists")
+
+    def delete_remote_list(self, name: str) -> None:
+        raise self.unsupported("Remote lists")
+
+    def add_to_remote_list(self, name: str, phone: str) -> None:
+        raise self.unsupported("Remote lists")
+
+    def send_to_remote_list(self, name: str, message: OutgoingMessage) -> SendResult:
+        raise self.unsupported("Sending to a remote list")
