@@ -194,6 +194,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sms-portal@localhost
 
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KW").upper()
 
+# Sending: concurrent provider requests within one batch task (pooled connections), and how long
+# a delivery may stay `sending` before the sweeper decides its worker died and marks it unknown.
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)
+SENDING_TIMEOUT_SECONDS = env.int("SENDING_TIMEOUT_SECONDS", default=600)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

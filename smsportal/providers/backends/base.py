@@ -228,6 +228,9 @@ class Capabilities:
     unicode: bool = True
     binary: bool = False
     barcode: bool = False
+    # A repeated send request cannot deliver twice (ISMS remembers `seqno` for 24 hours), so a
+    # request whose fate is unknown may be sent again instead of being recorded as unknown.
+    idempotent_retry: bool = False
 
     @property
     def delivery_reports(self) -> bool:

@@ -1,0 +1,393 @@
+"""Dispatch: cut a message's deliveries into batches, claim them, submit them, record outcomes.
+
+Exactly once or honestly unknown:
+- a batch claims its rows with a conditional UPDATE (only `queued` rows become `sending`, stamped
+  with the worker's claim token), so two workers never send the same delivery;
+- a transient error that certainly happened before the request left is retried with back-off;
+  after the request may have left, only a provider that makes repeats safe (ISMS `seqno`) is
+  asked again, otherwise the delivery becomes `unknown` with the reason;
+- a worker that dies between claim and write-back leaves `sending` rows, which the sweeper turns
+  into `unknown` — never into a second send.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from smsportal.providers.backends.base import (
+    Backend,
+    OutgoingMessage,
+    ProtocolError,
+    ProviderError,
+    Recipient,
+    SendResult,
+    SubmitStatus,
+    TransientError,
+)
+
+from .models import Delivery, DeliveryEvent, Message
+from .status import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+# Deliveries per batch task: enough requests to keep pooled connections busy, few enough that a
+# crash strands little and several workers share a message.
+TASK_DELIVERIES = 1000
+MAX_TRIES = 3
+RETRY_BACKOFF = 0.5  # seconds, doubled per try
+
+_SUBMIT_STATUS = {
+    SubmitStatus.SUBMITTED: DeliveryStatus.SUBMITTED,
+    SubmitStatus.FAILED: DeliveryStatus.FAILED,
+    SubmitStatus.UNKNOWN: DeliveryStatus.UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery's submit came to."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    provider_message_id: str = ""
+    error_code: str = ""
+    error_text: str = ""
+    segments: int | None = None
+    confirmed: bool = True
+
+
+def outgoing_for(message: Message) -> OutgoingMessage:
+    return OutgoingMessage(
+        text=message.body,
+        sender=message.sender,
+        type=message.message_type,
+        want_delivery_report=message.want_delivery_report,
+        max_parts=message.account.max_parts,
+    )
+
+
+def task_size(backend: Backend) -> int:
+    bulk = max(1, backend.capabilities.bulk_size)
+    return bulk * max(1, TASK_DELIVERIES // bulk)
+
+
+def batch_ranges(message: Message, size: int) -> Iterator[tuple[int, int]]:
+    """(first id, last id) of consecutive runs of `size` queued deliveries, streamed."""
+    ids = (
+        Delivery.objects.filter(message=message, status=DeliveryStatus.QUEUED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    batch: list[int] = []
+    for delivery_id in ids.iterator(chunk_size=10_000):
+        batch.append(delivery_id)
+        if len(batch) == size:
+            yield batch[0], batch[-1]
+            batch = []
+    if batch:
+        yield batch[0], batch[-1]
+
+
+# --- one batch ---------------------------------------------------------------------------------
+
+
+def claim(message_id: int, first_id: int, last_id: int) -> list[Delivery]:
+    """Move this range's queued deliveries to `sending` under a fresh token; return them."""
+    token = uuid.uuid4().hex
+    claimed = Delivery.objects.filter(
+        message_id=message_id, id__gte=first_id, id__lte=last_id, status=DeliveryStatus.QUEUED
+    ).update(
+        status=DeliveryStatus.SENDING,
+        claim=token,
+        sending_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return []
+    return list(Delivery.objects.filter(claim=token).only("id", "phone", "segments"))
+
+
+def submit(backend: Backend, outgoing: OutgoingMessage, rows: Sequence[Delivery]) -> list[Outcome]:
+    """Send one request's worth of deliveries; never raises, never reports a doubt as a send."""
+    recipients = [Recipient(phone=row.phone, reference=str(row.id)) for row in rows]
+    ids = [row.id for row in rows]
+    idempotent = backend.capabilities.idempotent_retry
+    error: ProviderError | None = None
+    for attempt in range(MAX_TRIES):
+        if attempt:
+            time.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
+        try:
+            return _outcomes(ids, recipients, backend.send(outgoing, recipients))
+        except TransientError as exc:
+            error = exc
+            if exc.request_sent and not idempotent:
+                break
+        except ProtocolError as exc:
+            error = exc
+            if not idempotent:
+                break
+        except ProviderError as exc:  # a refusal of the whole request: nothing was sent
+            return [
+                Outcome(i, DeliveryStatus.FAILED, error_code=exc.code, error_text=str(exc))
+                for i in ids
+            ]
+        except Exception as exc:
+            log.exception("backend %s crashed while sending", backend.label)
+            return [
+                Outcome(
+                    i,
+                    DeliveryStatus.UNKNOWN,
+                    error_code="internal",
+                    error_text=f"The portal failed while sending ({type(exc).__name__}); "
+                    "the message may or may not have gone.",
+                )
+                for i in ids
+            ]
+    assert error is not None
+    if isinstance(error, TransientError) and not error.request_sent:
+        # Every try failed before the request reached the provider: certainly not sent.
+        status, text = DeliveryStatus.FAILED, f"Not sent: {error}"
+    else:
+        status, text = DeliveryStatus.UNKNOWN, f"Outcome unknown: {error}"
+    return [Outcome(i, status, error_code=error.code or "transient", error_text=text) for i in ids]
+
+
+def _outcomes(ids: list[int], recipients: list[Recipient], result: SendResult) -> list[Outcome]:
+    by_reference = {r.recipient.reference: r for r in result.results}
+    outcomes = []
+    for delivery_id, recipient in zip(ids, recipients, strict=True):
+        r = by_reference.get(recipient.reference)
+        if r is None:
+            outcomes.append(
+                Outcome(
+                    delivery_id,
+                    DeliveryStatus.UNKNOWN,
+                    error_code="no-answer",
+                    error_text="The provider's answer did not mention this recipient.",
+                )
+            )
+            continue
+        outcomes.append(
+            Outcome(
+                delivery_id,
+                _SUBMIT_STATUS[r.status],
+                provider_message_id=r.provider_message_id,
+                error_code=r.error_code,
+                error_text=r.error_text,
+                segments=r.segments,
+                confirmed=r.confirmed,
+            )
+        )
+    return outcomes
+
+
+def record(message: Message, rows: Sequence[Delivery], outcomes: list[Outcome]) -> None:
+    """Write outcomes back in bulk, with one history event per delivery."""
+    now = timezone.now()
+    price = message.account.price_per_segment
+    by_id = {row.id: row for row in rows}
+    changed = []
+    events = []
+    for outcome in outcomes:
+        row = by_id[outcome.delivery_id]
+        row.status = outcome.status
+        row.provider_message_id = outcome.provider_message_id
+        row.error_code = outcome.error_code[:40]
+        row.error_text = outcome.error_text
+        row.confirmed = outcome.confirmed
+        if outcome.segments:
+            row.segments = outcome.segments
+        if outcome.status == DeliveryStatus.SUBMITTED:
+            row.submitted_at = now
+            row.cost = price * row.segments
+        elif outcome.status == DeliveryStatus.UNKNOWN:
+            row.cost = price * row.segments  # may have been charged; counted until known
+        else:
+            row.final_at = now
+        changed.append(row)
+        events.append(
+            DeliveryEvent(
+                delivery_id=row.id,
+                source=DeliveryEvent.Source.SUBMIT,
+                from_status=DeliveryStatus.SENDING,
+                to_status=outcome.status,
+                provider_status=outcome.error_code[:40],
+                description=outcome.error_text,
+                raw={"provider_message_id": outcome.provider_message_id}
+                if outcome.provider_message_id
+                else {},
+            )
+        )
+    with transaction.atomic():
+        Delivery.objects.bulk_update(
+            changed,
+            [
+                "status",
+                "provider_message_id",
+                "error_code",
+                "error_text",
+                "confirmed",
+                "segments",
+                "submitted_at",
+                "final_at",
+                "cost",
+            ],
+            batch_size=500,
+        )
+        DeliveryEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def send_batch(message_id: int, first_id: int, last_id: int) -> int:
+    """Claim, submit and record one batch; returns how many deliveries it settled."""
+    message = Message.objects.select_related("account").get(pk=message_id)
+    if message.status == Message.Status.CANCELLED:
+        return 0
+    rows = claim(message_id, first_id, last_id)
+    if not rows:
+        finish_if_settled(message_id)
+        return 0
+    backend = message.account.backend
+    outgoing = outgoing_for(message)
+    bulk = max(1, backend.capabilities.bulk_size)
+    chunks = [rows[i : i + bulk] for i in range(0, len(rows), bulk)]
+    workers = min(len(chunks), settings.SEND_CONCURRENCY)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda chunk: submit(backend, outgoing, chunk), chunks))
+    outcomes = [outcome for chunk_outcomes in results for outcome in chunk_outcomes]
+    record(message, rows, outcomes)
+    after_batch(message, rows, results)
+    finish_if_settled(message_id)
+    return len(outcomes)
+
+
+def after_batch(message: Message, rows: Sequence[Delivery], results: list[list[Outcome]]) -> None:
+    """Hooks that follow a recorded batch: reports that arrived before our ids were written."""
+    from .services import apply_unmatched_reports
+
+    ids = {o.provider_message_id for chunk in results for o in chunk if o.provider_message_id}
+    if ids:
+        apply_unmatched_reports(message.account, ids)
+
+
+# --- the whole message -------------------------------------------------------------------------
+
+
+def finish_if_settled(message_id: int) -> bool:
+    """Mark the message done once no delivery is queued or sending (conditional, idempotent)."""
+    unsettled = Delivery.objects.filter(
+        message_id=message_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING]
+    ).exists()
+    if unsettled:
+        return False
+    cost = Delivery.objects.filter(message_id=message_id).aggregate(total=Sum("cost"))["total"]
+    return bool(
+        Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+            status=Message.Status.DONE, completed_at=timezone.now(), actual_cost=cost
+        )
+    )
+
+
+def start(message_id: int) -> list[tuple[int, int]]:
+    """Move a message to `sending` and return its batches (id ranges) for the caller to enqueue."""
+    message = Message.objects.select_related("account").get(pk=message_id)
+    started = Message.objects.filter(
+        pk=message_id, status__in=[Message.Status.DRAFT, Message.Status.SCHEDULED]
+    ).update(status=Message.Status.SENDING, dispatched_at=timezone.now())
+    if not started and message.status != Message.Status.SENDING:
+        return []  # cancelled, or already done
+    ranges = list(batch_ranges(message, task_size(message.account.backend)))
+    if not ranges:
+        finish_if_settled(message_id)
+    return ranges
+
+
+def _mark(rows, *, token: str, status: DeliveryStatus, **fields) -> int:
+    """Move `rows` (a queryset with the expected current status in its filter) to `status`,
+    stamping `token`, so the caller can find exactly the rows it moved."""
+    return rows.update(status=status, claim=token, **fields)
+
+
+def _events_for(token: str, source: str, from_status: str, to_status: str, text: str) -> None:
+    ids = Delivery.objects.filter(claim=token).values_list("id", flat=True)
+    DeliveryEvent.objects.bulk_create(
+        (
+            DeliveryEvent(
+                delivery_id=i,
+                source=source,
+                from_status=from_status,
+                to_status=to_status,
+                description=text,
+            )
+            for i in ids.iterator(chunk_size=5000)
+        ),
+        batch_size=1000,
+    )
+
+
+def sweep_stuck(older_than: timedelta) -> int:
+    """Turn `sending` deliveries older than `older_than` into `unknown` (their worker died)."""
+    token = uuid.uuid4().hex
+    reason = (
+        "The worker stopped while sending; the provider may or may not have received it, "
+        "so it is not sent again."
+    )
+    stuck = Delivery.objects.filter(
+        status=DeliveryStatus.SENDING, sending_at__lt=timezone.now() - older_than
+    )
+    with transaction.atomic():
+        swept = _mark(
+            stuck,
+            token=token,
+            status=DeliveryStatus.UNKNOWN,
+            error_code="worker-lost",
+            error_text=reason,
+        )
+        if swept:
+            _events_for(
+                token,
+                DeliveryEvent.Source.SWEEPER,
+                DeliveryStatus.SENDING,
+                DeliveryStatus.UNKNOWN,
+                reason,
+            )
+    if swept:
+        message_ids = Delivery.objects.filter(claim=token).values_list("message_id", flat=True)
+        for message_id in set(message_ids):
+            finish_if_settled(message_id)
+    return swept
+
+
+def cancel(message: Message, user=None) -> int:
+    """Stop a message: queued deliveries become `cancelled`; batches already claimed finish."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    text = f"Cancelled by {getattr(user, 'username', '') or 'staff'}."
+    with transaction.atomic():
+        Message.objects.filter(
+            pk=message.pk,
+            status__in=[Message.Status.DRAFT, Message.Status.SCHEDULED, Message.Status.SENDING],
+        ).update(status=Message.Status.CANCELLED, completed_at=now)
+        queued = Delivery.objects.filter(message=message, status=DeliveryStatus.QUEUED)
+        cancelled = _mark(
+            queued, token=token, status=DeliveryStatus.CANCELLED, final_at=now, error_text=text
+        )
+        if cancelled:
+            _events_for(
+                token,
+                DeliveryEvent.Source.STAFF,
+                DeliveryStatus.QUEUED,
+                DeliveryStatus.CANCELLED,
+                text,
+            )
+    return cancelled

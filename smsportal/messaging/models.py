@@ -1,0 +1,166 @@
+"""Messages, their deliveries (one per recipient), the history of each delivery, and reports that
+arrived for deliveries we could not (yet) match."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from smsportal.providers.backends.base import MessageType
+
+from .status import DeliveryStatus
+
+
+class Message(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"  # being created; deliveries may not all exist yet
+        SCHEDULED = "scheduled", "scheduled"  # waits for `scheduled_for`
+        SENDING = "sending", "sending"  # dispatched; some deliveries are not settled
+        DONE = "done", "done"  # every delivery left queued/sending
+        CANCELLED = "cancelled", "cancelled"  # stopped by staff; unsent deliveries cancelled
+
+    account = models.ForeignKey(
+        "providers.ProviderAccount", on_delete=models.PROTECT, related_name="messages"
+    )
+    sender = models.CharField("sender ID", max_length=20, blank=True)
+    body = models.TextField()
+    encoding = models.CharField(max_length=8)
+    segments = models.PositiveSmallIntegerField()
+    message_type = models.CharField(
+        max_length=10, choices=[(t.value, t.value) for t in MessageType], default=MessageType.TEXT
+    )
+    want_delivery_report = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    recipient_count = models.PositiveIntegerField(default=0)
+    estimated_cost = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
+    actual_cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "scheduled_for"])]
+
+    def __str__(self) -> str:
+        preview = self.body if len(self.body) <= 40 else self.body[:39] + "…"
+        return f"#{self.pk} {preview}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("messaging:message_detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.SCHEDULED
+
+
+class Delivery(models.Model):
+    """One recipient of one message. Its status moves only forward (see DeliveryStatus)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    # Denormalised from the message so a delivery report finds its row by (account, provider id)
+    # through one index.
+    account = models.ForeignKey(
+        "providers.ProviderAccount", on_delete=models.PROTECT, related_name="+"
+    )
+    phone = models.CharField(max_length=32)
+    status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    provider_message_id = models.CharField(max_length=64, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_text = models.TextField(blank=True)
+    segments = models.PositiveSmallIntegerField(default=1)
+    cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The worker that moved the row to `sending` writes its token here, so it updates only the
+    # rows it claimed, whatever other workers do.
+    claim = models.CharField(max_length=32, blank=True)
+    confirmed = models.BooleanField(
+        default=True, help_text="False when the transport gives no answer (KwtSMS by email)."
+    )
+    queued_at = models.DateTimeField(auto_now_add=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    final_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["message", "status"], name="delivery_message_status"),
+            models.Index(fields=["account", "provider_message_id"], name="delivery_provider_id"),
+            models.Index(fields=["phone", "queued_at"], name="delivery_phone_history"),
+            models.Index(fields=["status", "sending_at"], name="delivery_status_sending"),
+            models.Index(fields=["claim"], name="delivery_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.status})"
+
+
+class DeliveryEvent(models.Model):
+    """Every change of a delivery's status, with where it came from and the raw payload: the
+    delivery history the admin shows."""
+
+    class Source(models.TextChoices):
+        SUBMIT = "submit", "submit"
+        WEBHOOK = "webhook", "webhook"
+        POLL = "poll", "poll"
+        SMPP = "smpp", "SMPP"
+        SWEEPER = "sweeper", "sweeper"
+        STAFF = "staff", "staff"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    from_status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
+    to_status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
+    provider_status = models.CharField(max_length=40, blank=True)
+    description = models.TextField(blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status} ({self.source})"
+
+
+class UnmatchedReport(models.Model):
+    """A delivery report whose provider id matched no delivery when it arrived. It may have
+    overtaken our own write of that id; it is applied when a batch records the id, and kept (not
+    dropped) if it never matches."""
+
+    account = models.ForeignKey("providers.ProviderAccount", on_delete=models.CASCADE)
+    provider_message_id = models.CharField(max_length=64)
+    recipient = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
+    provider_status = models.CharField(max_length=40, blank=True)
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=DeliveryEvent.Source.choices)
+    raw = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["account", "provider_message_id"],
+                name="unmatched_open",
+                condition=models.Q(applied_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_message_id} → {self.status}"

@@ -1,0 +1,122 @@
+"""The one way a delivery report changes a delivery: normalised StatusUpdate in, DeliveryEvent and
+status change out. Every source (ISMS webhook, KalaSMS poll, SMPP receipt) comes through here.
+
+Rules: a final status never moves (the same report twice changes nothing the second time); a
+report for an id we do not know is stored as an UnmatchedReport and applied when the id appears.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from smsportal.providers.backends.base import StatusUpdate
+from smsportal.providers.models import ProviderAccount
+
+from .models import Delivery, DeliveryEvent, UnmatchedReport
+from .status import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+FINAL = DeliveryStatus.final()
+# A report may only move a delivery forward: from these states...
+OPEN = {
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.SUBMITTED,
+    DeliveryStatus.UNKNOWN,
+}
+
+
+def _matching(account_id: int, update: StatusUpdate):
+    rows = Delivery.objects.filter(
+        account_id=account_id, provider_message_id=update.provider_message_id
+    )
+    # IntelliSoftware gives one id to every recipient of a submission: the number tells them apart.
+    if update.recipient:
+        rows = rows.filter(phone=update.recipient)
+    return rows
+
+
+def _apply(delivery: Delivery, update: StatusUpdate, source: str, now) -> DeliveryEvent | None:
+    if delivery.status not in OPEN or delivery.status == update.status:
+        return None
+    if update.status == DeliveryStatus.SUBMITTED and delivery.status != DeliveryStatus.UNKNOWN:
+        return None  # "accepted/en route" says nothing new about a submitted delivery
+    previous = delivery.status
+    delivery.status = update.status
+    if update.status in FINAL:
+        delivery.final_at = update.occurred_at or now
+    if update.status in FINAL - {DeliveryStatus.DELIVERED} and update.description:
+        delivery.error_code = update.provider_status[:40]
+        delivery.error_text = update.description
+    return DeliveryEvent(
+        delivery=delivery,
+        source=source,
+        from_status=previous,
+        to_status=update.status,
+        provider_status=update.provider_status[:40],
+        description=update.description,
+        raw=dict(update.raw),
+    )
+
+
+def _write(deliveries: list[Delivery], update: StatusUpdate, source: str) -> int:
+    now = timezone.now()
+    events = [event for d in deliveries if (event := _apply(d, update, source, now))]
+    if events:
+        Delivery.objects.bulk_update(
+            [event.delivery for event in events], ["status", "final_at", "error_code", "error_text"]
+        )
+        DeliveryEvent.objects.bulk_create(events)
+    return len(events)
+
+
+def apply_status_update(
+    account: ProviderAccount, update: StatusUpdate, source: str = DeliveryEvent.Source.WEBHOOK
+) -> int:
+    """Apply one report; returns how many deliveries changed (0 for a repeat or an unknown id)."""
+    with transaction.atomic():
+        deliveries = list(_matching(account.pk, update).select_for_update())
+        if not deliveries:
+            UnmatchedReport.objects.create(
+                account=account,
+                provider_message_id=update.provider_message_id,
+                recipient=update.recipient,
+                status=update.status,
+                provider_status=update.provider_status[:40],
+                description=update.description,
+                source=source,
+                raw=dict(update.raw),
+            )
+            return 0
+        return _write(deliveries, update, source)
+
+
+def apply_unmatched_reports(account: ProviderAccount, provider_ids: Iterable[str]) -> int:
+    """Apply stored reports for ids a batch has just recorded (one query when there are none)."""
+    ids = list(provider_ids)
+    pending = list(
+        UnmatchedReport.objects.filter(
+            account=account, provider_message_id__in=ids, applied_at__isnull=True
+        ).order_by("received_at", "id")
+    )
+    applied = 0
+    for report in pending:
+        update = StatusUpdate(
+            provider_message_id=report.provider_message_id,
+            status=DeliveryStatus(report.status),
+            provider_status=report.provider_status,
+            description=report.description,
+            recipient=report.recipient,
+            raw=report.raw,
+        )
+        with transaction.atomic():
+            deliveries = list(_matching(account.pk, update).select_for_update())
+            if deliveries:
+                applied += _write(deliveries, update, report.source)
+                UnmatchedReport.objects.filter(pk=report.pk).update(applied_at=timezone.now())
+    return applied
