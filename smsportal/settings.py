@@ -199,6 +199,11 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KW").upper()
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)
 SENDING_TIMEOUT_SECONDS = env.int("SENDING_TIMEOUT_SECONDS", default=600)
 
+# Periodic tasks enqueued by `manage.py scheduler`: (task path, interval in seconds).
+PERIODIC_TASKS = [
+    ("smsportal.messaging.tasks.sweep_stuck_deliveries", 60),
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

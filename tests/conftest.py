@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 
 from smsportal.core.roles import MANAGER, OPERATOR
 from tests.factories import UserFactory
+from tests.fakes import account, script  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,7 @@
-"""A scriptable backend standing in for a provider, so sending is tested without sockets."""
+"""A scriptable backend standing in for a provider, so sending is tested without sockets.
+
+Fixtures `script` (the fake provider's behaviour and what it received) and `account` (an account
+whose backend is the fake) are registered in tests/conftest.py."""
 
 from __future__ import annotations
 

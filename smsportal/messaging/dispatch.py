@@ -19,10 +19,12 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from smsportal.providers.backends.base import (
@@ -35,6 +37,7 @@ from smsportal.providers.backends.base import (
     SubmitStatus,
     TransientError,
 )
+from smsportal.reports.stats import Transitions, day_of
 
 from .models import Delivery, DeliveryEvent, Message
 from .status import DeliveryStatus
@@ -115,7 +118,7 @@ def claim(message_id: int, first_id: int, last_id: int) -> list[Delivery]:
     )
     if not claimed:
         return []
-    return list(Delivery.objects.filter(claim=token).only("id", "phone", "segments"))
+    return list(Delivery.objects.filter(claim=token).only("id", "phone", "segments", "queued_at"))
 
 
 def submit(backend: Backend, outgoing: OutgoingMessage, rows: Sequence[Delivery]) -> list[Outcome]:
@@ -199,6 +202,7 @@ def record(message: Message, rows: Sequence[Delivery], outcomes: list[Outcome]) 
     by_id = {row.id: row for row in rows}
     changed = []
     events = []
+    moves = Transitions()
     for outcome in outcomes:
         row = by_id[outcome.delivery_id]
         row.status = outcome.status
@@ -216,6 +220,14 @@ def record(message: Message, rows: Sequence[Delivery], outcomes: list[Outcome]) 
         else:
             row.final_at = now
         changed.append(row)
+        moves.move(
+            day_of(row.queued_at),
+            message.account_id,
+            DeliveryStatus.QUEUED,
+            outcome.status,
+            new_reason=row.error_code,
+            new_cost=row.cost,
+        )
         events.append(
             DeliveryEvent(
                 delivery_id=row.id,
@@ -246,6 +258,7 @@ def record(message: Message, rows: Sequence[Delivery], outcomes: list[Outcome]) 
             batch_size=500,
         )
         DeliveryEvent.objects.bulk_create(events, batch_size=1000)
+        moves.apply()
 
 
 def send_batch(message_id: int, first_id: int, last_id: int) -> int:
@@ -318,6 +331,22 @@ def _mark(rows, *, token: str, status: DeliveryStatus, **fields) -> int:
     return rows.update(status=status, claim=token, **fields)
 
 
+def _count_moves(token: str, old: str, new: str, reason: str = "") -> None:
+    """Move the rows stamped with `token` from `old` to `new` in the daily summary."""
+    moves = Transitions()
+    groups = (
+        Delivery.objects.filter(claim=token)
+        .values("account_id", day=TruncDate("queued_at"))
+        .annotate(n=Count("id"), cost=Sum("cost"))
+        .order_by()
+    )
+    for group in groups:
+        cost = group["cost"] or Decimal("0")
+        moves.add(group["day"], group["account_id"], old, "", -group["n"], -cost)
+        moves.add(group["day"], group["account_id"], new, reason, group["n"], cost)
+    moves.apply()
+
+
 def _events_for(token: str, source: str, from_status: str, to_status: str, text: str) -> None:
     ids = Delivery.objects.filter(claim=token).values_list("id", flat=True)
     DeliveryEvent.objects.bulk_create(
@@ -354,6 +383,7 @@ def sweep_stuck(older_than: timedelta) -> int:
             error_text=reason,
         )
         if swept:
+            _count_moves(token, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN, "worker-lost")
             _events_for(
                 token,
                 DeliveryEvent.Source.SWEEPER,
@@ -383,6 +413,7 @@ def cancel(message: Message, user=None) -> int:
             queued, token=token, status=DeliveryStatus.CANCELLED, final_at=now, error_text=text
         )
         if cancelled:
+            _count_moves(token, DeliveryStatus.QUEUED, DeliveryStatus.CANCELLED)
             _events_for(
                 token,
                 DeliveryEvent.Source.STAFF,

@@ -19,6 +19,7 @@ from smsportal.providers.backends.base import (
     Recipient,
 )
 from smsportal.providers.models import ProviderAccount
+from smsportal.reports.stats import Transitions, day_of
 
 from .encoding import analyse
 from .models import Delivery, DeliveryEvent, Message
@@ -125,8 +126,12 @@ def _insert_deliveries(message: Message, recipients: ResolvedRecipients, segment
         )
         for phone in recipients.phones
     )
+    moves = Transitions()
     for chunk in chunks(queued):
         Delivery.objects.bulk_create(chunk)
+        moves.add(
+            day_of(chunk[0].queued_at), message.account_id, DeliveryStatus.QUEUED, count=len(chunk)
+        )
 
     now = timezone.now()
     skipped = (
@@ -144,6 +149,7 @@ def _insert_deliveries(message: Message, recipients: ResolvedRecipients, segment
     )
     for chunk in chunks(skipped):
         created = Delivery.objects.bulk_create(chunk)
+        moves.add(day_of(now), message.account_id, DeliveryStatus.SKIPPED, count=len(chunk))
         DeliveryEvent.objects.bulk_create(
             DeliveryEvent(
                 delivery_id=row.pk,
@@ -154,6 +160,7 @@ def _insert_deliveries(message: Message, recipients: ResolvedRecipients, segment
             )
             for row in created
         )
+    moves.apply()
 
 
 def enqueue_dispatch(message: Message) -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from smsportal.providers.backends.base import StatusUpdate
 from smsportal.providers.models import ProviderAccount
+from smsportal.reports.stats import Transitions, day_of
 
 from .models import Delivery, DeliveryEvent, UnmatchedReport
 from .status import DeliveryStatus
@@ -66,8 +67,24 @@ def _apply(delivery: Delivery, update: StatusUpdate, source: str, now) -> Delive
 
 def _write(deliveries: list[Delivery], update: StatusUpdate, source: str) -> int:
     now = timezone.now()
+    before = {d.pk: (d.status, d.error_code) for d in deliveries}
     events = [event for d in deliveries if (event := _apply(d, update, source, now))]
     if events:
+        moves = Transitions()
+        for event in events:
+            d = event.delivery
+            old_status, old_reason = before[d.pk]
+            moves.move(
+                day_of(d.queued_at),
+                d.account_id,
+                old_status,
+                d.status,
+                old_reason=old_reason,
+                new_reason=d.error_code,
+                old_cost=d.cost,
+                new_cost=d.cost,
+            )
+        moves.apply()
         Delivery.objects.bulk_update(
             [event.delivery for event in events], ["status", "final_at", "error_code", "error_text"]
         )

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 BACKGROUND = [
     ["sandbox"],
     ["db_worker", "--queue-name", "default"],
+    ["scheduler"],
     ["smpp_listen"],
 ]
 

@@ -1,0 +1,139 @@
+"""Keep DailyDeliveryStats in step with every status change, in one statement per batch.
+
+Callers describe what moved as `Transitions`: (day, account, status, reason) -> (count, cost),
+negative for what left a state. `apply` adds them with one upsert that increments, atomic on
+SQLite and PostgreSQL alike (INSERT ... ON CONFLICT DO UPDATE), so concurrent workers never lose
+a count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from smsportal.messaging.status import DeliveryStatus
+
+from .models import DailyDeliveryStats
+
+# Failures keep their error code, so "top failure reasons" reads the summary too.
+WITH_REASON = {
+    DeliveryStatus.FAILED,
+    DeliveryStatus.UNDELIVERED,
+    DeliveryStatus.REJECTED,
+    DeliveryStatus.EXPIRED,
+    DeliveryStatus.UNKNOWN,
+}
+# The summary does not tell a claimed delivery from a waiting one.
+BUCKET = {DeliveryStatus.SENDING: DeliveryStatus.QUEUED}
+
+
+def day_of(moment: datetime) -> date:
+    return timezone.localdate(moment)
+
+
+class Transitions:
+    def __init__(self) -> None:
+        self._moves: dict[tuple[date, int, str, str], list] = defaultdict(lambda: [0, Decimal("0")])
+
+    def _key(self, day: date, account_id: int, status: str, reason: str):
+        status = BUCKET.get(status, status)
+        return (day, account_id, status, reason[:40] if status in WITH_REASON else "")
+
+    def add(self, day, account_id, status, reason="", count=1, cost=None) -> None:
+        entry = self._moves[self._key(day, account_id, status, reason)]
+        entry[0] += count
+        entry[1] += cost or Decimal("0")
+
+    def move(
+        self,
+        day,
+        account_id,
+        old,
+        new,
+        *,
+        old_reason="",
+        new_reason="",
+        old_cost=None,
+        new_cost=None,
+    ) -> None:
+        """One delivery left `old` (with the cost it had there) for `new`."""
+        self.add(day, account_id, old, old_reason, -1, -(old_cost or Decimal("0")))
+        self.add(day, account_id, new, new_reason, 1, new_cost)
+
+    def apply(self) -> None:
+        rows = [(k, v) for k, v in self._moves.items() if v[0] or v[1]]
+        if not rows:
+            return
+        table = connection.ops.quote_name(DailyDeliveryStats._meta.db_table)
+        placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
+        params: list = []
+        for (day, account_id, status, reason), (count, cost) in rows:
+            params += [day, account_id, status, reason, count, cost]
+        # Only our own table name and placeholders are formatted in; values go as parameters.
+        sql = (
+            f"INSERT INTO {table} (day, account_id, status, reason, count, cost) "  # noqa: S608
+            f"VALUES {placeholders} "
+            "ON CONFLICT (day, account_id, status, reason) DO UPDATE SET "
+            f"count = {table}.count + excluded.count, cost = {table}.cost + excluded.cost"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        self._moves.clear()
+
+
+def computed_from_deliveries() -> dict[tuple, tuple[int, Decimal]]:
+    """The summary as the deliveries say it should be (slow: scans them). For `rebuild` and to
+    check that the running totals stayed correct."""
+    from django.db.models import Case, CharField, Count, Sum, Value, When
+    from django.db.models.functions import TruncDate
+
+    from smsportal.messaging.models import Delivery
+
+    rows = (
+        Delivery.objects.annotate(
+            day=TruncDate("queued_at"),
+            bucket=Case(
+                When(status=DeliveryStatus.SENDING, then=Value(DeliveryStatus.QUEUED.value)),
+                default="status",
+                output_field=CharField(),
+            ),
+            why=Case(
+                When(status__in=list(WITH_REASON), then="error_code"),
+                default=Value(""),
+                output_field=CharField(),
+            ),
+        )
+        .values("day", "account_id", "bucket", "why")
+        .annotate(n=Count("id"), cost=Sum("cost"))
+        .order_by()
+    )
+    return {
+        (r["day"], r["account_id"], r["bucket"], r["why"][:40]): (r["n"], r["cost"] or Decimal("0"))
+        for r in rows
+    }
+
+
+def current() -> dict[tuple, tuple[int, Decimal]]:
+    return {
+        (r.day, r.account_id, r.status, r.reason): (r.count, r.cost)
+        for r in DailyDeliveryStats.objects.exclude(count=0, cost=0)
+    }
+
+
+def rebuild() -> int:
+    """Recompute the whole summary from the deliveries (after a restore or a manual fix)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        DailyDeliveryStats.objects.all().delete()
+        DailyDeliveryStats.objects.bulk_create(
+            DailyDeliveryStats(
+                day=day, account_id=account_id, status=status, reason=reason, count=n, cost=cost
+            )
+            for (day, account_id, status, reason), (n, cost) in computed_from_deliveries().items()
+        )
+    return DailyDeliveryStats.objects.count()
