@@ -199,9 +199,14 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KW").upper()
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)
 SENDING_TIMEOUT_SECONDS = env.int("SENDING_TIMEOUT_SECONDS", default=600)
 
+# Incoming SMS whose first word is one of these opts the sender out (or back in).
+OPT_OUT_KEYWORDS = env.list("OPT_OUT_KEYWORDS", default=["STOP", "UNSUBSCRIBE", "إلغاء", "الغاء"])
+OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START"])
+
 # Periodic tasks enqueued by `manage.py scheduler`: (task path, interval in seconds).
 PERIODIC_TASKS = [
     ("smsportal.messaging.tasks.sweep_stuck_deliveries", 60),
+    ("smsportal.messaging.tasks.poll_delivery_reports", 60),
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

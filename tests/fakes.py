@@ -11,12 +11,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import (
     Backend,
     Capabilities,
+    InboundSMS,
     OutgoingMessage,
+    ProtocolError,
     Recipient,
     SendResult,
+    StatusUpdate,
     SubmitResult,
     SubmitStatus,
 )
@@ -30,6 +34,11 @@ class Script:
 
     bulk_size: int = 200
     idempotent_retry: bool = False
+    reports_poll: bool = False
+    # provider id -> status word the provider reports when polled; `recent` for the bulk call
+    poll_answers: dict[str, DeliveryStatus] = field(default_factory=dict)
+    recent: list = field(default_factory=list)
+    polled: list[str] = field(default_factory=list)
     behaviour: Callable[[int, Sequence[Recipient]], SendResult | None] | None = None
     calls: list[list[str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -47,8 +56,20 @@ class FakeBackend(Backend):
     @property
     def capabilities(self) -> Capabilities:  # type: ignore[override]
         return Capabilities(
-            bulk_size=self.script.bulk_size, idempotent_retry=self.script.idempotent_retry
+            bulk_size=self.script.bulk_size,
+            idempotent_retry=self.script.idempotent_retry,
+            reports_poll=self.script.reports_poll,
         )
+
+    def delivery_status(self, provider_message_id: str) -> StatusUpdate:
+        self.script.polled.append(provider_message_id)
+        status = self.script.poll_answers.get(provider_message_id, DeliveryStatus.SUBMITTED)
+        return StatusUpdate(provider_message_id=provider_message_id, status=status)
+
+    def recent_delivery_reports(self) -> list[StatusUpdate]:
+        if not self.script.reports_poll:
+            raise self.unsupported("Listing recent delivery reports")
+        return list(self.script.recent)
 
     def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
         with self.script.lock:
@@ -63,6 +84,30 @@ class FakeBackend(Backend):
                 SubmitResult(r, SubmitStatus.SUBMITTED, provider_message_id=f"M{r.reference}")
                 for r in recipients
             ]
+        )
+
+    # A provider that pushes reports and incoming SMS the way ISMS does (simplified codes).
+    REPORT_CODES = {"6": DeliveryStatus.DELIVERED, "7": DeliveryStatus.UNDELIVERED}
+
+    def parse_delivery_report(self, params) -> StatusUpdate:
+        code = params.get("Status", "")
+        if not params.get("MsgId") or code not in self.REPORT_CODES:
+            raise ProtocolError(f"Bad report: {dict(params)!r}")
+        return StatusUpdate(
+            provider_message_id=params["MsgId"],
+            status=self.REPORT_CODES[code],
+            provider_status=code,
+            raw=dict(params),
+        )
+
+    def parse_inbound(self, params) -> InboundSMS:
+        if not params.get("Sender"):
+            raise ProtocolError("Sender missing")
+        return InboundSMS(
+            sender=params["Sender"],
+            recipient=params.get("ShortCode", ""),
+            text=params.get("Msg", ""),
+            raw=dict(params),
         )
 
 

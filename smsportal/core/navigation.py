@@ -23,6 +23,16 @@ NAVIGATION = [
 ]
 
 
+def _unread_inbox() -> int:
+    from smsportal.messaging.views.inbox import unread_count
+
+    return unread_count()
+
+
+# URL name -> count shown beside the link (one indexed COUNT each).
+BADGES = {"messaging:inbox": _unread_inbox}
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -37,5 +47,6 @@ def navigation(request: HttpRequest) -> dict:
         except NoReverseMatch:
             continue
         active = current == url if url == "/" else current.startswith(url)
-        items.append({"label": label, "url": url, "icon": icon, "active": active})
+        badge = BADGES[name]() if name in BADGES else 0
+        items.append({"label": label, "url": url, "icon": icon, "active": active, "badge": badge})
     return {"navigation": items}

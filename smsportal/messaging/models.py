@@ -89,6 +89,9 @@ class Delivery(models.Model):
     confirmed = models.BooleanField(
         default=True, help_text="False when the transport gives no answer (KwtSMS by email)."
     )
+    # Providers we poll for reports (KalaSMS): when to ask next, and how often we asked.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    polls = models.PositiveSmallIntegerField(default=0)
     queued_at = models.DateTimeField(auto_now_add=True)
     sending_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -103,6 +106,11 @@ class Delivery(models.Model):
             models.Index(fields=["phone", "queued_at"], name="delivery_phone_history"),
             models.Index(fields=["status", "sending_at"], name="delivery_status_sending"),
             models.Index(fields=["claim"], name="delivery_claim"),
+            models.Index(
+                fields=["account", "next_poll_at"],
+                name="delivery_poll_due",
+                condition=models.Q(status__in=["submitted", "unknown"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -164,3 +172,30 @@ class UnmatchedReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_message_id} → {self.status}"
+
+
+class InboundMessage(models.Model):
+    """An SMS someone sent to one of our numbers, as the provider pushed it to us."""
+
+    account = models.ForeignKey(
+        "providers.ProviderAccount", on_delete=models.CASCADE, related_name="inbound_messages"
+    )
+    sender = models.CharField(max_length=32, db_index=True)
+    recipient = models.CharField(max_length=32, blank=True, help_text="Our short code or number.")
+    text = models.TextField(blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                name="inbound_unread",
+                condition=models.Q(read_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.text[:40]}"

@@ -42,3 +42,10 @@ def send_batch(message_id: int, first_id: int, last_id: int) -> int:
 @task()
 def sweep_stuck_deliveries() -> int:
     return dispatch.sweep_stuck(timedelta(seconds=settings.SENDING_TIMEOUT_SECONDS))
+
+
+@task()
+def poll_delivery_reports() -> int:
+    from .polling import poll_all
+
+    return poll_all()

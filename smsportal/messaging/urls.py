@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import messages
+from .views import inbox, messages
 
 app_name = "messaging"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     path("<int:pk>/cancel/", messages.message_cancel, name="message_cancel"),
     path("<int:pk>/retry/", messages.message_retry, name="message_retry"),
     path("<int:pk>/edit/", messages.message_edit, name="message_edit"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/read/", inbox.mark_read, name="inbox_mark_read"),
 ]

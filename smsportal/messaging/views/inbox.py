@@ -1,0 +1,47 @@
+"""The inbox: incoming SMS, newest first, with search and a reply that opens compose."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ..models import InboundMessage
+
+PAGE_SIZE = 50
+
+
+@permission_required("messaging.view_inboundmessage", raise_exception=True)
+def inbox(request: HttpRequest) -> HttpResponse:
+    rows = InboundMessage.objects.select_related("account")
+    query = request.GET.get("q", "").strip()
+    if query:
+        rows = rows.filter(Q(sender__contains=query) | Q(text__icontains=query))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "q": query,
+        "filter_query": f"q={query}" if query else "",
+    }
+    if request.htmx:
+        return render(request, "messaging/_inbox_rows.html", context)
+    return render(request, "messaging/inbox.html", context)
+
+
+@require_POST
+@permission_required("messaging.change_inboundmessage", raise_exception=True)
+def mark_read(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    rows = InboundMessage.objects.filter(read_at__isnull=True)
+    if ids:
+        rows = rows.filter(id__in=ids)
+    rows.update(read_at=timezone.now())
+    return redirect("messaging:inbox")
+
+
+def unread_count() -> int:
+    return InboundMessage.objects.filter(read_at__isnull=True).count()

@@ -1,0 +1,126 @@
+"""Endpoints providers call: delivery reports and incoming SMS (ISMS pushes both to us).
+
+One base view, as django-anymail does it: no login, no session, no CSRF; every validator runs
+(the account's secret token in the URL, compared in constant time, the previous token accepted
+during a rotation; the account's IP allow-list), a failed check answers 400 and stores nothing;
+then the backend parses the parameters into normalised objects handed to one service. Nothing
+in here calls a provider, so the answer is fast.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from abc import ABC, abstractmethod
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.crypto import constant_time_compare
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from smsportal.providers.backends.base import ProtocolError
+from smsportal.providers.models import ProviderAccount
+
+from .inbound import receive
+from .models import DeliveryEvent
+from .services import apply_status_update
+
+log = logging.getLogger(__name__)
+
+
+class WebhookRefused(Exception):
+    """A validator failed; the message is logged, never shown to the caller in detail."""
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address: REMOTE_ADDR, or behind our own proxies the address they saw."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    trusted = set(settings.TRUSTED_PROXIES)
+    if remote not in trusted:
+        return remote
+    forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for ip in reversed(forwarded):
+        if ip and ip not in trusted:
+            return ip
+    return remote
+
+
+def ip_allowed(ip: str, allowlist: list[str]) -> bool:
+    if not allowlist:
+        return True
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(entry, strict=False) for entry in allowlist)
+
+
+@method_decorator([csrf_exempt, login_not_required], name="dispatch")
+class ProviderWebhook(ABC, View):
+    """Subclasses name the provider `kind` and `handle` the parsed request."""
+
+    kind: str
+    http_method_names = ["get", "post"]
+
+    def account_for(self, request: HttpRequest, token: str) -> ProviderAccount:
+        if not token:
+            raise WebhookRefused("no token")
+        account = (
+            ProviderAccount.objects.filter(kind=self.kind, is_active=True)
+            .filter(Q(webhook_token=token) | Q(previous_webhook_token=token))
+            .first()
+        )
+        secrets = [account.webhook_token, account.previous_webhook_token] if account else []
+        if not any(secret and constant_time_compare(secret, token) for secret in secrets):
+            raise WebhookRefused("unknown token")
+        ip = client_ip(request)
+        if not ip_allowed(ip, account.allowed_ips):
+            raise WebhookRefused(f"address {ip} is not on the allow-list of {account}")
+        return account
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        return self.dispatch_checked(request, token, request.GET)
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        return self.dispatch_checked(request, token, request.POST)
+
+    def dispatch_checked(self, request: HttpRequest, token: str, params) -> HttpResponse:
+        try:
+            account = self.account_for(request, token)
+        except WebhookRefused as exc:
+            log.warning("%s webhook refused: %s", self.kind, exc)
+            return HttpResponseBadRequest("refused\n", content_type="text/plain")
+        flat = {key: params.get(key, "") for key in params}
+        try:
+            self.handle(account, flat)
+        except ProtocolError as exc:
+            log.warning("%s webhook for %s: malformed request: %s", self.kind, account, exc)
+            return HttpResponseBadRequest(f"{exc}\n", content_type="text/plain")
+        return HttpResponse("OK\n", content_type="text/plain")
+
+    @abstractmethod
+    def handle(self, account: ProviderAccount, params: dict[str, str]) -> None:
+        """Parse `params` with the account's backend and hand the result to its service."""
+
+
+class DeliveryReportWebhook(ProviderWebhook):
+    def handle(self, account: ProviderAccount, params: dict[str, str]) -> None:
+        update = account.backend.parse_delivery_report(params)
+        apply_status_update(account, update, DeliveryEvent.Source.WEBHOOK)
+
+
+class InboundWebhook(ProviderWebhook):
+    def handle(self, account: ProviderAccount, params: dict[str, str]) -> None:
+        receive(account, account.backend.parse_inbound(params))
+
+
+class ISMSDeliveryReport(DeliveryReportWebhook):
+    kind = "isms"
+
+
+class ISMSInbound(InboundWebhook):
+    kind = "isms"
