@@ -104,6 +104,7 @@ class Delivery(models.Model):
             models.Index(fields=["message", "status"], name="delivery_message_status"),
             models.Index(fields=["account", "provider_message_id"], name="delivery_provider_id"),
             models.Index(fields=["phone", "queued_at"], name="delivery_phone_history"),
+            models.Index(fields=["queued_at"], name="delivery_queued_at"),
             models.Index(fields=["status", "sending_at"], name="delivery_status_sending"),
             models.Index(fields=["claim"], name="delivery_claim"),
             models.Index(

@@ -51,9 +51,10 @@ def _apply(delivery: Delivery, update: StatusUpdate, source: str, now) -> Delive
     delivery.status = update.status
     if update.status in FINAL:
         delivery.final_at = update.occurred_at or now
-    if update.status in FINAL - {DeliveryStatus.DELIVERED} and update.description:
-        delivery.error_code = update.provider_status[:40]
-        delivery.error_text = update.description
+    if update.status not in {DeliveryStatus.DELIVERED, DeliveryStatus.SUBMITTED}:
+        # Why it did not arrive, in the provider's code and our sentence, where the report says.
+        delivery.error_code = update.provider_status[:40] or delivery.error_code
+        delivery.error_text = update.description or delivery.error_text
     return DeliveryEvent(
         delivery=delivery,
         source=source,

@@ -1,12 +1,133 @@
+"""The dashboard, the report charts and the deliveries export."""
+
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from smsportal.core.csv_export import streaming_csv
+from smsportal.messaging.models import Delivery, Message
 from smsportal.providers.models import ProviderAccount
+
+from . import queries
+from .forms import ExportForm, RangeForm
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The landing page: provider accounts, or for an empty system, what to do first."""
-    accounts = ProviderAccount.objects.filter(is_active=True)
-    return render(request, "reports/dashboard.html", {"accounts": accounts})
+    """Figures per account for today, 7 and 30 days; recent messages; or, for an empty system,
+    what to do first."""
+    accounts = list(ProviderAccount.objects.filter(is_active=True))
+    periods = queries.periods()
+    totals = {name: queries.totals_by_account(*span) for name, span in periods.items()}
+    rows = [
+        {"account": account, "periods": [(name, totals[name].get(account.pk)) for name in periods]}
+        for account in accounts
+    ]
+    can_view_messages = request.user.has_perm("messaging.view_message")
+    recent = (
+        Message.objects.select_related("account")[:8]
+        if can_view_messages
+        else Message.objects.none()
+    )
+    context = {"accounts": accounts, "rows": rows, "period_names": list(periods), "recent": recent}
+    return render(request, "reports/dashboard.html", context)
+
+
+@permission_required("messaging.view_delivery", raise_exception=True)
+def index(request: HttpRequest) -> HttpResponse:
+    form = RangeForm(request.GET)
+    if not form.is_valid():
+        return render(request, "reports/index.html", {"form": form})
+    data = form.cleaned_data
+    since, until, account = data["since"], data["until"], data.get("account")
+    account_id = account.pk if account else None
+    days = queries.per_day(since, until, account_id)
+    providers = queries.rate_by_provider(since, until, account_id)
+    reasons = queries.failure_reasons(since, until, account_id)
+    chart = {
+        "days": [day.isoformat() for day, _ in days],
+        "statuses": [
+            {"label": status.value, "color": color, "data": [f.counts[status] for _, f in days]}
+            for status, color in queries.CHART_STATUSES
+            if any(f.counts[status] for _, f in days)
+        ],
+        "cost": [float(f.cost) for _, f in days],
+        "providers": [name for name, _ in providers],
+        "rates": [
+            round(f.delivery_rate, 1) if f.delivery_rate is not None else None for _, f in providers
+        ],
+        "reasons": [f"{status}: {reason or 'no code'}" for status, reason, _ in reasons],
+        "reason_counts": [n for _, _, n in reasons],
+    }
+    context = {
+        "form": form,
+        "since": since,
+        "until": until,
+        "days": days,
+        "providers": providers,
+        "reasons": reasons,
+        "chart": chart,
+        "export_query": request.GET.urlencode(),
+    }
+    return render(request, "reports/index.html", context)
+
+
+EXPORT_HEADER = [
+    "delivery",
+    "message",
+    "account",
+    "phone",
+    "status",
+    "provider_message_id",
+    "error_code",
+    "error_text",
+    "segments",
+    "cost",
+    "queued_at",
+    "submitted_at",
+    "final_at",
+]
+
+
+@permission_required("messaging.view_delivery", raise_exception=True)
+def export(request: HttpRequest) -> HttpResponse:
+    """Deliveries for a filter as CSV, streamed in chunks: a million rows never sit in memory."""
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            "Bad filter: " + "; ".join(e for errors in form.errors.values() for e in errors),
+            status=400,
+            content_type="text/plain",
+        )
+    data = form.cleaned_data
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(data["since"], time.min, tzinfo=zone)
+    end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
+    rows = Delivery.objects.filter(queued_at__gte=start, queued_at__lt=end)
+    if data.get("account"):
+        rows = rows.filter(account=data["account"])
+    if data.get("status"):
+        rows = rows.filter(status=data["status"])
+    if data.get("message"):
+        rows = rows.filter(message_id=data["message"])
+    values = rows.order_by("id").values_list(
+        "id",
+        "message_id",
+        "account__name",
+        "phone",
+        "status",
+        "provider_message_id",
+        "error_code",
+        "error_text",
+        "segments",
+        "cost",
+        "queued_at",
+        "submitted_at",
+        "final_at",
+    )
+    name = f"deliveries-{data['since']}-{data['until']}.csv"
+    return streaming_csv(name, EXPORT_HEADER, values.iterator(chunk_size=5000))

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from smsportal.messaging.status import DeliveryStatus
+from smsportal.providers.models import ProviderAccount
+
+MAX_DAYS = 366
+
+
+class RangeForm(forms.Form):
+    """A date range and an account; empty means the last 30 days, every account."""
+
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    account = forms.ModelChoiceField(
+        ProviderAccount.objects.all(), required=False, empty_label="All accounts"
+    )
+
+    def clean(self):
+        data = super().clean()
+        until = data.get("until") or timezone.localdate()
+        since = data.get("since") or until - timedelta(days=29)
+        if since > until:
+            raise forms.ValidationError("The start date is after the end date.")
+        if (until - since).days >= MAX_DAYS:
+            raise forms.ValidationError(f"Choose a range of at most {MAX_DAYS} days.")
+        data.update(since=since, until=until)
+        return data
+
+
+class ExportForm(RangeForm):
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *DeliveryStatus.choices], required=False
+    )
+    message = forms.IntegerField(required=False, min_value=1, label="Message #")

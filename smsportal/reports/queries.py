@@ -1,0 +1,136 @@
+"""Figures for the dashboard and the charts, read from the daily summary (a few rows per day and
+account), never by scanning deliveries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from smsportal.messaging.status import DeliveryStatus as S
+
+from .models import DailyDeliveryStats
+
+LEFT_THE_PORTAL = {S.SUBMITTED, S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.UNKNOWN}
+FAILURES = {S.FAILED, S.UNDELIVERED, S.EXPIRED, S.REJECTED}
+REPORTED = {S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED}
+# The statuses the "messages per day" chart stacks, in order, with their colours.
+CHART_STATUSES = [
+    (S.DELIVERED, "#198754"),
+    (S.SUBMITTED, "#0dcaf0"),
+    (S.UNKNOWN, "#ffc107"),
+    (S.FAILED, "#dc3545"),
+    (S.UNDELIVERED, "#fd7e14"),
+    (S.EXPIRED, "#6c757d"),
+    (S.REJECTED, "#6f42c1"),
+    (S.SKIPPED, "#adb5bd"),
+    (S.CANCELLED, "#dee2e6"),
+    (S.QUEUED, "#0d6efd"),
+]
+
+
+@dataclass
+class Figures:
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    cost: Decimal = Decimal("0")
+
+    def add(self, status: str, count: int, cost: Decimal) -> None:
+        self.counts[status] += count
+        self.cost += cost
+
+    @property
+    def sent(self) -> int:
+        return sum(self.counts[s] for s in LEFT_THE_PORTAL)
+
+    @property
+    def delivered(self) -> int:
+        return self.counts[S.DELIVERED]
+
+    @property
+    def failed(self) -> int:
+        return sum(self.counts[s] for s in FAILURES)
+
+    @property
+    def unknown(self) -> int:
+        return self.counts[S.UNKNOWN]
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered share of the deliveries with a final report; None when none reported."""
+        reported = sum(self.counts[s] for s in REPORTED)
+        return 100 * self.delivered / reported if reported else None
+
+
+def _rows(since: date, until: date, account_id: int | None = None):
+    rows = DailyDeliveryStats.objects.filter(day__gte=since, day__lte=until)
+    if account_id:
+        rows = rows.filter(account_id=account_id)
+    return rows
+
+
+def totals_by_account(since: date, until: date) -> dict[int, Figures]:
+    figures: dict[int, Figures] = defaultdict(Figures)
+    grouped = (
+        _rows(since, until)
+        .values_list("account_id", "status")
+        .annotate(n=Sum("count"), c=Sum("cost"))
+        .order_by()
+    )
+    for account_id, status, n, cost in grouped:
+        figures[account_id].add(status, n or 0, cost or Decimal("0"))
+    return figures
+
+
+def periods(today: date | None = None) -> dict[str, tuple[date, date]]:
+    today = today or timezone.localdate()
+    return {
+        "Today": (today, today),
+        "7 days": (today - timedelta(days=6), today),
+        "30 days": (today - timedelta(days=29), today),
+    }
+
+
+def per_day(since: date, until: date, account_id: int | None = None):
+    """Rows of (day, Figures) for every day of the range, empty days included."""
+    by_day: dict[date, Figures] = defaultdict(Figures)
+    grouped = (
+        _rows(since, until, account_id)
+        .values_list("day", "status")
+        .annotate(n=Sum("count"), c=Sum("cost"))
+        .order_by()
+    )
+    for day, status, n, cost in grouped:
+        by_day[day].add(status, n or 0, cost or Decimal("0"))
+    days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+    return [(day, by_day[day]) for day in days]
+
+
+def failure_reasons(since: date, until: date, account_id: int | None = None, limit: int = 10):
+    return list(
+        _rows(since, until, account_id)
+        .filter(status__in=list(FAILURES | {S.UNKNOWN}), count__gt=0)
+        .values_list("status", "reason")
+        .annotate(n=Sum("count"))
+        .order_by("-n")[:limit]
+    )
+
+
+def rate_by_provider(since: date, until: date, account_id: int | None = None):
+    """(provider kind label, Figures) per kind of provider."""
+    from smsportal.providers.models import ProviderAccount
+
+    labels = dict(ProviderAccount._meta.get_field("kind").choices)
+    figures: dict[str, Figures] = defaultdict(Figures)
+    grouped = (
+        _rows(since, until, account_id)
+        .values_list("account__kind", "status")
+        .annotate(n=Sum("count"), c=Sum("cost"))
+        .order_by()
+    )
+    for kind, status, n, cost in grouped:
+        figures[labels.get(kind, kind)].add(status, n or 0, cost or Decimal("0"))
+    return sorted(figures.items())
