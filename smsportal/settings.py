@@ -184,7 +184,8 @@ TASKS = _tasks()
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
-    INSTALLED_APPS.append("django_rq")
+    # Workers: `manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler default`.
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 try:
     globals().update(env.email_url("EMAIL_URL", default="consolemail://"))

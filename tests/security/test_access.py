@@ -1,0 +1,70 @@
+"""Every URL of the portal, listed from the resolver: who may open it.
+
+New pages are covered as soon as they are routed; a page meant to be public must be named here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+# Reachable without logging in: the login form, and the endpoints providers call (which answer
+# 400 to a bad token instead).
+PUBLIC = {"login"}
+PROVIDER_HOOKS = "hooks:"
+
+SAMPLE = {"int": 1, "str": "x", "slug": "x", "path": "x", "uuid": uuid.uuid4()}
+
+
+def portal_urls(resolver=None, namespace=""):
+    """(name, url) for every named pattern outside the Django admin."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from portal_urls(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            converters = entry.pattern.converters
+            kwargs = {
+                name: SAMPLE.get(type(conv).__name__.removesuffix("Converter").lower(), 1)
+                for name, conv in converters.items()
+            }
+            name = f"{namespace}{entry.name}"
+            yield name, reverse(name, kwargs=kwargs)
+
+
+URLS = sorted(set(portal_urls()))
+
+
+@pytest.mark.parametrize(("name", "url"), URLS, ids=[name for name, _ in URLS])
+def test_anonymous_visitors_get_nothing_but_the_login_page(client, name, url):
+    for method in (client.get, client.post):
+        response = method(url)
+        if name in PUBLIC:
+            assert response.status_code in (200, 302, 405)
+        elif name.startswith(PROVIDER_HOOKS):
+            assert response.status_code == 400, f"{name} accepted an unknown token"
+        else:
+            assert response.status_code == 302, f"{name} answered {response.status_code}"
+            assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(("name", "url"), URLS, ids=[name for name, _ in URLS])
+def test_a_user_without_a_role_is_refused_everything_but_the_dashboard(client, outsider, name, url):
+    client.force_login(outsider)
+    if name in PUBLIC or name.startswith(PROVIDER_HOOKS):
+        return
+    open_to_everyone = {"dashboard", "logout", "password_change", "password_change_done"}
+    response = client.get(url)
+    if response.status_code == 405:  # a POST-only action: the refusal must come on POST
+        response = client.post(url)
+    if name in open_to_everyone:
+        assert response.status_code in (200, 302)
+    else:
+        assert response.status_code == 403, f"{name} answered {response.status_code}"
