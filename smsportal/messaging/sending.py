@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from smsportal.providers.backends.base import (
@@ -79,8 +79,17 @@ def create_message(
     scheduled_for: datetime | None = None,
     created_by=None,
     retry_of: Message | None = None,
+    idempotency_key: str | None = None,
 ) -> Message:
-    """Check, create and enqueue a message. Raises SendRefused before creating anything."""
+    """Check, create and enqueue a message. Raises SendRefused before creating anything.
+
+    With an `idempotency_key` already used, the existing message is returned and nothing new is
+    created or sent.
+    """
+    if idempotency_key:
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return existing
     check_sendable(
         account,
         body,
@@ -90,24 +99,31 @@ def create_message(
         want_delivery_report=want_delivery_report,
     )
     analysis = analyse(body)
-    with transaction.atomic():
-        message = Message.objects.create(
-            account=account,
-            sender=sender,
-            body=body,
-            encoding=analysis.encoding,
-            segments=analysis.segments,
-            message_type=message_type,
-            want_delivery_report=want_delivery_report,
-            status=Message.Status.SCHEDULED if scheduled_for else Message.Status.DRAFT,
-            scheduled_for=scheduled_for,
-            recipient_count=len(recipients.phones),
-            estimated_cost=estimate(account, len(recipients.phones), analysis.segments),
-            created_by=created_by,
-            retry_of=retry_of,
-        )
-        _insert_deliveries(message, recipients, analysis.segments)
-        transaction.on_commit(lambda: enqueue_dispatch(message))
+    message = Message(
+        account=account,
+        sender=sender,
+        body=body,
+        encoding=analysis.encoding,
+        segments=analysis.segments,
+        message_type=message_type,
+        want_delivery_report=want_delivery_report,
+        status=Message.Status.SCHEDULED if scheduled_for else Message.Status.DRAFT,
+        scheduled_for=scheduled_for,
+        recipient_count=len(recipients.phones),
+        estimated_cost=estimate(account, len(recipients.phones), analysis.segments),
+        created_by=created_by,
+        retry_of=retry_of,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+            _insert_deliveries(message, recipients, analysis.segments)
+            transaction.on_commit(lambda: enqueue_dispatch(message))
+    except IntegrityError:
+        if idempotency_key:  # a second submit of the same form won the race: use its message
+            return Message.objects.get(idempotency_key=idempotency_key)
+        raise
     return message
 
 

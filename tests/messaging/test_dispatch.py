@@ -324,3 +324,25 @@ def test_retry_sends_failed_deliveries_again_as_a_new_message(
     assert again.retry_of == message
     assert list(again.deliveries.values_list("phone", flat=True)) == [phones(3)[1]]
     assert statuses(again) == {"submitted": 1}
+
+
+def test_the_same_form_submitted_twice_creates_one_message(
+    account, script, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = create_message(
+            account=account,
+            body="Once",
+            recipients=ResolvedRecipients(phones=phones(2)),
+            idempotency_key="form-token-1",
+        )
+        second = create_message(
+            account=account,
+            body="Once",
+            recipients=ResolvedRecipients(phones=phones(2)),
+            idempotency_key="form-token-1",
+        )
+
+    assert first.pk == second.pk
+    assert Message.objects.count() == 1
+    assert len(script.sent_to()) == 2
