@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from smsportal.messaging import tasks
+from smsportal.messaging.sending import ResolvedRecipients, create_message
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_progress_bar_follows_a_send_without_reloading(
+    page, live_server, login, operator, account, script, settings
+):
+    immediate = settings.TASKS
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    message = create_message(  # no worker yet: every delivery waits in the queue
+        account=account,
+        body="Live progress",
+        recipients=ResolvedRecipients(phones=[f"+9655000{i:04d}" for i in range(30)]),
+    )
+    settings.TASKS = immediate
+    login(operator, PASSWORD)
+    page.goto(f"{live_server.url}{message.get_absolute_url()}")
+    expect(page.locator("[data-count=queued]")).to_have_text("30")
+
+    tasks.dispatch_message.call(message.pk)  # the worker runs while the page is open
+
+    expect(page.locator("#message-status")).to_have_text("done", timeout=10_000)
+    expect(page.locator("[data-count=submitted]")).to_have_text("30")
+    expect(page.locator("[data-count=queued]")).to_have_text("0")
