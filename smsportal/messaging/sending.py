@@ -50,8 +50,8 @@ def check_sendable(
 ) -> None:
     """Everything that must hold before anything is created; raises SendRefused with the reason."""
     analysis = analyse(body)
-    if analysis.segments == 0:
-        raise SendRefused("The message is empty.")
+    if not analysis.sendable:
+        raise SendRefused(analysis.problem)
     if analysis.segments > account.max_parts:
         raise SendRefused(
             f"The text needs {analysis.segments} parts; {account} allows at most "
