@@ -121,5 +121,5 @@ def script(monkeypatch) -> Script:
 
 
 @pytest.fixture
-def account(db):
+def account(db, script):
     return ProviderAccountFactory(kind="kwtsms", max_parts=5)

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import inbox, messages
+from .views import compose, inbox, messages
 
 app_name = "messaging"
 urlpatterns = [
     path("", messages.message_list, name="message_list"),
+    path("compose/", compose.compose, name="compose"),
     path("<int:pk>/", messages.message_detail, name="message_detail"),
     path("<int:pk>/cancel/", messages.message_cancel, name="message_cancel"),
     path("<int:pk>/retry/", messages.message_retry, name="message_retry"),

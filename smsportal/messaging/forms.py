@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import secrets
+
+from django import forms
+from django.utils import timezone
+
+from smsportal.providers.models import ProviderAccount
+
+
+class ComposeForm(forms.Form):
+    """What staff fill in to send. Nothing here is sent until the confirmation step."""
+
+    account = forms.ModelChoiceField(
+        ProviderAccount.objects.filter(is_active=True), empty_label=None
+    )
+    sender = forms.CharField(
+        label="Sender ID",
+        max_length=20,
+        required=False,
+        help_text="Empty: the account's default sender.",
+    )
+    recipients = forms.CharField(
+        label="Numbers",
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "One per line, or separated by commas or semicolons"}
+        ),
+    )
+    text = forms.CharField(
+        strip=False, required=False, widget=forms.Textarea(attrs={"rows": 6, "autofocus": True})
+    )
+    flash = forms.BooleanField(
+        required=False, help_text="Shown at once on the screen, not stored (where supported)."
+    )
+    scheduled_for = forms.DateTimeField(
+        label="Send at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Empty: send now.",
+    )
+    # One per form: a double click or a second tab finds the message already created.
+    token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", secrets.token_urlsafe(24))
+
+    def clean_scheduled_for(self):
+        when = self.cleaned_data.get("scheduled_for")
+        if when and when <= timezone.now():
+            raise forms.ValidationError("Choose a time in the future, or leave it empty.")
+        return when
+
+    def clean_token(self):
+        return self.cleaned_data.get("token") or secrets.token_urlsafe(24)

@@ -1,0 +1,118 @@
+"""Compose: the form, its live preview (htmx, on every input), a confirmation step, and the send.
+
+One view serves the page and the preview fragment. Without JavaScript the "Preview" button posts
+the form and the same preview comes back in the page.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from smsportal.providers.backends.base import MessageType
+
+from ..encoding import analyse, gsm_equivalent
+from ..forms import ComposeForm
+from ..recipients import resolve
+from ..sending import SendRefused, create_message, estimate
+
+
+def highlight(text: str, non_gsm: tuple[str, ...]) -> str:
+    """The text as HTML, each character that forces UCS-2 marked."""
+    marked = set(non_gsm)
+    return mark_safe(  # noqa: S308 (every character is escaped)
+        "".join(
+            f'<mark title="U+{ord(c):04X} forces UCS-2">{escape(c)}</mark>'
+            if c in marked
+            else escape(c)
+            for c in text
+        )
+    )
+
+
+def preview_context(form: ComposeForm) -> dict:
+    data = form.cleaned_data if form.is_valid() else {}
+    text = form.data.get("text", "")
+    analysis = analyse(text)
+    account = data.get("account")
+    summary = resolve(form.data.get("recipients", ""), settings.PHONE_DEFAULT_REGION)
+    replaced = gsm_equivalent(text)
+    better = analyse(replaced) if replaced != text else None
+    context = {
+        "analysis": analysis,
+        "highlighted": highlight(text, analysis.non_gsm),
+        "parts": [{"text": part, "units": analyse(part).units} for part in analysis.parts],
+        "summary": summary,
+        "account": account,
+        "gsm_suggestion": better,
+        "segments_saved": analysis.segments - better.segments if better else 0,
+    }
+    if account:
+        context["capabilities"] = account.backend.capabilities
+        context["cost"] = estimate(account, summary.count, analysis.segments)
+        context["too_many_parts"] = analysis.segments > account.max_parts
+    return context
+
+
+@permission_required("messaging.add_message", raise_exception=True)
+def compose(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        initial = {key: request.GET[key] for key in ("account", "text") if key in request.GET}
+        if "to" in request.GET:
+            initial["recipients"] = request.GET["to"]
+        form = ComposeForm(initial=initial)
+        return render(request, "messaging/compose.html", {"form": form, "preview": None})
+
+    form = ComposeForm(request.POST)
+    action = request.POST.get("action", "preview")
+    if request.htmx and action == "preview":
+        return render(request, "messaging/_preview.html", preview_context(form))
+    if action == "gsm":
+        data = request.POST.copy()
+        data["text"] = gsm_equivalent(data.get("text", ""))
+        form = ComposeForm(data)
+        if request.htmx:
+            response = render(request, "messaging/_text_field.html", {"form": form})
+            response["HX-Trigger-After-Settle"] = "compose-changed"
+            return response
+    context = {"form": form, "preview": preview_context(form)}
+    if action in ("send", "confirm") and form.is_valid():
+        preview = context["preview"]
+        problem = preview["analysis"].problem or (
+            "" if preview["summary"].count else "There is no recipient to send to."
+        )
+        if problem:
+            form.add_error(None, problem)
+        elif action == "send":
+            context["confirm"] = True
+        else:
+            return send(request, form, preview)
+    return render(request, "messaging/compose.html", context)
+
+
+def send(request: HttpRequest, form: ComposeForm, preview: dict) -> HttpResponse:
+    data = form.cleaned_data
+    try:
+        message = create_message(
+            account=data["account"],
+            body=data["text"],
+            sender=data["sender"],
+            recipients=preview["summary"].resolved(),
+            message_type=MessageType.FLASH if data["flash"] else MessageType.TEXT,
+            scheduled_for=data["scheduled_for"],
+            created_by=request.user,
+            idempotency_key=data["token"],
+        )
+    except SendRefused as exc:
+        form.add_error(None, str(exc))
+        return render(request, "messaging/compose.html", {"form": form, "preview": preview})
+    when = f"at {message.scheduled_for:%Y-%m-%d %H:%M}" if message.scheduled_for else "now"
+    messages.success(
+        request, f"Message #{message.pk} to {message.recipient_count} recipients is sending {when}."
+    )
+    return redirect(message)

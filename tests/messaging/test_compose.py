@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from smsportal.messaging.models import Message
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("messaging:compose")
+
+
+def form(account, **fields):
+    return {
+        "account": account.pk,
+        "sender": "",
+        "recipients": "+96550000001",
+        "text": "Hello",
+        "token": "tok-1",
+        **fields,
+    }
+
+
+def test_the_page_offers_the_active_accounts(operator_client, account):
+    page = operator_client.get(URL).content.decode()
+
+    assert account.name in page
+    assert 'id="preview"' in page
+
+
+def test_the_htmx_preview_is_a_fragment_with_the_figures(operator_client, account):
+    response = operator_client.post(
+        URL, form(account, text="Hi 😀", action="preview"), HTTP_HX_REQUEST="true"
+    )
+
+    body = response.content.decode()
+    assert "<html" not in body
+    assert response.context["analysis"].encoding == "UCS-2"
+    assert 'id="preview-encoding" class="badge text-bg-warning">UCS-2' in body
+    assert 'id="preview-segments">1<' in body
+
+
+def test_without_javascript_the_preview_button_renders_the_same_preview(operator_client, account):
+    response = operator_client.post(URL, form(account, text="a" * 161, action="preview"))
+
+    body = response.content.decode()
+    assert "<html" in body
+    assert 'id="preview-segments">2<' in body
+
+
+def test_the_preview_lists_invalid_numbers_with_reasons_and_removes_duplicates(
+    operator_client, account
+):
+    numbers = "+96550000001\n0096550000001, 965 5000 0001; hello\n+965 97"
+
+    response = operator_client.post(
+        URL, form(account, recipients=numbers, action="preview"), HTTP_HX_REQUEST="true"
+    )
+
+    summary = response.context["summary"]
+    assert summary.phones == ["+96550000001"]
+    assert summary.duplicates == 2
+    assert summary.invalid == [("hello", "not a number"), ("+965 97", "too short")]
+    assert "hello</code> — not a number" in response.content.decode()
+
+
+def test_the_gsm_button_replaces_look_alikes_and_says_what_it_saves(operator_client, account):
+    text = "“Quote” " * 10
+    preview = operator_client.post(
+        URL, form(account, text=text, action="preview"), HTTP_HX_REQUEST="true"
+    )
+    assert "saves 1 segment" in preview.content.decode()
+
+    response = operator_client.post(
+        URL, form(account, text=text, action="gsm"), HTTP_HX_REQUEST="true"
+    )
+
+    assert '"Quote" "Quote"' in response.content.decode().replace("&quot;", '"')
+    assert response["HX-Trigger-After-Settle"] == "compose-changed"
+
+
+def test_send_asks_for_confirmation_then_sends_once(
+    operator_client, account, script, django_capture_on_commit_callbacks
+):
+    first = operator_client.post(URL, form(account, action="send"))
+    assert 'id="confirm"' in first.content.decode()
+    assert not Message.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = operator_client.post(URL, form(account, action="confirm"))
+        again = operator_client.post(URL, form(account, action="confirm"))  # double click
+
+    message = Message.objects.get()
+    assert sent["Location"] == again["Location"] == message.get_absolute_url()
+    assert script.sent_to() == ["+96550000001"]
+
+
+def test_an_empty_text_is_refused_with_the_reason(operator_client, account):
+    response = operator_client.post(URL, form(account, text="", action="send"))
+
+    assert "The message is empty." in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_no_valid_recipient_is_refused(operator_client, account):
+    response = operator_client.post(URL, form(account, recipients="nope", action="send"))
+
+    assert "There is no recipient to send to." in response.content.decode()
+
+
+def test_a_reply_from_the_inbox_opens_compose_prefilled(operator_client, account):
+    response = operator_client.get(URL, {"account": account.pk, "to": "+96550000009"})
+
+    assert response.context["form"].initial["recipients"] == "+96550000009"
+
+
+def test_an_outsider_cannot_compose(client, outsider):
+    client.force_login(outsider)
+
+    assert client.get(URL).status_code == 403
