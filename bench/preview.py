@@ -1,0 +1,135 @@
+"""Compose preview round trip: a 1,600-character text posted the way htmx posts it.
+
+    .venv/bin/python bench/preview.py [--requests 300]
+
+Starts the portal (gunicorn, one worker, a fresh SQLite file) on 127.0.0.1, logs in, and times
+the preview request over one keep-alive connection, for a GSM-7 text and for a UCS-2 one.
+Prints median and p95 in milliseconds, and as the floor the time `analyse()` alone takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.postgres import free_port  # noqa: E402
+
+SETUP = """
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from smsportal.providers.models import ProviderAccount
+get_user_model().objects.create_superuser("bench", "", "bench-pass-123")
+account = ProviderAccount.objects.create(name="Bench", kind="kwtsms", username="u", password="p")
+print(account.pk)
+"""
+
+TEXTS = {
+    "GSM-7": ("The quick brown fox jumps over the lazy dog [€] " * 40)[:1600],
+    "UCS-2": ("مرحبا بكم في بوابة الرسائل 😀 " * 60)[:1600],
+}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="smsportal-bench-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "smsportal.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "FIELD_ENCRYPTION_KEY": "kJ3y4kQ3m4M9oYg1sQmJ3eX1n8lq1Xl1x1bq8tq0WcM=",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    account_id = subprocess.run(
+        [sys.executable, "-c", SETUP], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "smsportal.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    results = {}
+    try:
+        session = requests.Session()
+        for _ in range(50):
+            try:
+                login_page = session.get(f"{base}/auth/login/", timeout=10)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        token = session.cookies["csrftoken"]
+        session.post(
+            f"{base}/auth/login/",
+            data={"username": "bench", "password": "bench-pass-123", "csrfmiddlewaretoken": token},
+            headers={"Referer": login_page.url},
+        )
+        token = session.cookies["csrftoken"]  # rotated at log-in
+        headers = {"HX-Request": "true", "X-CSRFToken": token, "Referer": f"{base}/"}
+        for name, text in TEXTS.items():
+            data = {
+                "account": account_id,
+                "recipients": "+96550000001\n+96550000002",
+                "text": text,
+                "action": "preview",
+            }
+            timings = []
+            for i in range(args.requests + 20):
+                start = time.perf_counter()
+                response = session.post(f"{base}/messages/compose/", data=data, headers=headers)
+                elapsed = (time.perf_counter() - start) * 1000
+                response.raise_for_status()
+                if i >= 20:  # warm-up excluded
+                    timings.append(elapsed)
+            from smsportal.messaging.encoding import analyse
+
+            floor_start = time.perf_counter()
+            for _ in range(200):
+                analyse(text)
+            floor = (time.perf_counter() - floor_start) * 1000 / 200
+            results[name] = {
+                "chars": len(text),
+                "median_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(percentile(timings, 0.95), 2),
+                "analyse_only_ms": round(floor, 3),
+            }
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
