@@ -126,11 +126,12 @@ def _refuse_for_balance(transfer: CreditTransfer, now) -> None:
             "the transfer again."
         )
     else:
-        held = f", {credit.reserved} held by transfers in progress" if credit.reserved else ""
+        held = f", {credit.reserved:,.2f} held by transfers in progress" if credit.reserved else ""
+        taken = timezone.localtime(latest.taken_at)
         text = (
-            f"Not sent: {transfer.account} has {latest.amount - credit.reserved} credits "
-            f"available (balance {latest.amount} as of {latest.taken_at:%Y-%m-%d %H:%M}{held}); "
-            f"this transfer needs {transfer.amount}."
+            f"Not sent: {transfer.account} has {latest.amount - credit.reserved:,.2f} credits "
+            f"available (balance {latest.amount:,.2f} as of {taken:%Y-%m-%d %H:%M %Z}"
+            f"{held}); this transfer needs {transfer.amount:,.2f}."
         )
     CreditTransfer.objects.filter(pk=transfer.pk, outcome=TransferOutcome.EXECUTING).update(
         outcome=TransferOutcome.REFUSED,

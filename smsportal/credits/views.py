@@ -150,7 +150,9 @@ def transfer_execute(request: HttpRequest, pk: int) -> HttpResponse:
     before = transfer.outcome
     transfer = transfer.execute(request.user)
     if transfer.outcome == TransferOutcome.DONE:
-        messages.success(request, f"{transfer.amount} credits transferred to {transfer.customer}.")
+        messages.success(
+            request, f"{transfer.amount:,.2f} credits transferred to {transfer.customer}."
+        )
     elif transfer.outcome == TransferOutcome.REFUSED:
         messages.error(request, f"Transfer refused: {transfer.provider_text}")
     elif transfer.outcome == TransferOutcome.UNKNOWN:

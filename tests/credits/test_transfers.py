@@ -188,8 +188,8 @@ def test_the_portal_refuses_a_transfer_the_balance_cannot_pay(account, provider,
 
     assert transfer.outcome == TransferOutcome.REFUSED
     assert transfer.provider_code == "portal"
-    assert "has 100.0000 credits available" in transfer.provider_text
-    assert "needs 100.01" in transfer.provider_text
+    assert "has 100.00 credits available" in transfer.provider_text
+    assert "needs 100.01." in transfer.provider_text
     assert "transfer" not in provider.calls
 
 
