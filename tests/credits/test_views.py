@@ -44,15 +44,22 @@ def test_the_credits_page_shows_balances_chart_data_and_figures(operator_client,
     data = json.loads(re.search(r'id="balance-history"[^>]*>(.*?)</script>', html, re.S).group(1))
     assert data[0]["account"] == "ISMS main"
     assert [p[1] for p in data[0]["points"]] == [80.0]  # the lowest of the hour
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    assert data[0]["points"][0][0] == int(hour.timestamp() * 1000)
     assert 'id="balance-figures"' in html
     assert "Transfer credits" not in html  # an Operator may not transfer
 
 
 @pytest.mark.parametrize("days", ["30", "90", "junk"])
 def test_the_chart_period_can_be_chosen(operator_client, isms, days):
-    BalanceSnapshotFactory(account=isms, taken_at=timezone.now() - timedelta(days=20))
+    taken = timezone.now() - timedelta(days=20)
+    BalanceSnapshotFactory(account=isms, taken_at=taken)
+
     response = operator_client.get(reverse("credits:overview"), {"days": days})
+
     assert response.status_code == 200
+    shown = taken.strftime("<td>%-d %b %Y</td>")
+    assert (shown in response.content.decode()) == (days != "junk")  # junk means 7 days
 
 
 def test_an_empty_credits_page_explains_itself(operator_client, provider):
