@@ -9,7 +9,9 @@ scratch database), fills it, and prints the time of `latest_balances()` (dashboa
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -19,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TMP = tempfile.mkdtemp(prefix="bench-credits-")
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{TMP}/bench.sqlite3")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsportal.settings")
 os.environ.setdefault("DEBUG", "true")
