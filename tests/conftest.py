@@ -53,3 +53,23 @@ def manager_client(client, manager):
 def operator_client(client, operator):
     client.force_login(operator)
     return client
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, tmp_path_factory) -> None:
+    """On SQLite, test against a database file rather than Django's shared in-memory one.
+
+    Threads in tests (concurrent transfers, the live server) each open their own connection;
+    an in-memory shared-cache database fails a second writer at once with "database table is
+    locked", where a file in WAL mode waits on the busy timeout exactly as production does.
+    """
+    import os
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
+        base = "/dev/shm" if os.path.isdir("/dev/shm") else str(tmp_path_factory.getbasetemp())
+        db.setdefault("TEST", {})["NAME"] = os.path.join(base, f"smsportal-test-{os.getpid()}.db")
+    # pytest-django's own step: a per-worker suffix under pytest-xdist.
+    request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")

@@ -31,3 +31,38 @@ class ProviderAccountFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"login{n}")
     password = "s3cret-provider-pass"
     price_per_segment = Decimal("0.0100")
+
+
+# --- senders and credits ------------------------------------------------------------------------
+
+from smsportal.credits.models import BalanceSnapshot, CreditTransfer  # noqa: E402
+from smsportal.senders.models import SenderID  # noqa: E402
+
+
+class SenderIDFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SenderID
+
+    account = factory.SubFactory(ProviderAccountFactory)
+    value = factory.Sequence(lambda n: f"Sender{n}")
+    kind = "alphanumeric"
+    source = "staff"
+
+
+class BalanceSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BalanceSnapshot
+
+    account = factory.SubFactory(ProviderAccountFactory)
+    amount = Decimal("100")
+    source = "refresh"
+
+
+class CreditTransferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditTransfer
+
+    account = factory.SubFactory(ProviderAccountFactory, kind="isms")
+    customer = factory.Sequence(lambda n: f"customer{n}")
+    amount = Decimal("10")
+    created_by = factory.SubFactory(UserFactory)

@@ -14,6 +14,9 @@ from . import crypto
 from .registry import KIND_CHOICES, backend_class
 
 if TYPE_CHECKING:
+    from smsportal.credits.models import BalanceSnapshot
+    from smsportal.senders.services import SyncResult
+
     from .backends.base import Backend
 
 
@@ -117,3 +120,17 @@ class ProviderAccount(models.Model):
     def finish_token_rotation(self) -> None:
         self.previous_webhook_token = ""
         self.save(update_fields=["previous_webhook_token", "updated_at"])
+
+    # Operations owned by other apps; thin methods so callers write `account.refresh_balance()`.
+
+    def refresh_balance(self) -> BalanceSnapshot:
+        """Ask the provider for the balance and store a BalanceSnapshot (returned)."""
+        from smsportal.credits.balances import refresh_balance
+
+        return refresh_balance(self)
+
+    def sync_sender_ids(self) -> SyncResult:
+        """Bring this account's SenderIDs in line with the provider's list (a SyncResult)."""
+        from smsportal.senders.services import sync_sender_ids
+
+        return sync_sender_ids(self)

@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401  (the app's pages are added here)
+from django.urls import path
+
+from . import views
 
 app_name = "senders"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.sender_list, name="list"),
+    path("add/", views.sender_create, name="create"),
+    path("options/", views.sender_options, name="options"),
+    path("<int:pk>/edit/", views.sender_edit, name="edit"),
+    path("<int:pk>/default/", views.sender_set_default, name="set_default"),
+    path("<int:pk>/retire/", views.sender_retire, name="retire"),
+    path("sync/<int:account_pk>/", views.sender_sync, name="sync"),
+]

@@ -1,0 +1,53 @@
+"""Background work for balances.
+
+The periodic refresh is driven from outside: cron (or a systemd timer) runs
+`manage.py refresh_balances` (see docs/credits.md). django_tasks has no scheduler, and a task
+that re-enqueues itself with `run_after` is a fragile clock: every manual enqueue starts a second
+chain, a run lost with a worker ends the chain silently, and the immediate backend would recurse.
+Cron is one line, visible, and keeps running whichever task backend is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django_tasks import task
+
+from smsportal.providers.backends.base import ProviderError
+from smsportal.providers.models import ProviderAccount
+
+from .balances import refresh_balance
+from .transfers import sweep_stale_transfers
+
+logger = logging.getLogger(__name__)
+
+
+def refresh_balances_now() -> dict[str, object]:
+    """Refresh the balance of every active account whose provider reports one.
+
+    One account's failure does not stop the others. Returns a JSON-serialisable summary:
+    {"refreshed": {name: amount}, "failed": {name: error}, "swept_transfers": n}.
+    """
+    refreshed: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for account in ProviderAccount.objects.filter(is_active=True):
+        if not account.backend_class.capabilities.balance:
+            continue
+        try:
+            snapshot = refresh_balance(account)
+        except ProviderError as error:
+            logger.warning("Balance of account %s not refreshed: %s", account.pk, error)
+            failed[account.name] = str(error)
+        else:
+            refreshed[account.name] = str(snapshot.amount)
+    return {
+        "refreshed": refreshed,
+        "failed": failed,
+        "swept_transfers": sweep_stale_transfers(),
+    }
+
+
+@task()
+def refresh_all_balances() -> dict[str, object]:
+    """The worker's form of `refresh_balances_now`."""
+    return refresh_balances_now()

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from smsportal.providers.backends.base import ProviderError
+from smsportal.providers.models import ProviderAccount
+
+from .balances import account_balances, available_balance
+from .charts import PERIODS, balance_history
+from .forms import TransferForm, transfer_accounts
+from .models import CreditTransfer, TransferOutcome
+
+
+def _panel_context(accounts) -> dict:
+    return {"balances": account_balances(accounts), "single": False}
+
+
+@permission_required("credits.view_balancesnapshot", raise_exception=True)
+def overview(request: HttpRequest) -> HttpResponse:
+    """Balances, the balance over time, and the latest transfers."""
+    days = int(request.GET.get("days", "7")) if request.GET.get("days", "7").isdigit() else 7
+    if days not in PERIODS:
+        days = 7
+    accounts = ProviderAccount.objects.filter(is_active=True)
+    context = {
+        **_panel_context(accounts),
+        "history": balance_history(days),
+        "days": days,
+        "periods": PERIODS,
+        "transfers": CreditTransfer.objects.select_related("account", "created_by")[:10],
+        "can_transfer": bool(transfer_accounts()),
+    }
+    return render(request, "credits/overview.html", context)
+
+
+@permission_required("credits.view_balancesnapshot", raise_exception=True)
+def balances_panel(request: HttpRequest) -> HttpResponse:
+    """The balances card alone, for htmx (the credits page is its full-page form)."""
+    if not request.htmx:
+        return redirect("credits:overview")
+    return render(
+        request,
+        "credits/_balances.html",
+        _panel_context(ProviderAccount.objects.filter(is_active=True)),
+    )
+
+
+@require_POST
+@permission_required("credits.add_balancesnapshot", raise_exception=True)
+def refresh(request: HttpRequest) -> HttpResponse:
+    """Ask the providers for fresh balances: every active account that reports one, or one."""
+    accounts = ProviderAccount.objects.filter(is_active=True)
+    if request.POST.get("account", "").isdigit():
+        accounts = accounts.filter(pk=request.POST["account"])
+    for account in accounts:
+        if not account.backend_class.capabilities.balance:
+            continue
+        try:
+            snapshot = account.refresh_balance()
+        except ProviderError as error:
+            messages.error(request, f"Balance of {account} not refreshed: {error}")
+        else:
+            messages.success(request, f"Balance of {account}: {snapshot.amount:.2f}")
+    if request.htmx:
+        return render(
+            request,
+            "credits/_balances.html",
+            _panel_context(ProviderAccount.objects.filter(is_active=True)),
+        )
+    return redirect(request.POST.get("next") or reverse("credits:overview"))
+
+
+@permission_required("credits.view_credittransfer", raise_exception=True)
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    transfers = CreditTransfer.objects.select_related("account", "created_by", "executed_by")
+    page = Paginator(transfers, 50).get_page(request.GET.get("page"))
+    return render(request, "credits/transfer_list.html", {"page": page})
+
+
+@permission_required("credits.add_credittransfer", raise_exception=True)
+def transfer_create(request: HttpRequest) -> HttpResponse:
+    """Step 1: the form. Saving creates the `pending` ledger row (once per form token) and
+    takes a fresh balance for the confirmation step."""
+    form = TransferForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        transfer, created = CreditTransfer.objects.get_or_create(
+            token=data["token"],
+            defaults={
+                "account": data["account"],
+                "customer": data["customer"],
+                "amount": data["amount"],
+                "created_by": request.user,
+            },
+        )
+        if created and transfer.account.backend_class.capabilities.balance:
+            try:
+                transfer.account.refresh_balance()
+            except ProviderError as error:
+                messages.warning(
+                    request, f"Could not refresh the balance of {transfer.account}: {error}"
+                )
+        return redirect(transfer)
+    return render(
+        request, "credits/transfer_form.html", {"form": form, "accounts": transfer_accounts()}
+    )
+
+
+@permission_required("credits.view_credittransfer", raise_exception=True)
+def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 2 for a pending transfer (the confirmation, with the balance before and after);
+    otherwise the ledger entry and its outcome."""
+    transfer = get_object_or_404(
+        CreditTransfer.objects.select_related("account", "created_by", "executed_by"), pk=pk
+    )
+    context: dict = {"transfer": transfer}
+    if transfer.outcome == TransferOutcome.PENDING:
+        current = available_balance(transfer.account)
+        context["current"] = current
+        if current.available is not None:
+            context["after"] = current.available - transfer.amount
+        # Two forms filled in (two tabs) are two transfers: say so before the second one goes.
+        context["similar"] = (
+            CreditTransfer.objects.filter(
+                account=transfer.account,
+                customer=transfer.customer,
+                amount=transfer.amount,
+                created_at__gte=timezone.now() - timedelta(hours=24),
+            )
+            .exclude(pk=transfer.pk)
+            .exclude(outcome=TransferOutcome.REFUSED)
+        )
+    return render(request, "credits/transfer_detail.html", context)
+
+
+@require_POST
+@permission_required("credits.add_credittransfer", raise_exception=True)
+def transfer_execute(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 3: execute. Any number of these requests for one transfer make one transfer."""
+    transfer = get_object_or_404(CreditTransfer.objects.select_related("account"), pk=pk)
+    before = transfer.outcome
+    transfer = transfer.execute(request.user)
+    if transfer.outcome == TransferOutcome.DONE:
+        messages.success(
+            request, f"{transfer.amount:,.2f} credits transferred to {transfer.customer}."
+        )
+    elif transfer.outcome == TransferOutcome.REFUSED:
+        messages.error(request, f"Transfer refused: {transfer.provider_text}")
+    elif transfer.outcome == TransferOutcome.UNKNOWN:
+        messages.warning(request, f"Outcome unknown: {transfer.provider_text}")
+    elif transfer.outcome == TransferOutcome.PENDING and before == TransferOutcome.PENDING:
+        messages.error(request, transfer.provider_text)
+    return redirect(transfer)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django import forms
+
+from smsportal.providers.models import ProviderAccount
+
+from .models import SenderID, SenderSource, SenderStatus
+from .validation import validate_sender
+
+
+class SenderIDForm(forms.ModelForm):
+    """Add or edit a sender ID. The value is checked against the account's provider rules; the
+    account of an existing sender, and the value of one the provider reported, stay fixed."""
+
+    class Meta:
+        model = SenderID
+        fields = ["account", "value", "status", "note"]
+        help_texts = {
+            "value": "A phone number in international digits (e.g. 96597119440) or a name of at "
+            "most 11 characters.",
+            "status": "Pending: requested from the provider and not yet approved.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
+        if self.instance.pk:
+            self.fields["account"].disabled = True
+            self.fields["account"].queryset = ProviderAccount.objects.all()
+            if self.instance.source == SenderSource.SYNCED:
+                self.fields["value"].disabled = True
+                self.fields["value"].help_text = "Reported by the provider; cannot be renamed."
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        account = cleaned.get("account")
+        value = cleaned.get("value")
+        if account and value:
+            try:
+                self.instance.kind = validate_sender(account.kind, value)
+            except forms.ValidationError as error:
+                self.add_error("value", error)
+        return cleaned
+
+    def save(self, commit: bool = True) -> SenderID:
+        sender = super().save(commit=False)
+        if not sender.pk:
+            sender.source = SenderSource.STAFF
+        if sender.status != SenderStatus.ACTIVE:
+            sender.is_default = False
+        if commit:
+            sender.save()
+        return sender

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.credits.fakes import FakeProvider, install
+
+
+@pytest.fixture
+def provider(monkeypatch) -> FakeProvider:
+    return install(monkeypatch)
