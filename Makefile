@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 ADDR ?= 127.0.0.1:8000
+# Two processes share the suite (the machines have two cores); PYTEST_ARGS= runs it in one.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint format setup clean
 

@@ -208,6 +208,7 @@ OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START"])
 PERIODIC_TASKS = [
     ("smsportal.messaging.tasks.sweep_stuck_deliveries", 60),
     ("smsportal.messaging.tasks.poll_delivery_reports", 60),
+    ("smsportal.credits.tasks.refresh_all_balances", 900),
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

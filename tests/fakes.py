@@ -14,6 +14,7 @@ import pytest
 from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import (
     Backend,
+    Balance,
     Capabilities,
     InboundSMS,
     OutgoingMessage,
@@ -39,6 +40,7 @@ class Script:
     poll_answers: dict[str, DeliveryStatus] = field(default_factory=dict)
     recent: list = field(default_factory=list)
     polled: list[str] = field(default_factory=list)
+    balance: Balance | None = None  # what `balance()` answers; None: no balance enquiry
     behaviour: Callable[[int, Sequence[Recipient]], SendResult | None] | None = None
     calls: list[list[str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -47,24 +49,37 @@ class Script:
         return [phone for call in self.calls for phone in call]
 
 
+class _ScriptCapabilities:
+    """Capabilities read from the script at each access, on the class as on an instance (the
+    portal reads both `account.backend.capabilities` and `backend_class.capabilities`)."""
+
+    def __get__(self, instance, owner) -> Capabilities:
+        script = owner.script
+        return Capabilities(
+            bulk_size=script.bulk_size,
+            idempotent_retry=script.idempotent_retry,
+            reports_poll=script.reports_poll,
+            balance=script.balance is not None,
+        )
+
+
 class FakeBackend(Backend):
     kind = "fake"
     label = "Fake"
     default_base_url = "http://fake.invalid/"
     script: Script
 
-    @property
-    def capabilities(self) -> Capabilities:  # type: ignore[override]
-        return Capabilities(
-            bulk_size=self.script.bulk_size,
-            idempotent_retry=self.script.idempotent_retry,
-            reports_poll=self.script.reports_poll,
-        )
+    capabilities = _ScriptCapabilities()  # type: ignore[assignment]
 
     def delivery_status(self, provider_message_id: str) -> StatusUpdate:
         self.script.polled.append(provider_message_id)
         status = self.script.poll_answers.get(provider_message_id, DeliveryStatus.SUBMITTED)
         return StatusUpdate(provider_message_id=provider_message_id, status=status)
+
+    def balance(self) -> Balance:
+        if self.script.balance is None:
+            raise self.unsupported("Balance enquiry")
+        return self.script.balance
 
     def recent_delivery_reports(self) -> list[StatusUpdate]:
         if not self.script.reports_poll:

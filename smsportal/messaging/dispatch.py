@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from smsportal.providers.backends.base import (
     Backend,
+    Balance,
     OutgoingMessage,
     ProtocolError,
     ProviderError,
@@ -121,8 +122,11 @@ def claim(message_id: int, first_id: int, last_id: int) -> list[Delivery]:
     return list(Delivery.objects.filter(claim=token).only("id", "phone", "segments", "queued_at"))
 
 
-def submit(backend: Backend, outgoing: OutgoingMessage, rows: Sequence[Delivery]) -> list[Outcome]:
-    """Send one request's worth of deliveries; never raises, never reports a doubt as a send."""
+def submit(
+    backend: Backend, outgoing: OutgoingMessage, rows: Sequence[Delivery]
+) -> tuple[list[Outcome], Balance | None]:
+    """Send one request's worth of deliveries; never raises, never reports a doubt as a send.
+    Also returns the balance the provider reported after the send, if it did."""
     recipients = [Recipient(phone=row.phone, reference=str(row.id)) for row in rows]
     ids = [row.id for row in rows]
     idempotent = backend.capabilities.idempotent_retry
@@ -131,7 +135,8 @@ def submit(backend: Backend, outgoing: OutgoingMessage, rows: Sequence[Delivery]
         if attempt:
             time.sleep(RETRY_BACKOFF * 2 ** (attempt - 1))
         try:
-            return _outcomes(ids, recipients, backend.send(outgoing, recipients))
+            result = backend.send(outgoing, recipients)
+            return _outcomes(ids, recipients, result), result.balance_after
         except TransientError as exc:
             error = exc
             if exc.request_sent and not idempotent:
@@ -144,7 +149,7 @@ def submit(backend: Backend, outgoing: OutgoingMessage, rows: Sequence[Delivery]
             return [
                 Outcome(i, DeliveryStatus.FAILED, error_code=exc.code, error_text=str(exc))
                 for i in ids
-            ]
+            ], None
         except Exception as exc:
             log.exception("backend %s crashed while sending", backend.label)
             return [
@@ -156,14 +161,17 @@ def submit(backend: Backend, outgoing: OutgoingMessage, rows: Sequence[Delivery]
                     "the message may or may not have gone.",
                 )
                 for i in ids
-            ]
+            ], None
     assert error is not None
     if isinstance(error, TransientError) and not error.request_sent:
         # Every try failed before the request reached the provider: certainly not sent.
         status, text = DeliveryStatus.FAILED, f"Not sent: {error}"
     else:
         status, text = DeliveryStatus.UNKNOWN, f"Outcome unknown: {error}"
-    return [Outcome(i, status, error_code=error.code or "transient", error_text=text) for i in ids]
+    outcomes = [
+        Outcome(i, status, error_code=error.code or "transient", error_text=text) for i in ids
+    ]
+    return outcomes, None
 
 
 def _outcomes(ids: list[int], recipients: list[Recipient], result: SendResult) -> list[Outcome]:
@@ -276,17 +284,25 @@ def send_batch(message_id: int, first_id: int, last_id: int) -> int:
     chunks = [rows[i : i + bulk] for i in range(0, len(rows), bulk)]
     workers = min(len(chunks), settings.SEND_CONCURRENCY)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda chunk: submit(backend, outgoing, chunk), chunks))
+        submitted = list(pool.map(lambda chunk: submit(backend, outgoing, chunk), chunks))
+    results = [chunk_outcomes for chunk_outcomes, _balance in submitted]
     outcomes = [outcome for chunk_outcomes in results for outcome in chunk_outcomes]
     record(message, rows, outcomes)
-    after_batch(message, rows, results)
+    after_batch(message, results, [balance for _, balance in submitted if balance])
     finish_if_settled(message_id)
     return len(outcomes)
 
 
-def after_batch(message: Message, rows: Sequence[Delivery], results: list[list[Outcome]]) -> None:
-    """Hooks that follow a recorded batch: reports that arrived before our ids were written."""
+def after_batch(message: Message, results: list[list[Outcome]], balances: list[Balance]) -> None:
+    """What follows a recorded batch: the balance the provider reported after the send
+    (KwtSMS), and reports that arrived before our ids were written."""
+    from smsportal.credits.balances import record_balance
+    from smsportal.credits.models import BalanceSource
+
     from .services import apply_unmatched_reports
+
+    if balances:
+        record_balance(message.account, balances[-1], BalanceSource.SEND)
 
     ids = {o.provider_message_id for chunk in results for o in chunk if o.provider_message_id}
     if ids:

@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 
 from smsportal.providers.models import ProviderAccount
+from smsportal.senders.selectors import active_sender_ids
+from smsportal.senders.validation import validate_sender
 
 
 class ComposeForm(forms.Form):
@@ -14,12 +16,7 @@ class ComposeForm(forms.Form):
     account = forms.ModelChoiceField(
         ProviderAccount.objects.filter(is_active=True), empty_label=None
     )
-    sender = forms.CharField(
-        label="Sender ID",
-        max_length=20,
-        required=False,
-        help_text="Empty: the account's default sender.",
-    )
+    sender = forms.CharField(label="Sender ID", max_length=20, required=False)
     recipients = forms.CharField(
         label="Numbers",
         required=False,
@@ -46,6 +43,20 @@ class ComposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("token", secrets.token_urlsafe(24))
+
+    def clean(self):
+        data = super().clean()
+        account, sender = data.get("account"), data.get("sender")
+        if account and sender:
+            values = set(active_sender_ids(account).values_list("value", flat=True))
+            if sender not in values:
+                self.add_error("sender", f"{sender} is not an active sender ID of {account}.")
+            else:
+                try:
+                    validate_sender(account.kind, sender)
+                except forms.ValidationError as exc:
+                    self.add_error("sender", exc)
+        return data
 
     def clean_scheduled_for(self):
         when = self.cleaned_data.get("scheduled_for")

@@ -118,3 +118,33 @@ def test_an_outsider_cannot_compose(client, outsider):
     client.force_login(outsider)
 
     assert client.get(URL).status_code == 403
+
+
+def test_a_send_the_balance_cannot_pay_is_refused_with_the_figures(
+    operator_client, account, script
+):
+    from decimal import Decimal
+
+    from smsportal.credits.balances import record_balance
+    from smsportal.providers.backends.base import Balance
+
+    script.balance = Balance(amount=Decimal("0.005"))
+    record_balance(account, script.balance, "refresh")
+
+    response = operator_client.post(URL, form(account, action="send"))
+
+    body = response.content.decode()
+    assert "This send needs 0.01 credits" in body
+    assert 'id="confirm"' not in body
+
+
+def test_the_sender_must_be_an_active_sender_id_of_the_account(operator_client, account):
+    from tests.factories import SenderIDFactory
+
+    SenderIDFactory(account=account, value="ACME")
+
+    refused = operator_client.post(URL, form(account, sender="OTHER", action="send"))
+    accepted = operator_client.post(URL, form(account, sender="ACME", action="send"))
+
+    assert "OTHER is not an active sender ID of" in refused.content.decode()
+    assert 'id="confirm"' in accepted.content.decode()

@@ -346,3 +346,25 @@ def test_the_same_form_submitted_twice_creates_one_message(
     assert first.pk == second.pk
     assert Message.objects.count() == 1
     assert len(script.sent_to()) == 2
+
+
+def test_the_balance_a_provider_reports_after_a_send_is_recorded(
+    account, script, django_capture_on_commit_callbacks
+):
+    from decimal import Decimal
+
+    from smsportal.credits.models import BalanceSnapshot
+    from smsportal.providers.backends.base import Balance
+
+    def with_balance(call, recipients):
+        return SendResult(
+            [SubmitResult(r, SubmitStatus.SUBMITTED, provider_message_id="K") for r in recipients],
+            balance_after=Balance(amount=Decimal("180"), purchased=Decimal("377")),
+        )
+
+    script.behaviour = with_balance
+
+    send(account, phones(2), django_capture_on_commit_callbacks)
+
+    snapshot = BalanceSnapshot.objects.get(account=account)
+    assert (snapshot.amount, snapshot.purchased, snapshot.source) == (180, 377, "send")

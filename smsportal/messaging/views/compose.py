@@ -14,7 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.backends.base import MessageType
+from smsportal.senders.selectors import active_sender_ids
 
 from ..encoding import analyse, gsm_equivalent
 from ..forms import ComposeForm
@@ -59,6 +61,17 @@ def preview_context(form: ComposeForm) -> dict:
     return context
 
 
+def compose_context(form: ComposeForm, preview: dict | None = None) -> dict:
+    """The page around the form: the chosen account's sender IDs and balance."""
+    account = form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
+    if account is None:
+        chosen = form["account"].value()
+        field = form.fields["account"]
+        account = field.queryset.filter(pk=chosen).first() if chosen else field.queryset.first()
+    senders = active_sender_ids(account) if account else []
+    return {"form": form, "preview": preview, "account": account, "senders": senders}
+
+
 @permission_required("messaging.add_message", raise_exception=True)
 def compose(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -66,7 +79,7 @@ def compose(request: HttpRequest) -> HttpResponse:
         if "to" in request.GET:
             initial["recipients"] = request.GET["to"]
         form = ComposeForm(initial=initial)
-        return render(request, "messaging/compose.html", {"form": form, "preview": None})
+        return render(request, "messaging/compose.html", compose_context(form))
 
     form = ComposeForm(request.POST)
     action = request.POST.get("action", "preview")
@@ -80,12 +93,17 @@ def compose(request: HttpRequest) -> HttpResponse:
             response = render(request, "messaging/_text_field.html", {"form": form})
             response["HX-Trigger-After-Settle"] = "compose-changed"
             return response
-    context = {"form": form, "preview": preview_context(form)}
+    context = compose_context(form, preview_context(form))
     if action in ("send", "confirm") and form.is_valid():
         preview = context["preview"]
         problem = preview["analysis"].problem or (
             "" if preview["summary"].count else "There is no recipient to send to."
         )
+        if not problem and preview.get("cost") is not None:
+            try:
+                check_affordable(form.cleaned_data["account"], preview["cost"], request.user)
+            except Unaffordable as exc:
+                problem = exc.message
         if problem:
             form.add_error(None, problem)
         elif action == "send":
@@ -110,7 +128,7 @@ def send(request: HttpRequest, form: ComposeForm, preview: dict) -> HttpResponse
         )
     except SendRefused as exc:
         form.add_error(None, str(exc))
-        return render(request, "messaging/compose.html", {"form": form, "preview": preview})
+        return render(request, "messaging/compose.html", compose_context(form, preview))
     when = f"at {message.scheduled_for:%Y-%m-%d %H:%M}" if message.scheduled_for else "now"
     messages.success(
         request, f"Message #{message.pk} to {message.recipient_count} recipients is sending {when}."
