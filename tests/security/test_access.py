@@ -68,3 +68,48 @@ def test_a_user_without_a_role_is_refused_everything_but_the_dashboard(client, o
         assert response.status_code in (200, 302)
     else:
         assert response.status_code == 403, f"{name} answered {response.status_code}"
+
+
+@pytest.mark.parametrize(("name", "url"), URLS, ids=[name for name, _ in URLS])
+def test_every_post_without_a_csrf_token_is_refused(manager, name, url):
+    from django.test import Client
+
+    if name.startswith(PROVIDER_HOOKS):
+        return  # providers cannot hold our CSRF token; their token in the URL stands instead
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+
+    response = client.post(url, {"name": "x"})
+
+    assert response.status_code == 403, f"{name} accepted a POST without a CSRF token"
+
+
+MANAGER_ONLY = {
+    "providers:create",
+    "providers:edit",
+    "providers:rotate_token",
+    "providers:finish_rotation",
+    "senders:create",
+    "senders:edit",
+    "senders:retire",
+    "senders:set_default",
+    "senders:sync",
+    "credits:refresh",
+    "credits:transfer_create",
+    "credits:transfer_execute",
+}
+
+
+def test_every_manager_action_is_routed():
+    assert {name for name, _ in URLS} >= MANAGER_ONLY
+
+
+@pytest.mark.parametrize("name", sorted(MANAGER_ONLY))
+def test_an_operator_is_refused_every_manager_action(operator_client, name):
+    url = dict(URLS)[name]
+    for method in (operator_client.get, operator_client.post):
+        response = method(url)
+        assert response.status_code in (403, 405), f"{name} answered {response.status_code}"
+        if response.status_code == 403:
+            return
+    pytest.fail(f"{name} refused neither GET nor POST with 403")
