@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ProvidersConfig(AppConfig):
     name = "smsportal.providers"
     verbose_name = "Provider accounts"
+
+    def ready(self) -> None:
+        from smsportal.core.demo import DEMO_STEPS
+
+        from .demo import create_demo_accounts
+
+        if create_demo_accounts not in DEMO_STEPS:
+            DEMO_STEPS.append(create_demo_accounts)

@@ -1,0 +1,169 @@
+"""The one place the portal speaks HTTP to a provider.
+
+One pooled `requests.Session` per account and process (keep-alive connections shared by the
+threads of a batch), explicit connect and read timeouts, a User-Agent naming the portal, and one
+mapping of transport failures onto the backend errors:
+
+- the connection could not be made -> TransientError(request_sent=False): safe to retry;
+- a timeout or a reset once the request was on its way, or a 5xx -> TransientError(request_sent=
+  True): the provider may have acted on it;
+- any other non-2xx, an empty body or an HTML page -> ProtocolError.
+
+Credentials travel in the query string or body (the providers' design), so neither URLs nor
+bodies are ever logged or put into an exception: log lines name the operation, the account and
+the outcome, and the password is scrubbed from any text that reaches staff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from .base import ProtocolError, TransientError
+
+if TYPE_CHECKING:
+    from smsportal.providers.models import ProviderAccount
+
+log = logging.getLogger("smsportal.providers")
+
+USER_AGENT = "SMS-Portal/1.0 (+https://github.com/sms-portal)"
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+_sessions: dict[tuple, requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(account: ProviderAccount) -> requests.Session:
+    """The pooled session of this account in this process (a cache, not shared state)."""
+    secret = hashlib.sha256(f"{account.username}\0{account.password}".encode()).hexdigest()
+    key = (account.pk, account.base_url, secret)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = requests.Session()
+            pool = max(10, settings.SEND_CONCURRENCY * 2)
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = USER_AGENT
+            _sessions[key] = session
+    return session
+
+
+def scrub(text: str, *secrets: str) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
+    return text
+
+
+def call(
+    account: ProviderAccount,
+    operation: str,
+    url: str,
+    params: dict[str, str],
+    *,
+    method: str = "POST",
+    timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+    encoding: str | None = None,
+) -> str:
+    """Send one request and return the answer's text, stripped; raise the backend errors.
+
+    `params` go in the body for POST and in the query string for GET. `encoding` forces how the
+    body is decoded (providers rarely declare it).
+    """
+    password = account.password
+    label = f"{account.name} {operation}"
+    try:
+        if method == "POST":
+            response = session_for(account).post(url, data=params, timeout=timeout)
+        else:
+            response = session_for(account).get(url, params=params, timeout=timeout)
+    except (requests.ConnectTimeout, requests.ConnectionError) as exc:
+        sent = _maybe_sent(exc)
+        log.warning(
+            "%s: %s (%s)", label, "no answer" if sent else "could not connect", type(exc).__name__
+        )
+        reason = "the connection broke" if sent else "could not connect"
+        raise TransientError(
+            f"{account.get_kind_display()}: {reason}.", request_sent=sent, code="transport"
+        ) from None
+    except requests.Timeout:
+        log.warning("%s: timed out waiting for the answer", label)
+        raise TransientError(
+            f"{account.get_kind_display()} did not answer within {timeout[1]:.0f} seconds.",
+            request_sent=True,
+            code="timeout",
+        ) from None
+    except requests.RequestException as exc:
+        log.warning("%s: request failed (%s)", label, type(exc).__name__)
+        raise TransientError(
+            f"{account.get_kind_display()}: the request failed ({type(exc).__name__}).",
+            request_sent=True,
+            code="transport",
+        ) from None
+    if encoding:
+        response.encoding = encoding
+    elif response.encoding is None or response.encoding.lower() == "iso-8859-1":
+        response.encoding = "utf-8"
+    body = scrub(response.text, password).strip()
+    if response.status_code >= 500:
+        log.warning("%s: HTTP %s", label, response.status_code)
+        raise TransientError(
+            f"{account.get_kind_display()} answered HTTP {response.status_code} (server error).",
+            request_sent=True,
+            code=f"http-{response.status_code}",
+            provider_text=body[:200],
+        )
+    if response.status_code >= 300:
+        log.warning("%s: HTTP %s", label, response.status_code)
+        raise ProtocolError(
+            f"{account.get_kind_display()} answered HTTP {response.status_code}.",
+            code=f"http-{response.status_code}",
+            provider_text=body[:200],
+        )
+    if not body:
+        log.warning("%s: empty answer", label)
+        raise ProtocolError(f"{account.get_kind_display()} gave an empty answer.", code="empty")
+    if body.lstrip().startswith("<") or "<html" in body[:500].lower():
+        log.warning("%s: answered with an HTML page", label)
+        raise ProtocolError(
+            f"{account.get_kind_display()} answered with a web page instead of a result.",
+            code="html",
+            provider_text=body[:200],
+        )
+    log.info("%s: answered (%d bytes)", label, len(body))
+    return body
+
+
+def _maybe_sent(exc: Exception) -> bool:
+    """Whether a connection error happened after the request may have left: a refused or
+    unresolvable connection never sent anything; a reset or a dropped answer may have."""
+    text = repr(exc)
+    never_sent = (
+        "NewConnectionError",
+        "ConnectTimeout",
+        "Connection refused",
+        "Name or service not known",
+        "NameResolutionError",
+        "Failed to establish",
+    )
+    return not any(marker in text for marker in never_sent)
+
+
+def unexpected(account: ProviderAccount, operation: str, body: str) -> ProtocolError:
+    """The error for an answer that is not in the provider's format (shown verbatim to staff)."""
+    log.warning("%s %s: unexpected answer", account.name, operation)
+    shown = body if len(body) <= 120 else body[:117] + "..."
+    return ProtocolError(
+        f"{account.get_kind_display()} gave an answer the portal does not understand: {shown!r}",
+        code="unexpected",
+        provider_text=body,
+    )

@@ -1,0 +1,198 @@
+"""KalaSMS (kalasms.com): one HTTP GET endpoint, smsdo.aspx, where `opt=` names the operation.
+
+Seed: ../shared/seeds/000_8689cdcf209da6fb.txt; PROVIDERS.md "KalaSMS". The seed gives no
+answers at all: every reading of an answer below is a Decision of PROVIDERS.md, marked as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+
+from smsportal.contacts.phones import international_digits
+from smsportal.messaging.status import DeliveryStatus
+
+from . import http
+from .base import (
+    Backend,
+    Balance,
+    Capabilities,
+    OutgoingMessage,
+    ProviderError,
+    Recipient,
+    SendResult,
+    StatusUpdate,
+    SubmitResult,
+    SubmitStatus,
+)
+
+# Decision: a report is a status word. Words we do not know are `unknown`, never `delivered`.
+REPORT_WORDS: dict[str, DeliveryStatus] = {
+    "delivered": DeliveryStatus.DELIVERED,
+    "delivrd": DeliveryStatus.DELIVERED,
+    "failed": DeliveryStatus.UNDELIVERED,
+    "undelivered": DeliveryStatus.UNDELIVERED,
+    "undeliv": DeliveryStatus.UNDELIVERED,
+    "expired": DeliveryStatus.EXPIRED,
+    "rejected": DeliveryStatus.REJECTED,
+    "pending": DeliveryStatus.SUBMITTED,
+    "sent": DeliveryStatus.SUBMITTED,
+    "submitted": DeliveryStatus.SUBMITTED,
+    "queued": DeliveryStatus.SUBMITTED,
+    "unknown": DeliveryStatus.UNKNOWN,
+}
+DEFAULT_SENDER_CHOICES = {
+    "0": "the account's own number",
+    "1": "the registered alphanumeric sender",
+}
+_MESSAGE_ID = re.compile(r"^\d+$")
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_REPORT_LINE = re.compile(r"^(\d+)\s*[,:;\s]\s*([A-Za-z_ ]+)$")
+_LIST_NAME = re.compile(r"^[\w .\-]{1,50}$")
+
+
+class KalaSMSBackend(Backend):
+    kind = "kalasms"
+    label = "KalaSMS"
+    default_base_url = "http://www.kalasms.com/core/smsdo.aspx"
+    capabilities = Capabilities(
+        bulk_size=1,
+        balance=True,
+        remote_lists=True,
+        reports_poll=True,
+        default_sender_choice=True,
+    )
+
+    @classmethod
+    def settings_fields(cls) -> dict[str, forms.Field]:
+        return {
+            "use_rssendsms": forms.BooleanField(
+                required=False,
+                label="Send through rssendsms",
+                help_text="KalaSMS's second send operation; same parameters and answer.",
+            )
+        }
+
+    def _call(self, opt: str, **params: str) -> str:
+        query = {"opt": opt, "user": self.account.username, "pwd": self.account.password, **params}
+        # The seed shows GET only. The message is UTF-8, percent-encoded (requests does it).
+        return http.call(self.account, opt, self.base_url, query, method="GET")
+
+    def _refusal(self, opt: str, body: str) -> ProviderError:
+        # Decision: any answer that is not the operation's documented success is the provider's
+        # refusal, shown to staff verbatim.
+        return ProviderError(f"KalaSMS refused {opt}: {body[:200]}", code=opt, provider_text=body)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
+        # Decision: rssendsms is an account option with sendsms's parameters and answer.
+        opt = "rssendsms" if self.options.get("use_rssendsms") else "sendsms"
+        results = []
+        for recipient in recipients:
+            body = self._call(
+                opt, destination=international_digits(recipient.phone), message=message.text
+            )
+            results.append(self._submitted(recipient, opt, body))
+        return SendResult(results)
+
+    def _submitted(self, recipient: Recipient, opt: str, body: str) -> SubmitResult:
+        # Decision: a send answers with the message id (digits); anything else is an error.
+        if _MESSAGE_ID.match(body):
+            return SubmitResult(recipient, SubmitStatus.SUBMITTED, provider_message_id=body)
+        raise self._refusal(opt, body)
+
+    def send_to_remote_list(self, name: str, message: OutgoingMessage) -> SendResult:
+        body = self._call("sendbulk", list=name, message=message.text)
+        if not _MESSAGE_ID.match(body):
+            raise self._refusal("sendbulk", body)
+        whole_list = Recipient(phone=f"list:{name}", reference=name)
+        return SendResult(
+            [SubmitResult(whole_list, SubmitStatus.SUBMITTED, provider_message_id=body)], raw=body
+        )
+
+    # --- account ---------------------------------------------------------------------------
+
+    def balance(self) -> Balance:
+        body = self._call("displaycredit")
+        # Decision: displaycredit answers a number.
+        if not _NUMBER.match(body):
+            raise self._refusal("displaycredit", body)
+        try:
+            return Balance(amount=Decimal(body), raw=body)
+        except InvalidOperation:
+            raise http.unexpected(self.account, "displaycredit", body) from None
+
+    def set_default_sender(self, choice: str) -> None:
+        if choice not in DEFAULT_SENDER_CHOICES:
+            raise ValueError(f"choice must be one of {', '.join(DEFAULT_SENDER_CHOICES)}")
+        body = self._call("defaultsenderid", choice=choice)
+        self._expect_ok("defaultsenderid", body)
+
+    # --- delivery reports (we poll) -------------------------------------------------------
+
+    def delivery_status(self, provider_message_id: str) -> StatusUpdate:
+        body = self._call("getmessagedelreport", messageid=provider_message_id)
+        word = body.strip().lower()
+        if not re.fullmatch(r"[a-z_ ]{2,30}", word):
+            raise self._refusal("getmessagedelreport", body)
+        return StatusUpdate(
+            provider_message_id=provider_message_id,
+            status=REPORT_WORDS.get(word, DeliveryStatus.UNKNOWN),
+            provider_status=word[:40],
+            description=f"KalaSMS reports “{word}”.",
+            raw={"answer": body},
+        )
+
+    def recent_delivery_reports(self) -> list[StatusUpdate]:
+        body = self._call("delreport")
+        # Decision: one report per line, "<message id>,<status word>" (comma, colon, semicolon
+        # or spaces between). An answer with no such line is the provider's refusal.
+        updates = []
+        for line in body.splitlines():
+            if not line.strip():
+                continue
+            match = _REPORT_LINE.match(line.strip())
+            if not match:
+                raise self._refusal("delreport", body)
+            word = match[2].strip().lower()
+            updates.append(
+                StatusUpdate(
+                    provider_message_id=match[1],
+                    status=REPORT_WORDS.get(word, DeliveryStatus.UNKNOWN),
+                    provider_status=word[:40],
+                    description=f"KalaSMS reports “{word}”.",
+                    raw={"line": line.strip()},
+                )
+            )
+        return updates
+
+    # --- lists stored at KalaSMS ----------------------------------------------------------
+
+    def remote_lists(self) -> list[str]:
+        body = self._call("displists")
+        # Decision: one list name per line.
+        names = [line.strip() for line in body.splitlines() if line.strip()]
+        if not all(_LIST_NAME.match(name) for name in names):
+            raise self._refusal("displists", body)
+        return names
+
+    def create_remote_list(self, name: str) -> None:
+        self._expect_ok("createlist", self._call("createlist", list=name))
+
+    def delete_remote_list(self, name: str) -> None:
+        # The seed's example misspells the parameter `lis`; PROVIDERS.md: send `list`.
+        self._expect_ok("deletelist", self._call("deletelist", list=name))
+
+    def add_to_remote_list(self, name: str, phone: str) -> None:
+        body = self._call("addcontacttolist", list=name, contact=international_digits(phone))
+        self._expect_ok("addcontacttolist", body)
+
+    def _expect_ok(self, opt: str, body: str) -> None:
+        # Decision: list and sender operations answer OK (any case, optionally followed by a
+        # sentence) on success.
+        if not re.match(r"^ok\b", body.strip(), re.IGNORECASE):
+            raise self._refusal(opt, body)

@@ -1,0 +1,48 @@
+"""The sandbox on free ports for tests that speak real protocols over real sockets."""
+
+from __future__ import annotations
+
+import pytest
+
+from smsportal.providers.models import ProviderAccount
+from smsportal.providers.sandbox.server import Sandbox
+from tests.support.postgres import free_port
+
+PATHS = {
+    "kwtsms": "/API/",
+    "isms": "/websmsapi/",
+    "intellisoftware": "/smsgateway/sendmsg.aspx",
+    "kalasms": "/core/smsdo.aspx",
+}
+
+
+@pytest.fixture(scope="session")
+def _running_sandbox():
+    sandbox = Sandbox(http_port=0, smtp_port=free_port(), smpp_port=None, push_delay=0.05).start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(_running_sandbox):
+    _running_sandbox.world.reset()
+    return _running_sandbox
+
+
+@pytest.fixture
+def sandbox_account(db, sandbox):
+    """A portal account of `kind` on the sandbox's demo account of that kind."""
+
+    def make(kind: str, **fields) -> ProviderAccount:
+        account = ProviderAccount(
+            name=f"{kind} on the sandbox",
+            kind=kind,
+            base_url=sandbox.url + PATHS[kind],
+            username=f"demo-{kind}",
+            **fields,
+        )
+        account.password = f"demo-{kind}-pass"
+        account.save()
+        return account
+
+    return make
