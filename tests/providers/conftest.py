@@ -6,6 +6,7 @@ import pytest
 
 from smsportal.providers.models import ProviderAccount
 from smsportal.providers.sandbox.server import Sandbox
+from tests.providers.wire import wire  # noqa: F401  (fixture)
 from tests.support.postgres import free_port
 
 PATHS = {

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from smsportal.providers.backends.base import (
+    OutgoingMessage,
+    ProtocolError,
+    ProviderError,
+    Recipient,
+    SubmitStatus,
+)
+from tests.factories import ProviderAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kwt(db):
+    return ProviderAccountFactory(kind="kwtsms", username="myuser", password="mypass")
+
+
+def recipients(n):
+    return [Recipient(f"+9659711{i:04d}", str(i)) for i in range(n)]
+
+
+def test_send_puts_every_parameter_on_the_wire(kwt, wire):
+    wire.answer("OK:f4c841adee210f31307633ceaebff2ec:2:2:180:1242667894")
+
+    result = kwt.backend.send(OutgoingMessage("Hello there", sender="KWT-MESSAGE"), recipients(2))
+
+    request = wire.last
+    assert request.method == "GET"
+    assert request.url == "http://www.kwtsms.com/API/send/"
+    assert request.params == {
+        "username": "myuser",
+        "password": "mypass",
+        "sender": "KWT-MESSAGE",
+        "mobile": "96597110000,96597110001",
+        "lang": "1",
+        "message": "Hello there",
+    }
+    assert [r.status for r in result.results] == [SubmitStatus.SUBMITTED] * 2
+    assert result.results[0].provider_message_id == "f4c841adee210f31307633ceaebff2ec"
+    assert result.balance_after.amount == Decimal("180")
+
+
+@pytest.mark.parametrize(
+    ("options", "lang", "message"),
+    [
+        ({}, "3", "عربي تجربة"),
+        ({"arabic_lang": "4"}, "4", "عربي تجربة"),
+        ({"arabic_lang": "2"}, "2", "عربي تجربة".encode("cp1256")),
+        ({}, "3", "Smile 😀"),
+    ],
+)
+def test_lang_follows_the_text_and_the_accounts_choice(kwt, wire, options, lang, message):
+    kwt.options = options
+    wire.answer("OK:x:1:1:180:1")
+    text = message.decode("cp1256") if isinstance(message, bytes) else message
+
+    kwt.backend.send(OutgoingMessage(text), recipients(1))
+
+    assert (wire.last.params["lang"], wire.last.params["message"]) == (lang, message)
+
+
+def test_it_refuses_more_than_200_numbers_per_call(kwt, wire):
+    with pytest.raises(ValueError, match="200"):
+        kwt.backend.send(OutgoingMessage("x"), recipients(201))
+    assert kwt.backend.capabilities.bulk_size == 200
+
+
+@pytest.mark.parametrize(
+    "answer", ["ERR003:Wrong username or password", "ERR010:Insufficient balance"]
+)
+def test_an_err_answer_is_a_refusal_shown_verbatim(kwt, wire, answer):
+    wire.answer(answer)
+
+    with pytest.raises(ProviderError) as error:
+        kwt.backend.send(OutgoingMessage("x"), recipients(1))
+
+    assert answer in str(error.value)
+    assert error.value.code == answer.split(":")[0]
+
+
+@pytest.mark.parametrize("answer", ["<html>Error</html>", "OK", "OK:a:b", "Thanks!", ""])
+def test_garbage_is_a_protocol_error_never_a_send(kwt, wire, answer):
+    wire.answer(answer)
+
+    with pytest.raises(ProtocolError):
+        kwt.backend.send(OutgoingMessage("x"), recipients(1))
+
+
+def test_fewer_numbers_accepted_than_sent_leaves_all_unknown(kwt, wire):
+    wire.answer("OK:abc:1:1:180:1242667894")
+
+    result = kwt.backend.send(OutgoingMessage("x"), recipients(2))
+
+    assert [r.status for r in result.results] == [SubmitStatus.UNKNOWN] * 2
+
+
+def test_balance_reads_current_and_purchased(kwt, wire):
+    wire.answer("181/377")
+
+    balance = kwt.backend.balance()
+
+    assert (balance.amount, balance.purchased) == (Decimal("181"), Decimal("377"))
+    assert wire.last.url == "http://www.kwtsms.com/API/balance/"
+
+
+@pytest.mark.parametrize(
+    ("answer", "ids"),
+    [("KWT-MESSAGE", ["KWT-MESSAGE"]), ("A-ONE\nB-TWO", ["A-ONE", "B-TWO"]), ("A,B", ["A", "B"])],
+)
+def test_sender_ids_one_per_line_or_comma_separated(kwt, wire, answer, ids):
+    wire.answer(answer)
+
+    assert kwt.backend.sender_ids() == ids
+
+
+def test_the_email_transport_writes_the_seeds_body_and_claims_no_confirmation(kwt, mailoutbox):
+    kwt.options = {"transport": "smtp"}
+
+    result = kwt.backend.send(OutgoingMessage("Meet me", sender="My Shop"), recipients(2))
+
+    (mail,) = mailoutbox
+    assert mail.to == ["sms@kwtsms.com"]
+    assert mail.body.splitlines() == [
+        "username:myuser",
+        "password:mypass",
+        "sender:My+Shop",
+        "mobile:96597110000,96597110001",
+        "lang:1",
+        "text:Meet+me",
+    ]
+    assert all(not r.confirmed and r.status == SubmitStatus.SUBMITTED for r in result.results)
+
+
+def test_end_to_end_against_the_sandbox(sandbox, sandbox_account):
+    account = sandbox_account("kwtsms")
+    backend = account.backend
+
+    result = backend.send(OutgoingMessage("Hello 😀", sender="SMS-PORTAL"), recipients(3))
+
+    assert [r.status for r in result.results] == [SubmitStatus.SUBMITTED] * 3
+    assert result.balance_after.amount == Decimal("9997")
+    assert backend.balance().amount == Decimal("9997")
+    assert backend.sender_ids() == ["KWT-MESSAGE", "SMS-PORTAL"]
+    assert sandbox.world.counts[("kwtsms", "96597110001")] == 1
+    assert sandbox.world.received[0].text == "Hello 😀"
+
+
+def test_arabic_in_windows_1256_arrives_intact(sandbox, sandbox_account):
+    account = sandbox_account("kwtsms", options={"arabic_lang": "2"})
+
+    account.backend.send(OutgoingMessage("عربي تجربة"), recipients(1))
+
+    assert sandbox.world.received[0].text == "عربي تجربة"
+
+
+def test_the_email_transport_reaches_the_sandbox_mailbox(sandbox, sandbox_account, settings):
+    import time
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sandbox.smtp.port
+    account = sandbox_account("kwtsms", options={"transport": "smtp"})
+
+    account.backend.send(OutgoingMessage("By mail"), recipients(2))
+
+    for _ in range(50):
+        if len(sandbox.world.received) == 2:
+            break
+        time.sleep(0.05)
+    assert [r.text for r in sandbox.world.received] == ["By mail", "By mail"]
+
+
+def test_windows_1256_refuses_what_it_cannot_carry(kwt, wire):
+    kwt.options = {"arabic_lang": "2"}
+
+    with pytest.raises(ProviderError, match="Windows-1256 cannot carry"):
+        kwt.backend.send(OutgoingMessage("Smile 😀"), recipients(1))
+    assert wire.requests == []

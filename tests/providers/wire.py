@@ -1,0 +1,54 @@
+"""The HTTP choke point, replaced: records every request and answers with canned bodies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+
+@dataclass
+class Request:
+    method: str
+    url: str
+    params: dict
+
+
+@dataclass
+class Wire:
+    answers: list = field(default_factory=list)  # bodies (str) or exceptions, in order
+    requests: list[Request] = field(default_factory=list)
+    status: int = 200
+
+    def answer(self, *bodies) -> Wire:
+        self.answers.extend(bodies)
+        return self
+
+    def _respond(self, method: str, url: str, params: dict) -> requests.Response:
+        self.requests.append(Request(method, url, dict(params)))
+        body = self.answers.pop(0) if self.answers else ""
+        if isinstance(body, Exception):
+            raise body
+        response = requests.Response()
+        response.status_code = self.status
+        response._content = body.encode("utf-8")
+        response.encoding = "utf-8"
+        return response
+
+    def post(self, url, data=None, timeout=None):
+        return self._respond("POST", url, data or {})
+
+    def get(self, url, params=None, timeout=None):
+        return self._respond("GET", url, params or {})
+
+    @property
+    def last(self) -> Request:
+        return self.requests[-1]
+
+
+@pytest.fixture
+def wire(monkeypatch) -> Wire:
+    fake = Wire()
+    monkeypatch.setattr("smsportal.providers.backends.http.session_for", lambda account: fake)
+    return fake
