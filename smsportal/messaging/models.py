@@ -108,6 +108,8 @@ class Delivery(models.Model):
             models.Index(fields=["account", "provider_message_id"], name="delivery_provider_id"),
             models.Index(fields=["phone", "queued_at"], name="delivery_phone_history"),
             models.Index(fields=["queued_at"], name="delivery_queued_at"),
+            # SMS Centre's flood rules read an account's last minutes of deliveries.
+            models.Index(fields=["account", "queued_at"], name="delivery_account_recent"),
             models.Index(fields=["status", "sending_at"], name="delivery_status_sending"),
             models.Index(fields=["claim"], name="delivery_claim"),
             models.Index(

@@ -16,6 +16,7 @@ DEMO_ACCOUNTS = [
 
 def create_demo_accounts() -> list[str]:
     from smsportal.providers.models import ProviderAccount
+    from smsportal.providers.sandbox.world import demo_password
 
     lines = []
     for name, kind, url, options in DEMO_ACCOUNTS:
@@ -30,7 +31,7 @@ def create_demo_accounts() -> list[str]:
             price_per_segment=Decimal("0.01"),
             low_balance_threshold=Decimal("100"),
         )
-        account.password = f"demo-{kind}-pass"
+        account.password = demo_password(kind)
         account.save()
         lines.append(f"Demo account {name} at {url}")
     return lines

@@ -6,6 +6,7 @@ import pytest
 
 from smsportal.providers.models import ProviderAccount
 from smsportal.providers.sandbox.server import Sandbox
+from smsportal.providers.sandbox.world import demo_password
 from tests.providers.wire import wire  # noqa: F401  (fixture)
 from tests.support.postgres import free_port
 
@@ -19,7 +20,7 @@ PATHS = {
 
 @pytest.fixture(scope="session")
 def _running_sandbox():
-    sandbox = Sandbox(http_port=0, smtp_port=free_port(), smpp_port=None, push_delay=0.05).start()
+    sandbox = Sandbox(http_port=0, smtp_port=free_port(), smpp_port=0, push_delay=0.05).start()
     yield sandbox
     sandbox.stop()
 
@@ -27,6 +28,7 @@ def _running_sandbox():
 @pytest.fixture
 def sandbox(_running_sandbox):
     _running_sandbox.world.reset()
+    _running_sandbox.smpp.reset()
     return _running_sandbox
 
 
@@ -35,14 +37,18 @@ def sandbox_account(db, sandbox):
     """A portal account of `kind` on the sandbox's demo account of that kind."""
 
     def make(kind: str, **fields) -> ProviderAccount:
+        if kind == "smscentre":
+            address = f"smpp://{sandbox.host}:{sandbox.smpp.port}"
+        else:
+            address = sandbox.url + PATHS[kind]
         account = ProviderAccount(
             name=f"{kind} on the sandbox",
             kind=kind,
-            base_url=sandbox.url + PATHS[kind],
+            base_url=address,
             username=f"demo-{kind}",
             **fields,
         )
-        account.password = f"demo-{kind}-pass"
+        account.password = demo_password(kind)
         account.save()
         return account
 

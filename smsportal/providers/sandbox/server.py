@@ -196,12 +196,16 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {"counts": counts, "duplicates": world.duplicates()})
         if parts == ["reset"] and self.command == "POST":
             world.reset()
+            if getattr(self.server, "smpp", None):
+                self.server.smpp.reset()
             return self._json(200, {"reset": True})
         if parts == ["incoming"] and self.command == "POST":
             return self._incoming(data)
         return self._json(404, {"error": "no such control endpoint"})
 
     def _incoming(self, data: dict) -> None:
+        if data.get("provider") == "smscentre":
+            return self._incoming_smpp(data)
         account = self.server.world.account("isms", data.get("username", "demo-isms"))
         if account is None or not account.callback_url:
             return self._json(400, {"error": "unknown ISMS account or no callback URL"})
@@ -215,6 +219,18 @@ class Handler(BaseHTTPRequestHandler):
         }
         self.server.pusher.push(account, "incoming", params, delay=0)
         return self._json(200, {"queued": params})
+
+    def _incoming_smpp(self, data: dict) -> None:
+        smpp = getattr(self.server, "smpp", None)
+        if smpp is None:
+            return self._json(400, {"error": "the SMPP server is not running"})
+        delivered = smpp.incoming(
+            data.get("username", "demo-smscentre"),
+            data.get("sender", "96550000000"),
+            data.get("text", ""),
+            data.get("short_code", "SANDBOX"),
+        )
+        return self._json(200 if delivered else 409, {"delivered": delivered})
 
     def _json(self, status: int, payload) -> None:
         self._answer(status, json.dumps(payload), "application/json")
@@ -237,6 +253,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.world = world
         self.pusher = pusher
+        self.smpp = None  # the SMPP server, when the sandbox runs one
 
 
 class MailHandler:
@@ -329,6 +346,7 @@ class Sandbox:
 
             self.smpp = SMPPSandbox(self.host, self._smpp_port, self.world)
             self.smpp.start()
+            self.http.smpp = self.smpp  # the control API hands incoming SMS to it
         return self
 
     def stop(self) -> None:

@@ -17,6 +17,11 @@ from decimal import Decimal
 PROVIDERS = ("kalasms", "kwtsms", "isms", "intellisoftware", "smscentre")
 
 
+def demo_password(provider: str) -> str:
+    """The demo accounts' passwords; SMPP allows at most 8 characters."""
+    return "demo-smc" if provider == "smscentre" else f"demo-{provider}-pass"
+
+
 @dataclass
 class Faults:
     """What an account's requests should run into (tests, demos and benchmarks)."""
@@ -89,7 +94,7 @@ class World:
 
     def add_demo_accounts(self) -> None:
         for provider in PROVIDERS:
-            self.put_account(provider, f"demo-{provider}", f"demo-{provider}-pass")
+            self.put_account(provider, f"demo-{provider}", demo_password(provider))
         kwt = self.accounts[("kwtsms", "demo-kwtsms")]
         kwt.sender_ids = ["KWT-MESSAGE", "SMS-PORTAL"]
 

@@ -1,0 +1,482 @@
+"""SMS Centre: SMPP 3.4 through smpplib. One `submit_sm` per recipient and part; receipts arrive
+as `deliver_sm` on the transceiver `smpp_listen` keeps bound (see `providers/smpp_listener.py`).
+
+Seed: ../shared/seeds/004_fd814251cc78e772.txt; PROVIDERS.md "SMS Centre". The seed gives no
+host, no receipt format and no error codes: those choices are in docs/providers.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import smpplib.client
+import smpplib.consts as c
+import smpplib.exceptions
+from django import forms
+from django.db.models import Count
+from django.utils import timezone
+
+from smsportal.contacts.phones import international_digits, parse_phone
+from smsportal.messaging.encoding import UCS2, analyse, split
+from smsportal.messaging.status import DeliveryStatus
+
+from .base import (
+    AuthenticationError,
+    Backend,
+    Capabilities,
+    FloodRefused,
+    InboundSMS,
+    InvalidContent,
+    MessageType,
+    OutgoingMessage,
+    ProtocolError,
+    ProviderError,
+    Recipient,
+    SendResult,
+    StatusUpdate,
+    SubmitResult,
+    SubmitStatus,
+    TransientError,
+)
+
+DEFAULT_PORT = 3700
+TIMEOUT = 10.0  # seconds for connecting, binding and each submit_sm_resp
+PASSWORD_MAX = 8  # SMPP 3.4: the bind's password is a C-Octet String of at most 9 octets
+
+# smpplib logs every PDU in hex at DEBUG, the bind's password included: keep its loggers quiet
+# whatever the log configuration says.
+WIRE_LOGGER = "smsportal.providers.smscentre.wire"
+logging.getLogger(WIRE_LOGGER).setLevel(logging.INFO)
+
+# The seed's two flood rules (PROVIDERS.md): the same text to the same number within a minute is
+# refused, and more than 50 messages to one subscriber, each less than 30 s after the last, block.
+IDENTICAL_WINDOW = timedelta(seconds=60)
+SUBSCRIBER_GAP = timedelta(seconds=30)
+SUBSCRIBER_LIMIT = 50
+
+UDH_CONCAT = 0x40  # esm_class: the short message starts with a UDH
+RECEIPT = 0x04  # esm_class of a deliver_sm that is a delivery receipt
+LATIN1_LIMITS = (140, 134)  # octets in one SMS / in each part after the 6-octet UDH
+
+# submit_sm_resp command_status -> sentence for staff. Every one is a refusal of that recipient.
+SUBMIT_STATUS: dict[int, str] = {
+    c.SMPP_ESME_RINVDSTADR: "SMS Centre says the number is invalid.",
+    c.SMPP_ESME_RINVSRCADR: "SMS Centre refused the sender ID.",
+    c.SMPP_ESME_RINVMSGLEN: "SMS Centre refused the message length.",
+    0x104: "SMS Centre refused the message encoding.",  # ESME_RINVDCS (SMPP 5.0)
+    c.SMPP_ESME_RTHROTTLED: "SMS Centre refused it under its flood rules (the same text within a "
+    "minute, or too many messages to this number).",
+    c.SMPP_ESME_RMSGQFUL: "SMS Centre's queue is full; try again later.",
+    c.SMPP_ESME_RSUBMITFAIL: "SMS Centre refused the submission (for example, no credit left).",
+    c.SMPP_ESME_RSYSERR: "SMS Centre had a system error.",
+}
+# What smpplib raises on bytes that are no valid PDU.
+GARBAGE = (
+    smpplib.exceptions.PDUError,
+    smpplib.exceptions.UnknownCommandError,
+    ValueError,
+    IndexError,
+    struct.error,
+)
+BIND_REFUSED = {c.SMPP_ESME_RBINDFAIL, c.SMPP_ESME_RINVPASWD, c.SMPP_ESME_RINVSYSID}
+
+# Receipt `stat:` words (SMPP 3.4 appendix B) and message_state TLV values -> our status.
+RECEIPT_STATES: dict[str, tuple[DeliveryStatus, str]] = {
+    "DELIVRD": (DeliveryStatus.DELIVERED, "Delivered."),
+    "EXPIRED": (DeliveryStatus.EXPIRED, "Expired before delivery."),
+    "DELETED": (DeliveryStatus.UNDELIVERED, "Deleted at the network before delivery."),
+    "UNDELIV": (DeliveryStatus.UNDELIVERED, "The network could not deliver it."),
+    "ACCEPTD": (DeliveryStatus.SUBMITTED, "Accepted by the network."),
+    "ENROUTE": (DeliveryStatus.SUBMITTED, "On its way."),
+    "UNKNOWN": (DeliveryStatus.UNKNOWN, "The network does not know what became of it."),
+    "REJECTD": (DeliveryStatus.REJECTED, "Rejected by the network."),
+}
+MESSAGE_STATES = {
+    1: "ENROUTE",
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    6: "ACCEPTD",
+    7: "UNKNOWN",
+    8: "REJECTD",
+}
+_RECEIPT_FIELD = re.compile(r"(id|sub|dlvrd|submit date|done date|stat|err):(\S*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A text as SMPP carries it: `data_coding` and the octets of each part."""
+
+    data_coding: int
+    parts: list[bytes]
+
+
+def encode(text: str, system_type: str = "") -> Encoded:
+    """`data_coding` = coding * 4 (seed): 0 GSM-7, 4 ISO-8859-1 (only when bound with
+    system_type "ISO"), 8 UCS-2. Parts come from the portal's own `split`, so a text is cut
+    exactly as the compose preview showed."""
+    analysis = analyse(text)
+    if analysis.encoding == UCS2:
+        return Encoded(8, [part.encode("utf-16-be") for part in analysis.parts])
+    if system_type.upper() == "ISO":
+        try:
+            data = text.encode("latin-1")
+        except UnicodeEncodeError:  # GSM-only characters such as € or Greek capitals
+            pass
+        else:
+            single, each = LATIN1_LIMITS
+            if len(data) <= single:
+                return Encoded(4, [data])
+            return Encoded(4, [data[i : i + each] for i in range(0, len(data), each)])
+    return Encoded(0, [part.encode("gsm03.38") for part in split(text, analysis.encoding)])
+
+
+def concatenation_header(reference: int, total: int, number: int) -> bytes:
+    """The 8-bit-reference concatenation UDH (IEI 0x00) of 3GPP TS 23.040."""
+    return bytes([0x05, 0x00, 0x03, reference & 0xFF, total, number])
+
+
+def source_address(sender: str) -> dict:
+    if not sender:
+        return {"source_addr_ton": c.SMPP_TON_UNK, "source_addr_npi": c.SMPP_NPI_UNK}
+    if sender.lstrip("+").isdigit():
+        return {
+            "source_addr": sender.lstrip("+"),
+            "source_addr_ton": c.SMPP_TON_INTL,
+            "source_addr_npi": c.SMPP_NPI_ISDN,
+        }
+    return {
+        "source_addr": sender,
+        "source_addr_ton": c.SMPP_TON_ALNUM,
+        "source_addr_npi": c.SMPP_NPI_UNK,
+    }
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return "" if value is None else str(value)
+
+
+class SMSCentreBackend(Backend):
+    kind = "smscentre"
+    label = "SMS Centre"
+    # The seed names no address; smsc.ru publishes its SMPP service at this host and port.
+    default_base_url = f"smpp://smpp.smsc.ru:{DEFAULT_PORT}"
+    capabilities = Capabilities(
+        # One session carries a batch: a bind, then a submit_sm per recipient and part.
+        bulk_size=100,
+        reports_smpp=True,
+        inbound=True,
+        flash=True,
+    )
+
+    @classmethod
+    def settings_fields(cls) -> dict[str, forms.Field]:
+        return {
+            "system_type": forms.CharField(
+                required=False,
+                max_length=12,
+                label="SMPP system_type",
+                help_text='"ISO" lets Latin text go as ISO-8859-1 (data_coding 4) instead of GSM.',
+            )
+        }
+
+    @property
+    def address(self) -> tuple[str, int]:
+        url = urlsplit(self.base_url)
+        if url.scheme != "smpp" or not url.hostname:
+            raise ProviderError(
+                f"{self.account}: the address must look like smpp://host:port, "
+                f"not {self.base_url!r}.",
+                code="config",
+            )
+        return url.hostname, url.port or DEFAULT_PORT
+
+    @property
+    def system_type(self) -> str:
+        return str(self.options.get("system_type") or "")
+
+    # --- the session ------------------------------------------------------------------------
+
+    @contextmanager
+    def session(self, mode: str = "transmitter") -> Iterator[smpplib.client.Client]:
+        """A bound session. Errors before the bind completes mean nothing was submitted."""
+        host, port = self.address
+        if len(self.account.password) > PASSWORD_MAX:
+            # smpplib would silently cut it and the bind would fail with a puzzling refusal.
+            raise AuthenticationError(
+                f"SMPP passwords are at most {PASSWORD_MAX} characters; check {self.account}'s.",
+                code="config",
+            )
+        client = smpplib.client.Client(
+            host, port, timeout=TIMEOUT, logger_name=WIRE_LOGGER, allow_unknown_opt_params=True
+        )
+        try:
+            client.connect()
+            getattr(client, f"bind_{mode}")(
+                system_id=self.account.username,
+                password=self.account.password,
+                system_type=self.system_type,
+            )
+        except smpplib.exceptions.PDUError as exc:
+            client.disconnect()
+            status = exc.args[1] if len(exc.args) > 1 else None
+            if status in BIND_REFUSED:
+                raise AuthenticationError(
+                    "SMS Centre refused the system_id or password.", code=f"bind:{status}"
+                ) from None
+            raise TransientError(
+                f"SMS Centre refused the bind ({c.DESCRIPTIONS.get(status, status)}).",
+                request_sent=False,
+                code=f"bind:{status}",
+            ) from None
+        except (smpplib.exceptions.ConnectionError, OSError) as exc:
+            client.disconnect()
+            raise TransientError(
+                f"Could not connect to SMS Centre at {host}:{port} ({type(exc).__name__}).",
+                request_sent=False,
+                code="connect",
+            ) from None
+        try:
+            yield client
+        finally:
+            # A polite unbind; on a session that broke it fails, and that changes nothing.
+            with suppress(smpplib.exceptions.ConnectionError, OSError, *GARBAGE):
+                client.unbind()
+            client.disconnect()
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def check_before_send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> None:
+        if message.type not in (MessageType.TEXT, MessageType.FLASH):
+            raise self.unsupported(f"Sending {message.type.value} messages")
+        parts = len(encode(message.text, self.system_type).parts)
+        if message.max_parts and parts > message.max_parts:
+            raise InvalidContent(
+                f"The text needs {parts} parts; this account allows {message.max_parts}."
+            )
+        check_flood_rules(self.account, message.text, [r.phone for r in recipients])
+
+    def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
+        encoded = encode(message.text, self.system_type)
+        results: list[SubmitResult] = []
+        with self.session() as client:
+            for index, recipient in enumerate(recipients):
+                try:
+                    results.append(self._submit(client, message, encoded, recipient))
+                except TransientError as exc:
+                    # The connection broke while this recipient was on the wire: its fate is
+                    # unknown; the ones after it were never sent.
+                    results.append(
+                        SubmitResult(
+                            recipient,
+                            SubmitStatus.UNKNOWN,
+                            error_code=exc.code,
+                            error_text=f"Outcome unknown: {exc}",
+                        )
+                    )
+                    results += [
+                        SubmitResult(
+                            r,
+                            SubmitStatus.FAILED,
+                            error_code="not-sent",
+                            error_text=f"Not sent: {exc}",
+                        )
+                        for r in recipients[index + 1 :]
+                    ]
+                    break
+        return SendResult(results)
+
+    def _submit(self, client, message: OutgoingMessage, encoded: Encoded, recipient: Recipient):
+        """All parts to one recipient; the delivery keeps the first part's message id."""
+        total = len(encoded.parts)
+        reference = int(recipient.reference or 0) if (recipient.reference or "").isdigit() else 0
+        first_id = ""
+        for number, part in enumerate(encoded.parts, start=1):
+            body = concatenation_header(reference, total, number) + part if total > 1 else part
+            status, message_id = self._submit_part(
+                client,
+                **source_address(message.sender),
+                dest_addr_ton=c.SMPP_TON_INTL,
+                dest_addr_npi=c.SMPP_NPI_ISDN,
+                destination_addr=international_digits(recipient.phone),
+                esm_class=UDH_CONCAT if total > 1 else 0,
+                data_coding=encoded.data_coding
+                | (0x10 if message.type == MessageType.FLASH else 0),
+                registered_delivery=1 if message.want_delivery_report else 0,
+                short_message=body,
+            )
+            if status:
+                text = SUBMIT_STATUS.get(status, f"SMS Centre refused it ({status:#x}).")
+                if number > 1:  # earlier parts went: the phone may show half a message
+                    return SubmitResult(
+                        recipient,
+                        SubmitStatus.UNKNOWN,
+                        first_id,
+                        error_code=f"{status:#x}",
+                        error_text=f"Part {number} of {total} refused: {text}",
+                    )
+                return SubmitResult(
+                    recipient, SubmitStatus.FAILED, error_code=f"{status:#x}", error_text=text
+                )
+            first_id = first_id or message_id
+        return SubmitResult(recipient, SubmitStatus.SUBMITTED, first_id, segments=total)
+
+    def _submit_part(self, client, **fields) -> tuple[int, str]:
+        """Send one submit_sm and wait for its answer: (command_status, message_id)."""
+        pdu = client.send_message(**fields) if _sendable(client) else None
+        if pdu is None:
+            raise TransientError("The SMS Centre session is not bound.", code="unbound")
+        try:
+            while True:
+                answer = client.read_pdu()
+                if answer.command == "submit_sm_resp" and answer.sequence == pdu.sequence:
+                    return int(answer.status or 0), _text(answer.message_id)
+                if answer.command == "enquire_link":
+                    client._enquire_link_received(answer)
+                elif answer.command == "generic_nack":
+                    return int(answer.status or c.SMPP_ESME_RSYSERR), ""
+        except (TimeoutError, smpplib.exceptions.ConnectionError, OSError):
+            raise TransientError("SMS Centre did not answer the submit.", code="timeout") from None
+        except GARBAGE as exc:
+            raise TransientError(
+                f"SMS Centre answered something that is no SMPP ({type(exc).__name__}).",
+                code="garbage",
+            ) from None
+
+    # --- receipts and incoming SMS ----------------------------------------------------------
+
+    def parse_delivery_receipt(self, pdu) -> StatusUpdate:
+        """A `deliver_sm` with esm_class 0x04. The receipted_message_id and message_state TLVs
+        win over the text (SMPP 3.4 appendix B), which many SMSCs send alone."""
+        text = _text(pdu.short_message)
+        fields = {key.lower(): value for key, value in _RECEIPT_FIELD.findall(text)}
+        message_id = _text(getattr(pdu, "receipted_message_id", None)) or fields.get("id", "")
+        state = (
+            MESSAGE_STATES.get(getattr(pdu, "message_state", None) or 0)
+            or fields.get("stat", "").upper()
+        )
+        if not message_id or state not in RECEIPT_STATES:
+            raise ProtocolError(
+                f"SMS Centre sent a receipt the portal cannot read: {text[:120]!r}.",
+                code="receipt",
+                provider_text=text,
+            )
+        status, sentence = RECEIPT_STATES[state]
+        error = fields.get("err", "")
+        if error and error.strip("0"):
+            sentence = f"{sentence} Network error {error}."
+        phone = parse_phone("+" + _text(pdu.source_addr).lstrip("+"), "ZZ")
+        return StatusUpdate(
+            provider_message_id=message_id,
+            status=status,
+            provider_status=state,
+            description=sentence,
+            recipient=phone.e164,
+            raw={"short_message": text, "source_addr": _text(pdu.source_addr)},
+        )
+
+    def parse_inbound_pdu(self, pdu) -> InboundSMS:
+        coding = int(pdu.data_coding or 0) & 0x0C
+        data = bytes(pdu.short_message or b"")
+        if int(pdu.esm_class or 0) & UDH_CONCAT and data:
+            data = data[data[0] + 1 :]  # drop the UDH; parts of long SMS arrive as they are
+        try:
+            if coding == 8:
+                text = data.decode("utf-16-be")
+            elif coding == 4:
+                text = data.decode("latin-1")
+            else:
+                text = data.decode("gsm03.38")
+        except UnicodeDecodeError:
+            raise ProtocolError(
+                "SMS Centre sent an incoming SMS the portal cannot decode.", code="decode"
+            ) from None
+        sender = _text(pdu.source_addr)
+        phone = (
+            parse_phone("+" + sender.lstrip("+"), "ZZ") if sender.lstrip("+").isdigit() else None
+        )
+        return InboundSMS(
+            sender=phone.e164 if phone and phone.valid else sender,
+            recipient=_text(pdu.destination_addr),
+            text=text,
+            raw={"source_addr": sender, "data_coding": int(pdu.data_coding or 0)},
+        )
+
+    def parse_delivery_report(self, params: Mapping[str, str]) -> StatusUpdate:
+        raise self.unsupported("Receiving delivery reports over HTTP")
+
+
+def _sendable(client) -> bool:
+    return client.state in c.COMMAND_STATES["submit_sm"]
+
+
+# --- the flood rules --------------------------------------------------------------------------
+
+
+def check_flood_rules(account, text: str, phones: Sequence[str]) -> None:
+    """Refuse, before anything is sent, what SMS Centre would refuse (PROVIDERS.md). Reads only
+    this account's deliveries of the last 25 minutes, never one query per recipient."""
+    from smsportal.messaging.models import Delivery
+
+    wanted = set(phones)
+    now = timezone.now()
+    not_sent = [DeliveryStatus.FAILED, DeliveryStatus.CANCELLED, DeliveryStatus.SKIPPED]
+    recent = Delivery.objects.filter(
+        account=account, queued_at__gte=now - SUBSCRIBER_GAP * SUBSCRIBER_LIMIT
+    ).exclude(status__in=not_sent)
+
+    identical = [
+        phone
+        for phone in recent.filter(queued_at__gte=now - IDENTICAL_WINDOW, message__body=text)
+        .values_list("phone", flat=True)
+        .distinct()
+        if phone in wanted
+    ]
+    if identical:
+        raise FloodRefused(
+            f"SMS Centre refuses the same text to the same number within a minute, and "
+            f"{len(identical)} of these recipients (first: {identical[0]}) got this text less than "
+            "a minute ago. Wait a minute, or change the text.",
+            code="flood-identical",
+        )
+
+    # Only numbers with 50 or more messages in the window can be in a run of 50: find them with
+    # one aggregate, then read their times.
+    busy = [
+        phone
+        for phone in recent.values("phone")
+        .annotate(n=Count("id"))
+        .filter(n__gte=SUBSCRIBER_LIMIT)
+        .values_list("phone", flat=True)
+        if phone in wanted
+    ]
+    times: dict[str, list] = defaultdict(list)
+    for phone, at in (
+        recent.filter(phone__in=busy).values_list("phone", "queued_at").order_by("-queued_at")
+    ):
+        times[phone].append(at)
+    for phone, stamps in times.items():
+        if len(stamps) < SUBSCRIBER_LIMIT:
+            continue
+        chain, previous = 0, now
+        for at in stamps:  # newest first: count the run of messages each < 30 s apart
+            if previous - at >= SUBSCRIBER_GAP:
+                break
+            chain, previous = chain + 1, at
+        if chain >= SUBSCRIBER_LIMIT:
+            raise FloodRefused(
+                f"SMS Centre blocks more than {SUBSCRIBER_LIMIT} messages to one number sent less "
+                f"than 30 seconds apart, and {phone} has had {chain} in a row. Wait 30 seconds.",
+                code="flood-subscriber",
+            )
