@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from smsportal.core.roles import MANAGER, OPERATOR
 from tests.factories import UserFactory
 from tests.fakes import account, script  # noqa: F401  (fixtures)
+from tests.support.sandbox import _running_sandbox, sandbox, sandbox_account  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

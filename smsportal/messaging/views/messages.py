@@ -52,7 +52,15 @@ def message_list(request: HttpRequest) -> HttpResponse:
 @permission_required("messaging.view_message", raise_exception=True)
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.select_related("account", "created_by"), pk=pk)
-    context = {"message": message, "progress": progress(message.pk)}
+    counts = progress(message.pk)
+    context = {
+        "message": message,
+        "progress": counts,
+        # Sent, but reports still to come: keep the page live, at a gentler pace.
+        "awaiting_reports": bool(counts.counts.get(DeliveryStatus.SUBMITTED))
+        and message.want_delivery_report
+        and message.account.backend.capabilities.delivery_reports,
+    }
     if request.htmx and request.htmx.target == "progress":
         return render(request, "messaging/_progress.html", context)
     status = request.GET.get("status", "")

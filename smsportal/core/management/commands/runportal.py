@@ -28,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, addrport: str, **options):
+        # SIGTERM (a supervisor, `kill`) stops everything just as Ctrl-C does, leaving no orphans.
+        signal.signal(signal.SIGTERM, _interrupt)
         available = get_commands()
         children: list[subprocess.Popen] = []
         for argv in BACKGROUND:
@@ -59,3 +61,7 @@ class Command(BaseCommand):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
