@@ -92,6 +92,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--threads", type=int, default=2, help="gthread threads per worker (keep-alive)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -122,6 +125,10 @@ def main() -> None:
                 "smsportal.wsgi",
                 "-w",
                 str(args.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(args.threads),
                 "-b",
                 f"127.0.0.1:{port}",
                 "--log-level",

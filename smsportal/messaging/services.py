@@ -35,7 +35,8 @@ OPEN = {
 def _matching(account_id: int, update: StatusUpdate):
     rows = Delivery.objects.filter(
         account_id=account_id, provider_message_id=update.provider_message_id
-    )
+    ).only("status", "error_code", "error_text", "final_at", "queued_at", "account_id", "cost")
+    rows = rows.order_by("pk")  # one lock order for reports racing over the same rows
     # IntelliSoftware gives one id to every recipient of a submission: the number tells them apart.
     if update.recipient:
         rows = rows.filter(phone=update.recipient)
@@ -86,9 +87,19 @@ def _write(deliveries: list[Delivery], update: StatusUpdate, source: str) -> int
                 new_cost=d.cost,
             )
         moves.apply()
-        Delivery.objects.bulk_update(
-            [event.delivery for event in events], ["status", "final_at", "error_code", "error_text"]
-        )
+        changed = [event.delivery for event in events]
+        if len(changed) == 1:  # the usual report: a plain UPDATE, not bulk_update's CASE
+            d = changed[0]
+            Delivery.objects.filter(pk=d.pk).update(
+                status=d.status,
+                final_at=d.final_at,
+                error_code=d.error_code,
+                error_text=d.error_text,
+            )
+        else:
+            Delivery.objects.bulk_update(
+                changed, ["status", "final_at", "error_code", "error_text"]
+            )
         DeliveryEvent.objects.bulk_create(events)
     return len(events)
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from abc import ABC, abstractmethod
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
@@ -59,6 +62,36 @@ def ip_allowed(ip: str, allowlist: list[str]) -> bool:
     return any(address in ipaddress.ip_network(entry, strict=False) for entry in allowlist)
 
 
+# A provider calls in bursts (thousands of reports a minute), always with the same token: what a
+# token resolves to is kept for a few seconds instead of being asked of the database on every
+# call. Saving or deleting an account empties this process's cache at once; other processes
+# follow within ACCOUNT_CACHE_SECONDS.
+ACCOUNT_CACHE_SECONDS = 5.0
+ACCOUNT_CACHE_SIZE = 1_000  # unknown tokens are cached too; this bounds what guessing can fill
+_accounts: dict[tuple[str, str], tuple[float, ProviderAccount | None]] = {}
+
+
+def account_by_token(kind: str, token: str) -> ProviderAccount | None:
+    now = time.monotonic()
+    cached = _accounts.get((kind, token))
+    if cached and cached[0] > now:
+        return cached[1]
+    account = (
+        ProviderAccount.objects.filter(kind=kind, is_active=True)
+        .filter(Q(webhook_token=token) | Q(previous_webhook_token=token))
+        .first()
+    )
+    if len(_accounts) >= ACCOUNT_CACHE_SIZE:
+        _accounts.clear()
+    _accounts[(kind, token)] = (now + ACCOUNT_CACHE_SECONDS, account)
+    return account
+
+
+@receiver([post_save, post_delete], sender=ProviderAccount)
+def _forget_accounts(**kwargs) -> None:
+    _accounts.clear()
+
+
 @method_decorator([csrf_exempt, login_not_required], name="dispatch")
 class ProviderWebhook(ABC, View):
     """Subclasses name the provider `kind` and `handle` the parsed request."""
@@ -69,11 +102,7 @@ class ProviderWebhook(ABC, View):
     def account_for(self, request: HttpRequest, token: str) -> ProviderAccount:
         if not token:
             raise WebhookRefused("no token")
-        account = (
-            ProviderAccount.objects.filter(kind=self.kind, is_active=True)
-            .filter(Q(webhook_token=token) | Q(previous_webhook_token=token))
-            .first()
-        )
+        account = account_by_token(self.kind, token)
         secrets = [account.webhook_token, account.previous_webhook_token] if account else []
         if not any(secret and constant_time_compare(secret, token) for secret in secrets):
             raise WebhookRefused("unknown token")

@@ -148,3 +148,27 @@ def test_a_malformed_incoming_sms_stores_nothing(client, isms):
 
     assert response.status_code == 400
     assert not InboundMessage.objects.exists()
+
+
+def test_a_deactivated_account_is_refused_at_once_despite_the_token_cache(client, isms, delivery):
+    assert dlr(client, isms.webhook_token, MsgId="nope", Status="6").status_code == 200
+    isms.is_active = False
+    isms.save()
+
+    assert dlr(client, isms.webhook_token, MsgId="M1", Status="6").status_code == 400
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUBMITTED
+
+
+def test_the_token_cache_asks_the_database_again_after_a_few_seconds(
+    client, isms, delivery, monkeypatch
+):
+    from smsportal.messaging import webhooks
+
+    assert dlr(client, isms.webhook_token, MsgId="nope", Status="6").status_code == 200
+    # Changed behind the model's back (another process): seen once the cached answer expires.
+    type(isms).objects.filter(pk=isms.pk).update(is_active=False)
+    assert dlr(client, isms.webhook_token, MsgId="nope", Status="6").status_code == 200
+    later = webhooks.time.monotonic() + webhooks.ACCOUNT_CACHE_SECONDS + 1
+    monkeypatch.setattr(webhooks.time, "monotonic", lambda: later)
+    assert dlr(client, isms.webhook_token, MsgId="M1", Status="6").status_code == 400
