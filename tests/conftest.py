@@ -12,7 +12,8 @@ from tests.support.sandbox import _running_sandbox, sandbox, sandbox_account  # 
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # uploads (imports) land in the test's own folder
     # The manifest exists only after collectstatic; tests serve static files from the finders.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -66,3 +66,30 @@ class CreditTransferFactory(factory.django.DjangoModelFactory):
     customer = factory.Sequence(lambda n: f"customer{n}")
     amount = Decimal("10")
     created_by = factory.SubFactory(UserFactory)
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+from smsportal.contacts.models import Contact, ContactList, OptOut  # noqa: E402
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    phone = factory.Sequence(lambda n: f"+9659{7000000 + n:07d}")
+    name = factory.Sequence(lambda n: f"Contact {n}")
+
+
+class ContactListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactList
+
+    name = factory.Sequence(lambda n: f"List {n}")
+
+
+class OptOutFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OptOut
+
+    phone = factory.Sequence(lambda n: f"+9656{6000000 + n:07d}")

@@ -5,6 +5,7 @@ import secrets
 from django import forms
 from django.utils import timezone
 
+from smsportal.contacts.models import ContactList
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
 from smsportal.senders.validation import validate_sender
@@ -23,6 +24,12 @@ class ComposeForm(forms.Form):
         widget=forms.Textarea(
             attrs={"rows": 3, "placeholder": "One per line, or separated by commas or semicolons"}
         ),
+    )
+    lists = forms.ModelMultipleChoiceField(
+        ContactList.objects.all(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text="Everyone on these lists; a contact on several lists gets one message.",
     )
     text = forms.CharField(
         strip=False, required=False, widget=forms.Textarea(attrs={"rows": 6, "autofocus": True})

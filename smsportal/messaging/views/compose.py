@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from smsportal.contacts import selectors as contacts
 from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.backends.base import MessageType
 from smsportal.senders.selectors import active_sender_ids
@@ -37,12 +38,24 @@ def highlight(text: str, non_gsm: tuple[str, ...]) -> str:
     )
 
 
+def recipients_of(form: ComposeForm):
+    """Pasted numbers and the members of the chosen lists, without opted-out numbers."""
+    chosen = form.data.getlist("lists") if hasattr(form.data, "getlist") else []
+    list_ids = [int(i) for i in chosen if str(i).isdigit()]
+    return resolve(
+        form.data.get("recipients", ""),
+        settings.PHONE_DEFAULT_REGION,
+        listed=contacts.members(list_ids),
+        opted_out=contacts.opted_out,
+    )
+
+
 def preview_context(form: ComposeForm) -> dict:
     data = form.cleaned_data if form.is_valid() else {}
     text = form.data.get("text", "")
     analysis = analyse(text)
     account = data.get("account")
-    summary = resolve(form.data.get("recipients", ""), settings.PHONE_DEFAULT_REGION)
+    summary = recipients_of(form)
     replaced = gsm_equivalent(text)
     better = analyse(replaced) if replaced != text else None
     context = {
@@ -76,6 +89,8 @@ def compose_context(form: ComposeForm, preview: dict | None = None) -> dict:
 def compose(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         initial = {key: request.GET[key] for key in ("account", "text") if key in request.GET}
+        if request.GET.get("list", "").isdigit():
+            initial["lists"] = [int(request.GET["list"])]
         if "to" in request.GET:
             initial["recipients"] = request.GET["to"]
         form = ComposeForm(initial=initial)

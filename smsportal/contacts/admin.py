@@ -1,0 +1,87 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from .models import Contact, ContactList, ImportJob, ImportRejection, OptOut, RemoteListPush
+
+
+class MembershipInline(admin.TabularInline):
+    model = Contact.lists.through
+    extra = 0
+    autocomplete_fields = ["contact_list"]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["phone", "name", "email", "created_at"]
+    list_filter = ["lists", "created_at"]
+    search_fields = ["=phone", "name", "email"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [MembershipInline]
+    show_full_result_count = False  # no COUNT(*) over a million contacts per page
+    change_list_template = "admin/contacts/contact/change_list.html"  # adds "Import contacts"
+
+
+@admin.register(ContactList)
+class ContactListAdmin(admin.ModelAdmin):
+    list_display = ["name", "members_count", "created_at"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(members_count=Count("membership"))
+
+    @admin.display(ordering="members_count", description="members")
+    def members_count(self, obj) -> int:
+        return obj.members_count
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    list_display = ["phone", "reason", "note", "created_at", "created_by"]
+    list_filter = ["reason", "created_at"]
+    search_fields = ["phone", "note"]
+    raw_id_fields = ["created_by"]
+
+
+class RejectionInline(admin.TabularInline):
+    model = ImportRejection
+    extra = 0
+    can_delete = False
+    readonly_fields = ["line", "reason", "raw"]
+    max_num = 0  # read-only: rejections are the import's record
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "original_name",
+        "status",
+        "rows",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "dry_run", "created_at"]
+    search_fields = ["original_name"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+    inlines = [RejectionInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # imports start from the portal's import page (linked from Contacts)
+
+
+@admin.register(RemoteListPush)
+class RemoteListPushAdmin(admin.ModelAdmin):
+    list_display = [
+        "contact_list",
+        "account",
+        "remote_name",
+        "status",
+        "pushed",
+        "total",
+        "started_at",
+    ]
+    list_filter = ["status", "account"]
+    readonly_fields = [f.name for f in RemoteListPush._meta.fields]

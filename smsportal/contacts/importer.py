@@ -1,0 +1,248 @@
+"""Importing contacts: columns mapped by their header names, every row parsed and checked, and the
+contacts written in bulk, a chunk at a time. One bad row never stops an import: it is rejected
+with its line number and the reason. Importing the same file again changes nothing.
+
+Used by `manage.py import_contacts` and by the browser's import (a background task); both see
+progress through `on_progress` and rejected rows through `on_rejected`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Contact, ContactList
+from .phones import parse_phone
+from .reading import Table, UnreadableFile, unescape
+
+CHUNK = 5_000
+PHONE_HEADERS = {"phone", "mobile", "number", "msisdn", "phone number", "mobile number", "tel"}
+NAME_HEADERS = {"name", "full name", "contact", "contact name"}
+EMAIL_HEADERS = {"email", "e-mail", "email address"}
+ATTRIBUTES_HEADER = "attributes"  # our own export: the extra columns as one JSON object
+
+
+@dataclass
+class Options:
+    region: str
+    update_existing: bool = True  # False: contacts already known are left as they are
+    dry_run: bool = False
+    contact_list: ContactList | None = None
+
+
+@dataclass
+class Rejection:
+    line: int
+    raw: str
+    reason: str
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    added_to_list: int = 0
+    described: str = ""
+    columns: dict[str, str] = field(default_factory=dict)  # header -> what it became
+
+
+@dataclass
+class Columns:
+    phone: int
+    name: int | None
+    email: int | None
+    attributes_json: int | None
+    extra: dict[int, str]  # index -> attribute name
+
+    @classmethod
+    def from_header(cls, header: list[str]) -> Columns:
+        lowered = [h.strip().lower().replace("_", " ") for h in header]
+        phone = next((i for i, h in enumerate(lowered) if h in PHONE_HEADERS), None)
+        if phone is None:
+            shown = ", ".join(f"“{h}”" for h in header if h) or "nothing"
+            raise UnreadableFile(
+                "No phone column: name one “phone”, “mobile”, “number” or “msisdn”. "
+                f"The first row holds {shown}."
+            )
+        name = next((i for i, h in enumerate(lowered) if h in NAME_HEADERS), None)
+        email = next((i for i, h in enumerate(lowered) if h in EMAIL_HEADERS), None)
+        attributes = next((i for i, h in enumerate(lowered) if h == ATTRIBUTES_HEADER), None)
+        known = {phone, name, email, attributes}
+        extra = {i: h.strip() for i, h in enumerate(header) if i not in known and h.strip()}
+        return cls(phone, name, email, attributes, extra)
+
+    def describe(self, header: list[str]) -> dict[str, str]:
+        described = {header[self.phone]: "phone"}
+        if self.name is not None:
+            described[header[self.name]] = "name"
+        if self.email is not None:
+            described[header[self.email]] = "email"
+        if self.attributes_json is not None:
+            described[header[self.attributes_json]] = "attributes (JSON)"
+        described.update({name: "attribute" for name in self.extra.values()})
+        return described
+
+
+@dataclass
+class Row:
+    line: int
+    phone: str
+    name: str
+    email: str
+    attributes: dict
+
+
+def import_contacts(
+    table: Table,
+    options: Options,
+    *,
+    on_progress: Callable[[Summary], None] = lambda summary: None,
+    on_rejected: Callable[[list[Rejection]], None] = lambda rejections: None,
+) -> Summary:
+    columns = Columns.from_header(table.header)
+    summary = Summary(described=table.describe, columns=columns.describe(table.header))
+    seen: dict[str, int] = {}  # phone -> first line, for duplicates inside the file
+    chunk: list[Row] = []
+    rejected: list[Rejection] = []
+
+    def flush() -> None:
+        if chunk:
+            _write(chunk, options, summary)
+            chunk.clear()
+        for line, length in table.long_lines:
+            rejected.append(Rejection(line, "", f"line of {length:,} characters: too long"))
+        table.long_lines.clear()
+        if rejected:
+            rejected.sort(key=lambda r: r.line)
+            summary.rejected += len(rejected)
+            on_rejected(list(rejected))
+            rejected.clear()
+        on_progress(summary)
+
+    for line, cells in table.rows:
+        if not any(cell.strip() for cell in cells):
+            continue
+        summary.rows += 1
+        row, reason = _row(line, cells, columns, len(table.header), options.region)
+        if row is not None and row.phone in seen:
+            row, reason = None, f"duplicate of line {seen[row.phone]}"
+        if row is None:
+            rejected.append(Rejection(line, _raw(cells), reason))
+        else:
+            seen[row.phone] = line
+            chunk.append(row)
+        if len(chunk) >= CHUNK or len(rejected) >= CHUNK:
+            flush()
+    flush()
+    return summary
+
+
+def _raw(cells: list[str]) -> str:
+    return ",".join(cells)[:1_000]
+
+
+def _row(
+    line: int, cells: list[str], columns: Columns, width: int, region: str
+) -> tuple[Row | None, str]:
+    cells = [unescape(cell) for cell in cells]
+    if len(cells) > width and any(c.strip() for c in cells[width:]):
+        return None, f"{len(cells)} cells, but the header has {width}"
+    if "\ufffd" in "".join(cells):
+        return None, "characters that are not valid in the file's encoding"
+
+    def cell(index: int | None) -> str:
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    raw_phone = cell(columns.phone)
+    if not raw_phone:
+        return None, "no phone number"
+    parsed = parse_phone(raw_phone, region)
+    if not parsed.valid:
+        return None, f"invalid phone number “{raw_phone[:40]}”: {parsed.error}"
+    email = cell(columns.email)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            return None, f"invalid email address “{email[:60]}”"
+    attributes = {}
+    if columns.attributes_json is not None and (text := cell(columns.attributes_json)):
+        try:
+            attributes = json.loads(text)
+        except ValueError:
+            attributes = None
+        if not isinstance(attributes, dict):
+            return None, "the attributes column is not a JSON object"
+    attributes.update({name: cell(i) for i, name in columns.extra.items() if cell(i)})
+    name = cell(columns.name)
+    if len(name) > 200:
+        return None, "name longer than 200 characters"
+    return Row(line, parsed.e164, name, email, attributes), ""
+
+
+def _write(rows: list[Row], options: Options, summary: Summary) -> None:
+    """Create the new, update the changed (empty cells never erase what is known), count the
+    rest; then put them all on the list. One transaction per chunk."""
+    phones = [row.phone for row in rows]
+    known = {
+        phone: (pk, name, email, attributes)
+        for pk, phone, name, email, attributes in Contact.objects.filter(
+            phone__in=phones
+        ).values_list("id", "phone", "name", "email", "attributes")
+    }
+    new = [
+        Contact(
+            phone=r.phone,
+            name=r.name,
+            name_key=r.name.casefold(),
+            email=r.email,
+            attributes=r.attributes,
+        )
+        for r in rows
+        if r.phone not in known
+    ]
+    changed = []
+    now = timezone.now()
+    for row in rows:
+        if row.phone not in known:
+            continue
+        pk, name, email, attributes = known[row.phone]
+        if not options.update_existing:
+            summary.unchanged += 1
+            continue
+        merged = {**attributes, **row.attributes}
+        after = (row.name or name, row.email or email, merged)
+        if after == (name, email, attributes):
+            summary.unchanged += 1
+        else:
+            changed.append(
+                Contact(
+                    pk=pk,
+                    name=after[0],
+                    name_key=after[0].casefold(),
+                    email=after[1],
+                    attributes=merged,
+                    updated_at=now,
+                )
+            )
+    summary.created += len(new)
+    summary.updated += len(changed)
+    if options.dry_run:
+        return
+    with transaction.atomic():
+        Contact.objects.bulk_create(new, batch_size=1_000)
+        if changed:
+            fields = ["name", "name_key", "email", "attributes", "updated_at"]
+            Contact.objects.bulk_update(changed, fields, batch_size=500)
+        if options.contact_list is not None:
+            ids = [c.pk for c in new] + [known[r.phone][0] for r in rows if r.phone in known]
+            summary.added_to_list += options.contact_list.add(ids)

@@ -1,0 +1,144 @@
+"""`manage.py import_contacts FILE`: the browser's import, from the command line, with a progress
+bar on stderr and the rejected rows written beside the file."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from smsportal.contacts.importer import Options, Rejection, Summary, import_contacts
+from smsportal.contacts.models import ContactList
+from smsportal.contacts.reading import UnreadableFile, open_table
+
+
+class Command(BaseCommand):
+    help = "Import contacts from a CSV or XLSX file (streamed; every rejected row reported)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--list", dest="list_name", help="add every imported contact to it")
+        parser.add_argument("--region", default=None, help="for numbers without +/00 (e.g. KW)")
+        existing = parser.add_mutually_exclusive_group()
+        existing.add_argument(
+            "--update",
+            dest="update",
+            action="store_true",
+            default=True,
+            help="update contacts already known (default)",
+        )
+        existing.add_argument(
+            "--skip-existing",
+            dest="update",
+            action="store_false",
+            help="leave contacts already known as they are",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="check and count; write nothing")
+        parser.add_argument(
+            "--rejected",
+            type=Path,
+            default=None,
+            help="where to write rejected rows (default: FILE.rejected.csv)",
+        )
+        parser.add_argument("--quiet-progress", action="store_true")
+
+    def handle(self, *args, file: Path, list_name, region, update, dry_run, rejected, **options):
+        if not file.is_file():
+            raise CommandError(f"No such file: {file}")
+        region = (region or settings.PHONE_DEFAULT_REGION).upper()
+        contact_list = None
+        if list_name:
+            if dry_run:
+                contact_list = ContactList.objects.filter(name=list_name).first()
+            else:
+                contact_list, _ = ContactList.objects.get_or_create(name=list_name)
+        rejected_path = rejected or file.with_name(file.name + ".rejected.csv")
+        opts = Options(
+            region=region, update_existing=update, dry_run=dry_run, contact_list=contact_list
+        )
+        started = time.monotonic()
+        with file.open("rb") as stream, _Rejections(rejected_path) as rejections:
+            try:
+                table = open_table(stream, file.stat().st_size)
+                bar = _Bar(table, quiet=options["quiet_progress"])
+                summary = import_contacts(table, opts, on_progress=bar, on_rejected=rejections.add)
+            except UnreadableFile as exc:
+                raise CommandError(str(exc)) from None
+            bar.done()
+        seconds = time.monotonic() - started
+        self.stdout.write(_report(summary, seconds, dry_run))
+        if summary.rejected:
+            self.stdout.write(f"Rejected rows ({summary.rejected:,}) are in {rejected_path}:")
+            for rejection in rejections.first:
+                self.stdout.write(f"  line {rejection.line}: {rejection.reason}")
+            if summary.rejected > len(rejections.first):
+                self.stdout.write(f"  … and {summary.rejected - len(rejections.first):,} more")
+
+
+def _report(summary: Summary, seconds: float, dry_run: bool) -> str:
+    rate = summary.rows / seconds if seconds else 0
+    verb = "Would import" if dry_run else "Imported"
+    lines = [
+        f"{verb} {summary.rows:,} rows ({summary.described}) "
+        f"in {seconds:.1f} s, {rate:,.0f} rows/s:",
+        f"  created {summary.created:,}, updated {summary.updated:,}, "
+        f"unchanged {summary.unchanged:,}, rejected {summary.rejected:,}",
+    ]
+    if summary.added_to_list:
+        lines.append(f"  added to the list: {summary.added_to_list:,}")
+    lines.append("  columns: " + ", ".join(f"{h} → {what}" for h, what in summary.columns.items()))
+    return "\n".join(lines)
+
+
+class _Rejections:
+    """Rejected rows written to a CSV as they come (a file may hold millions); the first few kept
+    to print."""
+
+    SHOWN = 10
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.first: list[Rejection] = []
+        self._file = None
+        self._writer = None
+
+    def __enter__(self):
+        return self
+
+    def add(self, rows: list[Rejection]) -> None:
+        if self._writer is None:
+            self._file = self.path.open("w", newline="", encoding="utf-8")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(["line", "reason", "row"])
+        self._writer.writerows((r.line, r.reason, r.raw) for r in rows)
+        self.first.extend(rows[: self.SHOWN - len(self.first)])
+
+    def __exit__(self, *exc) -> None:
+        if self._file:
+            self._file.close()
+
+
+class _Bar:
+    def __init__(self, table, quiet: bool = False) -> None:
+        self.table = table
+        self.quiet = quiet
+
+    def __call__(self, summary: Summary) -> None:
+        if self.quiet:
+            return
+        total = self.table.size or 1
+        done = min(self.table.position(), total)
+        filled = int(30 * done / total)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * done // total:3d}%  "
+            f"{summary.rows:,} rows, {summary.rejected:,} rejected"
+        )
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if not self.quiet:
+            sys.stderr.write("\n")

@@ -1,0 +1,227 @@
+"""Contacts, the lists they belong to, the numbers that must never be messaged, and the record of
+imports and of lists pushed to providers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Contact(models.Model):
+    phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +96597119440.")
+    name = models.CharField(max_length=200, blank=True)
+    # The name case-folded, for an index range scan on "name starts with" (LIKE cannot use an
+    # index case-insensitively on SQLite). Kept by save() and by the importer.
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
+    email = models.EmailField(blank=True)
+    # Columns of an import that map to no field, kept as they came ("company": "Acme").
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["name_key"], name="contact_name_key")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone})" if self.name else self.phone
+
+    def save(self, *args, **kwargs):
+        self.name_key = self.name.casefold()
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:contact_edit", args=[self.pk])
+
+
+class ContactList(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(Contact, through="Membership", related_name="lists")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:list_detail", args=[self.pk])
+
+    def add(self, contact_ids) -> int:
+        """Add contacts (ids) not yet members; returns how many were new."""
+        ids = set(contact_ids)
+        present = set(
+            Membership.objects.filter(contact_list=self, contact_id__in=ids).values_list(
+                "contact_id", flat=True
+            )
+        )
+        Membership.objects.bulk_create(
+            [Membership(contact_list=self, contact_id=i) for i in ids - present],
+            batch_size=2_000,
+            ignore_conflicts=True,
+        )
+        return len(ids - present)
+
+    def remove(self, contact_ids) -> int:
+        return Membership.objects.filter(contact_list=self, contact_id__in=contact_ids).delete()[0]
+
+    def phones(self):
+        """The members' numbers, streamed."""
+        return (
+            Contact.objects.filter(memberships__contact_list=self)
+            .order_by("id")
+            .values_list("phone", flat=True)
+            .iterator(chunk_size=5_000)
+        )
+
+    def push_to(self, account, user=None) -> RemoteListPush:
+        """Copy this list to `account` (KalaSMS remote lists) in the background."""
+        from .remote import start_push
+
+        return start_push(self, account, user)
+
+
+class Membership(models.Model):
+    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact_list", "contact"], name="membership_unique")
+        ]
+        indexes = [models.Index(fields=["contact", "contact_list"], name="membership_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} on {self.contact_list_id}"
+
+
+class OptOut(models.Model):
+    """A number that must never be messaged, whether or not it is a contact."""
+
+    class Reason(models.TextChoices):
+        KEYWORD = "keyword", "replied with an opt-out keyword"
+        MANUAL = "manual", "added by staff"
+        IMPORT = "import", "imported"
+        BOUNCE = "bounce", "number bounced"
+
+    phone = models.CharField(max_length=20, unique=True)
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.MANUAL)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "opt-out"
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    class Mode(models.TextChoices):
+        UPDATE = "update", "update existing contacts"
+        SKIP = "skip", "skip existing contacts"
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    contact_list = models.ForeignKey(ContactList, null=True, blank=True, on_delete=models.SET_NULL)
+    region = models.CharField(max_length=2)
+    mode = models.CharField(max_length=6, choices=Mode.choices, default=Mode.UPDATE)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.original_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:import_detail", args=[self.pk])
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.bytes_read / self.bytes_total) if self.bytes_total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportRejection(models.Model):
+    """A row the import could not take, with its line in the file and the reason."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rejections")
+    line = models.PositiveIntegerField()
+    raw = models.TextField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["line"]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class RemoteListPush(models.Model):
+    """A list copied to a provider account's remote lists (KalaSMS), and how far it got."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="pushes")
+    account = models.ForeignKey("providers.ProviderAccount", on_delete=models.CASCADE)
+    remote_name = models.CharField(max_length=100)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    pushed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.contact_list} → {self.account} ({self.remote_name})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.pushed / self.total) if self.total else 0

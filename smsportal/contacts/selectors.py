@@ -1,0 +1,63 @@
+"""Reading contacts as pages and sends need them: in bulk, streamed, never a query per row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import Contact, ContactList, OptOut
+
+IN_CHUNK = 900  # stay under SQLite's bound-parameter limit on every version
+
+
+def opted_out(phones: Iterable[str]) -> set[str]:
+    """Which of `phones` (E.164) must not be messaged."""
+    phones = list(phones)
+    blocked: set[str] = set()
+    for start in range(0, len(phones), IN_CHUNK):
+        chunk = phones[start : start + IN_CHUNK]
+        blocked.update(OptOut.objects.filter(phone__in=chunk).values_list("phone", flat=True))
+    return blocked
+
+
+def members(list_ids: Iterable[int]) -> Iterator[tuple[str, int]]:
+    """(phone, contact id) of everyone on these lists, each contact once, streamed."""
+    ids = list(list_ids)
+    if not ids:
+        return iter(())
+    return (
+        Contact.objects.filter(memberships__contact_list_id__in=ids)
+        .distinct()
+        .order_by("id")
+        .values_list("phone", "id")
+        .iterator(chunk_size=5_000)
+    )
+
+
+def search_contacts(query: str = "", list_id: int | None = None) -> QuerySet[Contact]:
+    """Contacts whose name or number starts with `query`, optionally on one list, newest first.
+
+    Both are index range scans (`prefix <= column < next prefix`), so a million contacts stay
+    fast: a number ignores spaces, dashes and a leading 00 or +; a name ignores case."""
+    contacts = Contact.objects.all()
+    if list_id:
+        contacts = contacts.filter(memberships__contact_list_id=list_id)
+    query = query.strip()
+    if query:
+        condition = _prefix("name_key", query.casefold())
+        compact = query.replace(" ", "").replace("-", "")
+        digits = compact.removeprefix("+").removeprefix("00")
+        if digits.isdigit():
+            condition |= _prefix("phone", "+" + digits)
+        contacts = contacts.filter(condition)
+    return contacts.order_by("-id")
+
+
+def _prefix(column: str, prefix: str) -> Q:
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
+
+
+def lists_with_counts() -> QuerySet[ContactList]:
+    return ContactList.objects.annotate(size=Count("membership")).order_by("name")

@@ -1,0 +1,386 @@
+"""Contacts, lists, opt-outs, imports, exports and remote lists: the pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from smsportal.core.csv_export import streaming_csv
+from smsportal.providers.backends.base import ProviderError
+from smsportal.providers.models import ProviderAccount
+
+from . import remote, selectors
+from .forms import BulkForm, ContactForm, ContactListForm, ImportForm, OptOutForm
+from .models import Contact, ContactList, ImportJob, OptOut, RemoteListPush
+from .tasks import run_import
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class KeysetPage:
+    """A page of a newest-first list, found by id rather than by offset, so page 20,000 of a
+    million contacts costs what page 1 does, and no COUNT(*) is needed."""
+
+    items: list
+    newer: int | None
+    older: int | None
+
+
+def keyset_page(queryset, request: HttpRequest, size: int = PAGE_SIZE) -> KeysetPage:
+    before, after = request.GET.get("before", ""), request.GET.get("after", "")
+    if after.isdigit():
+        rows = list(queryset.filter(pk__gt=int(after)).order_by("pk")[: size + 1])
+        newer = len(rows) > size
+        rows = rows[:size][::-1]
+        return KeysetPage(
+            rows, rows[0].pk if newer and rows else None, rows[-1].pk if rows else None
+        )
+    if before.isdigit():
+        queryset = queryset.filter(pk__lt=int(before))
+    rows = list(queryset.order_by("-pk")[: size + 1])
+    older = len(rows) > size
+    rows = rows[:size]
+    return KeysetPage(
+        rows,
+        rows[0].pk if before.isdigit() and rows else None,
+        rows[-1].pk if older else None,
+    )
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+
+@permission_required("contacts.view_contact", raise_exception=True)
+def contact_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    list_id = _int(request.GET.get("list", ""))
+    page = keyset_page(selectors.search_contacts(query, list_id), request)
+    context = {
+        "page": page,
+        "query": query,
+        "list_id": list_id,
+        "lists": ContactList.objects.all(),
+        "bulk_form": BulkForm(),
+        "filters": _filters(query, list_id),
+    }
+    template = "contacts/contact_list.html"
+    if request.htmx and request.htmx.target == "contact-table":
+        template += "#contact-table"
+    return render(request, template, context)
+
+
+def _filters(query: str, list_id: int | None) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({k: v for k, v in {"q": query, "list": list_id or ""}.items() if v})
+
+
+@permission_required("contacts.add_contact", raise_exception=True)
+def contact_create(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact = form.save()
+        messages.success(request, f"Contact {contact} added.")
+        return redirect("contacts:contact_list")
+    return render(request, "contacts/contact_form.html", {"form": form})
+
+
+@permission_required("contacts.change_contact", raise_exception=True)
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Contact {contact} saved.")
+        return redirect("contacts:contact_list")
+    context = {"form": form, "contact": contact, "lists": contact.lists.all()}
+    return render(request, "contacts/contact_form.html", context)
+
+
+@require_POST
+@permission_required("contacts.delete_contact", raise_exception=True)
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=pk)
+    contact.delete()
+    messages.success(request, f"Contact {contact} deleted.")
+    return redirect("contacts:contact_list")
+
+
+@require_POST
+@permission_required("contacts.change_contact", raise_exception=True)
+def contact_bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST)
+    back = request.POST.get("next") or reverse("contacts:contact_list")
+    if not back.startswith("/"):
+        back = reverse("contacts:contact_list")
+    if not form.is_valid():
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, f"Nothing changed: {errors}")
+        return redirect(back)
+    ids = [c.pk for c in form.cleaned_data["contacts"]]
+    target = form.cleaned_data["contact_list"]
+    action = form.cleaned_data["action"]
+    if action == "add":
+        added = target.add(ids)
+        messages.success(request, f"{added} of {len(ids)} contacts added to {target}.")
+    elif action == "remove":
+        removed = target.remove(ids)
+        messages.success(request, f"{removed} contacts removed from {target}.")
+    elif request.user.has_perm("contacts.delete_contact"):
+        deleted = Contact.objects.filter(pk__in=ids).delete()[1].get("contacts.Contact", 0)
+        messages.success(request, f"{deleted} contacts deleted.")
+    return redirect(back)
+
+
+@permission_required("contacts.view_contact", raise_exception=True)
+def contact_export(request: HttpRequest) -> HttpResponse:
+    """The contacts of a search or a list (or all), streamed: a million rows never sit in memory.
+    Imports back unchanged (`attributes` is the extra columns as JSON)."""
+    import json
+
+    list_id = _int(request.GET.get("list", ""))
+    contacts = selectors.search_contacts(request.GET.get("q", ""), list_id).order_by("id")
+    rows = (
+        (phone, name, email, json.dumps(attributes, ensure_ascii=False) if attributes else "")
+        for phone, name, email, attributes in contacts.values_list(
+            "phone", "name", "email", "attributes"
+        ).iterator(chunk_size=5_000)
+    )
+    return streaming_csv("contacts.csv", ["phone", "name", "email", "attributes"], rows)
+
+
+# --- lists --------------------------------------------------------------------------------------
+
+
+@permission_required("contacts.view_contactlist", raise_exception=True)
+def list_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "contacts/list_list.html", {"lists": selectors.lists_with_counts()})
+
+
+@permission_required("contacts.add_contactlist", raise_exception=True)
+def list_create(request: HttpRequest) -> HttpResponse:
+    form = ContactListForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact_list = form.save()
+        messages.success(request, f"List {contact_list} created.")
+        return redirect(contact_list)
+    return render(request, "contacts/list_form.html", {"form": form})
+
+
+@permission_required("contacts.change_contactlist", raise_exception=True)
+def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact_list = get_object_or_404(ContactList, pk=pk)
+    form = ContactListForm(request.POST or None, instance=contact_list)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"List {contact_list} saved.")
+        return redirect(contact_list)
+    return render(request, "contacts/list_form.html", {"form": form, "contact_list": contact_list})
+
+
+@require_POST
+@permission_required("contacts.delete_contactlist", raise_exception=True)
+def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact_list = get_object_or_404(ContactList, pk=pk)
+    contact_list.delete()
+    messages.success(request, f"List {contact_list} deleted; its contacts stay.")
+    return redirect("contacts:list_list")
+
+
+def _remote_accounts():
+    return [
+        a
+        for a in ProviderAccount.objects.filter(is_active=True)
+        if a.backend_class.capabilities.remote_lists
+    ]
+
+
+@permission_required("contacts.view_contactlist", raise_exception=True)
+def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact_list = get_object_or_404(ContactList, pk=pk)
+    pushes = contact_list.pushes.select_related("account")[:10]
+    context = {
+        "contact_list": contact_list,
+        "size": contact_list.members.count(),
+        "pushes": pushes,
+        "remote_accounts": _remote_accounts(),
+        "running": any(p.status == RemoteListPush.Status.RUNNING for p in pushes),
+    }
+    template = "contacts/list_detail.html"
+    if request.htmx and request.htmx.target == "pushes":
+        template += "#pushes"
+    return render(request, template, context)
+
+
+@require_POST
+@permission_required("contacts.change_contactlist", raise_exception=True)
+def list_push(request: HttpRequest, pk: int) -> HttpResponse:
+    contact_list = get_object_or_404(ContactList, pk=pk)
+    account = get_object_or_404(ProviderAccount, pk=_int(request.POST.get("account", "")) or 0)
+    try:
+        with transaction.atomic():
+            push = contact_list.push_to(account, request.user)
+    except ProviderError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Copying {push.total} members to “{push.remote_name}” at {account}."
+        )
+    return redirect(contact_list)
+
+
+# --- remote lists -------------------------------------------------------------------------------
+
+
+@permission_required("contacts.view_contactlist", raise_exception=True)
+def remote_lists(request: HttpRequest, account_pk: int) -> HttpResponse:
+    account = get_object_or_404(ProviderAccount, pk=account_pk)
+    names, error = [], ""
+    try:
+        names = account.backend.remote_lists()
+    except ProviderError as exc:
+        error = str(exc)
+    pushed = {
+        p.remote_name: p
+        for p in RemoteListPush.objects.filter(account=account).select_related("contact_list")
+    }
+    context = {
+        "account": account,
+        "names": [(name, pushed.get(name)) for name in names],
+        "error": error,
+        "accounts": _remote_accounts(),
+    }
+    return render(request, "contacts/remote_lists.html", context)
+
+
+@require_POST
+@permission_required("contacts.delete_contactlist", raise_exception=True)
+def remote_list_delete(request: HttpRequest, account_pk: int) -> HttpResponse:
+    account = get_object_or_404(ProviderAccount, pk=account_pk)
+    name = request.POST.get("name", "")
+    try:
+        account.backend.delete_remote_list(name)
+    except ProviderError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"List “{name}” deleted at {account}.")
+    return redirect("contacts:remote_lists", account_pk=account.pk)
+
+
+@require_POST
+@permission_required("messaging.add_message", raise_exception=True)
+def remote_list_send(request: HttpRequest, account_pk: int) -> HttpResponse:
+    account = get_object_or_404(ProviderAccount, pk=account_pk)
+    name, text = request.POST.get("name", ""), request.POST.get("text", "").strip()
+    if not text:
+        messages.error(request, "Type the message to send to the list.")
+        return redirect("contacts:remote_lists", account_pk=account.pk)
+    try:
+        message = remote.send_to_remote_list(account, name, text, request.user)
+    except ProviderError as exc:
+        messages.error(request, str(exc))
+        return redirect("contacts:remote_lists", account_pk=account.pk)
+    messages.success(request, f"Sent to the list “{name}” at {account}.")
+    return redirect(message)
+
+
+# --- opt-outs -----------------------------------------------------------------------------------
+
+
+@permission_required("contacts.view_optout", raise_exception=True)
+def optout_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    optouts = OptOut.objects.select_related("created_by")
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        optouts = optouts.filter(phone__contains=digits) if digits else optouts.none()
+    context = {"page": keyset_page(optouts, request), "query": query, "form": OptOutForm()}
+    return render(request, "contacts/optout_list.html", context)
+
+
+@require_POST
+@permission_required("contacts.add_optout", raise_exception=True)
+def optout_create(request: HttpRequest) -> HttpResponse:
+    form = OptOutForm(request.POST)
+    if form.is_valid():
+        optout, created = OptOut.objects.get_or_create(
+            phone=form.cleaned_data["phone"],
+            defaults={
+                "reason": OptOut.Reason.MANUAL,
+                "note": form.cleaned_data["note"],
+                "created_by": request.user,
+            },
+        )
+        if created:
+            messages.success(request, f"{optout.phone} will not be messaged.")
+        else:
+            messages.info(request, f"{optout.phone} was already opted out.")
+    else:
+        messages.error(request, " ".join(form.errors.get("phone", ["Check the number."])))
+    return redirect("contacts:optout_list")
+
+
+@require_POST
+@permission_required("contacts.delete_optout", raise_exception=True)
+def optout_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    optout = get_object_or_404(OptOut, pk=pk)
+    optout.delete()
+    messages.success(request, f"{optout.phone} may be messaged again.")
+    return redirect("contacts:optout_list")
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+@permission_required("contacts.add_importjob", raise_exception=True)
+def import_create(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            contact_list = data["contact_list"]
+            if data["new_list"] and not data["dry_run"]:
+                contact_list = ContactList.objects.create(name=data["new_list"])
+            job = ImportJob.objects.create(
+                file=data["file"],
+                original_name=data["file"].name[:255],
+                contact_list=contact_list,
+                region=data["region"],
+                mode=data["mode"],
+                dry_run=data["dry_run"],
+                bytes_total=data["file"].size,
+                created_by=request.user,
+            )
+            transaction.on_commit(lambda: run_import.enqueue(job.pk))
+        return redirect(job)
+    recent = ImportJob.objects.select_related("created_by")[:10]
+    return render(request, "contacts/import_form.html", {"form": form, "recent": recent})
+
+
+@permission_required("contacts.view_importjob", raise_exception=True)
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=pk)
+    context = {"job": job, "rejections": job.rejections.all()[:100]}
+    template = "contacts/import_detail.html"
+    if request.htmx and request.htmx.target == "import-progress":
+        template += "#import-progress"
+    return render(request, template, context)
+
+
+@permission_required("contacts.view_importjob", raise_exception=True)
+def import_rejections(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    rows = job.rejections.order_by("line").values_list("line", "reason", "raw").iterator()
+    return streaming_csv(f"rejected-rows-{job.pk}.csv", ["line", "reason", "row"], rows)

@@ -1,0 +1,201 @@
+"""The contacts pages: search and pages that stay fast, lists, bulk actions, opt-outs, the
+browser import with its progress and rejected rows, exports, and the command line import."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from smsportal.contacts.models import Contact, ContactList, ImportJob, OptOut
+from tests.factories import ContactFactory, ContactListFactory, OptOutFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_search_by_name_or_number_start(operator_client):
+    ContactFactory(name="Ali Haddad", phone="+96597119440")
+    ContactFactory(name="Sara", phone="+96566119441")
+    page = operator_client.get("/contacts/", {"q": "ali"}).content.decode()
+    assert "Ali Haddad" in page and "Sara" not in page
+    for typed in ("+965 6611", "00965661", "965-661"):
+        page = operator_client.get("/contacts/", {"q": typed}).content.decode()
+        assert "Sara" in page and "Ali Haddad" not in page, typed
+
+
+def test_filter_by_list_and_page_by_id_without_counting(operator_client):
+    staff = ContactListFactory(name="Staff")
+    contacts = ContactFactory.create_batch(120)
+    staff.add([c.pk for c in contacts[:70]])
+    with CaptureQueriesContext(connection) as queries:
+        first = operator_client.get("/contacts/", {"list": staff.pk})
+    counting = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert not [sql for sql in counting if "contacts_" in sql]
+    shown = first.context["page"].items
+    assert [c.pk for c in shown] == [c.pk for c in contacts[:70]][::-1][:50]
+    older = operator_client.get("/contacts/", {"list": staff.pk, "before": shown[-1].pk})
+    assert [c.pk for c in older.context["page"].items] == [c.pk for c in contacts[:20]][::-1]
+    assert older.context["page"].older is None
+    back = operator_client.get(
+        "/contacts/", {"list": staff.pk, "after": older.context["page"].newer}
+    )
+    assert [c.pk for c in back.context["page"].items] == [c.pk for c in shown]
+
+
+def test_the_search_box_answers_with_the_table_alone_for_htmx(operator_client):
+    ContactFactory(name="Ali")
+    response = operator_client.get(
+        "/contacts/", {"q": "Al"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="contact-table"
+    )
+    assert response.content.decode().lstrip().startswith('<div id="contact-table">')
+
+
+def test_add_edit_and_delete_a_contact(operator_client):
+    response = operator_client.post(
+        "/contacts/add/", {"phone": "9711 9440", "name": "Ali", "email": ""}
+    )
+    assert response.status_code == 302
+    contact = Contact.objects.get(phone="+96597119440")
+    response = operator_client.post(
+        f"/contacts/{contact.pk}/", {"phone": "+96597119440", "name": "Ali H", "email": ""}
+    )
+    contact.refresh_from_db()
+    assert (contact.name, contact.name_key) == ("Ali H", "ali h")
+    operator_client.post(f"/contacts/{contact.pk}/delete/")
+    assert not Contact.objects.exists()
+
+
+def test_a_bad_number_says_what_is_wrong(operator_client):
+    response = operator_client.post("/contacts/add/", {"phone": "12", "name": "x"})
+    assert "“12” is not a phone number: too short." in response.content.decode()
+
+
+def test_bulk_add_to_and_remove_from_a_list(operator_client):
+    staff = ContactListFactory()
+    a, b, c = ContactFactory.create_batch(3)
+    operator_client.post(
+        "/contacts/bulk/", {"action": "add", "contacts": [a.pk, b.pk], "contact_list": staff.pk}
+    )
+    assert set(staff.members.all()) == {a, b}
+    operator_client.post(
+        "/contacts/bulk/", {"action": "remove", "contacts": [a.pk], "contact_list": staff.pk}
+    )
+    assert set(staff.members.all()) == {b}
+    response = operator_client.post("/contacts/bulk/", {"action": "add", "contacts": [c.pk]})
+    assert "Nothing changed: Choose the list." in [str(m) for m in response.wsgi_request._messages]
+
+
+def test_lists_show_member_counts_in_one_query(operator_client):
+    for size in (3, 0, 5):
+        ContactListFactory().add([c.pk for c in ContactFactory.create_batch(size)])
+    with CaptureQueriesContext(connection) as queries:
+        response = operator_client.get("/contacts/lists/")
+    assert [cl.size for cl in response.context["lists"]] == [3, 0, 5]
+    assert len([q for q in queries.captured_queries if "contacts_" in q["sql"]]) == 1
+
+
+def test_opt_outs_are_added_once_and_removed(operator_client):
+    operator_client.post("/contacts/opt-outs/add/", {"phone": "+965 9711 9440", "note": "asked"})
+    operator_client.post("/contacts/opt-outs/add/", {"phone": "96597119440", "note": "again"})
+    optout = OptOut.objects.get()
+    assert (optout.phone, optout.reason, optout.note) == ("+96597119440", "manual", "asked")
+    operator_client.post(f"/contacts/opt-outs/{optout.pk}/delete/")
+    assert not OptOut.objects.exists()
+
+
+def test_export_streams_the_search(operator_client):
+    ContactFactory(name="Ali", phone="+96597119440")
+    ContactFactory(name="Sara", phone="+96597119441")
+    response = operator_client.get("/contacts/export.csv", {"q": "Sa"})
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert body.splitlines() == ["phone,name,email,attributes", "'+96597119441,Sara,,"]
+
+
+def test_the_browser_import_runs_in_the_background_and_reports_rejected_rows(
+    operator_client, django_capture_on_commit_callbacks
+):
+    upload = SimpleUploadedFile(
+        "people.csv", b"phone,name\n+96597119440,Ali\n12,Short\n+96597119440,Again\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator_client.post(
+            "/contacts/imports/",
+            {"file": upload, "region": "kw", "mode": "update", "new_list": "Imported"},
+        )
+    job = ImportJob.objects.get()
+    assert response.url == f"/contacts/imports/{job.pk}/"
+    assert (job.status, job.rows, job.created, job.rejected) == ("done", 3, 1, 2)
+    assert job.contact_list.name == "Imported" and job.contact_list.members.count() == 1
+    page = operator_client.get(response.url).content.decode()
+    assert "too short" in page and "duplicate of line 2" in page
+    rejected = operator_client.get(f"/contacts/imports/{job.pk}/rejected.csv")
+    lines = b"".join(rejected.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0] == "line,reason,row" and len(lines) == 3
+
+
+def test_an_unreadable_upload_fails_with_the_reason(
+    operator_client, django_capture_on_commit_callbacks
+):
+    upload = SimpleUploadedFile("x.csv", b"name\nAli\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(
+            "/contacts/imports/", {"file": upload, "region": "KW", "mode": "update"}
+        )
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and "No phone column" in job.error
+
+
+def test_the_import_form_refuses_an_empty_file_and_an_unknown_region(operator_client):
+    response = operator_client.post(
+        "/contacts/imports/",
+        {"file": SimpleUploadedFile("x.csv", b""), "region": "XX", "mode": "update"},
+    )
+    form = response.context["form"]
+    assert "The submitted file is empty." in form.errors["file"][0]
+    assert "not a country code" in form.errors["region"][0]
+    assert not ImportJob.objects.exists()
+
+
+def test_the_command_imports_reports_and_writes_rejected_rows(tmp_path, capsys):
+    path = tmp_path / "people.csv"
+    path.write_text("phone;name\n+96597119440;Ali\nabc;Bad\n")
+    call_command("import_contacts", str(path), "--list", "Staff", "--quiet-progress")
+    out = capsys.readouterr().out
+    assert "created 1, updated 0, unchanged 0, rejected 1" in out
+    assert "line 3: invalid phone number “abc”: not a number" in out
+    assert (tmp_path / "people.csv.rejected.csv").read_text().splitlines()[1].startswith("3,")
+    assert ContactList.objects.get(name="Staff").members.count() == 1
+    call_command("import_contacts", str(path), "--dry-run", "--quiet-progress")
+    assert "Would import 2 rows" in capsys.readouterr().out
+
+
+def test_the_command_refuses_a_missing_or_unreadable_file(tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_contacts", str(tmp_path / "nope.csv"))
+    (tmp_path / "bin.csv").write_bytes(bytes(range(256)))
+    with pytest.raises(CommandError, match="binary"):
+        call_command("import_contacts", str(tmp_path / "bin.csv"), "--quiet-progress")
+
+
+def test_sending_to_a_list_skips_opted_out_numbers_and_pasted_duplicates(operator_client, account):
+    staff = ContactListFactory()
+    a, b = ContactFactory(phone="+96597119440"), ContactFactory(phone="+96597119441")
+    staff.add([a.pk, b.pk])
+    OptOutFactory(phone="+96597119441")
+    OptOutFactory(phone="+96597119999")
+    response = operator_client.post(
+        "/messages/compose/",
+        {
+            "account": account.pk,
+            "lists": [staff.pk],
+            "recipients": "+96597119440\n+96597119999\n+96597119442",
+            "text": "Hello",
+            "action": "preview",
+        },
+    )
+    summary = response.context["summary"]
+    assert summary.phones == ["+96597119440", "+96597119442"]
+    assert sorted(summary.opted_out) == ["+96597119441", "+96597119999"]
+    assert summary.duplicates == 1
