@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Contact, ContactList
@@ -22,6 +22,7 @@ from .phones import parse_phone
 from .reading import Table, UnreadableFile, unescape
 
 CHUNK = 5_000
+INSERT_BATCH = 500  # rows per INSERT statement: 3,500 parameters, under every backend's limit
 PHONE_HEADERS = {"phone", "mobile", "number", "msisdn", "phone number", "mobile number", "tel"}
 NAME_HEADERS = {"name", "full name", "contact", "contact name"}
 EMAIL_HEADERS = {"email", "e-mail", "email address"}
@@ -199,17 +200,7 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
             phone__in=phones
         ).values_list("id", "phone", "name", "email", "attributes")
     }
-    new = [
-        Contact(
-            phone=r.phone,
-            name=r.name,
-            name_key=r.name.casefold(),
-            email=r.email,
-            attributes=r.attributes,
-        )
-        for r in rows
-        if r.phone not in known
-    ]
+    new = [r for r in rows if r.phone not in known]
     changed = []
     now = timezone.now()
     for row in rows:
@@ -239,10 +230,39 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
     if options.dry_run:
         return
     with transaction.atomic():
-        Contact.objects.bulk_create(new, batch_size=1_000)
+        _insert(new, now)
         if changed:
             fields = ["name", "name_key", "email", "attributes", "updated_at"]
             Contact.objects.bulk_update(changed, fields, batch_size=500)
         if options.contact_list is not None:
-            ids = [c.pk for c in new] + [known[r.phone][0] for r in rows if r.phone in known]
+            ids = [pk for pk, *_ in known.values()]
+            if new:
+                ids += Contact.objects.filter(phone__in=[r.phone for r in new]).values_list(
+                    "id", flat=True
+                )
             summary.added_to_list += options.contact_list.add(ids)
+
+
+def _insert(rows: list[Row], now) -> None:
+    """New contacts in one multi-row INSERT statement per batch: the same rows as bulk_create
+    would write, at several times its speed (no model instances, values adapted once)."""
+    if not rows:
+        return
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
+    meta = Contact._meta
+    columns = ["phone", "name", "name_key", "email", "attributes", "created_at", "updated_at"]
+    names = ", ".join(ops.quote_name(meta.get_field(c).column) for c in columns)
+    for start in range(0, len(rows), INSERT_BATCH):
+        batch = rows[start : start + INSERT_BATCH]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+        params = []
+        for r in batch:
+            attributes = ops.adapt_json_value(r.attributes, None)
+            params += [r.phone, r.name, r.name.casefold(), r.email, attributes, stamp, stamp]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # Only quoted model names and placeholders are formatted in; data goes as params.
+                f"INSERT INTO {ops.quote_name(meta.db_table)} ({names}) VALUES {values}",  # noqa: S608
+                params,
+            )

@@ -1,0 +1,202 @@
+"""Contact import at a million rows, and the contacts page over a million contacts.
+
+    .venv/bin/python bench/import_contacts.py [--rows 1000000] [--postgres]
+
+Writes a CSV of `--rows` distinct Kuwaiti mobile numbers (names, emails and a "team" column; a
+few bad rows) to a temporary folder, then, on a fresh SQLite file with the default settings:
+- the floor: phonenumbers' parse-and-validate rate alone, and a raw bulk INSERT of the same rows;
+- `manage.py import_contacts` end to end (a new process: start-up included), rows per second and
+  the peak memory of that process;
+- the same file again (every row already known);
+- the contacts page: first page, a name search, a number search, a page deep in the list, a list
+  filter, timed through Django's test client (server time).
+With --postgres, the import again on a throwaway PostgreSQL. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.postgres import ThrowawayPostgres  # noqa: E402
+
+FIRST = ["Ali", "Sara", "Omar", "Fatima", "Yousef", "Noor", "Hamad", "Mariam", "Khalid", "Dana"]
+TEAMS = ["Blue", "Red", "Green", ""]
+
+FLOOR = """
+import sys, time
+sys.path.insert(0, ".")
+from smsportal.contacts.phones import parse_phone
+numbers = [line.split(",")[1] for line in open(sys.argv[1], encoding="utf-8").readlines()[1:200001]]
+started = time.perf_counter()
+valid = sum(parse_phone(n, "KW").valid for n in numbers)
+print(len(numbers) / (time.perf_counter() - started))
+"""
+
+RAW_INSERT = """
+import django, sys, time, csv
+django.setup()
+from django.db import connection, transaction
+from django.utils import timezone
+now = timezone.now()
+rows = []
+with open(sys.argv[1], encoding="utf-8") as f:
+    reader = csv.reader(f)
+    next(reader)
+    for name, phone, email, team in reader:
+        if phone.startswith("+965"):
+            rows.append((phone, name, name.casefold(), email, "{}", now, now))
+started = time.perf_counter()
+with transaction.atomic(), connection.cursor() as cursor:
+    cursor.executemany(
+        "INSERT INTO contacts_contact (phone, name, name_key, email, attributes, created_at,"
+        " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+print(len(rows) / (time.perf_counter() - started))
+"""
+
+PAGES = """
+import django, json, statistics, sys, time
+django.setup()
+from django.contrib.auth import get_user_model
+from django.test import Client
+from smsportal.contacts.models import Contact, ContactList
+User = get_user_model()
+user = User.objects.create_superuser("bench", password="x")
+staff = ContactList.objects.create(name="Bench")
+staff.add(list(Contact.objects.order_by("id").values_list("id", flat=True)[:100000]))
+client = Client()
+client.force_login(user)
+middle = Contact.objects.order_by("id").values_list("id", flat=True)[500000:500001]
+deep = middle[0] if middle else Contact.objects.order_by("-id").values_list("id", flat=True)[0]
+pages = {
+    "first page": {},
+    "name search": {"q": "mariam"},
+    "number search": {"q": "+965 512"},
+    "deep page": {"before": deep},
+    "list filter": {"list": staff.pk},
+}
+out = {}
+for label, params in pages.items():
+    times = []
+    for _ in range(15):
+        started = time.perf_counter()
+        response = client.get("/contacts/", params, secure=True)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    out[label] = {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
+print(json.dumps(out))
+"""
+
+
+def write_csv(path: Path, rows: int) -> int:
+    """Distinct valid Kuwaiti mobile numbers, plus one bad row per 10,000."""
+    prefixes = [50, 51, 55, 65, 66, 90, 94, 96, 97, 99]  # mobile ranges phonenumbers accepts
+    picks = random.Random(7).sample(range(len(prefixes) * 1_000_000), rows)
+    numbers = [prefixes[p // 1_000_000] * 1_000_000 + p % 1_000_000 for p in picks]
+    bad = 0
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["name", "phone", "email", "team"])
+        for i, n in enumerate(numbers):
+            if i % 10_000 == 9_999:
+                writer.writerow(["Bad", "12345", "", ""])
+                bad += 1
+                continue
+            first = FIRST[i % len(FIRST)]
+            writer.writerow([f"{first} {i}", f"+965{n}", f"{first.lower()}{i}@example.com", TEAMS[i % 4]])
+    return bad
+
+
+def django_env(database_url: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "smsportal.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "FIELD_ENCRYPTION_KEY": "kJ3y4kQ3m4M9oYg1sQmJ3eX1n8lq1Xl1x1bq8tq0WcM=",
+        "ALLOWED_HOSTS": "testserver",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def python(code_or_args, env: dict, *args: str) -> str:
+    argv = [sys.executable, *code_or_args] if isinstance(code_or_args, list) else [
+        sys.executable, "-c", code_or_args, *args
+    ]
+    done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    return done.stdout.strip()
+
+
+def timed_import(csv_path: Path, env: dict) -> dict:
+    """`manage.py import_contacts` in its own process: wall time and that process's peak RSS."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "import_contacts", str(csv_path), "--quiet-progress"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    _, _, rusage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    out = proc.stdout.read()
+    if "Imported" not in out:
+        raise SystemExit(out + proc.stderr.read())
+    rows = int(out.split("Imported ")[1].split(" rows")[0].replace(",", ""))
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(rows / seconds),
+        "peak_rss_mb": round(rusage.ru_maxrss / 1024),
+        "report": out.strip().splitlines()[1].strip(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--postgres", action="store_true")
+    args = parser.parse_args()
+    result: dict = {"rows": args.rows}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        csv_path = tmp / "contacts.csv"
+        result["bad_rows"] = write_csv(csv_path, args.rows)
+        result["file_mb"] = round(csv_path.stat().st_size / 2**20, 1)
+        env = django_env(f"sqlite:///{tmp / 'raw.sqlite3'}")
+        python(["manage.py", "migrate", "-v0"], env)
+        result["floor_phonenumbers_per_second"] = round(float(python(FLOOR, env, str(csv_path))))
+        result["floor_raw_insert_per_second"] = round(float(python(RAW_INSERT, env, str(csv_path))))
+
+        env = django_env(f"sqlite:///{tmp / 'portal.sqlite3'}")
+        python(["manage.py", "migrate", "-v0"], env)
+        result["sqlite_first_import"] = timed_import(csv_path, env)
+        result["sqlite_reimport"] = timed_import(csv_path, env)
+        result["contacts_page"] = json.loads(python(PAGES, env))
+
+        if args.postgres:
+            with ThrowawayPostgres() as pg:
+                pg.create_database("bench")
+                env = django_env(pg.url("bench"))
+                python(["manage.py", "migrate", "-v0"], env)
+                result["postgres_first_import"] = timed_import(csv_path, env)
+                result["postgres_reimport"] = timed_import(csv_path, env)
+                result["postgres_contacts_page"] = json.loads(python(PAGES, env))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+    main()
