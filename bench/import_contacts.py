@@ -115,7 +115,9 @@ def write_csv(path: Path, rows: int) -> int:
                 bad += 1
                 continue
             first = FIRST[i % len(FIRST)]
-            writer.writerow([f"{first} {i}", f"+965{n}", f"{first.lower()}{i}@example.com", TEAMS[i % 4]])
+            writer.writerow(
+                [f"{first} {i}", f"+965{n}", f"{first.lower()}{i}@example.com", TEAMS[i % 4]]
+            )
     return bad
 
 
@@ -133,9 +135,11 @@ def django_env(database_url: str) -> dict:
 
 
 def python(code_or_args, env: dict, *args: str) -> str:
-    argv = [sys.executable, *code_or_args] if isinstance(code_or_args, list) else [
-        sys.executable, "-c", code_or_args, *args
-    ]
+    argv = (
+        [sys.executable, *code_or_args]
+        if isinstance(code_or_args, list)
+        else [sys.executable, "-c", code_or_args, *args]
+    )
     done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
@@ -147,7 +151,11 @@ def timed_import(csv_path: Path, env: dict) -> dict:
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "import_contacts", str(csv_path), "--quiet-progress"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     _, _, rusage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Exists, F, OuterRef, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -412,6 +412,25 @@ def sweep_stuck(older_than: timedelta) -> int:
         for message_id in set(message_ids):
             finish_if_settled(message_id)
     return swept
+
+
+def stalled_batches(older_than: timedelta) -> list[tuple[int, int, int]]:
+    """(message id, first id, last id) of queued deliveries of messages that have made no
+    progress for `older_than`: their batch tasks were lost with a worker that died before
+    claiming them. Enqueueing a batch twice is harmless: a claim takes only queued rows, once."""
+    cutoff = timezone.now() - older_than
+    deliveries = Delivery.objects.filter(message=OuterRef("pk"))
+    stalled = (
+        Message.objects.filter(status=Message.Status.SENDING, dispatched_at__lt=cutoff)
+        .filter(Exists(deliveries.filter(status=DeliveryStatus.QUEUED)))
+        .exclude(Exists(deliveries.filter(sending_at__gte=cutoff)))
+        .select_related("account")
+    )
+    found = []
+    for message in stalled:
+        size = task_size(message.account.backend)
+        found += [(message.pk, first, last) for first, last in batch_ranges(message, size)]
+    return found
 
 
 def cancel(message: Message, user=None) -> int:

@@ -41,7 +41,13 @@ def send_batch(message_id: int, first_id: int, last_id: int) -> int:
 
 @task()
 def sweep_stuck_deliveries() -> int:
-    return dispatch.sweep_stuck(timedelta(seconds=settings.SENDING_TIMEOUT_SECONDS))
+    """After a worker died: its claimed deliveries become `unknown` (never sent again), and the
+    batches it never started are enqueued again."""
+    timeout = timedelta(seconds=settings.SENDING_TIMEOUT_SECONDS)
+    swept = dispatch.sweep_stuck(timeout)
+    for message_id, first_id, last_id in dispatch.stalled_batches(timeout):
+        send_batch.enqueue(message_id, first_id, last_id)
+    return swept
 
 
 @task()

@@ -71,7 +71,7 @@ def call(
     params: dict[str, str],
     *,
     method: str = "POST",
-    timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+    timeout: tuple[float, float] | None = None,
     encoding: str | None = None,
 ) -> str:
     """Send one request and return the answer's text, stripped; raise the backend errors.
@@ -81,6 +81,7 @@ def call(
     """
     password = account.password
     label = f"{account.name} {operation}"
+    timeout = timeout or (CONNECT_TIMEOUT, READ_TIMEOUT)  # read now: tests and settings adjust them
     try:
         if method == "POST":
             response = session_for(account).post(url, data=params, timeout=timeout)

@@ -1,4 +1,5 @@
-"""Turn deliveries stuck in `sending` (their worker died) into `unknown` — never re-send them."""
+"""After a worker died: deliveries stuck in `sending` become `unknown` (never re-sent), and the
+batches it never started are enqueued again. The scheduler runs the same every minute."""
 
 from __future__ import annotations
 
@@ -7,20 +8,28 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from smsportal.messaging.dispatch import sweep_stuck
+from smsportal.messaging.dispatch import stalled_batches, sweep_stuck
+from smsportal.messaging.tasks import send_batch
 
 
 class Command(BaseCommand):
-    help = "Mark deliveries left in 'sending' longer than the timeout as 'unknown'."
+    help = "Settle what a dead worker left: 'sending' → 'unknown', lost batches enqueued again."
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--older-than",
             type=int,
             default=settings.SENDING_TIMEOUT_SECONDS,
-            help="seconds a delivery may stay 'sending' (default: SENDING_TIMEOUT_SECONDS)",
+            help="seconds without progress before a delivery or batch counts as abandoned "
+            "(default: SENDING_TIMEOUT_SECONDS)",
         )
 
     def handle(self, *args, older_than: int, **options):
-        swept = sweep_stuck(timedelta(seconds=older_than))
-        self.stdout.write(f"{swept} deliveries marked unknown.")
+        timeout = timedelta(seconds=older_than)
+        swept = sweep_stuck(timeout)
+        batches = stalled_batches(timeout)
+        for message_id, first_id, last_id in batches:
+            send_batch.enqueue(message_id, first_id, last_id)
+        self.stdout.write(
+            f"{swept} deliveries marked unknown; {len(batches)} batches enqueued again."
+        )

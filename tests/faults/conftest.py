@@ -1,0 +1,85 @@
+"""Real worker processes against the test database file, for the fault suite."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(condition, timeout: float = 60.0, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not reached within {timeout} s")
+
+
+def worker_env(**extra) -> dict:
+    """The worker sees the test's database and keys; DEBUG off so it does not auto-reload."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}:{db.get('PASSWORD', '')}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+        "TASKS_BACKEND": "database",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks go to the database queue, where real worker processes take them."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
+@pytest.fixture
+def workers(database_tasks):
+    """start() a `db_worker` process; every one is killed at the end of the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(**env) -> subprocess.Popen:
+        connection.close()  # the worker opens its own; SQLite needs our writes committed
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--queue-name",
+                "default",
+                "--interval",
+                "0.1",
+                "--no-startup-delay",
+            ],
+            cwd=ROOT,
+            env=worker_env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
