@@ -31,7 +31,8 @@ def worker_env(**extra) -> dict:
     if db["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{db['NAME']}"
     else:
-        url = f"postgres://{db['USER']}:{db.get('PASSWORD', '')}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        credentials = f"{db['USER']}:{db.get('PASSWORD', '')}"
+        url = f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     return {
         **os.environ,
         "DATABASE_URL": url,
