@@ -368,3 +368,24 @@ def test_the_balance_a_provider_reports_after_a_send_is_recorded(
 
     snapshot = BalanceSnapshot.objects.get(account=account)
     assert (snapshot.amount, snapshot.purchased, snapshot.source) == (180, 377, "send")
+
+
+def test_batches_a_dead_worker_never_started_are_found_again(account, settings):
+    from smsportal.messaging.dispatch import stalled_batches
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    message = create_message(
+        account=account, body="Hello", recipients=ResolvedRecipients(phones=phones(5))
+    )
+    dispatch.start(message.pk)  # sending, but no worker ever takes its batches
+    assert stalled_batches(timedelta(minutes=10)) == []  # too early to call it lost
+    Message.objects.filter(pk=message.pk).update(
+        dispatched_at=timezone.now() - timedelta(minutes=11)
+    )
+    ids = list(message.deliveries.order_by("id").values_list("id", flat=True))
+    assert stalled_batches(timedelta(minutes=10)) == [(message.pk, ids[0], ids[-1])]
+    # A batch that moved recently is alive: not enqueued again.
+    Delivery.objects.filter(pk=ids[0]).update(
+        status=DeliveryStatus.SENDING, sending_at=timezone.now()
+    )
+    assert stalled_batches(timedelta(minutes=10)) == []

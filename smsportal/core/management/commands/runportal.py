@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 # may need.
 BACKGROUND = [
     ["sandbox"],
-    ["db_worker", "--queue-name", "default"],
+    ["worker", "--queue-name", "default"],
     ["scheduler"],
     ["smpp_listen"],
 ]
