@@ -1,0 +1,177 @@
+"""Dispatch throughput, end to end through the sandbox over real sockets.
+
+    .venv/bin/python bench/dispatch.py [--kwtsms 100000] [--isms 10000] [--postgres]
+
+For each case: a fresh database, the sandbox (`manage.py sandbox`) and task workers
+(`manage.py worker`) as separate processes; then, in one more process, the confirm step
+(`create_message`, which writes every delivery and enqueues the dispatch) and a wait until no
+delivery is queued or sending. Prints deliveries per second from the confirm to the last
+`submitted`, checks with the sandbox that every number arrived exactly once, and prints the
+floor: the same number of deliveries bulk-updated to `submitted`, in batches as dispatch does,
+with nothing else running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.postgres import ThrowawayPostgres, free_port  # noqa: E402
+
+SEND = """
+import django, json, sys, time
+django.setup()
+from smsportal.messaging.models import Delivery
+from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.providers.models import ProviderAccount
+kind, n, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+path = {"kwtsms": "/API/", "isms": "/websmsapi/"}[kind]
+account = ProviderAccount(name=kind, kind=kind, base_url=url + path, username=f"demo-{kind}",
+                          options={"transport": "http"})
+account.password = f"demo-{kind}-pass"
+account.save()
+prefix = "+9655" if kind == "kwtsms" else "+6012"
+phones = [f"{prefix}{i:07d}" for i in range(n)]
+started = time.perf_counter()
+message = create_message(account=account, body="Benchmark", recipients=ResolvedRecipients(phones=phones))
+created = time.perf_counter() - started
+while Delivery.objects.filter(message=message, status__in=["queued", "sending"]).exists():
+    time.sleep(0.05)
+seconds = time.perf_counter() - started
+counts = dict((s, Delivery.objects.filter(message=message, status=s).count())
+              for s in ("submitted", "failed", "unknown"))
+print(json.dumps({"seconds": seconds, "create_seconds": created, "counts": counts}))
+"""
+
+FLOOR = """
+import django, json, sys, time
+django.setup()
+from django.db import transaction
+from smsportal.messaging.models import Delivery, Message
+from smsportal.providers.models import ProviderAccount
+n = int(sys.argv[1])
+account = ProviderAccount.objects.create(name="floor", kind="kwtsms", username="f", password="p")
+message = Message.objects.create(account=account, body="x", encoding="GSM-7", segments=1)
+Delivery.objects.bulk_create((Delivery(message=message, account=account, phone=f"+9655{i:07d}")
+                              for i in range(n)), batch_size=5000)
+ids = list(Delivery.objects.filter(message=message).order_by("id").values_list("id", flat=True))
+started = time.perf_counter()
+for start in range(0, n, 1000):
+    chunk = ids[start:start + 1000]
+    with transaction.atomic():
+        Delivery.objects.filter(id__gte=chunk[0], id__lte=chunk[-1]).update(status="submitted")
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+
+def env_for(database_url: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "smsportal.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "FIELD_ENCRYPTION_KEY": "kJ3y4kQ3m4M9oYg1sQmJ3eX1n8lq1Xl1x1bq8tq0WcM=",
+        "TASKS_BACKEND": "database",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def run_json(code: str, env: dict, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def case(kind: str, n: int, database_url: str, workers: int) -> dict:
+    env = env_for(database_url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    http_port = free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox", "--http-port", str(http_port),
+         "--smtp-port", str(free_port()), "--smpp-port", str(free_port()),
+         "--portal-url", "http://127.0.0.1:9", "--push-delay", "3600"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{http_port}"
+    pool = []
+    try:
+        for _ in range(50):
+            try:
+                requests.get(f"{url}/_sandbox/accounts", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        requests.put(f"{url}/_sandbox/accounts/{kind}/demo-{kind}", json={"credit": 10**9},
+                     timeout=5).raise_for_status()
+        pool = [
+            subprocess.Popen(
+                [sys.executable, "manage.py", "worker", "--interval", "0.05"],
+                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+        result = run_json(SEND, env, kind, str(n), url)
+        counts = requests.get(f"{url}/_sandbox/counts", timeout=30).json()
+    finally:
+        for proc in [*pool, sandbox]:
+            proc.kill()
+            proc.wait()
+    received = sum(counts["counts"].values())
+    return {
+        "recipients": n,
+        "workers": workers,
+        "seconds": round(result["seconds"], 2),
+        "deliveries_per_second": round(n / result["seconds"]),
+        "confirm_step_seconds": round(result["create_seconds"], 2),
+        "statuses": result["counts"],
+        "sandbox_received": received,
+        "sent_twice": len(counts["duplicates"]),
+    }
+
+
+def floor(n: int, database_url: str) -> dict:
+    env = env_for(database_url)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    seconds = run_json(FLOOR, env, str(n))["seconds"]
+    return {"rows": n, "seconds": round(seconds, 2), "rows_per_second": round(n / seconds)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kwtsms", type=int, default=100_000)
+    parser.add_argument("--isms", type=int, default=10_000)
+    parser.add_argument("--postgres", action="store_true")
+    args = parser.parse_args()
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = lambda name: f"sqlite:///{Path(tmp) / name}"  # noqa: E731
+        out["floor_sqlite"] = floor(args.kwtsms, sqlite("floor.sqlite3"))
+        out["kwtsms_sqlite_1_worker"] = case("kwtsms", args.kwtsms, sqlite("kwt.sqlite3"), 1)
+        out["isms_sqlite_1_worker"] = case("isms", args.isms, sqlite("isms.sqlite3"), 1)
+    if args.postgres:
+        with ThrowawayPostgres() as pg:
+            for name in ("floor", "kwt", "isms"):
+                pg.create_database(name)
+            out["floor_postgres"] = floor(args.kwtsms, pg.url("floor"))
+            out["kwtsms_postgres_2_workers"] = case("kwtsms", args.kwtsms, pg.url("kwt"), 2)
+            out["isms_postgres_2_workers"] = case("isms", args.isms, pg.url("isms"), 2)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
