@@ -44,7 +44,8 @@ account.save()
 prefix = "+9655" if kind == "kwtsms" else "+6012"
 phones = [f"{prefix}{i:07d}" for i in range(n)]
 started = time.perf_counter()
-message = create_message(account=account, body="Benchmark", recipients=ResolvedRecipients(phones=phones))
+recipients = ResolvedRecipients(phones=phones)
+message = create_message(account=account, body="Benchmark", recipients=recipients)
 created = time.perf_counter() - started
 while Delivery.objects.filter(message=message, status__in=["queued", "sending"]).exists():
     time.sleep(0.05)
@@ -102,10 +103,25 @@ def case(kind: str, n: int, database_url: str, workers: int) -> dict:
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     http_port = free_port()
     sandbox = subprocess.Popen(
-        [sys.executable, "manage.py", "sandbox", "--http-port", str(http_port),
-         "--smtp-port", str(free_port()), "--smpp-port", str(free_port()),
-         "--portal-url", "http://127.0.0.1:9", "--push-delay", "3600"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "manage.py",
+            "sandbox",
+            "--http-port",
+            str(http_port),
+            "--smtp-port",
+            str(free_port()),
+            "--smpp-port",
+            str(free_port()),
+            "--portal-url",
+            "http://127.0.0.1:9",
+            "--push-delay",
+            "3600",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{http_port}"
     pool = []
@@ -116,12 +132,16 @@ def case(kind: str, n: int, database_url: str, workers: int) -> dict:
                 break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        requests.put(f"{url}/_sandbox/accounts/{kind}/demo-{kind}", json={"credit": 10**9},
-                     timeout=5).raise_for_status()
+        requests.put(
+            f"{url}/_sandbox/accounts/{kind}/demo-{kind}", json={"credit": 10**9}, timeout=5
+        ).raise_for_status()
         pool = [
             subprocess.Popen(
                 [sys.executable, "manage.py", "worker", "--interval", "0.05"],
-                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             for _ in range(workers)
         ]
@@ -155,6 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kwtsms", type=int, default=100_000)
     parser.add_argument("--isms", type=int, default=10_000)
+    parser.add_argument("--isms-workers", type=int, default=1)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     out = {}
@@ -162,7 +183,9 @@ def main() -> None:
         sqlite = lambda name: f"sqlite:///{Path(tmp) / name}"  # noqa: E731
         out["floor_sqlite"] = floor(args.kwtsms, sqlite("floor.sqlite3"))
         out["kwtsms_sqlite_1_worker"] = case("kwtsms", args.kwtsms, sqlite("kwt.sqlite3"), 1)
-        out["isms_sqlite_1_worker"] = case("isms", args.isms, sqlite("isms.sqlite3"), 1)
+        out[f"isms_sqlite_{args.isms_workers}_worker"] = case(
+            "isms", args.isms, sqlite("isms.sqlite3"), args.isms_workers
+        )
     if args.postgres:
         with ThrowawayPostgres() as pg:
             for name in ("floor", "kwt", "isms"):

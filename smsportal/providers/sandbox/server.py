@@ -80,6 +80,9 @@ class Pusher:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the portal's pooled sessions reuse connections
+    # Headers and body leave in two writes; with Nagle's algorithm the second waits for the
+    # client's delayed ACK (40 ms) on every kept-alive request.
+    disable_nagle_algorithm = True
     server: SandboxHTTPServer
 
     def log_message(self, format: str, *args) -> None:
