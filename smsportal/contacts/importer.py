@@ -9,8 +9,12 @@ progress through `on_progress` and rejected rows through `on_rejected`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -22,6 +26,14 @@ from .phones import parse_phone
 from .reading import Table, UnreadableFile, unescape
 
 CHUNK = 5_000
+PARALLEL_FROM_BYTES = 4 * 2**20  # files from this size are parsed in another process
+
+
+def parse_processes_for(size: int) -> int:
+    """How many processes should parse a file of `size` bytes beside the one writing."""
+    return 1 if size >= PARALLEL_FROM_BYTES and (os.cpu_count() or 1) > 1 else 0
+
+
 INSERT_BATCH = 500  # rows per INSERT statement: 3,500 parameters, under every backend's limit
 PHONE_HEADERS = {"phone", "mobile", "number", "msisdn", "phone number", "mobile number", "tel"}
 NAME_HEADERS = {"name", "full name", "contact", "contact name"}
@@ -35,6 +47,9 @@ class Options:
     update_existing: bool = True  # False: contacts already known are left as they are
     dry_run: bool = False
     contact_list: ContactList | None = None
+    # Processes parsing rows beside the one writing them; 0 parses in this process. Worth it
+    # for big files only (starting processes costs more than a small file takes).
+    parse_processes: int = 0
 
 
 @dataclass
@@ -129,22 +144,53 @@ def import_contacts(
             rejected.clear()
         on_progress(summary)
 
-    for line, cells in table.rows:
-        if not any(cell.strip() for cell in cells):
-            continue
-        summary.rows += 1
-        row, reason = _row(line, cells, columns, len(table.header), options.region)
-        if row is not None and row.phone in seen:
-            row, reason = None, f"duplicate of line {seen[row.phone]}"
-        if row is None:
-            rejected.append(Rejection(line, _raw(cells), reason))
-        else:
-            seen[row.phone] = line
-            chunk.append(row)
-        if len(chunk) >= CHUNK or len(rejected) >= CHUNK:
+    parse = partial(_parse_batch, columns=columns, width=len(table.header), region=options.region)
+    with _parsed(parse, _batches(table), options.parse_processes) as batches:
+        for batch in batches:
+            for line, row, reason, raw in batch:
+                summary.rows += 1
+                if row is not None and row.phone in seen:
+                    row, reason = None, f"duplicate of line {seen[row.phone]}"
+                if row is None:
+                    rejected.append(Rejection(line, raw, reason))
+                else:
+                    seen[row.phone] = line
+                    chunk.append(row)
             flush()
-    flush()
     return summary
+
+
+def _batches(table: Table) -> Iterator[list[tuple[int, list[str]]]]:
+    batch = []
+    for line, cells in table.rows:
+        if any(cell.strip() for cell in cells):
+            batch.append((line, cells))
+            if len(batch) >= CHUNK:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _parse_batch(batch, *, columns: Columns, width: int, region: str):
+    """Pure (no database): rows parsed and checked, so it can run in another process."""
+    parsed = []
+    for line, cells in batch:
+        row, reason = _row(line, cells, columns, width, region)
+        parsed.append((line, row, reason, "" if row else _raw(cells)))
+    return parsed
+
+
+@contextmanager
+def _parsed(parse, batches, processes: int):
+    """Batches parsed here, or by `processes` other processes while this one writes: parsing
+    phone numbers is most of an import's work, and a machine has more than one core."""
+    if processes < 1:
+        yield map(parse, batches)
+        return
+    # fork: the children inherit the loaded code and settings, and never touch the database.
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        yield pool.imap(parse, batches)
 
 
 def _raw(cells: list[str]) -> str:

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
-from .importer import Options, Rejection, Summary, import_contacts
+from .importer import Options, Rejection, Summary, import_contacts, parse_processes_for
 from .models import ImportJob, ImportRejection, RemoteListPush
 from .reading import UnreadableFile, open_table
 from .remote import run_push
@@ -27,6 +27,7 @@ def run_import(job_id: int) -> str:
         update_existing=job.mode == ImportJob.Mode.UPDATE,
         dry_run=job.dry_run,
         contact_list=job.contact_list,
+        parse_processes=parse_processes_for(job.file.size),
     )
     try:
         with job.file.open("rb") as stream:

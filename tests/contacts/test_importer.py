@@ -209,3 +209,15 @@ def test_the_attributes_column_of_our_export_must_be_a_json_object():
     _, rejected = run(data.encode())
     assert rejected == [(3, "the attributes column is not a JSON object")]
     assert Contact.objects.get().attributes == json.loads('{"a": 1}')
+
+
+def test_parsing_in_another_process_gives_the_same_result():
+    data = GOOD + "Bad,12,\nDup,96597119440,\n"
+    alone = run(data.encode(), dry_run=True)
+    beside = run(data.encode(), dry_run=True, parse_processes=1)
+    assert (alone[0].created, alone[0].rejected, alone[1]) == (
+        beside[0].created,
+        beside[0].rejected,
+        beside[1],
+    )
+    assert beside[1] == [(5, "invalid phone number “12”: too short"), (6, "duplicate of line 2")]

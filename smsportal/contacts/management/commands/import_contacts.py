@@ -11,7 +11,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from smsportal.contacts.importer import Options, Rejection, Summary, import_contacts
+from smsportal.contacts.importer import (
+    Options,
+    Rejection,
+    Summary,
+    import_contacts,
+    parse_processes_for,
+)
 from smsportal.contacts.models import ContactList
 from smsportal.contacts.reading import UnreadableFile, open_table
 
@@ -58,7 +64,11 @@ class Command(BaseCommand):
                 contact_list, _ = ContactList.objects.get_or_create(name=list_name)
         rejected_path = rejected or file.with_name(file.name + ".rejected.csv")
         opts = Options(
-            region=region, update_existing=update, dry_run=dry_run, contact_list=contact_list
+            region=region,
+            update_existing=update,
+            dry_run=dry_run,
+            contact_list=contact_list,
+            parse_processes=parse_processes_for(file.stat().st_size),
         )
         started = time.monotonic()
         with file.open("rb") as stream, _Rejections(rejected_path) as rejections:
