@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from .reading import Table, UnreadableFile, unescape
 
 CHUNK = 5_000
 PARALLEL_FROM_BYTES = 4 * 2**20  # files from this size are parsed in another process
+IN_FLIGHT = 4  # batches handed to the parsing process ahead of the one being written
 
 
 def parse_processes_for(size: int) -> int:
@@ -190,7 +192,18 @@ def _parsed(parse, batches, processes: int):
         return
     # fork: the children inherit the loaded code and settings, and never touch the database.
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        yield pool.imap(parse, batches)
+
+        def in_order():
+            # At most IN_FLIGHT batches read ahead (Pool.imap would read the whole file).
+            pending = deque()
+            for batch in batches:
+                pending.append(pool.apply_async(parse, (batch,)))
+                if len(pending) >= IN_FLIGHT:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
+
+        yield in_order()
 
 
 def _raw(cells: list[str]) -> str:
