@@ -37,7 +37,9 @@ def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
 def opt_out(phone: str, note: str) -> None:
     from smsportal.contacts.models import OptOut
 
-    OptOut.objects.get_or_create(phone=phone, defaults={"reason": OptOut.Reason.KEYWORD})
+    OptOut.objects.get_or_create(
+        phone=phone, defaults={"reason": OptOut.Reason.KEYWORD, "note": note}
+    )
 
 
 def opt_in(phone: str) -> None:

@@ -199,3 +199,14 @@ def test_sending_to_a_list_skips_opted_out_numbers_and_pasted_duplicates(operato
     assert summary.phones == ["+96597119440", "+96597119442"]
     assert sorted(summary.opted_out) == ["+96597119441", "+96597119999"]
     assert summary.duplicates == 1
+
+
+def test_the_inbox_links_a_sender_who_is_a_contact(operator_client, account):
+    from smsportal.messaging.models import InboundMessage
+
+    contact = ContactFactory(phone="+96597119440", name="Ali")
+    InboundMessage.objects.create(account=account, sender="+96597119440", text="Hi", raw={})
+    InboundMessage.objects.create(account=account, sender="+96597119441", text="Yo", raw={})
+    page = operator_client.get("/messages/inbox/").content.decode()
+    assert f'href="/contacts/{contact.pk}/">+96597119440</a>' in page
+    assert "+96597119441</a>" not in page

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if query:
         rows = rows.filter(Q(sender__contains=query) | Q(text__icontains=query))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    _link_contacts(page.object_list)
     context = {
         "page": page,
         "q": query,
@@ -30,6 +32,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "messaging/_inbox_rows.html", context)
     return render(request, "messaging/inbox.html", context)
+
+
+def _link_contacts(messages) -> None:
+    """Each message's sender as a link to the contact with that number, in one query."""
+    from smsportal.contacts.models import Contact
+
+    messages = list(messages)
+    contacts = dict(
+        Contact.objects.filter(phone__in={m.sender for m in messages}).values_list("phone", "pk")
+    )
+    for message in messages:
+        pk = contacts.get(message.sender)
+        message.contact_url = reverse("contacts:contact_edit", args=[pk]) if pk else ""
 
 
 @require_POST

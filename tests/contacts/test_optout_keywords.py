@@ -1,0 +1,45 @@
+"""Replies with an opt-out keyword put the number on the opt-out list; START takes it off."""
+
+from __future__ import annotations
+
+import pytest
+
+from smsportal.contacts.models import OptOut
+from tests.factories import ProviderAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def incoming(client, account, text, sender="60123456789"):
+    return client.get(
+        f"/hooks/isms/{account.webhook_token}/incoming",
+        {"ShortCode": "63633", "Sender": sender, "ContentType": "1", "Msg": text},
+    )
+
+
+@pytest.mark.parametrize("text", ["STOP", " stop.", "Unsubscribe please"])
+def test_an_opt_out_keyword_opts_the_sender_out(client, text):
+    account = ProviderAccountFactory(kind="isms")
+    assert incoming(client, account, text).status_code == 200
+    optout = OptOut.objects.get()
+    assert (optout.phone, optout.reason) == ("+60123456789", "keyword")
+    assert optout.note.startswith("keyword ")
+
+
+def test_the_arabic_keyword_works_in_ucs2(client):
+    account = ProviderAccountFactory(kind="isms")
+    hexed = "إلغاء".encode("utf-16-be").hex().upper()
+    client.get(
+        f"/hooks/isms/{account.webhook_token}/incoming",
+        {"ShortCode": "63633", "Sender": "60123456789", "ContentType": "2", "Msg": hexed},
+    )
+    assert OptOut.objects.filter(phone="+60123456789").exists()
+
+
+def test_start_opts_back_in_and_other_words_change_nothing(client):
+    account = ProviderAccountFactory(kind="isms")
+    incoming(client, account, "STOP")
+    incoming(client, account, "stopping by later?")  # not the keyword: the first word differs
+    assert OptOut.objects.count() == 1
+    incoming(client, account, "START")
+    assert not OptOut.objects.exists()
