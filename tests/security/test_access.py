@@ -113,3 +113,24 @@ def test_an_operator_is_refused_every_manager_action(operator_client, name):
         if response.status_code == 403:
             return
     pytest.fail(f"{name} refused neither GET nor POST with 403")
+
+
+def test_uploaded_files_are_never_served_and_rejected_rows_come_back_escaped(
+    operator_client, django_capture_on_commit_callbacks, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from smsportal.contacts.models import ImportJob
+
+    upload = SimpleUploadedFile("evil.csv", b"phone,name\n=cmd|' /C calc'!A0,x\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(
+            "/contacts/imports/", {"file": upload, "region": "KW", "mode": "update"}
+        )
+    job = ImportJob.objects.get()
+    stored = job.file.name
+    assert operator_client.get(f"/media/{stored}").status_code == 404
+    assert operator_client.get(f"/{stored}").status_code == 404
+    rejected = operator_client.get(f"/contacts/imports/{job.pk}/rejected.csv")
+    body = b"".join(rejected.streaming_content).decode("utf-8-sig")
+    assert "'=cmd|" in body and "\n2,invalid" in body.replace("\r", "")
