@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.settings_env import django_env  # noqa: E402
 from tests.support.postgres import ThrowawayPostgres, free_port  # noqa: E402
 
 SEND = """
@@ -76,19 +76,6 @@ print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
 
-def env_for(database_url: str) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "smsportal.settings",
-        "DATABASE_URL": database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "FIELD_ENCRYPTION_KEY": "kJ3y4kQ3m4M9oYg1sQmJ3eX1n8lq1Xl1x1bq8tq0WcM=",
-        "TASKS_BACKEND": "database",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
 def run_json(code: str, env: dict, *args: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", code, *args], env=env, cwd=ROOT, capture_output=True, text=True
@@ -99,7 +86,7 @@ def run_json(code: str, env: dict, *args: str) -> dict:
 
 
 def case(kind: str, n: int, database_url: str, workers: int) -> dict:
-    env = env_for(database_url)
+    env = django_env(database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     http_port = free_port()
     sandbox = subprocess.Popen(
@@ -165,7 +152,7 @@ def case(kind: str, n: int, database_url: str, workers: int) -> dict:
 
 
 def floor(n: int, database_url: str) -> dict:
-    env = env_for(database_url)
+    env = django_env(database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     seconds = run_json(FLOOR, env, str(n))["seconds"]
     return {"rows": n, "seconds": round(seconds, 2), "rows_per_second": round(n / seconds)}

@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.settings_env import django_env  # noqa: E402
 from tests.support.postgres import ThrowawayPostgres  # noqa: E402
 
 FIRST = ["Ali", "Sara", "Omar", "Fatima", "Yousef", "Noor", "Hamad", "Mariam", "Khalid", "Dana"]
@@ -119,19 +120,6 @@ def write_csv(path: Path, rows: int) -> int:
                 [f"{first} {i}", f"+965{n}", f"{first.lower()}{i}@example.com", TEAMS[i % 4]]
             )
     return bad
-
-
-def django_env(database_url: str) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "smsportal.settings",
-        "DATABASE_URL": database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "FIELD_ENCRYPTION_KEY": "kJ3y4kQ3m4M9oYg1sQmJ3eX1n8lq1Xl1x1bq8tq0WcM=",
-        "ALLOWED_HOSTS": "testserver",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def python(code_or_args, env: dict, *args: str) -> str:
