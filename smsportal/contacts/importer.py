@@ -207,7 +207,7 @@ def _parsed(parse, batches, processes: int):
 
 
 def _raw(cells: list[str]) -> str:
-    return ",".join(cells)[:1_000]
+    return ",".join(cells)[:1_000].replace("\x00", "\ufffd")  # a text column holds no NUL
 
 
 def _row(
@@ -216,8 +216,11 @@ def _row(
     cells = [unescape(cell) for cell in cells]
     if len(cells) > width and any(c.strip() for c in cells[width:]):
         return None, f"{len(cells)} cells, but the header has {width}"
-    if "\ufffd" in "".join(cells):
+    joined = "".join(cells)
+    if "\ufffd" in joined:
         return None, "characters that are not valid in the file's encoding"
+    if "\x00" in joined:
+        return None, "a NUL character (binary data)"
 
     def cell(index: int | None) -> str:
         return cells[index].strip() if index is not None and index < len(cells) else ""

@@ -56,7 +56,7 @@ def open_table(stream: BinaryIO, size: int) -> Table:
     reader = csv.reader(lines, delimiter=delimiter)
     for row in reader:
         if any(cell.strip() for cell in row):
-            table.header = [unescape(cell).strip() for cell in row]
+            table.header = [unescape(cell).replace("\x00", "").strip() for cell in row]
             break
     else:
         raise UnreadableFile("The file has no rows.")

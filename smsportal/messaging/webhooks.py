@@ -125,6 +125,9 @@ class ProviderWebhook(ABC, View):
             return HttpResponseBadRequest("refused\n", content_type="text/plain")
         flat = {key: params.get(key, "") for key in params}
         try:
+            if any("\x00" in key + value for key, value in flat.items()):
+                # No provider sends one, and no database text column can hold one.
+                raise ProtocolError("A parameter holds a NUL character.", code="nul")
             self.handle(account, flat)
         except ProtocolError as exc:
             log.warning("%s webhook for %s: malformed request: %s", self.kind, account, exc)

@@ -221,3 +221,12 @@ def test_parsing_in_another_process_gives_the_same_result():
         beside[1],
     )
     assert beside[1] == [(5, "invalid phone number “12”: too short"), (6, "duplicate of line 2")]
+
+
+def test_a_nul_character_past_the_sniffed_start_rejects_the_row_and_is_not_stored():
+    padding = "".join(f"+965971{i:05d},Contact number {i}\n" for i in range(3_000))
+    data = f"phone,name\n{padding}".encode() + b"+96566119440,A\x00B\n"
+    assert len(data) > 64 * 1024  # beyond the sample that decides "binary file"
+    summary, rejected = run(data)
+    assert summary.created == 3_000
+    assert rejected == [(3_002, "a NUL character (binary data)")]

@@ -172,3 +172,9 @@ def test_the_token_cache_asks_the_database_again_after_a_few_seconds(
     later = webhooks.time.monotonic() + webhooks.ACCOUNT_CACHE_SECONDS + 1
     monkeypatch.setattr(webhooks.time, "monotonic", lambda: later)
     assert dlr(client, isms.webhook_token, MsgId="M1", Status="6").status_code == 400
+
+
+def test_a_nul_character_in_a_parameter_is_refused(client, isms, delivery):
+    response = dlr(client, isms.webhook_token, MsgId="M1\x00", Status="6")
+    assert response.status_code == 400
+    assert not UnmatchedReport.objects.exists()

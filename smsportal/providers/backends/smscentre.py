@@ -402,6 +402,7 @@ class SMSCentreBackend(Backend):
             raise ProtocolError(
                 "SMS Centre sent an incoming SMS the portal cannot decode.", code="decode"
             ) from None
+        text = text.replace("\x00", "")  # UCS-2 can spell U+0000; no text column can hold it
         sender = _text(pdu.source_addr)
         phone = (
             parse_phone("+" + sender.lstrip("+"), "ZZ") if sender.lstrip("+").isdigit() else None
