@@ -55,6 +55,8 @@ def search_contacts(query: str = "", list_id: int | None = None) -> QuerySet[Con
 
 
 def _prefix(column: str, prefix: str) -> Q:
+    if ord(prefix[-1]) == 0x10FFFF:  # the last code point has no successor to bound the range
+        return Q(**{f"{column}__startswith": prefix})
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
 
