@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from smsportal.providers.backends.base import StatusUpdate
 from smsportal.providers.models import ProviderAccount
 from smsportal.reports.stats import Transitions, day_of
 
+from . import report_sql
 from .models import Delivery, DeliveryEvent, UnmatchedReport
 from .status import DeliveryStatus
 
@@ -108,21 +109,31 @@ def apply_status_update(
     account: ProviderAccount, update: StatusUpdate, source: str = DeliveryEvent.Source.WEBHOOK
 ) -> int:
     """Apply one report; returns how many deliveries changed (0 for a repeat or an unknown id)."""
+    if connection.vendor == "postgresql":  # one statement, see report_sql
+        matched, moved = report_sql.apply(account.pk, update, source)
+        if not matched:
+            _keep_unmatched(account, update, source)
+        return moved
     with transaction.atomic():
         deliveries = list(_matching(account.pk, update).select_for_update())
         if not deliveries:
-            UnmatchedReport.objects.create(
-                account=account,
-                provider_message_id=update.provider_message_id,
-                recipient=update.recipient,
-                status=update.status,
-                provider_status=update.provider_status[:40],
-                description=update.description,
-                source=source,
-                raw=dict(update.raw),
-            )
+            _keep_unmatched(account, update, source)
             return 0
         return _write(deliveries, update, source)
+
+
+def _keep_unmatched(account: ProviderAccount, update: StatusUpdate, source: str) -> None:
+    """A report for an id we do not know (yet): kept, and applied when the id appears."""
+    UnmatchedReport.objects.create(
+        account=account,
+        provider_message_id=update.provider_message_id,
+        recipient=update.recipient,
+        status=update.status,
+        provider_status=update.provider_status[:40],
+        description=update.description,
+        source=source,
+        raw=dict(update.raw),
+    )
 
 
 def apply_unmatched_reports(account: ProviderAccount, provider_ids: Iterable[str]) -> int:
