@@ -84,3 +84,11 @@ def workers(database_tasks):
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
+    if connection.vendor == "postgresql":
+        # A killed worker's server process may outlive it for a moment; the test database can
+        # only be dropped once it is gone.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
