@@ -8,7 +8,9 @@ than it being lost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 
 import smpplib.consts as c
@@ -47,6 +49,14 @@ class ReceiptListener:
         self.binds = 0  # successful binds, for status pages and tests
         self.received = 0  # deliver_sm PDUs handled
         self.last_error = ""
+        self._client = None
+
+    def close(self) -> None:
+        """Wake a session blocked reading, so that stopping takes no longer than a moment."""
+        client = self._client
+        if client is not None and client._socket is not None:
+            with contextlib.suppress(OSError):
+                client._socket.shutdown(socket.SHUT_RDWR)
 
     def run(self) -> None:
         backoff = self.min_backoff
@@ -55,6 +65,8 @@ class ReceiptListener:
                 self._session()
                 backoff = self.min_backoff
             except (ProviderError, smpplib.exceptions.ConnectionError, OSError, *GARBAGE) as exc:
+                if self.stop.is_set():
+                    break  # closed on purpose
                 self.last_error = str(exc) or type(exc).__name__
                 log.warning(
                     "%s: SMPP session ended (%s); binding again in %.0f s",
@@ -69,6 +81,7 @@ class ReceiptListener:
 
     def _session(self) -> None:
         with self.backend.session("transceiver") as client:
+            self._client = client
             self.binds += 1
             self.last_error = ""
             log.info("%s: transceiver bound", self.account)
@@ -117,8 +130,9 @@ class Supervisor:
     def sync(self) -> None:
         wanted = {account.pk: account for account in self.accounts()}
         for pk in set(self.running) - set(wanted):
-            _listener, own_stop, _thread = self.running.pop(pk)
+            listener, own_stop, _thread = self.running.pop(pk)
             own_stop.set()
+            listener.close()
         for pk, account in wanted.items():
             if pk not in self.running or not self.running[pk][2].is_alive():
                 own_stop = threading.Event()
@@ -134,7 +148,8 @@ class Supervisor:
         while not self.stop.is_set():
             self.sync()
             self.stop.wait(every)
-        for _listener, own_stop, _thread in self.running.values():
+        for listener, own_stop, _thread in self.running.values():
             own_stop.set()
+            listener.close()
         for _listener, _own_stop, thread in self.running.values():
             thread.join(timeout=self.listener_options.get("enquire_every", ENQUIRE_EVERY) + 5)

@@ -428,3 +428,18 @@ def test_the_supervisor_follows_accounts_being_added_and_deactivated(sandbox_acc
     supervisor.sync()
     assert supervisor.running == {}
     stop.set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stopping_a_listener_does_not_wait_for_the_link_check(smsc, sandbox):
+    stop = threading.Event()
+    listener = ReceiptListener(smsc, stop, enquire_every=30)
+    thread = threading.Thread(target=listener.run, daemon=True)
+    thread.start()
+    wait_for(lambda: listener.binds)
+    started = time.monotonic()
+    stop.set()
+    listener.close()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 2
