@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from smsportal.core.roles import MANAGER, OPERATOR
 from tests.factories import UserFactory
@@ -14,6 +15,7 @@ from tests.support.sandbox import _running_sandbox, sandbox, sandbox_account  # 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"  # uploads (imports) land in the test's own folder
+    cache.clear()  # ids repeat from test to test: nothing cached may outlive one
     # The manifest exists only after collectstatic; tests serve static files from the finders.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -26,6 +26,10 @@ class RecipientSummary:
         return len(self.phones)
 
     @property
+    def opted_out_count(self) -> int:
+        return len(self.opted_out)
+
+    @property
     def shown_invalid(self) -> list[tuple[str, str]]:
         return self.invalid[:MAX_LISTED]
 
@@ -63,4 +67,50 @@ def resolve(
     blocked = opted_out(list(seen)) if opted_out else set()
     summary.opted_out = [phone for phone in seen if phone in blocked]
     summary.phones = [phone for phone in seen if phone not in blocked]
+    return summary
+
+
+@dataclass
+class CountedSummary(RecipientSummary):
+    """The live preview's summary when lists are chosen: the pasted numbers resolved one by one,
+    the lists' members only counted (a list of a million is not read on every keystroke). The
+    send resolves everything exactly."""
+
+    listed_to_send: int = 0
+    listed_opted_out: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.phones) + self.listed_to_send
+
+    @property
+    def opted_out_count(self) -> int:
+        return len(self.opted_out) + self.listed_opted_out
+
+    def resolved(self) -> ResolvedRecipients:
+        raise TypeError("a counted summary cannot be sent: resolve the recipients")
+
+
+def count_with_lists(
+    pasted: str,
+    region: str,
+    members: int,
+    members_opted_out: int,
+    overlap: Iterable[str],
+    opted_out: callable,
+) -> CountedSummary:
+    """Combine the pasted numbers with lists known only by their counts. `overlap` are the pasted
+    numbers that are also members (they count once, with the list)."""
+    exact = resolve(
+        pasted, region, listed=((phone, None) for phone in overlap), opted_out=opted_out
+    )
+    overlap = set(overlap)
+    summary = CountedSummary(
+        phones=[p for p in exact.phones if p not in overlap],
+        duplicates=exact.duplicates,
+        invalid=exact.invalid,
+        opted_out=[p for p in exact.opted_out if p not in overlap],
+    )
+    summary.listed_to_send = members - members_opted_out
+    summary.listed_opted_out = members_opted_out
     return summary

@@ -210,3 +210,39 @@ def test_the_inbox_links_a_sender_who_is_a_contact(operator_client, account):
     page = operator_client.get("/messages/inbox/").content.decode()
     assert f'href="/contacts/{contact.pk}/">+96597119440</a>' in page
     assert "+96597119441</a>" not in page
+
+
+def test_the_live_preview_counts_big_lists_and_agrees_with_the_send(operator_client, account):
+    staff = ContactListFactory()
+    members = [ContactFactory(phone=f"+9659711{i:04d}") for i in range(30)]
+    staff.add([c.pk for c in members])
+    OptOutFactory(phone="+96597110003")  # a member
+    OptOutFactory(phone="+96597119999")  # pasted only
+    data = {
+        "account": account.pk,
+        "lists": [staff.pk],
+        "recipients": "+96597110001\n+96597119999\n+96597119442\n12",
+        "text": "Hello",
+        "action": "preview",
+    }
+    with CaptureQueriesContext(connection) as queries:
+        live = operator_client.post("/messages/compose/", data, HTTP_HX_REQUEST="true")
+    exact = operator_client.post("/messages/compose/", data)
+    live_summary, exact_summary = live.context["summary"], exact.context["summary"]
+    assert (
+        (live_summary.count, live_summary.opted_out_count, live_summary.duplicates)
+        == (
+            exact_summary.count,
+            exact_summary.opted_out_count,
+            exact_summary.duplicates,
+        )
+        == (30, 2, 1)
+    )
+    assert len(live_summary.invalid) == len(exact_summary.invalid) == 1
+    # The members themselves were never read: only counted.
+    assert not any(
+        "contacts_contact" in q["sql"]
+        and "COUNT(" not in q["sql"].upper()
+        and '"phone" IN' not in q["sql"]
+        for q in queries.captured_queries
+    )

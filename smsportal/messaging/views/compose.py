@@ -9,19 +9,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from smsportal.contacts import selectors as contacts
+from smsportal.contacts.phones import parse_phone, split_pasted
 from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.backends.base import MessageType
 from smsportal.senders.selectors import active_sender_ids
 
 from ..encoding import analyse, gsm_equivalent
 from ..forms import ComposeForm
-from ..recipients import resolve
+from ..recipients import count_with_lists, resolve
 from ..sending import SendRefused, create_message, estimate
 
 
@@ -38,24 +40,38 @@ def highlight(text: str, non_gsm: tuple[str, ...]) -> str:
     )
 
 
-def recipients_of(form: ComposeForm):
-    """Pasted numbers and the members of the chosen lists, without opted-out numbers."""
+LIST_COUNTS_SECONDS = 30  # how long the live preview reuses a list's member counts
+
+
+def chosen_lists(form: ComposeForm) -> list[int]:
     chosen = form.data.getlist("lists") if hasattr(form.data, "getlist") else []
-    list_ids = [int(i) for i in chosen if str(i).isdigit()]
-    return resolve(
-        form.data.get("recipients", ""),
-        settings.PHONE_DEFAULT_REGION,
-        listed=contacts.members(list_ids),
-        opted_out=contacts.opted_out,
-    )
+    return sorted({int(i) for i in chosen if str(i).isdigit()})
 
 
-def preview_context(form: ComposeForm) -> dict:
+def recipients_of(form: ComposeForm, *, live: bool = False):
+    """Pasted numbers and the members of the chosen lists, without opted-out numbers. `live`
+    (the preview as staff type) only counts the lists' members; the send resolves them all."""
+    pasted = form.data.get("recipients", "")
+    region = settings.PHONE_DEFAULT_REGION
+    list_ids = chosen_lists(form)
+    if live and list_ids:
+        members, blocked = cache.get_or_set(
+            f"compose:list-counts:{list_ids}",
+            lambda: contacts.list_counts(list_ids),
+            LIST_COUNTS_SECONDS,
+        )
+        valid = [p.e164 for raw in split_pasted(pasted) if (p := parse_phone(raw, region)).valid]
+        overlap = contacts.members_among(list_ids, valid) if valid else []
+        return count_with_lists(pasted, region, members, blocked, overlap, contacts.opted_out)
+    return resolve(pasted, region, listed=contacts.members(list_ids), opted_out=contacts.opted_out)
+
+
+def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     data = form.cleaned_data if form.is_valid() else {}
     text = form.data.get("text", "")
     analysis = analyse(text)
     account = data.get("account")
-    summary = recipients_of(form)
+    summary = recipients_of(form, live=live)
     replaced = gsm_equivalent(text)
     better = analyse(replaced) if replaced != text else None
     context = {
@@ -99,7 +115,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     form = ComposeForm(request.POST)
     action = request.POST.get("action", "preview")
     if request.htmx and action == "preview":
-        return render(request, "messaging/_preview.html", preview_context(form))
+        return render(request, "messaging/_preview.html", preview_context(form, live=True))
     if action == "gsm":
         data = request.POST.copy()
         data["text"] = gsm_equivalent(data.get("text", ""))
