@@ -188,7 +188,7 @@ if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 try:
-    globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+    globals().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
 except Exception as exc:  # django-environ raises several types for a bad URL
     raise ImproperlyConfigured(f"EMAIL_URL is not a valid email URL ({exc})") from exc
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="sms-portal@localhost")

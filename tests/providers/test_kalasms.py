@@ -131,3 +131,12 @@ def test_end_to_end_every_operation_against_the_sandbox(sandbox, sandbox_account
     backend.delete_remote_list("customers")
     with pytest.raises(ProviderError, match="List not found"):
         backend.delete_remote_list("customers")
+
+
+@pytest.mark.parametrize(
+    ("operation", "answer"),
+    [("remote_lists", "No lists"), ("recent_delivery_reports", "No reports")],
+)
+def test_nothing_to_list_is_an_empty_answer_not_a_refusal(kala, wire, operation, answer):
+    wire.answer(answer)
+    assert getattr(kala.backend, operation)() == []

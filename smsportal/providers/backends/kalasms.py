@@ -51,6 +51,8 @@ DEFAULT_SENDER_CHOICES = {
 _MESSAGE_ID = re.compile(r"^\d+$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _REPORT_LINE = re.compile(r"^(\d+)\s*[,:;\s]\s*([A-Za-z_ ]+)$")
+# Decision: "No lists" / "No reports" (any case) say there is nothing, not a refusal.
+_NOTHING = re.compile(r"^no (lists|reports)\.?$", re.IGNORECASE)
 _LIST_NAME = re.compile(r"^[\w .\-]{1,50}$")
 
 
@@ -149,6 +151,8 @@ class KalaSMSBackend(Backend):
 
     def recent_delivery_reports(self) -> list[StatusUpdate]:
         body = self._call("delreport")
+        if _NOTHING.match(body.strip()):
+            return []
         # Decision: one report per line, "<message id>,<status word>" (comma, colon, semicolon
         # or spaces between). An answer with no such line is the provider's refusal.
         updates = []
@@ -174,6 +178,8 @@ class KalaSMSBackend(Backend):
 
     def remote_lists(self) -> list[str]:
         body = self._call("displists")
+        if _NOTHING.match(body.strip()):
+            return []
         # Decision: one list name per line.
         names = [line.strip() for line in body.splitlines() if line.strip()]
         if not all(_LIST_NAME.match(name) for name in names):

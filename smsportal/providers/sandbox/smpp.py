@@ -105,8 +105,8 @@ class Session:
             )
             return
         self.account, self.mode = account, mode
-        self.server.bound(self)
         self.send(response, sequence=pdu.sequence, system_id="SANDBOX")
+        self.server.bound(self)  # held receipts only after the bind's answer
 
     def on_bind_transmitter(self, pdu) -> None:
         self._bind(pdu, "bind_transmitter")
