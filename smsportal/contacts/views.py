@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -72,7 +73,6 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "list_id": list_id,
         "lists": ContactList.objects.all(),
-        "bulk_form": BulkForm(),
         "filters": _filters(query, list_id),
     }
     template = "contacts/contact_list.html"
@@ -82,8 +82,6 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 
 def _filters(query: str, list_id: int | None) -> str:
-    from urllib.parse import urlencode
-
     return urlencode({k: v for k, v in {"q": query, "list": list_id or ""}.items() if v})
 
 

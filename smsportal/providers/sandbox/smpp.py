@@ -84,7 +84,7 @@ class Session:
                 elif handler(pdu) is False:
                     return
         except (ConnectionError, OSError, struct.error):
-            pass
+            pass  # the client went away or sent bytes that are no PDU: the session ends
         finally:
             self.server.forget(self)
             self.sock.close()
@@ -120,6 +120,8 @@ class Session:
     def on_enquire_link(self, pdu) -> None:
         self.send("enquire_link_resp", sequence=pdu.sequence)
 
+    # Answers to what the sandbox sent: nothing to do (a real SMSC would retry unanswered
+    # receipts; the sandbox sends each once).
     def on_enquire_link_resp(self, pdu) -> None:
         pass
 
