@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
+from smsportal.core.text import counted
+
 from .models import Delivery
 from .status import DeliveryStatus
 
@@ -35,16 +37,16 @@ class Progress:
         return sum(self.counts.values())
 
     @property
-    def settled(self) -> int:
-        """Deliveries no longer waiting for a worker."""
+    def processed(self) -> int:
+        """Deliveries no longer waiting for a worker (sent, refused, skipped or withdrawn)."""
         waiting = self.counts.get(DeliveryStatus.QUEUED, 0) + self.counts.get(
             DeliveryStatus.SENDING, 0
         )
         return self.total - waiting
 
     @property
-    def percent_settled(self) -> int:
-        return round(100 * self.settled / self.total) if self.total else 100
+    def percent_processed(self) -> int:
+        return round(100 * self.processed / self.total) if self.total else 100
 
     @property
     def bar(self) -> list[dict]:
@@ -59,6 +61,11 @@ class Progress:
             for status, css in BAR
             if self.counts.get(status)
         ]
+
+    @property
+    def summary(self) -> str:
+        """ "28 delivered, 2 failed": the non-zero counts in the bar's order."""
+        return ", ".join(f"{seg['count']:,} {seg['status']}" for seg in self.bar) or "no recipient"
 
     def get(self, status: str) -> int:
         return self.counts.get(status, 0)
@@ -80,3 +87,69 @@ def progress_of(message_ids: Iterable[int]) -> dict[int, Progress]:
 
 def progress(message_id: int) -> Progress:
     return progress_of([message_id]).get(message_id, Progress({}))
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What the message page says about a message as a whole, from one set of counts."""
+
+    label: str  # the status word staff see (never the internal "draft")
+    css: str  # Bootstrap colour of the badge and the banner
+    text: str  # one sentence for the banner
+    live: bool  # whether the page should keep asking for news
+    cancellable: bool  # whether Cancel still has anything to withdraw
+
+
+def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
+    """The message's phase as staff see it, agreeing with `counts` (its deliveries by status).
+
+    A message is `draft` in the database from Confirm until a worker picks it up; to staff it
+    is already queued. Cancel is offered only while some delivery is still queued, since
+    deliveries a worker has claimed are on their way to the provider and cannot be withdrawn.
+    """
+    Status = type(message).Status
+    queued = counts.get(DeliveryStatus.QUEUED)
+    waiting = queued + counts.get(DeliveryStatus.SENDING)
+    awaiting = counts.get(DeliveryStatus.SUBMITTED) if reports_expected else 0
+    open_message = message.status in (Status.DRAFT, Status.SCHEDULED, Status.SENDING)
+    cancellable = open_message and queued > 0
+    total = counted(counts.total, "recipient", "recipients")
+    if message.status == Status.CANCELLED:
+        withdrawn = counts.get(DeliveryStatus.CANCELLED)
+        return Phase(
+            "cancelled",
+            "secondary",
+            f"Cancelled: {counted(withdrawn, 'delivery was', 'deliveries were')} withdrawn before "
+            "sending.",
+            live=waiting > 0 or awaiting > 0,
+            cancellable=False,
+        )
+    if message.status == Status.SCHEDULED:
+        when = f"{message.scheduled_for:%Y-%m-%d %H:%M}" if message.scheduled_for else "later"
+        return Phase("scheduled", "info", f"Scheduled for {when}, to {total}.", False, cancellable)
+    if message.status == Status.DRAFT:
+        return Phase(
+            "queued",
+            "secondary",
+            f"Queued: sending to {total} starts in a moment.",
+            True,
+            cancellable,
+        )
+    if message.status == Status.SENDING or waiting:
+        return Phase(
+            "sending",
+            "primary",
+            f"Sending: {counts.processed:,} of {total} processed, {waiting:,} still to go.",
+            True,
+            cancellable,
+        )
+    if awaiting:
+        return Phase(
+            "done",
+            "info",
+            f"Handed to the provider: {counts.summary}. Waiting for delivery reports on "
+            f"{counted(awaiting, 'recipient', 'recipients')}.",
+            True,
+            False,
+        )
+    return Phase("done", "success", f"Done: {counts.summary}.", False, False)

@@ -24,9 +24,19 @@ def test_the_progress_bar_follows_a_send_without_reloading(
     login(operator, PASSWORD)
     page.goto(f"{live_server.url}{message.get_absolute_url()}")
     expect(page.locator("[data-count=queued]")).to_have_text("30")
+    expect(page.locator("#message-status")).to_have_text("queued")  # never "draft"
+    expect(page.locator("#cancel-message")).to_be_visible()
+    expect(page.locator("[data-filter-count=queued]")).to_have_text("30")
 
     tasks.dispatch_message.call(message.pk)  # the worker runs while the page is open
 
     expect(page.locator("#message-status")).to_have_text("done", timeout=10_000)
     expect(page.locator("[data-count=submitted]")).to_have_text("30")
     expect(page.locator("[data-count=queued]")).to_have_text("0")
+    # The rest of the page follows the same send: rows, filter counts, banner, actions.
+    expect(page.locator("[data-filter-count=submitted]")).to_have_text("30")
+    expect(page.locator("[data-filter-count=queued]")).to_have_count(0)
+    expect(page.locator("#deliveries tbody .badge", has_text="queued")).to_have_count(0)
+    expect(page.locator("#deliveries tbody .badge", has_text="submitted")).to_have_count(30)
+    expect(page.locator("#message-banner")).to_have_text("Done: 30 submitted.")
+    expect(page.locator("#cancel-message")).to_have_count(0)

@@ -52,14 +52,128 @@ def test_the_detail_shows_the_error_of_each_recipient(operator_client, message):
     assert "+96550000001" in page
 
 
-def test_the_progress_fragment_alone_answers_htmx_polling(operator_client, message):
-    response = operator_client.get(
-        message.get_absolute_url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="progress"
+def _live(client, message, query=""):
+    response = client.get(
+        message.get_absolute_url() + query, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="message-live"
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_live_part_alone_answers_htmx_polling(operator_client, message):
+    body = _live(operator_client, message)
+
+    assert body.lstrip().startswith('<div id="message-live"')
+    assert "<html" not in body
+
+
+@pytest.fixture
+def waiting(account, settings):
+    """A message confirmed but not yet picked up by a worker (its database status: draft)."""
+    immediate = settings.TASKS
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    message = create_message(
+        account=account,
+        body="Waiting",
+        recipients=ResolvedRecipients(phones=[f"+9655000{i:04d}" for i in range(3)]),
+    )
+    settings.TASKS = immediate
+    return message
+
+
+def test_a_confirmed_message_reads_queued_never_draft(operator_client, waiting):
+    assert waiting.status == Message.Status.DRAFT
+    page = operator_client.get(waiting.get_absolute_url()).content.decode()
+    listing = operator_client.get(reverse("messaging:message_list")).content.decode()
+
+    assert 'id="message-status">queued<' in page
+    assert "draft" not in page
+    assert "draft" not in listing.split("<main", 1)[1].split('name="status"')[0]
+    assert ">queued</span>" in listing
+
+
+def test_the_live_part_carries_rows_filter_counts_banner_and_cancel(operator_client, waiting):
+    from smsportal.messaging import tasks
+
+    before = _live(operator_client, waiting)
+    assert 'data-filter-count="queued">3<' in before
+    assert before.count('<span class="badge text-bg-secondary">queued</span>') == 3
+    assert 'id="cancel-message"' in before
+    assert "Queued: sending to 3 recipients starts in a moment." in before
+    assert 'hx-trigger="every 1s"' in before
+
+    tasks.dispatch_message.call(waiting.pk)
+    after = _live(operator_client, waiting)
+
+    assert 'data-filter-count="submitted">3<' in after
+    assert 'data-filter-count="queued"' not in after
+    assert after.count('<span class="badge text-bg-info">submitted</span>') == 3
+    assert 'id="cancel-message"' not in after
+    assert "Done: 3 submitted." in after
+    assert "hx-trigger" not in after.split(">", 1)[0]  # nothing more to follow: polling stops
+
+
+def test_the_live_part_keeps_the_chosen_filter_while_reports_are_awaited(
+    operator_client, message, script
+):
+    script.reports_poll = True  # one recipient is submitted: its report is still to come
+    body = _live(operator_client, message, "?status=failed")
+
+    poller = body.split(">", 1)[0]
+    assert f'hx-get="{message.get_absolute_url()}?status=failed"' in poller
+    assert 'hx-trigger="every 3s"' in poller
+    assert "+96550000001" in body and "+96550000002" not in body
+    assert "Waiting for delivery reports on 1 recipient." in body
+
+
+def test_cancel_is_not_offered_once_every_recipient_is_processed(operator_client, waiting):
+    # A worker has claimed every delivery: they are on their way and cannot be withdrawn.
+    Message.objects.filter(pk=waiting.pk).update(status=Message.Status.SENDING)
+    waiting.deliveries.update(status=DeliveryStatus.SENDING)
+
+    page = operator_client.get(waiting.get_absolute_url()).content.decode()
+
+    assert 'id="cancel-message"' not in page
+    assert "Sending: 0 of 3 recipients processed, 3 still to go." in page
+
+
+def test_cancel_with_nothing_left_to_cancel_changes_nothing(operator_client, waiting):
+    Message.objects.filter(pk=waiting.pk).update(status=Message.Status.SENDING)
+    waiting.deliveries.update(status=DeliveryStatus.SENDING)
+
+    response = operator_client.post(
+        reverse("messaging:message_cancel", args=[waiting.pk]), follow=True
     )
 
-    body = response.content.decode()
-    assert body.lstrip().startswith('<div id="progress"')
-    assert "<html" not in body
+    waiting.refresh_from_db()
+    assert waiting.status == Message.Status.SENDING
+    assert "nothing left to cancel" in response.content.decode()
+
+
+def test_the_live_part_costs_the_same_queries_for_3_or_60_recipients(
+    operator_client, account, settings, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    small, large = (
+        create_message(
+            account=account,
+            body="Size",
+            recipients=ResolvedRecipients(phones=[f"+9655100{i:04d}" for i in range(n)]),
+        )
+        for n in (3, 60)
+    )
+    operator_client.get(small.get_absolute_url())  # session and permissions cached alike
+
+    counted = []
+    for message in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            _live(operator_client, message)
+        counted.append(len(queries))
+
+    assert counted[0] == counted[1]
 
 
 def test_the_recipients_filter_by_status(operator_client, message):
@@ -93,6 +207,11 @@ def test_cancel_from_the_page(operator_client, account, script):
         account=account, body="Hi", recipients=ResolvedRecipients(phones=["+96550000003"])
     )
 
-    operator_client.post(reverse("messaging:message_cancel", args=[message.pk]))
+    response = operator_client.post(
+        reverse("messaging:message_cancel", args=[message.pk]), follow=True
+    )
 
     assert message.deliveries.get().status == DeliveryStatus.CANCELLED
+    page = response.content.decode()
+    assert "1 recipient not yet sent was withdrawn." in page
+    assert 'id="cancel-message"' not in page

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms, template
 from django.forms.boundfield import BoundField
 
+from smsportal.core import text
+
 register = template.Library()
 
 
@@ -22,3 +24,11 @@ def bootstrap_widget(field: BoundField) -> str:
         css += " is-invalid"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def counted(count, nouns: str) -> str:
+    """`{{ n|counted:"recipient" }}` → "1 recipient", "1,204 recipients";
+    `{{ n|counted:"delivery,deliveries" }}` for an irregular plural."""
+    one, _, many = nouns.partition(",")
+    return text.counted(int(count or 0), one, many or None)

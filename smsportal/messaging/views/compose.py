@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 
 from smsportal.contacts import selectors as contacts
 from smsportal.contacts.phones import parse_phone, split_pasted
+from smsportal.core.text import counted
 from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.backends.base import MessageType
 from smsportal.senders.selectors import active_sender_ids
@@ -160,8 +161,11 @@ def send(request: HttpRequest, form: ComposeForm, preview: dict) -> HttpResponse
     except SendRefused as exc:
         form.add_error(None, str(exc))
         return render(request, "messaging/compose.html", compose_context(form, preview))
-    when = f"at {message.scheduled_for:%Y-%m-%d %H:%M}" if message.scheduled_for else "now"
-    messages.success(
-        request, f"Message #{message.pk} to {message.recipient_count} recipients is sending {when}."
+    to = counted(message.recipient_count, "recipient")
+    when = (
+        f"is scheduled for {message.scheduled_for:%Y-%m-%d %H:%M}"
+        if message.scheduled_for
+        else "is queued; this page follows it"
     )
+    messages.success(request, f"Message #{message.pk} to {to} {when}.")
     return redirect(message)

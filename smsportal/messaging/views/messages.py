@@ -10,14 +10,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from smsportal.core.text import counted
 from smsportal.providers.models import ProviderAccount
 
 from .. import dispatch, sending
 from ..models import Delivery, Message
-from ..progress import progress, progress_of
+from ..progress import Progress, phase_of, progress, progress_of
 from ..status import DeliveryStatus
 
 PAGE_SIZE = 50
@@ -35,10 +37,20 @@ def message_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     progress_by_id = progress_of(m.pk for m in page)
     for message in page:
-        message.progress = progress_by_id.get(message.pk)
+        message.progress = progress_by_id.get(message.pk, Progress({}))
+        capabilities = message.account.backend_class.capabilities
+        message.phase = phase_of(
+            message,
+            message.progress,
+            reports_expected=message.want_delivery_report and capabilities.delivery_reports,
+        )
     context = {
         "page": page,
-        "statuses": Message.Status.choices,
+        # A draft is a message between Confirm and the worker picking it up: queued, to staff.
+        "statuses": [
+            (value, "queued" if value == Message.Status.DRAFT else label)
+            for value, label in Message.Status.choices
+        ],
         "accounts": ProviderAccount.objects.all(),
         "status": status,
         "account": account,
@@ -49,32 +61,53 @@ def message_list(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/message_list.html", context)
 
 
+class _KnownCountPaginator(Paginator):
+    """A paginator told its count: the progress counts already hold it, so a page of
+    deliveries costs one query however many the message has."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
 @permission_required("messaging.view_message", raise_exception=True)
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The message page, and its live part (`#message-live`) alone for htmx.
+
+    The live part holds everything a send changes (actions, banner, progress card, filter
+    counts, recipients table), so one poll keeps all of them in agreement. It costs three
+    queries whatever the message's size: the message, its counts by status, one page of rows.
+    """
     message = get_object_or_404(Message.objects.select_related("account", "created_by"), pk=pk)
     counts = progress(message.pk)
+    capabilities = message.account.backend_class.capabilities
+    reports_expected = message.want_delivery_report and capabilities.delivery_reports
+    status = request.GET.get("status", "")
+    if status not in DeliveryStatus.values:
+        status = ""
+    deliveries = Delivery.objects.filter(message=message).order_by("id")
+    if status:
+        deliveries = deliveries.filter(status=status)
+    found = counts.get(status) if status else counts.total
     context = {
         "message": message,
         "progress": counts,
+        "phase": phase_of(message, counts, reports_expected=reports_expected),
         # Sent, but reports still to come: keep the page live, at a gentler pace.
-        "awaiting_reports": bool(counts.counts.get(DeliveryStatus.SUBMITTED))
-        and message.want_delivery_report
-        and message.account.backend.capabilities.delivery_reports,
+        "awaiting_reports": reports_expected and bool(counts.get(DeliveryStatus.SUBMITTED)),
+        "deliveries": _KnownCountPaginator(deliveries, PAGE_SIZE, found).get_page(
+            request.GET.get("page")
+        ),
+        "status": status,
+        "filter_query": urlencode({"status": status}) if status else "",
+        "capabilities": capabilities,
     }
-    if request.htmx and request.htmx.target == "progress":
-        return render(request, "messaging/_progress.html", context)
-    status = request.GET.get("status", "")
-    deliveries = Delivery.objects.filter(message=message).order_by("id")
-    if status in DeliveryStatus.values:
-        deliveries = deliveries.filter(status=status)
-    context.update(
-        deliveries=Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page")),
-        status=status,
-        filter_query=urlencode({"status": status}) if status else "",
-        capabilities=message.account.backend.capabilities,
-    )
-    if request.htmx and request.htmx.target == "deliveries":
-        return render(request, "messaging/_deliveries.html", context)
+    if request.htmx and request.htmx.target == "message-live":
+        return render(request, "messaging/message_detail.html#live", context)
     return render(request, "messaging/message_detail.html", context)
 
 
@@ -82,13 +115,21 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("messaging.change_message", raise_exception=True)
 def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message, pk=pk)
-    if message.status in (Message.Status.DONE, Message.Status.CANCELLED):
-        messages.error(request, f"Message #{message.pk} is already {message.status}.")
+    queued = message.deliveries.filter(status=DeliveryStatus.QUEUED).exists()
+    if message.status in (Message.Status.DONE, Message.Status.CANCELLED) or not queued:
+        # Deliveries a worker has claimed are already on their way to the provider.
+        messages.error(
+            request,
+            f"Message #{message.pk} has nothing left to cancel: "
+            "every recipient has already been processed.",
+        )
     else:
         cancelled = dispatch.cancel(message, request.user)
         messages.success(
             request,
-            f"Message #{message.pk} cancelled: {cancelled} deliveries not yet sent were withdrawn.",
+            f"Message #{message.pk} cancelled: "
+            f"{counted(cancelled, 'recipient', 'recipients')} not yet sent "
+            f"{'was' if cancelled == 1 else 'were'} withdrawn.",
         )
     return redirect(message)
 
@@ -103,7 +144,9 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect(message)
     messages.success(
-        request, f"Message #{retry.pk} sends again to {retry.recipient_count} recipients."
+        request,
+        f"Message #{retry.pk} sends again to "
+        f"{counted(retry.recipient_count, 'recipient', 'recipients')}.",
     )
     return redirect(retry)
 
