@@ -9,9 +9,8 @@ PYTEST_ARGS ?= -n 2
 .PHONY: run test lint format setup clean
 
 run: $(VENV)/.installed .env
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py demo_data
-	$(BIN)/python manage.py runportal $(ADDR)
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py runportal --demo $(ADDR)
 
 test: $(VENV)/.installed-dev .env
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -263,15 +263,32 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        # A quiet log by default: request and task lines only when something changes
+        # (smsportal/core/logfilters.py); LOG_LEVEL=DEBUG shows every one.
+        "quiet_reads": {"()": "smsportal.core.logfilters.QuietReads"},
+        "quiet_routine_tasks": {"()": "smsportal.core.logfilters.QuietRoutineTasks"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # urllib3 logs full request URLs at DEBUG, and providers put credentials in them.
         "urllib3": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Django's own handlers print request errors a second time, unformatted: one line each.
+        "django": {"handlers": ["console"], "propagate": False},
+        "django.server": {"handlers": ["console"], "filters": ["quiet_reads"], "propagate": False},
+        "django_tasks": {"filters": ["quiet_routine_tasks"]},
+        # One line per provider call ("answered (10 bytes)"): the calls' effects are logged
+        # where they change something; errors are warnings.
+        "smsportal.providers": {"level": "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"},
+        # The sandbox's mail server logs every connection.
+        "mail.log": {"level": "WARNING"},
     },
 }

@@ -42,8 +42,21 @@ def refresh_balance(
     """Ask the provider for the balance and store it. Raises the backend's ProviderError
     (UnsupportedOperation where the provider reports no balance); nothing is stored then."""
     balance = account.backend.balance()
+    before = (
+        BalanceSnapshot.objects.filter(account=account)
+        .order_by("-taken_at", "-id")
+        .values_list("amount", flat=True)
+        .first()
+    )
     snapshot = record_balance(account, balance, source)
-    logger.info("Balance of account %s: %s", account.pk, snapshot.amount)
+    # The scheduler asks every 15 minutes: an unchanged balance is not news.
+    logger.log(
+        logging.INFO if snapshot.amount != before else logging.DEBUG,
+        "Balance of %s: %s (%s)",
+        account,
+        f"{snapshot.amount:,}",
+        "first reading" if before is None else f"was {before:,}",
+    )
     return snapshot
 
 

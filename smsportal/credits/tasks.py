@@ -1,11 +1,8 @@
 """Background work for balances.
 
-The periodic refresh is driven from outside: cron (or a systemd timer) runs
-`manage.py refresh_balances` (see docs/credits.md). django_tasks has no scheduler, and a task
-that re-enqueues itself with `run_after` is a fragile clock: every manual enqueue starts a second
-chain, a run lost with a worker ends the chain silently, and the immediate backend would recurse.
-Cron is one line, visible, and keeps running whichever task backend is configured.
-"""
+`refresh_all_balances` is one of the scheduler's periodic tasks (settings.PERIODIC_TASKS, every
+15 minutes; `manage.py scheduler`), run by the task worker. `manage.py refresh_balances` runs the
+same refresh once from a shell."""
 
 from __future__ import annotations
 

@@ -12,22 +12,39 @@ from django.db import transaction
 from smsportal.core.demo import DEMO_STEPS
 
 
+def create_demo_data(username: str = "admin") -> tuple[list[str], str | None]:
+    """Create what is missing; returns the lines to report and the new administrator's
+    password (None when the administrator already existed: the password is never shown twice)."""
+    with transaction.atomic():
+        User = get_user_model()
+        password = None
+        if not User.objects.filter(username=username).exists():
+            password = secrets.token_urlsafe(12)
+            User.objects.create_superuser(username=username, email="", password=password)
+        lines = [line for step in DEMO_STEPS for line in step() or []]
+    return lines, password
+
+
+def password_banner(username: str, password: str | None) -> list[str]:
+    if password is None:
+        return [
+            f"Log in as {username!r} with the password shown on the first run "
+            f"(forgotten? python manage.py changepassword {username})."
+        ]
+    line = f"Log in as {username!r} with password {password!r} (shown only this once)."
+    return ["=" * len(line), line, "=" * len(line)]
+
+
 class Command(BaseCommand):
     help = "Create demo data once (idempotent): an admin user and demo records."
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
 
-    @transaction.atomic
     def handle(self, *args, username: str, **options):
-        User = get_user_model()
-        if not User.objects.filter(username=username).exists():
-            password = secrets.token_urlsafe(12)
-            User.objects.create_superuser(username=username, email="", password=password)
-            line = f"Log in as {username!r} with password {password!r} (shown only this once)."
-            self.stdout.write(self.style.SUCCESS("=" * len(line)))
-            self.stdout.write(self.style.SUCCESS(line))
-            self.stdout.write(self.style.SUCCESS("=" * len(line)))
-        for step in DEMO_STEPS:
-            for message in step() or []:
-                self.stdout.write(message)
+        lines, password = create_demo_data(username)
+        for line in lines:
+            self.stdout.write(line)
+        if password is not None:
+            for line in password_banner(username, password):
+                self.stdout.write(self.style.SUCCESS(line))

@@ -1,4 +1,7 @@
-"""`manage.py refresh_balances`: take a fresh balance of every account; run it from cron."""
+"""`manage.py refresh_balances`: take a fresh balance of every account now, from a shell.
+
+The scheduler already does this every 15 minutes (settings.PERIODIC_TASKS); this is for a
+refresh on demand, and for scripts that want the exit status."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from smsportal.credits.tasks import refresh_all_balances, refresh_balances_now
 
 class Command(BaseCommand):
     help = (
-        "Ask every active provider account that reports a balance for it, and store it. "
-        "Run from cron, e.g. every 15 minutes."
+        "Ask every active provider account that reports a balance for it, and store it, now. "
+        "(The scheduler does this every 15 minutes by itself.)"
     )
 
     def add_arguments(self, parser) -> None:
