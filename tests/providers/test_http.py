@@ -114,4 +114,4 @@ def test_the_session_is_pooled_per_account(isms):
 
 
 def test_a_provider_echoing_the_password_is_scrubbed():
-    assert http.scrub("bad password s3cret for user", "s3cret") == "bad password ******** for user"
+    assert http.redact("bad password s3cret for user", "s3cret") == "bad password ******** for user"

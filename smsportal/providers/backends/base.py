@@ -12,8 +12,10 @@ between a safe retry and an honest `unknown`.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -34,7 +36,9 @@ class ProviderError(Exception):
     """A provider operation did not succeed. `str(error)` is a sentence for staff.
 
     `code` is the provider's own code (`1702`, `LOGIN_INVALID`, ...), `provider_text` its answer
-    verbatim (trimmed). Neither ever contains the account's password: the HTTP helper redacts it.
+    verbatim. Neither ever contains the account's password once it leaves a backend: `Backend`
+    redacts both, then trims the text to `PROVIDER_TEXT_MAX` (trimming first could leave half a
+    password behind).
     """
 
     permanent: ClassVar[bool] = True
@@ -42,7 +46,10 @@ class ProviderError(Exception):
     def __init__(self, message: str, *, code: str = "", provider_text: str = "") -> None:
         super().__init__(message)
         self.code = code
-        self.provider_text = provider_text[:500]
+        self.provider_text = provider_text
+
+
+PROVIDER_TEXT_MAX = 500
 
 
 class AuthenticationError(ProviderError):
@@ -240,8 +247,88 @@ class Capabilities:
 # --- the interface ------------------------------------------------------------------------------
 
 
+# --- redaction at the boundary ----------------------------------------------------------------
+
+# The operations that talk to the provider with the account's credentials. Whatever they return
+# or raise is redacted on the way out; parsing inside them sees the provider's raw answer. The
+# parse_* methods read what a provider pushes to us (no password in it, and an incoming SMS
+# must keep its digits), so they are not listed.
+REDACTED_OPERATIONS = (
+    "check_before_send",
+    "send",
+    "balance",
+    "sender_ids",
+    "set_default_sender",
+    "transfer",
+    "delivery_status",
+    "recent_delivery_reports",
+    "remote_lists",
+    "create_remote_list",
+    "delete_remote_list",
+    "add_to_remote_list",
+    "send_to_remote_list",
+)
+# Fields of the result objects that hold text for people (stored or shown). Identifiers such as
+# `provider_message_id` are data: they stay exact, or a delivery report would never match.
+_TEXT_FIELDS = {"raw", "error_text", "text", "description", "provider_text"}
+
+
+def redact_result(value: Any, redact: Callable[[str], str]) -> Any:
+    """`value` (a result object, a list of them, a mapping or a string) with `redact` applied to
+    every text field, recursively. Identifiers and numbers are left as they are."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_result(item, redact) for item in value]
+    if isinstance(value, Mapping):
+        return {key: redact_result(item, redact) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.name in _TEXT_FIELDS or dataclasses.is_dataclass(item) or isinstance(item, list):
+                changes[f.name] = redact_result(item, redact)
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def redact_error(error: ProviderError, redact: Callable[[str], str]) -> ProviderError:
+    error.args = tuple(redact(a) if isinstance(a, str) else a for a in error.args)
+    error.provider_text = redact(error.provider_text)[:PROVIDER_TEXT_MAX]
+    return error
+
+
+def _redacting(operation: Callable) -> Callable:
+    @functools.wraps(operation)
+    def wrapper(self: Backend, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = operation(self, *args, **kwargs)
+        except ProviderError as exc:
+            raise redact_error(exc, self.redact)
+        return redact_result(result, self.redact)
+
+    wrapper.redacting = True
+    return wrapper
+
+
 class Backend:
-    """One provider's protocol. Subclasses override the operations their provider offers."""
+    """One provider's protocol. Subclasses override the operations their provider offers.
+
+    Every operation in `REDACTED_OPERATIONS` is wrapped, in this class and each subclass, so
+    that what it returns or raises carries no form of the account's password (`http.redact`).
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in REDACTED_OPERATIONS:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "redacting", False):
+                setattr(cls, name, _redacting(method))
+
+    def redact(self, text: str) -> str:
+        from . import http
+
+        return http.redact(text, self.account.password)
 
     kind: ClassVar[str]
     label: ClassVar[str]

@@ -10,15 +10,23 @@ mapping of transport failures onto the backend errors:
 - any other non-2xx, an empty body or an HTML page -> ProtocolError.
 
 Credentials travel in the query string or body (the providers' design), so neither URLs nor
-bodies are ever logged or put into an exception: log lines name the operation, the account and
-the outcome, and the password is scrubbed from any text that reaches staff.
+bodies are ever logged: log lines name the operation, the account and the outcome.
+
+The answer is returned *raw*: a backend parses what the provider said. Redacting first would
+corrupt answers whenever the password is a run of digits (the documents' own sample passwords are
+`123456` and `1234`): KalaSMS's message id `1234567` or ISMS's `1701:123456` would stop being ids.
+The password is removed only from text that is logged, stored or shown, in every form a provider
+may echo it (`redact`); `Backend` applies it to everything its operations return or raise.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
+import re
 import threading
+from urllib.parse import quote, quote_plus
 from typing import TYPE_CHECKING
 
 import requests
@@ -57,10 +65,35 @@ def session_for(account: ProviderAccount) -> requests.Session:
     return session
 
 
-def scrub(text: str, *secrets: str) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
+MASK_CHARACTERS = "*#~•"
+
+
+def secret_forms(secret: str) -> set[str]:
+    """Every way a provider may echo `secret`: as is, percent-encoded (upper- or lower-case hex,
+    `+` or `%20` for a space), and HTML-escaped (named or numeric quotes)."""
+    if not secret:
+        return set()
+    forms = {secret}
+    for encoded in (quote(secret, safe=""), quote_plus(secret, safe="")):
+        forms.add(encoded)
+        forms.add(re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), encoded))
+    for escaped in (html.escape(secret), html.escape(secret, quote=False)):
+        forms.add(escaped)
+        forms.add(escaped.replace("&#x27;", "&#39;").replace("&quot;", "&#34;"))
+    return forms
+
+
+def redact(text: str, *secrets: str) -> str:
+    """`text` without any of `secrets` in any form `secret_forms` knows.
+
+    The mask is made of a character none of the forms contains, so masking never creates a new
+    occurrence (a password of asterisks cannot survive as part of `********`)."""
+    forms = set().union(*(secret_forms(s) for s in secrets)) if secrets else set()
+    if not text or not forms:
+        return text
+    mask = next((c for c in MASK_CHARACTERS if not any(c in f for f in forms)), "")
+    for form in sorted(forms, key=len, reverse=True):  # the longest first: `%21` before `!`
+        text = text.replace(form, mask * 8)
     return text
 
 
@@ -114,21 +147,22 @@ def call(
         response.encoding = encoding
     elif response.encoding is None or response.encoding.lower() == "iso-8859-1":
         response.encoding = "utf-8"
-    body = scrub(response.text, password).strip()
+    body = response.text.strip()  # raw: the backend parses it (see the module's docstring)
+    shown = redact(body, password)
     if response.status_code >= 500:
         log.warning("%s: HTTP %s", label, response.status_code)
         raise TransientError(
             f"{account.get_kind_display()} answered HTTP {response.status_code} (server error).",
             request_sent=True,
             code=f"http-{response.status_code}",
-            provider_text=body[:200],
+            provider_text=shown[:200],
         )
     if response.status_code >= 300:
         log.warning("%s: HTTP %s", label, response.status_code)
         raise ProtocolError(
             f"{account.get_kind_display()} answered HTTP {response.status_code}.",
             code=f"http-{response.status_code}",
-            provider_text=body[:200],
+            provider_text=shown[:200],
         )
     if not body:
         log.warning("%s: empty answer", label)
@@ -138,7 +172,7 @@ def call(
         raise ProtocolError(
             f"{account.get_kind_display()} answered with a web page instead of a result.",
             code="html",
-            provider_text=body[:200],
+            provider_text=shown[:200],
         )
     log.info("%s: answered (%d bytes)", label, len(body))
     return body
@@ -162,6 +196,7 @@ def _maybe_sent(exc: Exception) -> bool:
 def unexpected(account: ProviderAccount, operation: str, body: str) -> ProtocolError:
     """The error for an answer that is not in the provider's format (shown verbatim to staff)."""
     log.warning("%s %s: unexpected answer", account.name, operation)
+    body = redact(body, account.password)  # before cutting, so no half password survives
     shown = body if len(body) <= 120 else body[:117] + "..."
     return ProtocolError(
         f"{account.get_kind_display()} gave an answer the portal does not understand: {shown!r}",

@@ -86,7 +86,8 @@ class KalaSMSBackend(Backend):
     def _refusal(self, opt: str, body: str) -> ProviderError:
         # Decision: any answer that is not the operation's documented success is the provider's
         # refusal, shown to staff verbatim.
-        return ProviderError(f"KalaSMS refused {opt}: {body[:200]}", code=opt, provider_text=body)
+        shown = self.redact(body)  # before cutting, so no half password survives
+        return ProviderError(f"KalaSMS refused {opt}: {shown[:200]}", code=opt, provider_text=body)
 
     # --- sending ---------------------------------------------------------------------------
 
