@@ -304,7 +304,8 @@ def _redacting(operation: Callable) -> Callable:
         try:
             result = operation(self, *args, **kwargs)
         except ProviderError as exc:
-            raise redact_error(exc, self.redact)
+            redact_error(exc, self.redact)
+            raise
         return redact_result(result, self.redact)
 
     wrapper.redacting = True

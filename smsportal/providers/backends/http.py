@@ -26,8 +26,8 @@ import html
 import logging
 import re
 import threading
-from urllib.parse import quote, quote_plus
 from typing import TYPE_CHECKING
+from urllib.parse import quote, quote_plus
 
 import requests
 from django.conf import settings
