@@ -2,28 +2,46 @@
 23.040). Pure: no Django, no I/O; the compose preview, sending and the provider backends all ask
 here, so a text costs the same everywhere.
 
+Which alphabets a text may use depends on the account: each backend declares an
+`EncodingProfile` (`Backend.encoding_profile`), and `analyse(text, profile)` counts exactly what
+that account will put on the wire.
+
 - GSM-7 when every character is in the GSM 7-bit default alphabet or its extension table (the
   extension characters — form feed, ^ { } \\ [ ~ ] | € — cost two septets: an escape and the
   character). The `gsm0338` codec decides membership; it also accepts U+001B, the escape code
   itself, which is no character a person can send, so that one forces UCS-2 here.
+- Latin-1 (ISO-8859-1, one octet per character, 140 per SMS and 134 per part) only where the
+  profile offers it (SMS Centre bound with system_type "ISO").
 - UCS-2 otherwise, counted in UTF-16 code units: characters outside the Basic Multilingual Plane
   (most emoji) take two.
-- One SMS holds 160 septets or 70 UCS-2 units; a concatenated message holds 153 or 67 per part
-  (the rest is the UDH). A part never ends between an escape and its character, nor between the
-  two halves of a surrogate pair: such a character moves whole to the next part.
+- Of the alphabets that can carry a text, the one with the fewest parts wins, the first of the
+  profile's list on a tie: plain GSM text never costs more because another alphabet is offered.
+- One SMS holds 160 septets, 140 octets or 70 UCS-2 units; a concatenated message holds 153, 134
+  or 67 per part (the rest is the UDH). A part never ends between an escape and its character,
+  nor between the two halves of a surrogate pair: such a character moves whole to the next part.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
 
 GSM7 = "GSM-7"
+LATIN1 = "Latin-1"
 UCS2 = "UCS-2"
-LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}  # (single message, each part of a long one)
+# (single message, each part of a long one), in the alphabet's units.
+LIMITS = {GSM7: (160, 153), LATIN1: (140, 134), UCS2: (70, 67)}
+# What staff read: plain words, never "septets" or "UCS-2 units".
+ALPHABET_LABELS = {GSM7: "Standard", LATIN1: "Western European", UCS2: "Unicode"}
+ALPHABET_DESCRIPTIONS = {
+    GSM7: "the standard SMS alphabet",
+    LATIN1: "the Western European alphabet (ISO-8859-1)",
+    UCS2: "Unicode",
+}
 ESCAPE = "\x1b"
 
 
@@ -46,18 +64,27 @@ def is_lone_surrogate(char: str) -> bool:
     return 0xD800 <= ord(char) <= 0xDFFF
 
 
+def units_in(char: str, alphabet: str) -> int | None:
+    """Units `char` takes in `alphabet`; None when the alphabet cannot carry it."""
+    if alphabet == GSM7:
+        return gsm_septets(char)
+    if alphabet == LATIN1:
+        return 1 if ord(char) <= 0xFF else None
+    return None if is_lone_surrogate(char) else ucs2_units(char)
+
+
 def _units(char: str, encoding: str) -> int:
-    if encoding == UCS2:
-        return ucs2_units(char)
-    septets = gsm_septets(char)
-    if septets is None:
-        raise ValueError(f"{char!r} is not in the GSM 7-bit alphabet")
-    return septets
+    units = units_in(char, encoding)
+    if units is None:
+        if encoding == UCS2:  # a broken half of a pair: counted, reported by `analyse`
+            return 1
+        raise ValueError(f"{char!r} is not in {ALPHABET_DESCRIPTIONS[encoding]}")
+    return units
 
 
 def split(text: str, encoding: str) -> list[str]:
     """The parts `text` is sent in: one when it fits a single SMS, else parts of at most 153
-    septets / 67 units, never cutting an escape sequence or a surrogate pair."""
+    septets / 134 octets / 67 units, never cutting an escape sequence or a surrogate pair."""
     if not text:
         return []
     single, per_part = LIMITS[encoding]
@@ -76,17 +103,36 @@ def split(text: str, encoding: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class EncodingProfile:
+    """What one account can put on the wire.
+
+    `alphabets`: the alphabets it may use, in order of preference (UCS-2, which carries any
+    valid text, last). `refusal(text, alphabet)` returns why this account cannot carry the text
+    in that alphabet (KwtSMS lang 2 cannot carry an emoji; KwtSMS by email cannot carry a new
+    line), or an empty string.
+    """
+
+    name: str = "standard"
+    alphabets: tuple[str, ...] = (GSM7, UCS2)
+    refusal: Callable[[str, str], str] | None = None
+
+
+STANDARD = EncodingProfile()
+
+
+@dataclass(frozen=True)
 class Analysis:
     text: str
-    encoding: str  # GSM7 or UCS2
-    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    encoding: str  # GSM7, LATIN1 or UCS2
+    units: int  # septets (GSM-7), octets (Latin-1) or UTF-16 code units (UCS-2)
     segments: int
     parts: tuple[str, ...]
     unit_limit_single: int
     unit_limit_part: int
     remaining: int  # units left in the last part before another is needed
-    non_gsm: tuple[str, ...]  # distinct characters forcing UCS-2, in order of appearance
+    non_gsm: tuple[str, ...]  # distinct characters outside GSM-7, in order of appearance
     invalid: tuple[str, ...]  # distinct characters no phone can show (lone surrogates)
+    refused: str = ""  # why the account cannot carry this text (its profile's refusal)
 
     @property
     def characters(self) -> int:
@@ -98,7 +144,7 @@ class Analysis:
 
     @property
     def sendable(self) -> bool:
-        return bool(self.text) and not self.invalid
+        return bool(self.text) and not self.invalid and not self.refused
 
     @property
     def problem(self) -> str:
@@ -111,23 +157,41 @@ class Analysis:
                 f"The text contains characters that are not valid Unicode ({codes}: a broken "
                 "half of an emoji or similar). Remove them and try again."
             )
-        return ""
+        return self.refused
 
     @property
-    def unit_name(self) -> str:
-        return "septets" if self.encoding == GSM7 else "UCS-2 units"
+    def label(self) -> str:
+        """The alphabet in plain words ("Standard", "Unicode", "Western European")."""
+        return ALPHABET_LABELS[self.encoding]
+
+    @property
+    def description(self) -> str:
+        return ALPHABET_DESCRIPTIONS[self.encoding]
+
+    @property
+    def counted_differently(self) -> bool:
+        """Whether some characters count twice (so the count differs from the characters)."""
+        return self.units != self.characters
 
 
-def analyse(text: str) -> Analysis:
-    """Everything the preview and the senders need to know about `text`. Never raises."""
+def _carried(text: str, alphabet: str) -> bool:
+    return all(units_in(char, alphabet) is not None for char in set(text))
+
+
+def analyse(text: str, profile: EncodingProfile = STANDARD) -> Analysis:
+    """Everything the preview and the senders need to know about `text` sent by an account with
+    this `profile`. Never raises."""
     non_gsm = tuple(dict.fromkeys(char for char in text if gsm_septets(char) is None))
     invalid = tuple(dict.fromkeys(char for char in non_gsm if is_lone_surrogate(char)))
-    encoding = UCS2 if non_gsm else GSM7
+    candidates = [a for a in profile.alphabets if _carried(text, a)] or [UCS2]
+    splits = {alphabet: split(text, alphabet) for alphabet in candidates}
+    encoding = min(candidates, key=lambda a: (len(splits[a]), candidates.index(a)))
+    parts = splits[encoding]
     single, per_part = LIMITS[encoding]
-    parts = split(text, encoding)
     units = sum(_units(char, encoding) for char in text)
     last = sum(_units(char, encoding) for char in parts[-1]) if parts else 0
     limit = single if len(parts) <= 1 else per_part
+    refused = profile.refusal(text, encoding) if profile.refusal and text else ""
     return Analysis(
         text=text,
         encoding=encoding,
@@ -139,6 +203,7 @@ def analyse(text: str) -> Analysis:
         remaining=limit - last,
         non_gsm=non_gsm,
         invalid=invalid,
+        refused=refused,
     )
 
 

@@ -102,7 +102,7 @@ def test_split_is_what_analyse_uses():
 
 
 def test_split_refuses_a_non_gsm_text_as_gsm():
-    with pytest.raises(ValueError, match="not in the GSM 7-bit alphabet"):
+    with pytest.raises(ValueError, match="not in the standard SMS alphabet"):
         split("😀" * 200, GSM7)
 
 

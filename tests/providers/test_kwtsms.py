@@ -178,6 +178,139 @@ def test_the_email_transport_reaches_the_sandbox_mailbox(sandbox, sandbox_accoun
 def test_windows_1256_refuses_what_it_cannot_carry(kwt, wire):
     kwt.options = {"arabic_lang": "2"}
 
-    with pytest.raises(ProviderError, match="Windows-1256 cannot carry"):
+    with pytest.raises(ProviderError, match="Windows-1256, which cannot carry 😀"):
         kwt.backend.send(OutgoingMessage("Smile 😀"), recipients(1))
     assert wire.requests == []
+
+
+# --- by email: the seed's one-line-per-field format -----------------------------------------
+
+
+@pytest.mark.parametrize("text", ["Hi\nmobile:96512345678", "Hi\r\nthere", "Hi\u2028there"])
+def test_a_line_break_can_never_start_a_new_field_by_mail(kwt, mailoutbox, text):
+    kwt.options = {"transport": "smtp"}
+
+    assert "line break" in kwt.backend.encoding_profile.refusal(text, "GSM-7")
+    with pytest.raises(ProviderError, match="line break"):
+        kwt.backend.send(OutgoingMessage(text), recipients(1))
+    assert mailoutbox == []
+
+
+def test_a_literal_plus_is_refused_by_mail_and_goes_as_2b_by_http(kwt, wire, mailoutbox):
+    kwt.options = {"transport": "smtp"}
+    with pytest.raises(ProviderError, match=r"reads every \+ as a space"):
+        kwt.backend.send(OutgoingMessage("1+1=2"), recipients(1))
+    assert mailoutbox == []
+
+    kwt.options = {}
+    wire.answer("OK:x:1:1:180:1")
+    kwt.backend.send(OutgoingMessage("1+1=2"), recipients(1))
+    assert "message=1%2B1%3D2" in wire.last_url
+
+
+def test_a_sender_with_a_line_break_is_refused_by_mail(kwt, mailoutbox):
+    kwt.options = {"transport": "smtp"}
+
+    with pytest.raises(ProviderError, match="sender ID holds a line break"):
+        kwt.backend.send(OutgoingMessage("Hi", sender="A\nlang:4"), recipients(1))
+    assert mailoutbox == []
+
+
+def test_the_seeds_mail_sample_goes_as_written(kwt, mailoutbox):
+    kwt.options = {"transport": "smtp"}
+
+    kwt.backend.send(OutgoingMessage("Meet me at starbuck!", sender="SenderID"), recipients(1))
+
+    raw = mailoutbox[0].message().as_bytes()
+    assert b"text:Meet+me+at+starbuck!" in raw
+    assert b'charset="utf-8"' in raw
+
+
+def test_lang_2_by_mail_is_windows_1256_on_the_wire(kwt, mailoutbox):
+    kwt.options = {"transport": "smtp", "arabic_lang": "2"}
+
+    kwt.backend.send(OutgoingMessage("عربي تجربة"), recipients(1))
+
+    raw = mailoutbox[0].message().as_bytes()
+    assert b'charset="windows-1256"' in raw
+    assert b"Content-Transfer-Encoding: 8bit" in raw
+    assert b"lang:2\ntext:" + "عربي+تجربة".encode("cp1256") in raw.replace(b"\r\n", b"\n")
+    assert "عربي".encode() not in raw  # no UTF-8 under a Windows-1256 label
+
+
+def test_lang_2_refuses_before_sending_what_windows_1256_cannot_carry(kwt, mailoutbox):
+    kwt.options = {"transport": "smtp", "arabic_lang": "2"}
+
+    with pytest.raises(ProviderError, match="cannot carry 😀"):
+        kwt.backend.send(OutgoingMessage("عربي 😀"), recipients(1))
+    assert mailoutbox == []
+
+
+def test_a_very_long_line_goes_quoted_printable(kwt, mailoutbox):
+    kwt.options = {"transport": "smtp"}
+
+    kwt.backend.send(OutgoingMessage("ع" * 600), recipients(1))
+
+    raw = mailoutbox[0].message().as_bytes()
+    assert b"Content-Transfer-Encoding: quoted-printable" in raw
+    assert mailoutbox[0].message().get_payload(decode=True).decode().endswith("ع" * 600)
+
+
+def test_the_accounts_own_mail_server_with_starttls(kwt):
+    from smsportal.providers.backends.base import Backend
+
+    cleaned = {
+        "transport": "smtp",
+        "smtp_host": "mail.example.com",
+        "smtp_port": 2587,
+        "smtp_username": "relay",
+        "smtp_password": "relay-pass",
+        "smtp_security": "starttls",
+    }
+    kwt.options = kwt.backend.options_from_form(cleaned)
+    assert kwt.options["smtp_password"] != "relay-pass"  # stored encrypted
+    assert issubclass(kwt.backend_class, Backend)
+
+    connection = kwt.backend.mail_connection()
+
+    assert (connection.host, connection.port) == ("mail.example.com", 2587)
+    assert (connection.username, connection.password) == ("relay", "relay-pass")
+    assert (connection.use_tls, connection.use_ssl) == (True, False)
+    # Saved again with the password box left empty: the stored one stays.
+    again = kwt.backend.options_from_form({**cleaned, "smtp_password": ""}, kwt.options)
+    assert again["smtp_password"] == kwt.options["smtp_password"]
+
+
+def test_without_a_mail_server_the_portals_email_url_is_used(kwt, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "relay.local", 25, True
+    kwt.options = {"transport": "smtp"}
+
+    connection = kwt.backend.mail_connection()
+
+    assert (connection.host, connection.port, connection.use_tls) == ("relay.local", 25, True)
+
+
+def test_the_accounts_mail_server_carries_lang_2_to_the_sandbox(sandbox, sandbox_account):
+    import time
+
+    account = sandbox_account(
+        "kwtsms",
+        options={
+            "transport": "smtp",
+            "arabic_lang": "2",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": sandbox.smtp.port,
+            "smtp_security": "none",
+        },
+    )
+
+    account.backend.send(OutgoingMessage("عربي تجربة", sender="SMS PORTAL"), recipients(2))
+
+    for _ in range(50):
+        if len(sandbox.world.received) == 2:
+            break
+        time.sleep(0.05)
+    assert [(r.text, r.sender) for r in sandbox.world.received] == [
+        ("عربي تجربة", "SMS PORTAL")
+    ] * 2

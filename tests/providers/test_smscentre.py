@@ -15,6 +15,7 @@ import smpplib.consts as c
 from django.utils import timezone
 
 from smsportal.messaging import dispatch
+from smsportal.messaging.encoding import analyse
 from smsportal.messaging.models import Delivery, InboundMessage, Message, UnmatchedReport
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message
 from smsportal.messaging.status import DeliveryStatus
@@ -79,12 +80,30 @@ def test_unicode_text_goes_as_ucs2_big_endian_data_coding_8():
     assert all(len(p) <= 67 * 2 for p in encoded.parts)
 
 
-def test_iso_system_type_sends_latin_text_as_data_coding_4():
-    assert encode("Café crème", "ISO") == smscentre.Encoded(4, ["Café crème".encode("latin-1")])
-    long = encode("é" * 200, "ISO")
+def test_iso_system_type_sends_latin_text_gsm_lacks_as_data_coding_4():
+    assert encode("Crêpe © ®", "ISO") == smscentre.Encoded(4, ["Crêpe © ®".encode("latin-1")])
+    long = encode("ê" * 200, "ISO")
     assert [len(p) for p in long.parts] == [134, 66]
+    # Without system_type ISO the same text goes as UCS-2, 70 characters per SMS.
+    assert encode("Crêpe © ®").data_coding == 8
     # The euro sign is GSM but not Latin-1: it stays GSM-7.
     assert encode("10 €", "ISO").data_coding == 0
+
+
+@pytest.mark.parametrize("text", ["a" * 150, "Café crème", "é" * 200, "Hello {world}"])
+def test_iso_system_type_never_makes_gsm_text_dearer(text):
+    """150 plain letters are one SMS in GSM-7 (160), but were sent as two 8-bit parts (140)."""
+    iso, plain = encode(text, "ISO"), encode(text)
+
+    assert iso == plain
+    assert iso.data_coding == 0
+    assert len(iso.parts) == analyse(text, smscentre.profile_for("ISO")).segments
+
+
+def test_iso_picks_the_alphabet_with_fewer_parts():
+    # 100 braces: 200 septets in GSM-7 (2 parts), 100 octets in Latin-1 (1 part).
+    assert encode("{" * 100, "ISO").data_coding == 4
+    assert len(encode("{" * 100, "ISO").parts) == 1
 
 
 def test_the_concatenation_header_is_the_8_bit_reference_udh():

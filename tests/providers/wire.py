@@ -46,6 +46,16 @@ class Wire:
     def last(self) -> Request:
         return self.requests[-1]
 
+    @property
+    def last_url(self) -> str:
+        """The last request as it goes on the wire: the URL with its query string encoded by
+        requests (GET), or the URL and its encoded body (POST)."""
+        request = self.last
+        if request.method == "GET":
+            return requests.Request("GET", request.url, params=request.params).prepare().url
+        body = requests.Request("POST", request.url, data=request.params).prepare().body
+        return f"{request.url}?{body}"
+
 
 @pytest.fixture
 def wire(monkeypatch) -> Wire:

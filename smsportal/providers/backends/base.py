@@ -21,11 +21,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django import forms
+
+from smsportal.messaging.encoding import STANDARD, EncodingProfile
 from smsportal.messaging.status import DeliveryStatus
 
 if TYPE_CHECKING:
-    from django import forms
-
     from smsportal.providers.models import ProviderAccount
 
 
@@ -132,7 +133,7 @@ class MessageType(enum.StrEnum):
 @dataclass(frozen=True)
 class OutgoingMessage:
     """What to send, independent of recipients. The backend derives its own encoding parameters
-    from `smsportal.messaging.encoding.analyse(text)`."""
+    from `smsportal.messaging.encoding.analyse(text, self.encoding_profile)`."""
 
     text: str
     sender: str = ""
@@ -247,6 +248,28 @@ class Capabilities:
 # --- the interface ------------------------------------------------------------------------------
 
 
+# --- settings -----------------------------------------------------------------------------------
+
+
+class SecretField(forms.CharField):
+    """A backend setting that is a secret (an SMTP password). Rendered as an empty password box,
+    stored in `ProviderAccount.options` encrypted like the account's password, and left as it
+    was when submitted empty: use `Backend.options_from_form` to turn a form's cleaned data into
+    options, and `Backend.secret_option` to read it back."""
+
+    secret = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("strip", False)
+        kwargs.setdefault(
+            "widget",
+            forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        )
+        kwargs.setdefault("help_text", "Leave empty to keep the current one.")
+        super().__init__(**kwargs)
+
+
 # --- redaction at the boundary ----------------------------------------------------------------
 
 # The operations that talk to the provider with the account's credentials. Whatever they return
@@ -344,6 +367,33 @@ class Backend:
         """Form fields for this kind's options, stored in `ProviderAccount.options`."""
         return {}
 
+    @classmethod
+    def options_from_form(
+        cls, cleaned_data: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The `options` to store from a form holding `settings_fields()`: secrets encrypted, an
+        empty secret keeping the previous one, other values as cleaned."""
+        from smsportal.providers import crypto
+
+        previous = previous or {}
+        options = {}
+        for name, setting in cls.settings_fields().items():
+            value = cleaned_data.get(name)
+            if getattr(setting, "secret", False):
+                if value:
+                    options[name] = crypto.encrypt(value)
+                elif previous.get(name):
+                    options[name] = previous[name]
+            elif value is not None:
+                options[name] = value
+        return options
+
+    def secret_option(self, name: str) -> str:
+        """A secret setting, decrypted ("" when none is stored)."""
+        from smsportal.providers import crypto
+
+        return crypto.decrypt(str(self.options.get(name) or ""))
+
     @property
     def options(self) -> dict[str, Any]:
         return self.account.options or {}
@@ -351,6 +401,12 @@ class Backend:
     @property
     def base_url(self) -> str:
         return self.account.base_url or self.default_base_url
+
+    @property
+    def encoding_profile(self) -> EncodingProfile:
+        """The alphabets this account puts on the wire, and what it cannot carry. The compose
+        preview, `Message.segments`, the cost estimate and the send all count with it."""
+        return STANDARD
 
     def unsupported(self, operation: str) -> UnsupportedOperation:
         return UnsupportedOperation(f"{operation} is not supported by {self.label}.")

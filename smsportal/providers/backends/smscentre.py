@@ -25,7 +25,14 @@ from django.db.models import Count
 from django.utils import timezone
 
 from smsportal.contacts.phones import international_digits, parse_phone
-from smsportal.messaging.encoding import UCS2, analyse, split
+from smsportal.messaging.encoding import (
+    GSM7,
+    LATIN1,
+    STANDARD,
+    UCS2,
+    EncodingProfile,
+    analyse,
+)
 from smsportal.messaging.status import DeliveryStatus
 
 from .base import (
@@ -64,7 +71,14 @@ SUBSCRIBER_LIMIT = 50
 
 UDH_CONCAT = 0x40  # esm_class: the short message starts with a UDH
 RECEIPT = 0x04  # esm_class of a deliver_sm that is a delivery receipt
-LATIN1_LIMITS = (140, 134)  # octets in one SMS / in each part after the 6-octet UDH
+# The seed: data_coding = coding * 4; coding 0 GSM-7, 1 ISO-8859-1, 2 UCS-2 big-endian. Each part
+# goes as one octet per GSM septet (the SMSC packs them), per Latin-1 character, or two per UCS-2
+# unit: the parts `analyse` cut never exceed 140 octets with their 6-octet UDH.
+DATA_CODING = {GSM7: 0, LATIN1: 4, UCS2: 8}
+CODECS = {GSM7: "gsm03.38", LATIN1: "latin-1", UCS2: "utf-16-be"}
+# Bound with system_type "ISO", the server also takes ISO-8859-1 (coding 1). Latin text GSM lacks
+# (ê, ©, ®) then goes at 140 characters per SMS instead of UCS-2's 70; GSM text stays GSM (160).
+ISO_PROFILE = EncodingProfile(name="smscentre-iso", alphabets=(GSM7, LATIN1, UCS2))
 
 # submit_sm_resp command_status -> sentence for staff. Every one is a refusal of that recipient.
 SUBMIT_STATUS: dict[int, str] = {
@@ -120,24 +134,16 @@ class Encoded:
     parts: list[bytes]
 
 
+def profile_for(system_type: str) -> EncodingProfile:
+    return ISO_PROFILE if system_type.strip().upper() == "ISO" else STANDARD
+
+
 def encode(text: str, system_type: str = "") -> Encoded:
-    """`data_coding` = coding * 4 (seed): 0 GSM-7, 4 ISO-8859-1 (only when bound with
-    system_type "ISO"), 8 UCS-2. Parts come from the portal's own `split`, so a text is cut
-    exactly as the compose preview showed."""
-    analysis = analyse(text)
-    if analysis.encoding == UCS2:
-        return Encoded(8, [part.encode("utf-16-be") for part in analysis.parts])
-    if system_type.upper() == "ISO":
-        try:
-            data = text.encode("latin-1")
-        except UnicodeEncodeError:  # GSM-only characters such as € or Greek capitals
-            pass
-        else:
-            single, each = LATIN1_LIMITS
-            if len(data) <= single:
-                return Encoded(4, [data])
-            return Encoded(4, [data[i : i + each] for i in range(0, len(data), each)])
-    return Encoded(0, [part.encode("gsm03.38") for part in split(text, analysis.encoding)])
+    """The text's `data_coding` and the octets of each part. Parts come from `analyse` with the
+    account's profile, so a text is cut exactly as the compose preview counted it."""
+    analysis = analyse(text, profile_for(system_type))
+    codec = CODECS[analysis.encoding]
+    return Encoded(DATA_CODING[analysis.encoding], [part.encode(codec) for part in analysis.parts])
 
 
 def concatenation_header(reference: int, total: int, number: int) -> bytes:
@@ -205,6 +211,10 @@ class SMSCentreBackend(Backend):
     @property
     def system_type(self) -> str:
         return str(self.options.get("system_type") or "")
+
+    @property
+    def encoding_profile(self) -> EncodingProfile:
+        return profile_for(self.system_type)
 
     # --- the session ------------------------------------------------------------------------
 
