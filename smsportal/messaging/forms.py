@@ -54,7 +54,13 @@ class ComposeForm(forms.Form):
     def clean(self):
         data = super().clean()
         account, sender = data.get("account"), data.get("sender")
-        if account and sender:
+        if account and sender and not account.backend_class.capabilities.sender_per_message:
+            self.add_error(
+                "sender",
+                f"{account} cannot choose a sender ID per message: it sends from the account's "
+                "default sender.",
+            )
+        elif account and sender:
             values = set(active_sender_ids(account).values_list("value", flat=True))
             if sender not in values:
                 self.add_error("sender", f"{sender} is not an active sender ID of {account}.")

@@ -21,7 +21,7 @@ from smsportal.providers.backends.base import (
 from smsportal.providers.models import ProviderAccount
 from smsportal.reports.stats import Transitions, day_of
 
-from .encoding import analyse
+from .encoding import Analysis, analyse
 from .models import Delivery, DeliveryEvent, Message
 from .status import DeliveryStatus
 
@@ -41,7 +41,14 @@ class ResolvedRecipients:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (number, reason)
 
 
+def analyse_for(account: ProviderAccount, body: str) -> Analysis:
+    """`body` counted as `account` will send it (its backend's encoding profile): the one count
+    the preview, `Message.segments`, the estimate and the affordability check all use."""
+    return analyse(body, account.backend.encoding_profile)
+
+
 def estimate(account: ProviderAccount, recipients: int, segments: int) -> Decimal:
+    """Credits for `recipients` × `segments`, where `segments` comes from `analyse_for`."""
     return account.price_per_segment * recipients * segments
 
 
@@ -49,7 +56,7 @@ def check_sendable(
     account: ProviderAccount, body: str, sender: str, phones: Sequence[str], **options
 ) -> None:
     """Everything that must hold before anything is created; raises SendRefused with the reason."""
-    analysis = analyse(body)
+    analysis = analyse_for(account, body)
     if not analysis.sendable:
         raise SendRefused(analysis.problem)
     if analysis.segments > account.max_parts:
@@ -98,7 +105,7 @@ def create_message(
         type=message_type,
         want_delivery_report=want_delivery_report,
     )
-    analysis = analyse(body)
+    analysis = analyse_for(account, body)
     message = Message(
         account=account,
         sender=sender,
@@ -194,9 +201,9 @@ def reschedule(message: Message, *, body: str | None = None, scheduled_for: date
     """Change a scheduled message's time (and text); the task for the old time becomes stale."""
     fields = {"scheduled_for": scheduled_for}
     if body is not None:
-        analysis = analyse(body)
-        if analysis.segments == 0:
-            raise SendRefused("The message is empty.")
+        analysis = analyse_for(message.account, body)
+        if not analysis.sendable:
+            raise SendRefused(analysis.problem)
         if analysis.segments > message.account.max_parts:
             raise SendRefused(
                 f"The text needs {analysis.segments} parts; {message.account} allows at most "

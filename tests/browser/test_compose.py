@@ -14,11 +14,11 @@ def test_the_preview_follows_the_text_as_it_is_typed(page, live_server, login, o
     marker = page.evaluate("() => (window.__sameDocument = Math.random())")
 
     page.get_by_label("Message").fill("a" * 100)
-    expect(page.locator("#preview-encoding")).to_have_text("GSM-7")
+    expect(page.locator("#preview-encoding")).to_have_text("Standard")
     expect(page.locator("#preview-segments")).to_have_text("1")
 
     page.get_by_label("Message").press_sequentially(" 😀")
-    expect(page.locator("#preview-encoding")).to_have_text("UCS-2")
+    expect(page.locator("#preview-encoding")).to_have_text("Unicode")
     expect(page.locator("#preview-segments")).to_have_text("2")
     assert page.evaluate("() => window.__sameDocument") == marker  # no reload happened
 
@@ -28,8 +28,8 @@ def test_use_gsm_characters_replaces_the_curly_quotes(page, live_server, login, 
     page.goto(f"{live_server.url}/messages/compose/")
 
     page.get_by_label("Message").fill("“Quote” " * 10)
-    expect(page.locator("#preview-encoding")).to_have_text("UCS-2")
+    expect(page.locator("#preview-encoding")).to_have_text("Unicode")
     page.locator("#use-gsm").click()
 
-    expect(page.locator("#preview-encoding")).to_have_text("GSM-7")
+    expect(page.locator("#preview-encoding")).to_have_text("Standard")
     expect(page.get_by_label("Message")).to_have_value('"Quote" ' * 10)

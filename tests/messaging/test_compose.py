@@ -36,7 +36,7 @@ def test_the_htmx_preview_is_a_fragment_with_the_figures(operator_client, accoun
     body = response.content.decode()
     assert "<html" not in body
     assert response.context["analysis"].encoding == "UCS-2"
-    assert 'id="preview-encoding" class="badge text-bg-warning">UCS-2' in body
+    assert 'class="badge text-bg-warning" title="Unicode">Unicode<' in body
     assert 'id="preview-segments">1<' in body
 
 
@@ -69,7 +69,7 @@ def test_the_gsm_button_replaces_look_alikes_and_says_what_it_saves(operator_cli
     preview = operator_client.post(
         URL, form(account, text=text, action="preview"), HTTP_HX_REQUEST="true"
     )
-    assert "saves 1 segment" in preview.content.decode()
+    assert "saves 1 SMS per recipient" in preview.content.decode()
 
     response = operator_client.post(
         URL, form(account, text=text, action="gsm"), HTTP_HX_REQUEST="true"

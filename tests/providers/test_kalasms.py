@@ -10,6 +10,7 @@ from smsportal.providers.backends.base import (
     ProviderError,
     Recipient,
     SubmitStatus,
+    TransientError,
 )
 from tests.factories import ProviderAccountFactory
 
@@ -59,8 +60,52 @@ def test_rssendsms_is_an_account_option(kala, wire):
 def test_anything_but_a_message_id_is_a_refusal_shown_verbatim(kala, wire, answer):
     wire.answer(answer)
 
-    with pytest.raises(ProviderError, match=answer):
-        kala.backend.send(OutgoingMessage("x"), ONE)
+    (result,) = kala.backend.send(OutgoingMessage("x"), ONE).results
+
+    assert result.status == SubmitStatus.FAILED
+    assert answer in result.error_text
+
+
+THREE = [Recipient(f"+35387987897{i}", str(i)) for i in range(3)]
+
+
+def test_several_recipients_keep_their_results_when_one_is_refused(kala, wire):
+    wire.answer("66801", "Invalid destination", "66803")
+
+    results = kala.backend.send(OutgoingMessage("hello"), THREE).results
+
+    assert [(r.status, r.provider_message_id) for r in results] == [
+        (SubmitStatus.SUBMITTED, "66801"),
+        (SubmitStatus.FAILED, ""),
+        (SubmitStatus.SUBMITTED, "66803"),
+    ]
+    assert "Invalid destination" in results[1].error_text
+    assert [r.params["destination"] for r in wire.requests] == [
+        "353879878970",
+        "353879878971",
+        "353879878972",
+    ]
+
+
+def test_a_timeout_after_an_accepted_send_keeps_it_and_sends_no_more(kala, wire):
+    wire.answer("66801", TransientError("no answer", request_sent=True, code="timeout"))
+
+    results = kala.backend.send(OutgoingMessage("hello"), THREE).results
+
+    assert [r.status for r in results] == [
+        SubmitStatus.SUBMITTED,
+        SubmitStatus.UNKNOWN,
+        SubmitStatus.FAILED,
+    ]
+    assert len(wire.requests) == 2
+
+
+def test_a_sender_id_is_never_silently_dropped(kala, wire):
+    assert not kala.backend.capabilities.sender_per_message
+
+    with pytest.raises(ProviderError, match="default sender"):
+        kala.backend.send(OutgoingMessage("hello", sender="MYSHOP"), ONE)
+    assert wire.requests == []
 
 
 def test_sendbulk_sends_to_a_remote_list(kala, wire):

@@ -6,6 +6,9 @@ the form and the same preview comes back in the page.
 
 from __future__ import annotations
 
+import itertools
+import unicodedata
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -22,23 +25,76 @@ from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.backends.base import MessageType
 from smsportal.senders.selectors import active_sender_ids
 
-from ..encoding import analyse, gsm_equivalent
+from ..encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent, units_in
 from ..forms import ComposeForm
 from ..recipients import count_with_lists, resolve
 from ..sending import SendRefused, create_message, estimate
 
+# Characters a person cannot see in a text box, named in the preview. Others of the same kinds
+# (format characters, unusual spaces, control codes) are named by their Unicode name.
+INVISIBLE_NAMES = {
+    "\t": "tab",
+    "\u00a0": "no-break space",
+    "\u202f": "narrow no-break space",
+    "\u200b": "zero-width space",
+    "\u200c": "zero-width non-joiner",
+    "\u200d": "zero-width joiner",
+    "\u2060": "word joiner",
+    "\ufeff": "zero-width no-break space",
+    "\u200e": "left-to-right mark",
+    "\u200f": "right-to-left mark",
+    "\u00ad": "soft hyphen",
+}
 
-def highlight(text: str, non_gsm: tuple[str, ...]) -> str:
-    """The text as HTML, each character that forces UCS-2 marked."""
-    marked = set(non_gsm)
-    return mark_safe(  # noqa: S308 (every character is escaped)
-        "".join(
-            f'<mark title="U+{ord(c):04X} forces UCS-2">{escape(c)}</mark>'
-            if c in marked
-            else escape(c)
-            for c in text
-        )
+
+def invisible_name(char: str) -> str:
+    """The name to show for a character nobody can see; empty for visible ones (and for the
+    new lines a text box is made of)."""
+    if char in INVISIBLE_NAMES:
+        return INVISIBLE_NAMES[char]
+    if char in "\r\n " or unicodedata.category(char) not in ("Cf", "Zs", "Zl", "Zp", "Cc"):
+        return ""
+    return unicodedata.name(char, f"U+{ord(char):04X}").lower()
+
+
+def _runs(text: str, costly: set[str]):
+    """(kind, characters) runs: "invisible" one character each, "costly" and "plain" grouped,
+    so a word is never cut into one element per letter (that breaks Arabic joining)."""
+    kind_of = lambda c: (  # noqa: E731
+        "invisible" if invisible_name(c) else "costly" if c in costly else "plain"
     )
+    for kind, group in itertools.groupby(text, key=kind_of):
+        if kind == "invisible":
+            yield from ((kind, c) for c in group)
+        else:
+            yield kind, "".join(group)
+
+
+def highlight(text: str, costly: tuple[str, ...] = ()) -> str:
+    """The text as HTML: the runs of characters that need a dearer alphabet marked (one
+    element per run), and invisible characters shown by name."""
+    html = []
+    for kind, run in _runs(text, set(costly)):
+        if kind == "invisible":
+            html.append(
+                f'<span class="char-name" title="U+{ord(run):04X}">{escape(invisible_name(run))}'
+                "</span>"
+            )
+        elif kind == "costly":
+            html.append(f'<mark title="Not in the standard SMS alphabet">{escape(run)}</mark>')
+        else:
+            html.append(escape(run))
+    return mark_safe("".join(html))  # noqa: S308 (every character is escaped)
+
+
+DEFAULT_MAX_PARTS = 10  # before an account is chosen
+
+
+def character_limit(account) -> int:
+    """Characters beyond which a text certainly needs more parts than `account` allows: every
+    character counts at least once, and no alphabet holds more than 153 per part (160 alone)."""
+    max_parts = account.max_parts if account else DEFAULT_MAX_PARTS
+    return max(LIMITS[GSM7][0], max_parts * LIMITS[GSM7][1])
 
 
 LIST_COUNTS_SECONDS = 30  # how long the live preview reuses a list's member counts
@@ -68,26 +124,50 @@ def recipients_of(form: ComposeForm, *, live: bool = False):
 
 
 def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
-    data = form.cleaned_data if form.is_valid() else {}
+    """Everything the preview shows, counted as the chosen account will send it. A text longer
+    than the account could ever send is answered at once with the limit, nothing analysed."""
+    form.is_valid()
+    account = form.cleaned_data.get("account")
     text = form.data.get("text", "")
-    analysis = analyse(text)
-    account = data.get("account")
+    limit = character_limit(account)
+    if len(text) > limit:
+        problem = (
+            f"The text has {len(text):,} characters; "
+            + (f"{account} allows at most {account.max_parts:,} " if account else "at most ")
+            + f"SMS per message, which holds no more than {limit:,} characters."
+        )
+        return {"too_long": True, "problem": problem, "account": account, "limit": limit}
+    profile = account.backend.encoding_profile if account else STANDARD
+    analysis = analyse(text, profile)
     summary = recipients_of(form, live=live)
     replaced = gsm_equivalent(text)
-    better = analyse(replaced) if replaced != text else None
+    better = analyse(replaced, profile) if replaced != text else None
+    costly = analysis.non_gsm if analysis.encoding != GSM7 else ()
     context = {
         "analysis": analysis,
-        "highlighted": highlight(text, analysis.non_gsm),
-        "parts": [{"text": part, "units": analyse(part).units} for part in analysis.parts],
+        "problem": analysis.problem,
+        "highlighted": highlight(text, costly),
+        # The text as typed, marked, when there is something to point at: an invisible
+        # character, or characters the "standard characters" button would replace.
+        "shows_typed": any(invisible_name(c) for c in set(text)) or bool(costly and better),
+        "parts": [
+            {
+                "html": highlight(part),
+                "units": sum(units_in(c, analysis.encoding) or 1 for c in part),
+            }
+            for part in analysis.parts
+        ],
         "summary": summary,
         "account": account,
         "gsm_suggestion": better,
         "segments_saved": analysis.segments - better.segments if better else 0,
     }
     if account:
-        context["capabilities"] = account.backend.capabilities
+        capabilities = account.backend.capabilities
+        context["capabilities"] = capabilities
         context["cost"] = estimate(account, summary.count, analysis.segments)
         context["too_many_parts"] = analysis.segments > account.max_parts
+        context["default_sender_only"] = not capabilities.sender_per_message
     return context
 
 
@@ -128,7 +208,7 @@ def compose(request: HttpRequest) -> HttpResponse:
     context = compose_context(form, preview_context(form))
     if action in ("send", "confirm") and form.is_valid():
         preview = context["preview"]
-        problem = preview["analysis"].problem or (
+        problem = preview["problem"] or (
             "" if preview["summary"].count else "There is no recipient to send to."
         )
         if not problem and preview.get("cost") is not None:

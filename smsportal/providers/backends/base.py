@@ -222,6 +222,9 @@ class TransferResult:
 class Capabilities:
     send: bool = True
     bulk_size: int = 1  # recipients per request
+    # A send can name its sender ID. KalaSMS's sendsms has no such parameter: its messages go
+    # from the account's default sender, chosen with `defaultsenderid` (`default_sender_choice`).
+    sender_per_message: bool = True
     balance: bool = False
     sender_ids: bool = False
     default_sender_choice: bool = False  # KalaSMS defaultsenderid

@@ -20,13 +20,16 @@ from .base import (
     Backend,
     Balance,
     Capabilities,
+    InvalidContent,
     OutgoingMessage,
+    ProtocolError,
     ProviderError,
     Recipient,
     SendResult,
     StatusUpdate,
     SubmitResult,
     SubmitStatus,
+    TransientError,
 )
 
 # Decision: a report is a status word. Words we do not know are `unknown`, never `delivered`.
@@ -62,6 +65,10 @@ class KalaSMSBackend(Backend):
     default_base_url = "http://www.kalasms.com/core/smsdo.aspx"
     capabilities = Capabilities(
         bulk_size=1,
+        # sendsms has no sender parameter: KalaSMS sends from the account's default sender,
+        # which `defaultsenderid` sets (choice 0 the account's own number, 1 its registered
+        # alphanumeric sender). Compose offers no per-message choice for these accounts.
+        sender_per_message=False,
         balance=True,
         remote_lists=True,
         reports_poll=True,
@@ -91,22 +98,58 @@ class KalaSMSBackend(Backend):
 
     # --- sending ---------------------------------------------------------------------------
 
+    def check_before_send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> None:
+        if message.sender:
+            raise InvalidContent(
+                "KalaSMS cannot send from a sender ID chosen per message: it uses the account's "
+                "default sender (make a sender ID the default on the Sender IDs page).",
+                code="sender",
+            )
+
     def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
+        """One sendsms per recipient. A refusal is that recipient's result; a transport failure
+        after the first leaves every earlier result as it was, the one in flight unknown and
+        the rest not sent."""
+        self.check_before_send(message, recipients)
         # Decision: rssendsms is an account option with sendsms's parameters and answer.
         opt = "rssendsms" if self.options.get("use_rssendsms") else "sendsms"
-        results = []
-        for recipient in recipients:
-            body = self._call(
-                opt, destination=international_digits(recipient.phone), message=message.text
-            )
+        results: list[SubmitResult] = []
+        for index, recipient in enumerate(recipients):
+            try:
+                body = self._call(
+                    opt, destination=international_digits(recipient.phone), message=message.text
+                )
+            except (TransientError, ProtocolError) as exc:
+                if not results:
+                    raise  # nothing was accepted: the caller decides, as for any request
+                results += self._interrupted(exc, recipients[index:])
+                break
             results.append(self._submitted(recipient, opt, body))
         return SendResult(results)
 
     def _submitted(self, recipient: Recipient, opt: str, body: str) -> SubmitResult:
-        # Decision: a send answers with the message id (digits); anything else is an error.
+        # Decision: a send answers with the message id (digits); anything else is the
+        # provider's refusal of this recipient, shown verbatim.
         if _MESSAGE_ID.match(body):
             return SubmitResult(recipient, SubmitStatus.SUBMITTED, provider_message_id=body)
-        raise self._refusal(opt, body)
+        refusal = self._refusal(opt, body)
+        return SubmitResult(recipient, SubmitStatus.FAILED, error_code=opt, error_text=str(refusal))
+
+    @staticmethod
+    def _interrupted(exc: ProviderError, rest: Sequence[Recipient]) -> list[SubmitResult]:
+        sent = not isinstance(exc, TransientError) or exc.request_sent
+        current = SubmitResult(
+            rest[0],
+            SubmitStatus.UNKNOWN if sent else SubmitStatus.FAILED,
+            error_code=exc.code,
+            error_text=f"Outcome unknown: {exc}" if sent else f"Not sent: {exc}",
+        )
+        return [current] + [
+            SubmitResult(
+                r, SubmitStatus.FAILED, error_code="not-sent", error_text=f"Not sent: {exc}"
+            )
+            for r in rest[1:]
+        ]
 
     def send_to_remote_list(self, name: str, message: OutgoingMessage) -> SendResult:
         body = self._call("sendbulk", list=name, message=message.text)

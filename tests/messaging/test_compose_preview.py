@@ -1,0 +1,190 @@
+"""The compose preview tells the truth per account: it counts as the chosen account sends, shows
+Arabic and invisible characters faithfully, speaks plain words, and answers an impossible text at
+once."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from smsportal.messaging.models import Message
+from tests.factories import ProviderAccountFactory, SenderIDFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("messaging:compose")
+
+
+def form(account, **fields):
+    return {
+        "account": account.pk,
+        "sender": "",
+        "recipients": "+96550000001",
+        "text": "Hello",
+        "token": f"tok-{account.pk}-{fields.get('text', '')[:5]}",
+        "action": "preview",
+        **fields,
+    }
+
+
+def preview(client, account, text, **fields):
+    response = client.post(URL, form(account, text=text, **fields), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return response
+
+
+@pytest.fixture
+def iso(db):
+    return ProviderAccountFactory(
+        kind="smscentre", base_url="smpp://127.0.0.1:1", options={"system_type": "ISO"}
+    )
+
+
+@pytest.fixture
+def smsc(db):
+    return ProviderAccountFactory(kind="smscentre", base_url="smpp://127.0.0.1:1")
+
+
+def test_an_iso_account_counts_latin_text_as_it_sends_it(operator_client, iso, smsc):
+    text = "Crêpe © ® " * 10  # 100 characters: ê © ® are not GSM
+
+    on_iso = preview(operator_client, iso, text)
+    on_plain = preview(operator_client, smsc, text)
+
+    assert on_iso.context["analysis"].segments == 1
+    assert "Western European</strong>" in on_iso.content.decode()
+    assert on_plain.context["analysis"].segments == 2  # UCS-2: 70 per SMS
+    assert ">Unicode</strong>" in on_plain.content.decode()
+
+
+def test_the_message_stores_what_the_account_will_send(operator_client, iso):
+    text = "Crêpe © ® " * 10
+    data = form(iso, text=text, action="confirm", token="tok-iso")
+
+    operator_client.post(URL, data)
+
+    message = Message.objects.get(idempotency_key="tok-iso")
+    assert (message.encoding, message.segments) == ("Latin-1", 1)
+    assert message.estimated_cost == iso.price_per_segment
+    assert message.deliveries.get().segments == 1
+
+
+def test_a_text_the_account_cannot_carry_is_shown_and_refused(operator_client, db):
+    mail = ProviderAccountFactory(kind="kwtsms", options={"transport": "smtp"})
+    text = "Line one\nmobile:96512345678"
+
+    shown = preview(operator_client, mail, text).content.decode()
+    sent = operator_client.post(URL, form(mail, text=text, action="confirm", token="tok-m"))
+
+    assert "cannot hold a line break" in shown
+    assert "cannot hold a line break" in sent.content.decode()
+    assert not Message.objects.filter(idempotency_key="tok-m").exists()
+
+
+def test_windows_1256_refuses_an_emoji_in_the_preview(operator_client, db):
+    kwt = ProviderAccountFactory(kind="kwtsms", options={"arabic_lang": "2"})
+
+    body = preview(operator_client, kwt, "مرحبا 😀").content.decode()
+
+    assert "Windows-1256, which cannot carry 😀" in body
+
+
+def test_arabic_keeps_its_direction_and_its_letters_joined(operator_client, smsc):
+    body = preview(operator_client, smsc, "مرحبا بكم 12").content.decode()
+
+    parts = re.findall(r'<div class="preview-text flex-grow-1" dir="auto">(.*?)</div>', body)
+    assert parts == ["مرحبا بكم 12"]  # nothing inside the run: letters stay joined
+    # The count sits outside the text's own direction, in its own element.
+    assert re.search(r'dir="auto">مرحبا بكم 12</div>\s*<span[^>]*>12 characters</span>', body)
+    typed = re.search(r'id="preview-typed">(.*?)</div>', body)
+    assert typed is None  # nothing to point out: every character is plain Arabic or digits
+
+
+def test_costly_characters_are_marked_by_runs_not_one_by_one(operator_client, smsc):
+    body = preview(operator_client, smsc, "Hi مرحبا “x”").content.decode()
+
+    typed = re.search(r'id="preview-typed">(.*?)</div>', body)[1]
+    assert typed.count("<mark") == 3  # the Arabic word, and each curly quote
+    assert ">مرحبا</mark>" in typed
+
+
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [
+        ("\t", "tab"),
+        ("\u00a0", "no-break space"),
+        ("\u200b", "zero-width space"),
+        ("\u200d", "zero-width joiner"),
+        ("\u200f", "right-to-left mark"),
+    ],
+)
+def test_invisible_characters_are_shown_by_name(operator_client, smsc, char, name):
+    body = preview(operator_client, smsc, f"a{char}b").content.decode()
+
+    assert f'title="U+{ord(char):04X}">{name}</span>' in body
+    assert 'id="preview-typed"' in body
+
+
+def test_the_preview_speaks_plain_words(operator_client, smsc):
+    for text in ("Hello {world} €", "مرحبا 😀", "a" * 200):
+        html = preview(operator_client, smsc, text).content.decode()
+        body = re.sub(r"<[^>]+>", " ", html).lower()  # what a person reads
+        for jargon in ("septet", "ucs-2", "gsm-7", "3gpp", "segment"):
+            assert jargon not in body
+
+
+def test_counts_use_thousands_separators(operator_client, db):
+    big = ProviderAccountFactory(kind="kwtsms", max_parts=20)
+
+    body = preview(operator_client, big, "a" * 2000).content.decode()
+
+    assert 'id="preview-characters">2,000<' in body
+
+
+def test_a_text_beyond_the_account_limit_is_answered_at_once(operator_client, smsc):
+    smsc.max_parts = 3
+    smsc.save()
+
+    response = preview(operator_client, smsc, "a" * 200_000)
+
+    body = response.content.decode()
+    assert "The text has 200,000 characters" in body
+    assert "at most 3 SMS per message, which holds no more than 459 characters" in body
+    assert "analysis" not in response.context  # nothing was analysed or rendered per part
+    assert len(body) < 1000
+
+
+def test_the_live_preview_waits_for_a_pause_in_typing(operator_client, smsc):
+    page = operator_client.get(URL).content.decode()
+
+    trigger = re.search(r'id="preview"[^>]*hx-trigger="([^"]+)"', page, re.S)[1]
+    assert "input changed delay:" in trigger
+    assert "change delay:" in trigger
+    assert 'hx-sync="this:replace"' in page
+
+
+def test_kalasms_offers_only_its_default_sender(operator_client, db):
+    kala = ProviderAccountFactory(kind="kalasms")
+    SenderIDFactory(account=kala, value="MYSHOP")
+
+    options = operator_client.get(reverse("senders:options"), {"account": kala.pk})
+    body = preview(operator_client, kala, "Hi").content.decode()
+    refused = operator_client.post(URL, form(kala, sender="MYSHOP", action="send"))
+
+    assert "cannot choose one per message" in options.content.decode()
+    assert 'value="MYSHOP"' not in options.content.decode()
+    assert "sends from the account's default sender" in body
+    assert "cannot choose a sender ID per message" in refused.content.decode()
+
+
+def test_the_estimate_follows_the_accounts_count(operator_client, iso, smsc):
+    iso.price_per_segment = smsc.price_per_segment = Decimal("1.5")
+    iso.save()
+    smsc.save()
+    text = "ê" * 100
+
+    assert preview(operator_client, iso, text).context["cost"] == Decimal("1.5")
+    assert preview(operator_client, smsc, text).context["cost"] == Decimal("3.0")
