@@ -72,7 +72,7 @@ class IntelliSoftwareBackend(Backend):
     capabilities = Capabilities(bulk_size=BATCH, voice=True)
 
     def check_before_send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> None:
-        segments = analyse(message.text).segments
+        segments = analyse(message.text, self.encoding_profile).segments
         allowed = message.max_parts or self.account.max_parts
         if segments > allowed:
             raise InvalidContent(
@@ -91,7 +91,7 @@ class IntelliSoftwareBackend(Backend):
             "text": message.text,
             # Parts allowed per recipient: exactly what the text needs, so a long text is
             # neither cut nor refused by the gateway's default of 1.
-            "maxconcat": str(max(1, analyse(message.text).segments)),
+            "maxconcat": str(max(1, analyse(message.text, self.encoding_profile).segments)),
             "type": TYPE_VOICE if message.type == MessageType.VOICE else TYPE_TEXT,
         }
         if message.sender:

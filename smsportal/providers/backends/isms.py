@@ -151,7 +151,7 @@ class ISMSBackend(Backend):
         """(`type`, message body) for the text and options."""
         if message.type == MessageType.BINARY:
             return ("5" if message.udh else "6"), message.text
-        unicode = analyse(message.text).encoding == UCS2
+        unicode = analyse(message.text, self.encoding_profile).encoding == UCS2
         flash = message.type == MessageType.FLASH
         if unicode:
             return ("4" if flash else "3"), ucs2_hex(message.text)
