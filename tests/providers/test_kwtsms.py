@@ -259,14 +259,16 @@ def test_a_very_long_line_goes_quoted_printable(kwt, mailoutbox):
 def test_the_accounts_own_mail_server_with_starttls(kwt):
     from smsportal.providers.backends.base import Backend
 
-    cleaned = {
+    submitted = {
         "transport": "smtp",
         "smtp_host": "mail.example.com",
-        "smtp_port": 2587,
+        "smtp_port": "2587",
         "smtp_username": "relay",
         "smtp_password": "relay-pass",
         "smtp_security": "starttls",
     }
+    fields = kwt.backend_class.settings_fields()
+    cleaned = {name: fields[name].clean(value) for name, value in submitted.items()}
     kwt.options = kwt.backend.options_from_form(cleaned)
     assert kwt.options["smtp_password"] != "relay-pass"  # stored encrypted
     assert issubclass(kwt.backend_class, Backend)

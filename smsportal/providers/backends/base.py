@@ -255,10 +255,10 @@ class Capabilities:
 
 
 class SecretField(forms.CharField):
-    """A backend setting that is a secret (an SMTP password). Rendered as an empty password box,
-    stored in `ProviderAccount.options` encrypted like the account's password, and left as it
-    was when submitted empty: use `Backend.options_from_form` to turn a form's cleaned data into
-    options, and `Backend.secret_option` to read it back."""
+    """A backend setting that is a secret (an SMTP password). Rendered as an empty password box
+    (any form treating a `PasswordInput` as a secret keeps the stored value when it is left
+    empty), and cleaned to its Fernet ciphertext, so whatever form stores the cleaned value
+    stores it encrypted, like the account's password. `Backend.secret_option` reads it back."""
 
     secret = True
 
@@ -269,8 +269,13 @@ class SecretField(forms.CharField):
             "widget",
             forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         )
-        kwargs.setdefault("help_text", "Leave empty to keep the current one.")
         super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        from smsportal.providers import crypto
+
+        value = super().clean(value)
+        return crypto.encrypt(value) if value else ""
 
 
 # --- redaction at the boundary ----------------------------------------------------------------
@@ -374,18 +379,14 @@ class Backend:
     def options_from_form(
         cls, cleaned_data: Mapping[str, Any], previous: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        """The `options` to store from a form holding `settings_fields()`: secrets encrypted, an
-        empty secret keeping the previous one, other values as cleaned."""
-        from smsportal.providers import crypto
-
+        """The `options` to store from a form holding `settings_fields()`: a secret left empty
+        keeps the previous one (secrets arrive already encrypted by `SecretField.clean`)."""
         previous = previous or {}
         options = {}
         for name, setting in cls.settings_fields().items():
             value = cleaned_data.get(name)
-            if getattr(setting, "secret", False):
-                if value:
-                    options[name] = crypto.encrypt(value)
-                elif previous.get(name):
+            if getattr(setting, "secret", False) and not value:
+                if previous.get(name):
                     options[name] = previous[name]
             elif value is not None:
                 options[name] = value
