@@ -39,7 +39,7 @@ LIMITS = {GSM7: (160, 153), LATIN1: (140, 134), UCS2: (70, 67)}
 ALPHABET_LABELS = {GSM7: "Standard", LATIN1: "Western European", UCS2: "Unicode"}
 ALPHABET_DESCRIPTIONS = {
     GSM7: "the standard SMS alphabet",
-    LATIN1: "the Western European alphabet (ISO-8859-1)",
+    LATIN1: "the Western European alphabet",
     UCS2: "Unicode",
 }
 ESCAPE = "\x1b"

@@ -166,6 +166,24 @@ def test_the_live_preview_waits_for_a_pause_in_typing(operator_client, smsc):
     assert 'hx-sync="this:replace"' in page
 
 
+def test_arabic_letters_are_named_once_by_script_not_listed_one_by_one(operator_client, smsc):
+    body = preview(operator_client, smsc, "مرحبا بكم “x” 😀").content.decode()
+
+    chips = re.search(r'id="preview-non-gsm">(.*?)</div>', body, re.S)[1]
+    assert chips.count("Arabic letters") == 1
+    assert "م<" not in chips
+    assert ">“<" in chips and ">😀<" in chips
+
+
+def test_other_accounts_still_offer_their_sender_ids(operator_client, smsc):
+    SenderIDFactory(account=smsc, value="PORTAL")
+
+    options = operator_client.get(reverse("senders:options"), {"account": smsc.pk})
+
+    assert 'value="PORTAL"' in options.content.decode()
+    assert "cannot choose" not in options.content.decode()
+
+
 def test_kalasms_offers_only_its_default_sender(operator_client, db):
     kala = ProviderAccountFactory(kind="kalasms")
     SenderIDFactory(account=kala, value="MYSHOP")

@@ -79,9 +79,11 @@ def test_an_echoed_password_is_redacted_in_every_form(wire, caplog, password, ec
     wire.answer(f"Invalid password {echo} for user")
 
     with pytest.raises(ProviderError) as error:
-        kala.backend.send(OutgoingMessage("hello"), ONE)
+        kala.backend.balance()
+    wire.answer(f"Invalid password {echo} for user")
+    (refused,) = kala.backend.send(OutgoingMessage("hello"), ONE).results
 
-    for text in (str(error.value), error.value.provider_text, caplog.text):
+    for text in (str(error.value), error.value.provider_text, caplog.text, refused.error_text):
         assert echo not in text
         assert password not in text
     assert "Invalid password" in str(error.value)
@@ -89,12 +91,14 @@ def test_an_echoed_password_is_redacted_in_every_form(wire, caplog, password, ec
 
 def test_a_long_answer_is_cut_after_redaction_so_no_half_password_stays(wire):
     kala = account("kalasms", "secretpassword")
-    wire.answer("x" * 190 + "secretpassword and more")
+    wire.answer("x" * 190 + "secretpassword and more", "x" * 190 + "secretpassword and more")
 
     with pytest.raises(ProviderError) as error:
-        kala.backend.send(OutgoingMessage("hello"), ONE)
+        kala.backend.balance()
+    (refused,) = kala.backend.send(OutgoingMessage("hello"), ONE).results
 
     assert "secr" not in str(error.value)
+    assert "secr" not in refused.error_text
 
 
 # --- the property: parsing never depends on the password ------------------------------------

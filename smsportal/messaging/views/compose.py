@@ -90,6 +90,26 @@ def highlight(text: str, costly: tuple[str, ...] = ()) -> str:
 DEFAULT_MAX_PARTS = 10  # before an account is chosen
 
 
+def costly_chips(chars: tuple[str, ...]) -> list[dict]:
+    """The characters outside the standard alphabet, as staff can read them: letters of another
+    script once per script ("Arabic letters", not each letter), invisible ones by name."""
+    chips, scripts = [], set()
+    for char in chars:
+        name = invisible_name(char)
+        if name:
+            chips.append({"text": name, "named": True, "code": f"U+{ord(char):04X}"})
+            continue
+        words = unicodedata.name(char, "").split()
+        if unicodedata.category(char).startswith("L") and words and words[0] != "LATIN":
+            script = f"{words[0].capitalize()} letters"
+            if script not in scripts:
+                scripts.add(script)
+                chips.append({"text": script, "named": True, "code": ""})
+            continue
+        chips.append({"text": char, "named": False, "code": f"U+{ord(char):04X}"})
+    return chips
+
+
 def character_limit(account) -> int:
     """Characters beyond which a text certainly needs more parts than `account` allows: every
     character counts at least once, and no alphabet holds more than 153 per part (160 alone)."""
@@ -147,6 +167,7 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
         "analysis": analysis,
         "problem": analysis.problem,
         "highlighted": highlight(text, costly),
+        "costly_chips": costly_chips(costly),
         # The text as typed, marked, when there is something to point at: an invisible
         # character, or characters the "standard characters" button would replace.
         "shows_typed": any(invisible_name(c) for c in set(text)) or bool(costly and better),
