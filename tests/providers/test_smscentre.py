@@ -135,6 +135,22 @@ def test_long_and_unicode_texts_arrive_whole(smsc, sandbox, text):
     assert sandbox.world.account("smscentre", "demo-smscentre").used == result.segments
 
 
+@pytest.mark.parametrize(("text", "parts"), [("Crêpe © ® " * 10, 1), ("a" * 150, 1)])
+def test_iso_texts_arrive_whole_in_the_parts_the_preview_counted(
+    sandbox_account, sandbox, text, parts
+):
+    account = sandbox_account("smscentre", options={"system_type": "ISO"})
+
+    (result,) = account.backend.send(
+        OutgoingMessage(text), [Recipient("+96597119440", "8")]
+    ).results
+
+    assert result.status == SubmitStatus.SUBMITTED
+    assert result.segments == parts == analyse(text, account.backend.encoding_profile).segments
+    assert received(sandbox) == [("96597119440", text, "")]
+    assert sandbox.world.account("smscentre", "demo-smscentre").used == parts
+
+
 def test_a_wrong_password_is_an_authentication_error_and_never_logged(
     sandbox_account, sandbox, caplog
 ):
