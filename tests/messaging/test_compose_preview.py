@@ -206,3 +206,11 @@ def test_the_estimate_follows_the_accounts_count(operator_client, iso, smsc):
 
     assert preview(operator_client, iso, text).context["cost"] == Decimal("1.5")
     assert preview(operator_client, smsc, text).context["cost"] == Decimal("3.0")
+
+
+def test_a_text_beyond_the_limit_is_refused_on_send_without_javascript(operator_client, smsc):
+    response = operator_client.post(URL, form(smsc, text="a" * 50_000, action="send"))
+
+    body = response.content.decode()
+    assert "The text has 50,000 characters" in body
+    assert 'id="confirm"' not in body
