@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class MessagingConfig(AppConfig):
     name = "smsportal.messaging"
     verbose_name = "Messaging"
+
+    def ready(self) -> None:
+        # SMPP sessions hand receipts and incoming SMS to messaging without importing it.
+        from smsportal.providers.backends.smscentre import set_deliver_sm_ingest
+
+        from .smpp import store_deliver_sm
+
+        set_deliver_sm_ingest(store_deliver_sm)

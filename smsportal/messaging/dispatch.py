@@ -41,6 +41,7 @@ from smsportal.providers.backends.base import (
 from smsportal.reports.stats import Transitions, day_of
 
 from .models import Delivery, DeliveryEvent, Message
+from .parts import record_parts
 from .status import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Outcome:
     error_text: str = ""
     segments: int | None = None
     confirmed: bool = True
+    part_ids: tuple[str, ...] = ()  # SMPP: every part's id, so each part's receipt matches
 
 
 def outgoing_for(message: Message) -> OutgoingMessage:
@@ -198,6 +200,7 @@ def _outcomes(ids: list[int], recipients: list[Recipient], result: SendResult) -
                 error_text=r.error_text,
                 segments=r.segments,
                 confirmed=r.confirmed,
+                part_ids=r.part_ids,
             )
         )
     return outcomes
@@ -258,6 +261,7 @@ def record(message: Message, rows: Sequence[Delivery], outcomes: list[Outcome]) 
         )
     with transaction.atomic():
         _write_outcomes(written)
+        record_parts(message.account_id, ((o.delivery_id, o.part_ids) for o in outcomes))
         DeliveryEvent.objects.bulk_create(events, batch_size=1000)
         moves.apply()
 
@@ -335,6 +339,7 @@ def after_batch(message: Message, results: list[list[Outcome]], balances: list[B
         record_balance(message.account, balances[-1], BalanceSource.SEND)
 
     ids = {o.provider_message_id for chunk in results for o in chunk if o.provider_message_id}
+    ids.update(part_id for chunk in results for o in chunk for part_id in o.part_ids)
     if ids:
         apply_unmatched_reports(message.account, ids)
 

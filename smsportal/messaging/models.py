@@ -47,6 +47,9 @@ class Message(models.Model):
     # The compose form's one-time token: a double click or a second tab submits the same token,
     # and finds this message instead of creating a second one.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Why a scheduled message was held back when its time came (a provider's flood rule), and
+    # until when; empty once it goes. Shown on the message page.
+    held_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -121,6 +124,38 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} ({self.status})"
+
+
+class DeliveryPart(models.Model):
+    """One part of a long text that the provider accepted under its own id (SMPP gives every
+    submit_sm its own message id, and sends a receipt per part). Every part's id is kept so that
+    each receipt finds its delivery; the delivery's status follows its parts (see
+    `smsportal.messaging.parts.combined`)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="parts")
+    # Denormalised from the delivery so a receipt finds its part by (account, id) in one index.
+    account = models.ForeignKey(
+        "providers.ProviderAccount", on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.PositiveSmallIntegerField()  # 1 for the first part
+    provider_message_id = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.SUBMITTED
+    )
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="delivery_part_number")
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "provider_message_id"], name="delivery_part_provider_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.number} {self.provider_message_id} ({self.status})"
 
 
 class DeliveryEvent(models.Model):

@@ -21,6 +21,7 @@ from smsportal.providers.backends.base import (
 from smsportal.providers.models import ProviderAccount
 from smsportal.reports.stats import Transitions, day_of
 
+from . import flood
 from .encoding import Analysis, analyse
 from .models import Delivery, DeliveryEvent, Message
 from .status import DeliveryStatus
@@ -71,6 +72,7 @@ def check_sendable(
     outgoing = OutgoingMessage(text=body, sender=sender, max_parts=account.max_parts, **options)
     try:
         account.backend.check_before_send(outgoing, [Recipient(phone) for phone in phones])
+        flood.check(account, body, phones)
     except ProviderError as exc:
         raise SendRefused(str(exc)) from exc
 

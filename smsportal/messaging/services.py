@@ -19,6 +19,7 @@ from smsportal.reports.stats import Transitions, day_of
 
 from . import report_sql
 from .models import Delivery, DeliveryEvent, UnmatchedReport
+from .parts import through_parts
 from .status import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,23 @@ def apply_status_update(
     account: ProviderAccount, update: StatusUpdate, source: str = DeliveryEvent.Source.WEBHOOK
 ) -> int:
     """Apply one report; returns how many deliveries changed (0 for a repeat or an unknown id)."""
+    matched_part, whole = _through_parts(account, update)
+    if matched_part:
+        if whole is None:
+            return 0  # kept on its part; the other parts have not settled the delivery yet
+        update = whole
+    return _apply_to_deliveries(account, update, source)
+
+
+def _through_parts(account: ProviderAccount, update: StatusUpdate):
+    """Only providers that report each part of a long text look for a part (one query saved on
+    every other report)."""
+    if not account.backend.capabilities.receipts_per_part:
+        return False, update
+    return through_parts(account.pk, update)
+
+
+def _apply_to_deliveries(account: ProviderAccount, update: StatusUpdate, source: str) -> int:
     if connection.vendor == "postgresql":  # one statement, see report_sql
         matched, moved = report_sql.apply(account.pk, update, source)
         if not matched:
@@ -154,6 +172,12 @@ def apply_unmatched_reports(account: ProviderAccount, provider_ids: Iterable[str
             recipient=report.recipient,
             raw=report.raw,
         )
+        matched_part, whole = _through_parts(account, update)
+        if matched_part:
+            if whole is not None:
+                applied += _apply_to_deliveries(account, whole, report.source)
+            UnmatchedReport.objects.filter(pk=report.pk).update(applied_at=timezone.now())
+            continue
         with transaction.atomic():
             deliveries = list(_matching(account.pk, update).select_for_update())
             if deliveries:

@@ -28,6 +28,10 @@ def dispatch_message(message_id: int, scheduled_for: str | None = None) -> int:
         current = Message.objects.filter(pk=message_id).values_list("scheduled_for", flat=True)
         if not current or current[0] is None or current[0].isoformat() != scheduled_for:
             return 0
+        from .flood import hold_if_flooding
+
+        if hold_if_flooding(message_id):  # re-enqueued for when the provider would take it
+            return 0
     ranges = dispatch.start(message_id)
     for first_id, last_id in ranges:
         send_batch.enqueue(message_id, first_id, last_id)

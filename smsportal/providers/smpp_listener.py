@@ -1,25 +1,25 @@
-"""Keeps a transceiver bound to SMS Centre for each active account, and turns what arrives on it
-(`deliver_sm`: delivery receipts and incoming SMS) into status updates and inbox messages.
+"""Keeps a transceiver bound to SMS Centre for each active account, and hands what arrives on it
+(`deliver_sm`: delivery receipts and incoming SMS) to the backend's ingest, the same one the
+submitting sessions use (`SMSCentreBackend.serve`).
 
 A dropped connection or a refused bind is retried with exponential back-off; a receipt that
 cannot be stored right now is answered with a temporary error, so the SMSC sends it again rather
-than it being lost.
+than it being lost. On stop, each session unbinds and waits for the SMSC's unbind_resp.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
+import select
 import threading
+import time
 
-import smpplib.consts as c
 import smpplib.exceptions
-from django.db import DatabaseError, close_old_connections
+import smpplib.smpp
+from django.db import close_old_connections
 
-from smsportal.messaging.models import DeliveryEvent
-from smsportal.providers.backends.base import ProtocolError, ProviderError
-from smsportal.providers.backends.smscentre import GARBAGE, RECEIPT, SMSCentreBackend
+from smsportal.providers.backends.base import ProviderError
+from smsportal.providers.backends.smscentre import GARBAGE, TIMEOUT, SMSCentreBackend
 from smsportal.providers.models import ProviderAccount
 
 log = logging.getLogger("smsportal.smpp_listener")
@@ -27,10 +27,11 @@ log = logging.getLogger("smsportal.smpp_listener")
 MIN_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 ENQUIRE_EVERY = 30.0  # seconds of silence before we ask the SMSC whether the link is alive
+STOP_CHECK = 0.25  # seconds between looks at the stop flag while the link is quiet
 
 
 class ReceiptListener:
-    """One account's transceiver. `run()` loops until `stop` is set."""
+    """One account's transceiver. `run()` loops until `stop` is set, then unbinds."""
 
     def __init__(
         self,
@@ -49,14 +50,10 @@ class ReceiptListener:
         self.binds = 0  # successful binds, for status pages and tests
         self.received = 0  # deliver_sm PDUs handled
         self.last_error = ""
-        self._client = None
 
     def close(self) -> None:
-        """Wake a session blocked reading, so that stopping takes no longer than a moment."""
-        client = self._client
-        if client is not None and client._socket is not None:
-            with contextlib.suppress(OSError):
-                client._socket.shutdown(socket.SHUT_RDWR)
+        """Stop: the session notices within `STOP_CHECK` seconds and unbinds."""
+        self.stop.set()
 
     def run(self) -> None:
         backoff = self.min_backoff
@@ -66,7 +63,7 @@ class ReceiptListener:
                 backoff = self.min_backoff
             except (ProviderError, smpplib.exceptions.ConnectionError, OSError, *GARBAGE) as exc:
                 if self.stop.is_set():
-                    break  # closed on purpose
+                    break
                 self.last_error = str(exc) or type(exc).__name__
                 log.warning(
                     "%s: SMPP session ended (%s); binding again in %.0f s",
@@ -80,39 +77,31 @@ class ReceiptListener:
                 close_old_connections()
 
     def _session(self) -> None:
+        """Serve one bound session until stopped (then the backend unbinds it) or broken."""
         with self.backend.session("transceiver") as client:
-            self._client = client
             self.binds += 1
             self.last_error = ""
             log.info("%s: transceiver bound", self.account)
-            client.set_message_received_handler(self.on_deliver_sm)
-            # A read that times out sends an enquire_link (smpplib), which keeps the link alive
-            # and notices a dead one.
-            client._socket.settimeout(self.enquire_every)
+            # Short waits for the next PDU, so a stop is noticed at once and answered with an
+            # unbind (a PDU, once begun, is read whole under the usual timeout); a link check
+            # after `enquire_every` seconds of silence keeps the link alive and notices a dead
+            # one.
+            quiet_since, asked = time.monotonic(), False
             while not self.stop.is_set():
-                client.read_once()
-
-    def on_deliver_sm(self, pdu, **kwargs) -> int:
-        """Store what arrived; the answer tells the SMSC whether to send it again."""
-        self.received += 1
-        try:
-            if int(pdu.esm_class or 0) & RECEIPT:
-                from smsportal.messaging.services import apply_status_update
-
-                update = self.backend.parse_delivery_receipt(pdu)
-                apply_status_update(self.account, update, DeliveryEvent.Source.SMPP)
-            else:
-                from smsportal.messaging.inbound import receive
-
-                receive(self.account, self.backend.parse_inbound_pdu(pdu))
-        except ProtocolError as exc:
-            log.warning("%s: %s", self.account, exc)
-            return c.SMPP_ESME_RX_P_APPN  # unreadable: asking again would not help
-        except DatabaseError:
-            log.exception("%s: could not store a deliver_sm; the SMSC will retry", self.account)
-            close_old_connections()
-            return c.SMPP_ESME_RX_T_APPN
-        return c.SMPP_ESME_ROK
+                readable, _, _ = select.select([client._socket], [], [], STOP_CHECK)
+                if not readable:
+                    if time.monotonic() - quiet_since < self.enquire_every:
+                        continue
+                    if asked:  # a whole period without even an enquire_link_resp
+                        raise smpplib.exceptions.ConnectionError("no answer to the link check")
+                    client.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=client))
+                    quiet_since, asked = time.monotonic(), True
+                    continue
+                pdu = client.read_pdu()
+                quiet_since, asked = time.monotonic(), False
+                if pdu.command == "deliver_sm":
+                    self.received += 1
+                self.backend.serve(client, pdu)
 
 
 class Supervisor:
@@ -130,8 +119,7 @@ class Supervisor:
     def sync(self) -> None:
         wanted = {account.pk: account for account in self.accounts()}
         for pk in set(self.running) - set(wanted):
-            listener, own_stop, _thread = self.running.pop(pk)
-            own_stop.set()
+            listener, _own_stop, _thread = self.running.pop(pk)
             listener.close()
         for pk, account in wanted.items():
             if pk not in self.running or not self.running[pk][2].is_alive():
@@ -148,8 +136,7 @@ class Supervisor:
         while not self.stop.is_set():
             self.sync()
             self.stop.wait(every)
-        for listener, own_stop, _thread in self.running.values():
-            own_stop.set()
+        for listener, _own_stop, _thread in self.running.values():
             listener.close()
         for _listener, _own_stop, thread in self.running.values():
-            thread.join(timeout=self.listener_options.get("enquire_every", ENQUIRE_EVERY) + 5)
+            thread.join(timeout=STOP_CHECK + TIMEOUT)  # the unbind waits at most TIMEOUT

@@ -4,6 +4,7 @@ listener that keeps a transceiver bound."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -14,11 +15,13 @@ import pytest
 import smpplib.consts as c
 from django.utils import timezone
 
-from smsportal.messaging import dispatch
+from smsportal.messaging import dispatch, flood
 from smsportal.messaging.encoding import analyse
 from smsportal.messaging.models import Delivery, InboundMessage, Message, UnmatchedReport
+from smsportal.messaging.parts import combined
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message
 from smsportal.messaging.status import DeliveryStatus
+from smsportal.messaging.tasks import dispatch_message
 from smsportal.providers.backends import smscentre
 from smsportal.providers.backends.base import (
     AuthenticationError,
@@ -26,6 +29,7 @@ from smsportal.providers.backends.base import (
     MessageType,
     OutgoingMessage,
     ProtocolError,
+    ProviderError,
     Recipient,
     SubmitStatus,
     TransientError,
@@ -224,6 +228,96 @@ def test_a_broken_session_makes_the_recipient_on_the_wire_unknown_and_the_rest_n
     assert sandbox.world.received == []
 
 
+def test_a_peer_that_closes_the_connection_is_named_as_such_not_as_a_timeout(smsc, sandbox):
+    fault(sandbox, reset=True)
+    results = smsc.backend.send(OutgoingMessage("Hi"), RECIPIENTS).results
+    assert results[0].error_code == "closed"
+    assert results[0].error_text == "Outcome unknown: SMS Centre closed the connection."
+    assert results[1].error_text == "Not sent: SMS Centre closed the connection."
+    assert "timeout" not in results[0].error_text + results[0].error_code
+
+
+def test_a_silent_peer_is_a_timeout(smsc, sandbox, monkeypatch):
+    monkeypatch.setattr(smscentre, "TIMEOUT", 0.3)
+    fault(sandbox, timeout=True)
+    (first, *_rest) = smsc.backend.send(OutgoingMessage("Hi"), RECIPIENTS).results
+    assert first.error_code == "timeout"
+    assert "did not answer the submit within 0.3 seconds" in first.error_text
+
+
+def test_recipients_accepted_before_the_link_drops_keep_their_ids(smsc, sandbox):
+    sandbox.smpp.hang_up_after = 2
+    results = smsc.backend.send(OutgoingMessage("Hi"), RECIPIENTS).results
+    assert [r.status for r in results] == [
+        SubmitStatus.SUBMITTED,
+        SubmitStatus.SUBMITTED,
+        SubmitStatus.UNKNOWN,
+    ]
+    ids = [r.message_id for r in sandbox.world.received]
+    assert [r.provider_message_id for r in results[:2]] == ids
+    assert "closed the connection" in results[2].error_text
+
+
+def test_parts_accepted_before_the_link_drops_keep_their_ids(smsc, sandbox):
+    sandbox.smpp.hang_up_after = 1  # the first part of the long text is accepted, then nothing
+    (result,) = smsc.backend.send(OutgoingMessage(LONG), [Recipient("+96597119440", "7")]).results
+    answers = [p for p in sandbox.smpp.wire if p.command == "submit_sm_resp"]
+    assert len(answers) == 1
+    assert result.status == SubmitStatus.UNKNOWN
+    assert result.provider_message_id  # the accepted part's id, so its receipt finds it
+    assert result.part_ids == (result.provider_message_id,)
+    assert result.error_text == "Outcome unknown: SMS Centre closed the connection."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_cut_off_half_way_is_unknown_and_its_parts_receipts_still_match(
+    smsc, listening, sandbox, django_capture_on_commit_callbacks
+):
+    sandbox.smpp.hang_up_after = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        message = create_message(
+            account=smsc, body=LONG, recipients=ResolvedRecipients(phones=["+96597119440"])
+        )
+    delivery = message.deliveries.get()
+    assert delivery.status == DeliveryStatus.UNKNOWN
+    assert delivery.provider_message_id
+    part = wait_for(
+        lambda: delivery.parts.filter(status=DeliveryStatus.DELIVERED).first(), timeout=5
+    )
+    assert (part.number, part.provider_message_id) == (1, delivery.provider_message_id)
+    assert not UnmatchedReport.objects.filter(account=smsc).exists()
+    delivery.refresh_from_db()
+    # One part of two is known delivered: the whole is still not known to have arrived.
+    assert delivery.status == DeliveryStatus.UNKNOWN
+
+
+def test_a_refused_system_type_is_reported_as_such_not_as_a_bad_password(smsc, sandbox):
+    smsc.options = {"system_type": "UTF8"}
+    with pytest.raises(ProviderError) as error:
+        smsc.backend.send(OutgoingMessage("Hi"), [Recipient("+96597119440", "1")])
+    assert not isinstance(error.value, AuthenticationError)
+    assert "system_type 'UTF8'" in str(error.value)
+    assert "password" not in str(error.value)
+    assert error.value.code == f"bind:{c.SMPP_ESME_RINVSYSTYP}"  # 0x53 in SMPP 3.4
+    (answer,) = [p for p in sandbox.smpp.wire if p.command == "bind_transceiver_resp"]
+    assert answer.status == c.SMPP_ESME_RINVSYSTYP == 0x53
+    assert sandbox.world.received == []
+
+
+@pytest.mark.parametrize("system_type", ["ISO", ""])
+def test_the_system_types_the_seed_allows_bind(smsc, sandbox, system_type):
+    smsc.options = {"system_type": system_type}
+    (result,) = smsc.backend.send(OutgoingMessage("Café"), [Recipient("+96597119440", "1")]).results
+    assert result.status == SubmitStatus.SUBMITTED
+
+
+@pytest.mark.parametrize("kind", [MessageType.VOICE, MessageType.BINARY, MessageType.BARCODE])
+def test_send_itself_refuses_a_type_sms_centre_cannot_carry(smsc, sandbox, kind):
+    with pytest.raises(UnsupportedOperation, match=f"Sending {kind.value} messages"):
+        smsc.backend.send(OutgoingMessage("0102", type=kind), [Recipient("+96597119440", "1")])
+    assert sandbox.smpp.commands() == []  # not even a bind
+
+
 def test_the_sandbox_refuses_an_identical_request_within_a_minute(smsc, sandbox):
     backend = smsc.backend
     backend.send(OutgoingMessage("Same text"), [Recipient("+96597119440", "1")])
@@ -244,43 +338,49 @@ def test_barcodes_are_not_supported(smsc):
 
 
 def history(account, phone: str, body: str, ages: list[float]) -> None:
-    """Deliveries to `phone` that were queued `ages` seconds ago."""
+    """Deliveries to `phone` that went to the provider `ages` seconds ago."""
     now = timezone.now()
     for age in ages:
         message = Message.objects.create(account=account, body=body, encoding="GSM-7", segments=1)
         delivery = Delivery.objects.create(
             message=message, account=account, phone=phone, status=DeliveryStatus.SUBMITTED
         )
-        Delivery.objects.filter(pk=delivery.pk).update(queued_at=now - timedelta(seconds=age))
+        at = now - timedelta(seconds=age)
+        Delivery.objects.filter(pk=delivery.pk).update(queued_at=at, sending_at=at)
+
+
+def test_the_backend_declares_its_flood_rules_and_imports_no_feature_app():
+    rules = smscentre.SMSCentreBackend.capabilities.flood_rules
+    assert (rules.identical_window, rules.subscriber_limit, rules.subscriber_gap) == (
+        timedelta(seconds=60),
+        50,
+        timedelta(seconds=30),
+    )
+    source = inspect.getsource(smscentre)
+    assert "messaging.models" not in source and "Delivery.objects" not in source
 
 
 def test_the_same_text_to_the_same_number_within_a_minute_is_refused_before_sending(smsc):
     history(smsc, "+96597119440", "Your code is 1234", [20])
     with pytest.raises(FloodRefused, match=r"within a minute.*\+96597119440"):
-        smsc.backend.check_before_send(
-            OutgoingMessage("Your code is 1234"),
-            [Recipient("+96597119441"), Recipient("+96597119440")],
-        )
+        flood.check(smsc, "Your code is 1234", ["+96597119441", "+96597119440"])
     # Another text, or the same text after a minute, is fine.
-    smsc.backend.check_before_send(
-        OutgoingMessage("Your code is 9999"), [Recipient("+96597119440")]
-    )
-    Delivery.objects.update(queued_at=timezone.now() - timedelta(seconds=61))
-    smsc.backend.check_before_send(
-        OutgoingMessage("Your code is 1234"), [Recipient("+96597119440")]
-    )
+    flood.check(smsc, "Your code is 9999", ["+96597119440"])
+    old = timezone.now() - timedelta(seconds=61)
+    Delivery.objects.update(queued_at=old, sending_at=old)
+    flood.check(smsc, "Your code is 1234", ["+96597119440"])
 
 
 def test_more_than_fifty_to_one_number_less_than_30_seconds_apart_is_refused(smsc):
     history(smsc, "+96597119440", "tick", [i * 20 for i in range(50)])  # 50 in a run
     with pytest.raises(FloodRefused, match="50 messages to one number"):
-        smsc.backend.check_before_send(OutgoingMessage("tock"), [Recipient("+96597119440")])
+        flood.check(smsc, "tock", ["+96597119440"])
 
 
 def test_a_break_of_30_seconds_ends_the_run(smsc):
     ages = [i * 20 for i in range(25)] + [25 * 20 + 40 + i * 20 for i in range(30)]
     history(smsc, "+96597119440", "tick", ages)  # 55 messages, but a 60 s break after 25
-    smsc.backend.check_before_send(OutgoingMessage("tock"), [Recipient("+96597119440")])
+    flood.check(smsc, "tock", ["+96597119440"])
 
 
 def test_compose_refuses_a_flood_with_the_reason(smsc):
@@ -291,6 +391,43 @@ def test_compose_refuses_a_flood_with_the_reason(smsc):
             body="Your code is 1234",
             recipients=ResolvedRecipients(phones=["+96597119440"]),
         )
+
+
+def test_a_scheduled_message_that_would_flood_waits_and_says_why(
+    smsc, sandbox, manager_client, django_capture_on_commit_callbacks
+):
+    when = timezone.now() + timedelta(minutes=5)
+    message = create_message(
+        account=smsc,
+        body="Your code is 1234",
+        recipients=ResolvedRecipients(phones=["+96597119440", "+96597119441"]),
+        scheduled_for=when,
+    )
+    # Since it was written, the same text went to one of its numbers 20 seconds ago.
+    history(smsc, "+96597119440", "Your code is 1234", [20])
+    sent_at = Delivery.objects.exclude(message=message).get().sending_at
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert dispatch_message.call(message.pk, when.isoformat()) == 0
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.SCHEDULED
+    assert message.scheduled_for == sent_at + timedelta(seconds=61)
+    assert "within a minute" in message.held_reason
+    assert len(callbacks) == 1  # enqueued again for the new time
+    assert sandbox.smpp.commands() == []  # nothing went to SMS Centre
+    assert set(message.deliveries.values_list("status", flat=True)) == {"queued"}
+    page = manager_client.get(message.get_absolute_url()).content.decode()
+    assert "Held back until" in page and "within a minute" in page
+
+    # When the rule no longer applies, it goes, and the note goes with it.
+    old = timezone.now() - timedelta(seconds=61)
+    Delivery.objects.exclude(message=message).update(queued_at=old, sending_at=old)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert dispatch_message.call(message.pk, message.scheduled_for.isoformat()) == 1
+    message.refresh_from_db()
+    assert message.held_reason == ""
+    assert message.status == Message.Status.DONE
 
 
 # --- receipts and incoming SMS ------------------------------------------------------------------
@@ -412,6 +549,70 @@ def test_a_message_sent_through_dispatch_is_delivered_by_its_receipt(
     assert delivery.events.filter(source="smpp", to_status="delivered").exists()
     assert [text for _, text, _ in received(sandbox)] == [LONG, LONG]
     dispatch.finish_if_settled(message.pk)
+    # A receipt came for every part, under that part's id, and each found its delivery.
+    receipts = [p for p in sandbox.smpp.wire if p.command == "deliver_sm"]
+    assert len(receipts) == 4
+    assert delivery.parts.count() == 2
+    assert set(delivery.parts.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+    wait_for(lambda: listening.received == 4)
+    assert not UnmatchedReport.objects.filter(account=smsc).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_undelivered_part_makes_the_delivery_undelivered(
+    smsc, listening, sandbox, django_capture_on_commit_callbacks
+):
+    sandbox.smpp.final_state = "UNDELIV"
+    with django_capture_on_commit_callbacks(execute=True):
+        message = create_message(
+            account=smsc, body=LONG, recipients=ResolvedRecipients(phones=["+96597119440"])
+        )
+    delivery = message.deliveries.get()
+    wait_for(lambda: delivery.parts.filter(status=DeliveryStatus.UNDELIVERED).count() == 2)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.UNDELIVERED
+    assert delivery.events.filter(source="smpp", to_status="undelivered").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("statuses", "total", "whole"),
+    [
+        (["delivered", "delivered"], 2, DeliveryStatus.DELIVERED),
+        (["delivered", "submitted"], 2, None),  # the second part has not reported yet
+        (["delivered"], 2, None),  # the second part's id is not known: never "delivered"
+        (["delivered", "undelivered"], 2, DeliveryStatus.UNDELIVERED),
+        (["submitted", "expired"], 2, DeliveryStatus.EXPIRED),  # at once, whatever the rest
+        (["delivered", "unknown"], 2, DeliveryStatus.UNKNOWN),
+        (["unknown", "submitted"], 2, None),
+    ],
+)
+def test_a_delivery_follows_its_parts(statuses, total, whole):
+    assert combined(statuses, total) == whole
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_on_the_session_that_submitted_is_stored_not_lost(
+    smsc, sandbox, django_capture_on_commit_callbacks
+):
+    # Receipts come at once, and each submit takes a moment: they arrive while the submitting
+    # session is still bound, between its submits.
+    sandbox.smpp.receipt_delay = 0
+    fault(sandbox, delay=0.05)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = create_message(
+            account=smsc,
+            body="Hello",
+            recipients=ResolvedRecipients(phones=[f"+9659711944{i}" for i in range(5)]),
+        )
+    (submitter,) = {p.session for p in sandbox.smpp.wire if p.command == "submit_sm"}
+    receipts = [p for p in sandbox.smpp.wire if p.command == "deliver_sm"]
+    answers = [p for p in sandbox.smpp.wire if p.command == "deliver_sm_resp"]
+    assert receipts and all(p.session == submitter for p in receipts)
+    # Each is answered "stored" (the last may cross our unbind and reach a closed session).
+    assert answers and {p.status for p in answers} == {0}
+    assert {p.sequence for p in answers} <= {p.sequence for p in receipts}
+    delivered = message.deliveries.filter(status=DeliveryStatus.DELIVERED).count()
+    assert delivered == len(receipts)  # each applied once our ids were written
 
 
 @pytest.mark.django_db(transaction=True)
@@ -463,6 +664,20 @@ def test_the_supervisor_follows_accounts_being_added_and_deactivated(sandbox_acc
     supervisor.sync()
     assert supervisor.running == {}
     stop.set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_smpp_listen_unbinds_cleanly_on_stop(smsc, sandbox):
+    stop = threading.Event()
+    supervisor = Supervisor(stop, enquire_every=30)
+    thread = threading.Thread(target=supervisor.run, kwargs={"every": 0.05}, daemon=True)
+    thread.start()
+    wait_for(lambda: smsc.pk in supervisor.running and supervisor.running[smsc.pk][0].binds)
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    wire = [(p.direction, p.command) for p in sandbox.smpp.wire]
+    assert wire[-2:] == [("in", "unbind"), ("out", "unbind_resp")]
 
 
 @pytest.mark.django_db(transaction=True)

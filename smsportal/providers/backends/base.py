@@ -17,7 +17,7 @@ import enum
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -162,6 +162,9 @@ class SubmitResult:
     error_text: str = ""
     segments: int | None = None  # as charged by the provider, when it says
     confirmed: bool = True  # False where the transport gives no answer at all (KwtSMS by mail)
+    # SMPP: the id of every part of a long text, in order, when each part has its own (the
+    # first is also `provider_message_id`). Receipts come per part; each must find its delivery.
+    part_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,17 @@ class TransferResult:
 
 
 @dataclass(frozen=True)
+class FloodRules:
+    """Limits a provider puts on repeats, which the portal checks before it submits
+    (`smsportal.messaging.flood`) rather than learning them from a refusal. A limit left at
+    None does not apply."""
+
+    identical_window: timedelta | None = None  # the same text to one number within this: refused
+    subscriber_limit: int | None = None  # more than this many messages to one number...
+    subscriber_gap: timedelta | None = None  # ...each less than this after the last: blocked
+
+
+@dataclass(frozen=True)
 class Capabilities:
     send: bool = True
     bulk_size: int = 1  # recipients per request
@@ -242,6 +256,10 @@ class Capabilities:
     # A repeated send request cannot deliver twice (ISMS remembers `seqno` for 24 hours), so a
     # request whose fate is unknown may be sent again instead of being recorded as unknown.
     idempotent_retry: bool = False
+    flood_rules: FloodRules | None = None
+    # Each part of a long text has its own id and its own report (SMPP): the portal keeps
+    # every part's id (`SubmitResult.part_ids`) and routes each report through its part.
+    receipts_per_part: bool = False
 
     @property
     def delivery_reports(self) -> bool:

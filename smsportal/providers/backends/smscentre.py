@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 import re
 import struct
-from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import smpplib.client
 import smpplib.consts as c
 import smpplib.exceptions
+import smpplib.smpp
 from django import forms
-from django.db.models import Count
-from django.utils import timezone
+from django.db import DatabaseError, close_old_connections
 
 from smsportal.contacts.phones import international_digits, parse_phone
 from smsportal.messaging.encoding import (
@@ -39,7 +39,7 @@ from .base import (
     AuthenticationError,
     Backend,
     Capabilities,
-    FloodRefused,
+    FloodRules,
     InboundSMS,
     InvalidContent,
     MessageType,
@@ -56,19 +56,27 @@ from .base import (
 
 DEFAULT_PORT = 3700
 TIMEOUT = 10.0  # seconds for connecting, binding and each submit_sm_resp
+CLOSED = "SMS Centre closed the connection."
+UNKNOWN_PREFIX = "Outcome unknown: "
+LINK_LOST = {"closed", "timeout", "garbage", "unbound"}  # the session cannot go on after these
 PASSWORD_MAX = 8  # SMPP 3.4: the bind's password is a C-Octet String of at most 9 octets
 
 # smpplib logs every PDU in hex at DEBUG, the bind's password included: keep its loggers quiet
 # whatever the log configuration says.
 WIRE_LOGGER = "smsportal.providers.smscentre.wire"
 logging.getLogger(WIRE_LOGGER).setLevel(logging.INFO)
+log = logging.getLogger(__name__)
 
 # The seed's two flood rules (PROVIDERS.md): the same text to the same number within a minute is
 # refused, and more than 50 messages to one subscriber, each less than 30 s after the last, block.
-IDENTICAL_WINDOW = timedelta(seconds=60)
-SUBSCRIBER_GAP = timedelta(seconds=30)
-SUBSCRIBER_LIMIT = 50
+# The portal checks them (messaging/flood.py) before it submits, at compose and at dispatch.
+FLOOD_RULES = FloodRules(
+    identical_window=timedelta(seconds=60),
+    subscriber_limit=50,
+    subscriber_gap=timedelta(seconds=30),
+)
 
+SENDABLE_TYPES = (MessageType.TEXT, MessageType.FLASH)
 UDH_CONCAT = 0x40  # esm_class: the short message starts with a UDH
 RECEIPT = 0x04  # esm_class of a deliver_sm that is a delivery receipt
 # The seed: data_coding = coding * 4; coding 0 GSM-7, 1 ISO-8859-1, 2 UCS-2 big-endian. Each part
@@ -100,7 +108,15 @@ GARBAGE = (
     IndexError,
     struct.error,
 )
-BIND_REFUSED = {c.SMPP_ESME_RBINDFAIL, c.SMPP_ESME_RINVPASWD, c.SMPP_ESME_RINVSYSID}
+# bind_*_resp command_status -> (what staff read, whether it is a refusal of the credentials).
+# SMPP 3.4 section 5.1.3: 0x0E invalid password, 0x0F invalid system_id, 0x53 invalid
+# system_type (smpplib's SMPP_ESME_RINVSYSTYP), 0x0D "bind failed" with no reason given.
+BIND_REFUSED: dict[int, str] = {
+    c.SMPP_ESME_RINVPASWD: "SMS Centre refused the system_id or password.",
+    c.SMPP_ESME_RINVSYSID: "SMS Centre refused the system_id or password.",
+    c.SMPP_ESME_RBINDFAIL: "SMS Centre refused the bind without saying why; check the system_id, "
+    "password and system_type.",
+}
 
 # Receipt `stat:` words (SMPP 3.4 appendix B) and message_state TLV values -> our status.
 RECEIPT_STATES: dict[str, tuple[DeliveryStatus, str]] = {
@@ -184,6 +200,8 @@ class SMSCentreBackend(Backend):
         reports_smpp=True,
         inbound=True,
         flash=True,
+        flood_rules=FLOOD_RULES,
+        receipts_per_part=True,
     )
 
     @classmethod
@@ -241,10 +259,14 @@ class SMSCentreBackend(Backend):
         except smpplib.exceptions.PDUError as exc:
             client.disconnect()
             status = exc.args[1] if len(exc.args) > 1 else None
-            if status in BIND_REFUSED:
-                raise AuthenticationError(
-                    "SMS Centre refused the system_id or password.", code=f"bind:{status}"
+            if status == c.SMPP_ESME_RINVSYSTYP:
+                raise ProviderError(
+                    f"SMS Centre refused the system_type {self.system_type!r}; it accepts "
+                    '"ISO" or nothing. Change it in the account\'s settings.',
+                    code=f"bind:{status}",
                 ) from None
+            if status in BIND_REFUSED:
+                raise AuthenticationError(BIND_REFUSED[status], code=f"bind:{status}") from None
             raise TransientError(
                 f"SMS Centre refused the bind ({c.DESCRIPTIONS.get(status, status)}).",
                 request_sent=False,
@@ -260,47 +282,56 @@ class SMSCentreBackend(Backend):
         try:
             yield client
         finally:
-            # A polite unbind; on a session that broke it fails, and that changes nothing.
-            with suppress(smpplib.exceptions.ConnectionError, OSError, *GARBAGE):
-                client.unbind()
-            client.disconnect()
+            self.unbind(client)
+
+    def unbind(self, client) -> None:
+        """Unbind politely and close. A receipt that arrives before the unbind_resp is stored
+        and answered, not dropped; on a session that broke, the unbind fails and that changes
+        nothing."""
+        with suppress(smpplib.exceptions.ConnectionError, OSError, *GARBAGE):
+            if client.state in c.COMMAND_STATES["unbind"]:
+                request = smpplib.smpp.make_pdu("unbind", client=client)
+                client.send_pdu(request)
+                while True:
+                    answer = client.read_pdu()
+                    if answer.command == "unbind_resp" or answer.command == "unbind":
+                        break
+                    self.serve(client, answer)
+        client.disconnect()
 
     # --- sending ----------------------------------------------------------------------------
 
     def check_before_send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> None:
-        if message.type not in (MessageType.TEXT, MessageType.FLASH):
+        if message.type not in SENDABLE_TYPES:
             raise self.unsupported(f"Sending {message.type.value} messages")
         parts = len(encode(message.text, self.system_type).parts)
         if message.max_parts and parts > message.max_parts:
             raise InvalidContent(
                 f"The text needs {parts} parts; this account allows {message.max_parts}."
             )
-        check_flood_rules(self.account, message.text, [r.phone for r in recipients])
 
     def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
+        # Checked here as well as before: a caller that skips check_before_send must not get a
+        # voice or binary message submitted as text.
+        if message.type not in SENDABLE_TYPES:
+            raise self.unsupported(f"Sending {message.type.value} messages")
         encoded = encode(message.text, self.system_type)
         results: list[SubmitResult] = []
-        with self.session() as client:
+        # A transceiver: an SMSC may send a receipt back on the session that submitted.
+        with self.session("transceiver") as client:
             for index, recipient in enumerate(recipients):
-                try:
-                    results.append(self._submit(client, message, encoded, recipient))
-                except TransientError as exc:
-                    # The connection broke while this recipient was on the wire: its fate is
-                    # unknown; the ones after it were never sent.
-                    results.append(
-                        SubmitResult(
-                            recipient,
-                            SubmitStatus.UNKNOWN,
-                            error_code=exc.code,
-                            error_text=f"Outcome unknown: {exc}",
-                        )
-                    )
+                result = self._submit(client, message, encoded, recipient)
+                results.append(result)
+                if result.error_code in LINK_LOST:
+                    # The link broke while this recipient was on the wire: it is unknown (with
+                    # the ids of the parts that were accepted); the ones after it never went.
+                    reason = result.error_text.removeprefix(UNKNOWN_PREFIX)
                     results += [
                         SubmitResult(
                             r,
                             SubmitStatus.FAILED,
                             error_code="not-sent",
-                            error_text=f"Not sent: {exc}",
+                            error_text=f"Not sent: {reason}",
                         )
                         for r in recipients[index + 1 :]
                     ]
@@ -308,43 +339,69 @@ class SMSCentreBackend(Backend):
         return SendResult(results)
 
     def _submit(self, client, message: OutgoingMessage, encoded: Encoded, recipient: Recipient):
-        """All parts to one recipient; the delivery keeps the first part's message id."""
+        """All parts to one recipient. The delivery keeps the first part's id as its message id
+        and every part's id in `part_ids`, so a receipt for any part finds it."""
         total = len(encoded.parts)
         reference = int(recipient.reference or 0) if (recipient.reference or "").isdigit() else 0
-        first_id = ""
+        part_ids: list[str] = []
         for number, part in enumerate(encoded.parts, start=1):
             body = concatenation_header(reference, total, number) + part if total > 1 else part
-            status, message_id = self._submit_part(
-                client,
-                **source_address(message.sender),
-                dest_addr_ton=c.SMPP_TON_INTL,
-                dest_addr_npi=c.SMPP_NPI_ISDN,
-                destination_addr=international_digits(recipient.phone),
-                esm_class=UDH_CONCAT if total > 1 else 0,
-                data_coding=encoded.data_coding
-                | (0x10 if message.type == MessageType.FLASH else 0),
-                registered_delivery=1 if message.want_delivery_report else 0,
-                short_message=body,
-            )
+            try:
+                status, message_id = self._submit_part(
+                    client,
+                    **source_address(message.sender),
+                    dest_addr_ton=c.SMPP_TON_INTL,
+                    dest_addr_npi=c.SMPP_NPI_ISDN,
+                    destination_addr=international_digits(recipient.phone),
+                    esm_class=UDH_CONCAT if total > 1 else 0,
+                    data_coding=encoded.data_coding
+                    | (0x10 if message.type == MessageType.FLASH else 0),
+                    registered_delivery=1 if message.want_delivery_report else 0,
+                    short_message=body,
+                )
+            except TransientError as exc:
+                # Whatever the SMSC accepted before the link went keeps its id: its receipts
+                # must still find this delivery.
+                return SubmitResult(
+                    recipient,
+                    SubmitStatus.UNKNOWN,
+                    part_ids[0] if part_ids else "",
+                    error_code=exc.code,
+                    error_text=f"{UNKNOWN_PREFIX}{exc}",
+                    segments=total,
+                    part_ids=tuple(part_ids),
+                )
             if status:
                 text = SUBMIT_STATUS.get(status, f"SMS Centre refused it ({status:#x}).")
                 if number > 1:  # earlier parts went: the phone may show half a message
                     return SubmitResult(
                         recipient,
                         SubmitStatus.UNKNOWN,
-                        first_id,
+                        part_ids[0],
                         error_code=f"{status:#x}",
                         error_text=f"Part {number} of {total} refused: {text}",
+                        segments=total,
+                        part_ids=tuple(part_ids),
                     )
                 return SubmitResult(
                     recipient, SubmitStatus.FAILED, error_code=f"{status:#x}", error_text=text
                 )
-            first_id = first_id or message_id
-        return SubmitResult(recipient, SubmitStatus.SUBMITTED, first_id, segments=total)
+            part_ids.append(message_id)
+        return SubmitResult(
+            recipient,
+            SubmitStatus.SUBMITTED,
+            part_ids[0],
+            segments=total,
+            part_ids=tuple(part_ids) if total > 1 else (),
+        )
 
     def _submit_part(self, client, **fields) -> tuple[int, str]:
-        """Send one submit_sm and wait for its answer: (command_status, message_id)."""
-        pdu = client.send_message(**fields) if _sendable(client) else None
+        """Send one submit_sm and wait for its answer: (command_status, message_id). What else
+        arrives meanwhile is served: receipts and incoming SMS go to the portal's ingest."""
+        try:
+            pdu = client.send_message(**fields) if _sendable(client) else None
+        except (smpplib.exceptions.ConnectionError, OSError):
+            raise TransientError(CLOSED, code="closed") from None
         if pdu is None:
             raise TransientError("The SMS Centre session is not bound.", code="unbound")
         try:
@@ -352,17 +409,61 @@ class SMSCentreBackend(Backend):
                 answer = client.read_pdu()
                 if answer.command == "submit_sm_resp" and answer.sequence == pdu.sequence:
                     return int(answer.status or 0), _text(answer.message_id)
-                if answer.command == "enquire_link":
-                    client._enquire_link_received(answer)
-                elif answer.command == "generic_nack":
+                if answer.command == "generic_nack" and answer.sequence == pdu.sequence:
                     return int(answer.status or c.SMPP_ESME_RSYSERR), ""
-        except (TimeoutError, smpplib.exceptions.ConnectionError, OSError):
-            raise TransientError("SMS Centre did not answer the submit.", code="timeout") from None
+                self.serve(client, answer)
+        except TimeoutError:
+            raise TransientError(
+                f"SMS Centre did not answer the submit within {TIMEOUT:g} seconds.",
+                code="timeout",
+            ) from None
+        except (smpplib.exceptions.ConnectionError, OSError):
+            raise TransientError(CLOSED, code="closed") from None
         except GARBAGE as exc:
             raise TransientError(
                 f"SMS Centre answered something that is no SMPP ({type(exc).__name__}).",
                 code="garbage",
             ) from None
+
+    def serve(self, client, pdu) -> None:
+        """Answer what the SMSC sends unasked on a bound session: a link check, a receipt or an
+        incoming SMS (handed to the same ingest as `smpp_listen`'s, see `set_deliver_sm_ingest`),
+        and an unbind. Answers to our own requests are the caller's business."""
+        if pdu.command == "enquire_link":
+            client._enquire_link_received(pdu)
+        elif pdu.command == "deliver_sm":
+            status = self.ingest(pdu)
+            answer = smpplib.smpp.make_pdu("deliver_sm_resp", client=client, status=status)
+            answer.sequence = pdu.sequence
+            client.send_pdu(answer)
+        elif pdu.command == "unbind":
+            answer = smpplib.smpp.make_pdu("unbind_resp", client=client)
+            answer.sequence = pdu.sequence
+            client.send_pdu(answer)
+            raise smpplib.exceptions.ConnectionError("unbound by the SMSC")
+
+    def ingest(self, pdu) -> int:
+        """Store a deliver_sm and return the deliver_sm_resp status: ROK once stored; a
+        permanent error for one the portal cannot read (sending it again would not help); a
+        temporary error, so the SMSC sends it again later, when it cannot be stored now."""
+        try:
+            if int(pdu.esm_class or 0) & RECEIPT:
+                item: StatusUpdate | InboundSMS = self.parse_delivery_receipt(pdu)
+            else:
+                item = self.parse_inbound_pdu(pdu)
+        except ProtocolError as exc:
+            log.warning("%s: %s", self.account, exc)
+            return c.SMPP_ESME_RX_P_APPN
+        if _ingest is None:
+            log.warning("%s: a deliver_sm arrived and no ingest is installed", self.account)
+            return c.SMPP_ESME_RX_T_APPN
+        try:
+            _ingest(self.account, item)
+        except DatabaseError:
+            log.exception("%s: could not store a deliver_sm; the SMSC will retry", self.account)
+            close_old_connections()
+            return c.SMPP_ESME_RX_T_APPN
+        return c.SMPP_ESME_ROK
 
     # --- receipts and incoming SMS ----------------------------------------------------------
 
@@ -432,62 +533,17 @@ def _sendable(client) -> bool:
     return client.state in c.COMMAND_STATES["submit_sm"]
 
 
-# --- the flood rules --------------------------------------------------------------------------
+# --- where deliver_sm goes ---------------------------------------------------------------------
+
+DeliverSmIngest = Callable[[Any, StatusUpdate | InboundSMS], None]
+_ingest: DeliverSmIngest | None = None
 
 
-def check_flood_rules(account, text: str, phones: Sequence[str]) -> None:
-    """Refuse, before anything is sent, what SMS Centre would refuse (PROVIDERS.md). Reads only
-    this account's deliveries of the last 25 minutes, never one query per recipient."""
-    from smsportal.messaging.models import Delivery
-
-    wanted = set(phones)
-    now = timezone.now()
-    not_sent = [DeliveryStatus.FAILED, DeliveryStatus.CANCELLED, DeliveryStatus.SKIPPED]
-    recent = Delivery.objects.filter(
-        account=account, queued_at__gte=now - SUBSCRIBER_GAP * SUBSCRIBER_LIMIT
-    ).exclude(status__in=not_sent)
-
-    identical = [
-        phone
-        for phone in recent.filter(queued_at__gte=now - IDENTICAL_WINDOW, message__body=text)
-        .values_list("phone", flat=True)
-        .distinct()
-        if phone in wanted
-    ]
-    if identical:
-        raise FloodRefused(
-            f"SMS Centre refuses the same text to the same number within a minute, and "
-            f"{len(identical)} of these recipients (first: {identical[0]}) got this text less than "
-            "a minute ago. Wait a minute, or change the text.",
-            code="flood-identical",
-        )
-
-    # Only numbers with 50 or more messages in the window can be in a run of 50: find them with
-    # one aggregate, then read their times.
-    busy = [
-        phone
-        for phone in recent.values("phone")
-        .annotate(n=Count("id"))
-        .filter(n__gte=SUBSCRIBER_LIMIT)
-        .values_list("phone", flat=True)
-        if phone in wanted
-    ]
-    times: dict[str, list] = defaultdict(list)
-    for phone, at in (
-        recent.filter(phone__in=busy).values_list("phone", "queued_at").order_by("-queued_at")
-    ):
-        times[phone].append(at)
-    for phone, stamps in times.items():
-        if len(stamps) < SUBSCRIBER_LIMIT:
-            continue
-        chain, previous = 0, now
-        for at in stamps:  # newest first: count the run of messages each < 30 s apart
-            if previous - at >= SUBSCRIBER_GAP:
-                break
-            chain, previous = chain + 1, at
-        if chain >= SUBSCRIBER_LIMIT:
-            raise FloodRefused(
-                f"SMS Centre blocks more than {SUBSCRIBER_LIMIT} messages to one number sent less "
-                f"than 30 seconds apart, and {phone} has had {chain} in a row. Wait 30 seconds.",
-                code="flood-subscriber",
-            )
+def set_deliver_sm_ingest(ingest: DeliverSmIngest | None) -> None:
+    """Install the function that stores what a deliver_sm carried, `ingest(account, item)` with
+    a StatusUpdate (receipt) or an InboundSMS; it raises DatabaseError when it cannot store it
+    now. The messaging app installs it when Django starts (its AppConfig), so every session that
+    may receive a deliver_sm, the listener's and the submitting one, stores it the same way,
+    while providers import no feature app."""
+    global _ingest
+    _ingest = ingest

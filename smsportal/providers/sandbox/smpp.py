@@ -5,14 +5,20 @@ the same kept library the client uses, so nothing here parses bytes by hand. (Th
 package's server runs on its own async runtime and accepts every bind without a password check,
 which would hide the wrong-password fault this sandbox must play.)
 
-It accepts binds of the world's `smscentre` accounts, answers submit_sm with message ids,
+It accepts binds of the world's `smscentre` accounts (checking system_id, password and
+system_type: "ISO" or empty, as the seed allows), answers submit_sm with a message id per part,
 reassembles concatenated parts (8-bit reference UDH), records complete messages per recipient,
-enforces the seed's two flood rules, and sends delivery receipts (deliver_sm) to the account's
-bound transceivers or receivers after a short delay.
+enforces the seed's two flood rules, and sends a delivery receipt (deliver_sm) for every part to
+one of the account's bound transceivers or receivers after a short delay. Every PDU in both
+directions is noted in `wire` (command, status, sequence, session), so tests read what went on the
+wire. Receipts are timed by one scheduler thread, not a thread each, so the sandbox is not the
+ceiling of a benchmark.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import socket
 import struct
@@ -20,6 +26,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from contextlib import suppress
+from dataclasses import dataclass
 
 from smpplib import consts
 from smpplib import smpp as pdus
@@ -32,6 +39,18 @@ log = logging.getLogger("smsportal.sandbox.smpp")
 FLOOD_IDENTICAL_WINDOW = 60.0  # an identical request repeated within a minute is refused
 FLOOD_PER_SUBSCRIBER = 50  # more than 50 messages to one subscriber...
 FLOOD_SUBSCRIBER_WINDOW = 30.0  # ...sent less than 30 seconds apart are blocked
+SYSTEM_TYPES = {"", "ISO"}  # the seed names "ISO" (Latin-1 instead of GSM); nothing else
+
+
+@dataclass(frozen=True)
+class WirePDU:
+    """One PDU as it crossed the wire: `direction` is "in" (from the client) or "out"."""
+
+    session: int
+    direction: str
+    command: str
+    status: int
+    sequence: int
 
 
 def decode_text(data: bytes, coding: int) -> str:
@@ -43,25 +62,37 @@ def decode_text(data: bytes, coding: int) -> str:
 
 
 class Session:
+    _numbers = itertools.count(1)
+
     def __init__(self, server: SMPPSandbox, sock: socket.socket) -> None:
         self.server = server
         self.sock = sock
+        self.number = next(self._numbers)
         self.account = None
         self.mode = ""
         self.lock = threading.Lock()
         self.sequence = SimpleSequenceGenerator()
 
     def send(self, command: str, **fields) -> None:
-        pdu = pdus.make_pdu(command, client=self.sequence, **fields)
+        sequence = fields.pop("sequence", None)
         with self.lock:
+            pdu = pdus.make_pdu(command, client=self.sequence, **fields)
+            if sequence is not None:
+                # An answer carries its request's number. (smpplib's constructor ignores a
+                # `sequence` keyword and would use the server's own counter, which a receipt
+                # sent meanwhile from another thread moves.)
+                pdu.sequence = sequence
             self.sock.sendall(pdu.generate())
+        self.server.note(self, "out", pdu)
 
     def read(self):
         header = self._exact(4)
         (length,) = struct.unpack(">L", header)
-        return pdus.parse_pdu(
+        pdu = pdus.parse_pdu(
             header + self._exact(length - 4), client=self.sequence, allow_unknown_opt_params=True
         )
+        self.server.note(self, "in", pdu)
+        return pdu
 
     def _exact(self, size: int) -> bytes:
         data = b""
@@ -97,12 +128,13 @@ class Session:
         account = world.authenticate("smscentre", system_id, _text(pdu.password))
         response = f"{mode}_resp"
         if account is None:
-            self.send(
-                response,
-                sequence=pdu.sequence,
-                status=consts.SMPP_ESME_RBINDFAIL,
-                system_id="SANDBOX",
-            )
+            status = consts.SMPP_ESME_RINVPASWD
+        elif _text(pdu.system_type).upper() not in SYSTEM_TYPES:
+            status = consts.SMPP_ESME_RINVSYSTYP  # SMPP 3.4 0x53 "Invalid system_type field"
+        else:
+            status = 0
+        if status:
+            self.send(response, sequence=pdu.sequence, status=status, system_id="SANDBOX")
             return
         self.account, self.mode = account, mode
         self.send(response, sequence=pdu.sequence, system_id="SANDBOX")
@@ -137,6 +169,9 @@ class Session:
         if account is None or self.mode == "bind_receiver":
             self.send("submit_sm_resp", sequence=pdu.sequence, status=consts.SMPP_ESME_RINVBNDSTS)
             return None
+        if self.server.hang_up_now():
+            self.sock.shutdown(socket.SHUT_RDWR)
+            return False
         faults = account.faults
         if faults.delay:
             time.sleep(faults.delay)
@@ -198,6 +233,30 @@ class SMPPSandbox:
         self._waiting: dict[str, list[tuple[str, bytes]]] = defaultdict(
             list
         )  # receipts nobody could take
+        self._due: list[tuple] = []  # (monotonic time, order, username, destination, id)
+        self._due_changed = threading.Condition()
+        self._order = itertools.count()
+        self.wire: deque[WirePDU] = deque(maxlen=100_000)  # the newest PDUs only (demo)
+        # Tests of a link lost half-way: answer this many submit_sm, then close the connection
+        # on the next one (None: never).
+        self.hang_up_after: int | None = None
+        self.keep_wire = True  # benchmarks turn the log off
+
+    def note(self, session: Session, direction: str, pdu) -> None:
+        if self.keep_wire:
+            self.wire.append(
+                WirePDU(
+                    session.number,
+                    direction,
+                    pdu.command,
+                    int(pdu.status or 0),
+                    int(pdu.sequence or 0),
+                )
+            )
+
+    def commands(self, direction: str = "in") -> list[str]:
+        """The commands that crossed the wire in one direction, in order (tests)."""
+        return [p.command for p in self.wire if p.direction == direction]
 
     def reset(self) -> None:
         """Forget flood history, half-received messages and waiting receipts (tests)."""
@@ -205,14 +264,23 @@ class SMPPSandbox:
             self._recent.clear()
             self._parts.clear()
             self._waiting.clear()
+        with self._due_changed:
+            self._due.clear()
+        self.wire.clear()
+        self.hang_up_after = None
         self.final_state = "DELIVRD"
 
     def start(self) -> SMPPSandbox:
         threading.Thread(target=self._accept, name="sandbox-smpp", daemon=True).start()
+        threading.Thread(
+            target=self._send_due_receipts, name="sandbox-smpp-receipts", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
         self._stopped.set()
+        with self._due_changed:
+            self._due_changed.notify()
         self._listener.close()
         with self._lock:
             for session in list(self._sessions):
@@ -252,6 +320,16 @@ class SMPPSandbox:
                         self._waiting[session.account.username].extend(waiting[index:])
                     return
 
+    def hang_up_now(self) -> bool:
+        with self._lock:
+            if self.hang_up_after is None:
+                return False
+            if self.hang_up_after > 0:
+                self.hang_up_after -= 1
+                return False
+            self.hang_up_after = None
+            return True
+
     def forget(self, session: Session) -> None:
         with self._lock:
             self._sessions.discard(session)
@@ -273,11 +351,15 @@ class SMPPSandbox:
         return 0
 
     def received_part(self, session: Session, pdu, destination: str, message_id: str) -> None:
+        account = session.account
+        if int(pdu.registered_delivery or 0) & 0x01:
+            # Like SMSCs in the field, a receipt for each part, under that part's own id.
+            self._schedule_receipt(session.number, account.username, destination, message_id)
         data = bytes(pdu.short_message or b"")
         coding = int(pdu.data_coding or 0) & 0x0F
         if int(pdu.esm_class or 0) & 0x40 and len(data) > 6 and data[:3] == b"\x05\x00\x03":
             reference, total, number = data[3], data[4], data[5]
-            key = (session.account.username, destination, reference)
+            key = (account.username, destination, reference)
             with self._lock:
                 parts = self._parts.setdefault(key, {})
                 parts[number] = (data[6:], message_id)
@@ -288,18 +370,33 @@ class SMPPSandbox:
             message_id = parts[min(parts)][1]
         else:
             text = decode_text(data, coding)
-        account = session.account
         self.world.record(
             "smscentre", account.username, destination, text, _text(pdu.source_addr), message_id
         )
-        if int(pdu.registered_delivery or 0) & 0x01:
-            timer = threading.Timer(
-                self.receipt_delay, self._receipt, (account.username, destination, message_id)
-            )
-            timer.daemon = True
-            timer.start()
 
-    def _receipt(self, username: str, destination: str, message_id: str) -> None:
+    def _schedule_receipt(
+        self, submitter: int, username: str, destination: str, message_id: str
+    ) -> None:
+        due = time.monotonic() + self.receipt_delay
+        with self._due_changed:
+            heapq.heappush(
+                self._due, (due, next(self._order), submitter, username, destination, message_id)
+            )
+            self._due_changed.notify()
+
+    def _send_due_receipts(self) -> None:
+        """The one thread that sends receipts when they fall due."""
+        while not self._stopped.is_set():
+            with self._due_changed:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    if self._stopped.is_set():
+                        return
+                    wait = self._due[0][0] - time.monotonic() if self._due else None
+                    self._due_changed.wait(wait)
+                _at, _order, *receipt = heapq.heappop(self._due)
+            self._receipt(*receipt)
+
+    def _receipt(self, submitter: int, username: str, destination: str, message_id: str) -> None:
         with self._lock:
             targets = [
                 s
@@ -308,6 +405,9 @@ class SMPPSandbox:
                 and s.account.username == username
                 and s.mode in ("bind_transceiver", "bind_receiver")
             ]
+        # As many SMSCs do, the receipt goes back on the transceiver that submitted, while it is
+        # bound; else on any receiver of the account; else it waits for one to bind.
+        targets.sort(key=lambda s: (s.number != submitter, s.number))
         now = time.strftime("%y%m%d%H%M")
         state = self.final_state
         text = (
