@@ -166,7 +166,7 @@ def hold_if_flooding(message_id: int) -> bool:
         return False
     from .sending import enqueue_dispatch
 
-    when = date_format(timezone.localtime(flood.until), "DATETIME_FORMAT")
+    when = date_format(timezone.localtime(flood.until), "Y-m-d H:i:s")  # as on the page
     with transaction.atomic():
         moved = Message.objects.filter(
             pk=message.pk, status=Message.Status.SCHEDULED, scheduled_for=message.scheduled_for
