@@ -355,7 +355,7 @@ def _redacting(operation: Callable) -> Callable:
         except ProviderError as exc:
             redact_error(exc, self.redact)
             raise
-        return redact_result(result, self.redact)
+        return redact_result(result, self.redactor())
 
     wrapper.redacting = True
     return wrapper
@@ -375,10 +375,14 @@ class Backend:
             if method is not None and not getattr(method, "redacting", False):
                 setattr(cls, name, _redacting(method))
 
-    def redact(self, text: str) -> str:
+    def redactor(self) -> Callable[[str], str]:
+        """A function removing this account's password, in every form, from a text."""
         from . import http
 
-        return http.redact(text, self.account.password)
+        return http.redactor(self.account.password)
+
+    def redact(self, text: str) -> str:
+        return self.redactor()(text) if text else text
 
     kind: ClassVar[str]
     label: ClassVar[str]

@@ -26,6 +26,7 @@ import html
 import logging
 import re
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
@@ -83,18 +84,29 @@ def secret_forms(secret: str) -> set[str]:
     return forms
 
 
-def redact(text: str, *secrets: str) -> str:
-    """`text` without any of `secrets` in any form `secret_forms` knows.
+def redactor(*secrets: str) -> Callable[[str], str]:
+    """A function removing `secrets` from a text in any form `secret_forms` knows; the forms
+    and the mask are worked out once, for a whole result.
 
     The mask is made of a character none of the forms contains, so masking never creates a new
     occurrence (a password of asterisks cannot survive as part of `********`)."""
-    forms = set().union(*(secret_forms(s) for s in secrets)) if secrets else set()
-    if not text or not forms:
+    forms = sorted(
+        set().union(*(secret_forms(s) for s in secrets)), key=len, reverse=True
+    )  # the longest first: `%21` before `!`
+    mask = next((c for c in MASK_CHARACTERS if not any(c in f for f in forms)), "") * 8
+
+    def redact(text: str) -> str:
+        for form in forms:
+            if form in text:
+                text = text.replace(form, mask)
         return text
-    mask = next((c for c in MASK_CHARACTERS if not any(c in f for f in forms)), "")
-    for form in sorted(forms, key=len, reverse=True):  # the longest first: `%21` before `!`
-        text = text.replace(form, mask * 8)
-    return text
+
+    return redact
+
+
+def redact(text: str, *secrets: str) -> str:
+    """`text` without any of `secrets` in any form a provider may echo it."""
+    return redactor(*secrets)(text) if text else text
 
 
 def call(
