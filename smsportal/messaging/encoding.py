@@ -184,6 +184,10 @@ def analyse(text: str, profile: EncodingProfile = STANDARD) -> Analysis:
     non_gsm = tuple(dict.fromkeys(char for char in text if gsm_septets(char) is None))
     invalid = tuple(dict.fromkeys(char for char in non_gsm if is_lone_surrogate(char)))
     candidates = [a for a in profile.alphabets if _carried(text, a)] or [UCS2]
+    if GSM7 in candidates and UCS2 in candidates:
+        # GSM-7 never needs more parts than UCS-2 (even all-escape text fits 76 characters per
+        # part against 67): no need to cut the text twice.
+        candidates.remove(UCS2)
     splits = {alphabet: split(text, alphabet) for alphabet in candidates}
     encoding = min(candidates, key=lambda a: (len(splits[a]), candidates.index(a)))
     parts = splits[encoding]
