@@ -3,6 +3,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smsportal.providers.backends.base import (
     OutgoingMessage,
@@ -316,3 +318,36 @@ def test_the_accounts_mail_server_carries_lang_2_to_the_sandbox(sandbox, sandbox
     assert [(r.text, r.sender) for r in sandbox.world.received] == [
         ("عربي تجربة", "SMS PORTAL")
     ] * 2
+
+
+@pytest.mark.parametrize("lang_option", ["3", "2", "4"])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(min_size=1, max_size=300), sender=st.sampled_from(["", "KWT-MESSAGE"]))
+def test_no_text_can_start_a_new_field_in_the_mail(kwt, lang_option, text, sender):
+    """Whatever the text, either it is refused before sending, or the mail has exactly the six
+    fields of the seed and KwtSMS reads back exactly the text (spaces from its '+')."""
+    kwt.options = {"transport": "smtp", "arabic_lang": lang_option}
+    backend = kwt.backend
+    outgoing = OutgoingMessage(text, sender=sender)
+    try:
+        backend.check_before_send(outgoing, recipients(1))
+    except ProviderError:
+        return
+    lang = backend.lang_for(text)
+
+    mail = backend.mail(outgoing, "96597110000", lang).message()
+
+    body = mail.get_payload(decode=True).decode(mail.get_content_charset())
+    lines = body.split("\n")
+    assert [line.partition(":")[0] for line in lines] == [
+        "username",
+        "password",
+        "sender",
+        "mobile",
+        "lang",
+        "text",
+    ]
+    assert lines[3] == "mobile:96597110000"
+    assert lines[5].partition(":")[2].replace("+", " ") == text
