@@ -199,6 +199,9 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="KW").upper()
 # a delivery may stay `sending` before the sweeper decides its worker died and marks it unknown.
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=8)
 SENDING_TIMEOUT_SECONDS = env.int("SENDING_TIMEOUT_SECONDS", default=600)
+# A batch renews a lease on the deliveries it is sending every third of this; the sweeper takes
+# only rows whose lease ran out (their worker died), never those of a live, slow batch.
+SENDING_LEASE_SECONDS = env.int("SENDING_LEASE_SECONDS", default=60)
 
 # Incoming SMS whose first word is one of these opts the sender out (or back in).
 OPT_OUT_KEYWORDS = env.list("OPT_OUT_KEYWORDS", default=["STOP", "UNSUBSCRIBE", "إلغاء", "الغاء"])

@@ -41,6 +41,11 @@ class OptOutAdmin(admin.ModelAdmin):
     search_fields = ["phone", "note"]
     raw_id_fields = ["created_by"]
 
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None:
+            return obj.may_be_lifted_by(request.user)
+        return super().has_delete_permission(request, obj)
+
 
 class RejectionInline(admin.TabularInline):
     model = ImportRejection

@@ -121,9 +121,29 @@ class OptOut(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "opt-out"
+        permissions = [
+            (
+                "lift_any_optout",
+                "Can remove any opt-out, including one made by keyword or by a Manager",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.phone
+
+    @property
+    def protected(self) -> bool:
+        """Made by the person themselves (a keyword) or by someone who may lift any opt-out (a
+        Manager): only such a person may remove it."""
+        if self.reason == self.Reason.KEYWORD:
+            return True
+        creator = self.created_by
+        return bool(creator and creator.has_perm("contacts.lift_any_optout"))
+
+    def may_be_lifted_by(self, user) -> bool:
+        if not user.has_perm("contacts.delete_optout"):
+            return False
+        return not self.protected or user.has_perm("contacts.lift_any_optout")
 
 
 class ImportJob(models.Model):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from smsportal.providers.backends.base import ProviderError
 
-from .models import ContactList, RemoteListPush
+from .models import Contact, ContactList, OptOut, RemoteListPush
 
 PROGRESS_EVERY = 50  # members between progress writes
 _UNSAFE = re.compile(r"[^\w .\-]+")
@@ -21,6 +21,17 @@ def remote_name(contact_list: ContactList) -> str:
     return _UNSAFE.sub("-", contact_list.name).strip(" -")[:50] or f"list-{contact_list.pk}"
 
 
+class RemoteListStale(ProviderError):
+    """The portal will not send to a remote list that may hold numbers which opted out."""
+
+
+def sendable_members(contact_list: ContactList):
+    """The members a copy takes: everyone on the list but the numbers that opted out."""
+    return Contact.objects.filter(memberships__contact_list=contact_list).exclude(
+        phone__in=OptOut.objects.values("phone")
+    )
+
+
 def start_push(contact_list: ContactList, account, user=None) -> RemoteListPush:
     if not account.backend.capabilities.remote_lists:
         raise ProviderError(f"{account.get_kind_display()} keeps no lists.")
@@ -28,7 +39,7 @@ def start_push(contact_list: ContactList, account, user=None) -> RemoteListPush:
         contact_list=contact_list,
         account=account,
         remote_name=remote_name(contact_list),
-        total=contact_list.members.count(),
+        total=sendable_members(contact_list).count(),
         created_by=user,
     )
     from .tasks import push_list
@@ -38,14 +49,22 @@ def start_push(contact_list: ContactList, account, user=None) -> RemoteListPush:
 
 
 def run_push(push: RemoteListPush) -> RemoteListPush:
-    """Create the list at the provider (again, if it exists: adding is what matters), then add
-    each member. A provider error stops the push and is shown with how far it got."""
+    """Create the list at the provider afresh (an earlier copy is deleted first: KalaSMS cannot
+    take one number off a list, and numbers may have opted out since), then add each member
+    who has not opted out. A provider error stops the push and is shown with how far it got."""
     backend = push.account.backend
     try:
-        if push.remote_name not in backend.remote_lists():
-            backend.create_remote_list(push.remote_name)
+        if push.remote_name in backend.remote_lists():
+            backend.delete_remote_list(push.remote_name)
+        backend.create_remote_list(push.remote_name)
         done = 0
-        for phone in push.contact_list.phones():
+        phones = (
+            sendable_members(push.contact_list)
+            .order_by("id")
+            .values_list("phone", flat=True)
+            .iterator(chunk_size=5_000)
+        )
+        for phone in phones:
             backend.add_to_remote_list(push.remote_name, phone)
             done += 1
             if done % PROGRESS_EVERY == 0:
@@ -74,6 +93,7 @@ def send_to_remote_list(account, name: str, text: str, user=None):
     analysis = analyse(text)
     if not analysis.sendable:
         raise InvalidContent(analysis.problem)
+    check_no_new_opt_outs(account, name)
     result = account.backend.send_to_remote_list(name, OutgoingMessage(text))
     (submitted,) = result.results
     now = timezone.now()
@@ -108,3 +128,33 @@ def send_to_remote_list(account, name: str, text: str, user=None):
         moves.add(day_of(delivery.queued_at), account.pk, DeliveryStatus.SUBMITTED)
         moves.apply()
     return message
+
+
+def check_no_new_opt_outs(account, name: str) -> None:
+    """Refuse, saying why, to send to a remote list that may hold a number which opted out: one
+    the portal did not copy (it cannot know who is on it), or one with members who opted out
+    after the copy was made. Copying the list again leaves them out."""
+    push = (
+        RemoteListPush.objects.filter(
+            account=account, remote_name=name, status=RemoteListPush.Status.DONE
+        )
+        .select_related("contact_list")
+        .order_by("-started_at")
+        .first()
+    )
+    if push is None:
+        raise RemoteListStale(
+            f"The list “{name}” at {account} was not copied by the portal, so the portal "
+            "cannot check it against the opt-outs. Copy a portal list to it instead."
+        )
+    members = Contact.objects.filter(memberships__contact_list=push.contact_list)
+    since = OptOut.objects.filter(
+        created_at__gte=push.started_at, phone__in=members.values("phone")
+    ).count()
+    if since:
+        who = "1 member" if since == 1 else f"{since:,} members"
+        raise RemoteListStale(
+            f"{who} of “{push.contact_list}” opted out after it was copied to {account} "
+            f"on {timezone.localtime(push.started_at):%Y-%m-%d %H:%M}, and the copy there still "
+            "holds them. Copy the list again (opted-out numbers are left out), then send."
+        )

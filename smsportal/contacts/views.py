@@ -304,7 +304,10 @@ def optout_list(request: HttpRequest) -> HttpResponse:
     if query:
         digits = "".join(ch for ch in query if ch.isdigit())
         optouts = optouts.filter(phone__contains=digits) if digits else optouts.none()
-    context = {"page": keyset_page(optouts, request), "query": query, "form": OptOutForm()}
+    page = keyset_page(optouts, request)
+    for optout in page.items:
+        optout.may_lift = optout.may_be_lifted_by(request.user)
+    context = {"page": page, "query": query, "form": OptOutForm()}
     return render(request, "contacts/optout_list.html", context)
 
 
@@ -333,7 +336,15 @@ def optout_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 @permission_required("contacts.delete_optout", raise_exception=True)
 def optout_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    optout = get_object_or_404(OptOut, pk=pk)
+    optout = get_object_or_404(OptOut.objects.select_related("created_by"), pk=pk)
+    if not optout.may_be_lifted_by(request.user):
+        why = (
+            "the person asked for it"
+            if optout.reason == OptOut.Reason.KEYWORD
+            else ("a Manager added it")
+        )
+        messages.error(request, f"Only a Manager may remove the opt-out of {optout.phone}: {why}.")
+        return redirect("contacts:optout_list")
     optout.delete()
     messages.success(request, f"{optout.phone} may be messaged again.")
     return redirect("contacts:optout_list")

@@ -12,9 +12,12 @@ from django.contrib.auth.models import Group, Permission
 OPERATOR = "Operator"
 MANAGER = "Manager"
 
-# "app_label.*" grants every permission of an app; anything else is "app_label.codename".
+# "app_label.*" grants every permission of an app; anything else is "app_label.codename"; a
+# leading "-" takes one away again (patterns apply in order).
 OPERATOR_PERMISSIONS = [
     "contacts.*",
+    # An opt-out made by keyword (the person asked) or by a Manager is lifted by a Manager only.
+    "-contacts.lift_any_optout",
     "messaging.view_message",
     "messaging.add_message",
     "messaging.change_message",
@@ -28,6 +31,7 @@ OPERATOR_PERMISSIONS = [
 ]
 MANAGER_PERMISSIONS = [
     *OPERATOR_PERMISSIONS,
+    "contacts.lift_any_optout",
     "providers.*",
     "senders.*",
     "credits.*",
@@ -40,11 +44,16 @@ def permissions_for(patterns: list[str]) -> list[Permission]:
     """The Permission rows that `patterns` name; names of models not yet migrated are skipped."""
     found: dict[int, Permission] = {}
     for pattern in patterns:
-        app_label, codename = pattern.split(".", 1)
+        remove = pattern.startswith("-")
+        app_label, codename = pattern.removeprefix("-").split(".", 1)
         query = Permission.objects.filter(content_type__app_label=app_label)
         if codename != "*":
             query = query.filter(codename=codename)
-        found.update((perm.pk, perm) for perm in query)
+        for perm in query:
+            if remove:
+                found.pop(perm.pk, None)
+            else:
+                found[perm.pk] = perm
     return list(found.values())
 
 

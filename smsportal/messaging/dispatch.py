@@ -16,15 +16,16 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from smsportal.providers.backends.base import (
@@ -42,6 +43,7 @@ from smsportal.reports.stats import Transitions, day_of
 
 from .models import Delivery, DeliveryEvent, Message
 from .parts import record_parts
+from .sending import OPTED_OUT_CODE, OPTED_OUT_TEXT, REPEAT_WINDOW
 from .status import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -107,21 +109,119 @@ def batch_ranges(message: Message, size: int) -> Iterator[tuple[int, int]]:
 
 # --- one batch ---------------------------------------------------------------------------------
 
+UNDECRYPTABLE_CODE = "cannot-decrypt"
+UNDECRYPTABLE_TEXT = (
+    "cannot decrypt the account password (FIELD_ENCRYPTION_KEY is not the key it was saved "
+    "with); nothing was sent."
+)
 
-def claim(message_id: int, first_id: int, last_id: int) -> list[Delivery]:
-    """Move this range's queued deliveries to `sending` under a fresh token; return them."""
-    token = uuid.uuid4().hex
-    claimed = Delivery.objects.filter(
-        message_id=message_id, id__gte=first_id, id__lte=last_id, status=DeliveryStatus.QUEUED
-    ).update(
-        status=DeliveryStatus.SENDING,
-        claim=token,
-        sending_at=timezone.now(),
-        attempts=F("attempts") + 1,
+
+def lease_seconds() -> float:
+    return max(1.0, float(settings.SENDING_LEASE_SECONDS))
+
+
+def _opted_out_phones():
+    from smsportal.contacts.models import OptOut
+
+    return OptOut.objects.values("phone")
+
+
+def claim(message_id: int, ids: Sequence[int], token: str) -> list[Delivery]:
+    """Move these queued deliveries to `sending` under `token`, with a fresh lease; return them.
+
+    The opt-out list is read in the same statement: a number that opted out after the message
+    was composed (or scheduled, or copied from a retry) is never claimed, so never sent."""
+    now = timezone.now()
+    claimed = (
+        Delivery.objects.filter(message_id=message_id, id__in=ids, status=DeliveryStatus.QUEUED)
+        .exclude(phone__in=_opted_out_phones())
+        .update(
+            status=DeliveryStatus.SENDING,
+            claim=token,
+            sending_at=now,
+            first_sent_at=Coalesce("first_sent_at", Value(now)),
+            lease_until=now + timedelta(seconds=lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
     )
     if not claimed:
         return []
-    return list(Delivery.objects.filter(claim=token).only("id", "phone", "segments", "queued_at"))
+    return list(
+        Delivery.objects.filter(claim=token, id__in=ids, status=DeliveryStatus.SENDING).only(
+            "id", "phone", "segments", "queued_at", "seqno"
+        )
+    )
+
+
+def skip_opted_out(message_id: int, first_id: int, last_id: int) -> int:
+    """Queued deliveries of this range whose number is on the opt-out list become `skipped:
+    opted out` (one UPDATE for the range; the rest only when something was skipped)."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        rows = Delivery.objects.filter(
+            message_id=message_id,
+            id__gte=first_id,
+            id__lte=last_id,
+            status=DeliveryStatus.QUEUED,
+            phone__in=_opted_out_phones(),
+        )
+        skipped = _mark(
+            rows,
+            token=token,
+            status=DeliveryStatus.SKIPPED,
+            error_code=OPTED_OUT_CODE,
+            error_text=OPTED_OUT_TEXT,
+            final_at=timezone.now(),
+        )
+        if skipped:
+            _count_moves(token, DeliveryStatus.QUEUED, DeliveryStatus.SKIPPED)
+            _events_for(
+                token,
+                DeliveryEvent.Source.SUBMIT,
+                DeliveryStatus.QUEUED,
+                DeliveryStatus.SKIPPED,
+                "Not sent: the number opted out before it was sent.",
+            )
+    return skipped
+
+
+def fail_undecryptable(message_id: int, first_id: int, last_id: int) -> int:
+    """The account's password cannot be read, so no request can be built: the range's queued
+    deliveries fail, certainly unsent (never `unknown`)."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        rows = Delivery.objects.filter(
+            message_id=message_id,
+            id__gte=first_id,
+            id__lte=last_id,
+            status=DeliveryStatus.QUEUED,
+        )
+        failed = _mark(
+            rows,
+            token=token,
+            status=DeliveryStatus.FAILED,
+            error_code=UNDECRYPTABLE_CODE,
+            error_text=UNDECRYPTABLE_TEXT,
+            final_at=timezone.now(),
+        )
+        if failed:
+            _count_moves(token, DeliveryStatus.QUEUED, DeliveryStatus.FAILED, UNDECRYPTABLE_CODE)
+            _events_for(
+                token,
+                DeliveryEvent.Source.SUBMIT,
+                DeliveryStatus.QUEUED,
+                DeliveryStatus.FAILED,
+                UNDECRYPTABLE_TEXT,
+            )
+    return failed
+
+
+def password_readable(account) -> bool:
+    try:
+        account.password  # noqa: B018  (decrypting is the check)
+    except ImproperlyConfigured:
+        return False
+    return True
 
 
 def submit(
@@ -129,7 +229,7 @@ def submit(
 ) -> tuple[list[Outcome], Balance | None]:
     """Send one request's worth of deliveries; never raises, never reports a doubt as a send.
     Also returns the balance the provider reported after the send, if it did."""
-    recipients = [Recipient(phone=row.phone, reference=str(row.id)) for row in rows]
+    recipients = [Recipient(phone=row.phone, reference=row.reference) for row in rows]
     ids = [row.id for row in rows]
     idempotent = backend.capabilities.idempotent_retry
     error: ProviderError | None = None
@@ -150,6 +250,17 @@ def submit(
         except ProviderError as exc:  # a refusal of the whole request: nothing was sent
             return [
                 Outcome(i, DeliveryStatus.FAILED, error_code=exc.code, error_text=str(exc))
+                for i in ids
+            ], None
+        except ImproperlyConfigured:
+            # The password is decrypted while the request is built, before anything leaves.
+            return [
+                Outcome(
+                    i,
+                    DeliveryStatus.FAILED,
+                    error_code=UNDECRYPTABLE_CODE,
+                    error_text=UNDECRYPTABLE_TEXT,
+                )
                 for i in ids
             ], None
         except Exception as exc:
@@ -206,64 +317,105 @@ def _outcomes(ids: list[int], recipients: list[Recipient], result: SendResult) -
     return outcomes
 
 
-def record(message: Message, rows: Sequence[Delivery], outcomes: list[Outcome]) -> None:
-    """Write outcomes back in bulk, with one history event per delivery."""
+def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: list[Outcome]) -> int:
+    """Write outcomes back in bulk, with one history event per delivery; returns how many.
+
+    Only rows this batch still holds (`sending` under its `token`) are written, in the same
+    transaction that locks them: if the sweeper took a row first (its lease ran out), the late
+    answer changes neither its status nor the daily counts. It only leaves the provider's id,
+    where the row has none, so a delivery report can still settle it."""
     now = timezone.now()
     price = message.account.price_per_segment
     by_id = {row.id: row for row in rows}
-    written = []
-    events = []
-    moves = Transitions()
-    for outcome in outcomes:
-        row = by_id[outcome.delivery_id]
-        segments = outcome.segments or row.segments
-        submitted_at = final_at = cost = None
-        if outcome.status == DeliveryStatus.SUBMITTED:
-            submitted_at, cost = now, price * segments
-        elif outcome.status == DeliveryStatus.UNKNOWN:
-            cost = price * segments  # may have been charged; counted until known
-        else:
-            final_at = now
-        written.append(
-            (
-                outcome.status,
-                outcome.provider_message_id,
-                outcome.error_code[:40],
-                outcome.error_text,
-                outcome.confirmed,
-                segments,
-                submitted_at,
-                final_at,
-                cost,
-                row.id,
-            )
-        )
-        moves.move(
-            day_of(row.queued_at),
-            message.account_id,
-            DeliveryStatus.QUEUED,
-            outcome.status,
-            new_reason=outcome.error_code[:40],
-            new_cost=cost,
-        )
-        events.append(
-            DeliveryEvent(
-                delivery_id=row.id,
-                source=DeliveryEvent.Source.SUBMIT,
-                from_status=DeliveryStatus.SENDING,
-                to_status=outcome.status,
-                provider_status=outcome.error_code[:40],
-                description=outcome.error_text,
-                raw={"provider_message_id": outcome.provider_message_id}
-                if outcome.provider_message_id
-                else {},
-            )
-        )
     with transaction.atomic():
+        held = set(
+            Delivery.objects.select_for_update()
+            .filter(id__in=list(by_id), claim=token, status=DeliveryStatus.SENDING)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        written = []
+        events = []
+        moves = Transitions()
+        late = []
+        for outcome in outcomes:
+            if outcome.delivery_id not in held:
+                late.append(outcome)
+                continue
+            row = by_id[outcome.delivery_id]
+            segments = outcome.segments or row.segments
+            submitted_at = final_at = cost = None
+            if outcome.status == DeliveryStatus.SUBMITTED:
+                submitted_at, cost = now, price * segments
+            elif outcome.status == DeliveryStatus.UNKNOWN:
+                cost = price * segments  # may have been charged; counted until known
+            else:
+                final_at = now
+            written.append(
+                (
+                    outcome.status,
+                    outcome.provider_message_id,
+                    outcome.error_code[:40],
+                    outcome.error_text,
+                    outcome.confirmed,
+                    segments,
+                    submitted_at,
+                    final_at,
+                    cost,
+                    row.id,
+                    token,
+                )
+            )
+            moves.move(
+                day_of(row.queued_at),
+                message.account_id,
+                DeliveryStatus.QUEUED,
+                outcome.status,
+                new_reason=outcome.error_code[:40],
+                new_cost=cost,
+            )
+            events.append(
+                DeliveryEvent(
+                    delivery_id=row.id,
+                    source=DeliveryEvent.Source.SUBMIT,
+                    from_status=DeliveryStatus.SENDING,
+                    to_status=outcome.status,
+                    provider_status=outcome.error_code[:40],
+                    description=outcome.error_text,
+                    raw={"provider_message_id": outcome.provider_message_id}
+                    if outcome.provider_message_id
+                    else {},
+                )
+            )
         _write_outcomes(written)
         record_parts(message.account_id, ((o.delivery_id, o.part_ids) for o in outcomes))
         DeliveryEvent.objects.bulk_create(events, batch_size=1000)
         moves.apply()
+        if late:
+            _keep_late_answers(late)
+    return len(written)
+
+
+def _keep_late_answers(late: list[Outcome]) -> None:
+    """Answers that came after the sweeper gave their rows up: no status or count changes (the
+    sweeper already counted them), but a provider id is kept so that its report can match."""
+    log.warning("%d answers arrived after their deliveries were swept", len(late))
+    for outcome in late:
+        if not outcome.provider_message_id:
+            continue
+        updated = Delivery.objects.filter(
+            pk=outcome.delivery_id, status=DeliveryStatus.UNKNOWN, provider_message_id=""
+        ).update(provider_message_id=outcome.provider_message_id)
+        if updated:
+            DeliveryEvent.objects.create(
+                delivery_id=outcome.delivery_id,
+                source=DeliveryEvent.Source.SUBMIT,
+                from_status=DeliveryStatus.UNKNOWN,
+                to_status=DeliveryStatus.UNKNOWN,
+                description="The provider answered after the worker was given up for lost "
+                f"({outcome.status}); its id is kept so a delivery report can settle this.",
+                raw={"provider_message_id": outcome.provider_message_id},
+            )
 
 
 OUTCOME_FIELDS = [
@@ -281,14 +433,21 @@ OUTCOME_FIELDS = [
 
 def _write_outcomes(written: list[tuple]) -> None:
     """One UPDATE statement run for every delivery (executemany): each row has its own message
-    id and reason, which `bulk_update` would turn into a CASE per column, far slower."""
+    id and reason, which `bulk_update` would turn into a CASE per column, far slower. The WHERE
+    repeats the claim: an outcome never lands on a row another worker or the sweeper holds."""
+    if not written:
+        return
     ops = connection.ops
     meta = Delivery._meta
     cost = meta.get_field("cost")
     assignments = ", ".join(
         f"{ops.quote_name(meta.get_field(name).column)} = %s" for name in OUTCOME_FIELDS
     )
-    sql = f"UPDATE {ops.quote_name(meta.db_table)} SET {assignments} WHERE id = %s"  # noqa: S608
+    lease = ops.quote_name(meta.get_field("lease_until").column)
+    sql = (
+        f"UPDATE {ops.quote_name(meta.db_table)} SET {assignments}, {lease} = NULL "  # noqa: S608
+        "WHERE id = %s AND claim = %s AND status = %s"
+    )
     params = [
         (
             *values[:6],
@@ -296,6 +455,8 @@ def _write_outcomes(written: list[tuple]) -> None:
             ops.adapt_datetimefield_value(values[7]),
             ops.adapt_decimalfield_value(values[8], cost.max_digits, cost.decimal_places),
             values[9],
+            values[10],
+            DeliveryStatus.SENDING.value,
         )
         for values in written
     ]
@@ -303,28 +464,100 @@ def _write_outcomes(written: list[tuple]) -> None:
         cursor.executemany(sql, params)
 
 
+class Lease:
+    """The batch's hold on the rows it claimed: renewed (its heartbeat) every third of its
+    length while the worker lives, so the sweeper only takes the rows of a dead worker."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.length = lease_seconds()
+        self.every = self.length / 3
+        self.renewed = time.monotonic()
+
+    def renew_if_due(self) -> None:
+        if time.monotonic() - self.renewed < self.every:
+            return
+        Delivery.objects.filter(claim=self.token, status=DeliveryStatus.SENDING).update(
+            lease_until=timezone.now() + timedelta(seconds=self.length)
+        )
+        self.renewed = time.monotonic()
+
+
 def send_batch(message_id: int, first_id: int, last_id: int) -> int:
-    """Claim, submit and record one batch; returns how many deliveries it settled."""
+    """Claim, submit and record one batch; returns how many deliveries it settled.
+
+    Rows are claimed a few requests at a time, just before their requests go, and each answer
+    is written as it comes: a worker killed mid-batch leaves `sending` only the rows whose
+    request was on the wire; the rest are still `queued` and are sent by the next worker."""
     message = Message.objects.select_related("account").get(pk=message_id)
     if message.status == Message.Status.CANCELLED:
         return 0
-    rows = claim(message_id, first_id, last_id)
-    if not rows:
+    if not password_readable(message.account):
+        failed = fail_undecryptable(message_id, first_id, last_id)
         finish_if_settled(message_id)
-        return 0
+        return failed
+    settled = skip_opted_out(message_id, first_id, last_id)
+    ids = list(
+        Delivery.objects.filter(
+            message_id=message_id,
+            id__gte=first_id,
+            id__lte=last_id,
+            status=DeliveryStatus.QUEUED,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if ids:
+        settled += _send_claimed(message, ids)
+        # Numbers that opted out while this batch ran were left queued by `claim`: skip them.
+        settled += skip_opted_out(message_id, first_id, last_id)
+    finish_if_settled(message_id)
+    return settled
+
+
+def _send_claimed(message: Message, ids: list[int]) -> int:
     backend = message.account.backend
     outgoing = outgoing_for(message)
     bulk = max(1, backend.capabilities.bulk_size)
-    chunks = [rows[i : i + bulk] for i in range(0, len(rows), bulk)]
-    workers = min(len(chunks), settings.SEND_CONCURRENCY)
+    requests = [ids[i : i + bulk] for i in range(0, len(ids), bulk)]
+    workers = max(1, min(len(requests), settings.SEND_CONCURRENCY))
+    lease = Lease(uuid.uuid4().hex)
+    waiting = iter(requests)
+    in_flight: dict[Future, list[Delivery]] = {}
+    settled = 0
+
+    def fill(pool: ThreadPoolExecutor) -> None:
+        # Claim the free slots' requests in one statement (half the slots at least, so a
+        # one-recipient provider does not pay a claim per request).
+        free = workers - len(in_flight)
+        if free < max(1, workers // 2):
+            return
+        wanted = [chunk for _, chunk in zip(range(free), waiting, strict=False)]
+        if not wanted:
+            return
+        rows = {
+            row.id: row for row in claim(message.pk, [i for c in wanted for i in c], lease.token)
+        }
+        for chunk in wanted:
+            chunk_rows = [rows[i] for i in chunk if i in rows]
+            if chunk_rows:
+                in_flight[pool.submit(submit, backend, outgoing, chunk_rows)] = chunk_rows
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        submitted = list(pool.map(lambda chunk: submit(backend, outgoing, chunk), chunks))
-    results = [chunk_outcomes for chunk_outcomes, _balance in submitted]
-    outcomes = [outcome for chunk_outcomes in results for outcome in chunk_outcomes]
-    record(message, rows, outcomes)
-    after_batch(message, results, [balance for _, balance in submitted if balance])
-    finish_if_settled(message_id)
-    return len(outcomes)
+        fill(pool)
+        while in_flight:
+            done, _ = wait(list(in_flight), timeout=lease.every, return_when=FIRST_COMPLETED)
+            answered = [(in_flight.pop(future), future.result()) for future in done]
+            if answered:
+                rows = [row for chunk_rows, _ in answered for row in chunk_rows]
+                results = [outcomes for _, (outcomes, _balance) in answered]
+                outcomes = [outcome for chunk in results for outcome in chunk]
+                settled += record(message, lease.token, rows, outcomes)
+                balances = [balance for _, (_o, balance) in answered if balance]
+                after_batch(message, results, balances)
+            lease.renew_if_due()
+            fill(pool)
+    return settled
 
 
 def after_batch(message: Message, results: list[list[Outcome]], balances: list[Balance]) -> None:
@@ -415,23 +648,86 @@ def _events_for(token: str, source: str, from_status: str, to_status: str, text:
     )
 
 
-def sweep_stuck(older_than: timedelta) -> int:
-    """Turn `sending` deliveries older than `older_than` into `unknown` (their worker died)."""
-    token = uuid.uuid4().hex
-    reason = (
-        "The worker stopped while sending; the provider may or may not have received it, "
-        "so it is not sent again."
+MAX_SENDS = 5  # a delivery re-sent this often after crashes is given up as unknown
+
+LOST_REASON = (
+    "The worker stopped while sending; the provider may or may not have received it, "
+    "so it is not sent again."
+)
+
+
+def _expired(older_than: timedelta):
+    """`sending` rows whose worker is gone: the lease ran out (not renewed by a heartbeat), or,
+    for rows claimed before leases existed, the claim is older than `older_than`."""
+    now = timezone.now()
+    return Delivery.objects.filter(status=DeliveryStatus.SENDING).filter(
+        Q(lease_until__lt=now) | Q(lease_until__isnull=True, sending_at__lt=now - older_than)
     )
-    stuck = Delivery.objects.filter(
-        status=DeliveryStatus.SENDING, sending_at__lt=timezone.now() - older_than
+
+
+def _repeatable_accounts(rows) -> list[int]:
+    from smsportal.providers.models import ProviderAccount
+
+    account_ids = set(rows.values_list("account_id", flat=True).distinct())
+    return [
+        account.pk
+        for account in ProviderAccount.objects.filter(pk__in=account_ids)
+        if account.backend_class.capabilities.idempotent_retry
+    ]
+
+
+def requeue_repeatable(older_than: timedelta) -> list[tuple[int, int, int]]:
+    """A dead worker's rows at a provider that deduplicates (ISMS `seqno`) go back to `queued`
+    and are sent again with the same reference: the provider answers "already received" if the
+    first request reached it, so each is sent exactly once. Returns the batches to enqueue."""
+    expired = _expired(older_than)
+    accounts = _repeatable_accounts(expired)
+    if not accounts:
+        return []
+    token = uuid.uuid4().hex
+    text = (
+        "The worker stopped while sending; sent again with the same reference, which the "
+        "provider recognises if the first request reached it."
     )
     with transaction.atomic():
+        rows = expired.filter(
+            account_id__in=accounts,
+            first_sent_at__gte=timezone.now() - REPEAT_WINDOW,
+            attempts__lt=MAX_SENDS,
+        )
+        requeued = _mark(rows, token=token, status=DeliveryStatus.QUEUED, lease_until=None)
+        if requeued:
+            _events_for(
+                token,
+                DeliveryEvent.Source.SWEEPER,
+                DeliveryStatus.SENDING,
+                DeliveryStatus.QUEUED,
+                text,
+            )
+    if not requeued:
+        return []
+    found = []
+    messages = Message.objects.filter(
+        pk__in=Delivery.objects.filter(claim=token).values("message_id")
+    ).select_related("account")
+    for message in messages:
+        size = task_size(message.account.backend)
+        found += [(message.pk, first, last) for first, last in batch_ranges(message, size)]
+    return found
+
+
+def sweep_stuck(older_than: timedelta) -> int:
+    """Turn the `sending` deliveries of dead workers into `unknown` (see `_expired`). Only rows
+    whose lease ran out are taken, in one conditional UPDATE: a live batch keeps its rows."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
         swept = _mark(
-            stuck,
+            _expired(older_than),
             token=token,
             status=DeliveryStatus.UNKNOWN,
             error_code="worker-lost",
-            error_text=reason,
+            error_text=LOST_REASON,
+            lease_until=None,
         )
         if swept:
             _count_moves(token, DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN, "worker-lost")
@@ -440,7 +736,7 @@ def sweep_stuck(older_than: timedelta) -> int:
                 DeliveryEvent.Source.SWEEPER,
                 DeliveryStatus.SENDING,
                 DeliveryStatus.UNKNOWN,
-                reason,
+                LOST_REASON,
             )
     if swept:
         message_ids = Delivery.objects.filter(claim=token).values_list("message_id", flat=True)
@@ -453,12 +749,14 @@ def stalled_batches(older_than: timedelta) -> list[tuple[int, int, int]]:
     """(message id, first id, last id) of queued deliveries of messages that have made no
     progress for `older_than`: their batch tasks were lost with a worker that died before
     claiming them. Enqueueing a batch twice is harmless: a claim takes only queued rows, once."""
-    cutoff = timezone.now() - older_than
+    now = timezone.now()
+    cutoff = now - older_than
     deliveries = Delivery.objects.filter(message=OuterRef("pk"))
     stalled = (
         Message.objects.filter(status=Message.Status.SENDING, dispatched_at__lt=cutoff)
         .filter(Exists(deliveries.filter(status=DeliveryStatus.QUEUED)))
         .exclude(Exists(deliveries.filter(sending_at__gte=cutoff)))
+        .exclude(Exists(deliveries.filter(status=DeliveryStatus.SENDING, lease_until__gte=now)))
         .select_related("account")
     )
     found = []

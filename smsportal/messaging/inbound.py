@@ -5,10 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from smsportal.contacts.phones import parse_phone
 from smsportal.providers.backends.base import InboundSMS
 from smsportal.providers.models import ProviderAccount
 
 from .models import InboundMessage
+
+# Fewer digits than this are a national number (Kuwait's are 8); international numbers with a
+# country code have at least 10 in practice.
+INTERNATIONAL_MIN_DIGITS = 10
 
 
 def keyword_of(text: str) -> str:
@@ -28,10 +33,28 @@ def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
         )
         keyword = keyword_of(sms.text)
         if keyword in {k.casefold() for k in settings.OPT_OUT_KEYWORDS}:
-            opt_out(sms.sender, f"keyword {keyword.upper()}")
+            opt_out(sender_number(sms.sender), f"keyword {keyword.upper()}")
         elif keyword in {k.casefold() for k in settings.OPT_IN_KEYWORDS}:
-            opt_in(sms.sender)
+            opt_in(sender_number(sms.sender))
     return message
+
+
+def sender_number(raw: str) -> str:
+    """The sender in E.164, as every number in the portal is kept, so STOP matches the number we
+    send to. Providers write it in international digits without `+` (ISMS `60123456789`), and
+    a handset may show it in national form (`97119440`): international digits are tried first
+    when there are enough of them for a country code, then the default region. A sender no
+    parse accepts (a short code, a name) is kept as it came: it matches nothing we send to."""
+    text = raw.strip()
+    digits = text.isdigit()
+    candidates = [text]
+    if digits and len(text) >= INTERNATIONAL_MIN_DIGITS:
+        candidates.insert(0, "+" + text)
+    for candidate in candidates:
+        parsed = parse_phone(candidate, settings.PHONE_DEFAULT_REGION)
+        if parsed.valid:
+            return parsed.e164
+    return text[:20]
 
 
 def opt_out(phone: str, note: str) -> None:
@@ -42,7 +65,9 @@ def opt_out(phone: str, note: str) -> None:
     )
 
 
-def opt_in(phone: str) -> None:
+def opt_in(phone: str) -> int:
+    """START lifts only an opt-out that came by keyword: one staff added or imported (with its
+    note) stays until staff remove it."""
     from smsportal.contacts.models import OptOut
 
-    OptOut.objects.filter(phone=phone).delete()
+    return OptOut.objects.filter(phone=phone, reason=OptOut.Reason.KEYWORD).delete()[0]

@@ -92,6 +92,15 @@ class Delivery(models.Model):
     # The worker that moved the row to `sending` writes its token here, so it updates only the
     # rows it claimed, whatever other workers do.
     claim = models.CharField(max_length=32, blank=True)
+    # While a worker sends a claimed row it renews this lease (its heartbeat); the sweeper takes
+    # only rows whose lease ran out, so it never races a live batch.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # The reference a deduplicating provider remembers (ISMS `seqno`, 24 hours). Blank: the
+    # delivery's own id. A retry of a delivery whose fate is unknown carries the original's, so
+    # the provider answers "already received" instead of sending it twice.
+    seqno = models.CharField(max_length=20, blank=True)
+    # When that reference first went to the provider: a repeat is safe only while it remembers.
+    first_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed = models.BooleanField(
         default=True, help_text="False when the transport gives no answer (KwtSMS by email)."
     )
@@ -114,6 +123,7 @@ class Delivery(models.Model):
             # SMS Centre's flood rules read an account's last minutes of deliveries.
             models.Index(fields=["account", "queued_at"], name="delivery_account_recent"),
             models.Index(fields=["status", "sending_at"], name="delivery_status_sending"),
+            models.Index(fields=["status", "lease_until"], name="delivery_status_lease"),
             models.Index(fields=["claim"], name="delivery_claim"),
             models.Index(
                 fields=["account", "next_poll_at"],
@@ -124,6 +134,11 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        """What a deduplicating provider is given to recognise a repeat of this delivery."""
+        return self.seqno or str(self.pk)
 
 
 class DeliveryPart(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 
@@ -27,6 +27,11 @@ from .models import Delivery, DeliveryEvent, Message
 from .status import DeliveryStatus
 
 INSERT_CHUNK = 5000
+# How long a deduplicating provider remembers a reference (ISMS `seqno`: 24 hours), less a
+# margin: within it, a delivery of unknown fate may be repeated safely.
+REPEAT_WINDOW = timedelta(hours=23)
+OPTED_OUT_CODE = "opted-out"  # the same words dispatch writes when it skips a number
+OPTED_OUT_TEXT = "opted out"
 
 
 class SendRefused(Exception):
@@ -40,6 +45,9 @@ class ResolvedRecipients:
     phones: list[str] = field(default_factory=list)  # E.164, unique, in order
     contact_ids: dict[str, int] = field(default_factory=dict)  # phone -> contact, where known
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (number, reason)
+    # phone -> (seqno, first sent): a retry's repeat of a delivery of unknown fate keeps the
+    # reference a deduplicating provider (ISMS) remembers, so a repeat cannot reach them twice.
+    references: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
 
 def analyse_for(account: ProviderAccount, body: str) -> Analysis:
@@ -142,12 +150,15 @@ def _insert_deliveries(message: Message, recipients: ResolvedRecipients, segment
         while chunk := list(islice(iterator, INSERT_CHUNK)):
             yield chunk
 
+    references = recipients.references
     queued = (
         Delivery(
             message=message,
             account_id=message.account_id,
             phone=phone,
             segments=segments,
+            seqno=references[phone][0] if phone in references else "",
+            first_sent_at=references[phone][1] if phone in references else None,
         )
         for phone in recipients.phones
     )
@@ -166,7 +177,7 @@ def _insert_deliveries(message: Message, recipients: ResolvedRecipients, segment
             phone=number[:32],
             segments=segments,
             status=DeliveryStatus.SKIPPED,
-            error_code="skipped",
+            error_code=OPTED_OUT_CODE if reason == OPTED_OUT_TEXT else "skipped",
             error_text=reason,
             final_at=now,
         )
@@ -231,26 +242,96 @@ def reschedule(message: Message, *, body: str | None = None, scheduled_for: date
         transaction.on_commit(lambda: enqueue_dispatch(message))
 
 
-def retry(message: Message, statuses: Iterable[str], user=None) -> Message:
-    """A new message to the deliveries of `message` that ended in `statuses` (staff's choice)."""
-    allowed = {DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN}
-    wanted = [s for s in statuses if s in allowed]
+class DuplicatesPossible(SendRefused):
+    """Retrying would resend to numbers that may already have the message; staff must accept
+    that explicitly (`accept_duplicates`)."""
+
+
+@dataclass(frozen=True)
+class RetryPlan:
+    """What a retry of `statuses` would do, for the page to warn before staff press it."""
+
+    phones: list[str]
+    references: dict[str, tuple[str, datetime]]
+    at_risk: int  # unknown deliveries that may reach their number twice
+    provider: str
+
+    @property
+    def warning(self) -> str:
+        if not self.at_risk:
+            return ""
+        who = "1 recipient" if self.at_risk == 1 else f"{self.at_risk:,} recipients"
+        verb = "has" if self.at_risk == 1 else "have"
+        return (
+            f"{who} whose outcome is unknown may get the message twice: the first attempt may "
+            f"{verb} reached them, and {self.provider} cannot tell a repeat from a new message."
+        )
+
+
+RETRYABLE = (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
+
+
+def retry_plan(message: Message, statuses: Iterable[str]) -> RetryPlan:
+    wanted = [s for s in statuses if s in RETRYABLE]
     if not wanted:
         raise SendRefused("Only failed or unknown deliveries can be retried.")
-    phones = list(
-        dict.fromkeys(
-            message.deliveries.filter(status__in=wanted)
-            .order_by("id")
-            .values_list("phone", flat=True)
-        )
+    rows = (
+        message.deliveries.filter(status__in=wanted)
+        .order_by("id")
+        .values_list("id", "phone", "status", "seqno", "first_sent_at")
     )
-    if not phones:
+    repeat_safe = message.account.backend_class.capabilities.idempotent_retry
+    window_start = timezone.now() - REPEAT_WINDOW
+    phones: dict[str, None] = {}
+    references: dict[str, tuple[str, datetime]] = {}
+    at_risk = 0
+    for pk, phone, status, seqno, first_sent_at in rows.iterator(chunk_size=5000):
+        phones[phone] = None
+        if status != DeliveryStatus.UNKNOWN:
+            continue  # refused by the provider: certainly not sent
+        if repeat_safe and first_sent_at and first_sent_at >= window_start:
+            references[phone] = (seqno or str(pk), first_sent_at)
+        else:
+            at_risk += 1
+    return RetryPlan(list(phones), references, at_risk, message.account.get_kind_display())
+
+
+def retry(
+    message: Message, statuses: Iterable[str], user=None, *, accept_duplicates: bool = False
+) -> Message:
+    """A new message to the deliveries of `message` that ended in `statuses` (staff's choice).
+
+    Numbers opted out since are skipped; the balance is checked as at compose. An unknown
+    delivery at a provider that deduplicates is repeated with its original reference (sent
+    once, whatever happened); elsewhere a repeat may arrive twice, so it needs
+    `accept_duplicates`."""
+    from smsportal.contacts.selectors import opted_out
+    from smsportal.credits.affordability import Unaffordable, check_affordable
+
+    plan = retry_plan(message, statuses)
+    if not plan.phones:
         raise SendRefused("No delivery of this message is in that state.")
+    if plan.at_risk and not accept_duplicates:
+        raise DuplicatesPossible(plan.warning + " Confirm to send to them anyway.")
+    blocked = opted_out(plan.phones)
+    phones = [phone for phone in plan.phones if phone not in blocked]
+    if not phones:
+        raise SendRefused("Every number to retry has opted out since; nothing was sent.")
+    try:
+        check_affordable(
+            message.account, estimate(message.account, len(phones), message.segments), user
+        )
+    except Unaffordable as exc:
+        raise SendRefused(exc.message) from exc
     return create_message(
         account=message.account,
         body=message.body,
         sender=message.sender,
-        recipients=ResolvedRecipients(phones=phones),
+        recipients=ResolvedRecipients(
+            phones=phones,
+            skipped=[(phone, OPTED_OUT_TEXT) for phone in plan.phones if phone in blocked],
+            references={p: ref for p, ref in plan.references.items() if p not in blocked},
+        ),
         message_type=MessageType(message.message_type),
         want_delivery_report=message.want_delivery_report,
         created_by=user,

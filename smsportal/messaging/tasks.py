@@ -45,11 +45,13 @@ def send_batch(message_id: int, first_id: int, last_id: int) -> int:
 
 @task()
 def sweep_stuck_deliveries() -> int:
-    """After a worker died: its claimed deliveries become `unknown` (never sent again), and the
-    batches it never started are enqueued again."""
+    """After a worker died: its claimed deliveries become `unknown` (never sent again) — except
+    at a provider that deduplicates (ISMS), where they are sent again with the same reference —
+    and the batches it never started are enqueued again."""
     timeout = timedelta(seconds=settings.SENDING_TIMEOUT_SECONDS)
+    resend = dispatch.requeue_repeatable(timeout)  # first: what may go again safely
     swept = dispatch.sweep_stuck(timeout)
-    for message_id, first_id, last_id in dispatch.stalled_batches(timeout):
+    for message_id, first_id, last_id in {*resend, *dispatch.stalled_batches(timeout)}:
         send_batch.enqueue(message_id, first_id, last_id)
     return swept
 

@@ -105,6 +105,8 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status": status,
         "filter_query": urlencode({"status": status}) if status else "",
         "capabilities": capabilities,
+        # Shown beside "Retry" when unknown deliveries may reach their numbers twice.
+        "retry_warning": sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
     }
     if request.htmx and request.htmx.target == "message-live":
         return render(request, "messaging/message_detail.html#live", context)
@@ -139,7 +141,15 @@ def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.select_related("account"), pk=pk)
     try:
-        retry = sending.retry(message, request.POST.getlist("status"), request.user)
+        retry = sending.retry(
+            message,
+            request.POST.getlist("status"),
+            request.user,
+            accept_duplicates=request.POST.get("accept_duplicates") == "1",
+        )
+    except sending.DuplicatesPossible as exc:
+        messages.warning(request, str(exc))
+        return redirect(message)
     except sending.SendRefused as exc:
         messages.error(request, str(exc))
         return redirect(message)

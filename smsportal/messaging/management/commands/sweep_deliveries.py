@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from smsportal.messaging.dispatch import stalled_batches, sweep_stuck
+from smsportal.messaging.dispatch import requeue_repeatable, stalled_batches, sweep_stuck
 from smsportal.messaging.tasks import send_batch
 
 
@@ -26,8 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, older_than: int, **options):
         timeout = timedelta(seconds=older_than)
+        resend = requeue_repeatable(timeout)
         swept = sweep_stuck(timeout)
-        batches = stalled_batches(timeout)
+        batches = sorted({*resend, *stalled_batches(timeout)})
         for message_id, first_id, last_id in batches:
             send_batch.enqueue(message_id, first_id, last_id)
         self.stdout.write(
