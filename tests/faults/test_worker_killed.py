@@ -5,6 +5,7 @@ reaches `done`."""
 from __future__ import annotations
 
 import signal
+import time
 from datetime import timedelta
 
 import pytest
@@ -33,15 +34,16 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(
     message = create_message(
         account=account, body="Fault drill", recipients=ResolvedRecipients(phones=phones)
     )
-    first = workers()
+    first = workers(SENDING_LEASE_SECONDS="2")
     wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.SUBMITTED).count() >= 2_000)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     in_flight = Delivery.objects.filter(status=DeliveryStatus.SENDING).count()
     assert Delivery.objects.filter(status=DeliveryStatus.QUEUED).exists()  # killed mid-send
 
-    # What the scheduler does every minute, with the timeout passed: claimed deliveries become
-    # unknown, never re-sent; the batches the dead worker never started are enqueued again.
+    # What the scheduler does every minute, once the dead worker's lease ran out: claimed
+    # deliveries become unknown, never re-sent; the batches it never started are enqueued again.
+    time.sleep(2.5)
     settings.SENDING_TIMEOUT_SECONDS = 0
     sweep_stuck_deliveries.call()
     workers()
