@@ -44,6 +44,8 @@ class Script:
     behaviour: Callable[[int, Sequence[Recipient]], SendResult | None] | None = None
     calls: list[list[str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Lists kept at the provider (as KalaSMS keeps them): name -> numbers; None: no such feature.
+    remote: dict[str, list[str]] | None = None
 
     def sent_to(self) -> list[str]:
         return [phone for call in self.calls for phone in call]
@@ -60,6 +62,7 @@ class _ScriptCapabilities:
             idempotent_retry=script.idempotent_retry,
             reports_poll=script.reports_poll,
             balance=script.balance is not None,
+            remote_lists=script.remote is not None,
         )
 
 
@@ -100,6 +103,30 @@ class FakeBackend(Backend):
                 for r in recipients
             ]
         )
+
+    def _lists(self) -> dict[str, list[str]]:
+        if self.script.remote is None:
+            raise self.unsupported("Remote lists")
+        return self.script.remote
+
+    def remote_lists(self) -> list[str]:
+        return list(self._lists())
+
+    def create_remote_list(self, name: str) -> None:
+        self._lists().setdefault(name, [])
+
+    def delete_remote_list(self, name: str) -> None:
+        self._lists().pop(name, None)
+
+    def add_to_remote_list(self, name: str, phone: str) -> None:
+        self._lists()[name].append(phone)
+
+    def send_to_remote_list(self, name: str, message: OutgoingMessage) -> SendResult:
+        members = self._lists()[name]
+        with self.script.lock:
+            self.script.calls.append(list(members))
+        whole = Recipient(phone=f"list:{name}", reference=name)
+        return SendResult([SubmitResult(whole, SubmitStatus.SUBMITTED, provider_message_id="L1")])
 
     # A provider that pushes reports and incoming SMS the way ISMS does (simplified codes).
     REPORT_CODES = {"6": DeliveryStatus.DELIVERED, "7": DeliveryStatus.UNDELIVERED}

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from smsportal.contacts.models import OptOut, RemoteListPush
-from smsportal.messaging import dispatch, sending
+from smsportal.messaging import sending
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients, create_message
@@ -47,9 +47,7 @@ def opted_out_rows(message):
 # --- checked at dispatch -------------------------------------------------------------------
 
 
-def test_a_scheduled_message_skips_a_number_that_opted_out_after_it_was_scheduled(
-    account, script
-):
+def test_a_scheduled_message_skips_a_number_that_opted_out_after_it_was_scheduled(account, script):
     when = timezone.now() + timedelta(hours=1)
     message = create_message(
         account=account, body="Later", recipients=ResolvedRecipients(phones=[A, B]),
@@ -226,7 +224,9 @@ def test_sending_to_a_remote_list_refuses_when_a_member_opted_out_since_the_copy
     from smsportal.contacts.remote import RemoteListStale, run_push, send_to_remote_list
 
     contact_list, contacts = staff_list
-    push = RemoteListPush.objects.create(contact_list=contact_list, account=kala, remote_name="Staff")
+    push = RemoteListPush.objects.create(
+        contact_list=contact_list, account=kala, remote_name="Staff"
+    )
     run_push(push)
     OptOut.objects.create(phone=contacts[1].phone, reason=OptOut.Reason.KEYWORD)
 
