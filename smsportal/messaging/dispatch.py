@@ -1,13 +1,19 @@
 """Dispatch: cut a message's deliveries into batches, claim them, submit them, record outcomes.
 
-Exactly once or honestly unknown:
-- a batch claims its rows with a conditional UPDATE (only `queued` rows become `sending`, stamped
-  with the worker's claim token), so two workers never send the same delivery;
+Exactly once or honestly unknown, and never to a number that opted out:
+- a batch claims its rows a few requests at a time, just before they go, with a conditional
+  UPDATE (only `queued` rows become `sending`, stamped with the batch's token), so two workers
+  never send the same delivery; the same statement leaves out numbers on the opt-out list, which
+  the batch then marks `skipped: opted out` — the check is made at dispatch, for every delivery;
+- each answer is recorded as it comes, and only onto rows the batch still holds: a worker killed
+  mid-batch leaves `sending` only the requests that were on the wire;
+- a batch renews a lease on its rows (a heartbeat); the sweeper takes only rows whose lease ran
+  out, so a slow but live batch is never swept, and a late answer after a sweep changes nothing;
 - a transient error that certainly happened before the request left is retried with back-off;
   after the request may have left, only a provider that makes repeats safe (ISMS `seqno`) is
   asked again, otherwise the delivery becomes `unknown` with the reason;
-- a worker that dies between claim and write-back leaves `sending` rows, which the sweeper turns
-  into `unknown` — never into a second send.
+- a dead worker's `sending` rows become `unknown` — never a second send — except at a provider
+  that deduplicates (ISMS), where they go again with the same reference, within its memory.
 """
 
 from __future__ import annotations

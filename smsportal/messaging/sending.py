@@ -261,10 +261,9 @@ class RetryPlan:
         if not self.at_risk:
             return ""
         who = "1 recipient" if self.at_risk == 1 else f"{self.at_risk:,} recipients"
-        verb = "has" if self.at_risk == 1 else "have"
         return (
             f"{who} whose outcome is unknown may get the message twice: the first attempt may "
-            f"{verb} reached them, and {self.provider} cannot tell a repeat from a new message."
+            f"have reached them, and {self.provider} cannot tell a repeat from a new message."
         )
 
 

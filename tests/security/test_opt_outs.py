@@ -129,6 +129,10 @@ def test_the_message_page_says_skipped_opted_out(
 
     page = operator_client.get(f"/messages/{message.pk}/?status=skipped").content.decode()
     assert B in page and "opted out" in page and A not in page
+    export = b"".join(
+        operator_client.get(f"/reports/export.csv?message={message.pk}").streaming_content
+    ).decode()
+    assert f"{B},skipped,,opted-out,opted out," in export
 
 
 # --- keywords ------------------------------------------------------------------------------
