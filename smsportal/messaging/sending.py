@@ -258,13 +258,32 @@ class RetryPlan:
 
     @property
     def warning(self) -> str:
-        if not self.at_risk:
-            return ""
-        who = "1 recipient" if self.at_risk == 1 else f"{self.at_risk:,} recipients"
-        return (
-            f"{who} whose outcome is unknown may get the message twice: the first attempt may "
-            f"have reached them, and {self.provider} cannot tell a repeat from a new message."
-        )
+        return duplicates_warning(self.at_risk, self.provider)
+
+
+def duplicates_warning(at_risk: int, provider: str) -> str:
+    if not at_risk:
+        return ""
+    who = "1 recipient" if at_risk == 1 else f"{at_risk:,} recipients"
+    return (
+        f"{who} whose outcome is unknown may get the message twice: the first attempt may "
+        f"have reached them, and {provider} cannot tell a repeat from a new message."
+    )
+
+
+def retry_warning(message: Message, unknown: int) -> str:
+    """The warning for retrying `message`'s `unknown` deliveries, cheaply (the message page
+    shows it on every refresh): no query where the provider cannot deduplicate, one count of
+    those past its memory where it can."""
+    if not unknown:
+        return ""
+    at_risk = unknown
+    if message.account.backend_class.capabilities.idempotent_retry:
+        safe = message.deliveries.filter(
+            status=DeliveryStatus.UNKNOWN, first_sent_at__gte=timezone.now() - REPEAT_WINDOW
+        ).count()
+        at_risk = unknown - safe
+    return duplicates_warning(at_risk, message.account.get_kind_display())
 
 
 RETRYABLE = (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
