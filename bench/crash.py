@@ -1,10 +1,12 @@
 """A worker killed with SIGKILL in the middle of a 10,000-recipient send, then recovered.
 
-    .venv/bin/python bench/crash.py [--recipients 10000] [--kill-after 3000] [--postgres]
+    .venv/bin/python bench/crash.py [--recipients 10000] [--kill-after 3000] [--delay 0.2]
+                                    [--postgres]
 
 For ISMS (one request per recipient, deduplicated by `seqno`) and KwtSMS (200 per request, no
 deduplication): a fresh database, the sandbox and one task worker as separate processes; the
-confirm step; SIGKILL once `--kill-after` deliveries are submitted. Then what the killed worker
+confirm step (the sandbox answering each send in `--delay` seconds, as a real provider
+takes a moment); SIGKILL once `--kill-after` deliveries are submitted. Then what the killed worker
 left: `sending` (the requests that may have left: they become `unknown`, or at ISMS go again with
 the same seqno), `queued` (certainly never sent: the next worker sends them), and how many of
 the stranded ones the sandbox really received. After the lease runs out, the sweeper
@@ -90,7 +92,7 @@ def start(env: dict, *command: str) -> subprocess.Popen:
     )
 
 
-def case(kind: str, n: int, kill_after: int, database_url: str) -> dict:
+def case(kind: str, n: int, kill_after: int, delay: float, database_url: str) -> dict:
     env = django_env(database_url, SENDING_LEASE_SECONDS=LEASE)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     http_port = free_port()
@@ -118,7 +120,9 @@ def case(kind: str, n: int, kill_after: int, database_url: str) -> dict:
             except requests.ConnectionError:
                 time.sleep(0.2)
         requests.put(
-            f"{url}/_sandbox/accounts/{kind}/demo-{kind}", json={"credit": 10**9}, timeout=5
+            f"{url}/_sandbox/accounts/{kind}/demo-{kind}",
+            json={"credit": 10**9, "faults": {"delay": delay}},
+            timeout=5,
         ).raise_for_status()
         run_json(CREATE, env, kind, str(n), url)
         worker = start(env, "worker", "--interval", "0.05")
@@ -150,6 +154,7 @@ def case(kind: str, n: int, kill_after: int, database_url: str) -> dict:
             proc.wait()
     return {
         "recipients": n,
+        "provider_answer_seconds": delay,
         "at_kill": at_kill["counts"],
         "stranded_sending": len(stranded),
         "stranded_that_really_left": really_left,
@@ -164,18 +169,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--kill-after", type=int, default=3_000)
+    parser.add_argument(
+        "--delay", type=float, default=0.2, help="seconds the sandbox takes to answer a send"
+    )
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("isms", "kwtsms"):
             url = f"sqlite:///{Path(tmp) / kind}.sqlite3"
-            out[f"{kind}_sqlite"] = case(kind, args.recipients, args.kill_after, url)
+            out[f"{kind}_sqlite"] = case(kind, args.recipients, args.kill_after, args.delay, url)
     if args.postgres:
         with ThrowawayPostgres() as pg:
             for kind in ("isms", "kwtsms"):
                 pg.create_database(kind)
-                out[f"{kind}_postgres"] = case(kind, args.recipients, args.kill_after, pg.url(kind))
+                out[f"{kind}_postgres"] = case(
+                    kind, args.recipients, args.kill_after, args.delay, pg.url(kind)
+                )
     print(json.dumps(out, indent=2))
 
 
