@@ -22,11 +22,25 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # real environment variables win over the file
 
 
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
 def _bool(name: str, default: bool) -> bool:
-    try:
-        return env.bool(name, default=default)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be true or false, not {env.str(name)!r}") from exc
+    """A yes/no setting. Anything but the eight words below stops start-up: django-environ reads
+    every unknown word as false, so a typo (`SECURE_COOKIES=ture`) silently turned a protection
+    off."""
+    raw = env.str(name, default="")
+    if raw == "":
+        return default
+    word = raw.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of true/false, 1/0, yes/no, on/off, not {raw!r}"
+    )
 
 
 DEBUG = _bool("DEBUG", False)
@@ -83,6 +97,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "csp",
     "smsportal.core",
     "smsportal.providers",
     "smsportal.contacts",
@@ -104,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -251,20 +267,46 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 # trusted to set X-Forwarded-For.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
-# Security: strict when DEBUG is off (`manage.py check --deploy` is clean).
+# Security: strict when DEBUG is off (`manage.py check --deploy` is clean); each protection has a
+# setting so a deployment can say otherwise on purpose, never by accident (see _bool).
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+    ("HTTP_X_FORWARDED_PROTO", "https") if _bool("BEHIND_TLS_PROXY", False) else None
 )
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Cookies only over HTTPS unless DEBUG (SECURE_COOKIES=false for a local plain-HTTP benchmark).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _bool("SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), not the cookie
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, so an injected
+# <script> or on*= attribute never runs. Templates hold no inline script (tests/security checks).
+# Styles: <style> elements and stylesheets only from us too; htmx's own injected indicator
+# <style> is switched off (meta htmx-config in base.html, the rule lives in portal.css). Style
+# *attributes* stay allowed: progress bars set their computed width with style="width: N%",
+# and an attribute cannot load or run anything (no url() fetch escapes img-src/font-src).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap draws its icons in CSS as data: SVGs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 

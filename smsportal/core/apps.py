@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Portal core"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)
         from .roles import sync_role_permissions
 
         # Permissions exist only after every app has migrated, so the roles get theirs here,

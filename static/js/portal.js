@@ -13,3 +13,22 @@ document.body.addEventListener("htmx:responseError", function (event) {
   alert.appendChild(close);
   box.appendChild(alert);
 });
+
+// Forms that ask first: <form data-confirm="Delete this list?">. (The Content-Security-Policy
+// forbids inline handlers such as onsubmit=, so the question lives in a data attribute.)
+document.addEventListener("submit", function (event) {
+  var form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+
+// A checkbox that ticks every box its selector names: <input type="checkbox" data-select-all=".pick">.
+document.addEventListener("change", function (event) {
+  var box = event.target.closest("input[data-select-all]");
+  if (!box) return;
+  document.querySelectorAll(box.dataset.selectAll).forEach(function (other) {
+    other.checked = box.checked;
+  });
+});
