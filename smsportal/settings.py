@@ -319,8 +319,16 @@ LOGGING = {
         # (smsportal/core/logfilters.py); LOG_LEVEL=DEBUG shows every one.
         "quiet_reads": {"()": "smsportal.core.logfilters.QuietReads"},
         "quiet_routine_tasks": {"()": "smsportal.core.logfilters.QuietRoutineTasks"},
+        # Webhook URLs carry the account's secret token: no log line may show it.
+        "redact_tokens": {"()": "smsportal.core.log_redaction.RedactWebhookTokens"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # urllib3 logs full request URLs at DEBUG, and providers put credentials in them.

@@ -8,8 +8,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .log_redaction import redact_request_loggers
         from .roles import sync_role_permissions
 
         # Permissions exist only after every app has migrated, so the roles get theirs here,
         # idempotently, each time migrate runs.
         post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")
+        redact_request_loggers()

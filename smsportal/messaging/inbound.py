@@ -22,14 +22,39 @@ def keyword_of(text: str) -> str:
     return words[0].strip(".!,;:").casefold() if words else ""
 
 
+# The longest incoming text kept: far beyond any real concatenated SMS (255 parts of 67 UCS-2
+# characters is 17,085), it bounds what one request can make us store. A longer text is stored
+# cut, with `text_truncated` set, never refused: an incoming SMS is never lost.
+INBOUND_TEXT_MAX_CHARS = 20_000
+# The raw parameters are kept for the record; each value is cut at the same length.
+RAW_VALUE_MAX_CHARS = 4 * INBOUND_TEXT_MAX_CHARS  # UCS-2 arrives as four hex digits a character
+
+
+def storable(text: str) -> str:
+    """No database text column holds a NUL (PostgreSQL refuses it; UCS-2 hex `0000` decodes to
+    one): it becomes U+FFFD, the replacement character, so the message is stored, not lost."""
+    return text.replace("\x00", "\ufffd")
+
+
+def storable_raw(raw) -> dict:
+    return {
+        storable(str(key)): storable(value[:RAW_VALUE_MAX_CHARS])
+        if isinstance(value, str)
+        else value
+        for key, value in dict(raw).items()
+    }
+
+
 def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
+    text = storable(sms.text)
     with transaction.atomic():
         message = InboundMessage.objects.create(
             account=account,
-            sender=sms.sender[:32],
-            recipient=sms.recipient[:32],
-            text=sms.text,
-            raw=dict(sms.raw),
+            sender=storable(sms.sender[:32]),
+            recipient=storable(sms.recipient[:32]),
+            text=text[:INBOUND_TEXT_MAX_CHARS],
+            text_truncated=len(text) > INBOUND_TEXT_MAX_CHARS,
+            raw=storable_raw(sms.raw),
         )
         keyword = keyword_of(sms.text)
         if keyword in {k.casefold() for k in settings.OPT_OUT_KEYWORDS}:

@@ -239,6 +239,9 @@ class InboundMessage(models.Model):
     sender = models.CharField(max_length=32, db_index=True)
     recipient = models.CharField(max_length=32, blank=True, help_text="Our short code or number.")
     text = models.TextField(blank=True)
+    text_truncated = models.BooleanField(
+        default=False, help_text="The text arrived longer than we keep and was cut."
+    )
     raw = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)

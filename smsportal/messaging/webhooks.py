@@ -98,6 +98,8 @@ class ProviderWebhook(ABC, View):
 
     kind: str
     http_method_names = ["get", "post"]
+    # Parameter names and values together, in characters; a larger request answers 400.
+    max_request_chars: int
 
     def account_for(self, request: HttpRequest, token: str) -> ProviderAccount:
         if not token:
@@ -124,6 +126,15 @@ class ProviderWebhook(ABC, View):
             log.warning("%s webhook refused: %s", self.kind, exc)
             return HttpResponseBadRequest("refused\n", content_type="text/plain")
         flat = {key: params.get(key, "") for key in params}
+        size = sum(len(key) + len(value) for key, value in flat.items())
+        if size > self.max_request_chars:
+            # Stored payloads stay bounded; no provider sends anything near this.
+            log.warning("%s webhook for %s: %d characters refused", self.kind, account, size)
+            return HttpResponseBadRequest(
+                f"The request is too large: {size:,} characters, at most "
+                f"{self.max_request_chars:,}.\n",
+                content_type="text/plain",
+            )
         try:
             if any("\x00" in key + value for key, value in flat.items()):
                 # No provider sends one, and no database text column can hold one.
@@ -140,12 +151,20 @@ class ProviderWebhook(ABC, View):
 
 
 class DeliveryReportWebhook(ProviderWebhook):
+    # A real report is a few short fields (about 200 characters). The cap bounds what a report
+    # for an unknown id stores: it is kept (UnmatchedReport), so it must not be arbitrarily big.
+    max_request_chars = 4_000
+
     def handle(self, account: ProviderAccount, params: dict[str, str]) -> None:
         update = account.backend.parse_delivery_report(params)
         apply_status_update(account, update, DeliveryEvent.Source.WEBHOOK)
 
 
 class InboundWebhook(ProviderWebhook):
+    # Room for the longest text we store (INBOUND_TEXT_MAX_CHARS, four hex digits each when the
+    # provider sends UCS-2 as hex) and more: a longer text is stored cut, never refused.
+    max_request_chars = 100_000
+
     def handle(self, account: ProviderAccount, params: dict[str, str]) -> None:
         receive(account, account.backend.parse_inbound(params))
 

@@ -63,7 +63,11 @@ def test_the_scan_finds_every_kind_of_inline_code():
 
 def test_templates_are_found():
     names = {name for name, _ in TEMPLATES}
-    assert {"base.html", "reports/dashboard.html", "admin/contacts/contact/change_list.html"} <= names
+    assert {
+        "base.html",
+        "reports/dashboard.html",
+        "admin/contacts/contact/change_list.html",
+    } <= names
 
 
 @pytest.mark.parametrize(("name", "path"), TEMPLATES, ids=[name for name, _ in TEMPLATES])
@@ -79,9 +83,7 @@ def test_every_page_carries_a_policy_that_allows_no_inline_script(manager_client
     response = manager_client.get("/")
 
     policy = response["Content-Security-Policy"]
-    directives = {
-        part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()
-    }
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
     assert directives["script-src"] == ["'self'"]
     assert directives["default-src"] == ["'self'"]
     assert directives["style-src"] == ["'self'"]
