@@ -90,3 +90,8 @@ class RemoteListPushAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "account"]
     readonly_fields = [f.name for f in RemoteListPush._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        # A copy is the record of a push the portal ran (Lists → Copy to a provider); a form of
+        # read-only fields could only save an empty row, which the database refuses.
+        return False

@@ -99,3 +99,8 @@ class UnmatchedReportAdmin(admin.ModelAdmin):
     list_filter = ["account", "status", "source"]
     search_fields = ["=provider_message_id"]
     readonly_fields = [f.name for f in UnmatchedReport._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        # Reports arrive from providers; a form of read-only fields could only save an empty
+        # row, which the database refuses.
+        return False
