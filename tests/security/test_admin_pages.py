@@ -82,7 +82,7 @@ def test_every_admin_page_opens_for_a_superuser(admin_user):
             errors.append(f"{method.upper()} {url}: {response.status_code}")
         return response
 
-    for name, model, model_admin in PAGES:
+    for name, model, _ in PAGES:
         meta = model._meta
         prefix = f"admin:{meta.app_label}_{meta.model_name}"
         assert visit("get", reverse(f"{prefix}_changelist")).status_code == 200, name
