@@ -17,23 +17,43 @@ from . import queries
 from .forms import ExportForm, RangeForm
 
 
+# What a user must hold to see each part of the dashboard; a user in no role sees none of it.
+DASHBOARD_PERMISSIONS = {
+    "accounts": "providers.view_provideraccount",
+    "balances": "credits.view_balancesnapshot",
+    "figures": "messaging.view_delivery",  # deliveries and costs per account
+    "messages": "messaging.view_message",
+}
+
+
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Figures per account for today, 7 and 30 days; recent messages; or, for an empty system,
-    what to do first."""
-    accounts = list(ProviderAccount.objects.filter(is_active=True))
+    what to do first. Each part shows only to a user allowed to see it."""
+    can = {part: request.user.has_perm(perm) for part, perm in DASHBOARD_PERMISSIONS.items()}
+    if not any(can.values()):
+        return render(request, "reports/dashboard.html", {"no_role": True})
+    accounts = list(ProviderAccount.objects.filter(is_active=True)) if can["accounts"] else []
     periods = queries.periods()
-    totals = {name: queries.totals_by_account(*span) for name, span in periods.items()}
-    rows = [
-        {"account": account, "periods": [(name, totals[name].get(account.pk)) for name in periods]}
-        for account in accounts
-    ]
-    can_view_messages = request.user.has_perm("messaging.view_message")
+    rows = []
+    if can["figures"] and accounts:
+        totals = {name: queries.totals_by_account(*span) for name, span in periods.items()}
+        rows = [
+            {
+                "account": account,
+                "periods": [(name, totals[name].get(account.pk)) for name in periods],
+            }
+            for account in accounts
+        ]
     recent = (
-        Message.objects.select_related("account")[:8]
-        if can_view_messages
-        else Message.objects.none()
+        Message.objects.select_related("account")[:8] if can["messages"] else Message.objects.none()
     )
-    context = {"accounts": accounts, "rows": rows, "period_names": list(periods), "recent": recent}
+    context = {
+        "accounts": accounts,
+        "rows": rows,
+        "period_names": list(periods),
+        "recent": recent,
+        "can": can,
+    }
     return render(request, "reports/dashboard.html", context)
 
 
