@@ -16,7 +16,6 @@ from smsportal.providers.models import ProviderAccount
 from . import queries
 from .forms import ExportForm, RangeForm
 
-
 # What a user must hold to see each part of the dashboard; a user in no role sees none of it.
 DASHBOARD_PERMISSIONS = {
     "accounts": "providers.view_provideraccount",
