@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -241,7 +242,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): lock a username+address pair after repeated failures.
+# Login throttling (django-axes): lock a username+address pair after repeated failures, the
+# address being the client's as our trusted proxies report it (TRUSTED_PROXIES below): behind a
+# proxy, REMOTE_ADDR is the proxy for everyone, and one guesser would lock a user out for all.
+AXES_CLIENT_IP_CALLABLE = "smsportal.core.client_ip.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -264,9 +268,22 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 
-# Providers that call us (ISMS) may sit behind our reverse proxy; only these addresses are
-# trusted to set X-Forwarded-For.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+def _trusted_proxies() -> list[str]:
+    """Our own reverse proxies (addresses or networks, e.g. 10.0.0.5,10.1.0.0/16): only they may
+    say, in X-Forwarded-For, who the client was (log-in throttling, webhook allow-lists)."""
+    entries = env.list("TRUSTED_PROXIES", default=[])
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+            ) from exc
+    return entries
+
+
+TRUSTED_PROXIES = _trusted_proxies()
 
 # Security: strict when DEBUG is off (`manage.py check --deploy` is clean); each protection has a
 # setting so a deployment can say otherwise on purpose, never by accident (see _bool).

@@ -25,6 +25,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from smsportal.core.client_ip import client_ip
 from smsportal.providers.backends.base import ProtocolError
 from smsportal.providers.models import ProviderAccount
 
@@ -37,19 +38,6 @@ log = logging.getLogger(__name__)
 
 class WebhookRefused(Exception):
     """A validator failed; the message is logged, never shown to the caller in detail."""
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address: REMOTE_ADDR, or behind our own proxies the address they saw."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    trusted = set(settings.TRUSTED_PROXIES)
-    if remote not in trusted:
-        return remote
-    forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for ip in reversed(forwarded):
-        if ip and ip not in trusted:
-            return ip
-    return remote
 
 
 def ip_allowed(ip: str, allowlist: list[str]) -> bool:
