@@ -14,7 +14,6 @@ import logging
 import time
 from abc import ABC, abstractmethod
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
