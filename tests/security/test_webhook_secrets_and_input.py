@@ -194,3 +194,16 @@ def test_a_report_for_an_unknown_id_within_the_cap_is_still_kept(client, isms):
 
     assert response.status_code == 200
     assert UnmatchedReport.objects.get().provider_message_id == "unknown-id"
+
+
+def test_a_webhook_url_in_any_other_log_line_is_redacted_when_printed(logged):
+    # The sandbox logs a failed push with the callback URL; any module might do the same.
+    token = "c2VjcmV0LXRva2VuLW9mLWFuLWlzbXMtYWNjb3VudA"
+    url = f"http://127.0.0.1:8000/hooks/isms/{token}/dlr"
+    logging.getLogger("smsportal.providers.sandbox.server").warning(
+        "push to %s failed: %s", url, "ConnectionError"
+    )
+
+    assert logged.printed, "the console handler printed nothing"
+    assert "push to http://127.0.0.1:8000/hooks/isms/[redacted]/dlr failed" in logged.printed[-1]
+    assert all(token not in line for line in logged.printed)
