@@ -1,6 +1,7 @@
 """Dispatch throughput, end to end through the sandbox over real sockets.
 
-    .venv/bin/python bench/dispatch.py [--kwtsms 100000] [--isms 10000] [--postgres]
+    .venv/bin/python bench/dispatch.py [--kwtsms 100000] [--isms 10000] [--smscentre 20000]
+                                       [--postgres]
 
 For each case: a fresh database, the sandbox (`manage.py sandbox`) and task workers
 (`manage.py worker`) as separate processes; then, in one more process, the confirm step
@@ -36,12 +37,16 @@ from smsportal.messaging.models import Delivery
 from smsportal.messaging.sending import ResolvedRecipients, create_message
 from smsportal.providers.models import ProviderAccount
 kind, n, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-path = {"kwtsms": "/API/", "isms": "/websmsapi/"}[kind]
-account = ProviderAccount(name=kind, kind=kind, base_url=url + path, username=f"demo-{kind}",
-                          options={"transport": "http"})
-account.password = f"demo-{kind}-pass"
+if kind == "smscentre":  # SMPP: one bind per worker process, a window of 10 submits
+    account = ProviderAccount(name=kind, kind=kind, base_url=url, username="demo-smscentre")
+    account.password = "demo-smc"
+else:
+    path = {"kwtsms": "/API/", "isms": "/websmsapi/"}[kind]
+    account = ProviderAccount(name=kind, kind=kind, base_url=url + path, username=f"demo-{kind}",
+                              options={"transport": "http"})
+    account.password = f"demo-{kind}-pass"
 account.save()
-prefix = "+9655" if kind == "kwtsms" else "+6012"
+prefix = {"kwtsms": "+9655", "isms": "+6012", "smscentre": "+9656"}[kind]
 phones = [f"{prefix}{i:07d}" for i in range(n)]
 started = time.perf_counter()
 recipients = ResolvedRecipients(phones=phones)
@@ -88,7 +93,7 @@ def run_json(code: str, env: dict, *args: str) -> dict:
 def case(kind: str, n: int, database_url: str, workers: int) -> dict:
     env = django_env(database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-    http_port = free_port()
+    http_port, smpp_port = free_port(), free_port()
     sandbox = subprocess.Popen(
         [
             sys.executable,
@@ -99,7 +104,7 @@ def case(kind: str, n: int, database_url: str, workers: int) -> dict:
             "--smtp-port",
             str(free_port()),
             "--smpp-port",
-            str(free_port()),
+            str(smpp_port),
             "--portal-url",
             "http://127.0.0.1:9",
             "--push-delay",
@@ -132,7 +137,8 @@ def case(kind: str, n: int, database_url: str, workers: int) -> dict:
             )
             for _ in range(workers)
         ]
-        result = run_json(SEND, env, kind, str(n), url)
+        target = f"smpp://127.0.0.1:{smpp_port}" if kind == "smscentre" else url
+        result = run_json(SEND, env, kind, str(n), target)
         counts = requests.get(f"{url}/_sandbox/counts", timeout=30).json()
     finally:
         for proc in [*pool, sandbox]:
@@ -163,6 +169,7 @@ def main() -> None:
     parser.add_argument("--kwtsms", type=int, default=100_000)
     parser.add_argument("--isms", type=int, default=10_000)
     parser.add_argument("--isms-workers", type=int, default=1)
+    parser.add_argument("--smscentre", type=int, default=20_000)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     out = {}
@@ -172,6 +179,9 @@ def main() -> None:
         out["kwtsms_sqlite_1_worker"] = case("kwtsms", args.kwtsms, sqlite("kwt.sqlite3"), 1)
         out[f"isms_sqlite_{args.isms_workers}_worker"] = case(
             "isms", args.isms, sqlite("isms.sqlite3"), args.isms_workers
+        )
+        out["smscentre_sqlite_1_worker"] = case(
+            "smscentre", args.smscentre, sqlite("smsc.sqlite3"), 1
         )
     if args.postgres:
         with ThrowawayPostgres() as pg:

@@ -56,16 +56,29 @@ def record_parts(account_id: int, parts: Iterable[tuple[int, Sequence[str]]]) ->
     )
 
 
-def through_parts(account_id: int, update: StatusUpdate) -> tuple[bool, StatusUpdate | None]:
-    """Route a report through the part it names, if it names one: (whether a part matched, the
-    update to apply to the delivery now or None). A report for no part is returned unchanged."""
-    part = (
-        DeliveryPart.objects.filter(
-            account_id=account_id, provider_message_id=update.provider_message_id
-        )
+def _part(account_id: int, provider_message_id: str) -> DeliveryPart | None:
+    return (
+        DeliveryPart.objects.filter(account_id=account_id, provider_message_id=provider_message_id)
         .order_by("pk")
         .first()
     )
+
+
+def through_parts(account_id: int, update: StatusUpdate) -> tuple[bool, StatusUpdate | None]:
+    """Route a report through the part it names, if it names one: (whether a part matched, the
+    update to apply to the delivery now or None). A report for no part is returned unchanged."""
+    part = _part(account_id, update.provider_message_id)
+    if part is None and (
+        Delivery.objects.filter(
+            account_id=account_id,
+            provider_message_id=update.provider_message_id,
+            segments__gt=1,
+        ).exists()
+    ):
+        # A batch writes a delivery's id and its parts' ids in one transaction, which may have
+        # committed between the two looks: its parts are there now. (Applied to the delivery
+        # directly, the first part's receipt would count for the whole message.)
+        part = _part(account_id, update.provider_message_id)
     if part is None:
         return False, update
     with transaction.atomic():

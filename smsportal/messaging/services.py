@@ -18,7 +18,7 @@ from smsportal.providers.models import ProviderAccount
 from smsportal.reports.stats import Transitions, day_of
 
 from . import report_sql
-from .models import Delivery, DeliveryEvent, UnmatchedReport
+from .models import Delivery, DeliveryEvent, DeliveryPart, UnmatchedReport
 from .parts import through_parts
 from .status import DeliveryStatus
 
@@ -141,7 +141,12 @@ def _apply_to_deliveries(account: ProviderAccount, update: StatusUpdate, source:
 
 
 def _keep_unmatched(account: ProviderAccount, update: StatusUpdate, source: str) -> None:
-    """A report for an id we do not know (yet): kept, and applied when the id appears."""
+    """A report for an id we do not know (yet): kept, and applied when the id appears.
+
+    The batch that writes the id applies the reports kept for it once its write has committed.
+    A report kept while that happens may be committed just after the batch looked: so, once
+    this one is committed, look for the id again (one of the two looks always sees the other's
+    write, so no report is left unmatched for ever)."""
     UnmatchedReport.objects.create(
         account=account,
         provider_message_id=update.provider_message_id,
@@ -152,6 +157,21 @@ def _keep_unmatched(account: ProviderAccount, update: StatusUpdate, source: str)
         source=source,
         raw=dict(update.raw),
     )
+    # After the insert: outside a transaction, on_commit runs at once.
+    transaction.on_commit(lambda: _apply_if_known(account, update.provider_message_id), robust=True)
+
+
+def _apply_if_known(account: ProviderAccount, provider_message_id: str) -> None:
+    known = (
+        Delivery.objects.filter(
+            account_id=account.pk, provider_message_id=provider_message_id
+        ).exists()
+        or DeliveryPart.objects.filter(
+            account_id=account.pk, provider_message_id=provider_message_id
+        ).exists()
+    )
+    if known:
+        apply_unmatched_reports(account, [provider_message_id])
 
 
 def apply_unmatched_reports(account: ProviderAccount, provider_ids: Iterable[str]) -> int:

@@ -4,14 +4,14 @@ on the wire: read back from the request as the provider decodes it, or from the 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from concurrent.futures import Future
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from smsportal.messaging.encoding import GSM7, UCS2, analyse
+from smsportal.providers.backends import smscentre
 from smsportal.providers.backends.base import OutgoingMessage, ProviderError, Recipient
-from smsportal.providers.backends.smscentre import SMSCentreBackend
 from tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,16 +110,16 @@ def test_smpp_parts_counted_are_the_submit_sms_sent(monkeypatch, text, system_ty
     )
     pdus = []
 
-    @contextmanager
-    def session(self, mode="transmitter"):
-        yield object()
+    class Link:
+        """Stands for the bound link: every submit_sm is accepted at once."""
 
-    def submit_part(self, client, **fields):
-        pdus.append(fields)
-        return 0, f"id{len(pdus)}"
+        def submit(self, **fields):
+            pdus.append(fields)
+            answer = Future()
+            answer.set_result((0, f"id{len(pdus)}"))
+            return answer
 
-    monkeypatch.setattr(SMSCentreBackend, "session", session)
-    monkeypatch.setattr(SMSCentreBackend, "_submit_part", submit_part)
+    monkeypatch.setattr(smscentre, "link_for", lambda backend, open_link: Link())
     counted = analyse(text, account.backend.encoding_profile)
 
     account.backend.send(OutgoingMessage(text), ONE)

@@ -22,7 +22,7 @@ from smsportal.messaging.parts import combined
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message
 from smsportal.messaging.status import DeliveryStatus
 from smsportal.messaging.tasks import dispatch_message
-from smsportal.providers.backends import smscentre
+from smsportal.providers.backends import smpp_link, smscentre
 from smsportal.providers.backends.base import (
     AuthenticationError,
     FloodRefused,
@@ -216,6 +216,7 @@ def test_a_broken_session_makes_the_recipient_on_the_wire_unknown_and_the_rest_n
     smsc, sandbox, monkeypatch, kind
 ):
     monkeypatch.setattr(smscentre, "TIMEOUT", 0.3)
+    smsc.options = {"window": 1}  # stop-and-wait: one submit on the wire at a time
     fault(sandbox, **{kind: True})
     results = smsc.backend.send(OutgoingMessage("Hi"), RECIPIENTS).results
     assert [r.status for r in results] == [
@@ -229,6 +230,7 @@ def test_a_broken_session_makes_the_recipient_on_the_wire_unknown_and_the_rest_n
 
 
 def test_a_peer_that_closes_the_connection_is_named_as_such_not_as_a_timeout(smsc, sandbox):
+    smsc.options = {"window": 1}
     fault(sandbox, reset=True)
     results = smsc.backend.send(OutgoingMessage("Hi"), RECIPIENTS).results
     assert results[0].error_code == "closed"
@@ -316,6 +318,116 @@ def test_send_itself_refuses_a_type_sms_centre_cannot_carry(smsc, sandbox, kind)
     with pytest.raises(UnsupportedOperation, match=f"Sending {kind.value} messages"):
         smsc.backend.send(OutgoingMessage("0102", type=kind), [Recipient("+96597119440", "1")])
     assert sandbox.smpp.commands() == []  # not even a bind
+
+
+# --- one long-lived bind per worker process, with a window of submits (issue 17) ---------------
+
+
+def many(n: int) -> list[Recipient]:
+    return [Recipient(f"+96597{i:06d}", str(i + 1)) for i in range(n)]
+
+
+def outstanding(wire) -> int:
+    """The most submit_sm that were on the wire at once, unanswered."""
+    most = waiting = 0
+    for p in wire:
+        if p.command == "submit_sm":
+            waiting += 1
+        elif p.command == "submit_sm_resp":
+            waiting -= 1
+        most = max(most, waiting)
+    return most
+
+
+def test_one_bind_serves_every_send_of_the_process(smsc, sandbox):
+    for text in ("First", "Second", "Third"):
+        results = smsc.backend.send(OutgoingMessage(text), RECIPIENTS).results
+        assert {r.status for r in results} == {SubmitStatus.SUBMITTED}
+    assert sandbox.smpp.commands().count("bind_transceiver") == 1
+    assert "unbind" not in sandbox.smpp.commands()
+    assert len(sandbox.world.received) == 9
+
+
+def test_a_broken_link_is_bound_again_before_the_next_send(smsc, sandbox):
+    smsc.backend.send(OutgoingMessage("First"), RECIPIENTS)
+    sandbox.smpp.drop_connections()
+    link = smpp_link._links[smpp_link.key_of(smsc.backend, smsc.backend.window)]
+    wait_for(lambda: not link.usable)
+    results = smsc.backend.send(OutgoingMessage("Second"), RECIPIENTS).results
+    assert {r.status for r in results} == {SubmitStatus.SUBMITTED}
+    assert sandbox.smpp.commands().count("bind_transceiver") == 2
+
+
+@pytest.mark.parametrize("window", [None, 3, 1])
+def test_up_to_the_window_of_submits_go_on_the_wire_before_the_first_answer(smsc, sandbox, window):
+    if window:
+        smsc.options = {"window": window}
+    fault(sandbox, delay=0.01)  # each answer takes a moment, as over a real network
+    results = smsc.backend.send(OutgoingMessage("Hi"), many(40)).results
+    assert {r.status for r in results} == {SubmitStatus.SUBMITTED}
+    most, allowed = outstanding(sandbox.smpp.wire), window or smscentre.WINDOW
+    assert most <= allowed  # never more than the window...
+    assert most > 1 if allowed > 1 else most == 1  # ...and more than one when it allows
+    # Every answer found its own submit: the ids are the ones the SMSC recorded per number.
+    recorded = {r.recipient: r.message_id for r in sandbox.world.received}
+    assert {r.recipient.phone.lstrip("+"): r.provider_message_id for r in results} == recorded
+
+
+def test_a_link_killed_with_submits_outstanding_leaves_each_submitted_with_its_id_or_unknown(
+    smsc, sandbox
+):
+    fault(sandbox, delay=0.005)
+    sandbox.smpp.hang_up_after = 15  # answers 15 submits, then closes with others on the wire
+    results = smsc.backend.send(OutgoingMessage("Hi"), many(40)).results
+    recorded = {r.recipient: r.message_id for r in sandbox.world.received}
+    by_status = {s: [r for r in results if r.status == s] for s in SubmitStatus}
+    assert len(by_status[SubmitStatus.SUBMITTED]) == 15
+    assert {
+        r.recipient.phone.lstrip("+"): r.provider_message_id for r in by_status["submitted"]
+    } == (recorded)
+    unknown = by_status[SubmitStatus.UNKNOWN]
+    assert 1 <= len(unknown) <= smscentre.WINDOW  # those on the wire when it broke
+    assert all(
+        r.error_text == "Outcome unknown: SMS Centre closed the connection." for r in unknown
+    )
+    not_sent = by_status[SubmitStatus.FAILED]
+    assert all(r.error_code == "not-sent" for r in not_sent)
+    assert len(results) == 40
+    # Nothing reported sent that did not arrive; nothing reported not sent that did.
+    assert not {r.recipient.phone.lstrip("+") for r in unknown + not_sent} & set(recorded)
+    assert [r.status for r in results] == sorted(
+        (r.status for r in results), key=["submitted", "unknown", "failed"].index
+    )  # in order: answered, on the wire when it broke, never written
+
+
+@pytest.mark.django_db(transaction=True)
+def test_through_dispatch_a_killed_link_ends_each_delivery_submitted_with_its_id_or_unknown(
+    smsc, sandbox, django_capture_on_commit_callbacks
+):
+    fault(sandbox, delay=0.005)
+    sandbox.smpp.hang_up_after = 25
+    phones = [f"+96597{i:06d}" for i in range(60)]
+    with django_capture_on_commit_callbacks(execute=True):
+        message = create_message(
+            account=smsc, body="Hi", recipients=ResolvedRecipients(phones=phones)
+        )
+    rows = list(
+        message.deliveries.values_list("phone", "status", "provider_message_id", "error_code")
+    )
+    recorded = {r.recipient: r.message_id for r in sandbox.world.received}
+    for phone, status, message_id, code in rows:
+        digits = phone.lstrip("+")
+        if status in (DeliveryStatus.SUBMITTED, DeliveryStatus.DELIVERED):
+            assert recorded[digits] == message_id
+        elif status == DeliveryStatus.UNKNOWN:
+            # On the wire when the link went. (Against an SMSC that resets the connection, an
+            # unknown one may also have arrived, its answer lost: that is what unknown means.)
+            assert code == "closed" and digits not in recorded
+        else:
+            assert (status, code) == (DeliveryStatus.FAILED, "not-sent")
+            assert digits not in recorded
+    assert len(recorded) == 25
+    assert sum(1 for row in rows if row[1] == DeliveryStatus.UNKNOWN) >= 1
 
 
 def test_the_sandbox_refuses_an_identical_request_within_a_minute(smsc, sandbox):
@@ -543,7 +655,8 @@ def test_a_message_sent_through_dispatch_is_delivered_by_its_receipt(
     wait_for(
         lambda: (
             set(message.deliveries.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
-        )
+        ),
+        timeout=10,
     )
     delivery = message.deliveries.first()
     assert delivery.events.filter(source="smpp", to_status="delivered").exists()
@@ -554,7 +667,15 @@ def test_a_message_sent_through_dispatch_is_delivered_by_its_receipt(
     assert len(receipts) == 4
     assert delivery.parts.count() == 2
     assert set(delivery.parts.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
-    wait_for(lambda: listening.received == 4)
+    # Each was stored and answered, on whichever session it came (the submitting link, bound
+    # still, or the listener's).
+    answers = wait_for(
+        lambda: (
+            [p for p in sandbox.smpp.wire if p.command == "deliver_sm_resp"][3:]
+            and [p.status for p in sandbox.smpp.wire if p.command == "deliver_sm_resp"]
+        )
+    )
+    assert answers == [0, 0, 0, 0]
     assert not UnmatchedReport.objects.filter(account=smsc).exists()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from smsportal.providers.backends.smpp_link import close_links
 from smsportal.providers.models import ProviderAccount
 from smsportal.providers.sandbox.server import Sandbox
 from smsportal.providers.sandbox.world import demo_password
@@ -27,9 +28,12 @@ def _running_sandbox():
 
 @pytest.fixture
 def sandbox(_running_sandbox):
+    # Worker processes keep their SMPP links bound; each test starts with none.
+    close_links()
     _running_sandbox.world.reset()
     _running_sandbox.smpp.reset()
-    return _running_sandbox
+    yield _running_sandbox
+    close_links()
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
-"""SMS Centre: SMPP 3.4 through smpplib. One `submit_sm` per recipient and part; receipts arrive
-as `deliver_sm` on the transceiver `smpp_listen` keeps bound (see `providers/smpp_listener.py`).
+"""SMS Centre: SMPP 3.4 through smpplib. One `submit_sm` per recipient and part, on a transceiver
+each worker process keeps bound, with a window of submits on the wire (`smpp_link.py`); receipts
+arrive as `deliver_sm` on the transceiver `smpp_listen` keeps bound (see
+`providers/smpp_listener.py`), or on the link that submitted.
 
 Seed: ../shared/seeds/004_fd814251cc78e772.txt; PROVIDERS.md "SMS Centre". The seed gives no
 host, no receipt format and no error codes: those choices are in docs/providers.md.
@@ -11,6 +13,8 @@ import logging
 import re
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,12 +57,14 @@ from .base import (
     SubmitStatus,
     TransientError,
 )
+from .smpp_link import Link, NotWritten, link_for
 
 DEFAULT_PORT = 3700
 TIMEOUT = 10.0  # seconds for connecting, binding and each submit_sm_resp
 CLOSED = "SMS Centre closed the connection."
 UNKNOWN_PREFIX = "Outcome unknown: "
-LINK_LOST = {"closed", "timeout", "garbage", "unbound"}  # the session cannot go on after these
+WINDOW = 10  # submits on the wire at once per link, unless the account says (Kannel's default)
+MAX_WINDOW = 100
 PASSWORD_MAX = 8  # SMPP 3.4: the bind's password is a C-Octet String of at most 9 octets
 
 # smpplib logs every PDU in hex at DEBUG, the bind's password included: keep its loggers quiet
@@ -212,7 +218,15 @@ class SMSCentreBackend(Backend):
                 max_length=12,
                 label="SMPP system_type",
                 help_text='"ISO" lets Latin text go as ISO-8859-1 (data_coding 4) instead of GSM.',
-            )
+            ),
+            "window": forms.IntegerField(
+                required=False,
+                min_value=1,
+                max_value=MAX_WINDOW,
+                label="Messages on the wire at once",
+                help_text=f"How many messages may wait for SMS Centre's answer at once "
+                f"(default {WINDOW}).",
+            ),
         }
 
     @property
@@ -236,9 +250,26 @@ class SMSCentreBackend(Backend):
 
     # --- the session ------------------------------------------------------------------------
 
+    @property
+    def window(self) -> int:
+        """Submits on the wire at once on this account's link (Kannel's max-pending-submits)."""
+        try:
+            return max(1, min(MAX_WINDOW, int(self.options.get("window") or WINDOW)))
+        except (TypeError, ValueError):
+            return WINDOW
+
     @contextmanager
     def session(self, mode: str = "transmitter") -> Iterator[smpplib.client.Client]:
-        """A bound session. Errors before the bind completes mean nothing was submitted."""
+        """A bound session, unbound when the block ends. Errors before the bind completes mean
+        nothing was submitted."""
+        client = self.bind(mode)
+        try:
+            yield client
+        finally:
+            self.unbind(client)
+
+    def bind(self, mode: str) -> smpplib.client.Client:
+        """Connect and bind; raise with a sentence for staff if that fails (nothing sent)."""
         host, port = self.address
         if len(self.account.password) > PASSWORD_MAX:
             # smpplib would silently cut it and the bind would fail with a puzzling refusal.
@@ -279,10 +310,13 @@ class SMSCentreBackend(Backend):
                 request_sent=False,
                 code="connect",
             ) from None
-        try:
-            yield client
-        finally:
-            self.unbind(client)
+        return client
+
+    def open_link(self) -> Link:
+        """A transceiver bound for this process's sends (see `smpp_link`)."""
+        return Link(
+            self, self.bind("transceiver"), window=self.window, timeout=TIMEOUT, garbage=GARBAGE
+        )
 
     def unbind(self, client) -> None:
         """Unbind politely and close. A receipt that arrives before the unbind_resp is stored
@@ -311,119 +345,117 @@ class SMSCentreBackend(Backend):
             )
 
     def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
+        """Every part to every recipient on this process's link, up to `window` submits on the
+        wire at once; then each recipient's outcome from its parts' answers."""
         # Checked here as well as before: a caller that skips check_before_send must not get a
         # voice or binary message submitted as text.
         if message.type not in SENDABLE_TYPES:
             raise self.unsupported(f"Sending {message.type.value} messages")
         encoded = encode(message.text, self.system_type)
-        results: list[SubmitResult] = []
-        # A transceiver: an SMSC may send a receipt back on the session that submitted.
-        with self.session("transceiver") as client:
-            for index, recipient in enumerate(recipients):
-                result = self._submit(client, message, encoded, recipient)
-                results.append(result)
-                if result.error_code in LINK_LOST:
-                    # The link broke while this recipient was on the wire: it is unknown (with
-                    # the ids of the parts that were accepted); the ones after it never went.
-                    reason = result.error_text.removeprefix(UNKNOWN_PREFIX)
-                    results += [
-                        SubmitResult(
-                            r,
-                            SubmitStatus.FAILED,
-                            error_code="not-sent",
-                            error_text=f"Not sent: {reason}",
-                        )
-                        for r in recipients[index + 1 :]
-                    ]
-                    break
-        return SendResult(results)
-
-    def _submit(self, client, message: OutgoingMessage, encoded: Encoded, recipient: Recipient):
-        """All parts to one recipient. The delivery keeps the first part's id as its message id
-        and every part's id in `part_ids`, so a receipt for any part finds it."""
+        link = link_for(self, self.open_link)
+        written: list[tuple[Recipient, list[Future]]] = []
+        stopped: TransientError | None = None
+        for recipient in recipients:
+            futures: list[Future] = []
+            if stopped is None:
+                try:
+                    for fields in self._parts(message, encoded, recipient):
+                        futures.append(link.submit(**fields))
+                except NotWritten as exc:
+                    stopped = exc.error
+            written.append((recipient, futures))
         total = len(encoded.parts)
-        reference = int(recipient.reference or 0) if (recipient.reference or "").isdigit() else 0
-        part_ids: list[str] = []
-        for number, part in enumerate(encoded.parts, start=1):
-            body = concatenation_header(reference, total, number) + part if total > 1 else part
-            try:
-                status, message_id = self._submit_part(
-                    client,
-                    **source_address(message.sender),
-                    dest_addr_ton=c.SMPP_TON_INTL,
-                    dest_addr_npi=c.SMPP_NPI_ISDN,
-                    destination_addr=international_digits(recipient.phone),
-                    esm_class=UDH_CONCAT if total > 1 else 0,
-                    data_coding=encoded.data_coding
-                    | (0x10 if message.type == MessageType.FLASH else 0),
-                    registered_delivery=1 if message.want_delivery_report else 0,
-                    short_message=body,
-                )
-            except TransientError as exc:
-                # Whatever the SMSC accepted before the link went keeps its id: its receipts
-                # must still find this delivery.
-                return SubmitResult(
-                    recipient,
-                    SubmitStatus.UNKNOWN,
-                    part_ids[0] if part_ids else "",
-                    error_code=exc.code,
-                    error_text=f"{UNKNOWN_PREFIX}{exc}",
-                    segments=total,
-                    part_ids=tuple(part_ids),
-                )
-            if status:
-                text = SUBMIT_STATUS.get(status, f"SMS Centre refused it ({status:#x}).")
-                if number > 1:  # earlier parts went: the phone may show half a message
-                    return SubmitResult(
-                        recipient,
-                        SubmitStatus.UNKNOWN,
-                        part_ids[0],
-                        error_code=f"{status:#x}",
-                        error_text=f"Part {number} of {total} refused: {text}",
-                        segments=total,
-                        part_ids=tuple(part_ids),
-                    )
-                return SubmitResult(
-                    recipient, SubmitStatus.FAILED, error_code=f"{status:#x}", error_text=text
-                )
-            part_ids.append(message_id)
-        return SubmitResult(
-            recipient,
-            SubmitStatus.SUBMITTED,
-            part_ids[0],
-            segments=total,
-            part_ids=tuple(part_ids) if total > 1 else (),
+        return SendResult(
+            [self._outcome(recipient, futures, total, stopped) for recipient, futures in written]
         )
 
-    def _submit_part(self, client, **fields) -> tuple[int, str]:
-        """Send one submit_sm and wait for its answer: (command_status, message_id). What else
-        arrives meanwhile is served: receipts and incoming SMS go to the portal's ingest."""
-        try:
-            pdu = client.send_message(**fields) if _sendable(client) else None
-        except (smpplib.exceptions.ConnectionError, OSError):
-            raise TransientError(CLOSED, code="closed") from None
-        if pdu is None:
-            raise TransientError("The SMS Centre session is not bound.", code="unbound")
-        try:
-            while True:
-                answer = client.read_pdu()
-                if answer.command == "submit_sm_resp" and answer.sequence == pdu.sequence:
-                    return int(answer.status or 0), _text(answer.message_id)
-                if answer.command == "generic_nack" and answer.sequence == pdu.sequence:
-                    return int(answer.status or c.SMPP_ESME_RSYSERR), ""
-                self.serve(client, answer)
-        except TimeoutError:
-            raise TransientError(
-                f"SMS Centre did not answer the submit within {TIMEOUT:g} seconds.",
-                code="timeout",
-            ) from None
-        except (smpplib.exceptions.ConnectionError, OSError):
-            raise TransientError(CLOSED, code="closed") from None
-        except GARBAGE as exc:
-            raise TransientError(
-                f"SMS Centre answered something that is no SMPP ({type(exc).__name__}).",
-                code="garbage",
-            ) from None
+    def _parts(self, message: OutgoingMessage, encoded: Encoded, recipient: Recipient):
+        """The submit_sm fields of each part to one recipient."""
+        total = len(encoded.parts)
+        reference = int(recipient.reference or 0) if (recipient.reference or "").isdigit() else 0
+        for number, part in enumerate(encoded.parts, start=1):
+            yield {
+                **source_address(message.sender),
+                "dest_addr_ton": c.SMPP_TON_INTL,
+                "dest_addr_npi": c.SMPP_NPI_ISDN,
+                "destination_addr": international_digits(recipient.phone),
+                "esm_class": UDH_CONCAT if total > 1 else 0,
+                "data_coding": encoded.data_coding
+                | (0x10 if message.type == MessageType.FLASH else 0),
+                "registered_delivery": 1 if message.want_delivery_report else 0,
+                "short_message": (
+                    concatenation_header(reference, total, number) + part if total > 1 else part
+                ),
+            }
+
+    def _outcome(
+        self,
+        recipient: Recipient,
+        futures: list[Future],
+        total: int,
+        stopped: TransientError | None,
+    ) -> SubmitResult:
+        """One recipient's result from the answers to its parts. The delivery keeps the first
+        part's id as its message id and every accepted part's id in `part_ids`, so a receipt
+        for any part finds it."""
+        if not futures:  # nothing of it went on the wire
+            reason = str(stopped) if stopped else "SMS Centre link lost."
+            return SubmitResult(
+                recipient,
+                SubmitStatus.FAILED,
+                error_code="not-sent",
+                error_text=f"Not sent: {reason}",
+            )
+        part_ids: list[str] = []
+        refusal: tuple[int, int] | None = None  # (part number, command_status)
+        lost: TransientError | None = None
+        for number, future in enumerate(futures, start=1):
+            try:
+                status, message_id = future.result(timeout=TIMEOUT + 5)
+            except TransientError as exc:
+                lost = lost or exc
+                continue
+            except FutureTimeout:  # the reader should have broken the link long before
+                lost = lost or TransientError(
+                    f"SMS Centre did not answer the submit within {TIMEOUT:g} seconds.",
+                    code="timeout",
+                )
+                continue
+            if status:
+                refusal = refusal or (number, status)
+            else:
+                part_ids.append(message_id)
+        if len(futures) < total and lost is None:
+            lost = stopped
+        first = part_ids[0] if part_ids else ""
+        ids = tuple(part_ids) if total > 1 else ()
+        if lost is None and refusal is None:
+            return SubmitResult(
+                recipient, SubmitStatus.SUBMITTED, first, segments=total, part_ids=ids
+            )
+        if lost is None and not part_ids:  # refused, and no part of it was taken
+            number, status = refusal
+            return SubmitResult(
+                recipient,
+                SubmitStatus.FAILED,
+                error_code=f"{status:#x}",
+                error_text=SUBMIT_STATUS.get(status, f"SMS Centre refused it ({status:#x})."),
+            )
+        if lost is not None:
+            code, text = lost.code, f"{UNKNOWN_PREFIX}{lost}"
+        else:  # some parts taken, another refused: the phone may show half a message
+            number, status = refusal
+            sentence = SUBMIT_STATUS.get(status, f"SMS Centre refused it ({status:#x}).")
+            code, text = f"{status:#x}", f"Part {number} of {total} refused: {sentence}"
+        return SubmitResult(
+            recipient,
+            SubmitStatus.UNKNOWN,
+            first,
+            error_code=code,
+            error_text=text,
+            segments=total,
+            part_ids=ids,
+        )
 
     def serve(self, client, pdu) -> None:
         """Answer what the SMSC sends unasked on a bound session: a link check, a receipt or an
@@ -462,6 +494,11 @@ class SMSCentreBackend(Backend):
         except DatabaseError:
             log.exception("%s: could not store a deliver_sm; the SMSC will retry", self.account)
             close_old_connections()
+            return c.SMPP_ESME_RX_T_APPN
+        except Exception:
+            # A bug must not take the session (and the submits on it) down: the SMSC keeps the
+            # receipt and sends it again.
+            log.exception("%s: storing a deliver_sm failed; the SMSC will retry", self.account)
             return c.SMPP_ESME_RX_T_APPN
         return c.SMPP_ESME_ROK
 

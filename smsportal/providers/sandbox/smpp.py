@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import queue
 import socket
 import struct
 import threading
@@ -68,6 +69,7 @@ class Session:
         self.server = server
         self.sock = sock
         self.number = next(self._numbers)
+        self.hung_up = False
         self.account = None
         self.mode = ""
         self.lock = threading.Lock()
@@ -82,8 +84,9 @@ class Session:
                 # `sequence` keyword and would use the server's own counter, which a receipt
                 # sent meanwhile from another thread moves.)
                 pdu.sequence = sequence
+            # Noted before it leaves: the client cannot act on it before the log has it.
+            self.server.note(self, "out", pdu)
             self.sock.sendall(pdu.generate())
-        self.server.note(self, "out", pdu)
 
     def read(self):
         header = self._exact(4)
@@ -104,21 +107,36 @@ class Session:
         return data
 
     def run(self) -> None:
+        """Read PDUs as they arrive (so the wire log shows what the client really had
+        outstanding) and hand them, in order, to one worker thread that answers them."""
+        inbox: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._work, args=(inbox,), daemon=True).start()
         try:
             while True:
-                pdu = self.read()
+                inbox.put(self.read())
+        except (ConnectionError, OSError, struct.error):
+            pass  # the client went away or sent bytes that are no PDU: the session ends
+        finally:
+            inbox.put(None)
+            self.server.forget(self)
+
+    def _work(self, inbox: queue.SimpleQueue) -> None:
+        try:
+            while (pdu := inbox.get()) is not None:
                 handler = getattr(self, f"on_{pdu.command}", None)
                 if handler is None:
                     self.send(
                         "generic_nack", sequence=pdu.sequence, status=consts.SMPP_ESME_RINVCMDID
                     )
                 elif handler(pdu) is False:
+                    with suppress(OSError):
+                        self.sock.shutdown(socket.SHUT_RDWR)
                     return
-        except (ConnectionError, OSError, struct.error):
-            pass  # the client went away or sent bytes that are no PDU: the session ends
+        except OSError:
+            pass
         finally:
-            self.server.forget(self)
-            self.sock.close()
+            with suppress(OSError):
+                self.sock.close()
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -169,15 +187,19 @@ class Session:
         if account is None or self.mode == "bind_receiver":
             self.send("submit_sm_resp", sequence=pdu.sequence, status=consts.SMPP_ESME_RINVBNDSTS)
             return None
+        if self.hung_up:
+            return None  # we closed our side: whatever still comes is read and dropped
         if self.server.hang_up_now():
-            self.sock.shutdown(socket.SHUT_RDWR)
-            return False
+            # Our side only (FIN after the answers already sent), so the client reads every
+            # answer it was given, then the end; what it sent after is never answered.
+            self.hung_up = True
+            self.sock.shutdown(socket.SHUT_WR)
+            return None
         faults = account.faults
         if faults.delay:
             time.sleep(faults.delay)
         if faults.reset:
-            self.sock.shutdown(socket.SHUT_RDWR)
-            return False
+            return False  # the worker shuts the connection
         if faults.timeout:  # swallow the PDU: the client waits for an answer that never comes
             return None
         if faults.garbage:  # bytes that are no PDU, then hang up
@@ -199,8 +221,9 @@ class Session:
             self.send("submit_sm_resp", sequence=pdu.sequence, status=consts.SMPP_ESME_RSUBMITFAIL)
             return None
         message_id = self.server.world.new_id()
-        self.send("submit_sm_resp", sequence=pdu.sequence, message_id=message_id)
+        # Recorded before the answer, as an SMSC stores a message before acknowledging it.
         self.server.received_part(self, pdu, destination, message_id)
+        self.send("submit_sm_resp", sequence=pdu.sequence, message_id=message_id)
         return None
 
 
