@@ -155,8 +155,8 @@ class Link:
                 elif pdu.command != "enquire_link_resp":
                     with self._write:
                         self.backend.serve(client, pdu)
-        except (smpplib.exceptions.ConnectionError, OSError, ValueError):
-            # ValueError: select() on a socket that close() already shut.
+        except (smpplib.exceptions.ConnectionError, OSError, ValueError, TypeError):
+            # ValueError, TypeError: select() on a socket that close() already closed.
             self._break_with("closed")
         except self.garbage as exc:
             self._break_with("garbage", type(exc).__name__)
@@ -169,7 +169,11 @@ class Link:
         only these answers (the SMSC waits, or sends again), never the answers to our submits."""
         try:
             while (pdu := self._inbox.get()) is not None:
-                status = self.backend.ingest(pdu)
+                try:
+                    status = self.backend.ingest(pdu)
+                except Exception:  # the thread must live on; the SMSC sends it again
+                    log.exception("%s: a deliver_sm could not be stored", self.backend.account)
+                    status = c.SMPP_ESME_RX_T_APPN
                 answer = smpplib.smpp.make_pdu("deliver_sm_resp", client=self.client, status=status)
                 answer.sequence = pdu.sequence
                 with self._write:
