@@ -285,6 +285,10 @@ def _trusted_proxies() -> list[str]:
 
 TRUSTED_PROXIES = _trusted_proxies()
 
+# A provider account's address must be a public host (it receives the account's password);
+# these private hosts are accepted as well. The default is the local sandbox of `make run`.
+PROVIDER_PRIVATE_HOSTS = env.list("PROVIDER_PRIVATE_HOSTS", default=["127.0.0.1", "localhost"])
+
 # Security: strict when DEBUG is off (`manage.py check --deploy` is clean); each protection has a
 # setting so a deployment can say otherwise on purpose, never by accident (see _bool).
 SECURE_PROXY_SSL_HEADER = (

@@ -145,6 +145,7 @@ class DeliveryReportWebhook(ProviderWebhook):
     def handle(self, account: ProviderAccount, params: dict[str, str]) -> None:
         update = account.backend.parse_delivery_report(params)
         apply_status_update(account, update, DeliveryEvent.Source.WEBHOOK)
+        account.note_callback("last_report_at")
 
 
 class InboundWebhook(ProviderWebhook):
@@ -154,6 +155,7 @@ class InboundWebhook(ProviderWebhook):
 
     def handle(self, account: ProviderAccount, params: dict[str, str]) -> None:
         receive(account, account.backend.parse_inbound(params))
+        account.note_callback("last_inbound_at")
 
 
 class ISMSDeliveryReport(DeliveryReportWebhook):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from . import crypto
 from .registry import KIND_CHOICES, backend_class
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
     from smsportal.senders.services import SyncResult
 
     from .backends.base import Backend
+
+
+CALLBACK_NOTE_INTERVAL = timedelta(minutes=1)
 
 
 def new_webhook_token() -> str:
@@ -74,6 +79,10 @@ class ProviderAccount(models.Model):
         help_text="Addresses allowed to call this account's webhooks, one per line; empty "
         "allows any.",
     )
+    # When the provider last called our webhooks (ISMS), kept to within about a minute: the
+    # webhook writes it at most once a minute, not on every one of thousands of calls.
+    last_report_at = models.DateTimeField("last delivery report", null=True, blank=True)
+    last_inbound_at = models.DateTimeField("last incoming SMS", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,6 +129,16 @@ class ProviderAccount(models.Model):
     def finish_token_rotation(self) -> None:
         self.previous_webhook_token = ""
         self.save(update_fields=["previous_webhook_token", "updated_at"])
+
+    def note_callback(self, field: str) -> None:
+        """Record that the provider just called us (`last_report_at` or `last_inbound_at`),
+        writing at most once a minute per account and process."""
+        now = timezone.now()
+        last = getattr(self, field)
+        if last is not None and now - last < CALLBACK_NOTE_INTERVAL:
+            return
+        ProviderAccount.objects.filter(pk=self.pk).update(**{field: now})
+        setattr(self, field, now)
 
     # Operations owned by other apps; thin methods so callers write `account.refresh_balance()`.
 

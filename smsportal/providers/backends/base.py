@@ -388,6 +388,9 @@ class Backend:
     label: ClassVar[str]
     default_base_url: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
+    # Where the provider's calls to our webhooks come from, as its document says (offered for
+    # the account's IP allow-list).
+    callback_addresses: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, account: ProviderAccount) -> None:
         self.account = account
@@ -453,6 +456,24 @@ class Backend:
         raise self.unsupported("Sending")
 
     # Account --------------------------------------------------------------------------------
+
+    def check_connection(self) -> str:
+        """Prove the address and credentials work with the provider's cheapest read operation;
+        return what the provider answered as a sentence for staff. Nothing is sent or changed.
+        Raises ProviderError (its text says what went wrong) otherwise."""
+        if self.capabilities.balance:
+            balance = self.balance()
+            said = f"{self.label} answered: {balance.amount:,} credits left"
+            if balance.purchased is not None:
+                said += f" of {balance.purchased:,} purchased"
+            if balance.used is not None:
+                said += f", {balance.used:,} used to date"
+            return said + "."
+        if self.capabilities.sender_ids:
+            ids = self.sender_ids()
+            count = f"{len(ids):,} sender ID{'' if len(ids) == 1 else 's'}"
+            return f"{self.label} answered: {count}" + (f" ({', '.join(ids)})." if ids else ".")
+        raise self.unsupported("Testing the connection")
 
     def balance(self) -> Balance:
         raise self.unsupported("Balance enquiry")

@@ -80,6 +80,23 @@ class IntelliSoftwareBackend(Backend):
                 f"{allowed} (maxconcat)."
             )
 
+    def check_connection(self) -> str:
+        # Decision (the document gives sendmsg.aspx only, no balance or account call): a request
+        # with the username and password but no `to` and no `text` cannot send anything; the
+        # gateway answers ERR:LOGIN_INVALID for bad credentials and ERR:NO_TO (or NO_TEXT) once
+        # it has accepted them.
+        params = {"username": self.account.username, "password": self.account.password}
+        body = http.call(self.account, "sendmsg", self.base_url, params, method="POST")
+        answer = body.strip()
+        if answer in ("ERR:NO_TO", "ERR:NO_TEXT"):
+            return (
+                f"IntelliSoftware accepted the username and password (it answered {answer} to a "
+                "request with no number and no text, so nothing was sent)."
+            )
+        if answer.startswith("ERR:") and answer[4:]:
+            raise error_for(answer[4:], body)
+        raise http.unexpected(self.account, "sendmsg", body)
+
     def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
         if len(recipients) > BATCH:
             raise ValueError(f"IntelliSoftware takes at most {BATCH} numbers per request")

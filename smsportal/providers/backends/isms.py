@@ -95,6 +95,8 @@ class ISMSBackend(Backend):
     kind = "isms"
     label = "ISMS"
     default_base_url = "http://www.sms.com.my/websmsapi/"
+    # Document 002: "callbacks come only from" these two addresses.
+    callback_addresses = ("210.5.41.23", "103.4.7.156")
     capabilities = Capabilities(
         bulk_size=1,
         balance=True,

@@ -333,6 +333,18 @@ class SMSCentreBackend(Backend):
                     self.serve(client, answer)
         client.disconnect()
 
+    def check_connection(self) -> str:
+        # SMPP has no balance enquiry; a bind and an unbind prove the address, the system_id,
+        # the password and the system_type, and send nothing.
+        host, port = self.address
+        with self.session():
+            pass
+        system_type = f", system_type {self.system_type!r}" if self.system_type else ""
+        return (
+            f"SMS Centre at {host}:{port} accepted the bind as {self.account.username}"
+            f"{system_type}."
+        )
+
     # --- sending ----------------------------------------------------------------------------
 
     def check_before_send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> None:

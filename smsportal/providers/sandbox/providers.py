@@ -217,12 +217,17 @@ def _isms_transfer(account: Account, params: Params, world: World) -> str:
 
 
 def intellisoftware(params: Params, world: World, push) -> str:
-    for required in ("username", "password", "to", "text"):
+    # The credentials are checked first, so a request without `to` and `text` (the portal's
+    # connection test) tells a bad login (LOGIN_INVALID) from a good one (NO_TO).
+    for required in ("username", "password"):
         if not params.get(required):
             return f"ERR:NO_{required.upper()}"
     account = world.authenticate("intellisoftware", params["username"], params["password"])
     if account is None:
         return "ERR:LOGIN_INVALID"
+    for required in ("to", "text"):
+        if not params.get(required):
+            return f"ERR:NO_{required.upper()}"
     numbers = _numbers(params["to"])
     if len(numbers) > 100:
         return "ERR:INVALID_REQUEST"

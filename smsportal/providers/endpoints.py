@@ -1,0 +1,85 @@
+"""Which provider addresses an account may point at.
+
+The portal sends an account's username and password to its base URL on every call, so an address
+is also where those credentials go. By default only a public host is accepted: an address on the
+portal's own machine or network (127.0.0.1, 10.x, 169.254.169.254, a name that resolves there)
+would let anyone allowed to edit an account make the server call into places it should not
+(server-side request forgery). `PROVIDER_PRIVATE_HOSTS` lists the exceptions; its default holds
+the sandbox's 127.0.0.1 and localhost so `make run`'s demo accounts work.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+# Which scheme each kind speaks; SMS Centre is SMPP over TCP, the others HTTP.
+SCHEMES = {"smscentre": ("smpp",)}
+HTTP_SCHEMES = ("http", "https")
+
+
+def schemes_for(kind: str) -> tuple[str, ...]:
+    return SCHEMES.get(kind, HTTP_SCHEMES)
+
+
+def host_of(url: str) -> str:
+    """The host and port an address points at ('' when it is not a URL), for comparing."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port or ''}"
+
+
+def resolve(host: str) -> list[str]:
+    """Every address `host` resolves to (a seam for tests; the real one asks the resolver)."""
+    infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return sorted({info[4][0] for info in infos})
+
+
+def allowed_private_hosts() -> set[str]:
+    return {host.strip().lower().strip("[]") for host in settings.PROVIDER_PRIVATE_HOSTS}
+
+
+def validate_base_url(url: str, kind: str) -> None:
+    """Raise ValidationError, in plain words, unless `url` is an address this kind may use."""
+    schemes = schemes_for(kind)
+    example = "smpp://host:port" if schemes == ("smpp",) else "https://host/path"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        raise ValidationError(f"This is not an address; write it like {example}.") from None
+    if parts.scheme.lower() not in schemes:
+        raise ValidationError(
+            f"The address must start with {' or '.join(s + '://' for s in schemes)} "
+            f"(like {example})."
+        )
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValidationError(f"The address has no host; write it like {example}.")
+    if parts.username or parts.password:
+        raise ValidationError(
+            "Put the username and password in their own fields, not in the address."
+        )
+    if host in allowed_private_hosts():
+        return
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(host)]
+        except (OSError, UnicodeError, ValueError):
+            raise ValidationError(f"The host {host} cannot be found.") from None
+    private = [str(a) for a in addresses if not a.is_global]
+    if private or not addresses:
+        where = f" ({', '.join(private)})" if private and private != [host] else ""
+        raise ValidationError(
+            f"{host}{where} is not a public address. The portal only calls providers on the "
+            "internet, unless an administrator lists the host in PROVIDER_PRIVATE_HOSTS."
+        )

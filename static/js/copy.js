@@ -1,0 +1,23 @@
+// Copy buttons: <button data-copy="#input-id"> copies that field's value and says so.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button) return;
+  var field = document.querySelector(button.getAttribute("data-copy"));
+  if (!field) return;
+  var label = button.innerHTML;
+  function done(text) {
+    button.textContent = text;
+    setTimeout(function () { button.innerHTML = label; }, 1500);
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(
+      function () { done("Copied"); },
+      function () { field.select(); done("Press Ctrl+C"); }
+    );
+  } else {
+    // Plain-HTTP pages have no clipboard API: select the text for the person to copy.
+    field.focus();
+    field.select();
+    done(document.execCommand && document.execCommand("copy") ? "Copied" : "Press Ctrl+C");
+  }
+});
