@@ -102,9 +102,7 @@ def account_test_connection(request: HttpRequest, pk: int) -> HttpResponse:
         result = {"ok": False, "text": str(exc), "provider_text": exc.provider_text}
     except ImproperlyConfigured as exc:  # a stored password the key cannot decrypt
         result = {"ok": False, "text": str(exc)}
-    log.info(
-        "connection test of account %s: %s", account.pk, "ok" if result["ok"] else "failed"
-    )
+    log.info("connection test of account %s: %s", account.pk, "ok" if result["ok"] else "failed")
     if request.htmx:
         return render(
             request,

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('providers', '0001_initial'),
+        ("providers", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='provideraccount',
-            name='last_inbound_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last incoming SMS'),
+            model_name="provideraccount",
+            name="last_inbound_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last incoming SMS"),
         ),
         migrations.AddField(
-            model_name='provideraccount',
-            name='last_report_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last delivery report'),
+            model_name="provideraccount",
+            name="last_report_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last delivery report"),
         ),
     ]
