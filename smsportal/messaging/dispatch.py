@@ -87,12 +87,24 @@ def outgoing_for(message: Message) -> OutgoingMessage:
         sender=message.sender,
         type=message.message_type,
         want_delivery_report=message.want_delivery_report,
+        udh=message.binary_udh,
+        barcode_format=message.barcode_format,
         max_parts=message.account.max_parts,
     )
 
 
-def task_size(backend: Backend) -> int:
-    bulk = max(1, backend.capabilities.bulk_size)
+def bulk_size(backend: Backend, message: Message | None = None) -> int:
+    """Recipients per request: more where the provider takes many at once for a message that
+    asks for no delivery report (ISMS ISendSMSNoDR)."""
+    capabilities = backend.capabilities
+    wants_none = message is not None and not message.want_delivery_report
+    if wants_none and capabilities.bulk_size_without_reports:
+        return capabilities.bulk_size_without_reports
+    return max(1, capabilities.bulk_size)
+
+
+def task_size(backend: Backend, message: Message | None = None) -> int:
+    bulk = bulk_size(backend, message)
     return bulk * max(1, TASK_DELIVERIES // bulk)
 
 
@@ -524,7 +536,7 @@ def send_batch(message_id: int, first_id: int, last_id: int) -> int:
 def _send_claimed(message: Message, ids: list[int]) -> int:
     backend = message.account.backend
     outgoing = outgoing_for(message)
-    bulk = max(1, backend.capabilities.bulk_size)
+    bulk = bulk_size(backend, message)
     requests = [ids[i : i + bulk] for i in range(0, len(ids), bulk)]
     workers = max(1, min(len(requests), settings.SEND_CONCURRENCY))
     lease = Lease(uuid.uuid4().hex)
@@ -609,7 +621,7 @@ def start(message_id: int) -> list[tuple[int, int]]:
     ).update(status=Message.Status.SENDING, dispatched_at=timezone.now())
     if not started and message.status != Message.Status.SENDING:
         return []  # cancelled, or already done
-    ranges = list(batch_ranges(message, task_size(message.account.backend)))
+    ranges = list(batch_ranges(message, task_size(message.account.backend, message)))
     if not ranges:
         finish_if_settled(message_id)
     return ranges
@@ -717,7 +729,7 @@ def requeue_repeatable(older_than: timedelta) -> list[tuple[int, int, int]]:
         pk__in=Delivery.objects.filter(claim=token).values("message_id")
     ).select_related("account")
     for message in messages:
-        size = task_size(message.account.backend)
+        size = task_size(message.account.backend, message)
         found += [(message.pk, first, last) for first, last in batch_ranges(message, size)]
     return found
 
@@ -767,7 +779,7 @@ def stalled_batches(older_than: timedelta) -> list[tuple[int, int, int]]:
     )
     found = []
     for message in stalled:
-        size = task_size(message.account.backend)
+        size = task_size(message.account.backend, message)
         found += [(message.pk, first, last) for first, last in batch_ranges(message, size)]
     return found
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import secrets
 
 from django import forms
@@ -9,6 +10,8 @@ from smsportal.contacts.models import ContactList
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
 from smsportal.senders.validation import validate_sender
+
+from . import message_types
 
 
 class ComposeForm(forms.Form):
@@ -37,6 +40,26 @@ class ComposeForm(forms.Form):
     flash = forms.BooleanField(
         required=False, help_text="Shown at once on the screen, not stored (where supported)."
     )
+    # The kind of message (templates/messaging/_message_type.html); only the kinds the chosen
+    # account's provider supports are accepted.
+    message_type = forms.ChoiceField(
+        label="Message type",
+        choices=[(kind, label) for kind, (label, _help) in message_types.KINDS.items()],
+        initial=message_types.TEXT,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    binary_udh = forms.BooleanField(
+        label="The octets start with a user data header (UDH)",
+        required=False,
+        initial=True,
+        help_text="The first octet gives the header's length, as for ringtones and logos.",
+    )
+    barcode_format = forms.ChoiceField(
+        label="Barcode format (MsgType)",
+        choices=[("", "Choose…"), *message_types.BARCODE_FORMATS],
+        required=False,
+    )
     scheduled_for = forms.DateTimeField(
         label="Send at",
         required=False,
@@ -51,8 +74,63 @@ class ComposeForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("token", secrets.token_urlsafe(24))
 
+    def types_by_account(self) -> dict[str, list[str]]:
+        """For the page's script: which kinds each account offers (the server checks again)."""
+        return {
+            str(account.pk): message_types.available(account.backend.capabilities)
+            for account in self.fields["account"].queryset
+        }
+
+    def types_json(self) -> str:
+        return json.dumps(self.types_by_account())
+
+    def kind_choices(self) -> list[dict]:
+        """The kinds for the template: value, label, help, and whether chosen."""
+        return [
+            {"value": kind, "label": label, "help": help_text, "checked": kind == self.kind}
+            for kind, (label, help_text) in message_types.KINDS.items()
+        ]
+
+    @property
+    def kind(self) -> str:
+        """The chosen kind; the older "flash" box still means a flash message."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        kind = data.get("message_type") or self.data.get("message_type") or message_types.TEXT
+        if kind == message_types.TEXT and (data.get("flash") or self.data.get("flash")):
+            return message_types.FLASH
+        return kind if kind in message_types.KINDS else message_types.TEXT
+
+    def type_options(self) -> dict:
+        """The keyword arguments of `create_message` that say what kind of message this is."""
+        kind = self.kind
+        return {
+            "message_type": message_types.message_type(kind),
+            "want_delivery_report": kind != message_types.NO_REPORT,
+            "binary_udh": bool(self.cleaned_data.get("binary_udh")),
+            "barcode_format": self.cleaned_data.get("barcode_format", "")
+            if kind == message_types.BARCODE
+            else "",
+        }
+
+    def clean_type_fields(self, data: dict) -> None:
+        account, kind = data.get("account"), self.kind
+        if account and kind not in message_types.available(account.backend.capabilities):
+            label = message_types.KINDS[kind][0].lower()
+            self.add_error(
+                "message_type",
+                f"{account} cannot send {label} messages; choose another type or account.",
+            )
+        if kind == message_types.BINARY:
+            try:
+                message_types.parse_binary(data.get("text", ""), bool(data.get("binary_udh")))
+            except ValueError as exc:
+                self.add_error("text", str(exc))
+        if kind == message_types.BARCODE and not data.get("barcode_format"):
+            self.add_error("barcode_format", "Choose the barcode format (MsgType).")
+
     def clean(self):
         data = super().clean()
+        self.clean_type_fields(data)
         account, sender = data.get("account"), data.get("sender")
         if account and sender and not account.backend_class.capabilities.sender_per_message:
             self.add_error(

@@ -33,6 +33,11 @@ class Message(models.Model):
         max_length=10, choices=[(t.value, t.value) for t in MessageType], default=MessageType.TEXT
     )
     want_delivery_report = models.BooleanField(default=True)
+    # Binary messages: whether the hex body starts with a user data header (ISMS type 5 or 6,
+    # SMPP esm_class 0x40).
+    binary_udh = models.BooleanField("binary starts with a UDH", default=True)
+    # 2D barcode messages (ISMS ISendSMS2D): the MsgType, the phone format of the barcode.
+    barcode_format = models.CharField(max_length=10, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     recipient_count = models.PositiveIntegerField(default=0)

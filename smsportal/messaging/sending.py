@@ -23,6 +23,7 @@ from smsportal.reports.stats import Transitions, day_of
 
 from . import flood
 from .encoding import Analysis, analyse
+from .message_types import measure
 from .models import Delivery, DeliveryEvent, Message
 from .status import DeliveryStatus
 
@@ -65,7 +66,12 @@ def check_sendable(
     account: ProviderAccount, body: str, sender: str, phones: Sequence[str], **options
 ) -> None:
     """Everything that must hold before anything is created; raises SendRefused with the reason."""
-    analysis = analyse_for(account, body)
+    analysis = measure(
+        body,
+        options.get("type", MessageType.TEXT),
+        options.get("udh", True),
+        account.backend.encoding_profile,
+    )
     if not analysis.sendable:
         raise SendRefused(analysis.problem)
     if analysis.segments > account.max_parts:
@@ -93,6 +99,8 @@ def create_message(
     sender: str = "",
     message_type: MessageType = MessageType.TEXT,
     want_delivery_report: bool = True,
+    binary_udh: bool = True,
+    barcode_format: str = "",
     scheduled_for: datetime | None = None,
     created_by=None,
     retry_of: Message | None = None,
@@ -114,8 +122,10 @@ def create_message(
         recipients.phones,
         type=message_type,
         want_delivery_report=want_delivery_report,
+        udh=binary_udh,
+        barcode_format=barcode_format,
     )
-    analysis = analyse_for(account, body)
+    analysis = measure(body, message_type, binary_udh, account.backend.encoding_profile)
     message = Message(
         account=account,
         sender=sender,
@@ -124,6 +134,8 @@ def create_message(
         segments=analysis.segments,
         message_type=message_type,
         want_delivery_report=want_delivery_report,
+        binary_udh=binary_udh,
+        barcode_format=barcode_format,
         status=Message.Status.SCHEDULED if scheduled_for else Message.Status.DRAFT,
         scheduled_for=scheduled_for,
         recipient_count=len(recipients.phones),
@@ -214,7 +226,9 @@ def reschedule(message: Message, *, body: str | None = None, scheduled_for: date
     """Change a scheduled message's time (and text); the task for the old time becomes stale."""
     fields = {"scheduled_for": scheduled_for}
     if body is not None:
-        analysis = analyse_for(message.account, body)
+        analysis = measure(
+            body, message.message_type, message.binary_udh, message.account.backend.encoding_profile
+        )
         if not analysis.sendable:
             raise SendRefused(analysis.problem)
         if analysis.segments > message.account.max_parts:
@@ -352,6 +366,8 @@ def retry(
         ),
         message_type=MessageType(message.message_type),
         want_delivery_report=message.want_delivery_report,
+        binary_udh=message.binary_udh,
+        barcode_format=message.barcode_format,
         created_by=user,
         retry_of=message,
     )

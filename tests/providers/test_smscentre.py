@@ -313,7 +313,7 @@ def test_the_system_types_the_seed_allows_bind(smsc, sandbox, system_type):
     assert result.status == SubmitStatus.SUBMITTED
 
 
-@pytest.mark.parametrize("kind", [MessageType.VOICE, MessageType.BINARY, MessageType.BARCODE])
+@pytest.mark.parametrize("kind", [MessageType.VOICE, MessageType.BARCODE])
 def test_send_itself_refuses_a_type_sms_centre_cannot_carry(smsc, sandbox, kind):
     with pytest.raises(UnsupportedOperation, match=f"Sending {kind.value} messages"):
         smsc.backend.send(OutgoingMessage("0102", type=kind), [Recipient("+96597119440", "1")])

@@ -22,11 +22,12 @@ from smsportal.contacts import selectors as contacts
 from smsportal.contacts.phones import parse_phone, split_pasted
 from smsportal.core.text import counted
 from smsportal.credits.affordability import Unaffordable, check_affordable
-from smsportal.providers.backends.base import MessageType
 from smsportal.senders.selectors import active_sender_ids
 
+from .. import message_types
 from ..encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent, units_in
 from ..forms import ComposeForm
+from ..message_types import measure
 from ..recipients import count_with_lists, resolve
 from ..sending import SendRefused, create_message, estimate
 
@@ -158,7 +159,8 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
         )
         return {"too_long": True, "problem": problem, "account": account, "limit": limit}
     profile = account.backend.encoding_profile if account else STANDARD
-    analysis = analyse(text, profile)
+    kind = form.kind
+    analysis = measure(text, kind, bool(form.cleaned_data.get("binary_udh")), profile)
     summary = recipients_of(form, live=live)
     replaced = gsm_equivalent(text)
     better = analyse(replaced, profile) if replaced != text else None
@@ -174,10 +176,13 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
         "parts": [
             {
                 "html": highlight(part),
-                "units": sum(units_in(c, analysis.encoding) or 1 for c in part),
+                "units": analysis.units
+                if kind == message_types.BINARY
+                else sum(units_in(c, analysis.encoding) or 1 for c in part),
             }
             for part in analysis.parts
         ],
+        "type_preview": type_preview(form, kind, analysis, text),
         "summary": summary,
         "account": account,
         "gsm_suggestion": better,
@@ -190,6 +195,23 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
         context["too_many_parts"] = analysis.segments > account.max_parts
         context["default_sender_only"] = not capabilities.sender_per_message
     return context
+
+
+def type_preview(form: ComposeForm, kind: str, analysis, text: str) -> dict:
+    """What the preview says about the chosen kind of message (messaging/_type_preview.html)."""
+    label, help_text = message_types.KINDS[kind]
+    preview = {"kind": kind, "label": label, "help": help_text}
+    if kind == message_types.BINARY and getattr(analysis, "binary", None):
+        preview["udh"] = message_types.hex_octets(analysis.binary.udh)
+        preview["data"] = message_types.hex_octets(analysis.binary.data)
+        preview["octets"] = analysis.binary.octets
+    if kind == message_types.BARCODE:
+        preview["barcode_format"] = dict(message_types.BARCODE_FORMATS).get(
+            form.cleaned_data.get("barcode_format", ""), ""
+        )
+        preview["placeholder"] = message_types.BARCODE_PLACEHOLDER
+        preview["has_placeholder"] = message_types.BARCODE_PLACEHOLDER in text
+    return preview
 
 
 def compose_context(form: ComposeForm, preview: dict | None = None) -> dict:
@@ -251,10 +273,10 @@ def send(request: HttpRequest, form: ComposeForm, preview: dict) -> HttpResponse
     try:
         message = create_message(
             account=data["account"],
-            body=data["text"],
+            body=message_types.body_for(data["text"], form.kind),
             sender=data["sender"],
             recipients=preview["summary"].resolved(),
-            message_type=MessageType.FLASH if data["flash"] else MessageType.TEXT,
+            **form.type_options(),
             scheduled_for=data["scheduled_for"],
             created_by=request.user,
             idempotency_key=data["token"],

@@ -239,6 +239,9 @@ class Capabilities:
     # A send can name its sender ID. KalaSMS's sendsms has no such parameter: its messages go
     # from the account's default sender, chosen with `defaultsenderid` (`default_sender_choice`).
     sender_per_message: bool = True
+    # Recipients per request when the message asks for no delivery report (ISMS ISendSMSNoDR);
+    # 0: such a message goes like any other.
+    bulk_size_without_reports: int = 0
     balance: bool = False
     sender_ids: bool = False
     default_sender_choice: bool = False  # KalaSMS defaultsenderid

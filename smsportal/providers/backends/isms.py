@@ -106,6 +106,9 @@ class ISMSBackend(Backend):
         flash=True,
         binary=True,
         barcode=True,
+        # Decision: ISendSMSNoDR takes "many" numbers, the document gives no limit; 100 per
+        # request keeps a POST body small and a refusal's reach limited.
+        bulk_size_without_reports=100,
         # Every send carries a seqno ISMS remembers for 24 hours; a repeat answers 1718, so a
         # request whose fate is unknown may be sent again without reaching the phone twice.
         idempotent_retry=True,
@@ -238,9 +241,13 @@ class ISMSBackend(Backend):
         )
         code, _ = self._code(answer, "ISendSMSNoDR.aspx")
         text = "" if code == "1701" else CODES[code][1]
-        # No message id, so no delivery report will ever come for these.
+        # No message id, so no delivery report will ever come for these: submitted, and never
+        # confirmed.
         return SendResult(
-            [SubmitResult(r, SubmitStatus.SUBMITTED, error_text=text) for r in recipients],
+            [
+                SubmitResult(r, SubmitStatus.SUBMITTED, error_text=text, confirmed=False)
+                for r in recipients
+            ],
             raw=answer,
         )
 

@@ -82,7 +82,7 @@ FLOOD_RULES = FloodRules(
     subscriber_gap=timedelta(seconds=30),
 )
 
-SENDABLE_TYPES = (MessageType.TEXT, MessageType.FLASH)
+SENDABLE_TYPES = (MessageType.TEXT, MessageType.FLASH, MessageType.BINARY)
 UDH_CONCAT = 0x40  # esm_class: the short message starts with a UDH
 RECEIPT = 0x04  # esm_class of a deliver_sm that is a delivery receipt
 # The seed: data_coding = coding * 4; coding 0 GSM-7, 1 ISO-8859-1, 2 UCS-2 big-endian. Each part
@@ -208,6 +208,7 @@ class SMSCentreBackend(Backend):
         flash=True,
         flood_rules=FLOOD_RULES,
         receipts_per_part=True,
+        binary=True,
     )
 
     @classmethod
@@ -350,11 +351,26 @@ class SMSCentreBackend(Backend):
     def check_before_send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> None:
         if message.type not in SENDABLE_TYPES:
             raise self.unsupported(f"Sending {message.type.value} messages")
-        parts = len(encode(message.text, self.system_type).parts)
+        parts = len(self.encoded(message).parts)
         if message.max_parts and parts > message.max_parts:
             raise InvalidContent(
                 f"The text needs {parts} parts; this account allows {message.max_parts}."
             )
+
+    def encoded(self, message: OutgoingMessage) -> Encoded:
+        if message.type == MessageType.BINARY:
+            # The seed: coding 1 (data_coding 4) carries "Latin text or binary data". The hex
+            # payload goes as its octets, in one SMS, its UDH (if any) marked by esm_class.
+            try:
+                data = bytes.fromhex(message.text)
+            except ValueError:
+                raise InvalidContent("A binary message must be hexadecimal octets.") from None
+            if not data or len(data) > LATIN1_LIMITS[0]:
+                raise InvalidContent(
+                    f"A binary message holds 1 to {LATIN1_LIMITS[0]} octets, not {len(data)}."
+                )
+            return Encoded(4, [data])
+        return encode(message.text, self.system_type)
 
     def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
         """Every part to every recipient on this process's link, up to `window` submits on the
@@ -363,7 +379,7 @@ class SMSCentreBackend(Backend):
         # voice or binary message submitted as text.
         if message.type not in SENDABLE_TYPES:
             raise self.unsupported(f"Sending {message.type.value} messages")
-        encoded = encode(message.text, self.system_type)
+        encoded = self.encoded(message)
         link = link_for(self, self.open_link)
         written: list[tuple[Recipient, list[Future]]] = []
         stopped: TransientError | None = None
@@ -391,7 +407,9 @@ class SMSCentreBackend(Backend):
                 "dest_addr_ton": c.SMPP_TON_INTL,
                 "dest_addr_npi": c.SMPP_NPI_ISDN,
                 "destination_addr": international_digits(recipient.phone),
-                "esm_class": UDH_CONCAT if total > 1 else 0,
+                "esm_class": UDH_CONCAT
+                if total > 1 or (message.type == MessageType.BINARY and message.udh)
+                else 0,
                 "data_coding": encoded.data_coding
                 | (0x10 if message.type == MessageType.FLASH else 0),
                 "registered_delivery": 1 if message.want_delivery_report else 0,

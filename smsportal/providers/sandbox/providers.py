@@ -159,13 +159,12 @@ def isms(page: str, params: Params, world: World, push) -> str:
     seqno = params.get("seqno", "")
     if seqno and world.seen_seqno(account, seqno):
         return "1718"
-    kind = params.get("type", "1")
-    text = params.get("message", "")
-    if page == "ISendSMS.aspx" and kind in ("3", "4"):
-        try:
-            text = bytes.fromhex(text).decode("utf-16-be")
-        except ValueError:
-            return "1706"
+    if account.faults.send_error:
+        return account.faults.send_error
+    try:
+        text, kind, details, segments = _isms_content(page, params)
+    except ValueError:
+        return "1706"
     sender = params.get("sender", "")
     if not text or len(sender) > 13 or (not sender.isdigit() and len(sender) > 11):
         return "1706"
@@ -174,13 +173,21 @@ def isms(page: str, params: Params, world: World, push) -> str:
         return "1705"
     if any(not _valid_number(n) or account.faults.is_invalid(n) for n in numbers):
         return "1705"
-    if not world.charge(account, Decimal(_segments(text) * len(numbers))):
+    if not world.charge(account, Decimal(segments * len(numbers))):
         return "1704"
     if page == "ISendSMSNoDR.aspx":
         for number in numbers:
-            world.record("isms", account.username, number, text, sender)
+            world.record("isms", account.username, number, text, sender, kind=kind, details=details)
         return "1701"
-    received = world.record("isms", account.username, numbers[0], text, sender)
+    message_id = world.new_id()
+    if kind == "barcode":
+        # ISMS makes the barcode; its number replaces %barcode% in the text.
+        number = message_id.rjust(12, "0")
+        text = text.replace("%barcode%", number)
+        details += f", barcode number {number}"
+    received = world.record(
+        "isms", account.username, numbers[0], text, sender, message_id, kind=kind, details=details
+    )
     if account.callback_url:
         push(
             account,
@@ -192,6 +199,40 @@ def isms(page: str, params: Params, world: World, push) -> str:
             },
         )
     return f"1701:{received.message_id}"
+
+
+ISMS_KINDS = {"1": "text", "2": "flash", "3": "unicode", "4": "unicode flash"}
+ISMS_BARCODE_TYPES = {"EMS", "Nokia", "MMS", "textmsg", "textlink"}
+
+
+def _isms_content(page: str, params: Params) -> tuple[str, str, str, int]:
+    """(text as the phone shows it, kind, details, segments) of a send; ValueError -> 1706."""
+    text = params.get("message", "")
+    if page == "ISendSMS2D.aspx":
+        msg_type = params.get("MsgType", "")
+        if msg_type not in ISMS_BARCODE_TYPES:
+            raise ValueError(msg_type)
+        return text, "barcode", f"2D barcode, MsgType {msg_type}", _segments(text)
+    kind = params.get("type", "1")
+    if kind in ("5", "6"):
+        data = bytes.fromhex(text)
+        if not data or len(data) > 140:
+            raise ValueError(len(data))
+        if kind == "5":
+            header = data[: data[0] + 1]
+            if data[0] == 0 or len(header) > len(data):
+                raise ValueError("UDH")
+            details = (
+                f"binary, UDH {header.hex(' ').upper()}, {len(data) - len(header)} data octets"
+            )
+        else:
+            details = f"binary without UDH, {len(data)} octets"
+        return data.hex(" ").upper(), "binary", details, 1
+    if kind not in ISMS_KINDS:
+        raise ValueError(kind)
+    if page == "ISendSMS.aspx" and kind in ("3", "4"):
+        text = bytes.fromhex(text).decode("utf-16-be")
+    return text, ISMS_KINDS[kind], f"type {kind}", _segments(text)
 
 
 def _isms_transfer(account: Account, params: Params, world: World) -> str:
@@ -228,9 +269,12 @@ def intellisoftware(params: Params, world: World, push) -> str:
     for required in ("to", "text"):
         if not params.get(required):
             return f"ERR:NO_{required.upper()}"
+    if account.faults.send_error:  # GATEWAY_ERROR, INTERNAL_ERROR: the gateway's "try later"
+        return f"ERR:{account.faults.send_error}"
     numbers = _numbers(params["to"])
-    if len(numbers) > 100:
+    if len(numbers) > 100 or params.get("type", "1") not in ("1", "6"):
         return "ERR:INVALID_REQUEST"
+    kind = "voice" if params.get("type") == "6" else "text"
     text = params["text"]
     segments = _segments(text)
     try:
@@ -255,6 +299,8 @@ def intellisoftware(params: Params, world: World, push) -> str:
                 text,
                 params.get("from", ""),
                 message_id,
+                kind=kind,
+                details="voice call reading the text" if kind == "voice" else "",
             )
             lines.append(f"{number},ID:{message_id}")
         else:

@@ -393,8 +393,20 @@ class SMPPSandbox:
             message_id = parts[min(parts)][1]
         else:
             text = decode_text(data, coding)
+        kind, details = "text", ""
+        if coding == 4:
+            # data_coding 4 carries ISO-8859-1 text or binary data (seed): show the octets too.
+            kind = "binary" if int(pdu.esm_class or 0) & 0x40 else "8-bit"
+            details = f"data_coding 4, octets {data.hex(' ').upper()}"
         self.world.record(
-            "smscentre", account.username, destination, text, _text(pdu.source_addr), message_id
+            "smscentre",
+            account.username,
+            destination,
+            text,
+            _text(pdu.source_addr),
+            message_id,
+            kind=kind,
+            details=details,
         )
 
     def _schedule_receipt(

@@ -34,6 +34,9 @@ class Faults:
     timeout: bool = False  # never answers in time (sleeps 60 s)
     reset: bool = False  # closes the connection without an answer
     garbage: bool = False  # answers an HTML error page
+    # A provider error every send answers (IntelliSoftware GATEWAY_ERROR or INTERNAL_ERROR,
+    # ISMS 1703), to play the provider's own "try later".
+    send_error: str = ""
 
     def is_invalid(self, number: str) -> bool:
         if self.invalid_fraction <= 0:
@@ -76,6 +79,8 @@ class Received:
     message_id: str
     sender: str = ""
     at: float = 0.0
+    kind: str = "text"  # text, flash, unicode, binary, barcode, voice
+    details: str = ""  # what a person reading the phone would see besides the text
 
     def public(self) -> dict:
         return asdict(self)
@@ -144,6 +149,8 @@ class World:
         text: str,
         sender: str = "",
         message_id: str = "",
+        kind: str = "text",
+        details: str = "",
     ) -> Received:
         with self.lock:
             message = Received(
@@ -154,6 +161,8 @@ class World:
                 message_id or self.new_id(),
                 sender,
                 time.time(),
+                kind,
+                details,
             )
             self.received.append(message)
             self.counts[(provider, recipient)] += 1
