@@ -96,6 +96,8 @@ class ProviderAccountForm(forms.ModelForm):
                 field = copy.deepcopy(field)
                 key = option_field_name(kind, name)
                 field.widget.attrs["data-provider-option"] = kind
+                if field.label is None:  # not "Kwtsms  transport" from the prefixed name
+                    field.label = name.replace("_", " ").capitalize()
                 if kind != self.chosen_kind:
                     # Only the chosen kind's options are validated and stored.
                     field.required = False

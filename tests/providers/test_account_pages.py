@@ -408,3 +408,9 @@ def test_providers_that_do_not_call_us_show_no_callback_addresses(manager_client
     page = manager_client.get(account.get_absolute_url()).content.decode()
 
     assert 'id="callbacks"' not in page
+
+
+def test_an_option_without_a_label_is_named_after_itself_not_its_prefix():
+    form = ProviderAccountForm()
+
+    assert form["kwtsms__transport"].label == "Transport"
