@@ -57,6 +57,7 @@ def test_a_manager_sets_up_an_account_tests_it_and_sends_every_kind(
 
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#connection-result")).to_contain_text("Connection works.")
+    expect(page.get_by_role("button", name="Test connection")).to_be_enabled()
 
     account_url = page.url
     account_id = re.search(r"/accounts/(\d+)/", account_url)[1]
