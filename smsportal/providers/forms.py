@@ -8,6 +8,7 @@ them in `ProviderAccount.options`. A field a backend adds later appears here by 
 from __future__ import annotations
 
 import copy
+import json
 import ipaddress
 from collections.abc import Iterator
 from datetime import date, datetime, time
@@ -80,7 +81,10 @@ class ProviderAccountForm(forms.ModelForm):
         if not self.instance.pk:
             self.fields["password"].required = True
             self.fields["password"].help_text = ""
-        self.fields["kind"].widget.attrs["data-provider-kind"] = ""
+        # The page's script shows the chosen kind's real address as the placeholder.
+        self.fields["kind"].widget.attrs["data-provider-kind"] = json.dumps(
+            {kind: backend_class(kind).default_base_url for kind in PROVIDERS}
+        )
         self.fields["base_url"].help_text = (
             "Leave empty for the provider's real service. SMS Centre takes smpp://host:port. "
             "Only public hosts are accepted (and the ones an administrator allows)."

@@ -4,7 +4,10 @@
 (function () {
   var kind = document.querySelector("[data-provider-kind]");
   if (!kind) return;
+  var defaults = JSON.parse(kind.getAttribute("data-provider-kind") || "{}");
+  var address = document.getElementById("id_base_url");
   function show() {
+    if (address) address.placeholder = defaults[kind.value] || "";
     document.querySelectorAll("[data-provider-options]").forEach(function (group) {
       group.hidden = group.getAttribute("data-provider-options") !== kind.value;
     });

@@ -45,6 +45,9 @@ def test_a_manager_sets_up_an_account_tests_it_and_sends_every_kind(
     page.locator("#id_name").fill(f"Our {kind}")
     page.locator("#id_kind").select_option(kind)
     expect(page.locator(f"#options-{kind}")).to_be_visible()
+    expect(page.locator("#id_base_url")).to_have_attribute(
+        "placeholder", backend_class(kind).default_base_url
+    )
     for other in OPTIONS:
         if other != kind:
             expect(page.locator(f"#options-{other}")).to_be_hidden()
