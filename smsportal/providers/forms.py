@@ -8,8 +8,8 @@ them in `ProviderAccount.options`. A field a backend adds later appears here by 
 from __future__ import annotations
 
 import copy
-import json
 import ipaddress
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
