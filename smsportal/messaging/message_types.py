@@ -38,7 +38,7 @@ KINDS: dict[str, tuple[str, str]] = {
     NO_REPORT: (
         "Bulk, no delivery report",
         "Many numbers per request and cheaper to send, but the provider never says whether "
-        "they arrived: deliveries stay “submitted, no confirmation”.",
+        "they arrived: deliveries stay “submitted”, not confirmed by the provider.",
     ),
 }
 

@@ -26,7 +26,7 @@ OPTIONS = {  # one option of each kind set on the form, as staff would
 }
 HEX = "06050415810000 48656C6C6F"
 EXPECTED = {  # what each kind shows on the message page
-    message_types.NO_REPORT: "no confirmation",
+    message_types.NO_REPORT: "not confirmed by the provider",
 }
 
 
