@@ -209,15 +209,15 @@ class ProviderAccountForm(forms.ModelForm):
     # --- saving ---------------------------------------------------------------------------------
 
     def options_for(self, kind: str) -> dict[str, Any]:
-        stored = (self.instance.options or {}) if kind == self.instance.kind else {}
-        options = {}
-        for key in self.option_fields.get(kind, []):
-            name = key.split(SEPARATOR, 1)[1]
-            value = self.cleaned_data.get(key)
-            if is_secret(self.fields[key]) and not value:
-                value = stored.get(name, "")
-            options[name] = storable(value)
-        return options
+        """The chosen kind's options as the backend stores them (`options_from_form`: a secret
+        left empty keeps the stored one), in a form JSON can hold."""
+        previous = (self.instance.options or {}) if kind == self.instance.kind else {}
+        cleaned = {
+            key.split(SEPARATOR, 1)[1]: self.cleaned_data.get(key)
+            for key in self.option_fields.get(kind, [])
+        }
+        options = backend_class(kind).options_from_form(cleaned, previous)
+        return {name: storable(value) for name, value in options.items()}
 
     def save(self, commit: bool = True) -> ProviderAccount:
         account = super().save(commit=False)

@@ -10,7 +10,8 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 
-from smsportal.providers import endpoints
+from smsportal.providers import crypto, endpoints
+from smsportal.providers.backends.base import SecretField
 from smsportal.providers.backends.kwtsms import KwtSMSBackend
 from smsportal.providers.forms import ProviderAccountForm
 from smsportal.providers.models import ProviderAccount
@@ -131,36 +132,30 @@ def test_the_edit_form_shows_the_stored_options():
 def test_a_field_a_backend_adds_appears_in_the_form_and_the_admin(monkeypatch, admin_client):
     fields = KwtSMSBackend.settings_fields()
     extra = {
-        "smtp_host": forms.CharField(label="SMTP host", required=False),
-        "smtp_password": forms.CharField(
-            label="SMTP password", required=False, widget=forms.PasswordInput
-        ),
+        "relay_name": forms.CharField(label="Relay name", required=False),
+        "relay_secret": SecretField(label="Relay secret"),
     }
     monkeypatch.setattr(KwtSMSBackend, "settings_fields", classmethod(lambda cls: fields | extra))
-    account = ProviderAccountFactory(kind="kwtsms", options={"smtp_password": "mail-secret"})
+    stored = crypto.encrypt("relay-secret")
+    account = ProviderAccountFactory(kind="kwtsms", options={"relay_secret": stored})
 
     page = admin_client.get(reverse("admin:providers_provideraccount_change", args=[account.pk]))
     html = page.content.decode()
-    assert 'name="kwtsms__smtp_host"' in html
-    assert 'name="kwtsms__smtp_password"' in html
-    assert "mail-secret" not in html
+    assert 'name="kwtsms__relay_name"' in html
+    assert 'name="kwtsms__relay_secret"' in html
+    assert stored not in html and "relay-secret" not in html
     form = ProviderAccountForm(
-        post_data(
-            "kwtsms",
-            kwtsms__smtp_host="mail.example.com",
-            password="",
-            **{
-                "kwtsms__transport": "http",
-                "kwtsms__arabic_lang": "3",
-                "kwtsms__smtp_address": "sms@kwtsms.com",
-            },
-        ),
-        instance=account,
+        post_data("kwtsms", kwtsms__relay_name="north", password=""), instance=account
     )
     assert form.is_valid(), form.errors
     saved = form.save().options
-    assert saved["smtp_host"] == "mail.example.com"
-    assert saved["smtp_password"] == "mail-secret"  # empty keeps the stored secret
+    assert saved["relay_name"] == "north"
+    assert saved["relay_secret"] == stored  # empty keeps the stored secret
+    form = ProviderAccountForm(
+        post_data("kwtsms", kwtsms__relay_secret="new-one", password=""), instance=account
+    )
+    assert form.is_valid(), form.errors
+    assert crypto.decrypt(form.save().options["relay_secret"]) == "new-one"  # encrypted at rest
 
 
 def test_the_admin_saves_a_kinds_options(admin_client):

@@ -83,6 +83,7 @@ FLOOD_RULES = FloodRules(
 )
 
 SENDABLE_TYPES = (MessageType.TEXT, MessageType.FLASH, MessageType.BINARY)
+BINARY_OCTETS = 140  # a binary message goes whole in one SMS (data_coding 4)
 UDH_CONCAT = 0x40  # esm_class: the short message starts with a UDH
 RECEIPT = 0x04  # esm_class of a deliver_sm that is a delivery receipt
 # The seed: data_coding = coding * 4; coding 0 GSM-7, 1 ISO-8859-1, 2 UCS-2 big-endian. Each part
@@ -365,9 +366,9 @@ class SMSCentreBackend(Backend):
                 data = bytes.fromhex(message.text)
             except ValueError:
                 raise InvalidContent("A binary message must be hexadecimal octets.") from None
-            if not data or len(data) > LATIN1_LIMITS[0]:
+            if not data or len(data) > BINARY_OCTETS:
                 raise InvalidContent(
-                    f"A binary message holds 1 to {LATIN1_LIMITS[0]} octets, not {len(data)}."
+                    f"A binary message holds 1 to {BINARY_OCTETS} octets, not {len(data)}."
                 )
             return Encoded(4, [data])
         return encode(message.text, self.system_type)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0006_delivery_account_recent"),
+        ("messaging", "0007_delivery_parts_and_held_reason"),
     ]
 
     operations = [
