@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0007_delivery_parts_and_held_reason"),
+        ("messaging", "0009_inbound_text_truncated"),
     ]
 
     operations = [
