@@ -8,8 +8,9 @@ few bad rows) to a temporary folder, then, on a fresh SQLite file with the defau
 - `manage.py import_contacts` end to end (a new process: start-up included), rows per second and
   the peak memory of that process;
 - the same file again (every row already known);
-- the contacts page: first page, a name search, a number search, a page deep in the list, a list
-  filter, timed through Django's test client (server time).
+- the contacts page: first page, name searches (first word, a later word, none matching),
+  number searches (international start, a run of digits, the national form, none matching), a
+  page deep in the list, a list filter, timed through Django's test client (server time).
 With --postgres, the import again on a throwaway PostgreSQL. Prints JSON.
 """
 
@@ -34,6 +35,7 @@ from bench.settings_env import django_env  # noqa: E402
 from tests.support.postgres import ThrowawayPostgres  # noqa: E402
 
 FIRST = ["Ali", "Sara", "Omar", "Fatima", "Yousef", "Noor", "Hamad", "Mariam", "Khalid", "Dana"]
+LAST = ["Hassan", "Al-Sabah", "Kareem", "Salem", "Abdullah", "Mohammed", "Noor"]
 TEAMS = ["Blue", "Red", "Green", ""]
 
 FLOOR = """
@@ -85,6 +87,11 @@ pages = {
     "first page": {},
     "name search": {"q": "mariam"},
     "number search": {"q": "+965 512"},
+    "name word search": {"q": "hassan"},
+    "name search, no match": {"q": "zzzz"},
+    "number run search": {"q": "5555"},
+    "national number search": {"q": "9711 5555"},
+    "number run, no match": {"q": "12345678"},
     "deep page": {"before": deep},
     "list filter": {"list": staff.pk},
 }
@@ -116,8 +123,9 @@ def write_csv(path: Path, rows: int) -> int:
                 bad += 1
                 continue
             first = FIRST[i % len(FIRST)]
+            last = LAST[i % len(LAST)]
             writer.writerow(
-                [f"{first} {i}", f"+965{n}", f"{first.lower()}{i}@example.com", TEAMS[i % 4]]
+                [f"{first} {last} {i}", f"+965{n}", f"{first.lower()}{i}@example.com", TEAMS[i % 4]]
             )
     return bad
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from .models import Contact, ContactList, OptOut
 
@@ -33,32 +33,6 @@ def members(list_ids: Iterable[int]) -> Iterator[tuple[str, int]]:
         .values_list("phone", "id")
         .iterator(chunk_size=5_000)
     )
-
-
-def search_contacts(query: str = "", list_id: int | None = None) -> QuerySet[Contact]:
-    """Contacts whose name or number starts with `query`, optionally on one list, newest first.
-
-    Both are index range scans (`prefix <= column < next prefix`), so a million contacts stay
-    fast: a number ignores spaces, dashes and a leading 00 or +; a name ignores case."""
-    contacts = Contact.objects.all()
-    if list_id:
-        contacts = contacts.filter(memberships__contact_list_id=list_id)
-    query = query.strip()
-    if query:
-        condition = _prefix("name_key", query.casefold())
-        compact = query.replace(" ", "").replace("-", "")
-        digits = compact.removeprefix("+").removeprefix("00")
-        if digits.isdigit():
-            condition |= _prefix("phone", "+" + digits)
-        contacts = contacts.filter(condition)
-    return contacts.order_by("-id")
-
-
-def _prefix(column: str, prefix: str) -> Q:
-    if ord(prefix[-1]) == 0x10FFFF:  # the last code point has no successor to bound the range
-        return Q(**{f"{column}__startswith": prefix})
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
 
 
 def lists_with_counts() -> QuerySet[ContactList]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from smsportal.providers.models import ProviderAccount
 from . import remote, selectors
 from .forms import BulkForm, ContactForm, ContactListForm, ImportForm, OptOutForm
 from .models import Contact, ContactList, ImportJob, OptOut, RemoteListPush
+from .search import ContactSearch
 from .tasks import run_import
 
 PAGE_SIZE = 50
@@ -35,25 +37,34 @@ class KeysetPage:
     older: int | None
 
 
-def keyset_page(queryset, request: HttpRequest, size: int = PAGE_SIZE) -> KeysetPage:
-    before, after = request.GET.get("before", ""), request.GET.get("after", "")
-    if after.isdigit():
-        rows = list(queryset.filter(pk__gt=int(after)).order_by("pk")[: size + 1])
+def keyset_page(source, request: HttpRequest, size: int = PAGE_SIZE) -> KeysetPage:
+    """`source` is a queryset, or anything with `window(before=, after=, limit=)` (a search
+    that pages in its index's own order)."""
+    before, after = _int(request.GET.get("before", "")), _int(request.GET.get("after", ""))
+    window = source.window if hasattr(source, "window") else partial(_window, source)
+    if after is not None:
+        rows = window(before=None, after=after, limit=size + 1)
         newer = len(rows) > size
         rows = rows[:size][::-1]
         return KeysetPage(
             rows, rows[0].pk if newer and rows else None, rows[-1].pk if rows else None
         )
-    if before.isdigit():
-        queryset = queryset.filter(pk__lt=int(before))
-    rows = list(queryset.order_by("-pk")[: size + 1])
+    rows = window(before=before, after=None, limit=size + 1)
     older = len(rows) > size
     rows = rows[:size]
     return KeysetPage(
         rows,
-        rows[0].pk if before.isdigit() and rows else None,
+        rows[0].pk if before is not None and rows else None,
         rows[-1].pk if older else None,
     )
+
+
+def _window(queryset, *, before: int | None, after: int | None, limit: int) -> list:
+    if after is not None:
+        return list(queryset.filter(pk__gt=after).order_by("pk")[:limit])
+    if before is not None:
+        queryset = queryset.filter(pk__lt=before)
+    return list(queryset.order_by("-pk")[:limit])
 
 
 def _int(value: str) -> int | None:
@@ -67,7 +78,7 @@ def _int(value: str) -> int | None:
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     list_id = _int(request.GET.get("list", ""))
-    page = keyset_page(selectors.search_contacts(query, list_id), request)
+    page = keyset_page(ContactSearch(query, list_id), request)
     context = {
         "page": page,
         "query": query,
@@ -149,7 +160,7 @@ def contact_export(request: HttpRequest) -> HttpResponse:
     import json
 
     list_id = _int(request.GET.get("list", ""))
-    contacts = selectors.search_contacts(request.GET.get("q", ""), list_id).order_by("id")
+    contacts = ContactSearch(request.GET.get("q", ""), list_id).queryset().order_by("id")
     rows = (
         (phone, name, email, json.dumps(attributes, ensure_ascii=False) if attributes else "")
         for phone, name, email, attributes in contacts.values_list(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+
+from smsportal.contacts.phones import parse_phone
 
 from .models import Delivery, DeliveryEvent, Message, UnmatchedReport
 from .progress import progress
@@ -79,6 +82,16 @@ class DeliveryAdmin(admin.ModelAdmin):
     readonly_fields = ["claim", "queued_at", "sending_at", "submitted_at", "final_at"]
     inlines = [DeliveryEventInline]
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
+
+    def get_search_results(self, request, queryset, search_term):
+        """Staff paste a number as they have it (`9711 9440`, `+965 9711 9440`, `0096597119440`):
+        a term that reads as a phone number matches its E.164 form, still an exact match on the
+        indexed column, never a scan of millions of deliveries."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        parsed = parse_phone(search_term, settings.PHONE_DEFAULT_REGION)
+        if parsed.valid and parsed.e164 != search_term.strip():
+            queryset |= self.model.objects.filter(phone=parsed.e164)
+        return queryset, may_have_duplicates
 
     @admin.display(description="message")
     def message_link(self, obj: Delivery) -> str:

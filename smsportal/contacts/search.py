@@ -1,0 +1,135 @@
+"""Finding contacts by what staff type: any run of a number's digits, in national or
+international form (`9711 5555`, `5555`, `+965 9711…`, `00965…`), or any word of a name (`hassan`
+finds “Ali Hassan” and “Sara Al-Hassan”; `ali has` needs both words).
+
+A substring cannot use an ordinary index, and a million contacts must still answer in
+milliseconds, so each database gets the index it has for that (migration 0002): SQLite an FTS5
+trigram table, PostgreSQL pg_trgm. On SQLite the page is read in the FTS table's own rowid order
+(the contact's id): ordering by the contact's id instead makes SQLite collect and sort every
+match first, seconds for a number run that a million contacts share.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from .models import Contact
+
+_NUMBER = re.compile(r"(\+|00)?\d+")
+_NUMBER_PUNCTUATION = re.compile(r"[\s\-.()/]")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits; LIKE's % and _ never reach a pattern
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A search box's text, understood."""
+
+    phone_pattern: str = ""  # a LIKE pattern over E.164 numbers, or "" for a name search
+    words: tuple[str, ...] = ()  # casefolded; each must start a word of the name
+
+    @classmethod
+    def parse(cls, query: str) -> Terms:
+        compact = _NUMBER_PUNCTUATION.sub("", query)
+        if compact and _NUMBER.fullmatch(compact):
+            if compact.startswith(("+", "00")):  # international form: the number starts so
+                return cls(phone_pattern="+" + compact.lstrip("+").removeprefix("00") + "%")
+            # National form: a trunk 0 (`0770…` in the UK) is not part of the E.164 number.
+            digits = compact[1:] if compact.startswith("0") and len(compact) > 1 else compact
+            return cls(phone_pattern=f"%{digits}%")
+        return cls(words=tuple(_WORD.findall(query.casefold())))
+
+    def __bool__(self) -> bool:
+        return bool(self.phone_pattern or self.words)
+
+    @staticmethod
+    def word_start(word: str) -> str:
+        """A regular expression (Python's and PostgreSQL's alike) for `word` starting a word."""
+        return r"(^|\W)" + re.escape(word)
+
+
+class ContactSearch:
+    """The contacts matching a query (and on a list), newest first, a window at a time."""
+
+    def __init__(self, query: str = "", list_id: int | None = None):
+        self.terms = Terms.parse(query.strip())
+        self.list_id = list_id
+
+    def window(self, *, before: int | None, after: int | None, limit: int) -> list[Contact]:
+        """Up to `limit` contacts with an id below `before` (newest first) or above `after`
+        (oldest first), without OFFSET or COUNT."""
+        if self.terms and connection.vendor == "sqlite":
+            ids = self._sqlite_ids(before, after, limit)
+            found = Contact.objects.in_bulk(ids)
+            return [found[pk] for pk in ids if pk in found]
+        contacts = self.queryset()
+        if after is not None:
+            return list(contacts.filter(pk__gt=after).order_by("pk")[:limit])
+        if before is not None:
+            contacts = contacts.filter(pk__lt=before)
+        return list(contacts.order_by("-pk")[:limit])
+
+    def queryset(self) -> QuerySet[Contact]:
+        """Every match, for exports: the same rows as the windows, in any order asked for."""
+        contacts = Contact.objects.all()
+        if self.list_id:
+            contacts = contacts.filter(memberships__contact_list_id=self.list_id)
+        if not self.terms:
+            return contacts
+        if connection.vendor == "sqlite":
+            where, params = self._sqlite_conditions()
+            sql = f"SELECT f.rowid FROM contacts_contact_fts f WHERE {' AND '.join(where)}"  # noqa: S608
+            # Only fixed SQL is formatted in; the terms go as parameters.
+            return contacts.filter(pk__in=RawSQL(sql, params))  # noqa: S611
+        return contacts.filter(self._q())
+
+    def _q(self) -> Q:
+        if self.terms.phone_pattern:
+            pattern = self.terms.phone_pattern
+            if pattern.startswith("%"):
+                return Q(phone__contains=pattern.strip("%"))
+            return Q(phone__startswith=pattern.rstrip("%"))
+        condition = Q()
+        for word in self.terms.words:
+            # The LIKE lets pg_trgm narrow the rows; the expression keeps word starts only.
+            condition &= Q(name_key__contains=word, name_key__regex=Terms.word_start(word))
+        return condition
+
+    def _sqlite_conditions(self) -> tuple[list[str], list]:
+        # Plain LIKE (no ESCAPE clause, which FTS5 cannot use): the patterns hold no % or _
+        # beyond the ones put there. REGEXP is the function Django registers on SQLite.
+        if self.terms.phone_pattern:
+            return ["f.phone LIKE %s"], [self.terms.phone_pattern]
+        where, params = [], []
+        for word in self.terms.words:
+            where += ["f.name_key LIKE %s", "f.name_key REGEXP %s"]
+            params += [f"%{word}%", Terms.word_start(word)]
+        return where, params
+
+    def _sqlite_ids(self, before: int | None, after: int | None, limit: int) -> list[int]:
+        where, params = self._sqlite_conditions()
+        if self.list_id:
+            where.append(
+                "EXISTS (SELECT 1 FROM contacts_membership m"
+                " WHERE m.contact_id = f.rowid AND m.contact_list_id = %s)"
+            )
+            params.append(self.list_id)
+        order = "DESC"
+        if after is not None:
+            where.append("f.rowid > %s")
+            params.append(after)
+            order = "ASC"
+        elif before is not None:
+            where.append("f.rowid < %s")
+            params.append(before)
+        sql = (
+            f"SELECT f.rowid FROM contacts_contact_fts f WHERE {' AND '.join(where)}"  # noqa: S608
+            f" ORDER BY f.rowid {order} LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, limit])
+            return [row[0] for row in cursor.fetchall()]
