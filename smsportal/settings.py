@@ -266,6 +266,12 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Contact imports (contacts app): an upload stops at this size while it streams in (never
+# written in full first), and the file is deleted when its import ends unless kept this many
+# days (0: at once) for a second look.
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
+IMPORT_UPLOADS_KEEP_DAYS = env.int("IMPORT_UPLOADS_KEEP_DAYS", default=0)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 
 

@@ -5,8 +5,8 @@ from django.conf import settings
 
 from .models import Contact, ContactList, ImportJob, OptOut
 from .phones import parse_phone
-
-MAX_UPLOAD = 200 * 1024 * 1024  # bytes; a million-row CSV is about 40 MB
+from .reading import ENCODINGS, encoding_label, is_text_encoding
+from .uploads import max_upload_bytes, too_big
 
 
 class PhoneField(forms.CharField):
@@ -71,7 +71,8 @@ class BulkForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV (any common delimiter and encoding) or XLSX.")
+    # The file comes last in the form, so last in the request: an upload stopped at the size
+    # limit leaves every other field read, and the form can say only what is wrong.
     contact_list = forms.ModelChoiceField(
         queryset=ContactList.objects.all(), required=False, label="Add to list"
     )
@@ -83,16 +84,30 @@ class ImportForm(forms.Form):
     )
     mode = forms.ChoiceField(choices=ImportJob.Mode.choices, initial=ImportJob.Mode.UPDATE)
     dry_run = forms.BooleanField(required=False, label="Dry run: check and count, change nothing")
+    file = forms.FileField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            "CSV (any common delimiter and encoding) or XLSX, up to "
+            f"{settings.IMPORT_MAX_UPLOAD_MB:,} MB. You see its first rows before it is imported."
+        )
+        # static/js/contacts.js refuses a bigger file before it is sent.
+        self.fields["file"].widget.attrs.update(
+            {
+                "accept": ".csv,.txt,.tsv,.xlsx",
+                "data-max-bytes": str(max_upload_bytes()),
+                "data-too-big": f"This file is over the {settings.IMPORT_MAX_UPLOAD_MB:,} MB "
+                "limit. Split it, or import it with manage.py import_contacts.",
+            }
+        )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size == 0:
             raise forms.ValidationError("The file is empty.")
-        if upload.size > MAX_UPLOAD:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 2**20:.0f} MB; the limit is {MAX_UPLOAD // 2**20} MB. "
-                "Split it, or import it with manage.py import_contacts."
-            )
+        if upload.size > max_upload_bytes():
+            raise forms.ValidationError(too_big(upload.size))
         return upload
 
     def clean_region(self):
@@ -111,3 +126,27 @@ class ImportForm(forms.Form):
         if name and ContactList.objects.filter(name=name).exists():
             self.add_error("new_list", f"A list named “{name}” exists: choose it above.")
         return cleaned
+
+
+class ImportStartForm(forms.Form):
+    """The preview's choice: the encoding to read the file in (as found, or another)."""
+
+    encoding = forms.ChoiceField(label="Read the file as")
+
+    def __init__(self, *args, detected: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = dict(ENCODINGS)
+        if detected and detected not in choices:
+            choices[detected] = encoding_label(detected)
+        self.fields["encoding"].choices = [
+            (code, f"{label} (found in the file)" if code == detected else label)
+            for code, label in choices.items()
+        ]
+        if detected:
+            self.fields["encoding"].initial = detected
+
+    def clean_encoding(self):
+        encoding = self.cleaned_data["encoding"]
+        if not is_text_encoding(encoding):
+            raise forms.ValidationError(f"“{encoding}” is not an encoding this portal knows.")
+        return encoding

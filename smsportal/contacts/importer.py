@@ -2,12 +2,18 @@
 contacts written in bulk, a chunk at a time. One bad row never stops an import: it is rejected
 with its line number and the reason. Importing the same file again changes nothing.
 
+A valid number is never lost for a cosmetic reason: a name too long for the field is cut, an
+email address that is not one is left out, and the row is imported with a warning (a `Rejection`
+with `kept=True`) rather than rejected.
+
 Used by `manage.py import_contacts` and by the browser's import (a background task); both see
-progress through `on_progress` and rejected rows through `on_rejected`.
+progress through `on_progress` and rejected (and kept-with-a-warning) rows through `on_rejected`.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import multiprocessing
 import os
@@ -41,6 +47,10 @@ PHONE_HEADERS = {"phone", "mobile", "number", "msisdn", "phone number", "mobile 
 NAME_HEADERS = {"name", "full name", "contact", "contact name"}
 EMAIL_HEADERS = {"email", "e-mail", "email address"}
 ATTRIBUTES_HEADER = "attributes"  # our own export: the extra columns as one JSON object
+# The columns a rejected-rows file adds before each row: ignored when that file, corrected, is
+# imported again.
+REJECTED_LINE_HEADER, REJECTED_REASON_HEADER = "rejected line", "rejected because"
+NAME_MAX = Contact._meta.get_field("name").max_length
 
 
 @dataclass
@@ -57,8 +67,9 @@ class Options:
 @dataclass
 class Rejection:
     line: int
-    raw: str
+    raw: str  # the row as it was in the file, written with the file's delimiter
     reason: str
+    kept: bool = False  # imported all the same, with what `reason` says was changed
 
 
 @dataclass
@@ -68,6 +79,7 @@ class Summary:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    warned: int = 0  # imported, with a change the report explains (a name cut, ...)
     added_to_list: int = 0
     described: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # header -> what it became
@@ -94,7 +106,10 @@ class Columns:
         name = next((i for i, h in enumerate(lowered) if h in NAME_HEADERS), None)
         email = next((i for i, h in enumerate(lowered) if h in EMAIL_HEADERS), None)
         attributes = next((i for i, h in enumerate(lowered) if h == ATTRIBUTES_HEADER), None)
-        known = {phone, name, email, attributes}
+        ignored = {REJECTED_LINE_HEADER, REJECTED_REASON_HEADER}
+        known = {phone, name, email, attributes} | {
+            i for i, h in enumerate(lowered) if h in ignored
+        }
         extra = {i: h.strip() for i, h in enumerate(header) if i not in known and h.strip()}
         return cls(phone, name, email, attributes, extra)
 
@@ -131,6 +146,7 @@ def import_contacts(
     seen: dict[str, int] = {}  # phone -> first line, for duplicates inside the file
     chunk: list[Row] = []
     rejected: list[Rejection] = []
+    delimiter = table.delimiter
 
     def flush() -> None:
         if chunk:
@@ -141,23 +157,34 @@ def import_contacts(
         table.long_lines.clear()
         if rejected:
             rejected.sort(key=lambda r: r.line)
-            summary.rejected += len(rejected)
+            warned = sum(1 for r in rejected if r.kept)
+            summary.warned += warned
+            summary.rejected += len(rejected) - warned
             on_rejected(list(rejected))
             rejected.clear()
         on_progress(summary)
 
-    parse = partial(_parse_batch, columns=columns, width=len(table.header), region=options.region)
+    parse = partial(
+        _parse_batch,
+        columns=columns,
+        width=len(table.header),
+        region=options.region,
+        delimiter=delimiter,
+    )
     with _parsed(parse, _batches(table), options.parse_processes) as batches:
         for batch in batches:
             for line, row, reason, raw in batch:
                 summary.rows += 1
                 if row is not None and row.phone in seen:
-                    row, reason = None, f"duplicate of line {seen[row.phone]}"
+                    reason = f"duplicate of line {seen[row.phone]}"
+                    row, raw = None, raw if isinstance(raw, str) else _raw(raw, delimiter)
                 if row is None:
                     rejected.append(Rejection(line, raw, reason))
-                else:
-                    seen[row.phone] = line
-                    chunk.append(row)
+                    continue
+                seen[row.phone] = line
+                chunk.append(row)
+                if reason:
+                    rejected.append(Rejection(line, raw, reason, kept=True))
             flush()
     return summary
 
@@ -174,12 +201,16 @@ def _batches(table: Table) -> Iterator[list[tuple[int, list[str]]]]:
         yield batch
 
 
-def _parse_batch(batch, *, columns: Columns, width: int, region: str):
-    """Pure (no database): rows parsed and checked, so it can run in another process."""
+def _parse_batch(batch, *, columns: Columns, width: int, region: str, delimiter: str):
+    """Pure (no database): rows parsed and checked, so it can run in another process.
+
+    Each row comes back as (line, Row or None, reason, raw): the reason says why a row was
+    rejected, or what was changed in one kept; raw is the row as written in the file when
+    there is a reason, else its cells (formatted only if it turns out to be a duplicate)."""
     parsed = []
     for line, cells in batch:
         row, reason = _row(line, cells, columns, width, region)
-        parsed.append((line, row, reason, "" if row else _raw(cells)))
+        parsed.append((line, row, reason, _raw(cells, delimiter) if reason else cells))
     return parsed
 
 
@@ -206,8 +237,16 @@ def _parsed(parse, batches, processes: int):
         yield in_order()
 
 
-def _raw(cells: list[str]) -> str:
-    return ",".join(cells)[:1_000].replace("\x00", "\ufffd")  # a text column holds no NUL
+def _raw(cells: list[str], delimiter: str) -> str:
+    """The row as the file had it (its delimiter, CSV quoting), to show and to download."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow(cells)
+    return out.getvalue()[:10_000].replace("\x00", "\ufffd")  # a text column holds no NUL
+
+
+def raw_cells(raw: str, delimiter: str) -> list[str]:
+    """The cells of a row kept by `_raw`."""
+    return next(csv.reader([raw], delimiter=delimiter), [])
 
 
 def _row(
@@ -231,12 +270,16 @@ def _row(
     parsed = parse_phone(raw_phone, region)
     if not parsed.valid:
         return None, f"invalid phone number “{raw_phone[:40]}”: {parsed.error}"
+    # From here on the number is good: what is wrong is mended and said, never a reason to
+    # lose the contact.
+    changes = []
     email = cell(columns.email)
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            return None, f"invalid email address “{email[:60]}”"
+            changes.append(f"email address “{email[:60]}” is not valid: left out")
+            email = ""
     attributes = {}
     if columns.attributes_json is not None and (text := cell(columns.attributes_json)):
         try:
@@ -244,12 +287,14 @@ def _row(
         except ValueError:
             attributes = None
         if not isinstance(attributes, dict):
-            return None, "the attributes column is not a JSON object"
+            changes.append("the attributes column is not a JSON object: left out")
+            attributes = {}
     attributes.update({name: cell(i) for i, name in columns.extra.items() if cell(i)})
     name = cell(columns.name)
-    if len(name) > 200:
-        return None, "name longer than 200 characters"
-    return Row(line, parsed.e164, name, email, attributes), ""
+    if len(name) > NAME_MAX:
+        changes.append(f"name of {len(name):,} characters cut to {NAME_MAX}")
+        name = name[:NAME_MAX].rstrip()
+    return Row(line, parsed.e164, name, email, attributes), "; ".join(changes)
 
 
 def _write(rows: list[Row], options: Options, summary: Summary) -> None:

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from .reading import encoding_label
+
 
 class Contact(models.Model):
     phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +96597119440.")
@@ -148,6 +150,7 @@ class OptOut(models.Model):
 
 class ImportJob(models.Model):
     class Status(models.TextChoices):
+        PREVIEW = "preview"  # uploaded, shown to staff (encoding, columns, first rows), not started
         QUEUED = "queued"
         RUNNING = "running"
         DONE = "done"
@@ -157,9 +160,16 @@ class ImportJob(models.Model):
         UPDATE = "update", "update existing contacts"
         SKIP = "skip", "skip existing contacts"
 
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    # Deleted once the import ends (IMPORT_UPLOADS_KEEP_DAYS keeps them longer): "" then.
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     original_name = models.CharField(max_length=255)
+    # How the file was read: the encoding staff confirmed in the preview ("" = detect), and
+    # what the reading found; a rejected-rows file is written back the same way.
+    encoding = models.CharField(max_length=32, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    header = models.JSONField(default=list, blank=True)
     contact_list = models.ForeignKey(ContactList, null=True, blank=True, on_delete=models.SET_NULL)
+    new_list = models.CharField(max_length=100, blank=True)  # made when the import starts
     region = models.CharField(max_length=2)
     mode = models.CharField(max_length=6, choices=Mode.choices, default=Mode.UPDATE)
     dry_run = models.BooleanField(default=False)
@@ -171,6 +181,7 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    warned = models.PositiveIntegerField(default=0)  # imported with a change (a name cut, ...)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -197,14 +208,29 @@ class ImportJob(models.Model):
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
+    def get_encoding_display(self) -> str:
+        shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}.get(self.delimiter, "")
+        if not self.encoding:
+            return "a spreadsheet (XLSX)"
+        return f"CSV, {encoding_label(self.encoding)}, {shown}-separated"
+
+    @property
+    def rejected_file_format(self) -> tuple[str, str]:
+        """(encoding, delimiter) of its rejected-rows file: those of the file imported, so
+        that staff can correct the rows and import them again as they are; UTF-8 with a BOM
+        and commas for a spreadsheet."""
+        return (self.encoding or "utf-8-sig", self.delimiter or ",")
+
 
 class ImportRejection(models.Model):
-    """A row the import could not take, with its line in the file and the reason."""
+    """A row the import could not take, with its line in the file and the reason; or, `kept`,
+    a row imported with a change the reason explains (a name cut to fit)."""
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rejections")
     line = models.PositiveIntegerField()
     raw = models.TextField()
-    reason = models.CharField(max_length=200)
+    reason = models.CharField(max_length=300)
+    kept = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["line"]

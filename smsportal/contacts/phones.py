@@ -56,11 +56,19 @@ def parse_phone(raw: str, region: str) -> ParsedPhone:
     if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
         return ParsedPhone(raw, error=_REASONS.get(possible, "not a possible number"))
     if not phonenumbers.is_valid_number(number):
-        region_code = phonenumbers.region_code_for_number(number) or region
-        return ParsedPhone(raw, error=f"not a valid number for {region_code}")
+        return ParsedPhone(raw, error=f"not a valid number for {_country_of(number)}")
     return ParsedPhone(
         raw, e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     )
+
+
+def _country_of(number: phonenumbers.PhoneNumber) -> str:
+    """The country a number's own code names (GB for +44), even when the number is invalid:
+    `region_code_for_number` answers only for valid numbers, and the default region would
+    blame Kuwait for a bad British number. A code several countries share names the main one
+    (+1: US); a code of no country (+800) is given as it is."""
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    return f"+{number.country_code}" if region in ("ZZ", "001") else region
 
 
 def split_pasted(text: str) -> list[str]:

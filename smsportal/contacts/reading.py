@@ -1,6 +1,7 @@
 """Reading a contacts file, whatever shape it comes in: CSV in UTF-8 (with or without BOM),
-UTF-16, Windows-1256 or Latin-1, with any common delimiter, or XLSX. The file is streamed, never
-loaded whole; a file that cannot be read at all raises `UnreadableFile` with the reason.
+UTF-16, Windows-1256 or any encoding charset-normalizer recognises, with any common delimiter, or
+XLSX. The file is streamed, never loaded whole; a file that cannot be read at all raises
+`UnreadableFile` with the reason. Staff see the encoding found and may choose another.
 
 The output is a header and (line number, cells) rows; what the cells mean is `importer.py`'s
 business.
@@ -15,9 +16,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from smsportal.core.csv_export import FORMULA_STARTS
+from charset_normalizer import from_bytes
+
+from smsportal.core.csv_export import unescape
 
 SAMPLE_BYTES = 64 * 1024
+# What staff may choose in the import preview, named as they know them.
+ENCODINGS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "utf-16": "UTF-16",
+    "cp1256": "Arabic (Windows-1256)",
+    "iso8859-6": "Arabic (ISO-8859-6)",
+    "cp1252": "Western European (Windows-1252)",
+    "latin-1": "Latin-1 (ISO-8859-1)",
+}
 MAX_LINE = 64 * 1024  # characters; a longer line is rejected, never held in memory whole
 DELIMITERS = ",;\t|"
 XLSX_MAGIC = b"PK\x03\x04"
@@ -32,6 +45,8 @@ class Table:
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]  # (line number in the file, cells)
     describe: str  # "CSV, UTF-8, ';'-separated" — shown in the summary
+    encoding: str = ""  # the codec the text was read with ("" for XLSX)
+    delimiter: str = ","
     position: callable = lambda: 0  # bytes (or rows for XLSX) read so far
     size: int = 0  # bytes (or rows) in all
     long_lines: list[tuple[int, int]] = field(default_factory=list)  # (line, characters)
@@ -40,14 +55,15 @@ class Table:
     text: io.TextIOBase | None = None
 
 
-def open_table(stream: BinaryIO, size: int) -> Table:
+def open_table(stream: BinaryIO, size: int, encoding: str = "") -> Table:
+    """The file's header and rows; `encoding` as staff chose it, or "" to detect it."""
     sample = stream.read(SAMPLE_BYTES)
     stream.seek(0)
     if not sample.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
         raise UnreadableFile("The file is empty.")
     if sample.startswith(XLSX_MAGIC):
-        return _xlsx(stream)
-    encoding = sniff_encoding(sample)
+        return open_xlsx(stream)
+    encoding = _checked(encoding) if encoding else sniff_encoding(sample)
     text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
     table = Table(header=[], rows=iter(()), describe="", position=stream.tell, size=size, text=text)
     lines = _limited_lines(text, table.long_lines)
@@ -61,9 +77,48 @@ def open_table(stream: BinaryIO, size: int) -> Table:
     else:
         raise UnreadableFile("The file has no rows.")
     shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}[delimiter]
-    table.describe = f"CSV, {encoding}, {shown}-separated"
-    table.rows = ((reader.line_num, row) for row in reader)
+    table.describe = f"CSV, {encoding_label(encoding)}, {shown}-separated"
+    table.encoding, table.delimiter = encoding, delimiter
+    table.rows = _records(reader)
     return table
+
+
+def _records(reader) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the line it starts on: a quoted field may hold line breaks, and a
+    rejected row is found in the file by its first line."""
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise UnreadableFile(
+                f"Line {start:,} cannot be read as CSV ({exc}): often a quote that is never "
+                "closed. The rows before it were read."
+            ) from None
+        yield start, row
+        start = reader.line_num + 1
+
+
+def encoding_label(encoding: str) -> str:
+    return ENCODINGS.get(encoding, encoding)
+
+
+def is_text_encoding(encoding: str) -> bool:
+    """A codec that turns bytes into text (not `rot13` or `zlib`, which codecs also knows)."""
+    try:
+        return codecs.lookup(encoding)._is_text_encoding
+    except LookupError:
+        return False
+
+
+def _checked(encoding: str) -> str:
+    if encoding in ENCODINGS:
+        return encoding
+    if not is_text_encoding(encoding):
+        raise UnreadableFile(f"“{encoding}” is not an encoding this portal knows.")
+    return codecs.lookup(encoding).name
 
 
 def sniff_encoding(sample: bytes) -> str:
@@ -76,18 +131,35 @@ def sniff_encoding(sample: bytes) -> str:
             "This is not a text file (it holds binary data). Save it as CSV (UTF-8) or XLSX."
         )
     head = sample[: sample.rfind(b"\n") + 1] or sample  # never judge a character cut in half
-    try:
-        head.decode("utf-8")
+    if _mostly_utf8(head):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    # Windows-1256 (Arabic Windows) and Latin-1 both decode any byte: prefer 1256 when the
-    # high bytes read as Arabic letters, as they do in files saved by Arabic Excel.
-    high = [b for b in head if b >= 0x80]
-    arabic = sum(
-        1 for ch in bytes(high).decode("cp1256", errors="ignore") if "\u0600" <= ch <= "\u06ff"
-    )
-    return "cp1256" if high and arabic >= len(high) * 0.6 else "latin-1"
+    if _arabic_windows(head):
+        return "cp1256"
+    best = from_bytes(head).best()
+    # Nothing fits: read it as UTF-8 all the same, so that what does not decode is rejected
+    # row by row with its line, never turned silently into the wrong letters.
+    return codecs.lookup(best.encoding).name if best else "utf-8"
+
+
+def _mostly_utf8(head: bytes) -> bool:
+    """UTF-8, perhaps with a few stray bytes (a file edited by two programs): those rows are
+    rejected, the rest read right. Any other encoding of non-ASCII text almost never forms
+    valid UTF-8 sequences, so a handful of errors among many good sequences is UTF-8."""
+    text = head.decode("utf-8", errors="replace")
+    errors = text.count("\ufffd")
+    if not errors:
+        return True
+    good = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    return good >= 10 * errors
+
+
+def _arabic_windows(head: bytes) -> bool:
+    """Windows-1256, as Arabic Excel saves CSV, when its high bytes read as Arabic letters.
+    charset-normalizer needs more text than a short file has to tell it from other code pages
+    (a two-word name comes out as Central European), and this portal's files are mostly it."""
+    high = bytes(b for b in head if b >= 0x80)
+    arabic = sum(1 for ch in high.decode("cp1256", errors="ignore") if "\u0600" <= ch <= "\u06ff")
+    return bool(high) and arabic >= len(high) * 0.6
 
 
 def _first_lines(sample: bytes, encoding: str) -> str:
@@ -126,14 +198,7 @@ def _limited_lines(text: io.TextIOBase, long_lines: list) -> Iterator[str]:
         yield line
 
 
-def unescape(cell: str) -> str:
-    """Undo the apostrophe our own export puts before a cell starting with = + - @."""
-    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
-
-
-def _xlsx(stream: BinaryIO) -> Table:
+def open_xlsx(stream: BinaryIO) -> Table:
     from openpyxl import load_workbook
 
     try:

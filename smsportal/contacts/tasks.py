@@ -12,6 +12,7 @@ from .importer import Options, Rejection, Summary, import_contacts, parse_proces
 from .models import ImportJob, ImportRejection, RemoteListPush
 from .reading import UnreadableFile, open_table
 from .remote import run_push
+from .uploads import discard_upload
 
 log = logging.getLogger(__name__)
 
@@ -19,19 +20,32 @@ log = logging.getLogger(__name__)
 @task()
 def run_import(job_id: int) -> str:
     job = ImportJob.objects.select_related("contact_list").get(pk=job_id)
-    if job.status != ImportJob.Status.QUEUED:
-        return job.status  # a repeated task never imports twice
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    # Claimed by its status: a repeated task never imports twice.
+    if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING
+    ):
+        return job.status
     options = Options(
         region=job.region,
         update_existing=job.mode == ImportJob.Mode.UPDATE,
         dry_run=job.dry_run,
         contact_list=job.contact_list,
-        parse_processes=parse_processes_for(job.file.size),
+        parse_processes=parse_processes_for(job.bytes_total),
     )
     try:
+        return _run(job, options)
+    finally:
+        discard_upload(job)
+
+
+def _run(job: ImportJob, options: Options) -> str:
+    try:
         with job.file.open("rb") as stream:
-            table = open_table(stream, job.file.size)
+            table = open_table(stream, job.file.size, encoding=job.encoding)
+            # How it was read, for the report and for writing its rejected rows back alike.
+            ImportJob.objects.filter(pk=job.pk).update(
+                encoding=table.encoding, delimiter=table.delimiter, header=table.header
+            )
 
             def progress(summary: Summary) -> None:
                 ImportJob.objects.filter(pk=job.pk).update(
@@ -42,12 +56,15 @@ def run_import(job_id: int) -> str:
                     updated=summary.updated,
                     unchanged=summary.unchanged,
                     rejected=summary.rejected,
+                    warned=summary.warned,
                 )
 
             def rejected(rows: list[Rejection]) -> None:
                 ImportRejection.objects.bulk_create(
                     [
-                        ImportRejection(job=job, line=r.line, raw=r.raw, reason=r.reason)
+                        ImportRejection(
+                            job=job, line=r.line, raw=r.raw, reason=r.reason[:300], kept=r.kept
+                        )
                         for r in rows
                     ],
                     batch_size=1_000,

@@ -24,5 +24,6 @@ urlpatterns = [
     path("opt-outs/<int:pk>/delete/", views.optout_delete, name="optout_delete"),
     path("imports/", views.import_create, name="import_create"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/start/", views.import_start, name="import_start"),
     path("imports/<int:pk>/rejected.csv", views.import_rejections, name="import_rejections"),
 ]

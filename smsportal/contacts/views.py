@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from smsportal.core.csv_export import streaming_csv
@@ -19,10 +20,21 @@ from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
 
 from . import remote, selectors
-from .forms import BulkForm, ContactForm, ContactListForm, ImportForm, OptOutForm
+from .forms import (
+    BulkForm,
+    ContactForm,
+    ContactListForm,
+    ImportForm,
+    ImportStartForm,
+    OptOutForm,
+)
+from .importer import REJECTED_LINE_HEADER, REJECTED_REASON_HEADER, raw_cells
 from .models import Contact, ContactList, ImportJob, OptOut, RemoteListPush
+from .preview import import_preview
+from .reading import ENCODINGS
 from .search import ContactSearch
 from .tasks import run_import
+from .uploads import LimitedUploadHandler
 
 PAGE_SIZE = 50
 
@@ -364,43 +376,106 @@ def optout_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- imports ------------------------------------------------------------------------------------
 
 
+@csrf_exempt  # checked below, once the upload handlers are in place
 @permission_required("contacts.add_importjob", raise_exception=True)
 def import_create(request: HttpRequest) -> HttpResponse:
+    # Handlers may be changed only before the body is read, which CSRF's check does.
+    request.upload_handlers.insert(0, LimitedUploadHandler(request))
+    return _import_create(request)
+
+
+@csrf_protect
+def _import_create(request: HttpRequest) -> HttpResponse:
+    """Upload: the file is stored and previewed; nothing is imported until staff confirm."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    refused = getattr(request, "upload_refused", "")
+    if request.method == "POST" and form.is_valid() and not refused:
         data = form.cleaned_data
-        with transaction.atomic():
-            contact_list = data["contact_list"]
-            if data["new_list"] and not data["dry_run"]:
-                contact_list = ContactList.objects.create(name=data["new_list"])
-            job = ImportJob.objects.create(
-                file=data["file"],
-                original_name=data["file"].name[:255],
-                contact_list=contact_list,
-                region=data["region"],
-                mode=data["mode"],
-                dry_run=data["dry_run"],
-                bytes_total=data["file"].size,
-                created_by=request.user,
-            )
-            transaction.on_commit(lambda: run_import.enqueue(job.pk))
+        job = ImportJob.objects.create(
+            status=ImportJob.Status.PREVIEW,
+            file=data["file"],
+            original_name=data["file"].name[:255],
+            contact_list=data["contact_list"],
+            new_list=data["new_list"],
+            region=data["region"],
+            mode=data["mode"],
+            dry_run=data["dry_run"],
+            bytes_total=data["file"].size,
+            created_by=request.user,
+        )
         return redirect(job)
+    if refused:
+        form.errors["file"] = form.error_class([refused])
     recent = ImportJob.objects.select_related("created_by")[:10]
     return render(request, "contacts/import_form.html", {"form": form, "recent": recent})
+
+
+@require_POST
+@permission_required("contacts.add_importjob", raise_exception=True)
+def import_start(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk, status=ImportJob.Status.PREVIEW)
+    form = ImportStartForm(request.POST, detected=request.POST.get("encoding", ""))
+    if not form.is_valid():
+        messages.error(request, "Choose how to read the file.")
+        return redirect(job)
+    with transaction.atomic():
+        contact_list = job.contact_list
+        if job.new_list and not job.dry_run:
+            contact_list, _ = ContactList.objects.get_or_create(name=job.new_list)
+        # Claimed by its status: a second click (or a second tab) never starts it twice.
+        started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+            status=ImportJob.Status.QUEUED,
+            encoding=form.cleaned_data["encoding"],
+            contact_list=contact_list,
+        )
+        if started:
+            transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    return redirect(job)
 
 
 @permission_required("contacts.view_importjob", raise_exception=True)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=pk)
-    context = {"job": job, "rejections": job.rejections.all()[:100]}
+    if job.status == ImportJob.Status.PREVIEW:
+        return _import_preview(request, job)
+    issues = job.rejections.order_by("line")
+    context = {
+        "job": job,
+        "rejections": issues.filter(kept=False)[:100],
+        "warnings": issues.filter(kept=True)[:100],
+    }
     template = "contacts/import_detail.html"
     if request.htmx and request.htmx.target == "import-progress":
         template += "#import-progress"
     return render(request, template, context)
 
 
+def _import_preview(request: HttpRequest, job: ImportJob) -> HttpResponse:
+    chosen = request.GET.get("encoding", "")
+    preview = import_preview(job, encoding=chosen if chosen in ENCODINGS else "")
+    form = ImportStartForm(
+        initial={"encoding": chosen or preview.encoding}, detected=preview.detected
+    )
+    return render(
+        request, "contacts/import_preview.html", {"job": job, "preview": preview, "form": form}
+    )
+
+
 @permission_required("contacts.view_importjob", raise_exception=True)
 def import_rejections(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rejected rows as the file had them, in its encoding and with its delimiter, each
+    after its line and reason: corrected, the file imports as it is (those two columns are
+    ignored)."""
     job = get_object_or_404(ImportJob, pk=pk)
-    rows = job.rejections.order_by("line").values_list("line", "reason", "raw").iterator()
-    return streaming_csv(f"rejected-rows-{job.pk}.csv", ["line", "reason", "row"], rows)
+    encoding, delimiter = job.rejected_file_format
+    rows = (
+        [line, reason, *raw_cells(raw, delimiter)]
+        for line, reason, raw in job.rejections.filter(kept=False)
+        .order_by("line")
+        .values_list("line", "reason", "raw")
+        .iterator()
+    )
+    header = [REJECTED_LINE_HEADER, REJECTED_REASON_HEADER, *job.header]
+    return streaming_csv(
+        f"rejected-rows-{job.pk}.csv", header, rows, delimiter=delimiter, encoding=encoding
+    )

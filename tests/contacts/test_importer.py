@@ -18,11 +18,17 @@ from smsportal.contacts.reading import MAX_LINE, UnreadableFile, open_table
 pytestmark = pytest.mark.django_db
 
 
+def run_reporting(data: bytes, encoding: str = "", **options):
+    """(summary, every Rejection: rejected rows and rows kept with a warning)."""
+    reported = []
+    table = open_table(io.BytesIO(data), len(data), encoding=encoding)
+    summary = import_contacts(table, Options(region="KW", **options), on_rejected=reported.extend)
+    return summary, reported
+
+
 def run(data: bytes, **options):
-    rejected = []
-    table = open_table(io.BytesIO(data), len(data))
-    summary = import_contacts(table, Options(region="KW", **options), on_rejected=rejected.extend)
-    return summary, [(r.line, r.reason) for r in rejected]
+    summary, reported = run_reporting(data, **options)
+    return summary, [(r.line, r.reason) for r in reported if not r.kept]
 
 
 GOOD = "name,mobile,company\nAli,+965 9711 9440,Acme\nSara,0096597119441,\nOmar,97119442,Beta\n"
@@ -89,13 +95,12 @@ def test_every_bad_row_is_rejected_with_its_line_and_reason_and_the_rest_importe
         "+96597119445,Also good,\n"
     )
     summary, rejected = run(data.encode())
-    assert summary.created == 2
+    assert summary.created == 3
     assert rejected == [
         (3, "invalid phone number “12”: too short"),
         (4, "invalid phone number “hello”: not a number"),
         (5, "no phone number"),
         (6, "duplicate of line 2"),
-        (7, "invalid email address “not-an-email”"),
         (8, "4 cells, but the header has 3"),
     ]
     assert summary.rejected == len(rejected)
@@ -206,9 +211,13 @@ def test_random_bytes_give_a_clear_refusal_or_a_report_never_a_crash(data):
 
 def test_the_attributes_column_of_our_export_must_be_a_json_object():
     data = 'phone,attributes\n+96597119440,"{""a"": 1}"\n+96597119441,[1]\n'
-    _, rejected = run(data.encode())
-    assert rejected == [(3, "the attributes column is not a JSON object")]
-    assert Contact.objects.get().attributes == json.loads('{"a": 1}')
+    summary, reported = run_reporting(data.encode())
+    assert [(r.line, r.reason, r.kept) for r in reported] == [
+        (3, "the attributes column is not a JSON object: left out", True)
+    ]
+    assert (summary.created, summary.warned, summary.rejected) == (2, 1, 0)
+    assert Contact.objects.get(phone="+96597119440").attributes == json.loads('{"a": 1}')
+    assert Contact.objects.get(phone="+96597119441").attributes == {}
 
 
 def test_parsing_in_another_process_gives_the_same_result():
@@ -230,3 +239,83 @@ def test_a_nul_character_past_the_sniffed_start_rejects_the_row_and_is_not_store
     summary, rejected = run(data)
     assert summary.created == 3_000
     assert rejected == [(3_002, "a NUL character (binary data)")]
+
+
+# --- issue 13: a valid number is never lost for a cosmetic reason ------------------------------
+
+
+def test_a_name_too_long_for_the_field_is_cut_and_the_contact_kept_with_a_warning():
+    long_name = "Mohammed " * 30  # 270 characters
+    data = f"phone,name\n+96597119440,{long_name}\n".encode()
+    summary, reported = run_reporting(data)
+    assert (summary.created, summary.rejected, summary.warned) == (1, 0, 1)
+    assert len(Contact.objects.get().name) <= 200
+    [warning] = reported
+    assert (warning.line, warning.kept) == (2, True)
+    assert warning.reason == "name of 269 characters cut to 200"
+    assert warning.raw.startswith("+96597119440,Mohammed Mohammed")
+
+
+def test_an_email_that_is_not_one_is_left_out_and_the_contact_kept():
+    summary, reported = run_reporting(b"phone,name,email\n+96597119440,Ali,not-an-email\n")
+    assert (summary.created, summary.rejected, summary.warned) == (1, 0, 1)
+    assert Contact.objects.get().email == ""
+    assert reported[0].reason == "email address “not-an-email” is not valid: left out"
+
+
+def test_a_duplicates_rejection_shows_its_row_as_the_file_wrote_it():
+    data = b"phone;name\n+96597119440;Ali\n96597119440;Ali, again\n"
+    _, reported = run_reporting(data)
+    assert [(r.line, r.reason, r.raw) for r in reported] == [
+        (3, "duplicate of line 2", "96597119440;Ali, again")
+    ]
+
+
+def test_an_international_numbers_reason_names_its_own_country():
+    _, rejected = run(b"phone\n+44 2000 00000\n+965 1111 1111\n")
+    assert rejected == [
+        (2, "invalid phone number “+44 2000 00000”: not a valid number for GB"),
+        (3, "invalid phone number “+965 1111 1111”: not a valid number for KW"),
+    ]
+
+
+# --- issue 15: encodings found, not guessed wholesale; multi-line fields ------------------------
+
+
+def test_utf8_with_one_stray_byte_reads_as_utf8_and_rejects_only_that_row_with_its_line():
+    rows = "".join(f"محمد عبد الله {i},+9659711{i:04d}\n" for i in range(40))
+    data = ("name,phone\n" + rows).encode()
+    broken = data.replace("عبد الله 7,".encode(), "عبد الله 7".encode() + b"\xe9,")
+    table = open_table(io.BytesIO(broken), len(broken))
+    assert table.encoding == "utf-8"
+    summary, rejected = run(broken)
+    assert rejected == [(9, "characters that are not valid in the file's encoding")]
+    assert summary.created == 39
+    assert Contact.objects.get(phone="+96597110008").name == "محمد عبد الله 8"
+
+
+def test_staff_may_read_a_file_in_another_encoding_than_the_one_found():
+    data = "name,phone\nJosé,+96597119440\n".encode("cp1252")
+    run_reporting(data, encoding="cp1252")
+    assert Contact.objects.get().name == "José"
+    with pytest.raises(UnreadableFile, match="not an encoding"):
+        open_table(io.BytesIO(data), len(data), encoding="rot13")
+
+
+def test_multi_line_quoted_fields_import_and_rows_keep_the_line_they_start_on():
+    data = (
+        b'name,phone,notes\n"Ali\nHassan",+96597119440,"first\r\nsecond"\n'
+        b'Bad,12,"one\ntwo"\nSara,+96597119441,\n'
+    )
+    summary, rejected = run(data)
+    assert summary.created == 2
+    ali = Contact.objects.get(phone="+96597119440")
+    assert (ali.name, ali.attributes) == ("Ali\nHassan", {"notes": "first\r\nsecond"})
+    assert rejected == [(5, "invalid phone number “12”: too short")]
+
+
+def test_a_quote_never_closed_stops_with_the_line_it_started_on():
+    rows = "".join(f"+9659711{i:04d},Contact {i}\n" for i in range(9_000)).encode()
+    data = b'phone,name\n+96597119440,Ali\n+96597119441,"Sara\n' + rows
+    with pytest.raises(UnreadableFile, match=r"Line 3 cannot be read as CSV"):
+        run(data)

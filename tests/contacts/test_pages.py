@@ -119,31 +119,44 @@ def test_the_browser_import_runs_in_the_background_and_reports_rejected_rows(
     upload = SimpleUploadedFile(
         "people.csv", b"phone,name\n+96597119440,Ali\n12,Short\n+96597119440,Again\n"
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        response = operator_client.post(
-            "/contacts/imports/",
-            {"file": upload, "region": "kw", "mode": "update", "new_list": "Imported"},
-        )
+    response = operator_client.post(
+        "/contacts/imports/",
+        {"file": upload, "region": "kw", "mode": "update", "new_list": "Imported"},
+    )
     job = ImportJob.objects.get()
     assert response.url == f"/contacts/imports/{job.pk}/"
+    assert job.status == "preview" and not ContactList.objects.exists()
+    preview = operator_client.get(response.url).content.decode()
+    assert "Read as <strong>CSV, UTF-8, comma-separated</strong>" in preview
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(f"/contacts/imports/{job.pk}/start/", {"encoding": "utf-8"})
+    job.refresh_from_db()
     assert (job.status, job.rows, job.created, job.rejected) == ("done", 3, 1, 2)
     assert job.contact_list.name == "Imported" and job.contact_list.members.count() == 1
     page = operator_client.get(response.url).content.decode()
     assert "too short" in page and "duplicate of line 2" in page
     rejected = operator_client.get(f"/contacts/imports/{job.pk}/rejected.csv")
-    lines = b"".join(rejected.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0] == "line,reason,row" and len(lines) == 3
+    lines = b"".join(rejected.streaming_content).decode("utf-8").splitlines()
+    assert lines == [
+        "rejected line,rejected because,phone,name",
+        "3,invalid phone number “12”: too short,12,Short",
+        "4,duplicate of line 2,'+96597119440,Again",
+    ]
 
 
 def test_an_unreadable_upload_fails_with_the_reason(
     operator_client, django_capture_on_commit_callbacks
 ):
     upload = SimpleUploadedFile("x.csv", b"name\nAli\n")
-    with django_capture_on_commit_callbacks(execute=True):
-        operator_client.post(
-            "/contacts/imports/", {"file": upload, "region": "KW", "mode": "update"}
-        )
+    response = operator_client.post(
+        "/contacts/imports/", {"file": upload, "region": "KW", "mode": "update"}
+    )
+    page = operator_client.get(response.url).content.decode()
+    assert "No phone column" in page and 'id="start-import"' not in page
     job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(f"/contacts/imports/{job.pk}/start/", {"encoding": "utf-8"})
+    job.refresh_from_db()
     assert job.status == "failed" and "No phone column" in job.error
 
 
@@ -165,7 +178,10 @@ def test_the_command_imports_reports_and_writes_rejected_rows(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "created 1, updated 0, unchanged 0, rejected 1" in out
     assert "line 3: invalid phone number “abc”: not a number" in out
-    assert (tmp_path / "people.csv.rejected.csv").read_text().splitlines()[1].startswith("3,")
+    assert (tmp_path / "people.csv.rejected.csv").read_text().splitlines() == [
+        "rejected line;rejected because;phone;name",
+        "3;invalid phone number “abc”: not a number;abc;Bad",
+    ]
     assert ContactList.objects.get(name="Staff").members.count() == 1
     call_command("import_contacts", str(path), "--dry-run", "--quiet-progress")
     assert "Would import 2 rows" in capsys.readouterr().out

@@ -28,6 +28,8 @@ def test_it_reads_the_usual_ways_of_writing_a_kuwaiti_mobile(raw):
         ("+965 97", "too short"),
         ("+999 12345678", "unknown country code"),
         ("+965 1111 1111", "not a valid number for KW"),
+        ("+44 2000 00000", "not a valid number for GB"),  # its own country, not the default
+        ("0044 1000 000000", "not a valid number for GB"),
     ],
 )
 def test_it_gives_the_reason_a_number_is_refused(raw, reason):

@@ -3,7 +3,6 @@ bar on stderr and the rejected rows written beside the file."""
 
 from __future__ import annotations
 
-import csv
 import sys
 import time
 from pathlib import Path
@@ -12,14 +11,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from smsportal.contacts.importer import (
+    REJECTED_LINE_HEADER,
+    REJECTED_REASON_HEADER,
     Options,
     Rejection,
     Summary,
     import_contacts,
     parse_processes_for,
+    raw_cells,
 )
 from smsportal.contacts.models import ContactList
-from smsportal.contacts.reading import UnreadableFile, open_table
+from smsportal.contacts.reading import Table, UnreadableFile, open_table
+from smsportal.core.csv_export import csv_line
 
 
 class Command(BaseCommand):
@@ -74,6 +77,7 @@ class Command(BaseCommand):
         with file.open("rb") as stream, _Rejections(rejected_path) as rejections:
             try:
                 table = open_table(stream, file.stat().st_size)
+                rejections.write_like(table)
                 bar = _Bar(table, quiet=options["quiet_progress"])
                 summary = import_contacts(table, opts, on_progress=bar, on_rejected=rejections.add)
             except UnreadableFile as exc:
@@ -87,6 +91,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"  line {rejection.line}: {rejection.reason}")
             if summary.rejected > len(rejections.first):
                 self.stdout.write(f"  … and {summary.rejected - len(rejections.first):,} more")
+        if summary.warned:
+            self.stdout.write(f"Imported with a change ({summary.warned:,}):")
+            for warning in rejections.warnings:
+                self.stdout.write(f"  line {warning.line}: {warning.reason}")
+            if summary.warned > len(rejections.warnings):
+                self.stdout.write(f"  … and {summary.warned - len(rejections.warnings):,} more")
 
 
 def _report(summary: Summary, seconds: float, dry_run: bool) -> str:
@@ -105,26 +115,39 @@ def _report(summary: Summary, seconds: float, dry_run: bool) -> str:
 
 
 class _Rejections:
-    """Rejected rows written to a CSV as they come (a file may hold millions); the first few kept
-    to print."""
+    """Rejected rows written to a file as they come (a file may hold millions), in the input's
+    encoding and delimiter, each after its line and reason: corrected, it imports as it is. The
+    first few rejections and warnings are kept to print."""
 
     SHOWN = 10
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.first: list[Rejection] = []
+        self.warnings: list[Rejection] = []
         self._file = None
-        self._writer = None
+        self._header: list[str] = []
+        self._encoding, self._delimiter = "utf-8-sig", ","
 
     def __enter__(self):
         return self
 
+    def write_like(self, table: Table) -> None:
+        self._header = table.header
+        self._encoding, self._delimiter = table.encoding or "utf-8-sig", table.delimiter
+
     def add(self, rows: list[Rejection]) -> None:
-        if self._writer is None:
-            self._file = self.path.open("w", newline="", encoding="utf-8")
-            self._writer = csv.writer(self._file)
-            self._writer.writerow(["line", "reason", "row"])
-        self._writer.writerows((r.line, r.reason, r.raw) for r in rows)
+        self.warnings.extend([r for r in rows if r.kept][: self.SHOWN - len(self.warnings)])
+        rows = [r for r in rows if not r.kept]
+        if not rows:
+            return
+        if self._file is None:
+            self._file = self.path.open("w", newline="", encoding=self._encoding, errors="replace")
+            header = [REJECTED_LINE_HEADER, REJECTED_REASON_HEADER, *self._header]
+            self._file.write(csv_line(header, self._delimiter))
+        for r in rows:
+            cells = [r.line, r.reason, *raw_cells(r.raw, self._delimiter)]
+            self._file.write(csv_line(cells, self._delimiter))
         self.first.extend(rows[: self.SHOWN - len(self.first)])
 
     def __exit__(self, *exc) -> None:

@@ -1,0 +1,52 @@
+"""What staff see of an uploaded file before it is imported: how it was read (the encoding found,
+which they may change), which column became what, and its first rows as they will be read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+
+from .importer import Columns
+from .models import ImportJob
+from .reading import UnreadableFile, encoding_label, open_table
+
+PREVIEW_ROWS = 10
+
+
+@dataclass
+class Preview:
+    encoding: str = ""  # the one the rows below were read with ("" for XLSX)
+    detected: str = ""  # the one the file seems to be in
+    describe: str = ""
+    header: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # header -> what it becomes
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    error: str = ""  # why the file cannot be imported as read
+
+    @property
+    def encoding_label(self) -> str:
+        return encoding_label(self.encoding)
+
+
+def import_preview(job: ImportJob, encoding: str = "") -> Preview:
+    """The first rows of `job`'s file, read in `encoding` ("" = as detected)."""
+    preview = Preview()
+    try:
+        with job.file.open("rb") as stream:
+            if encoding:
+                preview.detected = open_table(stream, job.file.size).encoding
+                stream.seek(0)
+            table = open_table(stream, job.file.size, encoding=encoding)
+            preview.detected = preview.detected or table.encoding
+            preview.encoding, preview.describe = table.encoding, table.describe
+            preview.header = table.header
+            preview.rows = [
+                (line, cells + [""] * (len(table.header) - len(cells)))
+                for line, cells in islice(table.rows, PREVIEW_ROWS)
+            ]
+            preview.columns = Columns.from_header(table.header).describe(table.header)
+    except UnreadableFile as exc:
+        preview.error = str(exc)
+    except FileNotFoundError:
+        preview.error = "The uploaded file is gone (uploads are deleted after a day unused)."
+    return preview
