@@ -8,7 +8,7 @@ from itertools import islice
 
 from .importer import Columns
 from .models import ImportJob
-from .reading import UnreadableFile, encoding_label, open_table
+from .reading import UnreadableFile, encoding_label, open_table, sniff_file_encoding
 
 PREVIEW_ROWS = 10
 
@@ -32,10 +32,10 @@ def import_preview(job: ImportJob, encoding: str = "") -> Preview:
     """The first rows of `job`'s file, read in `encoding` ("" = as detected)."""
     preview = Preview()
     try:
+        if encoding:
+            with job.file.open("rb") as stream:
+                preview.detected = sniff_file_encoding(stream)
         with job.file.open("rb") as stream:
-            if encoding:
-                preview.detected = open_table(stream, job.file.size).encoding
-                stream.seek(0)
             table = open_table(stream, job.file.size, encoding=encoding)
             preview.detected = preview.detected or table.encoding
             preview.encoding, preview.describe = table.encoding, table.describe

@@ -121,6 +121,12 @@ def _checked(encoding: str) -> str:
     return codecs.lookup(encoding).name
 
 
+def sniff_file_encoding(stream: BinaryIO) -> str:
+    """The encoding `open_table` would find in this file ("" for XLSX)."""
+    sample = stream.read(SAMPLE_BYTES)
+    return "" if sample.startswith(XLSX_MAGIC) else sniff_encoding(sample)
+
+
 def sniff_encoding(sample: bytes) -> str:
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"

@@ -39,16 +39,19 @@ class LimitedUploadHandler(FileUploadHandler):
         super().__init__(request)
         self.limit = max_upload_bytes()
         self.received = 0
+        self.request_length = None
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
-        self.content_length = content_length  # the whole request body, as the client declares
+        # The whole request body as the client declares it (new_file's `content_length` is the
+        # file part's, which browsers never send).
+        self.request_length = content_length
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         # The request is a little larger than its file (the other fields): a body over the
         # limit by more than a megabyte holds a file over the limit.
-        if self.content_length and self.content_length > self.limit + 2**20:
-            self._refuse(self.content_length)
+        if self.request_length and self.request_length > self.limit + 2**20:
+            self._refuse(self.request_length)
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
