@@ -20,6 +20,8 @@ from charset_normalizer import from_bytes
 
 from smsportal.core.csv_export import unescape
 
+from .xlsx_limits import SpreadsheetRefused, check_archive, check_sheet
+
 SAMPLE_BYTES = 64 * 1024
 # What staff may choose in the import preview, named as they know them.
 ENCODINGS = {
@@ -205,13 +207,23 @@ def _limited_lines(text: io.TextIOBase, long_lines: list) -> Iterator[str]:
 
 
 def open_xlsx(stream: BinaryIO) -> Table:
+    """The first sheet, streamed (openpyxl's read-only mode), once `check_xlsx` has found the
+    archive within its limits: a zip bomb is refused before it is unpacked."""
     from openpyxl import load_workbook
 
     try:
+        check_archive(stream)
         workbook = load_workbook(stream, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        check_sheet(stream, sheet._worksheet_path)
+    except SpreadsheetRefused as exc:
+        raise UnreadableFile(str(exc)) from None
     except Exception as exc:  # zip or XML damage: openpyxl raises many types
         raise UnreadableFile(f"This XLSX file cannot be opened ({type(exc).__name__}).") from None
-    sheet = workbook.worksheets[0]
+    size = sheet.max_row or 0  # as the sheet declares it: for the progress bar only
+    # Read every row there is: the declared size may be stale (a sheet edited by a program
+    # that never updates it), and read-only openpyxl would stop there, silently.
+    sheet.reset_dimensions()
     rows = sheet.iter_rows(values_only=True)
     progress = {"row": 0}
     header: list[str] = []
@@ -234,7 +246,7 @@ def open_xlsx(stream: BinaryIO) -> Table:
         rows=numbered(),
         describe=f"XLSX, sheet “{sheet.title}”",
         position=lambda: progress["row"],
-        size=sheet.max_row or 0,
+        size=size,
     )
 
 
