@@ -22,7 +22,11 @@ def test_an_upload_with_bad_rows_shows_the_summary_and_each_rejected_row(
     page.get_by_role("link", name="Import").click()
     page.get_by_label("File").set_input_files(str(path))
     page.get_by_label("…or a new list named").fill("Imported")
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Upload and preview").click()
+
+    expect(page.locator("#preview-described")).to_contain_text("CSV, UTF-8, semicolon-separated")
+    expect(page.locator("#preview-rows tbody tr")).to_have_count(4)
+    page.get_by_role("button", name="Import as UTF-8").click()
 
     expect(page.locator("#import-status")).to_have_text("done", timeout=10_000)
     expect(page.locator("[data-count=created]")).to_have_text("2")
