@@ -131,7 +131,8 @@ class ImportForm(forms.Form):
 class ImportStartForm(forms.Form):
     """The preview's choice: the encoding to read the file in (as found, or another)."""
 
-    encoding = forms.ChoiceField(label="Read the file as")
+    # Empty: a spreadsheet, or "as found" (the import detects it again).
+    encoding = forms.ChoiceField(label="Read the file as", required=False)
 
     def __init__(self, *args, detected: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,6 +148,6 @@ class ImportStartForm(forms.Form):
 
     def clean_encoding(self):
         encoding = self.cleaned_data["encoding"]
-        if not is_text_encoding(encoding):
+        if encoding and not is_text_encoding(encoding):
             raise forms.ValidationError(f"“{encoding}” is not an encoding this portal knows.")
         return encoding

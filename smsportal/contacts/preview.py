@@ -22,6 +22,11 @@ class Preview:
     columns: dict[str, str] = field(default_factory=dict)  # header -> what it becomes
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     error: str = ""  # why the file cannot be imported as read
+    spreadsheet: bool = False  # XLSX: no encoding to choose
+
+    @property
+    def detected_label(self) -> str:
+        return encoding_label(self.detected)
 
     @property
     def encoding_label(self) -> str:
@@ -32,12 +37,11 @@ def import_preview(job: ImportJob, encoding: str = "") -> Preview:
     """The first rows of `job`'s file, read in `encoding` ("" = as detected)."""
     preview = Preview()
     try:
-        if encoding:
-            with job.file.open("rb") as stream:
-                preview.detected = sniff_file_encoding(stream)
+        with job.file.open("rb") as stream:
+            preview.detected = sniff_file_encoding(stream)
+            preview.spreadsheet = not preview.detected
         with job.file.open("rb") as stream:
             table = open_table(stream, job.file.size, encoding=encoding)
-            preview.detected = preview.detected or table.encoding
             preview.encoding, preview.describe = table.encoding, table.describe
             preview.header = table.header
             preview.rows = [

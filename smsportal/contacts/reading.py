@@ -126,7 +126,12 @@ def _checked(encoding: str) -> str:
 def sniff_file_encoding(stream: BinaryIO) -> str:
     """The encoding `open_table` would find in this file ("" for XLSX)."""
     sample = stream.read(SAMPLE_BYTES)
-    return "" if sample.startswith(XLSX_MAGIC) else sniff_encoding(sample)
+    if sample.startswith(XLSX_MAGIC):
+        return ""
+    try:
+        return sniff_encoding(sample)
+    except UnreadableFile:
+        return "utf-8"  # binary: open_table says so when it reads the file
 
 
 def sniff_encoding(sample: bytes) -> str:
@@ -219,7 +224,10 @@ def open_xlsx(stream: BinaryIO) -> Table:
     except SpreadsheetRefused as exc:
         raise UnreadableFile(str(exc)) from None
     except Exception as exc:  # zip or XML damage: openpyxl raises many types
-        raise UnreadableFile(f"This XLSX file cannot be opened ({type(exc).__name__}).") from None
+        raise UnreadableFile(
+            "This XLSX file cannot be opened: it is damaged, or not really a spreadsheet. "
+            "Save it again from Excel, or as CSV."
+        ) from None
     size = sheet.max_row or 0  # as the sheet declares it: for the progress bar only
     # Read every row there is: the declared size may be stale (a sheet edited by a program
     # that never updates it), and read-only openpyxl would stop there, silently.

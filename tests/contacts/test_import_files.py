@@ -192,3 +192,35 @@ def test_an_export_that_fails_fails_before_its_first_byte(operator_client, monke
     operator_client.raise_request_exception = False
     response = operator_client.get("/contacts/export.csv")
     assert response.status_code == 500 and not response.streaming
+
+
+def test_a_spreadsheet_is_previewed_and_imported_without_an_encoding(operator_client, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Name", "Phone"])
+    book.active.append(["Ali", 96597119440])
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    response = operator_client.post(
+        "/contacts/imports/",
+        {"region": "KW", "mode": "update", "file": SimpleUploadedFile("p.xlsx", path.read_bytes())},
+    )
+    page = operator_client.get(response.url).content.decode()
+    assert "Read as <strong>XLSX, sheet" in page and "Read the file as" not in page
+    job = upload_and_start(operator_client, path.read_bytes(), name="p.xlsx")
+    assert (job.status, job.created) == ("done", 1)
+    assert (
+        "a spreadsheet (XLSX)"
+        in operator_client.get(f"/contacts/imports/{job.pk}/").content.decode()
+    )
+
+
+def test_a_damaged_spreadsheet_is_refused_in_plain_words_at_the_preview(operator_client):
+    response = operator_client.post(
+        "/contacts/imports/",
+        {"region": "KW", "mode": "update", "file": SimpleUploadedFile("x.xlsx", b"PK\x03\x04junk")},
+    )
+    page = operator_client.get(response.url).content.decode()
+    assert "it is damaged, or not really a spreadsheet" in page
+    assert 'id="start-import"' not in page
