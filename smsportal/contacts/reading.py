@@ -223,7 +223,7 @@ def open_xlsx(stream: BinaryIO) -> Table:
         check_sheet(stream, sheet._worksheet_path)
     except SpreadsheetRefused as exc:
         raise UnreadableFile(str(exc)) from None
-    except Exception as exc:  # zip or XML damage: openpyxl raises many types
+    except Exception:  # zip or XML damage: openpyxl raises many types
         raise UnreadableFile(
             "This XLSX file cannot be opened: it is damaged, or not really a spreadsheet. "
             "Save it again from Excel, or as CSV."
