@@ -172,6 +172,8 @@ def contact_export(request: HttpRequest) -> HttpResponse:
     import json
 
     list_id = _int(request.GET.get("list", ""))
+    if list_id:
+        get_object_or_404(ContactList, pk=list_id)  # a list gone is a 404, not an empty file
     contacts = ContactSearch(request.GET.get("q", ""), list_id).queryset().order_by("id")
     rows = (
         (phone, name, email, json.dumps(attributes, ensure_ascii=False) if attributes else "")

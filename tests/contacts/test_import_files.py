@@ -224,3 +224,7 @@ def test_a_damaged_spreadsheet_is_refused_in_plain_words_at_the_preview(operator
     page = operator_client.get(response.url).content.decode()
     assert "it is damaged, or not really a spreadsheet" in page
     assert 'id="start-import"' not in page
+
+
+def test_exporting_a_list_that_does_not_exist_is_a_404_not_an_empty_file(operator_client):
+    assert operator_client.get("/contacts/export.csv", {"list": 999}).status_code == 404
