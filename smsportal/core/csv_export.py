@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from django.http import StreamingHttpResponse
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_QUOTED_WHEN_HOLDING = frozenset(',;\t|"\r\n')
+_QUOTED_WHEN_HOLDING = frozenset(',;\t"\r\n')
 
 
 def safe_cell(value) -> str:

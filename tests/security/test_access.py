@@ -123,14 +123,14 @@ def test_uploaded_files_are_never_served_and_rejected_rows_come_back_escaped(
     from smsportal.contacts.models import ImportJob
 
     upload = SimpleUploadedFile("evil.csv", b"phone,name\n=cmd|' /C calc'!A0,x\n")
-    with django_capture_on_commit_callbacks(execute=True):
-        operator_client.post(
-            "/contacts/imports/", {"file": upload, "region": "KW", "mode": "update"}
-        )
+    operator_client.post("/contacts/imports/", {"file": upload, "region": "KW", "mode": "update"})
     job = ImportJob.objects.get()
-    stored = job.file.name
+    stored = job.file.name  # kept while the preview waits for staff to start the import
+    assert stored
     assert operator_client.get(f"/media/{stored}").status_code == 404
     assert operator_client.get(f"/{stored}").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(f"/contacts/imports/{job.pk}/start/", {"encoding": "utf-8"})
     rejected = operator_client.get(f"/contacts/imports/{job.pk}/rejected.csv")
     body = b"".join(rejected.streaming_content).decode("utf-8-sig")
     assert "'=cmd|" in body and "\n2,invalid" in body.replace("\r", "")
