@@ -1,13 +1,5 @@
-// Contacts pages: what htmx cannot do. Loaded by the contacts templates only.
+// The import form: what htmx cannot do. Loaded by that template only.
 (function () {
-  // "Select all" in the contacts table (the table is swapped by htmx: listen on the document).
-  document.addEventListener("change", function (event) {
-    var box = event.target;
-    if (!box.matches || !box.matches("[data-select-all]")) return;
-    var table = box.closest("table");
-    table.querySelectorAll("input.pick").forEach(function (pick) { pick.checked = box.checked; });
-  });
-
   // An import file over the limit is refused before it is sent: the server stops it as it
   // streams in anyway, but a person should not wait for a gigabyte to learn that.
   document.addEventListener("change", function (event) {
