@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0002_contact_search_index"),
+        ("contacts", "0003_contact_search_index"),
     ]
 
     operations = [

@@ -57,7 +57,7 @@ def _run(statements_by_vendor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("contacts", "0001_initial")]
+    dependencies = [("contacts", "0002_optout_lift_permission")]
 
     operations = [
         migrations.RunPython(
