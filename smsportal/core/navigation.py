@@ -33,12 +33,18 @@ def _unread_inbox() -> int:
 BADGES = {"messaging:inbox": _unread_inbox}
 
 
+def _current(path: str, urls: list[str]) -> str | None:
+    """The one link to highlight: the longest link URL the path starts with ("/messages/compose/"
+    is Compose, not Messages too), "/" only for the dashboard itself."""
+    matches = [url for url in urls if (path == url if url == "/" else path.startswith(url))]
+    return max(matches, key=len, default=None)
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
     items = []
-    current = request.path
     for label, name, icon, permission in NAVIGATION:
         if permission and not user.has_perm(permission):
             continue
@@ -46,7 +52,9 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        active = current == url if url == "/" else current.startswith(url)
         badge = BADGES[name]() if name in BADGES else 0
-        items.append({"label": label, "url": url, "icon": icon, "active": active, "badge": badge})
+        items.append({"label": label, "url": url, "icon": icon, "badge": badge})
+    current = _current(request.path, [item["url"] for item in items])
+    for item in items:
+        item["active"] = item["url"] == current
     return {"navigation": items}

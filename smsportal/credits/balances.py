@@ -98,6 +98,7 @@ class AccountBalance:
     account: ProviderAccount
     snapshot: BalanceSnapshot | None
     reserved: Decimal = Decimal("0")
+    refresh_error: str = ""  # why the refresh just asked for failed, shown on the card's row
 
     @property
     def available(self) -> Decimal | None:
@@ -113,12 +114,21 @@ class AccountBalance:
         return self.account.backend_class.capabilities.balance
 
 
-def account_balances(accounts: Iterable[ProviderAccount]) -> list[AccountBalance]:
-    """One AccountBalance per account, in the order given (two queries in all)."""
+def account_balances(
+    accounts: Iterable[ProviderAccount], errors: dict[int, str] | None = None
+) -> list[AccountBalance]:
+    """One AccountBalance per account, in the order given (two queries in all); `errors` maps
+    an account id to why its refresh failed."""
     accounts = list(accounts)
     latest = latest_balances(accounts)
     reserved = reserved_amounts(accounts)
-    return [AccountBalance(a, latest.get(a.pk), reserved.get(a.pk, Decimal("0"))) for a in accounts]
+    errors = errors or {}
+    return [
+        AccountBalance(
+            a, latest.get(a.pk), reserved.get(a.pk, Decimal("0")), errors.get(a.pk, "")
+        )
+        for a in accounts
+    ]
 
 
 def available_balance(account: ProviderAccount) -> AccountBalance:

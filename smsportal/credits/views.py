@@ -7,8 +7,10 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from smsportal.providers.backends.base import ProviderError
@@ -20,8 +22,27 @@ from .forms import TransferForm, transfer_accounts
 from .models import CreditTransfer, TransferOutcome
 
 
-def _panel_context(accounts) -> dict:
-    return {"balances": account_balances(accounts), "single": False}
+def _panel_context(accounts, errors: dict[int, str] | None = None) -> dict:
+    return {"balances": account_balances(accounts, errors), "single": False}
+
+
+def _card_accounts(request: HttpRequest, data) -> tuple[QuerySet[ProviderAccount], bool]:
+    """The accounts a balance card shows: one (`account` given, the compose page's card) or
+    every active account (the dashboard's and the credits page's)."""
+    accounts = ProviderAccount.objects.filter(is_active=True)
+    chosen = data.get("account", "")
+    if chosen.isdigit():
+        return accounts.filter(pk=chosen), True
+    return accounts, False
+
+
+def _back_to(request: HttpRequest, url: str) -> str:
+    """`url` if it is a page of this site, else the credits page (no open redirect)."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("credits:overview")
 
 
 @permission_required("credits.view_balancesnapshot", raise_exception=True)
@@ -33,6 +54,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     accounts = ProviderAccount.objects.filter(is_active=True)
     context = {
         **_panel_context(accounts),
+        "next": request.get_full_path(),  # where the balance card's Refresh returns
         "history": balance_history(days),
         "days": days,
         "periods": PERIODS,
@@ -44,39 +66,50 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @permission_required("credits.view_balancesnapshot", raise_exception=True)
 def balances_panel(request: HttpRequest) -> HttpResponse:
-    """The balances card alone, for htmx (the credits page is its full-page form)."""
+    """The balances card alone, for htmx: every active account, or the one in `?account=` (the
+    compose page swaps its card when another account is chosen). The credits page is its
+    full-page form."""
     if not request.htmx:
         return redirect("credits:overview")
-    return render(
-        request,
-        "credits/_balances.html",
-        _panel_context(ProviderAccount.objects.filter(is_active=True)),
-    )
+    accounts, single = _card_accounts(request, request.GET)
+    next_url = request.htmx.current_url_abs_path or reverse("credits:overview")
+    context = {**_panel_context(accounts), "single": single, "next": next_url}
+    return render(request, "credits/_balances.html", context)
 
 
 @require_POST
 @permission_required("credits.add_balancesnapshot", raise_exception=True)
 def refresh(request: HttpRequest) -> HttpResponse:
-    """Ask the providers for fresh balances: every active account that reports one, or one."""
-    accounts = ProviderAccount.objects.filter(is_active=True)
-    if request.POST.get("account", "").isdigit():
-        accounts = accounts.filter(pk=request.POST["account"])
+    """Ask the providers for fresh balances: every active account that reports one, or one.
+
+    With htmx the answer is the card itself, swapped in place on the page where Refresh was
+    pressed, each failure on its account's row; nothing is left in the session to show up as a
+    stale banner on the next page. Without JavaScript: back to that page, with banners."""
+    accounts, single = _card_accounts(request, request.POST)
+    errors: dict[int, str] = {}
+    refreshed = []
     for account in accounts:
         if not account.backend_class.capabilities.balance:
             continue
         try:
-            snapshot = account.refresh_balance()
+            refreshed.append(account.refresh_balance())
         except ProviderError as error:
-            messages.error(request, f"Balance of {account} not refreshed: {error}")
-        else:
-            messages.success(request, f"Balance of {account}: {snapshot.amount:.2f}")
+            errors[account.pk] = str(error)
+    next_url = _back_to(request, request.POST.get("next", ""))
     if request.htmx:
-        return render(
-            request,
-            "credits/_balances.html",
-            _panel_context(ProviderAccount.objects.filter(is_active=True)),
-        )
-    return redirect(request.POST.get("next") or reverse("credits:overview"))
+        context = {
+            **_panel_context(accounts, errors),
+            "single": single,
+            "next": next_url,
+            "refreshed": len(refreshed),
+        }
+        return render(request, "credits/_balances.html", context)
+    for snapshot in refreshed:
+        messages.success(request, f"Balance of {snapshot.account}: {snapshot.amount:,.2f}")
+    for account in accounts:
+        if account.pk in errors:
+            messages.error(request, f"Balance of {account} not refreshed: {errors[account.pk]}")
+    return redirect(next_url)
 
 
 @permission_required("credits.view_credittransfer", raise_exception=True)

@@ -19,9 +19,12 @@ register = template.Library()
 @register.inclusion_tag("credits/_balances.html", takes_context=True)
 def balance_panel(context, account: ProviderAccount | None = None) -> dict:
     accounts = [account] if account else ProviderAccount.objects.filter(is_active=True)
+    request = context.get("request")
     return {
         "balances": account_balances(accounts),
         "single": account is not None,
         "perms": context.get("perms"),
         "csrf_token": context.get("csrf_token"),
+        # Where Refresh returns without JavaScript: the page it was pressed on.
+        "next": request.get_full_path() if request else "",
     }
