@@ -70,11 +70,19 @@ class ImportJobAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "dry_run", "created_at"]
     search_fields = ["original_name"]
-    readonly_fields = [f.name for f in ImportJob._meta.fields]
+    # The uploaded file is not served (it holds contacts): its stored name, not a dead link.
+    exclude = ["file"]
+    readonly_fields = [
+        "stored_file" if f.name == "file" else f.name for f in ImportJob._meta.fields
+    ]
     inlines = [RejectionInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # imports start from the portal's import page (linked from Contacts)
+
+    @admin.display(description="file")
+    def stored_file(self, job: ImportJob) -> str:
+        return job.file.name
 
 
 @admin.register(RemoteListPush)

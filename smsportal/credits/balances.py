@@ -124,9 +124,7 @@ def account_balances(
     reserved = reserved_amounts(accounts)
     errors = errors or {}
     return [
-        AccountBalance(
-            a, latest.get(a.pk), reserved.get(a.pk, Decimal("0")), errors.get(a.pk, "")
-        )
+        AccountBalance(a, latest.get(a.pk), reserved.get(a.pk, Decimal("0")), errors.get(a.pk, ""))
         for a in accounts
     ]
 

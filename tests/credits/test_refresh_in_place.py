@@ -31,9 +31,7 @@ def test_refreshing_one_account_returns_that_accounts_card_only(manager_client, 
     first, second = two
     provider.balance = Decimal("12345.5")
 
-    response = manager_client.post(
-        reverse("credits:refresh"), {"account": second.pk}, headers=HTMX
-    )
+    response = manager_client.post(reverse("credits:refresh"), {"account": second.pk}, headers=HTMX)
 
     html = response.content.decode()
     assert "<html" not in html

@@ -1,0 +1,75 @@
+"""One of everything, so that every page a role can reach has something on it: the five demo
+accounts on the test sandbox, sender IDs, balances, contacts, a list, an opt-out, a message sent
+through the sandbox, a scheduled message, an incoming SMS, a pending credit transfer and a
+finished import with a rejected row."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from smsportal.contacts.models import ImportJob, ImportRejection
+from smsportal.messaging.models import InboundMessage
+from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.providers.demo import DEMO_ACCOUNTS
+from smsportal.providers.models import ProviderAccount
+from tests.factories import (
+    BalanceSnapshotFactory,
+    ContactFactory,
+    ContactListFactory,
+    CreditTransferFactory,
+    OptOutFactory,
+    SenderIDFactory,
+)
+
+
+def demo_accounts(sandbox_account) -> dict[str, ProviderAccount]:
+    """The README's five demo accounts ("KwtSMS (sandbox)", ...), on the test's sandbox."""
+    accounts = {}
+    for name, kind, _url, options in DEMO_ACCOUNTS:
+        accounts[kind] = sandbox_account(
+            kind, name=name, options=options, price_per_segment=Decimal("0.01")
+        )
+    return accounts
+
+
+def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
+    accounts = demo_accounts(sandbox_account)
+    kwt, isms = accounts["kwtsms"], accounts["isms"]
+    SenderIDFactory(account=kwt, value="SMS-PORTAL")
+    for account in accounts.values():
+        BalanceSnapshotFactory(account=account, amount=Decimal("12345.5"))
+    team = ContactListFactory(name="Support team")
+    team.add([ContactFactory(phone=f"+9659711944{i}", name=f"Staff {i}").pk for i in range(3)])
+    OptOutFactory(phone="+96566000001")
+    create_message(
+        account=isms,
+        body="Hello from SMS Portal",
+        recipients=ResolvedRecipients(phones=["+96597119440", "+96597119441"]),
+        created_by=user,
+    )
+    create_message(  # a scheduled one: it can still be changed
+        account=kwt,
+        body="Tomorrow's reminder",
+        recipients=ResolvedRecipients(phones=["+96597119442"]),
+        scheduled_for=timezone.now() + timedelta(days=1),
+        created_by=user,
+    )
+    InboundMessage.objects.create(account=isms, sender="+96597119440", text="Thanks, got it")
+    CreditTransferFactory(account=isms, customer="reseller7", created_by=user)
+    job = ImportJob.objects.create(
+        file=ContentFile(b"phone,name\n+96597119449,Imported\n12,Nobody\n", name="contacts.csv"),
+        original_name="contacts.csv",
+        contact_list=team,
+        region="KW",
+        status=ImportJob.Status.DONE,
+        rows=2,
+        created=1,
+        rejected=1,
+        created_by=user,
+    )
+    ImportRejection.objects.create(job=job, line=3, raw="12,Nobody", reason="not a phone number")
+    return accounts
