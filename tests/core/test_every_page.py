@@ -4,7 +4,7 @@ From the dashboard the walk follows every same-origin link, four links deep, and
 page that answers an error, a form written inside another form (the browser drops the inner
 tag and lends its fields to the outer form: Compose sent through the first account because of
 one), or a field name used twice in one form (Django takes the last value); and on each page of
-the portal's own sections exactly one navigation item is highlighted.
+the portal's own sections exactly one navigation item is highlighted; every page has a favicon.
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ def walk(client) -> tuple[list[str], set[str]]:
             continue
         html = response.content.decode()
         problems += [f"{where}: {problem}" for problem in form_problems(html)]
+        if 'rel="icon"' not in html:
+            problems.append(f"{where} links no favicon")
         navbar = html.partition('id="mainnav"')[2].partition("</nav>")[0]
         highlighted = navbar.count('class="nav-link active"')
         in_a_section = not urlsplit(url).path.startswith(("/auth/", "/admin/"))

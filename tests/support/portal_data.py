@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from smsportal.contacts.models import ImportJob, ImportRejection
+from smsportal.messaging import sending
 from smsportal.messaging.models import InboundMessage
 from smsportal.messaging.sending import ResolvedRecipients, create_message
 from smsportal.providers.demo import DEMO_ACCOUNTS
@@ -51,13 +53,16 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
         recipients=ResolvedRecipients(phones=["+96597119440", "+96597119441"]),
         created_by=user,
     )
-    create_message(  # a scheduled one: it can still be changed
-        account=kwt,
-        body="Tomorrow's reminder",
-        recipients=ResolvedRecipients(phones=["+96597119442"]),
-        scheduled_for=timezone.now() + timedelta(days=1),
-        created_by=user,
-    )
+    # A scheduled one, which can still be changed. Tests run tasks at once, and that backend
+    # cannot hold a task until tomorrow: nothing is enqueued for it.
+    with mock.patch.object(sending, "enqueue_dispatch"):
+        create_message(
+            account=kwt,
+            body="Tomorrow's reminder",
+            recipients=ResolvedRecipients(phones=["+96597119442"]),
+            scheduled_for=timezone.now() + timedelta(days=1),
+            created_by=user,
+        )
     InboundMessage.objects.create(account=isms, sender="+96597119440", text="Thanks, got it")
     CreditTransferFactory(account=isms, customer="reseller7", created_by=user)
     job = ImportJob.objects.create(
