@@ -17,7 +17,9 @@ One test per role: one browser and one live server for the whole walk, one page 
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,6 +31,10 @@ from tests.support.html_forms import authored_destinations, form_problems
 from tests.support.portal_data import populate
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# scripts/screenshots.py sets this: the walk then also photographs every page at both widths.
+SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS_DIR")
+WIDTHS = {1366: 768, 390: 844}
 
 MAX_PAGES = 60  # per role; the walk is breadth-first, so the navigation always comes first
 
@@ -67,6 +73,11 @@ DOM_FORMS = """() => {
 
 
 @pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}
+
+
+@pytest.fixture
 def superuser(db):
     return UserFactory(username="admin", is_superuser=True, is_staff=True)
 
@@ -101,7 +112,16 @@ def check_submits(source: str, url: str, dom: dict) -> list[str]:
     return problems
 
 
-def walk(page, origin: str) -> tuple[list[str], int]:
+def photograph(page, folder: Path, url: str) -> None:
+    parts = urlsplit(url)
+    name = re.sub(r"[^A-Za-z0-9]+", "-", f"{parts.path}-{parts.query}").strip("-") or "dashboard"
+    for width, height in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=folder / f"{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
+
+
+def walk(page, origin: str, shots: Path | None = None) -> tuple[list[str], int]:
     """Visit the portal in `page`; the problems found and the number of pages seen."""
     problems: list[str] = []
     current = {"url": ""}
@@ -137,6 +157,8 @@ def walk(page, origin: str) -> tuple[list[str], int]:
         problems.extend(f"{urlsplit(url).path}: {p}" for p in check_submits(source, url, dom))
         for link in page_links(page.content(), page.url):
             frontier.add(link, depth + 1, url)
+        if shots:
+            photograph(page, shots, url)
     page.wait_for_load_state("networkidle")  # the last page's own requests, too
     return problems, seen
 
@@ -147,7 +169,10 @@ def test_every_page_works_in_the_browser(page, live_server, login, request, role
     populate(sandbox_account, user)
     login(user, PASSWORD)
 
-    problems, seen = walk(page, live_server.url)
+    shots = Path(SCREENSHOTS, role) if SCREENSHOTS else None
+    if shots:
+        shots.mkdir(parents=True, exist_ok=True)
+    problems, seen = walk(page, live_server.url, shots)
 
     assert problems == []
     assert seen > 10

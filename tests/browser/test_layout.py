@@ -1,0 +1,80 @@
+"""The dashboard's figures fit a laptop's screen and stack on a phone's; every page has a favicon;
+one navigation item is lit. Measured in Chromium, for each role."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD, UserFactory
+from tests.support.portal_data import populate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="admin", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def as_role(request, page, live_server, login, sandbox_account):
+    def _as(role: str):
+        user = request.getfixturevalue(role)
+        populate(sandbox_account, user)
+        login(user, PASSWORD)
+        return page
+
+    return _as
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "superuser"])
+def test_the_dashboard_table_fits_at_1366_and_stacks_at_390(as_role, live_server, role):
+    page = as_role(role)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/")
+    table = page.locator("#account-figures")
+    expect(table).to_be_visible()
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    assert page.evaluate(OVERFLOW) <= 0
+    assert table.locator("tbody tr").first.evaluate("r => getComputedStyle(r).display") == (
+        "table-row"
+    )
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(OVERFLOW) <= 0  # nothing wider than the phone
+    row = table.locator("tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "grid"
+    expect(table.locator("thead")).to_be_hidden()
+    expect(row.locator("td.stack-only").first).to_have_text("Today")
+    expect(row.locator("td[data-label=delivered]").first).to_be_visible()
+
+
+@pytest.mark.parametrize("path", ["/", "/messages/compose/", "/credits/", "/admin/"])
+def test_every_page_has_a_favicon_the_server_serves(as_role, live_server, path):
+    page = as_role("superuser")
+    page.goto(f"{live_server.url}{path}")
+    href = page.locator("link[rel=icon]").get_attribute("href")
+    answer = page.request.get(f"{live_server.url}{href}")
+    assert answer.status == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+
+
+@pytest.mark.parametrize(
+    "path, lit",
+    [
+        ("/messages/compose/", "Compose"),
+        ("/messages/", "Messages"),
+        ("/messages/inbox/", "Inbox"),
+        ("/contacts/lists/", "Lists"),
+        ("/contacts/", "Contacts"),
+        ("/", "Dashboard"),
+    ],
+)
+def test_exactly_one_navigation_item_is_lit(as_role, live_server, path, lit):
+    page = as_role("manager")
+    page.goto(f"{live_server.url}{path}")
+    expect(page.locator("#mainnav .nav-link.active")).to_have_count(1)
+    expect(page.locator("#mainnav .nav-link.active")).to_contain_text(lit)
