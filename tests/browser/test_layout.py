@@ -52,6 +52,19 @@ def test_the_dashboard_table_fits_at_1366_and_stacks_at_390(as_role, live_server
     expect(row.locator("td[data-label=delivered]").first).to_be_visible()
 
 
+@pytest.mark.parametrize("width", [1200, 1366, 1440])
+def test_the_navigation_is_one_line_on_a_laptop(as_role, live_server, width):
+    page = as_role("manager")  # every link; a longer name in the user menu than "admin"
+    page.set_viewport_size({"width": width, "height": 768})
+    page.goto(f"{live_server.url}/")
+    links = page.locator("#mainnav .nav-link")
+    expect(links.first).to_be_visible()
+    tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
+    heights = {round(link.bounding_box()["height"]) for link in links.all()}
+    assert len(tops) == 1 and max(heights) < 50, (tops, heights)  # one row, one line each
+    assert page.evaluate(OVERFLOW) <= 0
+
+
 @pytest.mark.parametrize("path", ["/", "/messages/compose/", "/credits/", "/admin/"])
 def test_every_page_has_a_favicon_the_server_serves(as_role, live_server, path):
     page = as_role("superuser")
