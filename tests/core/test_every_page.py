@@ -32,6 +32,7 @@ NOT_PAGES = {
     "contacts:optout_create", "contacts:optout_delete", "credits:refresh",
     "credits:transfer_execute", "messaging:message_cancel", "messaging:message_retry",
     "messaging:inbox_mark_read", "providers:rotate_token", "providers:finish_rotation",
+    "providers:test_connection", "providers:allow_callback_addresses",
     "senders:set_default", "senders:retire", "senders:sync", "logout",
     # htmx fragments, fetched by a page (their full-page answer is a redirect to it).
     "credits:balances", "senders:options",
