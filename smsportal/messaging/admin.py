@@ -1,10 +1,16 @@
-"""Admin: messages with their status counts, deliveries with their history inline."""
+"""Admin: messages with their status counts, deliveries with their history inline.
+
+What was sent is a record, not a draft: messages, deliveries, their events and unmatched reports
+are shown read-only, with every time to the second (several events often share a minute).
+Messages are created by the send path, which checks and dispatches them; the admin never does.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from smsportal.contacts.phones import parse_phone
@@ -12,16 +18,67 @@ from smsportal.contacts.phones import parse_phone
 from .models import Delivery, DeliveryEvent, Message, UnmatchedReport
 from .progress import progress
 
+SECONDS = "%Y-%m-%d %H:%M:%S"
+
+
+def to_the_second(field: str, label: str):
+    """An admin column showing the datetime `field` to the second, in the portal's time zone."""
+
+    @admin.display(description=label, ordering=field)
+    def show(self, obj) -> str:
+        moment = getattr(obj, field)
+        return timezone.localtime(moment).strftime(SECONDS) if moment else "–"
+
+    show.__name__ = f"{field}_s"
+    return show
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """View only, for superusers too: no add, no change, no delete."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "short_body", "account", "status", "recipient_count", "created_at"]
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "short_body", "account", "status", "recipient_count", "created_at_s"]
     list_filter = ["status", "account", "created_at"]
     search_fields = ["body", "sender"]
     date_hierarchy = "created_at"
     list_select_related = ["account"]
-    raw_id_fields = ["retry_of", "created_by"]
-    readonly_fields = ["delivery_counts", "dispatched_at", "completed_at", "created_at"]
+    fields = [
+        "account",
+        "sender",
+        "body",
+        "encoding",
+        "segments",
+        "message_type",
+        "want_delivery_report",
+        "status",
+        "recipient_count",
+        "delivery_counts",
+        "estimated_cost",
+        "actual_cost",
+        "created_by",
+        "retry_of",
+        "created_at_s",
+        "scheduled_for_s",
+        "dispatched_at_s",
+        "completed_at_s",
+    ]
+    readonly_fields = fields
+
+    created_at_s = to_the_second("created_at", "created")
+    scheduled_for_s = to_the_second("scheduled_for", "scheduled for")
+    dispatched_at_s = to_the_second("dispatched_at", "dispatched")
+    completed_at_s = to_the_second("completed_at", "completed")
 
     @admin.display(description="text")
     def short_body(self, obj: Message) -> str:
@@ -34,7 +91,7 @@ class MessageAdmin(admin.ModelAdmin):
         return (
             format_html_join(
                 " · ",
-                '<a href="{}?message__id__exact={}&amp;status__exact={}">{} {}</a>',
+                '<a href="{}?message__id__exact={}&amp;status__exact={}">{:,} {}</a>',
                 (
                     (url, obj.pk, status, count, status)
                     for status, count in sorted(progress(obj.pk).counts.items())
@@ -49,7 +106,7 @@ class DeliveryEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = [
-        "created_at",
+        "at",
         "source",
         "from_status",
         "to_status",
@@ -59,12 +116,17 @@ class DeliveryEventInline(admin.TabularInline):
     ]
     readonly_fields = fields
 
+    at = to_the_second("created_at", "at")
+
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "phone",
@@ -72,16 +134,42 @@ class DeliveryAdmin(admin.ModelAdmin):
         "message_link",
         "account",
         "provider_message_id",
-        "queued_at",
+        "queued_at_s",
+        "final_at_s",
     ]
     list_filter = ["status", "account", "queued_at"]
     search_fields = ["=phone", "=provider_message_id"]
     date_hierarchy = "queued_at"
     list_select_related = ["account"]
-    raw_id_fields = ["message"]
-    readonly_fields = ["claim", "queued_at", "sending_at", "submitted_at", "final_at"]
+    fields = [
+        "message_link",
+        "account",
+        "phone",
+        "status",
+        "provider_message_id",
+        "error_code",
+        "error_text",
+        "segments",
+        "cost",
+        "attempts",
+        "confirmed",
+        "claim",
+        "polls",
+        "next_poll_at_s",
+        "queued_at_s",
+        "sending_at_s",
+        "submitted_at_s",
+        "final_at_s",
+    ]
+    readonly_fields = fields
     inlines = [DeliveryEventInline]
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
+
+    queued_at_s = to_the_second("queued_at", "queued")
+    sending_at_s = to_the_second("sending_at", "sending")
+    submitted_at_s = to_the_second("submitted_at", "submitted")
+    final_at_s = to_the_second("final_at", "final")
+    next_poll_at_s = to_the_second("next_poll_at", "next poll")
 
     def get_search_results(self, request, queryset, search_term):
         """Staff paste a number as they have it (`9711 9440`, `+965 9711 9440`, `0096597119440`):
@@ -100,20 +188,30 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(UnmatchedReport)
-class UnmatchedReportAdmin(admin.ModelAdmin):
+class UnmatchedReportAdmin(ReadOnlyAdmin):
     list_display = [
         "provider_message_id",
         "account",
         "status",
         "source",
-        "received_at",
-        "applied_at",
+        "received_at_s",
+        "applied_at_s",
     ]
     list_filter = ["account", "status", "source"]
     search_fields = ["=provider_message_id"]
-    readonly_fields = [f.name for f in UnmatchedReport._meta.fields]
+    fields = [
+        "account",
+        "provider_message_id",
+        "recipient",
+        "status",
+        "provider_status",
+        "description",
+        "source",
+        "raw",
+        "received_at_s",
+        "applied_at_s",
+    ]
+    readonly_fields = fields
 
-    def has_add_permission(self, request) -> bool:
-        # Reports arrive from providers; a form of read-only fields could only save an empty
-        # row, which the database refuses.
-        return False
+    received_at_s = to_the_second("received_at", "received")
+    applied_at_s = to_the_second("applied_at", "applied")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms, template
 from django.forms.boundfield import BoundField
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from smsportal.core import text
 
@@ -32,3 +36,14 @@ def counted(count, nouns: str) -> str:
     `{{ n|counted:"delivery,deliveries" }}` for an irregular plural."""
     one, _, many = nouns.partition(",")
     return text.counted(int(count or 0), one, many or None)
+
+
+@register.filter
+def ago(moment) -> str:
+    """'just now' under a minute, then '3 minutes ago', '2 hours ago', '1 day, 4 hours ago'."""
+    if not moment:
+        return ""
+    age = timezone.now() - moment
+    if age < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, depth=1 if age < timedelta(days=1) else 2)} ago"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -9,8 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from ..inbound import keyword_of
 from ..models import InboundMessage
 
 PAGE_SIZE = 50
@@ -24,14 +27,33 @@ def inbox(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(Q(sender__contains=query) | Q(text__icontains=query))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     _link_contacts(page.object_list)
+    _explain_keywords(page.object_list)
     context = {
         "page": page,
         "q": query,
-        "filter_query": f"q={query}" if query else "",
+        "filter_query": urlencode({"q": query}) if query else "",
     }
+    # Reading marks read: the messages on this page stay highlighted as new this once, and
+    # the unread count in the navigation (rendered after this) no longer counts them.
+    unread = [m.pk for m in page.object_list if m.read_at is None]
+    if unread:
+        InboundMessage.objects.filter(pk__in=unread, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
     if request.htmx:
         return render(request, "messaging/_inbox_rows.html", context)
     return render(request, "messaging/inbox.html", context)
+
+
+def _explain_keywords(messages) -> None:
+    """What an opt-out or opt-in keyword did (inbound.receive acted on it when it arrived)."""
+    stop = {k.casefold() for k in settings.OPT_OUT_KEYWORDS}
+    start = {k.casefold() for k in settings.OPT_IN_KEYWORDS}
+    for message in messages:
+        keyword = keyword_of(message.text)
+        message.keyword_effect = (
+            "opted out" if keyword in stop else "opted in again" if keyword in start else ""
+        )
 
 
 def _link_contacts(messages) -> None:
