@@ -4,8 +4,12 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
 from smsportal.providers.models import ProviderAccount
+
+from .balances import available_balance
+from .models import TransferCustomer
 
 
 def transfer_accounts() -> list[ProviderAccount]:
@@ -27,7 +31,8 @@ class TransferForm(forms.Form):
     customer = forms.CharField(
         label="Customer username",
         max_length=100,
-        help_text="The provider's username of the account that receives the credits.",
+        help_text="Their username at the provider: the account that receives the credits.",
+        widget=forms.TextInput(attrs={"list": "known-customers", "autocomplete": "off"}),
     )
     amount = forms.DecimalField(
         label="Credits", max_digits=14, decimal_places=4, min_value=Decimal("0.0001")
@@ -40,6 +45,39 @@ class TransferForm(forms.Form):
         self.fields["account"].queryset = ProviderAccount.objects.filter(
             pk__in=[a.pk for a in transfer_accounts()]
         )
+
+    def known_customers(self):
+        """Customers the form offers (a datalist: another username may still be typed)."""
+        return TransferCustomer.objects.filter(
+            account__in=self.fields["account"].queryset
+        ).select_related("account")
+
+    def clean(self):
+        data = super().clean()
+        account, amount = data.get("account"), data.get("amount")
+        if account is None or amount is None:
+            return data
+        # The provider's own rules, checked here so the page never offers a transfer it will
+        # refuse: whole credits where the provider takes no fractions, and no more than the
+        # balance (the confirmation checks again against a fresh balance).
+        step = getattr(account.backend_class, "transfer_step", None)
+        if step and amount % step:
+            below, above = amount // step * step, (amount // step + 1) * step
+            choice = f"{below:,.0f} or {above:,.0f}" if below else f"{above:,.0f} or more"
+            self.add_error(
+                "amount",
+                f"{account.get_kind_display()} transfers whole credits only: enter {choice}.",
+            )
+            return data
+        current = available_balance(account)
+        if current.available is not None and amount > current.available:
+            taken = timezone.localtime(current.snapshot.taken_at)
+            self.add_error(
+                "amount",
+                f"{account} has {current.available:,.2f} credits available "
+                f"(as of {taken:%Y-%m-%d %H:%M}); this transfer needs {amount:,.2f}.",
+            )
+        return data
 
     def clean_customer(self) -> str:
         customer = self.cleaned_data["customer"].strip()

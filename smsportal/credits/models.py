@@ -185,3 +185,25 @@ class CreditTransfer(models.Model):
         from .transfers import execute_transfer
 
         return execute_transfer(self, user)
+
+
+class TransferCustomer(models.Model):
+    """A customer account known to receive transfers from one of our accounts, offered on the
+    transfer form. Remembered when a transfer to it is done; Managers may add one in the admin;
+    the demo knows the sandbox's customers. The provider has no way to list them."""
+
+    account = models.ForeignKey(
+        ProviderAccount, on_delete=models.CASCADE, related_name="transfer_customers"
+    )
+    username = models.CharField("customer username", max_length=100)
+    label = models.CharField(max_length=100, blank=True, help_text="Who it is, for the list.")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "username"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "username"], name="transfer_customer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} ({self.label})" if self.label else self.username

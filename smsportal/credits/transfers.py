@@ -39,6 +39,7 @@ from .models import (
     BalanceSnapshot,
     BalanceSource,
     CreditTransfer,
+    TransferCustomer,
     TransferOutcome,
 )
 
@@ -236,6 +237,11 @@ def _finish(transfer: CreditTransfer, first: bool, result: _Outcome | None) -> N
                 provider_text=result.text,
                 provider_raw=result.raw[:2000],
                 executed_at=now,
+            )
+        if result is not None and result.outcome == TransferOutcome.DONE:
+            # A customer that received credits is offered on the form next time.
+            TransferCustomer.objects.get_or_create(
+                account_id=transfer.account_id, username=transfer.customer
             )
         if first:
             AccountCredit.objects.filter(account_id=transfer.account_id).update(

@@ -161,6 +161,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["current"] = current
         if current.available is not None:
             context["after"] = current.available - transfer.amount
+        context["refusal"] = _foreseen_refusal(transfer, current, context.get("after"))
         # Two forms filled in (two tabs) are two transfers: say so before the second one goes.
         context["similar"] = (
             CreditTransfer.objects.filter(
@@ -173,6 +174,28 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .exclude(outcome=TransferOutcome.REFUSED)
         )
     return render(request, "credits/transfer_detail.html", context)
+
+
+def _foreseen_refusal(transfer: CreditTransfer, current, after) -> str:
+    """Why executing this pending transfer would be refused, or "" (the portal's own balance
+    check and the provider's whole-credit rule, the same checks execute and the form make)."""
+    account = transfer.account
+    step = getattr(account.backend_class, "transfer_step", None)
+    if step and transfer.amount % step:
+        return (
+            f"{account.get_kind_display()} transfers whole credits only, so it would refuse this."
+        )
+    if current.snapshot is None:
+        return (
+            f"The balance of {account.name} is not known, so the transfer would be refused. "
+            "Refresh the balance, then make the transfer again."
+        )
+    if after is not None and after < 0:
+        return (
+            f"{account.name} has {current.available:,.2f} credits available; this transfer "
+            f"needs {transfer.amount:,.2f}, so it would be refused."
+        )
+    return ""
 
 
 @require_POST

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -9,6 +9,14 @@ from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.models import ProviderAccount
 
 MAX_DAYS = 366
+DEFAULT_DAYS = 30
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None  # the form reports the bad date itself
 
 
 class RangeForm(forms.Form):
@@ -20,10 +28,22 @@ class RangeForm(forms.Form):
         ProviderAccount.objects.all(), required=False, empty_label="All accounts"
     )
 
+    @classmethod
+    def of(cls, query) -> RangeForm:
+        """The form for a query string, its empty dates filled in with the range that will be
+        used, so the date boxes always show the range the page reports on."""
+        data = query.copy()
+        until = _date(data.get("until")) or timezone.localdate()
+        if not data.get("until"):
+            data["until"] = until.isoformat()
+        if not data.get("since"):
+            data["since"] = (until - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+        return cls(data)
+
     def clean(self):
         data = super().clean()
         until = data.get("until") or timezone.localdate()
-        since = data.get("since") or until - timedelta(days=29)
+        since = data.get("since") or until - timedelta(days=DEFAULT_DAYS - 1)
         if since > until:
             raise forms.ValidationError("The start date is after the end date.")
         if (until - since).days >= MAX_DAYS:

@@ -58,7 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @permission_required("messaging.view_delivery", raise_exception=True)
 def index(request: HttpRequest) -> HttpResponse:
-    form = RangeForm(request.GET)
+    form = RangeForm.of(request.GET)
     if not form.is_valid():
         return render(request, "reports/index.html", {"form": form})
     data = form.cleaned_data
@@ -80,6 +80,7 @@ def index(request: HttpRequest) -> HttpResponse:
             round(f.delivery_rate, 1) if f.delivery_rate is not None else None for _, f in providers
         ],
         "reasons": [f"{status}: {reason or 'no code'}" for status, reason, _ in reasons],
+        "any_cost": any(f.cost for _, f in days),
         "reason_counts": [n for _, _, n in reasons],
     }
     context = {

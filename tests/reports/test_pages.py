@@ -108,3 +108,34 @@ def test_formula_cells_are_escaped():
         "",
         "5",
     ]
+
+
+def test_the_date_boxes_show_the_range_in_use(operator_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    page = operator_client.get(reverse("reports:index")).content.decode()
+    chosen = operator_client.get(reverse("reports:index") + "?until=2026-03-10").content.decode()
+
+    assert f'name="since" value="{(today - timedelta(days=29)).isoformat()}"' in page
+    assert f'name="until" value="{today.isoformat()}"' in page
+    assert 'name="since" value="2026-02-09"' in chosen
+
+
+def test_charts_with_nothing_to_draw_say_so_in_their_place(operator_client):
+    page = operator_client.get(reverse("reports:index") + "?since=2026-01-01&until=2026-01-31")
+    body = page.content.decode()
+
+    assert "<canvas" not in body
+    assert "Nothing sent from 1 Jan 2026 to 31 Jan 2026." in body
+    for chart in ("days", "rates", "cost", "reasons"):
+        assert f'data-empty-chart="{chart}"' in body
+
+
+def test_charts_with_data_are_drawn(operator_client, sent):
+    body = operator_client.get(reverse("reports:index")).content.decode()
+
+    assert 'id="chart-days"' in body and 'id="chart-reasons"' in body
+    assert 'data-empty-chart="days"' not in body

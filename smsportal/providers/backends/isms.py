@@ -97,6 +97,8 @@ class ISMSBackend(Backend):
     default_base_url = "http://www.sms.com.my/websmsapi/"
     # Document 002: "callbacks come only from" these two addresses.
     callback_addresses = ("210.5.41.23", "103.4.7.156")
+    # transfer.aspx moves whole credits: a fraction is refused as 1709 "invalid credit value".
+    transfer_step = Decimal("1")
     capabilities = Capabilities(
         bulk_size=1,
         balance=True,

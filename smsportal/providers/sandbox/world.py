@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 PROVIDERS = ("kalasms", "kwtsms", "isms", "intellisoftware", "smscentre")
+# ISMS customer accounts the demo ISMS account can transfer credits to (providers/demo.py offers
+# them on the transfer form). They only receive: nobody logs in with them.
+DEMO_ISMS_CUSTOMERS = ("demo-customer-1", "demo-customer-2")
 
 
 def demo_password(provider: str) -> str:
@@ -102,6 +105,8 @@ class World:
             self.put_account(provider, f"demo-{provider}", demo_password(provider))
         kwt = self.accounts[("kwtsms", "demo-kwtsms")]
         kwt.sender_ids = ["KWT-MESSAGE", "SMS-PORTAL"]
+        for customer in DEMO_ISMS_CUSTOMERS:
+            self.put_account("isms", customer, f"{customer}-pass", credit=0, purchased=0)
 
     def put_account(self, provider: str, username: str, password: str, **changes) -> Account:
         with self.lock:
