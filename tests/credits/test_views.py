@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
@@ -41,13 +41,48 @@ def test_the_credits_page_shows_balances_chart_data_and_figures(operator_client,
     html = response.content.decode()
     assert response.status_code == 200
     assert "ISMS main" in html and "80.00" in html
-    data = json.loads(re.search(r'id="balance-history"[^>]*>(.*?)</script>', html, re.S).group(1))
+    chart = json.loads(re.search(r'id="balance-history"[^>]*>(.*?)</script>', html, re.S).group(1))
+    data = chart["series"]
     assert data[0]["account"] == "ISMS main"
     assert [p[1] for p in data[0]["points"]] == [80.0]  # the lowest of the hour
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
     assert data[0]["points"][0][0] == int(hour.timestamp() * 1000)
     assert 'id="balance-figures"' in html
     assert "Transfer credits" not in html  # an Operator may not transfer
+    assert "<script>" not in html  # the chart's script is a static file (Content-Security-Policy)
+    assert "js/credits.js" in html
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_the_time_axis_spans_the_whole_period_for_one_reading_or_many(days):
+    from smsportal.credits.charts import time_axis
+
+    now = timezone.now()
+    axis = time_axis(now - timedelta(days=days), now, days)
+
+    assert axis["max"] - axis["min"] == days * 86_400_000
+    assert 5 <= len(axis["ticks"]) <= 8
+    assert all(axis["min"] <= ms <= axis["max"] for ms, _ in axis["ticks"])
+    first = timezone.localtime(timezone.datetime.fromtimestamp(axis["ticks"][0][0] / 1000, tz=UTC))
+    assert (first.hour, first.minute) == (0, 0)  # ticks at local midnights
+
+
+def test_a_single_reading_is_drawn_on_the_full_period(operator_client, isms):
+    html = operator_client.get(reverse("credits:overview"), {"days": "30"}).content.decode()
+
+    chart = json.loads(re.search(r'id="balance-history"[^>]*>(.*?)</script>', html, re.S).group(1))
+    assert len(chart["series"][0]["points"]) == 1
+    assert chart["axis"]["max"] - chart["axis"]["min"] == 30 * 86_400_000
+
+
+def test_no_reading_shows_an_empty_chart_that_says_why(operator_client, provider):
+    ProviderAccountFactory(kind="isms", name="ISMS main")
+
+    html = operator_client.get(reverse("credits:overview")).content.decode()
+
+    assert 'id="balance-chart-empty"' in html
+    assert "No balance recorded in the last 7 days." in html
+    assert "chart.umd.min.js" not in html
 
 
 @pytest.mark.parametrize("days", ["30", "90", "junk"])
@@ -64,7 +99,7 @@ def test_the_chart_period_can_be_chosen(operator_client, isms, days):
 
 def test_an_empty_credits_page_explains_itself(operator_client, provider):
     html = operator_client.get(reverse("credits:overview")).content.decode()
-    assert "No balances recorded" in html and "No transfers yet" in html
+    assert "No balance recorded" in html and "No transfers yet" in html
 
 
 def test_the_balance_panel_shows_age_and_a_low_balance_warning(rf, provider):
