@@ -54,8 +54,8 @@ def _check_gsm_basic(value: str) -> None:
         if len(encoded) != 1:
             raise _refuse(
                 "gsm_alphabet",
-                f"“{char}” is not in the GSM 7-bit alphabet, which an alphanumeric sender ID "
-                "must use (3GPP TS 23.038).",
+                f"“{char}” cannot be used in a sender ID: a name may hold only plain letters, "
+                "digits, spaces and the common punctuation every phone shows.",
             )
 
 
@@ -64,8 +64,8 @@ def _check_general(value: str, kind: SenderKind) -> None:
         if len(value) > NUMERIC_MAX:
             raise _refuse(
                 "numeric_length",
-                f"A numeric sender ID is a phone number of at most {NUMERIC_MAX} digits "
-                f"(E.164); this one has {len(value)}.",
+                f"A numeric sender ID is a phone number of at most {NUMERIC_MAX} digits; "
+                f"this one has {len(value)}.",
             )
         return
     if value.startswith("+") and _DIGITS.match(value[1:]):
@@ -77,8 +77,8 @@ def _check_general(value: str, kind: SenderKind) -> None:
     if len(value) > ALPHANUMERIC_MAX:
         raise _refuse(
             "alphanumeric_length",
-            f"An alphanumeric sender ID has at most {ALPHANUMERIC_MAX} characters (3GPP TS "
-            f"23.040); this one has {len(value)}.",
+            f"A sender name has at most {ALPHANUMERIC_MAX} characters (phones show no more); "
+            f"this one has {len(value)}.",
         )
     _check_gsm_basic(value)
 

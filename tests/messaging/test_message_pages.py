@@ -215,3 +215,20 @@ def test_cancel_from_the_page(operator_client, account, script):
     page = response.content.decode()
     assert "1 recipient not yet sent was withdrawn." in page
     assert 'id="cancel-message"' not in page
+
+
+def test_one_recipient_reads_in_the_singular_and_costs_without_trailing_zeros(
+    operator_client, account, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    message = create_message(
+        account=account, body="One", recipients=ResolvedRecipients(phones=["+96550000077"])
+    )
+    Message.objects.filter(pk=message.pk).update(estimated_cost="1234.5000")
+
+    page = operator_client.get(message.get_absolute_url()).content.decode()
+
+    assert "Queued: sending to 1 recipient starts in a moment." in page
+    assert "0 of 1 recipient processed" in page
+    assert "1 recipients" not in page
+    assert "1,234.5 credits" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms, template
 from django.forms.boundfield import BoundField
@@ -47,3 +48,12 @@ def ago(moment) -> str:
     if age < timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment, depth=1 if age < timedelta(days=1) else 2)} ago"
+
+
+@register.filter
+def credits(value) -> str:
+    """A credit amount with separators and only the decimals it has: 1,200 · 1.2 · 0.0125."""
+    if value is None or value == "":
+        return ""
+    text = f"{Decimal(value):,.4f}".rstrip("0").rstrip(".")
+    return text or "0"
