@@ -91,6 +91,7 @@ def test_an_affordable_transfer_offers_the_button(manager_client, isms, provider
 
     assert 'id="will-be-refused"' not in html
     assert 'id="confirm-transfer"' in html
+    assert "as of just now" in html  # not "as of now", nor "0 minutes ago"
 
 
 def test_a_refusal_by_the_portal_is_not_shown_as_a_provider_code(manager_client, isms):
