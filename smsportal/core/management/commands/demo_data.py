@@ -29,7 +29,7 @@ def password_banner(username: str, password: str | None) -> list[str]:
     if password is None:
         return [
             f"Log in as {username!r} with the password shown on the first run "
-            f"(forgotten? python manage.py changepassword {username})."
+            f"(forgotten? .venv/bin/python manage.py changepassword {username} sets a new one)."
         ]
     line = f"Log in as {username!r} with password {password!r} (shown only this once)."
     return ["=" * len(line), line, "=" * len(line)]
