@@ -54,8 +54,8 @@ def refresh_balance(
         logging.INFO if snapshot.amount != before else logging.DEBUG,
         "Balance of %s: %s (%s)",
         account,
-        f"{snapshot.amount:,}",
-        "first reading" if before is None else f"was {before:,}",
+        f"{snapshot.amount:,.2f}",
+        "first reading" if before is None else f"was {before:,.2f}",
     )
     return snapshot
 
