@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from smsportal.contacts.phones import parse_phone
 
-from .models import Delivery, DeliveryEvent, Message, UnmatchedReport
+from .models import Delivery, DeliveryEvent, DeliveryPart, Message, UnmatchedReport
 from .progress import progress
 
 SECONDS = "%Y-%m-%d %H:%M:%S"
@@ -62,6 +62,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "message_type",
         "want_delivery_report",
         "status",
+        "held_reason",
         "recipient_count",
         "delivery_counts",
         "estimated_cost",
@@ -125,6 +126,22 @@ class DeliveryEventInline(admin.TabularInline):
         return False
 
 
+class DeliveryPartInline(admin.TabularInline):
+    """The parts of a long text the provider accepted under ids of their own (SMPP)."""
+
+    model = DeliveryPart
+    extra = 0
+    can_delete = False
+    fields = ["number", "provider_message_id", "status"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
     list_display = [
@@ -162,7 +179,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "final_at_s",
     ]
     readonly_fields = fields
-    inlines = [DeliveryEventInline]
+    inlines = [DeliveryPartInline, DeliveryEventInline]
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
 
     queued_at_s = to_the_second("queued_at", "queued")

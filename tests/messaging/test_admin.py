@@ -7,7 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from smsportal.messaging.models import Delivery, DeliveryEvent
+from smsportal.messaging.models import Delivery, DeliveryEvent, DeliveryPart
 from smsportal.messaging.sending import ResolvedRecipients, create_message
 from tests.factories import UserFactory
 
@@ -32,6 +32,9 @@ def delivery(account, script, django_capture_on_commit_callbacks):
 
 
 def test_a_delivery_and_its_history_cannot_be_edited_even_by_a_superuser(admin_client, delivery):
+    DeliveryPart.objects.create(
+        delivery=delivery, account_id=delivery.account_id, number=1, provider_message_id="P-1"
+    )
     url = reverse("admin:messaging_delivery_change", args=[delivery.pk])
 
     page = admin_client.get(url).content.decode()
@@ -39,6 +42,7 @@ def test_a_delivery_and_its_history_cannot_be_edited_even_by_a_superuser(admin_c
 
     assert 'name="phone"' not in page and 'name="status"' not in page
     assert 'name="events-0-description"' not in page
+    assert "P-1" in page and 'name="parts-0-provider_message_id"' not in page
     assert posted.status_code == 403
     delivery.refresh_from_db()
     assert delivery.phone == "+96550000009" and delivery.status == "submitted"
