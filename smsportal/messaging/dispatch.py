@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -162,8 +162,9 @@ def claim(message_id: int, ids: Sequence[int], token: str) -> list[Delivery]:
             attempts=F("attempts") + 1,
         )
     )
-    if not claimed:
-        return []
+    # Read back by token even when this UPDATE claimed nothing: after a lost connection, a
+    # repeated claim finds the rows the first one took (it may have committed unseen).
+    del claimed
     return list(
         Delivery.objects.filter(claim=token, id__in=ids, status=DeliveryStatus.SENDING).only(
             "id", "phone", "segments", "queued_at", "seqno"
@@ -528,9 +529,31 @@ def send_batch(message_id: int, first_id: int, last_id: int) -> int:
     if ids:
         settled += _send_claimed(message, ids)
         # Numbers that opted out while this batch ran were left queued by `claim`: skip them.
-        settled += skip_opted_out(message_id, first_id, last_id)
-    finish_if_settled(message_id)
+        settled += _patiently(skip_opted_out, message_id, first_id, last_id)
+    _patiently(finish_if_settled, message_id)
     return settled
+
+
+DATABASE_PATIENCE = 120  # seconds a batch waits for its database to come back
+
+
+def _patiently(step, *args):
+    """Run a database step of a batch, waiting out a database that went away (a restart, a
+    fail-over) instead of abandoning the batch: answers already received are still recorded,
+    and the rows not yet claimed are still sent, not left for the stalled-batch sweep. Each
+    step is one statement or one transaction, so a repeat after an error is safe."""
+    delay = 0.5
+    deadline = time.monotonic() + DATABASE_PATIENCE
+    while True:
+        try:
+            return step(*args)
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("database unavailable during a batch (%s); retrying", type(exc).__name__)
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _send_claimed(message: Message, ids: list[int]) -> int:
@@ -554,7 +577,8 @@ def _send_claimed(message: Message, ids: list[int]) -> int:
         if not wanted:
             return
         rows = {
-            row.id: row for row in claim(message.pk, [i for c in wanted for i in c], lease.token)
+            row.id: row
+            for row in _patiently(claim, message.pk, [i for c in wanted for i in c], lease.token)
         }
         for chunk in wanted:
             chunk_rows = [rows[i] for i in chunk if i in rows]
@@ -570,10 +594,10 @@ def _send_claimed(message: Message, ids: list[int]) -> int:
                 rows = [row for chunk_rows, _ in answered for row in chunk_rows]
                 results = [outcomes for _, (outcomes, _balance) in answered]
                 outcomes = [outcome for chunk in results for outcome in chunk]
-                settled += record(message, lease.token, rows, outcomes)
+                settled += _patiently(record, message, lease.token, rows, outcomes)
                 balances = [balance for _, (_o, balance) in answered if balance]
-                after_batch(message, results, balances)
-            lease.renew_if_due()
+                _patiently(after_batch, message, results, balances)
+            _patiently(lease.renew_if_due)
             fill(pool)
     return settled
 
