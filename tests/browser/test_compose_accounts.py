@@ -79,7 +79,8 @@ def test_refresh_on_compose_refreshes_the_chosen_accounts_balance_in_place(
 
     card = page.locator("#compose-balance")
     expect(card.locator("#balances-refreshed")).to_have_text(
-        re.compile(r"1 balance refreshed just now")
+        re.compile(r"1 balance refreshed just now"),
+        timeout=15_000,  # a busy provider
     )
     expect(card.locator(f"#balance-{isms.pk} .balance-amount")).to_have_text("9,876.50")
     assert page.evaluate("() => window.__sameDocument") == marker  # no page load
