@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from smsportal.providers.backends.base import MessageType
 
+from .encoding import ALPHABET_LABELS
 from .status import DeliveryStatus
 
 
@@ -69,6 +70,11 @@ class Message(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("messaging:message_detail", args=[self.pk])
+
+    @property
+    def alphabet(self) -> str:
+        """The alphabet in the words the compose preview uses ("Standard", "Unicode", ...)."""
+        return ALPHABET_LABELS.get(self.encoding, self.encoding)
 
     @property
     def is_editable(self) -> bool:

@@ -28,7 +28,7 @@ def create_demo_accounts() -> list[str]:
             base_url=url,
             username=f"demo-{kind}",
             options=options,
-            price_per_segment=Decimal("0.01"),
+            price_per_segment=Decimal("1"),  # the sandbox charges one credit per part
             low_balance_threshold=Decimal("100"),
         )
         account.password = demo_password(kind)

@@ -232,3 +232,21 @@ def test_one_recipient_reads_in_the_singular_and_costs_without_trailing_zeros(
     assert "0 of 1 recipient processed" in page
     assert "1 recipients" not in page
     assert "1,234.5 credits" in page
+
+
+def test_the_detail_names_the_alphabet_as_compose_does_and_counts_credits_in_words(
+    operator_client, message
+):
+    Message.objects.filter(pk=message.pk).update(estimated_cost=1)
+    body = operator_client.get(message.get_absolute_url()).content.decode()
+    assert "Standard, 1 part per recipient" in body
+    assert "GSM-7" not in body
+    assert "1 credit</dd>" in body
+
+
+def test_a_refused_page_says_why_inside_the_portal(operator_client):
+    response = operator_client.get(reverse("credits:transfer_create"))
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Not allowed" in body
+    assert 'href="/"' in body or "Back to the dashboard" in body

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -108,3 +110,11 @@ def test_rotating_the_webhook_token_keeps_the_previous_one_until_finished(manage
     manager_client.post(reverse("providers:finish_rotation", args=[account.pk]))
     account.refresh_from_db()
     assert account.previous_webhook_token == ""
+
+
+@pytest.mark.django_db
+def test_demo_accounts_price_a_part_at_the_credit_the_sandbox_charges_for_it():
+    from smsportal.providers.demo import create_demo_accounts
+
+    create_demo_accounts()
+    assert {a.price_per_segment for a in ProviderAccount.objects.all()} == {Decimal("1")}
