@@ -111,6 +111,18 @@ def apply_status_update(
 ) -> int:
     """Apply one report; returns how many deliveries changed (0 for a repeat or an unknown id)."""
     matched_part, whole = _through_parts(account, update)
+    if not matched_part and account.backend.capabilities.receipts_per_part:
+        with transaction.atomic():
+            # No part had this id when we looked, but a batch may have written the delivery's
+            # id and its parts' ids (one transaction) since. Once the rows this report names
+            # are locked, any such batch has committed: a delivery cut into parts is then
+            # reached through the part, never directly (else the first part's receipt would
+            # count for the whole text).
+            segments = _matching(account.pk, update).select_for_update()
+            if any(n > 1 for n in segments.values_list("segments", flat=True)):
+                matched_part, whole = through_parts(account.pk, update)
+            if not matched_part:
+                return _apply_to_deliveries(account, update, source)
     if matched_part:
         if whole is None:
             return 0  # kept on its part; the other parts have not settled the delivery yet

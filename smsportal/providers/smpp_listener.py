@@ -112,15 +112,20 @@ class Supervisor:
         self.stop = stop
         self.listener_options = listener_options
         self.running: dict[int, tuple[ReceiptListener, threading.Event, threading.Thread]] = {}
+        # Listeners of accounts deactivated or removed: closed, and possibly still unbinding.
+        # Kept until their thread ends, so a stop waits for their unbind too.
+        self.retiring: list[threading.Thread] = []
 
     def accounts(self) -> list[ProviderAccount]:
         return list(ProviderAccount.objects.filter(kind="smscentre", is_active=True))
 
     def sync(self) -> None:
         wanted = {account.pk: account for account in self.accounts()}
+        self.retiring = [thread for thread in self.retiring if thread.is_alive()]
         for pk in set(self.running) - set(wanted):
-            listener, _own_stop, _thread = self.running.pop(pk)
+            listener, _own_stop, thread = self.running.pop(pk)
             listener.close()
+            self.retiring.append(thread)
         for pk, account in wanted.items():
             if pk not in self.running or not self.running[pk][2].is_alive():
                 own_stop = threading.Event()
@@ -136,7 +141,14 @@ class Supervisor:
         while not self.stop.is_set():
             self.sync()
             self.stop.wait(every)
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Close every listener, those being retired included, and wait for their unbinds: a
+        session left to unbind on a daemon thread would be cut off when the process exits."""
         for listener, _own_stop, _thread in self.running.values():
             listener.close()
-        for _listener, _own_stop, thread in self.running.values():
+        threads = [thread for _listener, _own_stop, thread in self.running.values()]
+        for thread in [*self.retiring, *threads]:
             thread.join(timeout=STOP_CHECK + TIMEOUT)  # the unbind waits at most TIMEOUT
+        self.retiring = [thread for thread in self.retiring if thread.is_alive()]
