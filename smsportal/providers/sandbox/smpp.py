@@ -244,7 +244,7 @@ class SMPPSandbox:
         receipt_delay: float = 0.5,
     ) -> None:
         self.world = world or World()
-        self.receipt_delay = receipt_delay
+        self.receipt_delay = self._initial_receipt_delay = receipt_delay
         self.final_state = "DELIVRD"
         self._listener = socket.create_server((host, port), reuse_port=False)
         self.port = self._listener.getsockname()[1]
@@ -292,6 +292,7 @@ class SMPPSandbox:
         self.wire.clear()
         self.hang_up_after = None
         self.final_state = "DELIVRD"
+        self.receipt_delay = self._initial_receipt_delay  # a test that changed it leaves it
 
     def start(self) -> SMPPSandbox:
         threading.Thread(target=self._accept, name="sandbox-smpp", daemon=True).start()
