@@ -148,3 +148,14 @@ def test_the_sender_must_be_an_active_sender_id_of_the_account(operator_client, 
 
     assert "OTHER is not an active sender ID of" in refused.content.decode()
     assert 'id="confirm"' in accepted.content.decode()
+
+
+def test_the_note_after_sending_stays_true_once_the_send_is_done(
+    operator_client, account, script, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = operator_client.post(URL, form(account, action="confirm"), follow=True)
+
+    body = sent.content.decode()
+    assert "to 1 recipient was handed to the send queue." in body
+    assert "this page follows it" not in body

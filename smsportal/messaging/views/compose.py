@@ -288,7 +288,7 @@ def send(request: HttpRequest, form: ComposeForm, preview: dict) -> HttpResponse
     when = (
         f"is scheduled for {message.scheduled_for:%Y-%m-%d %H:%M}"
         if message.scheduled_for
-        else "is queued; this page follows it"
+        else "was handed to the send queue"  # past tense: still true once the send is done
     )
     messages.success(request, f"Message #{message.pk} to {to} {when}.")
     return redirect(message)
