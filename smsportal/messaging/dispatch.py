@@ -174,65 +174,61 @@ def claim(message_id: int, ids: Sequence[int], token: str) -> list[Delivery]:
 
 def skip_opted_out(message_id: int, first_id: int, last_id: int) -> int:
     """Queued deliveries of this range whose number is on the opt-out list become `skipped:
-    opted out` (one UPDATE for the range; the rest only when something was skipped)."""
-    token = uuid.uuid4().hex
-    with transaction.atomic():
-        rows = Delivery.objects.filter(
-            message_id=message_id,
-            id__gte=first_id,
-            id__lte=last_id,
-            status=DeliveryStatus.QUEUED,
-            phone__in=_opted_out_phones(),
-        )
-        skipped = _mark(
-            rows,
-            token=token,
-            status=DeliveryStatus.SKIPPED,
-            error_code=OPTED_OUT_CODE,
-            error_text=OPTED_OUT_TEXT,
-            final_at=timezone.now(),
-        )
-        if skipped:
-            _count_moves(token, DeliveryStatus.QUEUED, DeliveryStatus.SKIPPED)
-            _events_for(
-                token,
-                DeliveryEvent.Source.SUBMIT,
-                DeliveryStatus.QUEUED,
-                DeliveryStatus.SKIPPED,
-                "Not sent: the number opted out before it was sent.",
-            )
-    return skipped
+    opted out`."""
+    return _settle_unsent(
+        message_id,
+        first_id,
+        last_id,
+        Q(phone__in=_opted_out_phones()),
+        status=DeliveryStatus.SKIPPED,
+        code=OPTED_OUT_CODE,
+        text=OPTED_OUT_TEXT,
+        event="Not sent: the number opted out before it was sent.",
+    )
 
 
 def fail_undecryptable(message_id: int, first_id: int, last_id: int) -> int:
     """The account's password cannot be read, so no request can be built: the range's queued
     deliveries fail, certainly unsent (never `unknown`)."""
+    return _settle_unsent(
+        message_id,
+        first_id,
+        last_id,
+        Q(),
+        status=DeliveryStatus.FAILED,
+        code=UNDECRYPTABLE_CODE,
+        text=UNDECRYPTABLE_TEXT,
+        event=UNDECRYPTABLE_TEXT,
+        reason=UNDECRYPTABLE_CODE,
+    )
+
+
+def _settle_unsent(
+    message_id, first_id, last_id, narrow: Q, *, status, code, text, event, reason=""
+) -> int:
+    """Queued deliveries of the range (narrowed by `narrow`) end in `status` without any
+    request: one UPDATE, then the daily summary and the events only when a row moved."""
     token = uuid.uuid4().hex
     with transaction.atomic():
         rows = Delivery.objects.filter(
+            narrow,
             message_id=message_id,
             id__gte=first_id,
             id__lte=last_id,
             status=DeliveryStatus.QUEUED,
         )
-        failed = _mark(
+        moved = _mark(
             rows,
             token=token,
-            status=DeliveryStatus.FAILED,
-            error_code=UNDECRYPTABLE_CODE,
-            error_text=UNDECRYPTABLE_TEXT,
+            status=status,
+            error_code=code,
+            error_text=text,
             final_at=timezone.now(),
         )
-        if failed:
-            _count_moves(token, DeliveryStatus.QUEUED, DeliveryStatus.FAILED, UNDECRYPTABLE_CODE)
-            _events_for(
-                token,
-                DeliveryEvent.Source.SUBMIT,
-                DeliveryStatus.QUEUED,
-                DeliveryStatus.FAILED,
-                UNDECRYPTABLE_TEXT,
-            )
-    return failed
+        if moved:
+            _count_moves(token, DeliveryStatus.QUEUED, status, reason)
+            _events_for(token, DeliveryEvent.Source.SUBMIT, DeliveryStatus.QUEUED, status, event)
+    return moved
 
 
 def password_readable(account) -> bool:

@@ -27,11 +27,6 @@ INLINE = [
     ("javascript: URL", re.compile(r"javascript:", re.I)),
 ]
 
-# Templates whose inline script is still being moved to static/js (none left: the credits
-# overview's chart now lives in static/js/credits.js); the test below fails for a name here
-# that no longer needs it.
-PENDING: set[str] = set()
-
 
 def template_files():
     folders = [Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
@@ -74,8 +69,6 @@ def test_templates_are_found():
 @pytest.mark.parametrize(("name", "path"), TEMPLATES, ids=[name for name, _ in TEMPLATES])
 def test_no_template_holds_inline_script(name, path):
     found = inline_code(path.read_text(encoding="utf-8"))
-    if name in PENDING and found:
-        pytest.skip("its chart script is being moved to static/js in parallel work")
     assert not found, f"{name} holds {', '.join(found)}: move it to static/js"
 
 
