@@ -10,6 +10,13 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import expect
+
+# The suite runs in two processes beside Chromium, the live server and the sandbox on two cores:
+# a page that answers in 100 ms alone may take seconds there. Waits are on conditions, so a longer
+# bound costs nothing when things are fast and only turns a slow pass into a pass, not a failure.
+BROWSER_WAIT_MS = 20_000
+expect.set_options(timeout=BROWSER_WAIT_MS)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -40,8 +47,20 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            # A busy machine must not make Chromium slow down the page's own timers (the
+            # compose preview waits 400 ms after typing) as it does for background pages.
+            "--disable-background-timer-throttling",
+            "--disable-renderer-backgrounding",
+            "--disable-backgrounding-occluded-windows",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _patient_page(request):
+    """Actions (click, fill) wait as long as assertions do."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(BROWSER_WAIT_MS)
 
 
 @pytest.fixture
