@@ -41,7 +41,7 @@ TEAMS = ["Blue", "Red", "Green", ""]
 FLOOR = """
 import sys, time
 sys.path.insert(0, ".")
-from smsportal.contacts.phones import parse_phone
+from smsportal.sms.phones import parse_phone
 numbers = [line.split(",")[1] for line in open(sys.argv[1], encoding="utf-8").readlines()[1:200001]]
 started = time.perf_counter()
 valid = sum(parse_phone(n, "KW").valid for n in numbers)

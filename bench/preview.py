@@ -113,7 +113,7 @@ def main() -> None:
                 response.raise_for_status()
                 if i >= 20:  # warm-up excluded
                     timings.append(elapsed)
-            from smsportal.messaging.encoding import analyse
+            from smsportal.sms.encoding import analyse
 
             floor_start = time.perf_counter()
             for _ in range(200):

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import (
     Backend,
     Balance,
@@ -25,6 +24,7 @@ from smsportal.providers.backends.base import (
     SubmitResult,
     SubmitStatus,
 )
+from smsportal.sms.status import DeliveryStatus
 from tests.factories import ProviderAccountFactory
 
 

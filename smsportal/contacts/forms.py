@@ -3,8 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from smsportal.sms.phones import parse_phone
+
 from .models import Contact, ContactList, ImportJob, OptOut
-from .phones import parse_phone
 from .reading import ENCODINGS, encoding_label, is_text_encoding
 from .uploads import max_upload_bytes, too_big
 

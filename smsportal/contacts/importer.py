@@ -28,8 +28,9 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
+from smsportal.sms.phones import parse_phone
+
 from .models import Contact, ContactList
-from .phones import parse_phone
 from .reading import Table, UnreadableFile, unescape
 
 CHUNK = 5_000

@@ -84,11 +84,11 @@ def send_to_remote_list(account, name: str, text: str, user=None):
     """Send `text` to a list kept at the provider (KalaSMS `sendbulk`): one request, one message
     id for the whole list. Recorded as a message with a single delivery addressed to the list,
     so its report is polled and shown like any other."""
-    from smsportal.messaging.encoding import analyse
     from smsportal.messaging.models import Delivery, DeliveryEvent, Message
-    from smsportal.messaging.status import DeliveryStatus
     from smsportal.providers.backends.base import InvalidContent, OutgoingMessage
     from smsportal.reports.stats import Transitions, day_of
+    from smsportal.sms.encoding import analyse
+    from smsportal.sms.status import DeliveryStatus
 
     analysis = analyse(text)
     if not analysis.sendable:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from smsportal.contacts.phones import parse_phone
+from smsportal.sms.phones import parse_phone
 
 from .models import Delivery, DeliveryEvent, DeliveryPart, Message, UnmatchedReport
 from .progress import progress

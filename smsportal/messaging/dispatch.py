@@ -46,11 +46,11 @@ from smsportal.providers.backends.base import (
     TransientError,
 )
 from smsportal.reports.stats import Transitions, day_of
+from smsportal.sms.status import DeliveryStatus
 
 from .models import Delivery, DeliveryEvent, Message
 from .parts import record_parts
 from .sending import OPTED_OUT_CODE, OPTED_OUT_TEXT, REPEAT_WINDOW
-from .status import DeliveryStatus
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from smsportal.providers.backends.base import FloodRefused, FloodRules
+from smsportal.sms.status import DeliveryStatus
 
 from .models import Delivery, Message
-from .status import DeliveryStatus
 
 NOT_SENT = [
     DeliveryStatus.FAILED,

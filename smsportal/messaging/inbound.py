@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from smsportal.contacts.phones import parse_phone
 from smsportal.providers.backends.base import InboundSMS
 from smsportal.providers.models import ProviderAccount
+from smsportal.sms.phones import parse_phone
 
 from .models import InboundMessage
 

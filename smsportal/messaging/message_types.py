@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smsportal.providers.backends.base import Capabilities, MessageType
-
-from .encoding import STANDARD, Analysis, EncodingProfile, analyse
+from smsportal.sms.encoding import STANDARD, Analysis, EncodingProfile, analyse
 
 TEXT = "text"
 FLASH = "flash"

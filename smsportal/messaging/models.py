@@ -10,9 +10,8 @@ from django.db import models
 from django.urls import reverse
 
 from smsportal.providers.backends.base import MessageType
-
-from .encoding import ALPHABET_LABELS
-from .status import DeliveryStatus
+from smsportal.sms.encoding import ALPHABET_LABELS
+from smsportal.sms.status import DeliveryStatus
 
 
 class Message(models.Model):

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from django.db import transaction
 
 from smsportal.providers.backends.base import StatusUpdate
+from smsportal.sms.status import DeliveryStatus
 
 from .models import Delivery, DeliveryPart
-from .status import DeliveryStatus
 
 FAILURES = (DeliveryStatus.UNDELIVERED, DeliveryStatus.EXPIRED, DeliveryStatus.REJECTED)
 PART_FINAL = {DeliveryStatus.DELIVERED, DeliveryStatus.UNKNOWN, *FAILURES}

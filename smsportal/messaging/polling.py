@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from smsportal.providers.backends.base import ProviderError, StatusUpdate
 from smsportal.providers.models import ProviderAccount
+from smsportal.sms.status import DeliveryStatus
 
 from .models import Delivery, DeliveryEvent
 from .services import apply_status_update
-from .status import DeliveryStatus
 
 log = logging.getLogger(__name__)
 

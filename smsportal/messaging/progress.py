@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from smsportal.core.text import counted
+from smsportal.sms.status import DeliveryStatus
 
 from .models import Delivery
-from .status import DeliveryStatus
 
 # Order and colour of the progress bar's segments (Bootstrap background classes).
 BAR = [

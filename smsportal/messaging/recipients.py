@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from smsportal.contacts.phones import parse_phone, split_pasted
+from smsportal.sms.phones import parse_phone, split_pasted
 
 from .sending import ResolvedRecipients
 

@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from smsportal.providers.backends.base import StatusUpdate
 from smsportal.reports.stats import BUCKET, WITH_REASON
-
-from .status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 
 FINAL = DeliveryStatus.final()
 OPEN = [

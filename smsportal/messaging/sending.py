@@ -20,12 +20,12 @@ from smsportal.providers.backends.base import (
 )
 from smsportal.providers.models import ProviderAccount
 from smsportal.reports.stats import Transitions, day_of
+from smsportal.sms.encoding import Analysis, analyse
+from smsportal.sms.status import DeliveryStatus
 
 from . import flood
-from .encoding import Analysis, analyse
 from .message_types import measure
 from .models import Delivery, DeliveryEvent, Message
-from .status import DeliveryStatus
 
 INSERT_CHUNK = 5000
 # How long a deduplicating provider remembers a reference (ISMS `seqno`: 24 hours), less a

@@ -16,11 +16,11 @@ from django.utils import timezone
 from smsportal.providers.backends.base import StatusUpdate
 from smsportal.providers.models import ProviderAccount
 from smsportal.reports.stats import Transitions, day_of
+from smsportal.sms.status import DeliveryStatus
 
 from . import report_sql
 from .models import Delivery, DeliveryEvent, DeliveryPart, UnmatchedReport
 from .parts import through_parts
-from .status import DeliveryStatus
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.models import ProviderAccount
+from smsportal.sms.status import DeliveryStatus
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 30

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 
 
 class DailyDeliveryStats(models.Model):

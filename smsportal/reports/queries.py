@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
-from smsportal.messaging.status import DeliveryStatus as S
+from smsportal.sms.status import DeliveryStatus as S
 
 from .models import DailyDeliveryStats
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 
 from .models import DailyDeliveryStats
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from smsportal.messaging.models import Delivery, InboundMessage, Message
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 from tests import factories
 from tests.factories import PASSWORD
 

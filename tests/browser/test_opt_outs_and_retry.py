@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from smsportal.contacts.models import OptOut
 from smsportal.messaging.models import Delivery
 from smsportal.messaging.sending import ResolvedRecipients, create_message
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)

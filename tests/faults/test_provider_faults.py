@@ -8,9 +8,9 @@ from django.utils.html import escape
 
 from smsportal.messaging.models import Delivery
 from smsportal.messaging.sending import ResolvedRecipients, create_message
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends import http, smscentre
 from smsportal.providers.sandbox.world import demo_password
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 

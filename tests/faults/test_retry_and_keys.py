@@ -16,9 +16,9 @@ from smsportal.credits.models import BalanceSnapshot
 from smsportal.messaging import sending
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients, create_message
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.messaging.tasks import dispatch_message
 from smsportal.providers.backends.base import Balance, TransientError
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.db.models import Count
 from smsportal.messaging import dispatch
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message, UnmatchedReport
 from smsportal.messaging.sending import ResolvedRecipients, create_message
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.reports.stats import Transitions, day_of
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from django.db.models import Count
 
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients, create_message
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.messaging.tasks import sweep_stuck_deliveries
+from smsportal.sms.status import DeliveryStatus
 from tests.faults.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,6 @@ from django.utils import timezone
 from smsportal.messaging import dispatch
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import (
     AuthenticationError,
     ProtocolError,
@@ -17,6 +16,7 @@ from smsportal.providers.backends.base import (
     SubmitStatus,
     TransientError,
 )
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 

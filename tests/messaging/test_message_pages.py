@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from smsportal.messaging.models import Message
 from smsportal.messaging.sending import ResolvedRecipients, create_message
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from smsportal.messaging import message_types
 from smsportal.messaging.models import Delivery, Message
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.registry import backend_class
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 

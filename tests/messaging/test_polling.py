@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.polling import GIVE_UP_AFTER, next_interval, poll_account
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import StatusUpdate
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message, UnmatchedReport
 from smsportal.messaging.services import apply_status_update, apply_unmatched_reports
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import StatusUpdate
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from smsportal.messaging.models import (
     Message,
     UnmatchedReport,
 )
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 from tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db

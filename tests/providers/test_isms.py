@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import (
     AuthenticationError,
     InsufficientCredit,
@@ -18,6 +17,7 @@ from smsportal.providers.backends.base import (
     TransientError,
 )
 from smsportal.providers.backends.isms import ucs2_hex
+from smsportal.sms.status import DeliveryStatus
 from tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import (
     OutgoingMessage,
     ProviderError,
@@ -12,6 +11,7 @@ from smsportal.providers.backends.base import (
     SubmitStatus,
     TransientError,
 )
+from smsportal.sms.status import DeliveryStatus
 from tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db

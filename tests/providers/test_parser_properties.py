@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsportal.contacts.phones import parse_phone
 from smsportal.providers.backends.base import (
     OutgoingMessage,
     ProviderError,
     Recipient,
     SubmitStatus,
 )
+from smsportal.sms.phones import parse_phone
 from tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from smsportal.messaging.encoding import GSM7, UCS2, analyse
 from smsportal.providers.backends import smscentre
 from smsportal.providers.backends.base import OutgoingMessage, ProviderError, Recipient
+from smsportal.sms.encoding import GSM7, UCS2, analyse
 from tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db

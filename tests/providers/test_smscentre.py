@@ -16,11 +16,9 @@ import smpplib.consts as c
 from django.utils import timezone
 
 from smsportal.messaging import dispatch, flood
-from smsportal.messaging.encoding import analyse
 from smsportal.messaging.models import Delivery, InboundMessage, Message, UnmatchedReport
 from smsportal.messaging.parts import combined
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.messaging.tasks import dispatch_message
 from smsportal.providers.backends import smpp_link, smscentre
 from smsportal.providers.backends.base import (
@@ -37,6 +35,8 @@ from smsportal.providers.backends.base import (
 )
 from smsportal.providers.backends.smscentre import concatenation_header, encode
 from smsportal.providers.smpp_listener import ReceiptListener, Supervisor
+from smsportal.sms.encoding import analyse
+from smsportal.sms.status import DeliveryStatus
 from tests.support.postgres import free_port
 
 LONG = "Meeting moved to 3pm. " * 12  # 264 GSM characters: two parts

@@ -11,7 +11,6 @@ from smsportal.messaging import dispatch
 from smsportal.messaging.models import Delivery
 from smsportal.messaging.sending import ResolvedRecipients, create_message
 from smsportal.messaging.services import apply_status_update
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.providers.backends.base import (
     SendResult,
     StatusUpdate,
@@ -19,6 +18,7 @@ from smsportal.providers.backends.base import (
     SubmitStatus,
 )
 from smsportal.reports.stats import computed_from_deliveries, current, rebuild
+from smsportal.sms.status import DeliveryStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from smsportal.messaging.models import (
     Message,
     UnmatchedReport,
 )
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db

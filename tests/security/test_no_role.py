@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from smsportal.messaging.models import Delivery, InboundMessage, Message
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.status import DeliveryStatus
 from tests import factories
 from tests.security.test_access import URLS
 

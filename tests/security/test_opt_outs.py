@@ -16,9 +16,9 @@ from smsportal.messaging import sending
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients, create_message
-from smsportal.messaging.status import DeliveryStatus
 from smsportal.messaging.tasks import dispatch_message
 from smsportal.providers.backends.base import InboundSMS, SendResult, SubmitResult, SubmitStatus
+from smsportal.sms.status import DeliveryStatus
 from tests.factories import (
     ContactFactory,
     ContactListFactory,

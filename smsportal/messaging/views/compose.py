@@ -19,13 +19,13 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from smsportal.contacts import selectors as contacts
-from smsportal.contacts.phones import parse_phone, split_pasted
 from smsportal.core.text import counted
 from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.senders.selectors import active_sender_ids
+from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent, units_in
+from smsportal.sms.phones import parse_phone, split_pasted
 
 from .. import message_types
-from ..encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent, units_in
 from ..forms import ComposeForm
 from ..message_types import measure
 from ..recipients import count_with_lists, resolve

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_POST
 
 from smsportal.core.text import counted
 from smsportal.providers.models import ProviderAccount
+from smsportal.sms.status import DeliveryStatus
 
 from .. import dispatch, sending
 from ..models import Delivery, Message
 from ..progress import Progress, phase_of, progress, progress_of
-from ..status import DeliveryStatus
 
 PAGE_SIZE = 50
 

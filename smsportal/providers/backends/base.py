@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 
-from smsportal.messaging.encoding import STANDARD, EncodingProfile
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.encoding import STANDARD, EncodingProfile
+from smsportal.sms.status import DeliveryStatus
 
 if TYPE_CHECKING:
     from smsportal.providers.models import ProviderAccount
@@ -133,7 +133,7 @@ class MessageType(enum.StrEnum):
 @dataclass(frozen=True)
 class OutgoingMessage:
     """What to send, independent of recipients. The backend derives its own encoding parameters
-    from `smsportal.messaging.encoding.analyse(text, self.encoding_profile)`."""
+    from `smsportal.sms.encoding.analyse(text, self.encoding_profile)`."""
 
     text: str
     sender: str = ""

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from smsportal.contacts.phones import international_digits, parse_phone
-from smsportal.messaging.encoding import analyse
+from smsportal.sms.encoding import analyse
+from smsportal.sms.phones import international_digits, parse_phone
 
 from . import http
 from .base import (

@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.conf import settings
 
-from smsportal.contacts.phones import international_digits, parse_phone
-from smsportal.messaging.encoding import UCS2, analyse
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.encoding import UCS2, analyse
+from smsportal.sms.phones import international_digits, parse_phone
+from smsportal.sms.status import DeliveryStatus
 
 from . import http
 from .base import (

@@ -12,8 +12,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
-from smsportal.contacts.phones import international_digits
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.phones import international_digits
+from smsportal.sms.status import DeliveryStatus
 
 from . import http
 from .base import (

@@ -14,8 +14,8 @@ from email.charset import QP, Charset
 from django import forms
 from django.core.mail import EmailMessage, get_connection
 
-from smsportal.contacts.phones import international_digits
-from smsportal.messaging.encoding import GSM7, UCS2, EncodingProfile, analyse
+from smsportal.sms.encoding import GSM7, UCS2, EncodingProfile, analyse
+from smsportal.sms.phones import international_digits
 
 from . import http
 from .base import (

@@ -28,8 +28,7 @@ import smpplib.smpp
 from django import forms
 from django.db import DatabaseError, close_old_connections
 
-from smsportal.contacts.phones import international_digits, parse_phone
-from smsportal.messaging.encoding import (
+from smsportal.sms.encoding import (
     GSM7,
     LATIN1,
     STANDARD,
@@ -37,7 +36,8 @@ from smsportal.messaging.encoding import (
     EncodingProfile,
     analyse,
 )
-from smsportal.messaging.status import DeliveryStatus
+from smsportal.sms.phones import international_digits, parse_phone
+from smsportal.sms.status import DeliveryStatus
 
 from .base import (
     AuthenticationError,

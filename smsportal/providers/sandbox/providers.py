@@ -7,7 +7,7 @@ import re
 import time
 from decimal import Decimal, InvalidOperation
 
-from smsportal.messaging.encoding import analyse
+from smsportal.sms.encoding import analyse
 
 from .world import Account, World
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsportal.messaging.encoding import GSM7, UCS2, analyse, gsm_equivalent, split
+from smsportal.sms.encoding import GSM7, UCS2, analyse, gsm_equivalent, split
 
 
 def test_160_gsm_characters_are_one_sms_and_161_are_two():

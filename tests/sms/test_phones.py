@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsportal.contacts.phones import international_digits, parse_phone, split_pasted
+from smsportal.sms.phones import international_digits, parse_phone, split_pasted
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsportal.messaging.encoding import GSM7, UCS2, analyse, gsm_equivalent, gsm_septets
+from smsportal.sms.encoding import GSM7, UCS2, analyse, gsm_equivalent, gsm_septets
 
 GSM_ALPHABET = "".join(chr(c) for c in range(0x10000) if gsm_septets(chr(c)) is not None)
 any_text = st.text(alphabet=st.characters(codec=None), max_size=600)
