@@ -38,7 +38,7 @@ LEASE = "2"
 CREATE = """
 import django, json, sys
 django.setup()
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients, prepare, send
 from smsportal.providers.models import ProviderAccount
 kind, n, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 path = {"kwtsms": "/API/", "isms": "/websmsapi/"}[kind]
@@ -48,8 +48,8 @@ account.password = f"demo-{kind}-pass"
 account.save()
 prefix = "+9655" if kind == "kwtsms" else "+6012"
 phones = [f"{prefix}{i:07d}" for i in range(n)]
-message = create_message(account=account, body="Crash drill",
-                         recipients=ResolvedRecipients(phones=phones))
+message = send(prepare(account=account, body="Crash drill",
+                      recipients=ResolvedRecipients(phones=phones)))
 print(json.dumps({"message": message.pk}))
 """
 

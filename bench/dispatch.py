@@ -5,7 +5,7 @@
 
 For each case: a fresh database, the sandbox (`manage.py sandbox`) and task workers
 (`manage.py worker`) as separate processes; then, in one more process, the confirm step
-(`create_message`, which writes every delivery and enqueues the dispatch) and a wait until no
+(`prepare` and `send`, which writes every delivery and enqueues the dispatch) and a wait until no
 delivery is queued or sending. Prints deliveries per second from the confirm to the last
 `submitted`, checks with the sandbox that every number arrived exactly once, and prints the
 floor: the same number of deliveries bulk-updated to `submitted`, in batches as dispatch does,
@@ -34,7 +34,7 @@ SEND = """
 import django, json, sys, time
 django.setup()
 from smsportal.messaging.models import Delivery
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients, prepare, send
 from smsportal.providers.models import ProviderAccount
 kind, n, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 if kind == "smscentre":  # SMPP: one bind per worker process, a window of 10 submits
@@ -50,7 +50,7 @@ prefix = {"kwtsms": "+9655", "isms": "+6012", "smscentre": "+9656"}[kind]
 phones = [f"{prefix}{i:07d}" for i in range(n)]
 started = time.perf_counter()
 recipients = ResolvedRecipients(phones=phones)
-message = create_message(account=account, body="Benchmark", recipients=recipients)
+message = send(prepare(account=account, body="Benchmark", recipients=recipients))
 created = time.perf_counter() - started
 while Delivery.objects.filter(message=message, status__in=["queued", "sending"]).exists():
     time.sleep(0.05)

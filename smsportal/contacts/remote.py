@@ -1,5 +1,6 @@
 """Lists kept at a provider (KalaSMS): a portal list copied there to be sent to with `sendbulk`,
-with the copy recorded, and its progress shown while members are added one request each."""
+with the copy recorded, and its progress shown while members are added one request each. The
+send itself is messaging's (`messaging.sending.send_to_remote_list`)."""
 
 from __future__ import annotations
 
@@ -80,58 +81,10 @@ def run_push(push: RemoteListPush) -> RemoteListPush:
     return push
 
 
-def send_to_remote_list(account, name: str, text: str, user=None):
-    """Send `text` to a list kept at the provider (KalaSMS `sendbulk`): one request, one message
-    id for the whole list. Recorded as a message with a single delivery addressed to the list,
-    so its report is polled and shown like any other."""
-    from smsportal.messaging.models import Delivery, DeliveryEvent, Message
-    from smsportal.providers.backends.base import InvalidContent, OutgoingMessage
-    from smsportal.reports.stats import Transitions, day_of
-    from smsportal.sms.encoding import analyse
-    from smsportal.sms.status import DeliveryStatus
+def check_no_new_opt_outs(account, name: str) -> RemoteListPush:
+    """The portal's latest copy of the list `name` at `account`, if it is safe to send to.
 
-    analysis = analyse(text)
-    if not analysis.sendable:
-        raise InvalidContent(analysis.problem)
-    check_no_new_opt_outs(account, name)
-    result = account.backend.send_to_remote_list(name, OutgoingMessage(text))
-    (submitted,) = result.results
-    now = timezone.now()
-    with transaction.atomic():
-        message = Message.objects.create(
-            account=account,
-            body=text,
-            encoding=analysis.encoding,
-            segments=analysis.segments,
-            status=Message.Status.DONE,
-            created_by=user,
-            dispatched_at=now,
-            completed_at=now,
-        )
-        delivery = Delivery.objects.create(
-            message=message,
-            account=account,
-            phone=f"list:{name}"[:32],
-            status=DeliveryStatus.SUBMITTED,
-            provider_message_id=submitted.provider_message_id,
-            segments=analysis.segments,
-            submitted_at=now,
-        )
-        DeliveryEvent.objects.create(
-            delivery=delivery,
-            source=DeliveryEvent.Source.SUBMIT,
-            from_status=DeliveryStatus.QUEUED,
-            to_status=DeliveryStatus.SUBMITTED,
-            raw={"provider_message_id": submitted.provider_message_id, "list": name},
-        )
-        moves = Transitions()
-        moves.add(day_of(delivery.queued_at), account.pk, DeliveryStatus.SUBMITTED)
-        moves.apply()
-    return message
-
-
-def check_no_new_opt_outs(account, name: str) -> None:
-    """Refuse, saying why, to send to a remote list that may hold a number which opted out: one
+    Refuses, saying why, to send to a remote list that may hold a number which opted out: one
     the portal did not copy (it cannot know who is on it), or one with members who opted out
     after the copy was made. Copying the list again leaves them out."""
     push = (
@@ -158,3 +111,4 @@ def check_no_new_opt_outs(account, name: str) -> None:
             f"on {timezone.localtime(push.started_at):%Y-%m-%d %H:%M}, and the copy there still "
             "holds them. Copy the list again (opted-out numbers are left out), then send."
         )
+    return push

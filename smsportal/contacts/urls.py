@@ -18,7 +18,6 @@ urlpatterns = [
     path("lists/<int:pk>/push/", views.list_push, name="list_push"),
     path("remote/<int:account_pk>/", views.remote_lists, name="remote_lists"),
     path("remote/<int:account_pk>/delete/", views.remote_list_delete, name="remote_list_delete"),
-    path("remote/<int:account_pk>/send/", views.remote_list_send, name="remote_list_send"),
     path("opt-outs/", views.optout_list, name="optout_list"),
     path("opt-outs/add/", views.optout_create, name="optout_create"),
     path("opt-outs/<int:pk>/delete/", views.optout_delete, name="optout_delete"),

@@ -19,7 +19,7 @@ from smsportal.core.csv_export import streaming_csv
 from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
 
-from . import remote, selectors
+from . import selectors
 from .forms import (
     BulkForm,
     ContactForm,
@@ -300,23 +300,6 @@ def remote_list_delete(request: HttpRequest, account_pk: int) -> HttpResponse:
     else:
         messages.success(request, f"List “{name}” deleted at {account}.")
     return redirect("contacts:remote_lists", account_pk=account.pk)
-
-
-@require_POST
-@permission_required("messaging.add_message", raise_exception=True)
-def remote_list_send(request: HttpRequest, account_pk: int) -> HttpResponse:
-    account = get_object_or_404(ProviderAccount, pk=account_pk)
-    name, text = request.POST.get("name", ""), request.POST.get("text", "").strip()
-    if not text:
-        messages.error(request, "Type the message to send to the list.")
-        return redirect("contacts:remote_lists", account_pk=account.pk)
-    try:
-        message = remote.send_to_remote_list(account, name, text, request.user)
-    except ProviderError as exc:
-        messages.error(request, str(exc))
-        return redirect("contacts:remote_lists", account_pk=account.pk)
-    messages.success(request, f"Sent to the list “{name}” at {account}.")
-    return redirect(message)
 
 
 # --- opt-outs -----------------------------------------------------------------------------------

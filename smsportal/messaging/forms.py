@@ -101,7 +101,7 @@ class ComposeForm(forms.Form):
         return kind if kind in message_types.KINDS else message_types.TEXT
 
     def type_options(self) -> dict:
-        """The keyword arguments of `create_message` that say what kind of message this is."""
+        """The keyword arguments of `sending.prepare` that say what kind of message this is."""
         kind = self.kind
         return {
             "message_type": message_types.message_type(kind),

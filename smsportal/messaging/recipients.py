@@ -14,7 +14,10 @@ MAX_LISTED = 50  # invalid or opted-out numbers shown one by one in the preview
 
 
 @dataclass
-class RecipientSummary:
+class Summary:
+    """What the preview shows of the recipients; `RecipientSummary` (exact, can be sent) and
+    `CountedSummary` (the live preview's counts) are the two kinds."""
+
     phones: list[str] = field(default_factory=list)  # valid, unique, not opted out, in order
     duplicates: int = 0
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (as typed, reason)
@@ -32,6 +35,11 @@ class RecipientSummary:
     @property
     def shown_invalid(self) -> list[tuple[str, str]]:
         return self.invalid[:MAX_LISTED]
+
+
+@dataclass
+class RecipientSummary(Summary):
+    """Every recipient resolved: what the send service is given."""
 
     def resolved(self) -> ResolvedRecipients:
         skipped = [(raw, f"invalid number: {reason}") for raw, reason in self.invalid]
@@ -71,10 +79,10 @@ def resolve(
 
 
 @dataclass
-class CountedSummary(RecipientSummary):
+class CountedSummary(Summary):
     """The live preview's summary when lists are chosen: the pasted numbers resolved one by one,
-    the lists' members only counted (a list of a million is not read on every keystroke). The
-    send resolves everything exactly."""
+    the lists' members only counted (a list of a million is not read on every keystroke). It
+    cannot be sent: the send resolves everything exactly (a RecipientSummary)."""
 
     listed_to_send: int = 0
     listed_opted_out: int = 0
@@ -86,9 +94,6 @@ class CountedSummary(RecipientSummary):
     @property
     def opted_out_count(self) -> int:
         return len(self.opted_out) + self.listed_opted_out
-
-    def resolved(self) -> ResolvedRecipients:
-        raise TypeError("a counted summary cannot be sent: resolve the recipients")
 
 
 def count_with_lists(

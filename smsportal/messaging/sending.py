@@ -1,17 +1,25 @@
-"""Creating a message: guards first, then one transaction with the message and every delivery
-(bulk inserts), then the dispatch task enqueued on commit."""
+"""The send service, the one way a message is created: `prepare(...)` runs every check once and
+returns a Draft; `send(draft)` creates the message and its deliveries in one transaction (bulk
+inserts) and enqueues the dispatch on commit. Retry, reschedule and the send to a list kept at
+the provider live here too, so no other module creates `Message` or `Delivery` rows
+(tests/messaging/test_one_send_path.py says so)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import islice
+from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from smsportal.contacts.remote import check_no_new_opt_outs
+from smsportal.contacts.selectors import opted_out
+from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.backends.base import (
     MessageType,
     OutgoingMessage,
@@ -62,36 +70,37 @@ def estimate(account: ProviderAccount, recipients: int, segments: int) -> Decima
     return account.price_per_segment * recipients * segments
 
 
-def check_sendable(
-    account: ProviderAccount, body: str, sender: str, phones: Sequence[str], **options
-) -> None:
-    """Everything that must hold before anything is created; raises SendRefused with the reason."""
-    analysis = measure(
-        body,
-        options.get("type", MessageType.TEXT),
-        options.get("udh", True),
-        account.backend.encoding_profile,
-    )
-    if not analysis.sendable:
-        raise SendRefused(analysis.problem)
-    if analysis.segments > account.max_parts:
-        raise SendRefused(
-            f"The text needs {analysis.segments} parts; {account} allows at most "
-            f"{account.max_parts} per message."
-        )
-    if not phones:
-        raise SendRefused("There is no recipient to send to.")
-    if not account.is_active:
-        raise SendRefused(f"{account} is not active.")
-    outgoing = OutgoingMessage(text=body, sender=sender, max_parts=account.max_parts, **options)
-    try:
-        account.backend.check_before_send(outgoing, [Recipient(phone) for phone in phones])
-        flood.check(account, body, phones)
-    except ProviderError as exc:
-        raise SendRefused(str(exc)) from exc
+@dataclass(frozen=True, kw_only=True)
+class Draft:
+    """A message that passed every check and is ready to send: what the confirm page shows and
+    what `send` consumes. Only `prepare` makes one. `existing` is set when the form's
+    idempotency key was already used: `send` then returns that message and creates nothing."""
+
+    account: ProviderAccount
+    body: str
+    sender: str = ""
+    message_type: MessageType = MessageType.TEXT
+    want_delivery_report: bool = True
+    binary_udh: bool = True
+    barcode_format: str = ""
+    scheduled_for: datetime | None = None
+    created_by: Any = None
+    retry_of: Message | None = None
+    idempotency_key: str | None = None
+    encoding: str = ""
+    segments: int = 0
+    cost: Decimal = Decimal("0")
+    phones: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (number, reason): recorded, never sent
+    references: Mapping[str, tuple[str, datetime]] = field(default_factory=dict)
+    existing: Message | None = None
+
+    @property
+    def recipient_count(self) -> int:
+        return self.existing.recipient_count if self.existing else len(self.phones)
 
 
-def create_message(
+def prepare(
     *,
     account: ProviderAccount,
     body: str,
@@ -102,67 +111,146 @@ def create_message(
     binary_udh: bool = True,
     barcode_format: str = "",
     scheduled_for: datetime | None = None,
-    created_by=None,
+    user=None,
     retry_of: Message | None = None,
     idempotency_key: str | None = None,
-) -> Message:
-    """Check, create and enqueue a message. Raises SendRefused before creating anything.
+) -> Draft:
+    """Run every check a send must pass, once, and return the Draft `send` consumes.
 
-    With an `idempotency_key` already used, the existing message is returned and nothing new is
-    created or sent.
+    This is the one way into sending: compose, retry, the API, templates, auto-replies and
+    recurring sends all call ::
+
+        draft = sending.prepare(account=account, body=text, recipients=resolved, user=user, ...)
+        message = sending.send(draft)
+
+    `recipients` is a ResolvedRecipients (E.164 phones; `messaging.recipients.resolve` builds
+    one from pasted numbers and lists). The checks, in order: an `idempotency_key` already used
+    (duplicate submit: the Draft carries that message and nothing else is checked); the text can
+    be sent (encoding, binary octets) in at most `account.max_parts` parts; the account is
+    active; numbers that opted out are moved to the skipped (if none is left, refused); the
+    backend's own pre-send check and the provider's flood rules; the balance covers the cost
+    (`user` may be allowed to send past it). Raises SendRefused, saying why, when one fails;
+    nothing is created or sent then.
     """
     if idempotency_key:
         existing = Message.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
-            return existing
-    check_sendable(
-        account,
-        body,
-        sender,
-        recipients.phones,
+            return Draft(
+                account=existing.account,
+                body=existing.body,
+                segments=existing.segments,
+                cost=existing.estimated_cost,
+                scheduled_for=existing.scheduled_for,
+                idempotency_key=idempotency_key,
+                existing=existing,
+            )
+    analysis = measure(body, message_type, binary_udh, account.backend.encoding_profile)
+    check_text(account, analysis)
+    if not recipients.phones:
+        raise SendRefused("There is no recipient to send to.")
+    if not account.is_active:
+        raise SendRefused(f"{account} is not active.")
+    blocked = opted_out(recipients.phones)
+    phones = [phone for phone in recipients.phones if phone not in blocked]
+    if not phones:
+        raise SendRefused("Every recipient has opted out; nothing was sent.")
+    outgoing = OutgoingMessage(
+        text=body,
+        sender=sender,
+        max_parts=account.max_parts,
         type=message_type,
         want_delivery_report=want_delivery_report,
         udh=binary_udh,
         barcode_format=barcode_format,
     )
-    analysis = measure(body, message_type, binary_udh, account.backend.encoding_profile)
-    message = Message(
+    try:
+        account.backend.check_before_send(outgoing, [Recipient(phone) for phone in phones])
+        flood.check(account, body, phones)
+    except ProviderError as exc:
+        raise SendRefused(str(exc)) from exc
+    cost = estimate(account, len(phones), analysis.segments)
+    try:
+        check_affordable(account, cost, user or AnonymousUser())
+    except Unaffordable as exc:
+        raise SendRefused(exc.message) from exc
+    return Draft(
         account=account,
-        sender=sender,
         body=body,
-        encoding=analysis.encoding,
-        segments=analysis.segments,
+        sender=sender,
         message_type=message_type,
         want_delivery_report=want_delivery_report,
         binary_udh=binary_udh,
         barcode_format=barcode_format,
-        status=Message.Status.SCHEDULED if scheduled_for else Message.Status.DRAFT,
         scheduled_for=scheduled_for,
-        recipient_count=len(recipients.phones),
-        estimated_cost=estimate(account, len(recipients.phones), analysis.segments),
-        created_by=created_by,
+        created_by=user,
         retry_of=retry_of,
         idempotency_key=idempotency_key,
+        encoding=analysis.encoding,
+        segments=analysis.segments,
+        cost=cost,
+        phones=tuple(phones),
+        skipped=(
+            *recipients.skipped,
+            *((phone, OPTED_OUT_TEXT) for phone in recipients.phones if phone in blocked),
+        ),
+        references={p: ref for p, ref in recipients.references.items() if p not in blocked},
+    )
+
+
+def check_text(account: ProviderAccount, analysis) -> None:
+    """The text can be sent, in no more parts than `account` allows (also for a reschedule)."""
+    if not analysis.sendable:
+        raise SendRefused(analysis.problem)
+    if analysis.segments > account.max_parts:
+        raise SendRefused(
+            f"The text needs {analysis.segments} parts; {account} allows at most "
+            f"{account.max_parts} per message."
+        )
+
+
+def send(draft: Draft) -> Message:
+    """Create the message of a `prepare`d draft with every delivery (one transaction, bulk
+    inserts) and enqueue its dispatch, for `draft.scheduled_for` or now. A draft whose
+    idempotency key was used meanwhile (a second submit won the race) returns that message."""
+    if draft.existing:
+        return draft.existing
+    message = Message(
+        account=draft.account,
+        sender=draft.sender,
+        body=draft.body,
+        encoding=draft.encoding,
+        segments=draft.segments,
+        message_type=draft.message_type,
+        want_delivery_report=draft.want_delivery_report,
+        binary_udh=draft.binary_udh,
+        barcode_format=draft.barcode_format,
+        status=Message.Status.SCHEDULED if draft.scheduled_for else Message.Status.DRAFT,
+        scheduled_for=draft.scheduled_for,
+        recipient_count=len(draft.phones),
+        estimated_cost=draft.cost,
+        created_by=draft.created_by,
+        retry_of=draft.retry_of,
+        idempotency_key=draft.idempotency_key,
     )
     try:
         with transaction.atomic():
             message.save()
-            _insert_deliveries(message, recipients, analysis.segments)
+            _insert_deliveries(message, draft)
             transaction.on_commit(lambda: enqueue_dispatch(message))
     except IntegrityError:
-        if idempotency_key:  # a second submit of the same form won the race: use its message
-            return Message.objects.get(idempotency_key=idempotency_key)
+        if draft.idempotency_key:
+            return Message.objects.get(idempotency_key=draft.idempotency_key)
         raise
     return message
 
 
-def _insert_deliveries(message: Message, recipients: ResolvedRecipients, segments: int) -> None:
+def _insert_deliveries(message: Message, draft: Draft) -> None:
     def chunks(rows: Iterable[Delivery]):
         iterator = iter(rows)
         while chunk := list(islice(iterator, INSERT_CHUNK)):
             yield chunk
 
-    references = recipients.references
+    references, segments = draft.references, draft.segments
     queued = (
         Delivery(
             message=message,
@@ -172,7 +260,7 @@ def _insert_deliveries(message: Message, recipients: ResolvedRecipients, segment
             seqno=references[phone][0] if phone in references else "",
             first_sent_at=references[phone][1] if phone in references else None,
         )
-        for phone in recipients.phones
+        for phone in draft.phones
     )
     moves = Transitions()
     for chunk in chunks(queued):
@@ -193,7 +281,7 @@ def _insert_deliveries(message: Message, recipients: ResolvedRecipients, segment
             error_text=reason,
             final_at=now,
         )
-        for number, reason in recipients.skipped
+        for number, reason in draft.skipped
     )
     for chunk in chunks(skipped):
         created = Delivery.objects.bulk_create(chunk)
@@ -229,13 +317,7 @@ def reschedule(message: Message, *, body: str | None = None, scheduled_for: date
         analysis = measure(
             body, message.message_type, message.binary_udh, message.account.backend.encoding_profile
         )
-        if not analysis.sendable:
-            raise SendRefused(analysis.problem)
-        if analysis.segments > message.account.max_parts:
-            raise SendRefused(
-                f"The text needs {analysis.segments} parts; {message.account} allows at most "
-                f"{message.account.max_parts} per message."
-            )
+        check_text(message.account, analysis)
         fields.update(
             body=body,
             encoding=analysis.encoding,
@@ -337,37 +419,76 @@ def retry(
     delivery at a provider that deduplicates is repeated with its original reference (sent
     once, whatever happened); elsewhere a repeat may arrive twice, so it needs
     `accept_duplicates`."""
-    from smsportal.contacts.selectors import opted_out
-    from smsportal.credits.affordability import Unaffordable, check_affordable
-
     plan = retry_plan(message, statuses)
     if not plan.phones:
         raise SendRefused("No delivery of this message is in that state.")
     if plan.at_risk and not accept_duplicates:
         raise DuplicatesPossible(plan.warning + " Confirm to send to them anyway.")
-    blocked = opted_out(plan.phones)
-    phones = [phone for phone in plan.phones if phone not in blocked]
-    if not phones:
-        raise SendRefused("Every number to retry has opted out since; nothing was sent.")
-    try:
-        check_affordable(
-            message.account, estimate(message.account, len(phones), message.segments), user
-        )
-    except Unaffordable as exc:
-        raise SendRefused(exc.message) from exc
-    return create_message(
+    draft = prepare(
         account=message.account,
         body=message.body,
         sender=message.sender,
-        recipients=ResolvedRecipients(
-            phones=phones,
-            skipped=[(phone, OPTED_OUT_TEXT) for phone in plan.phones if phone in blocked],
-            references={p: ref for p, ref in plan.references.items() if p not in blocked},
-        ),
+        recipients=ResolvedRecipients(phones=plan.phones, references=plan.references),
         message_type=MessageType(message.message_type),
         want_delivery_report=message.want_delivery_report,
         binary_udh=message.binary_udh,
         barcode_format=message.barcode_format,
-        created_by=user,
+        user=user,
         retry_of=message,
     )
+    return send(draft)
+
+
+def send_to_remote_list(account: ProviderAccount, name: str, text: str, user=None) -> Message:
+    """Send `text` to a list kept at the provider (KalaSMS `sendbulk`): one request, one message
+    id for the whole list. Recorded as a message with a single delivery addressed to the list,
+    so its report is polled and shown like any other.
+
+    The checks of `prepare` that apply to a list the portal cannot see into: the text and its
+    parts, the account active, the list's copy still clear of opt-outs (RemoteListStale, a
+    ProviderError, otherwise), and the balance for the members the copy holds."""
+    analysis = analyse(text)
+    check_text(account, analysis)
+    if not account.is_active:
+        raise SendRefused(f"{account} is not active.")
+    push = check_no_new_opt_outs(account, name)
+    try:
+        check_affordable(
+            account, estimate(account, push.pushed, analysis.segments), user or AnonymousUser()
+        )
+    except Unaffordable as exc:
+        raise SendRefused(exc.message) from exc
+    result = account.backend.send_to_remote_list(name, OutgoingMessage(text))
+    (submitted,) = result.results
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            account=account,
+            body=text,
+            encoding=analysis.encoding,
+            segments=analysis.segments,
+            status=Message.Status.DONE,
+            created_by=user,
+            dispatched_at=now,
+            completed_at=now,
+        )
+        delivery = Delivery.objects.create(
+            message=message,
+            account=account,
+            phone=f"list:{name}"[:32],
+            status=DeliveryStatus.SUBMITTED,
+            provider_message_id=submitted.provider_message_id,
+            segments=analysis.segments,
+            submitted_at=now,
+        )
+        DeliveryEvent.objects.create(
+            delivery=delivery,
+            source=DeliveryEvent.Source.SUBMIT,
+            from_status=DeliveryStatus.QUEUED,
+            to_status=DeliveryStatus.SUBMITTED,
+            raw={"provider_message_id": submitted.provider_message_id, "list": name},
+        )
+        moves = Transitions()
+        moves.add(day_of(delivery.queued_at), account.pk, DeliveryStatus.SUBMITTED)
+        moves.apply()
+    return message

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import compose, inbox, messages
+from .views import compose, inbox, messages, remote_lists
 
 app_name = "messaging"
 urlpatterns = [
@@ -10,6 +10,11 @@ urlpatterns = [
     path("<int:pk>/cancel/", messages.message_cancel, name="message_cancel"),
     path("<int:pk>/retry/", messages.message_retry, name="message_retry"),
     path("<int:pk>/edit/", messages.message_edit, name="message_edit"),
+    path(
+        "remote-lists/<int:account_pk>/send/",
+        remote_lists.remote_list_send,
+        name="remote_list_send",
+    ),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/read/", inbox.mark_read, name="inbox_mark_read"),
 ]

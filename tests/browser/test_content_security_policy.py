@@ -106,7 +106,8 @@ def test_no_page_violates_the_policy(page, live_server, admin_user, portal_data)
 
 
 def test_the_report_charts_draw(page, live_server, manager, portal_data, account, script):
-    from smsportal.messaging.sending import ResolvedRecipients, create_message
+    from smsportal.messaging.sending import ResolvedRecipients
+    from tests.support.sending import create_message
 
     # Something sent through the send path, so the reports have figures to chart (a report
     # with nothing in its range shows an empty state instead of a chart).

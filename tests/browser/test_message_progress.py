@@ -4,8 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from smsportal.messaging import tasks
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from tests.factories import PASSWORD
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

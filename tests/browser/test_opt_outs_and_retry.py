@@ -15,9 +15,10 @@ from playwright.sync_api import expect
 
 from smsportal.contacts.models import OptOut
 from smsportal.messaging.models import Delivery
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.sms.status import DeliveryStatus
 from tests.factories import PASSWORD
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

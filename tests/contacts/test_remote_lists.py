@@ -54,7 +54,7 @@ def test_the_remote_lists_page_shows_sends_to_and_deletes_a_list(
     assert "<code>Staff</code>" in page and "Staff &amp; friends" in page
 
     response = operator_client.post(
-        f"/contacts/remote/{kala.pk}/send/", {"name": "Staff", "text": "Meeting at 3"}
+        f"/messages/remote-lists/{kala.pk}/send/", {"name": "Staff", "text": "Meeting at 3"}
     )
     message = Message.objects.get()
     assert response.url == message.get_absolute_url()

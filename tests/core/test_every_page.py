@@ -28,7 +28,7 @@ ORIGIN = "http://testserver"
 NOT_PAGES = {
     # Actions: POST only, behind a button of a page the walk checks.
     "contacts:contact_delete", "contacts:contact_bulk", "contacts:list_delete",
-    "contacts:list_push", "contacts:remote_list_delete", "contacts:remote_list_send",
+    "contacts:list_push", "contacts:remote_list_delete", "messaging:remote_list_send",
     "contacts:optout_create", "contacts:optout_delete", "contacts:import_start", "credits:refresh",
     "credits:transfer_execute", "messaging:message_cancel", "messaging:message_retry",
     "messaging:inbox_mark_read", "providers:rotate_token", "providers:finish_rotation",

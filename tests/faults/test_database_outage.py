@@ -20,7 +20,8 @@ pytestmark = pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is no
 RECIPIENTS = 2_000
 
 SEED = """
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
+from tests.support.sending import create_message
 from smsportal.providers.models import ProviderAccount
 account = ProviderAccount(name="ISMS", kind="isms", base_url="{url}/websmsapi/",
                           username="demo-isms")

@@ -7,10 +7,11 @@ import pytest
 from django.utils.html import escape
 
 from smsportal.messaging.models import Delivery
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.providers.backends import http, smscentre
 from smsportal.providers.sandbox.world import demo_password
 from smsportal.sms.status import DeliveryStatus
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 

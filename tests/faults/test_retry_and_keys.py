@@ -15,10 +15,11 @@ from django.utils import timezone
 from smsportal.credits.models import BalanceSnapshot
 from smsportal.messaging import sending
 from smsportal.messaging.models import Delivery, Message
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.messaging.tasks import dispatch_message
 from smsportal.providers.backends.base import Balance, TransientError
 from smsportal.sms.status import DeliveryStatus
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 

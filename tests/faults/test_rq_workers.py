@@ -11,9 +11,10 @@ from django.db import connection
 from django.db.models import Count
 
 from smsportal.messaging.models import Message
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from tests.faults.conftest import ROOT, wait_for, worker_env
 from tests.support.postgres import free_port
+from tests.support.sending import create_message
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -13,9 +13,10 @@ from django.db.models import Count
 
 from smsportal.messaging import dispatch
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message, UnmatchedReport
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.reports.stats import Transitions, day_of
 from smsportal.sms.status import DeliveryStatus
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

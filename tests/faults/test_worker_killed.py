@@ -12,10 +12,11 @@ import pytest
 from django.db.models import Count
 
 from smsportal.messaging.models import Delivery, Message
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.messaging.tasks import sweep_stuck_deliveries
 from smsportal.sms.status import DeliveryStatus
 from tests.faults.conftest import wait_for
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

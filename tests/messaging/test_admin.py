@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from smsportal.messaging.models import Delivery, DeliveryEvent, DeliveryPart
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from tests.factories import UserFactory
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from smsportal.messaging import dispatch
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message
-from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message
+from smsportal.messaging.sending import ResolvedRecipients, SendRefused
 from smsportal.providers.backends.base import (
     AuthenticationError,
     ProtocolError,
@@ -17,6 +17,7 @@ from smsportal.providers.backends.base import (
     TransientError,
 )
 from smsportal.sms.status import DeliveryStatus
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 

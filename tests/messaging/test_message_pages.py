@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 
 from smsportal.messaging.models import Message
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.sms.status import DeliveryStatus
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ from django.utils import timezone
 from django_tasks import default_task_backend
 
 from smsportal.messaging.models import Message
-from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message, reschedule
+from smsportal.messaging.sending import ResolvedRecipients, SendRefused, reschedule
 from smsportal.messaging.tasks import dispatch_message
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from smsportal.messaging import dispatch, flood
 from smsportal.messaging.models import Delivery, InboundMessage, Message, UnmatchedReport
 from smsportal.messaging.parts import combined
-from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message
+from smsportal.messaging.sending import ResolvedRecipients, SendRefused
 from smsportal.messaging.tasks import dispatch_message
 from smsportal.providers.backends import smpp_link, smscentre
 from smsportal.providers.backends.base import (
@@ -38,6 +38,7 @@ from smsportal.providers.smpp_listener import ReceiptListener, Supervisor
 from smsportal.sms.encoding import analyse
 from smsportal.sms.status import DeliveryStatus
 from tests.support.postgres import free_port
+from tests.support.sending import create_message
 
 LONG = "Meeting moved to 3pm. " * 12  # 264 GSM characters: two parts
 ARABIC = "مرحبا بكم في بوابة الرسائل القصيرة، " * 3  # UCS-2, more than 70 units

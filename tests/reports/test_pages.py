@@ -7,9 +7,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.messaging.services import apply_status_update
 from smsportal.providers.backends.base import StatusUpdate
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from smsportal.messaging import dispatch
 from smsportal.messaging.models import Delivery
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.messaging.services import apply_status_update
 from smsportal.providers.backends.base import (
     SendResult,
@@ -19,6 +19,7 @@ from smsportal.providers.backends.base import (
 )
 from smsportal.reports.stats import computed_from_deliveries, current, rebuild
 from smsportal.sms.status import DeliveryStatus
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 

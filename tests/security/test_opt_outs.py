@@ -15,7 +15,7 @@ from smsportal.contacts.models import OptOut, RemoteListPush
 from smsportal.messaging import sending
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Delivery, Message
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.messaging.tasks import dispatch_message
 from smsportal.providers.backends.base import InboundSMS, SendResult, SubmitResult, SubmitStatus
 from smsportal.sms.status import DeliveryStatus
@@ -25,6 +25,7 @@ from tests.factories import (
     OptOutFactory,
     ProviderAccountFactory,
 )
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +108,11 @@ def test_the_opt_out_check_is_a_few_queries_per_batch_not_one_per_recipient(
 ):
     OptOutFactory.create_batch(5)
     numbers = [f"+9655{i:07d}" for i in range(1000)]
+    message = create_message(
+        account=account, body="Hello", recipients=ResolvedRecipients(phones=numbers)
+    )  # the send service's own opt-out check is before the dispatch this test counts
     with CaptureQueriesContext(connection) as queries:
-        send_now(account, numbers, django_capture_on_commit_callbacks)
+        dispatch_message.call(message.pk)
 
     reading_opt_outs = [q for q in queries if "contacts_optout" in q["sql"]]
     # One batch of 1,000 in five requests of 200, claimed together: the claim reads the list
@@ -225,7 +229,8 @@ def test_a_list_copied_to_kalasms_leaves_opted_out_members_out(kala, staff_list,
 def test_sending_to_a_remote_list_refuses_when_a_member_opted_out_since_the_copy(
     kala, staff_list, sandbox
 ):
-    from smsportal.contacts.remote import RemoteListStale, run_push, send_to_remote_list
+    from smsportal.contacts.remote import RemoteListStale, run_push
+    from smsportal.messaging.sending import send_to_remote_list
 
     contact_list, contacts = staff_list
     push = RemoteListPush.objects.create(
@@ -247,7 +252,8 @@ def test_sending_to_a_remote_list_refuses_when_a_member_opted_out_since_the_copy
 
 
 def test_sending_to_a_remote_list_the_portal_did_not_copy_is_refused(kala, sandbox):
-    from smsportal.contacts.remote import RemoteListStale, send_to_remote_list
+    from smsportal.contacts.remote import RemoteListStale
+    from smsportal.messaging.sending import send_to_remote_list
 
     kala.backend.create_remote_list("Theirs")
     with pytest.raises(RemoteListStale, match="was not copied by the portal"):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from smsportal.contacts.models import ImportJob, ImportRejection
 from smsportal.messaging import sending
 from smsportal.messaging.models import InboundMessage
-from smsportal.messaging.sending import ResolvedRecipients, create_message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.providers.demo import DEMO_ACCOUNTS
 from smsportal.providers.models import ProviderAccount
 from tests.factories import (
@@ -26,6 +26,7 @@ from tests.factories import (
     OptOutFactory,
     SenderIDFactory,
 )
+from tests.support.sending import create_message
 
 
 def demo_accounts(sandbox_account) -> dict[str, ProviderAccount]:

@@ -1,4 +1,5 @@
-"""Compose: the form, its live preview (htmx, on every input), a confirmation step, and the send.
+"""Compose: the form, its live preview (htmx, on every input), a confirmation step, and the send,
+each a small action; the checks and the send are the send service's (`messaging.sending`).
 
 One view serves the page and the preview fragment. Without JavaScript the "Preview" button posts
 the form and the same preview comes back in the page.
@@ -20,16 +21,15 @@ from django.utils.safestring import mark_safe
 
 from smsportal.contacts import selectors as contacts
 from smsportal.core.text import counted
-from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.senders.selectors import active_sender_ids
 from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent, units_in
 from smsportal.sms.phones import parse_phone, split_pasted
 
-from .. import message_types
+from .. import message_types, sending
 from ..forms import ComposeForm
 from ..message_types import measure
 from ..recipients import count_with_lists, resolve
-from ..sending import SendRefused, create_message, estimate
+from ..sending import estimate
 
 # Characters a person cannot see in a text box, named in the preview. Others of the same kinds
 # (format characters, unusual spaces, control codes) are named by their Unicode name.
@@ -227,63 +227,88 @@ def compose_context(form: ComposeForm, preview: dict | None = None) -> dict:
 
 @permission_required("messaging.add_message", raise_exception=True)
 def compose(request: HttpRequest) -> HttpResponse:
+    """The page (GET), and each of its actions (POST `action`): `preview`, `gsm` (use standard
+    characters), `send` (the confirmation) and `confirm` (the send)."""
     if request.method != "POST":
-        initial = {key: request.GET[key] for key in ("account", "text") if key in request.GET}
-        if request.GET.get("list", "").isdigit():
-            initial["lists"] = [int(request.GET["list"])]
-        if "to" in request.GET:
-            initial["recipients"] = request.GET["to"]
-        form = ComposeForm(initial=initial)
-        return render(request, "messaging/compose.html", compose_context(form))
+        return compose_page(request)
+    action = ACTIONS.get(request.POST.get("action", "preview"), preview)
+    return action(request)
 
+
+def compose_page(request: HttpRequest) -> HttpResponse:
+    initial = {key: request.GET[key] for key in ("account", "text") if key in request.GET}
+    if request.GET.get("list", "").isdigit():
+        initial["lists"] = [int(request.GET["list"])]
+    if "to" in request.GET:
+        initial["recipients"] = request.GET["to"]
+    form = ComposeForm(initial=initial)
+    return render(request, "messaging/compose.html", compose_context(form))
+
+
+def render_page(request: HttpRequest, form: ComposeForm, **extra) -> HttpResponse:
+    context = compose_context(form, extra.pop("preview", None) or preview_context(form))
+    return render(request, "messaging/compose.html", {**context, **extra})
+
+
+def preview(request: HttpRequest) -> HttpResponse:
+    """The live preview as staff type (htmx), or the page with it (the "Preview" button)."""
     form = ComposeForm(request.POST)
-    action = request.POST.get("action", "preview")
-    if request.htmx and action == "preview":
+    if request.htmx:
         return render(request, "messaging/_preview.html", preview_context(form, live=True))
-    if action == "gsm":
-        data = request.POST.copy()
-        data["text"] = gsm_equivalent(data.get("text", ""))
-        form = ComposeForm(data)
-        if request.htmx:
-            response = render(request, "messaging/_text_field.html", {"form": form})
-            response["HX-Trigger-After-Settle"] = "compose-changed"
-            return response
-    context = compose_context(form, preview_context(form))
-    if action in ("send", "confirm") and form.is_valid():
-        preview = context["preview"]
-        problem = preview["problem"] or (
-            "" if preview["summary"].count else "There is no recipient to send to."
-        )
-        if not problem and preview.get("cost") is not None:
-            try:
-                check_affordable(form.cleaned_data["account"], preview["cost"], request.user)
-            except Unaffordable as exc:
-                problem = exc.message
-        if problem:
-            form.add_error(None, problem)
-        elif action == "send":
-            context["confirm"] = True
-        else:
-            return send(request, form, preview)
-    return render(request, "messaging/compose.html", context)
+    return render_page(request, form)
 
 
-def send(request: HttpRequest, form: ComposeForm, preview: dict) -> HttpResponse:
+def use_standard_characters(request: HttpRequest) -> HttpResponse:
+    """The text with look-alike standard characters in place of costly ones."""
+    data = request.POST.copy()
+    data["text"] = gsm_equivalent(data.get("text", ""))
+    form = ComposeForm(data)
+    if request.htmx:
+        response = render(request, "messaging/_text_field.html", {"form": form})
+        response["HX-Trigger-After-Settle"] = "compose-changed"
+        return response
+    return render_page(request, form)
+
+
+def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending.Draft | None:
+    """The form as a Draft the send service checked, or None with the reason on the form."""
+    if not form.is_valid():
+        return None
+    if preview["problem"]:
+        form.add_error(None, preview["problem"])
+        return None
     data = form.cleaned_data
     try:
-        message = create_message(
+        return sending.prepare(
             account=data["account"],
             body=message_types.body_for(data["text"], form.kind),
             sender=data["sender"],
             recipients=preview["summary"].resolved(),
             **form.type_options(),
             scheduled_for=data["scheduled_for"],
-            created_by=request.user,
+            user=request.user,
             idempotency_key=data["token"],
         )
-    except SendRefused as exc:
+    except sending.SendRefused as exc:
         form.add_error(None, str(exc))
-        return render(request, "messaging/compose.html", compose_context(form, preview))
+        return None
+
+
+def confirm(request: HttpRequest) -> HttpResponse:
+    """The confirmation: what the send will do, as the send service prepared it."""
+    form = ComposeForm(request.POST)
+    preview = preview_context(form)
+    return render_page(request, form, preview=preview, draft=draft_for(request, form, preview))
+
+
+def send(request: HttpRequest) -> HttpResponse:
+    """The send, after the confirmation; a second submit of the same form finds its message."""
+    form = ComposeForm(request.POST)
+    preview = preview_context(form)
+    draft = draft_for(request, form, preview)
+    if draft is None:
+        return render_page(request, form, preview=preview)
+    message = sending.send(draft)
     to = counted(message.recipient_count, "recipient")
     when = (
         f"is scheduled for {message.scheduled_for:%Y-%m-%d %H:%M}"
@@ -292,3 +317,7 @@ def send(request: HttpRequest, form: ComposeForm, preview: dict) -> HttpResponse
     )
     messages.success(request, f"Message #{message.pk} to {to} {when}.")
     return redirect(message)
+
+
+# The buttons' `action` values. "send" opens the confirmation, whose button says "confirm".
+ACTIONS = {"preview": preview, "gsm": use_standard_characters, "send": confirm, "confirm": send}
