@@ -91,6 +91,8 @@ def test_retry_checks_the_balance_like_compose(
     account, script, operator, django_capture_on_commit_callbacks
 ):
     script.balance = Balance(amount=Decimal("100"))
+    # The first send is checked against the balance too (the send service's one check).
+    BalanceSnapshot.objects.create(account=account, amount=Decimal("100"), source="refresh")
     first = unknown_message(account, script, django_capture_on_commit_callbacks)
     account.price_per_segment = Decimal("1")
     account.save()
