@@ -99,6 +99,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "smsportal.core",
     "smsportal.providers",
     "smsportal.contacts",
@@ -106,6 +109,7 @@ INSTALLED_APPS = [
     "smsportal.messaging",
     "smsportal.credits",
     "smsportal.reports",
+    "smsportal.users",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +121,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "smsportal.users.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -251,6 +257,11 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Two-factor log-in (django-otp): each user may turn it on from their profile page; this makes
+# it compulsory for Managers and superusers, who are sent to set it up before anything else.
+TWO_FACTOR_REQUIRED_FOR_MANAGERS = _bool("TWO_FACTOR_REQUIRED_FOR_MANAGERS", False)
+OTP_TOTP_ISSUER = "SMS Portal"  # the name the authenticator app shows beside the code
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

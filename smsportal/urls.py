@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from smsportal.reports.views import dashboard
+from smsportal.users.views import LogInView
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
-    path("auth/login/", auth_views.LoginView.as_view(), name="login"),
+    path("auth/login/", LogInView.as_view(), name="login"),
     path("auth/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("auth/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
@@ -14,6 +17,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("auth/", include("smsportal.users.urls")),
     path("accounts/", include("smsportal.providers.urls")),
     path("contacts/", include("smsportal.contacts.urls")),
     path("senders/", include("smsportal.senders.urls")),
@@ -21,5 +25,10 @@ urlpatterns = [
     path("credits/", include("smsportal.credits.urls")),
     path("reports/", include("smsportal.reports.urls")),
     path("hooks/", include("smsportal.messaging.webhook_urls")),
+    # One log-in page, with its second step: the admin's own would skip the code.
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -38,6 +38,10 @@ NOT_PAGES = {
     "credits:balances", "senders:options",
     # Reached only from a form's answer, not from a link; the log-in page is walked logged out.
     "password_change_done", "login",
+    # Two-factor log-in: POST-only buttons of the profile page, the code step (reached only from
+    # the log-in) and the recovery codes (shown once, as the answer of a form).
+    "users:two_factor_start", "users:recovery_codes_regenerate", "users:two_factor_disable",
+    "users:two_factor_verify", "users:recovery_codes",
 }  # fmt: skip
 
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UsersConfig(AppConfig):
+    name = "smsportal.users"
+    verbose_name = "Staff log-in"
