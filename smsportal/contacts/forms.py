@@ -4,8 +4,9 @@ from django import forms
 from django.conf import settings
 
 from smsportal.sms.phones import parse_phone
+from smsportal.sms.placeholders import STANDARD_FIELDS
 
-from .models import Contact, ContactList, ImportJob, OptOut
+from .models import Contact, ContactField, ContactList, ImportJob, OptOut, header_form
 from .reading import ENCODINGS, encoding_label, is_text_encoding
 from .uploads import max_upload_bytes, too_big
 
@@ -30,12 +31,99 @@ class PhoneField(forms.CharField):
         return parsed.e164
 
 
+FIELD_PREFIX = "field_"
+
+
 class ContactForm(forms.ModelForm):
+    """A contact's standard fields and one text box per custom field (kept in `attributes`)."""
+
     phone = PhoneField()
 
     class Meta:
         model = Contact
         fields = ["phone", "name", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.custom_fields = list(ContactField.objects.all())
+        attributes = self.instance.attributes or {}
+        for custom in self.custom_fields:
+            self.fields[FIELD_PREFIX + custom.key] = forms.CharField(
+                label=custom.label,
+                required=False,
+                max_length=500,
+                initial=attributes.get(custom.key, ""),
+                help_text=f"In messages: {custom.placeholder}",
+            )
+
+    def save(self, commit=True):
+        attributes = dict(self.instance.attributes or {})
+        for custom in self.custom_fields:
+            value = self.cleaned_data.get(FIELD_PREFIX + custom.key, "").strip()
+            if value:
+                attributes[custom.key] = value
+            else:
+                attributes.pop(custom.key, None)
+        self.instance.attributes = attributes
+        return super().save(commit)
+
+
+class ContactFieldForm(forms.ModelForm):
+    """Adding a field (key and label) or renaming one (the label only: the key is in saved
+    texts)."""
+
+    # A plain text box: the model's slug check would allow "-" and say "slug" to staff.
+    key = forms.CharField(max_length=40, required=False)
+
+    class Meta:
+        model = ContactField
+        fields = ["label", "key"]
+        help_texts = {"label": "What staff see, e.g. “City”."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"].required = False
+        self.fields["key"].help_text = (
+            "Written in messages as {key}; lower-case letters, digits and _. Left empty, it is "
+            "made from the label."
+        )
+        if self.instance.pk:
+            del self.fields["key"]
+
+    def clean_key(self):
+        key = self.cleaned_data.get("key", "") or slug_key(self.cleaned_data.get("label", ""))
+        if not key:
+            raise forms.ValidationError(
+                "Give a key of letters, digits and _ (the label has none to make it from)."
+            )
+        if not key[0].isalpha() or not all(c.isascii() and (c.isalnum() or c == "_") for c in key):
+            raise forms.ValidationError(
+                f"“{key}” cannot be a key: start with a letter; use only letters, digits and _."
+            )
+        key = key.lower()
+        if key in STANDARD_FIELDS:
+            raise forms.ValidationError(f"“{key}” is a standard field already; choose another key.")
+        if ContactField.objects.filter(key=key).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"A field with the key “{key}” exists.")
+        return key
+
+    def clean_label(self):
+        label = self.cleaned_data["label"].strip()
+        if header_form(label) in {header_form(k) for k in STANDARD_FIELDS} | {
+            header_form(v) for v in STANDARD_FIELDS.values()
+        }:
+            raise forms.ValidationError(f"“{label}” is a standard field already.")
+        return label
+
+
+def slug_key(label: str) -> str:
+    """A key made from a label: "Loyalty tier" → "loyalty_tier" (ASCII letters and digits)."""
+    import re
+    import unicodedata
+
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    key = re.sub(r"[^a-z0-9]+", "_", ascii_label.lower()).strip("_")
+    return key[:40]
 
 
 class ContactListForm(forms.ModelForm):

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from smsportal.sms.phones import parse_phone
 
-from .models import Contact, ContactList
+from .models import Contact, ContactField, ContactList, header_form
 from .reading import Table, UnreadableFile, unescape
 
 CHUNK = 5_000
@@ -92,10 +92,16 @@ class Columns:
     name: int | None
     email: int | None
     attributes_json: int | None
-    extra: dict[int, str]  # index -> attribute name
+    extra: dict[int, str]  # index -> attribute name (a custom field's key where one matches)
+    field_labels: dict[str, str] = field(default_factory=dict)  # key -> label, of fields matched
 
     @classmethod
-    def from_header(cls, header: list[str]) -> Columns:
+    def from_header(cls, header: list[str], fields: dict[str, str] | None = None) -> Columns:
+        """Which column is what. `fields` maps a custom field's header form (its key or label,
+        see `header_form`) to its key; a column so headed fills that field, any other column
+        is kept under its own header."""
+        if fields is None:
+            fields = ContactField.objects.header_map()
         lowered = [h.strip().lower().replace("_", " ") for h in header]
         phone = next((i for i, h in enumerate(lowered) if h in PHONE_HEADERS), None)
         if phone is None:
@@ -111,8 +117,12 @@ class Columns:
         known = {phone, name, email, attributes} | {
             i for i, h in enumerate(lowered) if h in ignored
         }
-        extra = {i: h.strip() for i, h in enumerate(header) if i not in known and h.strip()}
-        return cls(phone, name, email, attributes, extra)
+        extra = {
+            i: fields.get(header_form(h), h.strip())
+            for i, h in enumerate(header)
+            if i not in known and h.strip()
+        }
+        return cls(phone, name, email, attributes, extra, {k: k for k in fields.values()})
 
     def describe(self, header: list[str]) -> dict[str, str]:
         described = {header[self.phone]: "phone"}
@@ -122,7 +132,12 @@ class Columns:
             described[header[self.email]] = "email"
         if self.attributes_json is not None:
             described[header[self.attributes_json]] = "attributes (JSON)"
-        described.update({name: "attribute" for name in self.extra.values()})
+        described.update(
+            {
+                header[i]: f"the field {{{key}}}" if key in self.field_labels else "attribute"
+                for i, key in self.extra.items()
+            }
+        )
         return described
 
 

@@ -17,7 +17,8 @@ class Contact(models.Model):
     # index case-insensitively on SQLite). Kept by save() and by the importer.
     name_key = models.CharField(max_length=200, blank=True, editable=False)
     email = models.EmailField(blank=True)
-    # Columns of an import that map to no field, kept as they came ("company": "Acme").
+    # Custom fields' values by their key ("city": "Kuwait", see ContactField), and columns of an
+    # import that map to no field, kept as they came ("company": "Acme").
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -37,6 +38,77 @@ class Contact(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("contacts:contact_edit", args=[self.pk])
+
+
+class ContactFieldManager(models.Manager):
+    def keys(self) -> frozenset[str]:
+        return frozenset(self.values_list("key", flat=True))
+
+    def header_map(self) -> dict[str, str]:
+        """What an import's column header may say for each field (its key or label, case and
+        `_` ignored) → the field's key."""
+        mapping = {}
+        for key, label in self.values_list("key", "label"):
+            mapping[header_form(label)] = key
+            mapping[header_form(key)] = key
+        return mapping
+
+
+def header_form(text: str) -> str:
+    """A column header or field name as compared: case, `_` and outer spaces ignored."""
+    return " ".join(text.replace("_", " ").casefold().split())
+
+
+class ContactField(models.Model):
+    """A custom field every contact may have a value for (kept in `Contact.attributes` under
+    its `key`). The key is what placeholders use (`{city}`); renaming changes the label only, so
+    saved templates and recurring sends keep working."""
+
+    key = models.SlugField(
+        max_length=40,
+        unique=True,
+        allow_unicode=False,
+        help_text="Used in messages as {key}: lower-case letters, digits and _.",
+    )
+    label = models.CharField(max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContactFieldManager()
+
+    class Meta:
+        ordering = ["position", "label"]
+        verbose_name = "contact field"
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def placeholder(self) -> str:
+        return "{" + self.key + "}"
+
+    def delete_values(self) -> int:
+        """Remove this field's value from every contact (one UPDATE; JSON functions differ by
+        database). Returns how many contacts had one."""
+        with_value = Contact.objects.filter(attributes__has_key=self.key)
+        return with_value.update(attributes=RawJSONRemove(self.key))
+
+
+class RawJSONRemove(models.Func):
+    """`attributes` without one key: `attributes - key` on PostgreSQL, `json_remove` on
+    SQLite (Django has no expression for it)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, key: str):
+        super().__init__(models.F("attributes"), models.Value(key))
+
+    def as_sql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"({column} - %s)", [*column_params, self.source_expressions[1].value]
+        path = '$."' + self.source_expressions[1].value.replace('"', "") + '"'
+        return f"json_remove({column}, %s)", [*column_params, path]
 
 
 class ContactList(models.Model):

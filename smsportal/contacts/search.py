@@ -55,9 +55,13 @@ class Terms:
 class ContactSearch:
     """The contacts matching a query (and on a list), newest first, a window at a time."""
 
-    def __init__(self, query: str = "", list_id: int | None = None):
+    def __init__(
+        self, query: str = "", list_id: int | None = None, field: tuple[str, str] | None = None
+    ):
         self.terms = Terms.parse(query.strip())
         self.list_id = list_id
+        # (custom field key, value): contacts whose value is that, case ignored.
+        self.field = field if field and field[0] and field[1].strip() else None
 
     def window(self, *, before: int | None, after: int | None, limit: int) -> list[Contact]:
         """Up to `limit` contacts with an id below `before` (newest first) or above `after`
@@ -78,6 +82,9 @@ class ContactSearch:
         contacts = Contact.objects.all()
         if self.list_id:
             contacts = contacts.filter(memberships__contact_list_id=self.list_id)
+        if self.field:
+            key, value = self.field
+            contacts = contacts.filter(**{f"attributes__{key}__iexact": value.strip()})
         if not self.terms:
             return contacts
         if connection.vendor == "sqlite":
@@ -118,6 +125,13 @@ class ContactSearch:
                 " WHERE m.contact_id = f.rowid AND m.contact_list_id = %s)"
             )
             params.append(self.list_id)
+        if self.field:
+            key, value = self.field
+            where.append(
+                "EXISTS (SELECT 1 FROM contacts_contact c WHERE c.id = f.rowid"
+                " AND lower(json_extract(c.attributes, %s)) = lower(%s))"
+            )
+            params += ['$."' + key.replace('"', "") + '"', value.strip()]
         order = "DESC"
         if after is not None:
             where.append("f.rowid > %s")

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +23,7 @@ from smsportal.providers.models import ProviderAccount
 from . import selectors
 from .forms import (
     BulkForm,
+    ContactFieldForm,
     ContactForm,
     ContactListForm,
     ImportForm,
@@ -29,7 +31,7 @@ from .forms import (
     OptOutForm,
 )
 from .importer import REJECTED_LINE_HEADER, REJECTED_REASON_HEADER, raw_cells
-from .models import Contact, ContactList, ImportJob, OptOut, RemoteListPush
+from .models import Contact, ContactField, ContactList, ImportJob, OptOut, RemoteListPush
 from .preview import import_preview
 from .reading import ENCODINGS
 from .search import ContactSearch
@@ -90,13 +92,17 @@ def _int(value: str) -> int | None:
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     list_id = _int(request.GET.get("list", ""))
-    page = keyset_page(ContactSearch(query, list_id), request)
+    fields = list(ContactField.objects.all())
+    field_filter = _field_filter(request, fields)
+    page = keyset_page(ContactSearch(query, list_id, field_filter), request)
     context = {
         "page": page,
         "query": query,
         "list_id": list_id,
         "lists": ContactList.objects.all(),
-        "filters": _filters(query, list_id),
+        "fields": fields,
+        "field_filter": field_filter or ("", request.GET.get("value", "")),
+        "filters": _filters(query, list_id, field_filter),
     }
     template = "contacts/contact_list.html"
     if request.htmx and request.htmx.target == "contact-table":
@@ -104,8 +110,18 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _filters(query: str, list_id: int | None) -> str:
-    return urlencode({k: v for k, v in {"q": query, "list": list_id or ""}.items() if v})
+def _field_filter(request: HttpRequest, fields: list[ContactField]) -> tuple[str, str] | None:
+    """(key, value) of the "field is value" filter, when a known field and a value are given."""
+    key, value = request.GET.get("field", ""), request.GET.get("value", "").strip()
+    if key and value and any(f.key == key for f in fields):
+        return key, value
+    return None
+
+
+def _filters(query: str, list_id: int | None, field: tuple[str, str] | None = None) -> str:
+    key, value = field or ("", "")
+    given = {"q": query, "list": list_id or "", "field": key, "value": value}
+    return urlencode({k: v for k, v in given.items() if v})
 
 
 @permission_required("contacts.add_contact", raise_exception=True)
@@ -126,7 +142,14 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.save()
         messages.success(request, f"Contact {contact} saved.")
         return redirect("contacts:contact_list")
-    context = {"form": form, "contact": contact, "lists": contact.lists.all()}
+    keys = {f.key for f in form.custom_fields}
+    other = {k: v for k, v in (contact.attributes or {}).items() if k not in keys}
+    context = {
+        "form": form,
+        "contact": contact,
+        "lists": contact.lists.all(),
+        "other_attributes": other,
+    }
     return render(request, "contacts/contact_form.html", context)
 
 
@@ -174,14 +197,27 @@ def contact_export(request: HttpRequest) -> HttpResponse:
     list_id = _int(request.GET.get("list", ""))
     if list_id:
         get_object_or_404(ContactList, pk=list_id)  # a list gone is a 404, not an empty file
-    contacts = ContactSearch(request.GET.get("q", ""), list_id).queryset().order_by("id")
+    fields = list(ContactField.objects.all())
+    search = ContactSearch(request.GET.get("q", ""), list_id, _field_filter(request, fields))
+    contacts = search.queryset().order_by("id")
+    keys = [f.key for f in fields]
+
+    def row(phone, name, email, attributes):
+        # Each custom field in its own column (headed by its label, which the import maps back
+        # to the field); anything else in `attributes` stays one JSON cell.
+        attributes = dict(attributes or {})
+        values = [str(attributes.pop(key, "")) for key in keys]
+        rest = json.dumps(attributes, ensure_ascii=False) if attributes else ""
+        return (phone, name, email, *values, rest)
+
     rows = (
-        (phone, name, email, json.dumps(attributes, ensure_ascii=False) if attributes else "")
-        for phone, name, email, attributes in contacts.values_list(
-            "phone", "name", "email", "attributes"
-        ).iterator(chunk_size=5_000)
+        row(*values)
+        for values in contacts.values_list("phone", "name", "email", "attributes").iterator(
+            chunk_size=5_000
+        )
     )
-    return streaming_csv("contacts.csv", ["phone", "name", "email", "attributes"], rows)
+    header = ["phone", "name", "email", *(f.label for f in fields), "attributes"]
+    return streaming_csv("contacts.csv", header, rows)
 
 
 # --- lists --------------------------------------------------------------------------------------
@@ -464,3 +500,47 @@ def import_rejections(request: HttpRequest, pk: int) -> HttpResponse:
     return streaming_csv(
         f"rejected-rows-{job.pk}.csv", header, rows, delimiter=delimiter, encoding=encoding
     )
+
+
+# --- custom fields ------------------------------------------------------------------------------
+
+
+@permission_required("contacts.view_contactfield", raise_exception=True)
+def field_list(request: HttpRequest) -> HttpResponse:
+    """The custom fields, and (for those who may) a form to add one."""
+    form = None
+    if request.user.has_perm("contacts.add_contactfield"):
+        form = ContactFieldForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            field = form.save()
+            messages.success(request, f"Field {field.label} added: write {field.placeholder}.")
+            return redirect("contacts:field_list")
+    elif request.method == "POST":
+        raise PermissionDenied
+    context = {"fields": ContactField.objects.all(), "form": form}
+    return render(request, "contacts/field_list.html", context)
+
+
+@permission_required("contacts.change_contactfield", raise_exception=True)
+def field_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    field = get_object_or_404(ContactField, pk=pk)
+    form = ContactFieldForm(request.POST or None, instance=field)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(
+            request, f"Field renamed to {field.label}; messages still write it {field.placeholder}."
+        )
+        return redirect("contacts:field_list")
+    return render(request, "contacts/field_form.html", {"form": form, "field": field})
+
+
+@require_POST
+@permission_required("contacts.delete_contactfield", raise_exception=True)
+def field_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    field = get_object_or_404(ContactField, pk=pk)
+    with transaction.atomic():
+        cleared = field.delete_values()
+        field.delete()
+    who = "1 contact" if cleared == 1 else f"{cleared:,} contacts"
+    messages.success(request, f"Field {field.label} removed, with its value on {who}.")
+    return redirect("contacts:field_list")

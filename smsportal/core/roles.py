@@ -18,6 +18,10 @@ OPERATOR_PERMISSIONS = [
     "contacts.*",
     # An opt-out made by keyword (the person asked) or by a Manager is lifted by a Manager only.
     "-contacts.lift_any_optout",
+    # Custom contact fields are the organisation's data model: Managers shape it.
+    "-contacts.add_contactfield",
+    "-contacts.change_contactfield",
+    "-contacts.delete_contactfield",
     "messaging.view_message",
     "messaging.add_message",
     "messaging.change_message",
@@ -32,6 +36,9 @@ OPERATOR_PERMISSIONS = [
 MANAGER_PERMISSIONS = [
     *OPERATOR_PERMISSIONS,
     "contacts.lift_any_optout",
+    "contacts.add_contactfield",
+    "contacts.change_contactfield",
+    "contacts.delete_contactfield",
     "providers.*",
     "senders.*",
     "credits.*",
