@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "smsportal.credits",
     "smsportal.reports",
     "smsportal.users",
+    "smsportal.recurring",
 ]
 
 MIDDLEWARE = [
@@ -236,7 +237,11 @@ PERIODIC_TASKS = [
     ("smsportal.messaging.tasks.sweep_stuck_deliveries", 60),
     ("smsportal.messaging.tasks.poll_delivery_reports", 60),
     ("smsportal.credits.tasks.refresh_all_balances", 900),
+    ("smsportal.recurring.tasks.run_recurring_sends", 60),
 ]
+# A recurring send's occurrence found due more than this late (no worker ran) is "missed": sent
+# once late, or skipped, as the schedule says.
+RECURRING_LATE_SECONDS = env.int("RECURRING_LATE_SECONDS", default=600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -32,6 +32,8 @@ OPERATOR_PERMISSIONS = [
     "senders.view_senderid",
     "credits.view_balancesnapshot",
     "credits.view_credittransfer",
+    # A recurring send is a send: whoever sends may schedule, pause and change one.
+    "recurring.*",
 ]
 MANAGER_PERMISSIONS = [
     *OPERATOR_PERMISSIONS,

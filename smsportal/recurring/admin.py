@@ -1,0 +1,20 @@
+from django.contrib import admin
+
+from .models import Occurrence, RecurringSend
+
+
+class OccurrenceInline(admin.TabularInline):
+    model = Occurrence
+    extra = 0
+    can_delete = False
+    fields = ["due_at", "status", "late", "missed_before", "message", "reason"]
+    readonly_fields = fields
+
+
+@admin.register(RecurringSend)
+class RecurringSendAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "frequency", "paused", "next_at", "occurrences_done"]
+    list_filter = ["frequency", "paused"]
+    search_fields = ["name", "text"]
+    readonly_fields = ["next_at", "occurrences_done", "created_by", "created_at"]
+    inlines = [OccurrenceInline]

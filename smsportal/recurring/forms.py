@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from smsportal.contacts.models import ContactList
+from smsportal.providers.models import ProviderAccount
+from smsportal.senders.selectors import active_sender_ids
+from smsportal.sms.encoding import analyse
+from smsportal.sms.placeholders import parse
+
+from . import rules
+from .models import RecurringSend
+
+WEEKDAY_CHOICES = list(enumerate(rules.WEEKDAY_NAMES))
+
+
+class RecurringSendForm(forms.ModelForm):
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="On",
+    )
+    timezone = forms.ChoiceField(label="Time zone")
+    lists = forms.ModelMultipleChoiceField(
+        ContactList.objects.all(),
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        help_text="Everyone on these lists at the moment of each send; opt-outs are skipped.",
+    )
+
+    class Meta:
+        model = RecurringSend
+        fields = [
+            "name",
+            "account",
+            "sender",
+            "lists",
+            "text",
+            "frequency",
+            "weekdays",
+            "day_of_month",
+            "interval_minutes",
+            "time_of_day",
+            "timezone",
+            "starts_on",
+            "ends_on",
+            "max_occurrences",
+            "on_missed",
+        ]
+        labels = {
+            "sender": "Sender ID",
+            "time_of_day": "At",
+            "day_of_month": "Day of the month",
+            "interval_minutes": "Every how many minutes",
+            "starts_on": "Starting on",
+            "ends_on": "Ending on",
+            "max_occurrences": "…or after this many sends",
+            "on_missed": "If a send is missed (the portal was down)",
+        }
+        help_texts = {
+            "day_of_month": "1 to 31; in a shorter month, its last day.",
+            "ends_on": "Set an end date, a number of sends, or neither to go on until deleted.",
+        }
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 4}),
+            "time_of_day": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
+        self.fields["account"].empty_label = None
+        zones = sorted(available_timezones())
+        self.fields["timezone"].choices = [(z, z) for z in zones]
+        if not self.instance.pk:
+            default_zone = settings.TIME_ZONE if settings.TIME_ZONE in zones else "UTC"
+            self.initial.setdefault("timezone", default_zone)
+            self.initial.setdefault("starts_on", timezone.localdate())
+            self.initial.setdefault("on_missed", RecurringSend.Missed.SEND_LATE)
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        template = parse(text)
+        if template.errors:
+            raise forms.ValidationError([str(e) for e in template.errors])
+        if template.is_personal:
+            raise forms.ValidationError(
+                "Placeholders such as "
+                + template.placeholders[0].source
+                + " are not filled in by recurring sends yet: write the text without them."
+            )
+        analysis = analyse(text)
+        if not analysis.sendable:
+            raise forms.ValidationError(analysis.problem)
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        frequency = cleaned.get("frequency")
+        # Only the fields of the chosen frequency are kept (the page hides the others).
+        if frequency != rules.WEEKLY:
+            cleaned["weekdays"] = []
+        if frequency != rules.MONTHLY:
+            cleaned["day_of_month"] = None
+        if frequency != rules.INTERVAL:
+            cleaned["interval_minutes"] = None
+        if frequency == rules.WEEKLY and not cleaned.get("weekdays"):
+            self.add_error("weekdays", "Choose at least one day of the week.")
+        if frequency == rules.MONTHLY:
+            day = cleaned.get("day_of_month")
+            if not day or not 1 <= day <= 31:
+                self.add_error("day_of_month", "Give a day of the month from 1 to 31.")
+        if frequency == rules.INTERVAL and not cleaned.get("interval_minutes"):
+            self.add_error("interval_minutes", "Give how many minutes apart, 1 or more.")
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", "The end date is before the start date.")
+        if cleaned.get("max_occurrences") == 0:
+            self.add_error("max_occurrences", "Give at least 1, or leave it empty.")
+        sender, account = cleaned.get("sender", ""), cleaned.get("account")
+        if account and sender and not account.backend_class.capabilities.sender_per_message:
+            self.add_error(
+                "sender",
+                f"{account} cannot choose a sender ID per message: leave it empty to send from "
+                "the account's default sender.",
+            )
+        elif account and sender:
+            if not active_sender_ids(account).filter(value=sender).exists():
+                self.add_error("sender", f"{sender} is not an active sender ID of {account}.")
+        if self.errors:
+            return cleaned
+        # Not for the unwary: without an end, a schedule this frequent sends without limit.
+        endless = not ends and not cleaned.get("max_occurrences")
+        if endless and self._rule(cleaned).shortest_gap < rules.MIN_ENDLESS_INTERVAL:
+            minutes = cleaned["interval_minutes"]
+            every = "every minute" if minutes == 1 else f"every {minutes:,} minutes"
+            raise forms.ValidationError(
+                f"This would send {every} with no end. Set an end date or a number of sends, or "
+                "send at most once an hour."
+            )
+        if self._rule(cleaned).next_after(timezone.now()) is None:
+            raise forms.ValidationError(
+                "This schedule never sends: no day between its start and end matches."
+            )
+        return cleaned
+
+    def _rule(self, cleaned) -> rules.Rule:
+        return rules.Rule(
+            frequency=cleaned["frequency"],
+            time_of_day=cleaned["time_of_day"],
+            timezone=cleaned["timezone"],
+            starts_on=cleaned["starts_on"],
+            ends_on=cleaned.get("ends_on"),
+            weekdays=tuple(cleaned.get("weekdays") or ()),
+            day_of_month=cleaned.get("day_of_month"),
+            interval_minutes=cleaned.get("interval_minutes"),
+        )

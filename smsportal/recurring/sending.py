@@ -1,0 +1,68 @@
+"""One occurrence of a recurring send, through the one send path: the lists' members as they are
+now, opted-out numbers skipped, every check compose runs, and the balance."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from smsportal.contacts import selectors as contacts
+from smsportal.credits.affordability import Unaffordable, check_affordable
+from smsportal.messaging.recipients import resolve
+from smsportal.messaging.sending import SendRefused, create_message, estimate
+from smsportal.sms.encoding import analyse
+
+from .models import Occurrence, RecurringSend
+
+
+def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
+    """Create the occurrence's message and record it on `occurrence` (saved), or record why it
+    was not sent. Runs inside the caller's transaction."""
+    list_ids = list(schedule.lists.values_list("pk", flat=True))
+    summary = resolve(
+        "",
+        settings.PHONE_DEFAULT_REGION,
+        listed=contacts.members(list_ids),
+        opted_out=contacts.opted_out,
+    )
+    account = schedule.account
+    try:
+        if not summary.phones:
+            raise SendRefused(
+                "The lists have no one to send to (empty, or every member opted out)."
+            )
+        segments = analyse(schedule.text, account.backend.encoding_profile).segments
+        try:
+            check_affordable(
+                account, estimate(account, len(summary.phones), segments), schedule.created_by
+            )
+        except Unaffordable as exc:
+            raise SendRefused(exc.message) from exc
+        message = create_message(
+            account=account,
+            body=schedule.text,
+            sender=schedule.sender,
+            recipients=summary.resolved(),
+            created_by=schedule.created_by,
+            # A second guard beside the occurrence's own uniqueness.
+            idempotency_key=f"recurring:{schedule.pk}:{occurrence.due_at:%Y%m%d%H%M}",
+        )
+    except SendRefused as exc:
+        occurrence.status = Occurrence.Status.FAILED
+        occurrence.reason = str(exc)[:500]
+    else:
+        occurrence.status = Occurrence.Status.SENT
+        occurrence.message = message
+    occurrence.save()
+
+
+def run_due(now=None) -> int:
+    """Fire every active schedule that is due; returns how many occurrences were acted on."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    fired = 0
+    due = RecurringSend.objects.filter(paused=False, next_at__lte=now).order_by("next_at")
+    for schedule in due:
+        if schedule.fire(now):
+            fired += 1
+    return fired

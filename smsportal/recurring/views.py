@@ -1,0 +1,90 @@
+"""Recurring sends: the list, making and editing one, its page (the next five occurrences and
+what each past one did), pause, resume and delete."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .forms import RecurringSendForm
+from .models import RecurringSend
+
+HISTORY = 50  # past occurrences shown on a schedule's page
+
+
+@permission_required("recurring.view_recurringsend", raise_exception=True)
+def schedule_list(request: HttpRequest) -> HttpResponse:
+    schedules = RecurringSend.objects.select_related("account").prefetch_related("lists")
+    return render(request, "recurring/list.html", {"schedules": schedules})
+
+
+@permission_required("recurring.add_recurringsend", raise_exception=True)
+def schedule_create(request: HttpRequest) -> HttpResponse:
+    form = RecurringSendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        schedule = form.save(commit=False)
+        schedule.created_by = request.user
+        schedule.plan()
+        with transaction.atomic():
+            schedule.save()
+            form.save_m2m()
+        messages.success(request, f"Recurring send “{schedule}” created.")
+        return redirect(schedule)
+    return render(request, "recurring/form.html", {"form": form})
+
+
+@permission_required("recurring.change_recurringsend", raise_exception=True)
+def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = get_object_or_404(RecurringSend, pk=pk)
+    form = RecurringSendForm(request.POST or None, instance=schedule)
+    if request.method == "POST" and form.is_valid():
+        schedule = form.save(commit=False)
+        schedule.plan()  # from now: an edit never sends what was due before it
+        with transaction.atomic():
+            schedule.save()
+            form.save_m2m()
+        messages.success(request, f"Recurring send “{schedule}” saved.")
+        return redirect(schedule)
+    return render(request, "recurring/form.html", {"form": form, "schedule": schedule})
+
+
+@permission_required("recurring.view_recurringsend", raise_exception=True)
+def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = get_object_or_404(
+        RecurringSend.objects.select_related("account").prefetch_related("lists"), pk=pk
+    )
+    context = {
+        "schedule": schedule,
+        "upcoming": schedule.upcoming(5),
+        "history": schedule.occurrences.select_related("message")[:HISTORY],
+    }
+    return render(request, "recurring/detail.html", context)
+
+
+@require_POST
+@permission_required("recurring.change_recurringsend", raise_exception=True)
+def schedule_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = get_object_or_404(RecurringSend, pk=pk)
+    if request.POST.get("resume"):
+        schedule.paused = False
+        schedule.plan()  # what fell due while paused is not sent
+        schedule.save(update_fields=["paused", "next_at"])
+        messages.success(request, f"“{schedule}” resumed.")
+    else:
+        schedule.paused = True
+        schedule.save(update_fields=["paused"])
+        messages.success(request, f"“{schedule}” paused: nothing is sent until it is resumed.")
+    return redirect(schedule)
+
+
+@require_POST
+@permission_required("recurring.delete_recurringsend", raise_exception=True)
+def schedule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = get_object_or_404(RecurringSend, pk=pk)
+    schedule.delete()
+    messages.success(request, f"Recurring send “{schedule}” deleted; messages it sent stay.")
+    return redirect("recurring:list")

@@ -1,0 +1,259 @@
+"""Recurring sends: each occurrence sends once through the send path to the lists as they are
+then; missed occurrences are sent once late or skipped; pause, resume, edit and delete; the
+form refuses what cannot be meant."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from smsportal.contacts.models import OptOut
+from smsportal.messaging.models import Message
+from smsportal.recurring.models import Occurrence, RecurringSend
+from smsportal.recurring.sending import run_due
+from tests.factories import ContactFactory, ContactListFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def staff_list():
+    contacts = ContactListFactory(name="Staff")
+    contacts.add([ContactFactory(phone=f"+9655000000{i}").pk for i in range(3)])
+    return contacts
+
+
+def make_schedule(account, lists, now, **fields) -> RecurringSend:
+    values = {
+        "name": "Weekly reminder",
+        "account": account,
+        "text": "Team meeting at 10",
+        "frequency": "weekly",
+        "weekdays": [0],  # Monday
+        "time_of_day": time(9, 0),
+        "timezone": "UTC",
+        "starts_on": date(2026, 11, 30),
+        **fields,
+    }
+    schedule = RecurringSend(**values)
+    schedule.plan(now)
+    schedule.save()
+    schedule.lists.set(lists)
+    return schedule
+
+
+def test_a_due_occurrence_sends_one_message_to_the_lists_members_as_they_are_then(
+    account, script, staff_list, django_capture_on_commit_callbacks
+):
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1))
+    assert schedule.next_at == utc(2026, 12, 7, 9)
+    staff_list.add([ContactFactory(phone="+96550000009").pk])  # joins before the send
+    OptOut.objects.create(phone="+96550000000")
+
+    assert run_due(utc(2026, 12, 7, 8, 59)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_due(utc(2026, 12, 7, 9, 0, 30)) == 1
+
+    (occurrence,) = schedule.occurrences.all()
+    assert occurrence.status == Occurrence.Status.SENT and not occurrence.late
+    message = occurrence.message
+    assert message.body == "Team meeting at 10"
+    assert message.recipient_count == 3
+    assert sorted(script.sent_to()) == ["+96550000001", "+96550000002", "+96550000009"]
+    schedule.refresh_from_db()
+    assert schedule.next_at == utc(2026, 12, 14, 9)
+    assert schedule.occurrences_done == 1
+
+
+def test_running_twice_sends_once(account, script, staff_list):
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1))
+    stale = RecurringSend.objects.get(pk=schedule.pk)  # a second worker read the row before
+
+    assert run_due(utc(2026, 12, 7, 9, 1)) == 1
+    assert run_due(utc(2026, 12, 7, 9, 2)) == 0
+    assert stale.next_at == utc(2026, 12, 7, 9)
+    assert stale.fire(utc(2026, 12, 7, 9, 3)) is None
+
+    assert Message.objects.count() == 1
+    assert Occurrence.objects.count() == 1
+
+
+def test_the_database_refuses_a_second_record_of_one_occurrence(account, staff_list):
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1))
+    Occurrence.objects.create(schedule=schedule, due_at=utc(2026, 12, 7, 9))
+
+    with pytest.raises(IntegrityError):
+        Occurrence.objects.create(schedule=schedule, due_at=utc(2026, 12, 7, 9))
+
+
+def test_missed_occurrences_are_sent_once_late(account, script, staff_list):
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1))
+
+    run_due(utc(2026, 12, 22, 12))  # the worker was down for three Mondays
+
+    (occurrence,) = schedule.occurrences.all()
+    assert occurrence.due_at == utc(2026, 12, 21, 9)
+    assert occurrence.late and occurrence.missed_before == 2
+    assert Message.objects.count() == 1
+    schedule.refresh_from_db()
+    assert schedule.next_at == utc(2026, 12, 28, 9)
+    assert schedule.occurrences_done == 3
+
+
+def test_missed_occurrences_are_skipped_when_the_schedule_says_so(account, script, staff_list):
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1), on_missed="skip")
+
+    run_due(utc(2026, 12, 7, 12))
+
+    (occurrence,) = schedule.occurrences.all()
+    assert occurrence.status == Occurrence.Status.SKIPPED
+    assert not Message.objects.exists()
+    run_due(utc(2026, 12, 14, 9, 1))  # on time: sent
+    assert Message.objects.count() == 1
+
+
+def test_a_count_ends_the_schedule(account, script, staff_list):
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1), max_occurrences=2)
+
+    assert len(schedule.upcoming(5)) == 2
+    run_due(utc(2026, 12, 7, 9, 1))
+    run_due(utc(2026, 12, 14, 9, 1))
+    run_due(utc(2026, 12, 21, 9, 1))
+
+    schedule.refresh_from_db()
+    assert schedule.ended and schedule.state == "ended"
+    assert Message.objects.count() == 2
+    assert schedule.upcoming(5) == []
+
+
+def test_a_refused_send_is_recorded_with_the_reason_and_the_schedule_goes_on(account, staff_list):
+    empty = ContactListFactory(name="Empty")
+    schedule = make_schedule(account, [empty], utc(2026, 12, 1))
+
+    run_due(utc(2026, 12, 7, 9, 1))
+
+    (occurrence,) = schedule.occurrences.all()
+    assert occurrence.status == Occurrence.Status.FAILED
+    assert "no one to send to" in occurrence.reason
+    schedule.refresh_from_db()
+    assert schedule.next_at == utc(2026, 12, 14, 9)
+
+
+def test_a_paused_schedule_sends_nothing_and_resuming_does_not_send_what_was_missed(
+    account, script, staff_list, operator_client
+):
+    schedule = make_schedule(account, [staff_list], timezone.now() - timedelta(days=8))
+    operator_client.post(f"/recurring/{schedule.pk}/pause/")
+    schedule.refresh_from_db()
+    assert schedule.paused
+
+    assert run_due(timezone.now() + timedelta(days=8)) == 0
+    operator_client.post(f"/recurring/{schedule.pk}/pause/", {"resume": "1"})
+    schedule.refresh_from_db()
+    assert not schedule.paused and schedule.next_at > timezone.now()
+    assert run_due() == 0
+
+
+def form_data(account, staff_list, **changes):
+    data = {
+        "name": "Weekly",
+        "account": account.pk,
+        "sender": "",
+        "lists": [staff_list.pk],
+        "text": "Hello",
+        "frequency": "weekly",
+        "weekdays": ["0", "3"],
+        "time_of_day": "09:00",
+        "timezone": "Asia/Kuwait",
+        "starts_on": timezone.localdate().isoformat(),
+        "ends_on": "",
+        "max_occurrences": "",
+        "on_missed": "late",
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_operator_creates_a_weekly_send_and_sees_its_next_five(
+    account, staff_list, operator_client
+):
+    response = operator_client.post("/recurring/add/", form_data(account, staff_list))
+
+    assert response.status_code == 302
+    schedule = RecurringSend.objects.get()
+    assert schedule.weekdays == [0, 3]
+    page = operator_client.get(response["Location"])
+    assert len(page.context["upcoming"]) == 5
+    assert "Every Monday and Thursday at 09:00 (Asia/Kuwait)" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"frequency": "interval", "interval_minutes": "1"}, "would send every minute with no end"),
+        ({"frequency": "interval", "interval_minutes": "30"}, "every 30 minutes with no end"),
+        ({"weekdays": []}, "Choose at least one day"),
+        ({"frequency": "monthly", "day_of_month": "32"}, "from 1 to 31"),
+        ({"text": "Hello {first_name"}, "is never closed"),
+        ({"ends_on": "2020-01-01"}, "before the start date"),
+        ({"timezone": "Mars/Olympus"}, "Select a valid choice"),
+        ({"sender": "NOPE"}, "not an active sender ID"),
+    ],
+)
+def test_the_form_refuses_with_the_reason(account, staff_list, operator_client, changes, error):
+    response = operator_client.post("/recurring/add/", form_data(account, staff_list, **changes))
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not RecurringSend.objects.exists()
+
+
+def test_every_minute_with_an_end_is_allowed(account, staff_list, operator_client):
+    data = form_data(account, staff_list, frequency="interval", interval_minutes="1")
+    data["max_occurrences"] = "5"
+
+    assert operator_client.post("/recurring/add/", data).status_code == 302
+
+
+def test_editing_replans_from_now_and_delete_keeps_sent_messages(
+    account, script, staff_list, operator_client
+):
+    operator_client.post("/recurring/add/", form_data(account, staff_list))
+    schedule = RecurringSend.objects.get()
+    run_due(schedule.next_at + timedelta(seconds=5))
+    data = form_data(account, staff_list, frequency="daily", text="Changed")
+    operator_client.post(f"/recurring/{schedule.pk}/edit/", data)
+    schedule.refresh_from_db()
+    assert schedule.text == "Changed" and schedule.weekdays == []
+
+    operator_client.post(f"/recurring/{schedule.pk}/delete/")
+    assert not RecurringSend.objects.exists()
+    assert Message.objects.count() == 1
+
+
+def test_an_outsider_cannot_see_or_change_recurring_sends(client, outsider, account, staff_list):
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1))
+    client.force_login(outsider)
+
+    assert client.get("/recurring/").status_code == 403
+    assert client.post(f"/recurring/{schedule.pk}/delete/").status_code == 403
+    assert RecurringSend.objects.exists()
+
+
+def test_the_periodic_task_runs_due_schedules(account, script, staff_list, settings):
+    from smsportal.recurring.tasks import run_recurring_sends
+
+    assert ("smsportal.recurring.tasks.run_recurring_sends", 60) in settings.PERIODIC_TASKS
+    make_schedule(account, [staff_list], timezone.now() - timedelta(days=8))
+    RecurringSend.objects.update(next_at=timezone.now() - timedelta(seconds=30))
+
+    run_recurring_sends.enqueue()
+
+    assert Message.objects.count() == 1
