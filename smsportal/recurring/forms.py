@@ -131,9 +131,8 @@ class RecurringSendForm(forms.ModelForm):
                 f"{account} cannot choose a sender ID per message: leave it empty to send from "
                 "the account's default sender.",
             )
-        elif account and sender:
-            if not active_sender_ids(account).filter(value=sender).exists():
-                self.add_error("sender", f"{sender} is not an active sender ID of {account}.")
+        elif account and sender and not active_sender_ids(account).filter(value=sender).exists():
+            self.add_error("sender", f"{sender} is not an active sender ID of {account}.")
         if self.errors:
             return cleaned
         # Not for the unwary: without an end, a schedule this frequent sends without limit.

@@ -73,10 +73,8 @@ class Rule:
         if step <= timedelta(0):
             return
         start = self._local(self.starts_on)
-        if moment < start:
-            at = start
-        else:
-            at = start + step * ((moment - start) // step + 1)
+        # The first step after `moment`, counted from the start (no walk through the past).
+        at = start if moment < start else start + step * ((moment - start) // step + 1)
         while not self.ends_on or at.astimezone(self.zone).date() <= self.ends_on:
             yield at
             at += step

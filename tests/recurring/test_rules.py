@@ -4,6 +4,7 @@ schedule's time zone, with its end date."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -112,4 +113,4 @@ def test_occurrences_are_strictly_increasing_and_after_the_moment(
     found = rule.upcoming(moment, 5)
     assert len(found) == 5
     assert found[0] > moment
-    assert all(a < b for a, b in zip(found, found[1:], strict=False))
+    assert all(a < b for a, b in pairwise(found))
