@@ -12,9 +12,9 @@ from unittest import mock
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from smsportal.contacts.models import ImportJob, ImportRejection
+from smsportal.contacts.models import ContactField, ImportJob, ImportRejection
 from smsportal.messaging import sending
-from smsportal.messaging.models import InboundMessage
+from smsportal.messaging.models import InboundMessage, Message
 from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.providers.demo import DEMO_ACCOUNTS
 from smsportal.providers.models import ProviderAccount
@@ -45,8 +45,16 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
     SenderIDFactory(account=kwt, value="SMS-PORTAL")
     for account in accounts.values():
         BalanceSnapshotFactory(account=account, amount=Decimal("12345.5"))
+    ContactField.objects.create(key="city", label="City")
     team = ContactListFactory(name="Support team")
-    team.add([ContactFactory(phone=f"+9659711944{i}", name=f"Staff {i}").pk for i in range(3)])
+    team.add(
+        [
+            ContactFactory(
+                phone=f"+9659711944{i}", name=f"Staff {i}", attributes={"city": "Kuwait"}
+            ).pk
+            for i in range(3)
+        ]
+    )
     OptOutFactory(phone="+96566000001")
     create_message(
         account=isms,
@@ -78,4 +86,32 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
         created_by=user,
     )
     ImportRejection.objects.create(job=job, line=3, raw="12,Nobody", reason="not a phone number")
+    _recurring_send(kwt, team, user)
     return accounts
+
+
+def _recurring_send(account, contact_list, user) -> None:
+    """A weekly recurring send that has sent once (its history has a row)."""
+    from datetime import time
+
+    from smsportal.recurring.models import Occurrence, RecurringSend
+
+    schedule = RecurringSend(
+        name="Monday reminder",
+        account=account,
+        text="The office opens at 9 this week.",
+        frequency="weekly",
+        weekdays=[0],
+        time_of_day=time(9, 0),
+        timezone="Asia/Kuwait",
+        starts_on=timezone.localdate() - timedelta(days=14),
+        created_by=user,
+    )
+    schedule.plan()
+    schedule.save()
+    schedule.lists.set([contact_list])
+    Occurrence.objects.create(
+        schedule=schedule,
+        due_at=schedule.next_at - timedelta(days=7),
+        message=Message.objects.order_by("pk").first(),
+    )
