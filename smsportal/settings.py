@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "smsportal.reports",
     "smsportal.users",
     "smsportal.recurring",
+    "smsportal.message_templates",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("credits/", include("smsportal.credits.urls")),
     path("reports/", include("smsportal.reports.urls")),
     path("recurring/", include("smsportal.recurring.urls")),
+    path("templates/", include("smsportal.message_templates.urls")),
     path("hooks/", include("smsportal.messaging.webhook_urls")),
     # One log-in page, with its second step: the admin's own would skip the code.
     path(

@@ -13,6 +13,7 @@ NAVIGATION = [
     ("Dashboard", "dashboard", "speedometer2", None),
     ("Compose", "messaging:compose", "pencil-square", "messaging.add_message"),
     ("Messages", "messaging:message_list", "send", "messaging.view_message"),
+    ("Templates", "message_templates:list", "file-text", "message_templates.view_messagetemplate"),
     ("Recurring", "recurring:list", "arrow-repeat", "recurring.view_recurringsend"),
     ("Contacts", "contacts:contact_list", "person-lines-fill", "contacts.view_contact"),
     ("Lists", "contacts:list_list", "collection", "contacts.view_contactlist"),

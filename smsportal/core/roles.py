@@ -34,6 +34,8 @@ OPERATOR_PERMISSIONS = [
     "credits.view_credittransfer",
     # A recurring send is a send: whoever sends may schedule, pause and change one.
     "recurring.*",
+    # Operators use templates (pick them in Compose); Managers write them.
+    "message_templates.view_messagetemplate",
 ]
 MANAGER_PERMISSIONS = [
     *OPERATOR_PERMISSIONS,
@@ -41,6 +43,7 @@ MANAGER_PERMISSIONS = [
     "contacts.add_contactfield",
     "contacts.change_contactfield",
     "contacts.delete_contactfield",
+    "message_templates.*",
     "providers.*",
     "senders.*",
     "credits.*",

@@ -34,7 +34,7 @@ NOT_PAGES = {
     "messaging:inbox_mark_read", "providers:rotate_token", "providers:finish_rotation",
     "providers:test_connection", "providers:allow_callback_addresses",
     "senders:set_default", "senders:retire", "senders:sync", "logout",
-    "contacts:field_delete", "recurring:pause", "recurring:delete",
+    "contacts:field_delete", "recurring:pause", "recurring:delete", "message_templates:delete",
     # htmx fragments, fetched by a page (their full-page answer is a redirect to it).
     "credits:balances", "senders:options",
     # Reached only from a form's answer, not from a link; the log-in page is walked logged out.

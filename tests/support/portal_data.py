@@ -87,6 +87,9 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
     )
     ImportRejection.objects.create(job=job, line=3, raw="12,Nobody", reason="not a phone number")
     _recurring_send(kwt, team, user)
+    from smsportal.message_templates.models import MessageTemplate
+
+    MessageTemplate.objects.create(name="Welcome", text="Hello {first_name|Customer} in {city}!")
     return accounts
 
 

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django import forms
+
+from smsportal.contacts.models import ContactField
+from smsportal.providers.models import ProviderAccount
+from smsportal.sms.placeholders import STANDARD_FIELDS, parse
+
+from .models import MessageTemplate
+
+
+def check_placeholders(text: str) -> None:
+    """Refuse a text that cannot be read or names a field no contact has, with the reason."""
+    template = parse(text)
+    if template.errors:
+        raise forms.ValidationError([str(e) for e in template.errors])
+    known = set(STANDARD_FIELDS) | ContactField.objects.keys()
+    unknown = template.unknown(known)
+    if unknown:
+        names = ", ".join("{" + name + "}" for name in unknown)
+        raise forms.ValidationError(
+            f"No contact field is called {names}. Add the field under Contacts → Fields, or "
+            "correct the name."
+        )
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "account", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
+        error_messages = {"text": {"required": "The text is empty."}}
+        help_texts = {
+            "account": "Offer it with this account only; empty: with every account.",
+            "text": "Placeholders: {first_name}, {name}, {phone} or any contact field; "
+            "{first_name|Customer} writes “Customer” where there is no first name; {{ writes "
+            "a brace.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
+        self.fields["account"].empty_label = "Any account"
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        if not text.strip():
+            raise forms.ValidationError("The text is empty.")
+        check_placeholders(text)
+        return text

@@ -1,0 +1,21 @@
+"""`{% template_picker %}`: the Compose page's "start from a template" menu, each template with
+its parts, filling the text box (static/js/templates.js); the text stays editable."""
+
+from __future__ import annotations
+
+from django import template
+
+from ..models import MessageTemplate
+
+register = template.Library()
+
+
+@register.inclusion_tag("message_templates/_picker.html", takes_context=True)
+def template_picker(context) -> dict:
+    user = context["request"].user
+    if not user.has_perm("message_templates.view_messagetemplate"):
+        return {"choices": []}
+    choices = [
+        {"template": t, "shape": t.shape} for t in MessageTemplate.objects.select_related("account")
+    ]
+    return {"choices": choices}

@@ -1,0 +1,82 @@
+"""Message templates: Managers write them, Operators use them; bad placeholders are refused;
+the picker and the list show each template's parts."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from smsportal.contacts.models import ContactField
+from smsportal.message_templates.models import MessageTemplate
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_manager_saves_a_template_with_placeholders(manager_client, manager):
+    ContactField.objects.create(key="city", label="City")
+
+    response = manager_client.post(
+        "/templates/add/",
+        {"name": "Welcome", "account": "", "text": "Hi {first_name|Customer}, welcome to {city}!"},
+    )
+
+    assert response.status_code == 302
+    template = MessageTemplate.objects.get()
+    assert template.created_by == manager
+    assert str(template.shape) == "1 part or more, Standard (before names are filled in)"
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("Hi {first_name", "The “{” at character 4 is never closed"),
+        ("Hi {town}", "No contact field is called {town}"),
+        ("Hi {first name}", "is not a placeholder"),
+        ("   ", "The text is empty"),
+    ],
+)
+def test_a_bad_template_is_refused_with_the_reason(manager_client, text, error):
+    response = manager_client.post("/templates/add/", {"name": "X", "account": "", "text": text})
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not MessageTemplate.objects.exists()
+
+
+def test_operators_see_and_use_templates_but_cannot_change_them(operator_client, account):
+    template = MessageTemplate.objects.create(name="Promo", text="Sale today", account=account)
+
+    page = operator_client.get("/templates/")
+    html = page.content.decode()
+    assert "Sale today" in html and "1 part, Standard" in html
+    assert "New template" not in html
+    use = page.context["rows"][0]["use"]
+    assert parse_qs(urlsplit(use).query) == {"text": ["Sale today"], "account": [str(account.pk)]}
+    compose = operator_client.get(use).content.decode()
+    assert "Sale today" in compose
+    assert operator_client.post("/templates/add/", {"name": "X", "text": "y"}).status_code == 403
+    assert operator_client.get(f"/templates/{template.pk}/").status_code == 403
+    assert operator_client.post(f"/templates/{template.pk}/delete/").status_code == 403
+
+
+def test_compose_offers_the_templates_with_their_parts(operator_client, account):
+    MessageTemplate.objects.create(name="Long", text="x" * 200)
+    MessageTemplate.objects.create(name="Arabic", text="مرحبا")
+
+    html = operator_client.get("/messages/compose/").content.decode()
+
+    assert 'id="template-picker"' in html
+    assert "Long · 2 parts, Standard" in html
+    assert "Arabic · 1 part, Unicode" in html
+    assert "js/templates.js" in html
+
+
+def test_a_manager_edits_and_deletes_a_template(manager_client):
+    template = MessageTemplate.objects.create(name="Old", text="Hello")
+
+    manager_client.post(f"/templates/{template.pk}/", {"name": "New", "account": "", "text": "Hi"})
+    template.refresh_from_db()
+    assert (template.name, template.text) == ("New", "Hi")
+    manager_client.post(f"/templates/{template.pk}/delete/")
+    assert not MessageTemplate.objects.exists()
