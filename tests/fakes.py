@@ -43,6 +43,7 @@ class Script:
     balance: Balance | None = None  # what `balance()` answers; None: no balance enquiry
     behaviour: Callable[[int, Sequence[Recipient]], SendResult | None] | None = None
     calls: list[list[str]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # the text of each call, in order
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Lists kept at the provider (as KalaSMS keeps them): name -> numbers; None: no such feature.
     remote: dict[str, list[str]] | None = None
@@ -92,6 +93,7 @@ class FakeBackend(Backend):
     def send(self, message: OutgoingMessage, recipients: Sequence[Recipient]) -> SendResult:
         with self.script.lock:
             self.script.calls.append([r.phone for r in recipients])
+            self.script.texts.append(message.text)
             number = len(self.script.calls)
         if self.script.behaviour:
             result = self.script.behaviour(number, recipients)

@@ -162,6 +162,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "message_link",
         "account",
         "phone",
+        "text_sent",
         "status",
         "provider_message_id",
         "error_code",
@@ -202,6 +203,11 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def message_link(self, obj: Delivery) -> str:
         url = reverse("admin:messaging_message_change", args=[obj.message_id])
         return format_html('<a href="{}">#{}</a>', url, obj.message_id)
+
+    @admin.display(description="text sent")
+    def text_sent(self, obj: Delivery) -> str:
+        """This recipient's own text (a personalised message), else the message's."""
+        return obj.text or obj.message.body
 
 
 @admin.register(UnmatchedReport)

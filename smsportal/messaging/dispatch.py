@@ -18,6 +18,7 @@ Exactly once or honestly unknown, and never to a number that opted out:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -91,6 +92,17 @@ def outgoing_for(message: Message) -> OutgoingMessage:
         barcode_format=message.barcode_format,
         max_parts=message.account.max_parts,
     )
+
+
+def by_text(outgoing: OutgoingMessage, rows: Sequence[Delivery]):
+    """(what to send, rows) per distinct text: a personalised message's deliveries each carry
+    their own text, and one request carries one text to many numbers. The send stores them
+    sorted by text, so a request's worth of rows mostly shares one."""
+    groups: dict[str, list[Delivery]] = {}
+    for row in rows:
+        groups.setdefault(row.text, []).append(row)
+    for text, group in groups.items():
+        yield (dataclasses.replace(outgoing, text=text) if text else outgoing), group
 
 
 def bulk_size(backend: Backend, message: Message | None = None) -> int:
@@ -167,7 +179,7 @@ def claim(message_id: int, ids: Sequence[int], token: str) -> list[Delivery]:
     del claimed
     return list(
         Delivery.objects.filter(claim=token, id__in=ids, status=DeliveryStatus.SENDING).only(
-            "id", "phone", "segments", "queued_at", "seqno"
+            "id", "phone", "text", "segments", "queued_at", "seqno"
         )
     )
 
@@ -578,8 +590,8 @@ def _send_claimed(message: Message, ids: list[int]) -> int:
         }
         for chunk in wanted:
             chunk_rows = [rows[i] for i in chunk if i in rows]
-            if chunk_rows:
-                in_flight[pool.submit(submit, backend, outgoing, chunk_rows)] = chunk_rows
+            for text_outgoing, group in by_text(outgoing, chunk_rows):
+                in_flight[pool.submit(submit, backend, text_outgoing, group)] = group
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         fill(pool)

@@ -27,6 +27,9 @@ class Message(models.Model):
     )
     sender = models.CharField("sender ID", max_length=20, blank=True)
     body = models.TextField()
+    # The body has placeholders ({first_name|Customer}): each delivery keeps its own text (and
+    # parts); `encoding` and `segments` are then those of the longest one.
+    personal = models.BooleanField(default=False)
     encoding = models.CharField(max_length=8)
     segments = models.PositiveSmallIntegerField()
     message_type = models.CharField(
@@ -90,6 +93,9 @@ class Delivery(models.Model):
         "providers.ProviderAccount", on_delete=models.PROTECT, related_name="+"
     )
     phone = models.CharField(max_length=32)
+    # What this recipient was sent, where it differs from the message's body (a personalised
+    # message); empty: the body.
+    text = models.TextField(blank=True)
     status = models.CharField(
         max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
     )

@@ -34,6 +34,7 @@ from smsportal.sms.status import DeliveryStatus
 from . import flood
 from .message_types import measure
 from .models import Delivery, DeliveryEvent, Message
+from .personal import personalise
 
 INSERT_CHUNK = 5000
 # How long a deduplicating provider remembers a reference (ISMS `seqno`: 24 hours), less a
@@ -94,10 +95,24 @@ class Draft:
     skipped: tuple[tuple[str, str], ...] = ()  # (number, reason): recorded, never sent
     references: Mapping[str, tuple[str, datetime]] = field(default_factory=dict)
     existing: Message | None = None
+    # A personalised draft (`personal=True`): phone -> (that recipient's own text, its parts),
+    # in the order the deliveries are stored; `segments` and `encoding` are then the longest's.
+    texts: Mapping[str, tuple[str, int]] | None = None
 
     @property
     def recipient_count(self) -> int:
         return self.existing.recipient_count if self.existing else len(self.phones)
+
+    @property
+    def personal(self) -> bool:
+        return self.texts is not None
+
+    @property
+    def total_parts(self) -> int:
+        """SMS in all: what the cost is of."""
+        if self.texts is not None:
+            return sum(parts for _text, parts in self.texts.values())
+        return self.segments * len(self.phones)
 
 
 def prepare(
@@ -114,6 +129,7 @@ def prepare(
     user=None,
     retry_of: Message | None = None,
     idempotency_key: str | None = None,
+    personal: bool = False,
 ) -> Draft:
     """Run every check a send must pass, once, and return the Draft `send` consumes.
 
@@ -131,6 +147,11 @@ def prepare(
     backend's own pre-send check and the provider's flood rules; the balance covers the cost
     (`user` may be allowed to send past it). Raises SendRefused, saying why, when one fails;
     nothing is created or sent then.
+
+    `personal`: `body` has placeholders ({first_name|Customer}); each recipient's own text is
+    rendered and counted here (`personal.personalise`: an unknown field, a value missing without
+    a fallback, a text too long are refused, saying for how many), the checks on one text take
+    the longest, and the cost is the exact total of every recipient's parts.
     """
     if idempotency_key:
         existing = Message.objects.filter(idempotency_key=idempotency_key).first()
@@ -144,8 +165,9 @@ def prepare(
                 idempotency_key=idempotency_key,
                 existing=existing,
             )
-    analysis = measure(body, message_type, binary_udh, account.backend.encoding_profile)
-    check_text(account, analysis)
+    profile = account.backend.encoding_profile
+    if not personal:
+        check_text(account, measure(body, message_type, binary_udh, profile))
     if not recipients.phones:
         raise SendRefused("There is no recipient to send to.")
     if not account.is_active:
@@ -154,8 +176,15 @@ def prepare(
     phones = [phone for phone in recipients.phones if phone not in blocked]
     if not phones:
         raise SendRefused("Every recipient has opted out; nothing was sent.")
+    own = None
+    if personal:
+        own = personalise(body, phones, recipients.contact_ids, profile, account.max_parts)
+        phones = list(own.texts)  # sorted by text: identical ones go in one request
+    one_text = own.longest if own else body
+    analysis = measure(one_text, message_type, binary_udh, profile)
+    check_text(account, analysis)
     outgoing = OutgoingMessage(
-        text=body,
+        text=one_text,
         sender=sender,
         max_parts=account.max_parts,
         type=message_type,
@@ -168,7 +197,8 @@ def prepare(
         flood.check(account, body, phones)
     except ProviderError as exc:
         raise SendRefused(str(exc)) from exc
-    cost = estimate(account, len(phones), analysis.segments)
+    parts = own.total_parts if own else len(phones) * analysis.segments
+    cost = estimate(account, 1, parts)
     try:
         check_affordable(account, cost, user or AnonymousUser())
     except Unaffordable as exc:
@@ -194,6 +224,7 @@ def prepare(
             *((phone, OPTED_OUT_TEXT) for phone in recipients.phones if phone in blocked),
         ),
         references={p: ref for p, ref in recipients.references.items() if p not in blocked},
+        texts=own.texts if own else None,
     )
 
 
@@ -218,6 +249,7 @@ def send(draft: Draft) -> Message:
         account=draft.account,
         sender=draft.sender,
         body=draft.body,
+        personal=draft.personal,
         encoding=draft.encoding,
         segments=draft.segments,
         message_type=draft.message_type,
@@ -250,13 +282,14 @@ def _insert_deliveries(message: Message, draft: Draft) -> None:
         while chunk := list(islice(iterator, INSERT_CHUNK)):
             yield chunk
 
-    references, segments = draft.references, draft.segments
+    references, segments, texts = draft.references, draft.segments, draft.texts
     queued = (
         Delivery(
             message=message,
             account_id=message.account_id,
             phone=phone,
-            segments=segments,
+            text=texts[phone][0] if texts else "",
+            segments=texts[phone][1] if texts else segments,
             seqno=references[phone][0] if phone in references else "",
             first_sent_at=references[phone][1] if phone in references else None,
         )
@@ -435,6 +468,7 @@ def retry(
         barcode_format=message.barcode_format,
         user=user,
         retry_of=message,
+        personal=message.personal,
     )
     return send(draft)
 

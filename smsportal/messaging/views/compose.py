@@ -24,10 +24,12 @@ from smsportal.core.text import counted
 from smsportal.senders.selectors import active_sender_ids
 from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent, units_in
 from smsportal.sms.phones import parse_phone, split_pasted
+from smsportal.sms.placeholders import parse
 
 from .. import message_types, sending
 from ..forms import ComposeForm
 from ..message_types import measure
+from ..personal import compose_estimate
 from ..recipients import count_with_lists, resolve
 from ..sending import estimate
 
@@ -194,7 +196,38 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
         context["cost"] = estimate(account, summary.count, analysis.segments)
         context["too_many_parts"] = analysis.segments > account.max_parts
         context["default_sender_only"] = not capabilities.sender_per_message
+    personalise_preview(context, form, text, kind, profile)
     return context
+
+
+PERSONAL_KINDS = (message_types.TEXT, message_types.FLASH, message_types.NO_REPORT)
+
+
+def personalise_preview(context: dict, form: ComposeForm, text: str, kind: str, profile) -> None:
+    """A text with placeholders: each recipient's own text counted (messaging/personal.py),
+    its problems refused, the parts and cost those of the rendered texts."""
+    template = parse(text)
+    if kind not in PERSONAL_KINDS or not (template.errors or template.is_personal):
+        return
+    if template.errors:
+        context["problem"] = " ".join(str(e) for e in template.errors)
+        return
+    region = settings.PHONE_DEFAULT_REGION
+    pasted = list(
+        dict.fromkeys(
+            p.e164
+            for raw in split_pasted(form.data.get("recipients", ""))
+            if (p := parse_phone(raw, region)).valid
+        )
+    )
+    own = compose_estimate(text, chosen_lists(form), pasted, profile)
+    context["personal"] = own
+    if own.problems:
+        context["problem"] = own.problem
+    account = context.get("account")
+    if account:
+        context["cost"] = own.cost(account.price_per_segment)
+        context["too_many_parts"] = own.longest > account.max_parts
 
 
 def type_preview(form: ComposeForm, kind: str, analysis, text: str) -> dict:
@@ -278,10 +311,15 @@ def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending
         form.add_error(None, preview["problem"])
         return None
     data = form.cleaned_data
+    body = message_types.body_for(data["text"], form.kind)
+    personal = form.kind in PERSONAL_KINDS and parse(body).is_personal
+    if form.kind in PERSONAL_KINDS and not personal:
+        body = parse(body).render({}).text  # "{{" written for a brace: sent as one
     try:
         return sending.prepare(
             account=data["account"],
-            body=message_types.body_for(data["text"], form.kind),
+            body=body,
+            personal=personal,
             sender=data["sender"],
             recipients=preview["summary"].resolved(),
             **form.type_options(),
