@@ -2,26 +2,17 @@ from __future__ import annotations
 
 from django import forms
 
-from smsportal.contacts.models import ContactField
+from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
-from smsportal.sms.placeholders import STANDARD_FIELDS, parse
 
 from .models import MessageTemplate
 
 
 def check_placeholders(text: str) -> None:
     """Refuse a text that cannot be read or names a field no contact has, with the reason."""
-    template = parse(text)
-    if template.errors:
-        raise forms.ValidationError([str(e) for e in template.errors])
-    known = set(STANDARD_FIELDS) | ContactField.objects.keys()
-    unknown = template.unknown(known)
-    if unknown:
-        names = ", ".join("{" + name + "}" for name in unknown)
-        raise forms.ValidationError(
-            f"No contact field is called {names}. Add the field under Contacts → Fields, or "
-            "correct the name."
-        )
+    problems = placeholder_problems(text)
+    if problems:
+        raise forms.ValidationError(problems)
 
 
 class MessageTemplateForm(forms.ModelForm):

@@ -44,6 +44,22 @@ def known_fields() -> frozenset[str]:
     return frozenset(STANDARD_FIELDS) | ContactField.objects.keys()
 
 
+def placeholder_problems(text: str) -> list[str]:
+    """Why `text` cannot be a template, for staff: braces it cannot read (with their position),
+    fields no contact has. Empty when it can."""
+    template = parse(text)
+    if template.errors:
+        return [str(e) for e in template.errors]
+    unknown = template.unknown(known_fields())
+    if unknown:
+        names = ", ".join("{" + name + "}" for name in unknown)
+        return [
+            f"No contact field is called {names}. Add the field under Contacts → Fields, or "
+            "correct the name."
+        ]
+    return []
+
+
 # --- SQL expressions per field ------------------------------------------------------------------
 
 
@@ -371,9 +387,8 @@ def values_for(phones: Iterable[str], contact_ids: Mapping[str, int]) -> dict[st
     ids = list(by_id)
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
-        for pk, phone, name, email, attributes in Contact.objects.filter(pk__in=chunk).values_list(
-            "pk", "phone", "name", "email", "attributes"
-        ):
+        rows = Contact.objects.filter(pk__in=chunk).values_list("pk", "name", "email", "attributes")
+        for pk, name, email, attributes in rows:
             found[by_id[pk]] = contact_values(
                 phone=by_id[pk], name=name, email=email, attributes=attributes
             )

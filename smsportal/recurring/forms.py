@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from smsportal.contacts.models import ContactList
+from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
 from smsportal.sms.encoding import analyse
@@ -87,16 +88,11 @@ class RecurringSendForm(forms.ModelForm):
 
     def clean_text(self):
         text = self.cleaned_data["text"]
+        problems = placeholder_problems(text)
+        if problems:
+            raise forms.ValidationError(problems)
         template = parse(text)
-        if template.errors:
-            raise forms.ValidationError([str(e) for e in template.errors])
-        if template.is_personal:
-            raise forms.ValidationError(
-                "Placeholders such as "
-                + template.placeholders[0].source
-                + " are not filled in by recurring sends yet: write the text without them."
-            )
-        analysis = analyse(text)
+        analysis = analyse(template.literal)
         if not analysis.sendable:
             raise forms.ValidationError(analysis.problem)
         return text

@@ -1,15 +1,16 @@
-"""One occurrence of a recurring send, through the one send path: the lists' members as they are
-now, opted-out numbers skipped, every check compose runs, and the balance."""
+"""One occurrence of a recurring send, through the one send path (`sending.prepare` and `send`):
+the lists' members as they are now, opted-out numbers skipped, every check compose runs, the
+balance, and each member's own text where the text has placeholders."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
 from smsportal.contacts import selectors as contacts
-from smsportal.credits.affordability import Unaffordable, check_affordable
+from smsportal.messaging import sending
 from smsportal.messaging.recipients import resolve
-from smsportal.messaging.sending import SendRefused, create_message, estimate
-from smsportal.sms.encoding import analyse
+from smsportal.messaging.sending import SendRefused
+from smsportal.sms.placeholders import parse
 
 from .models import Occurrence, RecurringSend
 
@@ -24,28 +25,23 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
         listed=contacts.members(list_ids),
         opted_out=contacts.opted_out,
     )
-    account = schedule.account
     try:
         if not summary.phones:
             raise SendRefused(
                 "The lists have no one to send to (empty, or every member opted out)."
             )
-        segments = analyse(schedule.text, account.backend.encoding_profile).segments
-        try:
-            check_affordable(
-                account, estimate(account, len(summary.phones), segments), schedule.created_by
-            )
-        except Unaffordable as exc:
-            raise SendRefused(exc.message) from exc
-        message = create_message(
-            account=account,
-            body=schedule.text,
+        template = parse(schedule.text)
+        draft = sending.prepare(
+            account=schedule.account,
+            body=schedule.text if template.is_personal else template.render({}).text,
+            personal=template.is_personal,
             sender=schedule.sender,
             recipients=summary.resolved(),
-            created_by=schedule.created_by,
+            user=schedule.created_by,
             # A second guard beside the occurrence's own uniqueness.
             idempotency_key=f"recurring:{schedule.pk}:{occurrence.due_at:%Y%m%d%H%M}",
         )
+        message = sending.send(draft)
     except SendRefused as exc:
         occurrence.status = Occurrence.Status.FAILED
         occurrence.reason = str(exc)[:500]

@@ -124,7 +124,8 @@ def test_values_for_finds_contacts_by_id_or_number_and_numbers_alone(city):
 # --- the send ------------------------------------------------------------------------------------
 
 from smsportal.messaging.models import Delivery, Message  # noqa: E402
-from smsportal.messaging.sending import ResolvedRecipients, SendRefused, create_message  # noqa: E402
+from smsportal.messaging.sending import ResolvedRecipients, SendRefused  # noqa: E402
+from tests.support.sending import create_message  # noqa: E402
 
 
 def send(account, body, phones, **options):
