@@ -70,8 +70,8 @@ class RecurringSendForm(forms.ModelForm):
         widgets = {
             "text": forms.Textarea(attrs={"rows": 4}),
             "time_of_day": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
     def __init__(self, *args, **kwargs):
