@@ -78,6 +78,7 @@ class RecurringSendForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
         self.fields["account"].empty_label = None
+        self.fields["frequency"].choices = RecurringSend.Frequency.choices
         zones = sorted(available_timezones())
         self.fields["timezone"].choices = [(z, z) for z in zones]
         if not self.instance.pk:
@@ -85,6 +86,7 @@ class RecurringSendForm(forms.ModelForm):
             self.initial.setdefault("timezone", default_zone)
             self.initial.setdefault("starts_on", timezone.localdate())
             self.initial.setdefault("on_missed", RecurringSend.Missed.SEND_LATE)
+            self.initial.setdefault("frequency", rules.WEEKLY)
 
     def clean_text(self):
         text = self.cleaned_data["text"]
