@@ -64,7 +64,7 @@ django.setup()
 from django.db import connection
 from django.test import Client
 from django.contrib.auth import get_user_model
-from smsportal.reports.stats import rebuild
+from smsportal.messaging.daily_stats import rebuild
 started = time.perf_counter()
 rebuild()
 rebuild_s = time.perf_counter() - started

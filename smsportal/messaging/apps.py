@@ -9,6 +9,6 @@ class MessagingConfig(AppConfig):
         # SMPP sessions hand receipts and incoming SMS to messaging without importing it.
         from smsportal.providers.backends.smscentre import set_deliver_sm_ingest
 
-        from .smpp import store_deliver_sm
+        from .delivery_reports.smpp import store_deliver_sm
 
         set_deliver_sm_ingest(store_deliver_sm)

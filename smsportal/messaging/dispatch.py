@@ -46,9 +46,9 @@ from smsportal.providers.backends.base import (
     SubmitStatus,
     TransientError,
 )
-from smsportal.reports.stats import Transitions, day_of
 from smsportal.sms.status import DeliveryStatus
 
+from .daily_stats import Transitions, day_of
 from .models import Delivery, DeliveryEvent, Message
 from .parts import record_parts
 from .sending import OPTED_OUT_CODE, OPTED_OUT_TEXT, REPEAT_WINDOW
@@ -616,7 +616,7 @@ def after_batch(message: Message, results: list[list[Outcome]], balances: list[B
     from smsportal.credits.balances import record_balance
     from smsportal.credits.models import BalanceSource
 
-    from .services import apply_unmatched_reports
+    from .delivery_reports import apply_unmatched_reports
 
     if balances:
         record_balance(message.account, balances[-1], BalanceSource.SEND)

@@ -27,11 +27,11 @@ from smsportal.providers.backends.base import (
     Recipient,
 )
 from smsportal.providers.models import ProviderAccount
-from smsportal.reports.stats import Transitions, day_of
 from smsportal.sms.encoding import Analysis, analyse
 from smsportal.sms.status import DeliveryStatus
 
 from . import flood
+from .daily_stats import Transitions, day_of
 from .message_types import measure
 from .models import Delivery, DeliveryEvent, Message
 from .personal import personalise

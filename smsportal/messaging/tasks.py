@@ -58,6 +58,6 @@ def sweep_stuck_deliveries() -> int:
 
 @task()
 def poll_delivery_reports() -> int:
-    from .polling import poll_all
+    from .delivery_reports.polling import poll_all
 
     return poll_all()

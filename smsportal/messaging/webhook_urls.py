@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from . import webhooks
+from .delivery_reports import webhooks
 
 
 class WebhookTokenConverter:

@@ -11,9 +11,8 @@ from decimal import Decimal
 from django.db.models import Sum
 from django.utils import timezone
 
+from smsportal.messaging.models import DailyDeliveryStats
 from smsportal.sms.status import DeliveryStatus as S
-
-from .models import DailyDeliveryStats
 
 LEFT_THE_PORTAL = {S.SUBMITTED, S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.UNKNOWN}
 FAILURES = {S.FAILED, S.UNDELIVERED, S.EXPIRED, S.REJECTED}

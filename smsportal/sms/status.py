@@ -25,20 +25,7 @@ class DeliveryStatus(models.TextChoices):
 
     @classmethod
     def final(cls) -> frozenset[DeliveryStatus]:
-        """States no later report may move a delivery out of."""
-        return frozenset(
-            {
-                cls.DELIVERED,
-                cls.UNDELIVERED,
-                cls.EXPIRED,
-                cls.REJECTED,
-                cls.FAILED,
-                cls.CANCELLED,
-                cls.SKIPPED,
-            }
-        )
+        """States no later report may move a delivery out of (the rule table's `FINAL`)."""
+        from .status_rules import FINAL  # the table imports this module, so not at the top
 
-    @classmethod
-    def open(cls) -> frozenset[DeliveryStatus]:
-        """States whose outcome a report or a poll may still settle."""
-        return frozenset({cls.SUBMITTED, cls.UNKNOWN})
+        return FINAL

@@ -14,10 +14,10 @@ from django.db import connection
 from django.db.models import Count
 
 from smsportal.messaging import dispatch
+from smsportal.messaging.daily_stats import computed_from_deliveries, current
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.messaging.tasks import sweep_stuck_deliveries
-from smsportal.reports.stats import computed_from_deliveries, current
 from smsportal.sms.status import DeliveryStatus
 from tests.faults.conftest import wait_for
 from tests.support.sending import create_message

@@ -12,9 +12,9 @@ from django.db import connection
 from django.db.models import Count
 
 from smsportal.messaging import dispatch
+from smsportal.messaging.daily_stats import Transitions, day_of
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message, UnmatchedReport
 from smsportal.messaging.sending import ResolvedRecipients
-from smsportal.reports.stats import Transitions, day_of
 from smsportal.sms.status import DeliveryStatus
 from tests.support.sending import create_message
 

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from smsportal.messaging.delivery_reports.polling import GIVE_UP_AFTER, next_interval, poll_account
 from smsportal.messaging.models import Delivery, Message
-from smsportal.messaging.polling import GIVE_UP_AFTER, next_interval, poll_account
 from smsportal.providers.backends.base import StatusUpdate
 from smsportal.sms.status import DeliveryStatus
 

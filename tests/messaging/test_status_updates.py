@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from smsportal.messaging.delivery_reports import apply_status_update, apply_unmatched_reports
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message, UnmatchedReport
-from smsportal.messaging.services import apply_status_update, apply_unmatched_reports
 from smsportal.providers.backends.base import StatusUpdate
 from smsportal.sms.status import DeliveryStatus
 

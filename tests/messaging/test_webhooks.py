@@ -163,7 +163,7 @@ def test_a_deactivated_account_is_refused_at_once_despite_the_token_cache(client
 def test_the_token_cache_asks_the_database_again_after_a_few_seconds(
     client, isms, delivery, monkeypatch
 ):
-    from smsportal.messaging import webhooks
+    from smsportal.messaging.delivery_reports import webhooks
 
     assert dlr(client, isms.webhook_token, MsgId="nope", Status="6").status_code == 200
     # Changed behind the model's back (another process): seen once the cached answer expires.

@@ -346,7 +346,7 @@ def test_both_tokens_work_during_a_rotation_and_the_old_one_stops_after(client):
     for token in (old, account.webhook_token):
         assert client.get(reverse("hooks:isms_incoming", args=[token]), params).status_code == 200
     account.finish_token_rotation()
-    from smsportal.messaging import webhooks
+    from smsportal.messaging.delivery_reports import webhooks
 
     webhooks._accounts.clear()
     assert client.get(reverse("hooks:isms_incoming", args=[old]), params).status_code == 400

@@ -16,6 +16,7 @@ import smpplib.consts as c
 from django.utils import timezone
 
 from smsportal.messaging import dispatch, flood
+from smsportal.messaging.delivery_reports.smpp_listener import ReceiptListener, Supervisor
 from smsportal.messaging.models import Delivery, InboundMessage, Message, UnmatchedReport
 from smsportal.messaging.parts import combined
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused
@@ -34,7 +35,6 @@ from smsportal.providers.backends.base import (
     UnsupportedOperation,
 )
 from smsportal.providers.backends.smscentre import concatenation_header, encode
-from smsportal.providers.smpp_listener import ReceiptListener, Supervisor
 from smsportal.sms.encoding import analyse
 from smsportal.sms.status import DeliveryStatus
 from tests.support.postgres import free_port

@@ -7,8 +7,8 @@ import json
 import pytest
 from django.urls import reverse
 
+from smsportal.messaging.delivery_reports import apply_status_update
 from smsportal.messaging.sending import ResolvedRecipients
-from smsportal.messaging.services import apply_status_update
 from smsportal.providers.backends.base import StatusUpdate
 from tests.support.sending import create_message
 

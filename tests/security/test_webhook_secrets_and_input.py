@@ -87,7 +87,9 @@ def test_the_token_never_appears_in_a_log_line_whatever_the_answer(isms, logged,
         # As a database error might: the failing value, the token, in the exception's text.
         raise RuntimeError(f"could not store report for /hooks/isms/{token}/dlr")
 
-    monkeypatch.setattr("smsportal.messaging.webhooks.DeliveryReportWebhook.handle", explode)
+    monkeypatch.setattr(
+        "smsportal.messaging.delivery_reports.webhooks.DeliveryReportWebhook.handle", explode
+    )
     answers["500"] = client.get(f"/hooks/isms/{token}/dlr", {"MsgId": "M9", "Status": "6"})
 
     assert {name: r.status_code for name, r in answers.items()} == {

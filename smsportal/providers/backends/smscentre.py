@@ -1,7 +1,7 @@
 """SMS Centre: SMPP 3.4 through smpplib. One `submit_sm` per recipient and part, on a transceiver
 each worker process keeps bound, with a window of submits on the wire (`smpp_link.py`); receipts
 arrive as `deliver_sm` on the transceiver `smpp_listen` keeps bound (see
-`providers/smpp_listener.py`), or on the link that submitted.
+`messaging/delivery_reports/smpp_listener.py`), or on the link that submitted.
 
 Seed: ../shared/seeds/004_fd814251cc78e772.txt; PROVIDERS.md "SMS Centre". The seed gives no
 host, no receipt format and no error codes: those choices are in docs/providers.md.

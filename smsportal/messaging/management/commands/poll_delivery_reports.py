@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from smsportal.messaging.polling import poll_all
+from smsportal.messaging.delivery_reports.polling import poll_all
 
 
 class Command(BaseCommand):

@@ -28,9 +28,9 @@ from smsportal.core.client_ip import client_ip
 from smsportal.providers.backends.base import ProtocolError
 from smsportal.providers.models import ProviderAccount
 
-from .inbound import receive
-from .models import DeliveryEvent
-from .services import apply_status_update
+from ..inbound import receive
+from ..models import DeliveryEvent
+from .apply import apply_status_update
 
 log = logging.getLogger(__name__)
 

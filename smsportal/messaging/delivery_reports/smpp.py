@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from smsportal.providers.backends.base import InboundSMS, StatusUpdate
 
-from .inbound import receive
-from .models import DeliveryEvent
-from .services import apply_status_update
+from ..inbound import receive
+from ..models import DeliveryEvent
+from .apply import apply_status_update
 
 
 def store_deliver_sm(account, item: StatusUpdate | InboundSMS) -> None:

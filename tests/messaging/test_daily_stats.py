@@ -8,17 +8,18 @@ import pytest
 from django.utils import timezone
 
 from smsportal.messaging import dispatch
-from smsportal.messaging.models import Delivery
+from smsportal.messaging.daily_stats import computed_from_deliveries, current, rebuild
+from smsportal.messaging.delivery_reports import apply_status_update
+from smsportal.messaging.models import Delivery, DeliveryEvent
 from smsportal.messaging.sending import ResolvedRecipients
-from smsportal.messaging.services import apply_status_update
 from smsportal.providers.backends.base import (
     SendResult,
     StatusUpdate,
     SubmitResult,
     SubmitStatus,
 )
-from smsportal.reports.stats import computed_from_deliveries, current, rebuild
 from smsportal.sms.status import DeliveryStatus
+from smsportal.sms.status_rules import MOVES
 from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,7 @@ def test_the_summary_follows_every_kind_of_change(
     assert current() == computed_from_deliveries()
     assert rebuild() == len(current())
     assert current() == computed_from_deliveries()
+    # Every move these made is one the rule table allows.
+    made = set(DeliveryEvent.objects.values_list("from_status", "to_status"))
+    assert made - MOVES == set()
+    assert len(made) >= 6

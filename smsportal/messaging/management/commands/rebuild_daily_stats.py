@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from smsportal.reports.stats import rebuild
+from smsportal.messaging.daily_stats import rebuild
 
 
 class Command(BaseCommand):

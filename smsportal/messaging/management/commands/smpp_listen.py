@@ -8,7 +8,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from smsportal.providers.smpp_listener import MAX_BACKOFF, Supervisor
+from smsportal.messaging.delivery_reports.smpp_listener import MAX_BACKOFF, Supervisor
 
 
 class Command(BaseCommand):

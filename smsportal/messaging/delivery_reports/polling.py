@@ -17,8 +17,8 @@ from smsportal.providers.backends.base import ProviderError, StatusUpdate
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
 
-from .models import Delivery, DeliveryEvent
-from .services import apply_status_update
+from ..models import Delivery, DeliveryEvent
+from .apply import apply_status_update
 
 log = logging.getLogger(__name__)
 

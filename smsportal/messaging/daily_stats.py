@@ -1,9 +1,11 @@
-"""Keep DailyDeliveryStats in step with every status change, in one statement per batch.
+"""Keep the daily counters (`DailyDeliveryStats`) in step with every status change, in one
+statement per batch.
 
 Callers describe what moved as `Transitions`: (day, account, status, reason) -> (count, cost),
 negative for what left a state. `apply` adds them with one upsert that increments, atomic on
 SQLite and PostgreSQL alike (INSERT ... ON CONFLICT DO UPDATE), so concurrent workers never lose
-a count.
+a count. Which bucket a status counts in, and whether its error code is kept, come from the rule
+table (`smsportal.sms.status_rules`).
 """
 
 from __future__ import annotations
@@ -12,23 +14,14 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Count, Sum, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from smsportal.sms.status import DeliveryStatus
+from smsportal.sms.status_rules import COUNTED_WITH_REASON, RULES, bucket
 
-from .models import DailyDeliveryStats
-
-# Failures keep their error code, so "top failure reasons" reads the summary too.
-WITH_REASON = {
-    DeliveryStatus.FAILED,
-    DeliveryStatus.UNDELIVERED,
-    DeliveryStatus.REJECTED,
-    DeliveryStatus.EXPIRED,
-    DeliveryStatus.UNKNOWN,
-}
-# The summary does not tell a claimed delivery from a waiting one.
-BUCKET = {DeliveryStatus.SENDING: DeliveryStatus.QUEUED}
+from .models import DailyDeliveryStats, Delivery
 
 
 def day_of(moment: datetime) -> date:
@@ -40,8 +33,8 @@ class Transitions:
         self._moves: dict[tuple[date, int, str, str], list] = defaultdict(lambda: [0, Decimal("0")])
 
     def _key(self, day: date, account_id: int, status: str, reason: str):
-        status = BUCKET.get(status, status)
-        return (day, account_id, status, reason[:40] if status in WITH_REASON else "")
+        status = bucket(status)
+        return (day, account_id, status, reason[:40] if status in COUNTED_WITH_REASON else "")
 
     def add(self, day, account_id, status, reason="", count=1, cost=None) -> None:
         entry = self._moves[self._key(day, account_id, status, reason)]
@@ -88,21 +81,20 @@ class Transitions:
 def computed_from_deliveries() -> dict[tuple, tuple[int, Decimal]]:
     """The summary as the deliveries say it should be (slow: scans them). For `rebuild` and to
     check that the running totals stayed correct."""
-    from django.db.models import Case, CharField, Count, Sum, Value, When
-    from django.db.models.functions import TruncDate
-
-    from smsportal.messaging.models import Delivery
-
     rows = (
         Delivery.objects.annotate(
             day=TruncDate("queued_at"),
             bucket=Case(
-                When(status=DeliveryStatus.SENDING, then=Value(DeliveryStatus.QUEUED.value)),
+                *(
+                    When(status=status, then=Value(rule.bucket.value))
+                    for status, rule in RULES.items()
+                    if rule.bucket != status
+                ),
                 default="status",
                 output_field=CharField(),
             ),
             why=Case(
-                When(status__in=list(WITH_REASON), then="error_code"),
+                When(status__in=list(COUNTED_WITH_REASON), then="error_code"),
                 default=Value(""),
                 output_field=CharField(),
             ),
@@ -126,8 +118,6 @@ def current() -> dict[tuple, tuple[int, Decimal]]:
 
 def rebuild() -> int:
     """Recompute the whole summary from the deliveries (after a restore or a manual fix)."""
-    from django.db import transaction
-
     with transaction.atomic():
         DailyDeliveryStats.objects.all().delete()
         DailyDeliveryStats.objects.bulk_create(

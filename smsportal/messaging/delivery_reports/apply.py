@@ -1,8 +1,10 @@
 """The one way a delivery report changes a delivery: normalised StatusUpdate in, DeliveryEvent and
-status change out. Every source (ISMS webhook, KalaSMS poll, SMPP receipt) comes through here.
+status change out. Every entrance (ISMS webhook, KalaSMS poll, SMPP receipt) comes through here.
 
-Rules: a final status never moves (the same report twice changes nothing the second time); a
-report for an id we do not know is stored as an UnmatchedReport and applied when the id appears.
+The rules are the rule table's (`smsportal.sms.status_rules`): a report moves only what
+`REPORT_MOVES` allows, so a final status never moves and the same report twice changes nothing
+the second time. A report for an id we do not know is stored as an UnmatchedReport and applied
+when the id appears.
 """
 
 from __future__ import annotations
@@ -15,23 +17,19 @@ from django.utils import timezone
 
 from smsportal.providers.backends.base import StatusUpdate
 from smsportal.providers.models import ProviderAccount
-from smsportal.reports.stats import Transitions, day_of
 from smsportal.sms.status import DeliveryStatus
+from smsportal.sms.status_rules import (
+    report_may_move,
+    report_replaces_error,
+    report_sets_final_at,
+)
 
-from . import report_sql
-from .models import Delivery, DeliveryEvent, DeliveryPart, UnmatchedReport
-from .parts import through_parts
+from ..daily_stats import Transitions, day_of
+from ..models import Delivery, DeliveryEvent, DeliveryPart, UnmatchedReport
+from ..parts import through_parts
+from . import apply_sql
 
 log = logging.getLogger(__name__)
-
-FINAL = DeliveryStatus.final()
-# A report may only move a delivery forward: from these states...
-OPEN = {
-    DeliveryStatus.QUEUED,
-    DeliveryStatus.SENDING,
-    DeliveryStatus.SUBMITTED,
-    DeliveryStatus.UNKNOWN,
-}
 
 
 def _matching(account_id: int, update: StatusUpdate):
@@ -46,15 +44,13 @@ def _matching(account_id: int, update: StatusUpdate):
 
 
 def _apply(delivery: Delivery, update: StatusUpdate, source: str, now) -> DeliveryEvent | None:
-    if delivery.status not in OPEN or delivery.status == update.status:
+    if not report_may_move(delivery.status, update.status):
         return None
-    if update.status == DeliveryStatus.SUBMITTED and delivery.status != DeliveryStatus.UNKNOWN:
-        return None  # "accepted/en route" says nothing new about a submitted delivery
     previous = delivery.status
     delivery.status = update.status
-    if update.status in FINAL:
+    if report_sets_final_at(update.status):
         delivery.final_at = update.occurred_at or now
-    if update.status not in {DeliveryStatus.DELIVERED, DeliveryStatus.SUBMITTED}:
+    if report_replaces_error(update.status):
         # Why it did not arrive, in the provider's code and our sentence, where the report says.
         delivery.error_code = update.provider_status[:40] or delivery.error_code
         delivery.error_text = update.description or delivery.error_text
@@ -139,17 +135,23 @@ def _through_parts(account: ProviderAccount, update: StatusUpdate):
 
 
 def _apply_to_deliveries(account: ProviderAccount, update: StatusUpdate, source: str) -> int:
-    if connection.vendor == "postgresql":  # one statement, see report_sql
-        matched, moved = report_sql.apply(account.pk, update, source)
-        if not matched:
-            _keep_unmatched(account, update, source)
-        return moved
+    if connection.vendor == "postgresql":  # one statement, see apply_sql
+        matched, moved = apply_sql.apply(account.pk, update, source)
+    else:
+        matched, moved = apply_portably(account.pk, update, source)
+    if not matched:
+        _keep_unmatched(account, update, source)
+    return moved
+
+
+def apply_portably(account_id: int, update: StatusUpdate, source: str) -> tuple[int, int]:
+    """(deliveries matching the report, deliveries it moved), in one transaction on any
+    database: `apply_sql.apply`'s twin, held to the same rules."""
     with transaction.atomic():
-        deliveries = list(_matching(account.pk, update).select_for_update())
+        deliveries = list(_matching(account_id, update).select_for_update())
         if not deliveries:
-            _keep_unmatched(account, update, source)
-            return 0
-        return _write(deliveries, update, source)
+            return 0, 0
+        return len(deliveries), _write(deliveries, update, source)
 
 
 def _keep_unmatched(account: ProviderAccount, update: StatusUpdate, source: str) -> None:
