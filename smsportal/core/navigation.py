@@ -1,10 +1,14 @@
 """The main navigation, in one place: (label, URL name, icon, permission needed or None).
 
 A context processor resolves it per request, so a link appears only to users who may follow it
-and only once the page behind it exists.
+and only once the page behind it exists. A count beside a link (the inbox's unread messages) is
+registered by the app that owns the page, from its `AppConfig.ready` (`register_badge`): core
+imports no feature app.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -25,14 +29,15 @@ NAVIGATION = [
 ]
 
 
-def _unread_inbox() -> int:
-    from smsportal.messaging.views.inbox import unread_count
-
-    return unread_count()
+# URL name -> count shown beside the link (one indexed COUNT each), filled by the apps.
+BADGES: dict[str, Callable[[], int]] = {}
 
 
-# URL name -> count shown beside the link (one indexed COUNT each).
-BADGES = {"messaging:inbox": _unread_inbox}
+def register_badge(url_name: str, count: Callable[[], int]) -> None:
+    """Show `count()` beside the navigation link to `url_name` (called from `AppConfig.ready`)."""
+    if url_name not in {name for _label, name, _icon, _permission in NAVIGATION}:
+        raise ValueError(f"No navigation link to {url_name!r} to put a count beside.")
+    BADGES[url_name] = count
 
 
 def _current(path: str, urls: list[str]) -> str | None:

@@ -8,6 +8,7 @@ class ProvidersConfig(AppConfig):
     def ready(self) -> None:
         from smsportal.core.demo import DEMO_STEPS
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .demo import create_demo_accounts
 
         if create_demo_accounts not in DEMO_STEPS:

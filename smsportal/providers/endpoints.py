@@ -75,7 +75,9 @@ def validate_base_url(url: str, kind: str) -> None:
         try:
             addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(host)]
         except (OSError, UnicodeError, ValueError):
-            raise ValidationError(f"The host {host} cannot be found.") from None
+            raise ValidationError(
+                f"The host {host} cannot be found.", code="host_not_found"
+            ) from None
     private = [str(a) for a in addresses if not a.is_global]
     if private or not addresses:
         where = f" ({', '.join(private)})" if private and private != [host] else ""
