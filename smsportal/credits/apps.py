@@ -6,6 +6,8 @@ class CreditsConfig(AppConfig):
     verbose_name = "Credits"
 
     def ready(self) -> None:
+        # Imported once the models are loaded (the demo step uses them): the app adds its step
+        # to core's list, so core never imports the app.
         from smsportal.core.demo import DEMO_STEPS
 
         from .demo import create_demo_customers

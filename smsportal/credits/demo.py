@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from smsportal.providers.models import ProviderAccount
+
+from .models import TransferCustomer
+
 DEMO_CUSTOMERS = [
     ("demo-customer-1", "Demo branch office"),
     ("demo-customer-2", "Demo reseller"),
@@ -9,10 +13,6 @@ DEMO_CUSTOMERS = [
 
 
 def create_demo_customers() -> list[str]:
-    from smsportal.providers.models import ProviderAccount
-
-    from .models import TransferCustomer
-
     account = ProviderAccount.objects.filter(kind="isms", username="demo-isms").first()
     if account is None:
         return []

@@ -35,6 +35,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from smsportal.contacts.models import OptOut
+from smsportal.credits.balances import record_balance
+from smsportal.credits.models import BalanceSource
 from smsportal.providers.backends.base import (
     Backend,
     Balance,
@@ -46,9 +49,11 @@ from smsportal.providers.backends.base import (
     SubmitStatus,
     TransientError,
 )
+from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
 
 from .daily_stats import Transitions, day_of
+from .delivery_reports import apply_unmatched_reports
 from .models import Delivery, DeliveryEvent, Message
 from .parts import record_parts
 from .sending import OPTED_OUT_CODE, OPTED_OUT_TEXT, REPEAT_WINDOW
@@ -151,8 +156,6 @@ def lease_seconds() -> float:
 
 
 def _opted_out_phones():
-    from smsportal.contacts.models import OptOut
-
     return OptOut.objects.values("phone")
 
 
@@ -613,11 +616,6 @@ def _send_claimed(message: Message, ids: list[int]) -> int:
 def after_batch(message: Message, results: list[list[Outcome]], balances: list[Balance]) -> None:
     """What follows a recorded batch: the balance the provider reported after the send
     (KwtSMS), and reports that arrived before our ids were written."""
-    from smsportal.credits.balances import record_balance
-    from smsportal.credits.models import BalanceSource
-
-    from .delivery_reports import apply_unmatched_reports
-
     if balances:
         record_balance(message.account, balances[-1], BalanceSource.SEND)
 
@@ -716,8 +714,6 @@ def _expired(older_than: timedelta):
 
 
 def _repeatable_accounts(rows) -> list[int]:
-    from smsportal.providers.models import ProviderAccount
-
     account_ids = set(rows.values_list("account_id", flat=True).distinct())
     return [
         account.pk

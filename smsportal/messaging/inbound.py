@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
+from smsportal.contacts.models import OptOut
 from smsportal.providers.backends.base import InboundSMS
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.phones import parse_phone
@@ -83,8 +84,6 @@ def sender_number(raw: str) -> str:
 
 
 def opt_out(phone: str, note: str) -> None:
-    from smsportal.contacts.models import OptOut
-
     OptOut.objects.get_or_create(
         phone=phone, defaults={"reason": OptOut.Reason.KEYWORD, "note": note}
     )
@@ -93,6 +92,4 @@ def opt_out(phone: str, note: str) -> None:
 def opt_in(phone: str) -> int:
     """START lifts only an opt-out that came by keyword: one staff added or imported (with its
     note) stays until staff remove it."""
-    from smsportal.contacts.models import OptOut
-
     return OptOut.objects.filter(phone=phone, reason=OptOut.Reason.KEYWORD).delete()[0]

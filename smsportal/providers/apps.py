@@ -6,6 +6,8 @@ class ProvidersConfig(AppConfig):
     verbose_name = "Provider accounts"
 
     def ready(self) -> None:
+        # Imported once the models are loaded (the demo step uses them): the app adds its step
+        # to core's list, so core never imports the app.
         from smsportal.core.demo import DEMO_STEPS
 
         from . import checks  # noqa: F401  (registers the system checks)

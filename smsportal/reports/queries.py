@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from smsportal.messaging.models import DailyDeliveryStats
+from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus as S
 
 LEFT_THE_PORTAL = {S.SUBMITTED, S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.UNKNOWN}
@@ -120,8 +121,6 @@ def failure_reasons(since: date, until: date, account_id: int | None = None, lim
 
 def rate_by_provider(since: date, until: date, account_id: int | None = None):
     """(provider kind label, Figures) per kind of provider."""
-    from smsportal.providers.models import ProviderAccount
-
     labels = dict(ProviderAccount._meta.get_field("kind").choices)
     figures: dict[str, Figures] = defaultdict(Figures)
     grouped = (

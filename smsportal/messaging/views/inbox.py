@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from smsportal.contacts.models import Contact
+
 from ..inbound import keyword_of
 from ..models import InboundMessage
 
@@ -58,8 +60,6 @@ def _explain_keywords(messages) -> None:
 
 def _link_contacts(messages) -> None:
     """Each message's sender as a link to the contact with that number, in one query."""
-    from smsportal.contacts.models import Contact
-
     messages = list(messages)
     contacts = dict(
         Contact.objects.filter(phone__in={m.sender for m in messages}).values_list("phone", "pk")
