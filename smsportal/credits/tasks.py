@@ -1,8 +1,9 @@
 """Background work for balances.
 
-`refresh_all_balances` is one of the scheduler's periodic tasks (settings.PERIODIC_TASKS, every
-15 minutes; `manage.py scheduler`), run by the task worker. `manage.py refresh_balances` runs the
-same refresh once from a shell."""
+Balances are refreshed by the scheduler: `refresh_all_balances` is one of its periodic tasks
+(settings.PERIODIC_TASKS, every 15 minutes; `manage.py scheduler`), run by the task worker.
+Cron is the alternative where no scheduler runs: `manage.py refresh_balances` every 15 minutes
+(it runs the same refresh once, from a shell; docs/credits.md)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from .validation import SenderKind, classify_sender
 logger = logging.getLogger(__name__)
 
 # KalaSMS `defaultsenderid`: choice=0 is "the account's own number", choice=1 "the registered
-# alphanumeric sender" (PROVIDERS.md decision; the seed gives no more).
+# alphanumeric sender" (decision, docs/providers.md#kalasms; its document gives no more).
 DEFAULT_SENDER_CHOICE = {SenderKind.NUMERIC: "0", SenderKind.ALPHANUMERIC: "1"}
 
 

@@ -21,7 +21,7 @@ NUMERIC_MAX = 15
 # ISMS (sms.com.my): "numeric up to 13 digits, or alphanumeric up to 11 characters".
 ISMS_NUMERIC_MAX = 13
 # KwtSMS: "sender [alphanumeric only]". Its own sample sender is KWT-MESSAGE, so hyphens are
-# allowed, and the seed says spaces are sent as "+". Decision: letters, digits, spaces, hyphens.
+# allowed, and the document says spaces are sent as "+". Decision: letters, digits, spaces, hyphens.
 KWTSMS_ALLOWED = re.compile(r"^[A-Za-z0-9 \-]+$")
 
 _DIGITS = re.compile(r"^[0-9]+$")

@@ -49,7 +49,7 @@ OPERATIONS = {
     "set_default_sender": lambda b: b.set_default_sender("1"),
 }
 
-# What each provider answers on success (PROVIDERS.md): a body that matches none of these must
+# What each provider answers on success (docs/providers.md): a body that matches none of these must
 # never come back as a submitted send.
 SUCCESS_SHAPES = {
     "kwtsms": ("OK:",),

@@ -1,6 +1,7 @@
 """IntelliSoftware: one HTTP(S) page, sendmsg.aspx, GET or POST, up to 100 numbers per request.
 
-Seed: ../shared/seeds/003_af00b352e26fe1e7.txt; PROVIDERS.md "IntelliSoftware".
+What IntelliSoftware documents, and the decisions taken where it says nothing:
+docs/providers.md#intellisoftware.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """ISMS (sms.com.my): HTTP GET/POST pages under /websmsapi/; pushes delivery reports and incoming
 SMS to our webhooks.
 
-Seed: ../shared/seeds/002_04fc72a171cdd4b8.txt; PROVIDERS.md "ISMS".
+What ISMS documents, and the decisions taken where it says nothing: docs/providers.md#isms.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ CODES: dict[str, tuple[type[ProviderError] | None, str]] = {
     "1718": (None, "ISMS had already received this request (same seqno)."),
 }
 
-# Delivery report Status -> (our status, sentence). PROVIDERS.md "Delivery report".
+# Delivery report Status -> (our status, sentence). docs/providers.md#isms.
 REPORT_STATUS: dict[str, tuple[DeliveryStatus, str]] = {
     "6": (DeliveryStatus.DELIVERED, "Delivered."),
     "7": (DeliveryStatus.UNDELIVERED, "Failed at the network."),
@@ -259,7 +259,7 @@ class ISMSBackend(Backend):
         body = self._call("creditsLeft.aspx")
         if _ANSWER.match(body.strip()) and body.strip()[:4] in CODES:
             self._code(body, "creditsLeft.aspx")  # an error code: raises
-        # Decision (PROVIDERS.md): two numbers, used then remaining, separated by a comma,
+        # Decision (docs/providers.md#isms): two numbers, used then remaining, separated by a comma,
         # colon, space or new line; anything else is an error.
         match = _TWO_NUMBERS.match(body)
         if not match:
@@ -320,7 +320,7 @@ class ISMSBackend(Backend):
             raise ProtocolError("The incoming SMS has no valid Sender.", code="Sender")
         if content_type == "1":
             text = raw_text
-        elif content_type in ("2", "3"):  # the seed says 2 and, elsewhere, 3 for Unicode
+        elif content_type in ("2", "3"):  # the document says 2 and, elsewhere, 3 for Unicode
             text = decode_ucs2_hex(raw_text.strip())
         else:
             raise ProtocolError(f"Unknown ContentType {content_type[:10]!r}.", code="ContentType")

@@ -1,7 +1,7 @@
 """KalaSMS (kalasms.com): one HTTP GET endpoint, smsdo.aspx, where `opt=` names the operation.
 
-Seed: ../shared/seeds/000_8689cdcf209da6fb.txt; PROVIDERS.md "KalaSMS". The seed gives no
-answers at all: every reading of an answer below is a Decision of PROVIDERS.md, marked as such.
+What KalaSMS documents, and every decision taken where it says nothing: docs/providers.md#kalasms.
+Its document gives no answers at all: every reading of an answer below is such a decision.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class KalaSMSBackend(Backend):
 
     def _call(self, opt: str, **params: str) -> str:
         query = {"opt": opt, "user": self.account.username, "pwd": self.account.password, **params}
-        # The seed shows GET only. The message is UTF-8, percent-encoded (requests does it).
+        # The document shows GET only. The message is UTF-8, percent-encoded (requests does it).
         return http.call(self.account, opt, self.base_url, query, method="GET")
 
     def _refusal(self, opt: str, body: str) -> ProviderError:
@@ -234,7 +234,8 @@ class KalaSMSBackend(Backend):
         self._expect_ok("createlist", self._call("createlist", list=name))
 
     def delete_remote_list(self, name: str) -> None:
-        # The seed's example misspells the parameter `lis`; PROVIDERS.md: send `list`.
+        # The document's example misspells the parameter `lis`; we send `list`
+        # (docs/providers.md#kalasms).
         self._expect_ok("deletelist", self._call("deletelist", list=name))
 
     def add_to_remote_list(self, name: str, phone: str) -> None:

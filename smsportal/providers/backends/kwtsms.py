@@ -1,6 +1,6 @@
 """KwtSMS (kwtsms.com): HTTP GET per command under /API/<command>/, and an email-to-SMS transport.
 
-Seed: ../shared/seeds/001_b30d3dd716602982.txt; PROVIDERS.md "KwtSMS".
+What KwtSMS documents, and the decisions taken where it says nothing: docs/providers.md#kwtsms.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from .base import (
     TransientError,
 )
 
-BATCH = 200  # the seed: "send to 200 numbers in one command"
+BATCH = 200  # the document: "send to 200 numbers in one command"
 LANG_ENGLISH, LANG_ARABIC_WINDOWS, LANG_ARABIC_UTF8, LANG_UNICODE = "1", "2", "3", "4"
 _OK = re.compile(r"^OK:([^:\s]+):(\d+):(\d+):(-?\d+(?:\.\d+)?):(\d+)$")
 _BALANCE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*/\s*(-?\d+(?:\.\d+)?)$")
 _SENDER_SPLIT = re.compile(r"[\n\r,]+")
 SMTP_TIMEOUT = 30
-# The mail body's charset per `lang` (seed: 2 is "Arabic (Windows)", 3 "Arabic (UTF-8)").
+# The mail body's charset per `lang` (the document: 2 is "Arabic (Windows)", 3 "Arabic (UTF-8)").
 # Decision: 1 (English) and 4 (Unicode) go as UTF-8 too, declared in the Content-Type.
 MAIL_CHARSETS = {
     LANG_ENGLISH: "utf-8",
@@ -161,7 +161,7 @@ class KwtSMSBackend(Backend):
 
     def _call(self, command: str, **params) -> str:
         query = {"username": self.account.username, "password": self.account.password, **params}
-        # The seed documents GET only; the message goes in the query string (spaces as '+').
+        # The document shows GET only; the message goes in the query string (spaces as '+').
         return http.call(self.account, command, self._url(command), query, method="GET")
 
     # --- account ---------------------------------------------------------------------------
@@ -177,7 +177,7 @@ class KwtSMSBackend(Backend):
     def sender_ids(self) -> list[str]:
         body = self._call("senderid")
         self._raise_if_error(body)
-        # Decision (PROVIDERS.md): several IDs may come one per line or comma-separated.
+        # Decision (docs/providers.md#kwtsms): several IDs may come one per line or comma-separated.
         values = [value.strip() for value in _SENDER_SPLIT.split(body) if value.strip()]
         if not values or any(" " in v or ":" in v for v in values):
             raise http.unexpected(self.account, "senderid", body)
@@ -259,7 +259,7 @@ class KwtSMSBackend(Backend):
             raw=body,
         )
 
-    # --- email (the seed's SMTP API) ---------------------------------------------------------
+    # --- email (the SMTP API of the document) ------------------------------------------------
 
     def _check_mail_fields(self, sender: str) -> None:
         """Every field must stay on its own line: a line break in the sender, username or
@@ -276,7 +276,7 @@ class KwtSMSBackend(Backend):
                 )
 
     def mail_body(self, message: OutgoingMessage, mobiles: str, lang: str) -> str:
-        """The seed's body: one key:value per line; spaces in sender and text become '+'."""
+        """The document's body: one key:value per line; spaces in sender and text become '+'."""
         return "\n".join(
             [
                 f"username:{self.account.username}",
@@ -375,7 +375,7 @@ class KwtSMSBackend(Backend):
 
     def _raise_if_error(self, body: str) -> None:
         if body.upper().startswith("ERR"):
-            # Decision (PROVIDERS.md): any ERR… answer is a refusal, shown verbatim.
+            # Decision (docs/providers.md#kwtsms): any ERR… answer is a refusal, shown verbatim.
             code = body.split(":", 1)[0].strip()
             raise ProviderError(
                 f"KwtSMS refused the request: {body}", code=code, provider_text=body

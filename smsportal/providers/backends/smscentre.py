@@ -3,8 +3,8 @@ each worker process keeps bound, with a window of submits on the wire (`smpp_lin
 arrive as `deliver_sm` on the transceiver `smpp_listen` keeps bound (see
 `messaging/delivery_reports/smpp_listener.py`), or on the link that submitted.
 
-Seed: ../shared/seeds/004_fd814251cc78e772.txt; PROVIDERS.md "SMS Centre". The seed gives no
-host, no receipt format and no error codes: those choices are in docs/providers.md.
+What SMS Centre documents, and the decisions taken where it says nothing:
+docs/providers.md#sms-centre. Its document gives no host, no receipt format and no error codes.
 """
 
 from __future__ import annotations
@@ -73,8 +73,9 @@ WIRE_LOGGER = "smsportal.providers.smscentre.wire"
 logging.getLogger(WIRE_LOGGER).setLevel(logging.INFO)
 log = logging.getLogger(__name__)
 
-# The seed's two flood rules (PROVIDERS.md): the same text to the same number within a minute is
-# refused, and more than 50 messages to one subscriber, each less than 30 s after the last, block.
+# The provider's two flood rules (docs/providers.md#sms-centre): the same text to the same number
+# within a minute is refused, and more than 50 messages to one subscriber, each less than 30 s
+# after the last, block.
 # The portal checks them (messaging/flood.py) before it submits, at compose and at dispatch.
 FLOOD_RULES = FloodRules(
     identical_window=timedelta(seconds=60),
@@ -86,9 +87,9 @@ SENDABLE_TYPES = (MessageType.TEXT, MessageType.FLASH, MessageType.BINARY)
 BINARY_OCTETS = 140  # a binary message goes whole in one SMS (data_coding 4)
 UDH_CONCAT = 0x40  # esm_class: the short message starts with a UDH
 RECEIPT = 0x04  # esm_class of a deliver_sm that is a delivery receipt
-# The seed: data_coding = coding * 4; coding 0 GSM-7, 1 ISO-8859-1, 2 UCS-2 big-endian. Each part
-# goes as one octet per GSM septet (the SMSC packs them), per Latin-1 character, or two per UCS-2
-# unit: the parts `analyse` cut never exceed 140 octets with their 6-octet UDH.
+# The document: data_coding = coding * 4; coding 0 GSM-7, 1 ISO-8859-1, 2 UCS-2 big-endian. Each
+# part goes as one octet per GSM septet (the SMSC packs them), per Latin-1 character, or two per
+# UCS-2 unit: the parts `analyse` cut never exceed 140 octets with their 6-octet UDH.
 DATA_CODING = {GSM7: 0, LATIN1: 4, UCS2: 8}
 CODECS = {GSM7: "gsm03.38", LATIN1: "latin-1", UCS2: "utf-16-be"}
 # Bound with system_type "ISO", the server also takes ISO-8859-1 (coding 1). Latin text GSM lacks
@@ -199,7 +200,7 @@ def _text(value) -> str:
 class SMSCentreBackend(Backend):
     kind = "smscentre"
     label = "SMS Centre"
-    # The seed names no address; smsc.ru publishes its SMPP service at this host and port.
+    # The document names no address; smsc.ru publishes its SMPP service at this host and port.
     default_base_url = f"smpp://smpp.smsc.ru:{DEFAULT_PORT}"
     capabilities = Capabilities(
         # One session carries a batch: a bind, then a submit_sm per recipient and part.
@@ -360,7 +361,7 @@ class SMSCentreBackend(Backend):
 
     def encoded(self, message: OutgoingMessage) -> Encoded:
         if message.type == MessageType.BINARY:
-            # The seed: coding 1 (data_coding 4) carries "Latin text or binary data". The hex
+            # The document: coding 1 (data_coding 4) carries "Latin text or binary data". The hex
             # payload goes as its octets, in one SMS, its UDH (if any) marked by esm_class.
             try:
                 data = bytes.fromhex(message.text)

@@ -1,5 +1,6 @@
 """The four HTTP providers as the sandbox plays them: each function takes the request's parameters
-and the world, and returns the answer body in that provider's exact format (PROVIDERS.md)."""
+and the world, and returns the answer body in that provider's exact format (docs/providers.md,
+each provider's section)."""
 
 from __future__ import annotations
 

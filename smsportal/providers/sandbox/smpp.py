@@ -6,9 +6,9 @@ package's server runs on its own async runtime and accepts every bind without a 
 which would hide the wrong-password fault this sandbox must play.)
 
 It accepts binds of the world's `smscentre` accounts (checking system_id, password and
-system_type: "ISO" or empty, as the seed allows), answers submit_sm with a message id per part,
+system_type: "ISO" or empty, as the document allows), answers submit_sm with a message id per part,
 reassembles concatenated parts (8-bit reference UDH), records complete messages per recipient,
-enforces the seed's two flood rules, and sends a delivery receipt (deliver_sm) for every part to
+enforces the provider's two flood rules, and sends a delivery receipt (deliver_sm) for every part to
 one of the account's bound transceivers or receivers after a short delay. Every PDU in both
 directions is noted in `wire` (command, status, sequence, session), so tests read what went on the
 wire. Receipts are timed by one scheduler thread, not a thread each, so the sandbox is not the
@@ -40,7 +40,7 @@ log = logging.getLogger("smsportal.sandbox.smpp")
 FLOOD_IDENTICAL_WINDOW = 60.0  # an identical request repeated within a minute is refused
 FLOOD_PER_SUBSCRIBER = 50  # more than 50 messages to one subscriber...
 FLOOD_SUBSCRIBER_WINDOW = 30.0  # ...sent less than 30 seconds apart are blocked
-SYSTEM_TYPES = {"", "ISO"}  # the seed names "ISO" (Latin-1 instead of GSM); nothing else
+SYSTEM_TYPES = {"", "ISO"}  # the document names "ISO" (Latin-1 instead of GSM); nothing else
 
 
 @dataclass(frozen=True)
@@ -359,7 +359,7 @@ class SMPPSandbox:
             self._sessions.discard(session)
 
     def flood_status(self, username: str, destination: str, pdu) -> int:
-        """The seed's two rules, as the real SMS Centre applies them."""
+        """The provider's two flood rules, as the real SMS Centre applies them."""
         now = time.monotonic()
         body = bytes(pdu.short_message or b"")
         with self._lock:
@@ -396,7 +396,8 @@ class SMPPSandbox:
             text = decode_text(data, coding)
         kind, details = "text", ""
         if coding == 4:
-            # data_coding 4 carries ISO-8859-1 text or binary data (seed): show the octets too.
+            # data_coding 4 carries ISO-8859-1 text or binary data (the document): show the
+            # octets too.
             kind = "binary" if int(pdu.esm_class or 0) & 0x40 else "8-bit"
             details = f"data_coding 4, octets {data.hex(' ').upper()}"
         self.world.record(

@@ -1,7 +1,8 @@
 """`manage.py refresh_balances`: take a fresh balance of every account now, from a shell.
 
-The scheduler already does this every 15 minutes (settings.PERIODIC_TASKS); this is for a
-refresh on demand, and for scripts that want the exit status."""
+Balances are refreshed by the scheduler every 15 minutes (settings.PERIODIC_TASKS); this is for a
+refresh on demand, for scripts that want the exit status, and for cron, the alternative where no
+scheduler runs (every 15 minutes)."""
 
 from __future__ import annotations
 
