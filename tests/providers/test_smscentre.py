@@ -684,7 +684,8 @@ def test_a_message_sent_through_dispatch_is_delivered_by_its_receipt(
         )
     )
     assert answers == [0, 0, 0, 0]
-    assert not UnmatchedReport.objects.filter(account=smsc).exists()
+    # A receipt may beat its batch's write on a busy machine: it is kept, then applied.
+    assert not UnmatchedReport.objects.filter(account=smsc, applied_at__isnull=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)
