@@ -97,7 +97,7 @@ def _option_problems(account, backend) -> list[CheckMessage]:
             )
         ]
     problems: list[CheckMessage] = []
-    for name, value in stored.items():
+    for name, value in sorted(stored.items()):  # one order on every database (jsonb sorts)
         field = fields.get(name)
         if field is None:
             problems.append(
