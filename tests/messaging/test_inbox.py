@@ -6,10 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from smsportal.core import navigation
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import InboundMessage
-from smsportal.messaging.views.inbox import unread_count
 from smsportal.providers.backends.base import InboundSMS
 from tests.factories import ProviderAccountFactory
 
@@ -67,18 +65,3 @@ def test_a_message_of_a_moment_ago_reads_just_now(operator_client, account):
     assert "3\xa0hours ago" in page  # timesince keeps the number and its unit together
     assert "0 minutes" not in page
     assert "to ?" not in page
-
-
-def test_the_navigation_counts_unread_messages_beside_the_inbox(operator_client, account):
-    _sms(account, "One")
-    _sms(account, "Two", sender="+96597119444")
-
-    page = operator_client.get(reverse("messaging:message_list")).content.decode()
-
-    assert '<span class="badge rounded-pill text-bg-danger" title="unread">2</span>' in page
-
-
-def test_the_inbox_badge_is_registered_by_messaging_not_imported_by_core():
-    assert navigation.BADGES["messaging:inbox"] is unread_count
-    with pytest.raises(ValueError, match="No navigation link"):
-        navigation.register_badge("messaging:nowhere", unread_count)
