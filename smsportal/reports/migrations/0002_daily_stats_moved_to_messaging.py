@@ -1,4 +1,4 @@
-# The daily counters now belong to messaging (messaging 0011 takes the model over, table and rows
+# The daily counters now belong to messaging (messaging 0012 takes the model over, table and rows
 # unchanged): the reports app forgets the model without touching the table.
 
 from django.db import migrations
@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("reports", "0001_initial"),
-        ("messaging", "0011_daily_delivery_stats"),
+        ("messaging", "0012_daily_delivery_stats"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0010_message_type_options"),
+        ("messaging", "0011_personal_texts"),
         ("providers", "0001_initial"),
         ("reports", "0001_initial"),
     ]
