@@ -45,15 +45,36 @@ ALPHABET_DESCRIPTIONS = {
 ESCAPE = "\x1b"
 
 
-@lru_cache(maxsize=4096)
+def _gsm_tables() -> tuple[frozenset[str], frozenset[str]]:
+    """The characters GSM-7 carries in one septet and in two (escape + character), read from the
+    `gsm0338` codec's own decoding and confirmed by its encoder (tests/sms compares them with the
+    encoder over the whole Basic Multilingual Plane)."""
+    one, two = set(), set()
+    for byte in range(128):
+        for raw, table in ((bytes([byte]), one), (bytes([0x1B, byte]), two)):
+            try:
+                decoded = raw.decode("gsm03.38")
+            except UnicodeDecodeError:
+                continue
+            for char in decoded:
+                try:
+                    if len(char.encode("gsm03.38")) == (1 if table is one else 2):
+                        table.add(char)
+                except UnicodeEncodeError:
+                    pass
+    one.discard(ESCAPE)  # the escape code itself is no character a person can send
+    return frozenset(one), frozenset(two)
+
+
+GSM_BASIC, GSM_EXTENDED = _gsm_tables()
+GSM_CHARACTERS = GSM_BASIC | GSM_EXTENDED
+
+
 def gsm_septets(char: str) -> int | None:
     """Septets `char` takes in GSM-7 (1, or 2 for the extension table); None if not GSM."""
-    if char == ESCAPE:
-        return None
-    try:
-        return len(char.encode("gsm03.38"))
-    except UnicodeEncodeError:
-        return None
+    if char in GSM_BASIC:
+        return 1
+    return 2 if char in GSM_EXTENDED else None
 
 
 def ucs2_units(char: str) -> int:
@@ -73,33 +94,66 @@ def units_in(char: str, alphabet: str) -> int | None:
     return None if is_lone_surrogate(char) else ucs2_units(char)
 
 
-def _units(char: str, encoding: str) -> int:
-    units = units_in(char, encoding)
-    if units is None:
-        if encoding == UCS2:  # a broken half of a pair: counted, reported by `analyse`
-            return 1
-        raise ValueError(f"{char!r} is not in {ALPHABET_DESCRIPTIONS[encoding]}")
-    return units
+def _wide(chars: set[str], encoding: str) -> set[str]:
+    """Which of the text's distinct characters take two units in `encoding`: GSM-7's extension
+    table, UCS-2's characters beyond the Basic Multilingual Plane (a surrogate pair); none in
+    Latin-1."""
+    if encoding == GSM7:
+        return chars & GSM_EXTENDED
+    if encoding == UCS2 and chars and max(chars) > "\uffff":
+        return {c for c in chars if c > "\uffff"}
+    return set()
+
+
+def _cut(text: str, encoding: str, wide: set[str]) -> tuple[list[str], list[int]]:
+    """`text` in parts (see `split`) and the units of each, given its two-unit characters. Each
+    part is the longest slice that fits: units are counted with `str.count` per distinct
+    two-unit character, and a slice too long by them is shortened from its end."""
+
+    wide_chars = tuple(wide)
+
+    def units(chunk: str) -> int:
+        # One C call (str.count) per distinct two-unit character: there are few.
+        return len(chunk) + sum(map(chunk.count, wide_chars))
+
+    single, per_part = LIMITS[encoding]
+    if len(text) <= single and (total := units(text)) <= single:
+        return ([text], [total]) if text else ([], [])
+    parts: list[str] = []
+    counts: list[int] = []
+    start, length = 0, len(text)
+    while start < length:
+        end = min(length, start + per_part)
+        used = units(text[start:end])
+        if used > per_part:
+            # Too long by `used - per_part` units: dropping that many characters surely fits
+            # (each is at least one unit); then take back what still fits, one at a time (at
+            # most one per two-unit character dropped). A two-unit character never straddles
+            # two parts.
+            end -= used - per_part
+            used = units(text[start:end])
+            while end < length and used + (step := 2 if text[end] in wide else 1) <= per_part:
+                used += step
+                end += 1
+        parts.append(text[start:end])
+        counts.append(used)
+        start = end
+    return parts, counts
 
 
 def split(text: str, encoding: str) -> list[str]:
     """The parts `text` is sent in: one when it fits a single SMS, else parts of at most 153
-    septets / 134 octets / 67 units, never cutting an escape sequence or a surrogate pair."""
-    if not text:
-        return []
-    single, per_part = LIMITS[encoding]
-    units = [_units(char, encoding) for char in text]
-    if sum(units) <= single:
-        return [text]
-    parts: list[str] = []
-    start = used = 0
-    for index, n in enumerate(units):
-        if used + n > per_part:
-            parts.append(text[start:index])
-            start, used = index, 0
-        used += n
-    parts.append(text[start:])
-    return parts
+    septets / 134 octets / 67 units, never cutting an escape sequence or a surrogate pair.
+    Raises ValueError when `encoding` cannot carry a character of `text`."""
+    chars = set(text)
+    if encoding == GSM7 and not chars <= GSM_CHARACTERS:
+        bad = min(chars - GSM_CHARACTERS, key=text.index)
+        raise ValueError(f"{bad!r} is not in {ALPHABET_DESCRIPTIONS[encoding]}")
+    if encoding == LATIN1 and chars and max(chars) > "\xff":
+        bad = min((c for c in chars if c > "\xff"), key=text.index)
+        raise ValueError(f"{bad!r} is not in {ALPHABET_DESCRIPTIONS[encoding]}")
+    # UCS-2 carries anything: a broken half of a pair counts one unit (reported by `analyse`).
+    return _cut(text, encoding, _wide(chars, encoding))[0]
 
 
 @dataclass(frozen=True)
@@ -133,6 +187,7 @@ class Analysis:
     non_gsm: tuple[str, ...]  # distinct characters outside GSM-7, in order of appearance
     invalid: tuple[str, ...]  # distinct characters no phone can show (lone surrogates)
     refused: str = ""  # why the account cannot carry this text (its profile's refusal)
+    part_units: tuple[int, ...] = ()  # units of each part, in the alphabet's units
 
     @property
     def characters(self) -> int:
@@ -174,40 +229,50 @@ class Analysis:
         return self.units != self.characters
 
 
-def _carried(text: str, alphabet: str) -> bool:
-    return all(units_in(char, alphabet) is not None for char in set(text))
+def _carried(chars: set[str], alphabet: str, invalid: tuple[str, ...]) -> bool:
+    if alphabet == GSM7:
+        return chars <= GSM_CHARACTERS
+    if alphabet == LATIN1:
+        return not chars or max(chars) <= "\xff"
+    return not invalid
 
 
 def analyse(text: str, profile: EncodingProfile = STANDARD) -> Analysis:
     """Everything the preview and the senders need to know about `text` sent by an account with
-    this `profile`. Never raises."""
-    non_gsm = tuple(dict.fromkeys(char for char in text if gsm_septets(char) is None))
-    invalid = tuple(dict.fromkeys(char for char in non_gsm if is_lone_surrogate(char)))
-    candidates = [a for a in profile.alphabets if _carried(text, a)] or [UCS2]
+    this `profile`. Never raises.
+
+    Set-based: the alphabet is decided on the text's distinct characters, the units by counting
+    the few two-unit characters, and the parts by slicing (tests/sms holds it to a
+    character-by-character reference for any text)."""
+    chars = set(text)
+    outside = chars - GSM_CHARACTERS
+    # In order of appearance: a handful of distinct characters, each found by str.index (C).
+    non_gsm = tuple(sorted(outside, key=text.index)) if outside else ()
+    invalid = tuple(c for c in non_gsm if "\ud800" <= c <= "\udfff")
+    candidates = [a for a in profile.alphabets if _carried(chars, a, invalid)] or [UCS2]
     if GSM7 in candidates and UCS2 in candidates:
         # GSM-7 never needs more parts than UCS-2 (even all-escape text fits 76 characters per
         # part against 67): no need to cut the text twice.
         candidates.remove(UCS2)
-    splits = {alphabet: split(text, alphabet) for alphabet in candidates}
-    encoding = min(candidates, key=lambda a: (len(splits[a]), candidates.index(a)))
-    parts = splits[encoding]
+    cuts = {alphabet: _cut(text, alphabet, _wide(chars, alphabet)) for alphabet in candidates}
+    encoding = min(candidates, key=lambda a: (len(cuts[a][0]), candidates.index(a)))
+    parts, part_units = cuts[encoding]
     single, per_part = LIMITS[encoding]
-    units = sum(_units(char, encoding) for char in text)
-    last = sum(_units(char, encoding) for char in parts[-1]) if parts else 0
     limit = single if len(parts) <= 1 else per_part
     refused = profile.refusal(text, encoding) if profile.refusal and text else ""
     return Analysis(
         text=text,
         encoding=encoding,
-        units=units,
+        units=sum(part_units),
         segments=len(parts),
         parts=tuple(parts),
         unit_limit_single=single,
         unit_limit_part=per_part,
-        remaining=limit - last,
+        remaining=limit - (part_units[-1] if parts else 0),
         non_gsm=non_gsm,
         invalid=invalid,
         refused=refused,
+        part_units=tuple(part_units),
     )
 
 
@@ -237,6 +302,7 @@ _REPLACEMENTS = {
 }
 
 
+@lru_cache(maxsize=4096)
 def _replacement(char: str) -> str:
     if char in _REPLACEMENTS:
         return _REPLACEMENTS[char]
@@ -245,12 +311,14 @@ def _replacement(char: str) -> str:
     decomposed = "".join(
         c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
     )
-    if decomposed and all(gsm_septets(c) is not None for c in decomposed):
+    if decomposed and set(decomposed) <= GSM_CHARACTERS:
         return decomposed
     return char
 
 
 def gsm_equivalent(text: str) -> str:
     """`text` with look-alike characters replaced by GSM-7 ones; a character with no good
-    replacement (an emoji, Arabic) stays as it is."""
-    return "".join(char if gsm_septets(char) is not None else _replacement(char) for char in text)
+    replacement (an emoji, Arabic) stays as it is. Each distinct character is looked at once;
+    `str.translate` does the replacing."""
+    table = {ord(c): r for c in set(text) - GSM_CHARACTERS if (r := _replacement(c)) != c}
+    return text.translate(table) if table else text

@@ -7,7 +7,7 @@ the form and the same preview comes back in the page.
 
 from __future__ import annotations
 
-import itertools
+import re
 import unicodedata
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from django.utils.safestring import mark_safe
 from smsportal.contacts import selectors as contacts
 from smsportal.core.text import counted
 from smsportal.senders.selectors import active_sender_ids
-from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent, units_in
+from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
 
@@ -60,33 +60,38 @@ def invisible_name(char: str) -> str:
     return unicodedata.name(char, f"U+{ord(char):04X}").lower()
 
 
-def _runs(text: str, costly: set[str]):
-    """(kind, characters) runs: "invisible" one character each, "costly" and "plain" grouped,
-    so a word is never cut into one element per letter (that breaks Arabic joining)."""
-    kind_of = lambda c: (  # noqa: E731
-        "invisible" if invisible_name(c) else "costly" if c in costly else "plain"
-    )
-    for kind, group in itertools.groupby(text, key=kind_of):
-        if kind == "invisible":
-            yield from ((kind, c) for c in group)
-        else:
-            yield kind, "".join(group)
+def _character_class(chars: set[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
 def highlight(text: str, costly: tuple[str, ...] = ()) -> str:
     """The text as HTML: the runs of characters that need a dearer alphabet marked (one
-    element per run), and invisible characters shown by name."""
-    html = []
-    for kind, run in _runs(text, set(costly)):
-        if kind == "invisible":
+    element per run, so a word is never cut into one element per letter: that breaks Arabic
+    joining), and invisible characters shown by name. The text's distinct characters are
+    classified once; a regular expression finds the runs, and plain text is escaped whole."""
+    chars = set(text)
+    invisible = {c for c in chars if invisible_name(c)}
+    marked = set(costly) - invisible
+    if not invisible and not marked:
+        return mark_safe(escape(text))  # noqa: S308 (escaped)
+    alternatives = []
+    if invisible:
+        alternatives.append(f"(?P<invisible>{_character_class(invisible)})")
+    if marked:
+        alternatives.append(f"(?P<costly>{_character_class(marked)}+)")
+    html, plain_from = [], 0
+    for match in re.finditer("|".join(alternatives), text):
+        html.append(escape(text[plain_from : match.start()]))
+        run = match.group()
+        if match.lastgroup == "invisible":
             html.append(
                 f'<span class="char-name" title="U+{ord(run):04X}">{escape(invisible_name(run))}'
                 "</span>"
             )
-        elif kind == "costly":
-            html.append(f'<mark title="Not in the standard SMS alphabet">{escape(run)}</mark>')
         else:
-            html.append(escape(run))
+            html.append(f'<mark title="Not in the standard SMS alphabet">{escape(run)}</mark>')
+        plain_from = match.end()
+    html.append(escape(text[plain_from:]))
     return mark_safe("".join(html))  # noqa: S308 (every character is escaped)
 
 
@@ -167,22 +172,21 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     replaced = gsm_equivalent(text)
     better = analyse(replaced, profile) if replaced != text else None
     costly = analysis.non_gsm if analysis.encoding != GSM7 else ()
+    # The text as typed, marked, when there is something to point at: an invisible
+    # character, or characters the "standard characters" button would replace.
+    shows_typed = any(invisible_name(c) for c in set(text)) or bool(costly and better)
+    binary = kind == message_types.BINARY
     context = {
         "analysis": analysis,
         "problem": analysis.problem,
-        "highlighted": highlight(text, costly),
+        "highlighted": highlight(text, costly) if shows_typed else "",
         "costly_chips": costly_chips(costly),
-        # The text as typed, marked, when there is something to point at: an invisible
-        # character, or characters the "standard characters" button would replace.
-        "shows_typed": any(invisible_name(c) for c in set(text)) or bool(costly and better),
+        "shows_typed": shows_typed,
         "parts": [
-            {
-                "html": highlight(part),
-                "units": analysis.units
-                if kind == message_types.BINARY
-                else sum(units_in(c, analysis.encoding) or 1 for c in part),
-            }
-            for part in analysis.parts
+            {"html": highlight(part), "units": analysis.units if binary else units}
+            for part, units in zip(
+                analysis.parts, analysis.parts if binary else analysis.part_units, strict=True
+            )
         ],
         "type_preview": type_preview(form, kind, analysis, text),
         "summary": summary,
