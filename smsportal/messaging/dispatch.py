@@ -52,6 +52,7 @@ from smsportal.providers.backends.base import (
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
 
+from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .delivery_reports import apply_unmatched_reports
 from .models import Delivery, DeliveryEvent, Message
@@ -366,7 +367,11 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
         )
         written = []
         events = []
-        moves = Transitions()
+        # What moved, per (day, new status, reason): [count, cost]. Counted here and added to
+        # the daily summary once per group, not twice per delivery.
+        groups: dict[tuple, list] = {}
+        days: dict = {}  # queued_at -> its day: a message's rows mostly share one
+        costs: dict[int, Decimal] = {}  # segments -> price * segments
         late = []
         for outcome in outcomes:
             if outcome.delivery_id not in held:
@@ -374,18 +379,23 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
                 continue
             row = by_id[outcome.delivery_id]
             segments = outcome.segments or row.segments
+            status = outcome.status
             submitted_at = final_at = cost = None
-            if outcome.status == DeliveryStatus.SUBMITTED:
-                submitted_at, cost = now, price * segments
-            elif outcome.status == DeliveryStatus.UNKNOWN:
-                cost = price * segments  # may have been charged; counted until known
+            if status == DeliveryStatus.SUBMITTED or status == DeliveryStatus.UNKNOWN:
+                # Unknown: may have been charged; counted until known.
+                cost = costs.get(segments)
+                if cost is None:
+                    cost = costs[segments] = price * segments
+                if status == DeliveryStatus.SUBMITTED:
+                    submitted_at = now
             else:
                 final_at = now
+            reason = outcome.error_code[:40]
             written.append(
                 (
-                    outcome.status,
+                    status,
                     outcome.provider_message_id,
-                    outcome.error_code[:40],
+                    reason,
                     outcome.error_text,
                     outcome.confirmed,
                     segments,
@@ -396,30 +406,37 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
                     token,
                 )
             )
-            moves.move(
-                day_of(row.queued_at),
-                message.account_id,
-                DeliveryStatus.QUEUED,
-                outcome.status,
-                new_reason=outcome.error_code[:40],
-                new_cost=cost,
-            )
+            day = days.get(row.queued_at)
+            if day is None:
+                day = days[row.queued_at] = day_of(row.queued_at)
+            group = groups.setdefault((day, status, reason), [0, Decimal("0")])
+            group[0] += 1
+            if cost is not None:
+                group[1] += cost
             events.append(
-                DeliveryEvent(
-                    delivery_id=row.id,
-                    source=DeliveryEvent.Source.SUBMIT,
-                    from_status=DeliveryStatus.SENDING,
-                    to_status=outcome.status,
-                    provider_status=outcome.error_code[:40],
-                    description=outcome.error_text,
-                    raw={"provider_message_id": outcome.provider_message_id}
+                (
+                    row.id,
+                    status,
+                    reason,
+                    outcome.error_text,
+                    {"provider_message_id": outcome.provider_message_id}
                     if outcome.provider_message_id
                     else {},
                 )
             )
+        moves = Transitions()
+        for (day, status, reason), (count, cost) in groups.items():
+            moves.add(day, message.account_id, DeliveryStatus.QUEUED, "", -count)
+            moves.add(day, message.account_id, status, reason, count, cost)
         _write_outcomes(written)
         record_parts(message.account_id, ((o.delivery_id, o.part_ids) for o in outcomes))
-        DeliveryEvent.objects.bulk_create(events, batch_size=1000)
+        insert_rows(
+            DeliveryEvent,
+            ["delivery_id", "to_status", "provider_status", "description", "raw"],
+            events,
+            source=DeliveryEvent.Source.SUBMIT,
+            from_status=DeliveryStatus.SENDING,
+        )
         moves.apply()
         if late:
             _keep_late_answers(late)
@@ -478,12 +495,21 @@ def _write_outcomes(written: list[tuple]) -> None:
         f"UPDATE {ops.quote_name(meta.db_table)} SET {assignments}, {lease} = NULL "  # noqa: S608
         "WHERE id = %s AND claim = %s AND status = %s"
     )
+    # A batch's rows share a handful of times and costs: each is adapted once.
+    adapted: dict = {None: None}
+
+    def once(value, adapt, *args):
+        if value not in adapted:
+            adapted[value] = adapt(value, *args)
+        return adapted[value]
+
+    stamp, money = ops.adapt_datetimefield_value, ops.adapt_decimalfield_value
     params = [
         (
             *values[:6],
-            ops.adapt_datetimefield_value(values[6]),
-            ops.adapt_datetimefield_value(values[7]),
-            ops.adapt_decimalfield_value(values[8], cost.max_digits, cost.decimal_places),
+            once(values[6], stamp),
+            once(values[7], stamp),
+            once(values[8], money, cost.max_digits, cost.decimal_places),
             values[9],
             values[10],
             DeliveryStatus.SENDING.value,

@@ -31,6 +31,7 @@ from smsportal.sms.encoding import Analysis, analyse
 from smsportal.sms.status import DeliveryStatus
 
 from . import flood
+from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .message_types import measure
 from .models import Delivery, DeliveryEvent, Message
@@ -283,26 +284,27 @@ def _insert_deliveries(message: Message, draft: Draft) -> None:
             yield chunk
 
     references, segments, texts = draft.references, draft.segments, draft.texts
-    queued = (
-        Delivery(
-            message=message,
-            account_id=message.account_id,
-            phone=phone,
-            text=texts[phone][0] if texts else "",
-            segments=texts[phone][1] if texts else segments,
-            seqno=references[phone][0] if phone in references else "",
-            first_sent_at=references[phone][1] if phone in references else None,
-        )
-        for phone in draft.phones
-    )
-    moves = Transitions()
-    for chunk in chunks(queued):
-        Delivery.objects.bulk_create(chunk)
-        moves.add(
-            day_of(chunk[0].queued_at), message.account_id, DeliveryStatus.QUEUED, count=len(chunk)
-        )
-
     now = timezone.now()
+    moves = Transitions()
+    # Multi-row INSERTs (bulk_insert.py): the same rows as bulk_create, at several times its speed.
+    inserted = insert_rows(
+        Delivery,
+        ["phone", "text", "segments", "seqno", "first_sent_at"],
+        (
+            # A personalised message has each recipient's own text and its own count.
+            (
+                phone,
+                *(texts[phone] if texts else ("", segments)),
+                *references.get(phone, ("", None)),
+            )
+            for phone in draft.phones
+        ),
+        message_id=message.pk,
+        account_id=message.account_id,
+        queued_at=now,
+    )
+    moves.add(day_of(now), message.account_id, DeliveryStatus.QUEUED, count=inserted)
+
     skipped = (
         Delivery(
             message=message,

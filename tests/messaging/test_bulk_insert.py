@@ -1,0 +1,101 @@
+"""The multi-row INSERT helper writes the same rows as bulk_create (on either database)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from smsportal.messaging import bulk_insert
+from smsportal.messaging.bulk_insert import insert_rows
+from smsportal.messaging.models import Delivery, DeliveryEvent, Message
+from smsportal.sms.status import DeliveryStatus
+from tests.factories import ProviderAccountFactory
+
+
+@pytest.fixture
+def message(db):
+    account = ProviderAccountFactory()
+    return Message.objects.create(account=account, body="Hi", encoding="GSM-7", segments=2)
+
+
+def comparable(row) -> dict:
+    values = model_to_dict(row)
+    values.pop("id")
+    return values
+
+
+def test_the_rows_are_those_bulk_create_writes(message):
+    now = timezone.now().replace(microsecond=123456)
+    first_sent = now - timedelta(hours=2)
+    phones = [("+96550000001", "", None), ("+96550000002", "seq-7", first_sent)]
+    Delivery.objects.bulk_create(
+        Delivery(
+            message=message,
+            account_id=message.account_id,
+            phone=phone,
+            seqno=seqno,
+            first_sent_at=sent,
+            segments=2,
+            queued_at=now,
+        )
+        for phone, seqno, sent in phones
+    )
+    expected = [comparable(d) for d in Delivery.objects.order_by("id")]
+    Delivery.objects.all().delete()
+
+    inserted = insert_rows(
+        Delivery,
+        ["phone", "seqno", "first_sent_at"],
+        phones,
+        message_id=message.pk,
+        account_id=message.account_id,
+        segments=2,
+        queued_at=now,
+    )
+
+    assert inserted == 2
+    assert [comparable(d) for d in Delivery.objects.order_by("id")] == expected
+
+
+def test_defaults_auto_now_add_choices_and_json_are_written(message):
+    delivery = Delivery.objects.create(message=message, account_id=message.account_id, phone="+1")
+    before = timezone.now()
+
+    insert_rows(
+        DeliveryEvent,
+        ["delivery_id", "to_status", "raw"],
+        [(delivery.pk, DeliveryStatus.SUBMITTED, {"provider_message_id": "p-1"})],
+        source=DeliveryEvent.Source.SUBMIT,
+        from_status=DeliveryStatus.SENDING,
+    )
+
+    event = DeliveryEvent.objects.get()
+    assert (event.source, event.from_status, event.to_status) == ("submit", "sending", "submitted")
+    assert event.raw == {"provider_message_id": "p-1"}
+    assert event.description == ""
+    assert event.created_at >= before - timedelta(seconds=1)
+
+
+def test_rows_beyond_one_statement_go_in_several(message, monkeypatch):
+    monkeypatch.setattr(bulk_insert, "MAX_ROWS_PER_STATEMENT", 3)
+
+    inserted = insert_rows(
+        Delivery,
+        ["phone"],
+        ((f"+9655000{i:04d}",) for i in range(7)),
+        message=message,
+        account_id=message.account_id,
+    )
+
+    assert inserted == 7
+    phones = list(Delivery.objects.order_by("id").values_list("phone", flat=True))
+    assert phones == [f"+9655000{i:04d}" for i in range(7)]
+    assert set(Delivery.objects.values_list("status", "segments")) == {("queued", 1)}
+
+
+def test_a_field_the_model_lacks_is_refused(message):
+    with pytest.raises(TypeError, match="no field named colour"):
+        insert_rows(Delivery, ["phone"], [("+1",)], message=message, colour="red")
