@@ -171,18 +171,25 @@ def main() -> None:
     parser.add_argument("--isms-workers", type=int, default=1)
     parser.add_argument("--smscentre", type=int, default=20_000)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--cases", default="kwtsms,isms,smscentre", help="which cases to run, comma-separated"
+    )
     args = parser.parse_args()
+    wanted = set(args.cases.split(","))
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = lambda name: f"sqlite:///{Path(tmp) / name}"  # noqa: E731
         out["floor_sqlite"] = floor(args.kwtsms, sqlite("floor.sqlite3"))
-        out["kwtsms_sqlite_1_worker"] = case("kwtsms", args.kwtsms, sqlite("kwt.sqlite3"), 1)
-        out[f"isms_sqlite_{args.isms_workers}_worker"] = case(
-            "isms", args.isms, sqlite("isms.sqlite3"), args.isms_workers
-        )
-        out["smscentre_sqlite_1_worker"] = case(
-            "smscentre", args.smscentre, sqlite("smsc.sqlite3"), 1
-        )
+        if "kwtsms" in wanted:
+            out["kwtsms_sqlite_1_worker"] = case("kwtsms", args.kwtsms, sqlite("kwt.sqlite3"), 1)
+        if "isms" in wanted:
+            out[f"isms_sqlite_{args.isms_workers}_worker"] = case(
+                "isms", args.isms, sqlite("isms.sqlite3"), args.isms_workers
+            )
+        if "smscentre" in wanted:
+            out["smscentre_sqlite_1_worker"] = case(
+                "smscentre", args.smscentre, sqlite("smsc.sqlite3"), 1
+            )
     if args.postgres:
         with ThrowawayPostgres() as pg:
             for name in ("floor", "kwt", "isms"):
