@@ -53,7 +53,7 @@ def insert_rows(
     varying = [meta.get_field(name) for name in columns]
     fixed: list[tuple[models.Field, Any]] = []
     for field in meta.concrete_fields:
-        if field.primary_key or field.name in columns:
+        if field.primary_key or field.name in columns or field.attname in columns:
             continue
         if field.name in constants:
             value = constants.pop(field.name)

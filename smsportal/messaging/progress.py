@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count
-
 from smsportal.core.text import counted
 from smsportal.sms.status import DeliveryStatus
 
-from .models import Delivery
+from .models import MessageStatusCount
 
 # Order and colour of the progress bar's segments (Bootstrap background classes).
 BAR = [
@@ -72,13 +70,11 @@ class Progress:
 
 
 def progress_of(message_ids: Iterable[int]) -> dict[int, Progress]:
-    """Progress of several messages in one grouped query."""
-    rows = (
-        Delivery.objects.filter(message_id__in=list(message_ids))
-        .values_list("message_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    """Progress of several messages in one query of their status counts (MessageStatusCount,
+    kept by the database with every status change): a few rows a message, at any size."""
+    rows = MessageStatusCount.objects.filter(
+        message_id__in=list(message_ids), count__gt=0
+    ).values_list("message_id", "status", "count")
     result: dict[int, Progress] = {}
     for message_id, status, n in rows:
         result.setdefault(message_id, Progress({})).counts[status] = n

@@ -99,3 +99,17 @@ def test_rows_beyond_one_statement_go_in_several(message, monkeypatch):
 def test_a_field_the_model_lacks_is_refused(message):
     with pytest.raises(TypeError, match="no field named colour"):
         insert_rows(Delivery, ["phone"], [("+1",)], message=message, colour="red")
+
+
+def test_a_foreign_key_may_be_given_by_its_column_name(message):
+    delivery = Delivery.objects.create(message=message, account_id=message.account_id, phone="+1")
+
+    insert_rows(
+        DeliveryEvent,
+        ["delivery_id", "to_status"],
+        [(delivery.pk, "submitted")],
+        source="submit",
+        from_status="sending",
+    )
+
+    assert DeliveryEvent.objects.get().delivery_id == delivery.pk

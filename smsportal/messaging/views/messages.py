@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -10,7 +12,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -61,17 +62,35 @@ def message_list(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/message_list.html", context)
 
 
-class _KnownCountPaginator(Paginator):
-    """A paginator told its count: the progress counts already hold it, so a page of
-    deliveries costs one query however many the message has."""
+@dataclass
+class DeliveryPage:
+    """One page of a message's recipients in id order, found by id (keyset) rather than by
+    offset: the last page of a million costs what the first does, and nothing is counted."""
 
-    def __init__(self, object_list, per_page, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
+    items: list
+    earlier: int | None  # `before=` for the previous page, if there is one
+    later: int | None  # `after=` for the next page, if there is one
 
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
+
+def delivery_page(rows, request: HttpRequest, size: int = PAGE_SIZE) -> DeliveryPage:
+    before = request.GET.get("before", "")
+    after = request.GET.get("after", "")
+    if before.isdigit():
+        found = list(rows.filter(pk__lt=int(before)).order_by("-pk")[: size + 1])
+        more = len(found) > size
+        items = found[:size][::-1]
+        return DeliveryPage(
+            items, items[0].pk if more and items else None, items[-1].pk if items else None
+        )
+    if after.isdigit():
+        rows = rows.filter(pk__gt=int(after))
+    found = list(rows.order_by("pk")[: size + 1])
+    items = found[:size]
+    return DeliveryPage(
+        items,
+        items[0].pk if after.isdigit() and items else None,
+        items[-1].pk if len(found) > size else None,
+    )
 
 
 @permission_required("messaging.view_message", raise_exception=True)
@@ -89,19 +108,16 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in DeliveryStatus.values:
         status = ""
-    deliveries = Delivery.objects.filter(message=message).order_by("id")
+    deliveries = Delivery.objects.filter(message=message)
     if status:
         deliveries = deliveries.filter(status=status)
-    found = counts.get(status) if status else counts.total
     context = {
         "message": message,
         "progress": counts,
         "phase": phase_of(message, counts, reports_expected=reports_expected),
         # Sent, but reports still to come: keep the page live, at a gentler pace.
         "awaiting_reports": reports_expected and bool(counts.get(DeliveryStatus.SUBMITTED)),
-        "deliveries": _KnownCountPaginator(deliveries, PAGE_SIZE, found).get_page(
-            request.GET.get("page")
-        ),
+        "deliveries": delivery_page(deliveries, request),
         "status": status,
         "filter_query": urlencode({"status": status}) if status else "",
         "capabilities": capabilities,
