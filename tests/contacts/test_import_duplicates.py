@@ -1,0 +1,62 @@
+"""Duplicates inside a file are found across batches through a temporary table (no dict of every
+phone in memory), the same on SQLite and PostgreSQL; the table is gone afterwards."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.db import connection
+
+from smsportal.contacts import importer
+from smsportal.contacts.importer import Options, import_contacts
+from smsportal.contacts.models import Contact
+from smsportal.contacts.reading import open_table
+
+pytestmark = pytest.mark.django_db
+
+
+def run(data: bytes, **options):
+    reported = []
+    table = open_table(io.BytesIO(data), len(data))
+    summary = import_contacts(table, Options(region="KW", **options), on_rejected=reported.extend)
+    return summary, [(r.line, r.reason) for r in reported if not r.kept]
+
+
+def temporary_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'")
+        else:
+            cursor.execute("SELECT relname FROM pg_class WHERE relpersistence = 't'")
+        return [name for (name,) in cursor.fetchall() if name.startswith("import_seen_")]
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_duplicates_are_found_across_batches(monkeypatch, dry_run):
+    monkeypatch.setattr(importer, "CHUNK", 2)  # every two rows a new batch
+    monkeypatch.setattr(importer, "LOOKUP_BATCH", 1)  # and one phone per lookup
+    lines = ["name,phone"] + [f"P{i},+9659711{9440 + i % 3}" for i in range(7)]
+
+    summary, rejected = run(("\n".join(lines) + "\n").encode(), dry_run=dry_run)
+
+    assert rejected == [
+        (5, "duplicate of line 2"),
+        (6, "duplicate of line 3"),
+        (7, "duplicate of line 4"),
+        (8, "duplicate of line 2"),
+    ]
+    assert (summary.rows, summary.created, summary.rejected) == (7, 3, 4)
+    assert Contact.objects.count() == (0 if dry_run else 3)
+    assert temporary_tables() == []
+
+
+def test_an_import_that_fails_drops_its_table_and_reports_its_own_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importer, "_write", broken)
+
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        run(b"name,phone\nAli,+96597119440\n")
+    assert temporary_tables() == []
