@@ -11,11 +11,11 @@ from django.db import connection
 from django.db.models import Count
 
 from smsportal.messaging import dispatch
+from smsportal.messaging.delivery_reports import apply_status_update
 from smsportal.messaging.models import Delivery, Message, MessageStatusCount
 from smsportal.messaging.progress import progress, progress_of
 from smsportal.messaging.sending import ResolvedRecipients, prepare
 from smsportal.messaging.sending import send as send_draft
-from smsportal.messaging.services import apply_status_update
 from smsportal.providers.backends.base import StatusUpdate
 from smsportal.sms.status import DeliveryStatus
 from tests.factories import ProviderAccountFactory

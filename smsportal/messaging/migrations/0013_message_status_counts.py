@@ -114,7 +114,7 @@ def _run(forward: bool):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0010_message_type_options"),
+        ("messaging", "0012_daily_delivery_stats"),
         ("providers", "0002_callback_times"),
     ]
 
