@@ -102,6 +102,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "smsportal.core",
     "smsportal.providers",
     "smsportal.contacts",
@@ -112,6 +115,7 @@ INSTALLED_APPS = [
     "smsportal.users",
     "smsportal.recurring",
     "smsportal.message_templates",
+    "smsportal.api",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +249,34 @@ PERIODIC_TASKS = [
 # A recurring send's occurrence found due more than this late (no worker ran) is "missed": sent
 # once late, or skipped, as the schedule says.
 RECURRING_LATE_SECONDS = env.int("RECURRING_LATE_SECONDS", default=600)
+
+# The HTTP API (smsportal/api, docs/api.md): API keys only, JSON only, problem details for every
+# error, one request rate per key. API_THROTTLE_RATE is "<n>/<second|minute|hour|day>"; empty
+# switches the limit off. API_MAX_BODY_KB bounds a JSON body (imports take IMPORT_MAX_UPLOAD_MB).
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/minute")
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_KB", default=1024) * 1024
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["smsportal.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["smsportal.api.permissions.ScopeAndRole"],
+    "DEFAULT_PARSER_CLASSES": ["smsportal.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "smsportal.api.problems.problem_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SMS Portal API",
+    "DESCRIPTION": "Send and read SMS through the portal's accounts, with its opt-outs and "
+    "checks. Authenticate with `Authorization: Bearer <API key>` (keys are made on the "
+    "profile page). Errors are RFC 9457 problem details.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": False},
+    "ENUM_NAME_OVERRIDES": {},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

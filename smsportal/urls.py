@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from smsportal.api import profile as api_profile
 from smsportal.reports.views import dashboard
 from smsportal.users.views import LogInView
 
@@ -32,5 +33,8 @@ urlpatterns = [
         "admin/login/",
         login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
     ),
+    path("auth/profile/api-keys/", api_profile.create_key, name="api-key-create"),
+    path("auth/profile/api-keys/<int:pk>/revoke/", api_profile.revoke_key, name="api-key-revoke"),
+    path("api/", include("smsportal.api.urls")),
     path("admin/", admin.site.urls),
 ]

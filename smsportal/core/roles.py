@@ -36,6 +36,7 @@ OPERATOR_PERMISSIONS = [
     "recurring.*",
     # Operators use templates (pick them in Compose); Managers write them.
     "message_templates.view_messagetemplate",
+    "api.*",  # their own API keys (a key acts with its owner's role, never more)
 ]
 MANAGER_PERMISSIONS = [
     *OPERATOR_PERMISSIONS,

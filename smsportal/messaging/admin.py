@@ -68,6 +68,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "estimated_cost",
         "actual_cost",
         "created_by",
+        "origin",
         "retry_of",
         "created_at_s",
         "scheduled_for_s",
@@ -80,6 +81,12 @@ class MessageAdmin(ReadOnlyAdmin):
     scheduled_for_s = to_the_second("scheduled_for", "scheduled for")
     dispatched_at_s = to_the_second("dispatched_at", "dispatched")
     completed_at_s = to_the_second("completed_at", "completed")
+
+    @admin.display(description="sent")
+    def origin(self, obj: Message) -> str:
+        # `api_origin`: the row the API app (above messaging) adds for a message it sent.
+        api = getattr(obj, "api_origin", None)
+        return str(api) if api else "from the portal"
 
     @admin.display(description="text")
     def short_body(self, obj: Message) -> str:

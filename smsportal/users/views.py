@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from smsportal.core.profile import profile_sections
 from smsportal.core.text import counted
 
 from . import pending, two_factor
@@ -92,6 +93,7 @@ def _profile_context(request: HttpRequest, **forms) -> dict:
     enabled = two_factor.is_enabled(user)
     device = two_factor.app_device(user) if enabled else None
     return {
+        "sections": profile_sections(request),  # other apps' parts (core/profile.py)
         "two_factor_on": enabled,
         "app_device": device,
         "two_factor_required": two_factor.is_required_for(user),

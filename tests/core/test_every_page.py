@@ -35,6 +35,7 @@ NOT_PAGES = {
     "providers:test_connection", "providers:allow_callback_addresses",
     "senders:set_default", "senders:retire", "senders:sync", "logout",
     "contacts:field_delete", "recurring:pause", "recurring:delete", "message_templates:delete",
+    "api-key-create", "api-key-revoke",
     # htmx fragments, fetched by a page (their full-page answer is a redirect to it).
     "credits:balances", "senders:options",
     # Reached only from a form's answer, not from a link; the log-in page is walked logged out.
@@ -63,6 +64,8 @@ def portal_url_names() -> set[str]:
                 ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
                 walk(entry.url_patterns, ns)
             elif isinstance(entry, URLPattern) and entry.name:
+                if entry.name.startswith("api-") and entry.name not in ("api-docs", "api-redoc"):
+                    continue  # the HTTP API and its schema: not pages (tests/api)
                 names.add(namespace + entry.name)
 
     walk(get_resolver().url_patterns)
@@ -101,7 +104,8 @@ def walk(client) -> tuple[list[str], set[str]]:
             problems.append(f"{where} links no favicon")
         navbar = html.partition('id="mainnav"')[2].partition("</nav>")[0]
         highlighted = navbar.count('class="nav-link active"')
-        in_a_section = not urlsplit(url).path.startswith(("/auth/", "/admin/"))
+        # the API's docs pages (Swagger UI, Redoc) are standalone, without the portal's menu
+        in_a_section = not urlsplit(url).path.startswith(("/auth/", "/admin/", "/api/"))
         if highlighted > 1 or (in_a_section and highlighted != 1):
             problems.append(f"{where} highlights {highlighted} navigation items, not one")
         for link in page_links(html, url):

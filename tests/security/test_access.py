@@ -16,6 +16,18 @@ pytestmark = pytest.mark.django_db
 # 400 to a bad token instead).
 PUBLIC = {"login"}
 PROVIDER_HOOKS = "hooks:"
+# The HTTP API for other systems (tests/api): an API key or nothing, never the portal's session
+# or its log-in page; every refusal a 401/403 problem detail. Its docs pages are portal pages.
+NOT_API = {"api-docs", "api-redoc", "api-key-create", "api-key-revoke"}
+
+
+def is_api(name: str) -> bool:
+    return name.startswith("api-") and name not in NOT_API
+
+
+def refused_by_the_api(response, name: str) -> None:
+    assert response.status_code in (401, 403, 405), f"{name} answered {response.status_code}"
+
 
 SAMPLE = {"int": 1, "str": "x", "slug": "x", "path": "x", "uuid": uuid.uuid4()}
 
@@ -50,6 +62,8 @@ def test_anonymous_visitors_get_nothing_but_the_login_page(client, name, url):
             assert response.status_code in (200, 302, 405)
         elif name.startswith(PROVIDER_HOOKS):
             assert response.status_code == 400, f"{name} accepted an unknown token"
+        elif is_api(name):
+            refused_by_the_api(response, name)
         else:
             assert response.status_code == 302, f"{name} answered {response.status_code}"
             assert response["Location"].startswith(reverse("login"))
@@ -63,11 +77,14 @@ def test_a_user_without_a_role_is_refused_everything_but_the_dashboard(client, o
     open_to_everyone = {"dashboard", "logout", "password_change", "password_change_done"}
     # Each user's own profile and two-factor log-in.
     open_to_everyone |= {name for name, _ in URLS if name.startswith("users:")}
+    open_to_everyone |= {"api-docs", "api-redoc", "api-schema"}  # no data in them
     response = client.get(url)
     if response.status_code == 405:  # a POST-only action: the refusal must come on POST
         response = client.post(url)
     if name in open_to_everyone:
         assert response.status_code in (200, 302)
+    elif is_api(name):
+        refused_by_the_api(response, name)
     else:
         assert response.status_code == 403, f"{name} answered {response.status_code}"
 
@@ -83,6 +100,8 @@ def test_every_post_without_a_csrf_token_is_refused(manager, name, url):
 
     response = client.post(url, {"name": "x"})
 
+    if is_api(name):  # keys, not cookies: a session (and so a forged form) is not accepted
+        return refused_by_the_api(response, name)
     assert response.status_code == 403, f"{name} accepted a POST without a CSRF token"
 
 

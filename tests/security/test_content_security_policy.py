@@ -8,6 +8,7 @@ template folder Django searches, the admin overrides included.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def template_files():
     folders += [Path(d) for d in get_app_template_dirs("templates")]
     project = Path(settings.BASE_DIR)
     for folder in folders:
-        if project not in folder.resolve().parents:
+        if project not in folder.resolve().parents or Path(sys.prefix) in folder.parents:
             continue  # Django's own and third-party templates are not ours to change
         for path in sorted(folder.rglob("*.html")):
             yield path.relative_to(folder).as_posix(), path

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+
+from .models import ApiKey, Scope
+
+
+class ApiKeyForm(forms.Form):
+    """A new key: its name, what it may do, until when, and from where."""
+
+    name = forms.CharField(
+        max_length=80, help_text="What uses the key, e.g. “Billing system”. Shown on its messages."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A key never does more than your own role allows.",
+    )
+    expires_on = forms.DateField(
+        required=False,
+        label="Expires on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. The key stops working at the start of that day.",
+    )
+    allowed_addresses = forms.CharField(
+        required=False,
+        label="Allowed client addresses",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Optional. One IP address or network per line (e.g. 10.0.0.0/24); "
+        "empty: any address.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if ApiKey.objects.filter(user=self.user, name=name).exists():
+            raise forms.ValidationError("You already have a key with this name.")
+        return name
+
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        if day and day <= timezone.localdate():
+            raise forms.ValidationError("Choose a day after today.")
+        return day
+
+    def clean_allowed_addresses(self) -> str:
+        lines = [line.strip() for line in self.cleaned_data["allowed_addresses"].splitlines()]
+        lines = [line for line in lines if line]
+        for line in lines:
+            try:
+                ipaddress.ip_network(line, strict=False)
+            except ValueError:
+                raise forms.ValidationError(f"“{line}” is not an IP address or network.") from None
+        return "\n".join(lines)
+
+    def issue(self) -> tuple[ApiKey, str]:
+        data = self.cleaned_data
+        expires_at = None
+        if data["expires_on"]:
+            expires_at = timezone.make_aware(datetime.combine(data["expires_on"], time.min))
+        return ApiKey.issue(
+            self.user,
+            data["name"],
+            data["scopes"],
+            expires_at=expires_at,
+            allowed_addresses=data["allowed_addresses"],
+        )

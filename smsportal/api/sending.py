@@ -1,0 +1,127 @@
+"""A send through the API: the compose form's checks, then the one send path.
+
+The compose form validates the fields as it does on the page (account active, sender ID an
+active one of the account and allowed by its provider, the message type offered by the account,
+binary octets, the barcode format, a time in the future); recipients are resolved as compose
+resolves them (pasted numbers and list members, de-duplicated, opted-out numbers skipped); then
+`messaging.sending.prepare` runs every check a send must pass (parts limit, account active,
+opt-outs, the backend's own check, flood rules, affordability) and `send` creates the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.datastructures import MultiValueDict
+
+from smsportal.contacts import selectors as contacts
+from smsportal.messaging import message_types, sending
+from smsportal.messaging.forms import ComposeForm
+from smsportal.messaging.models import Message
+from smsportal.messaging.recipients import resolve
+
+from .problems import refused
+
+# compose form field -> API field, for error messages
+FIELD_NAMES = {
+    "recipients": "to",
+    "message_type": "type",
+    "scheduled_for": "schedule_at",
+    "__all__": "",
+}
+MAX_OUTCOMES = 1000  # per-recipient lines in the answer; the counts are always complete
+
+
+@dataclass
+class Outcome:
+    message: Message
+    queued: list[str]
+    skipped: list[tuple[str, str]]
+    duplicates: int
+
+    def summary(self) -> dict:
+        lines = [{"to": phone, "outcome": "queued"} for phone in self.queued[:MAX_OUTCOMES]]
+        room = MAX_OUTCOMES - len(lines)
+        lines += [
+            {"to": number, "outcome": "skipped", "reason": reason}
+            for number, reason in self.skipped[: max(room, 0)]
+        ]
+        return {
+            "queued": len(self.queued),
+            "skipped": len(self.skipped),
+            "duplicates": self.duplicates,
+            "outcomes": lines,
+            "outcomes_complete": len(lines) == len(self.queued) + len(self.skipped),
+        }
+
+
+class InvalidSend(Exception):
+    """The compose form refused a field: {api field: [messages]}."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def compose_form(data: dict) -> ComposeForm:
+    kind = data.get("type", message_types.TEXT)
+    values = {
+        "account": [str(data["account"].pk)],
+        "sender": [data.get("sender", "")],
+        "recipients": ["\n".join(data.get("to", []))],
+        "lists": [str(contact_list.pk) for contact_list in data.get("lists", [])],
+        "text": [data["text"]],
+        "message_type": [kind],
+        "barcode_format": [data.get("barcode_format", "")],
+        "scheduled_for": [data.get("schedule_at") or ""],
+    }
+    if data.get("binary_udh", True):
+        values["binary_udh"] = ["on"]
+    return ComposeForm(MultiValueDict(values))
+
+
+def refusal_code(reason: str) -> str:
+    """A machine-readable code for the send service's refusal (it says why in words)."""
+    words = reason.lower()
+    if "parts" in words:
+        return "too_many_parts"
+    if "no recipient" in words or "opted out" in words:
+        return "no_recipients"
+    if "credits" in words:
+        return "unaffordable"
+    if "not active" in words:
+        return "account_inactive"
+    return "send_refused"
+
+
+def send(data: dict, user) -> Outcome:
+    """Check and create the message; raises InvalidSend or a `refused` Problem, creating
+    nothing, exactly where compose would refuse."""
+    form = compose_form(data)
+    if not form.is_valid():
+        raise InvalidSend(
+            {FIELD_NAMES.get(name, name): list(messages) for name, messages in form.errors.items()}
+        )
+    cleaned = form.cleaned_data
+    summary = resolve(
+        cleaned["recipients"],
+        settings.PHONE_DEFAULT_REGION,
+        listed=contacts.members([contact_list.pk for contact_list in cleaned["lists"]]),
+        opted_out=contacts.opted_out,
+    )
+    resolved = summary.resolved()
+    try:
+        draft = sending.prepare(
+            account=cleaned["account"],
+            body=message_types.body_for(cleaned["text"], form.kind),
+            sender=cleaned["sender"],
+            recipients=resolved,
+            **form.type_options(),
+            scheduled_for=cleaned["scheduled_for"],
+            user=user,
+        )
+    except sending.SendRefused as exc:
+        raise refused(refusal_code(str(exc)), str(exc)) from exc
+    message: Message = sending.send(draft)
+    return Outcome(message, list(draft.phones), list(draft.skipped), summary.duplicates)

@@ -1,0 +1,180 @@
+"""Messages: send (idempotent), list, read one, its deliveries, cancel."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from smsportal.messaging import dispatch
+from smsportal.messaging.models import Message
+from smsportal.sms.status import DeliveryStatus
+
+from .. import filters, sending
+from ..idempotency import run_once
+from ..models import ApiMessage
+from ..pagination import NewestFirst, OldestFirst
+from ..problems import refused
+from ..serializers import (
+    CancelAnswerSerializer,
+    DeliverySerializer,
+    MessageSerializer,
+    SendAnswerSerializer,
+    SendSerializer,
+)
+from .base import ApiGenericView
+
+SEND = ("send", ["messaging.add_message"])
+READ = ("read", ["messaging.view_message"])
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string (a UUID): a repeat of the same request with the same key "
+    "within 24 hours answers as the first did and sends nothing; a different request with the "
+    "same key is refused (409).",
+)
+
+
+def messages_for_api():
+    return Message.objects.select_related("api_origin", "created_by")
+
+
+MESSAGE_FILTERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=list(Message.Status.values)),
+    OpenApiParameter("account", OpenApiTypes.INT),
+    OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+    OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+    OpenApiParameter(
+        "via_api", OpenApiTypes.BOOL, description="only messages sent through the API"
+    ),
+]
+
+
+class MessageListView(ApiGenericView):
+    access = {"GET": READ, "POST": SEND}
+    serializer_class = MessageSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        params = self.request.query_params
+        found = messages_for_api()
+        if (value := filters.choice(params, "status", Message.Status.values)) is not None:
+            found = found.filter(status=value)
+        if (value := filters.integer(params, "account")) is not None:
+            found = found.filter(account_id=value)
+        if (value := filters.moment(params, "created_after")) is not None:
+            found = found.filter(created_at__gte=value)
+        if (value := filters.moment(params, "created_before")) is not None:
+            found = found.filter(created_at__lt=value)
+        if (value := filters.choice(params, "via_api", ["true", "false"])) is not None:
+            found = found.filter(api_origin__isnull=value == "false")
+        return found
+
+    @extend_schema(
+        parameters=MESSAGE_FILTERS,
+        responses=MessageSerializer(many=True),
+        operation_id="messages_list",
+        summary="List messages, newest first",
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=SendSerializer,
+        responses={202: SendAnswerSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        operation_id="messages_send",
+        summary="Send a message",
+    )
+    def post(self, request):
+        payload = SendSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()
+
+        def work():
+            try:
+                outcome = sending.send(payload.validated_data, request.user)
+            except sending.InvalidSend as exc:
+                raise serializers.ValidationError(exc.errors) from exc
+            ApiMessage.objects.create(
+                message=outcome.message, key=request.auth, key_name=request.auth.name
+            )
+            message = messages_for_api().get(pk=outcome.message.pk)
+            body = {
+                "message": MessageSerializer(message).data,
+                "recipients": outcome.summary(),
+            }
+            return status.HTTP_202_ACCEPTED, body, message.pk
+
+        if key:
+            code, body, replayed = run_once(request.user, key, request.data, work)
+        else:
+            with transaction.atomic():
+                code, body, _ = work()
+            replayed = False
+        headers = {"Location": f"/api/v1/messages/{body['message']['id']}"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=code, headers=headers)
+
+
+class MessageDetailView(ApiGenericView):
+    access = {"GET": READ}
+    serializer_class = MessageSerializer
+
+    @extend_schema(operation_id="messages_retrieve", summary="One message")
+    def get(self, request, pk: int):
+        return Response(MessageSerializer(get_object_or_404(messages_for_api(), pk=pk)).data)
+
+
+class DeliveryListView(ApiGenericView):
+    access = {"GET": ("read", ["messaging.view_message", "messaging.view_delivery"])}
+    serializer_class = DeliverySerializer
+    pagination_class = OldestFirst
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=list(DeliveryStatus.values))],
+        responses=DeliverySerializer(many=True),
+        operation_id="messages_deliveries",
+        summary="The deliveries (one per recipient) of a message",
+    )
+    def get(self, request, pk: int):
+        message = get_object_or_404(Message, pk=pk)
+        found = message.deliveries.all()
+        status_filter = filters.choice(request.query_params, "status", DeliveryStatus.values)
+        if status_filter:
+            found = found.filter(status=status_filter)
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)
+
+
+class MessageCancelView(ApiGenericView):
+    """Withdraw the recipients not yet sent, as the message page's Cancel does."""
+
+    access = {"POST": ("send", ["messaging.change_message"])}
+    serializer_class = MessageSerializer
+
+    @extend_schema(
+        request=None,
+        responses=CancelAnswerSerializer,
+        operation_id="messages_cancel",
+        summary="Cancel what is not yet sent",
+    )
+    def post(self, request, pk: int):
+        message = get_object_or_404(Message, pk=pk)
+        queued = message.deliveries.filter(status=DeliveryStatus.QUEUED).exists()
+        if message.status in (Message.Status.DONE, Message.Status.CANCELLED) or not queued:
+            raise refused(
+                "nothing_to_cancel",
+                f"Message #{message.pk} has nothing left to cancel: every recipient has "
+                "already been processed.",
+            )
+        cancelled = dispatch.cancel(message, request.user)
+        message = messages_for_api().get(pk=pk)
+        return Response({"cancelled": cancelled, "message": MessageSerializer(message).data})
