@@ -19,15 +19,12 @@ At the send every text is rendered and counted (`render_for`), and kept on its D
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, Value, When
-from django.db.models.expressions import Func
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce, Length, Replace, Trim
+from django.db.models import Q
 
 from smsportal.contacts.models import Contact, ContactField
 from smsportal.sms.encoding import GSM7, LIMITS, UCS2, EncodingProfile, analyse, gsm_septets
@@ -61,57 +58,6 @@ def placeholder_problems(text: str) -> list[str]:
 
 
 # --- SQL expressions per field ------------------------------------------------------------------
-
-
-class _AllGSM(Func):
-    """1 when the text is all in the GSM alphabet (basic and extension), else 0."""
-
-    output_field = IntegerField()
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        chars = GSM_BASIC + EXTENSION
-        if connection.vendor == "postgresql":
-            # A bracket expression: "]" first, "-" last, "\" doubled, "^" not first.
-            body = "]" + chars.replace("]", "").replace("-", "").replace("\\", "\\\\").replace(
-                "^", ""
-            )
-            pattern = "^[" + body + "^-]*$"
-            return f"(CASE WHEN {sql} ~ %s THEN 1 ELSE 0 END)", [*params, pattern]
-        # GLOB: "*[^...]*" matches a text with a character outside the class.
-        body = "]" + chars.replace("]", "").replace("-", "").replace("^", "") + "^-"
-        return f"(CASE WHEN {sql} GLOB %s THEN 0 ELSE 1 END)", [*params, "*[^" + body + "]*"]
-
-
-class _HasAstral(Func):
-    """1 when the text holds a character outside the Basic Multilingual Plane (an emoji)."""
-
-    output_field = IntegerField()
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        span = f"[{ASTRAL_START}-{ASTRAL_END}]"
-        if connection.vendor == "postgresql":
-            return f"(CASE WHEN {sql} ~ %s THEN 1 ELSE 0 END)", [*params, span]
-        return f"(CASE WHEN {sql} GLOB %s THEN 1 ELSE 0 END)", [*params, f"*{span}*"]
-
-
-def _pg() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _value_expression(name: str):
-    """The SQL for a placeholder's value on Contact ('' when absent)."""
-    if name in ("name", "phone", "email"):
-        return Coalesce(F(name), Value(""), output_field=CharField())
-    return Coalesce(KeyTextTransform(name, "attributes"), Value(""), output_field=CharField())
-
-
-def _extension_count(expression):
-    total = Value(0)
-    for char in EXTENSION:
-        total = total + (Length(expression) - Length(Replace(expression, Value(char), Value(""))))
-    return total
 
 
 # --- the preview --------------------------------------------------------------------------------
@@ -213,143 +159,220 @@ def estimate_contacts(
     if estimate.problems:
         return estimate
     names = template.names
-    annotated = _annotate(contacts, names)
-    required = set(template.required())
-    for name in names:
-        if name in required:
-            missing = annotated.filter(**{f"_len_{name}": 0}).count()
-            if missing:
-                estimate.problems.append(Problem(name, missing, unknown=False))
     gsm_literal, septets, ucs2_units, tricky = _literal_units(template)
     alphabets_ok = profile.alphabets == (GSM7, UCS2)  # other profiles (Latin-1): render
     if tricky or not alphabets_ok or not names:
-        rows = contacts.values_list("phone", "name", "email", "attributes")
-        _render_rows(estimate, template, rows.iterator(chunk_size=5_000), profile)
+        _render_all(estimate, template, contacts, profile)
     else:
-        astral = Q()
-        for name in names:
-            astral |= Q(**{f"_astral_{name}": 1})
-        plain = annotated.exclude(astral) if names else annotated
-        _count_in_sql(estimate, template, plain, names, gsm_literal, septets, ucs2_units)
-        rest = annotated.filter(astral).values_list("phone", "name", "email", "attributes")
-        _render_rows(estimate, template, rest.iterator(chunk_size=5_000), profile)
+        _count_in_sql(estimate, template, contacts, names, (gsm_literal, septets, ucs2_units))
     first = contacts.order_by("id").values_list("phone", "name", "email", "attributes")
     for phone, name, email, attributes in first[:SHOWN_RENDERED]:
         values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
         estimate.rendered.append((name or phone, template.render(values).text))
-    if estimate.ucs2 and not estimate.causes:
-        _find_causes(estimate, template, annotated, names, gsm_literal)
     return estimate
 
 
-def _annotate(contacts, names: Iterable[str]):
-    annotations = {}
-    for name in names:
-        if name == "first_name":
-            trimmed = Trim(Coalesce(F("name"), Value(""), output_field=CharField()))
-            space = Func(
-                trimmed,
-                Value(" "),
-                function="STRPOS" if _pg() else "INSTR",
-                output_field=IntegerField(),
-            )
-            annotations["_space"] = space
-            value = Case(
-                When(
-                    _space__gt=0,
-                    then=Func(
-                        trimmed,
-                        Value(1),
-                        F("_space") - 1,
-                        function="SUBSTR",
-                        output_field=CharField(),
-                    ),
-                ),
-                default=trimmed,
-                output_field=CharField(),
-            )
-        elif name == "last_name":
-            trimmed = Trim(Coalesce(F("name"), Value(""), output_field=CharField()))
-            space = Func(
-                trimmed,
-                Value(" "),
-                function="STRPOS" if _pg() else "INSTR",
-                output_field=IntegerField(),
-            )
-            annotations["_lspace"] = space
-            value = Case(
-                When(
-                    _lspace__gt=0,
-                    then=Trim(
-                        Func(trimmed, F("_lspace") + 1, function="SUBSTR", output_field=CharField())
-                    ),
-                ),
-                default=Value(""),
-                output_field=CharField(),
-            )
-        else:
-            value = _value_expression(name)
-        annotations[f"_v_{name}"] = value
-    contacts = contacts.annotate(**annotations) if annotations else contacts
-    more = {}
-    for name in names:
-        value = F(f"_v_{name}")
-        more[f"_len_{name}"] = Length(value)
-        more[f"_gsm_{name}"] = _AllGSM(value)
-        more[f"_ext_{name}"] = _extension_count(value)
-        more[f"_astral_{name}"] = _HasAstral(value)
-    return contacts.annotate(**more) if more else contacts
-
-
-def _count_in_sql(estimate, template, annotated, names, gsm_literal, septets, ucs2_units) -> None:
-    fallbacks = {}
-    for placeholder in template.placeholders:
-        fallbacks.setdefault(placeholder.name, placeholder.fallback or "")
-    gsm_all = Value(1 if gsm_literal else 0)
-    units_gsm = Value(septets)
-    units_ucs2 = Value(ucs2_units)
-    for placeholder in template.placeholders:
-        name = placeholder.name
-        fallback = placeholder.fallback or ""
-        fb_gsm = 1 if all(gsm_septets(c) is not None for c in fallback) else 0
-        fb_septets = sum(gsm_septets(c) or 0 for c in fallback) if fb_gsm else 0
-        fb_units = sum(2 if ord(c) > 0xFFFF else 1 for c in fallback)
-        empty = Q(**{f"_len_{name}": 0})
-        gsm_all = Case(
-            When(empty, then=gsm_all * Value(fb_gsm)),
-            default=gsm_all * F(f"_gsm_{name}"),
-            output_field=IntegerField(),
-        )
-        units_gsm = units_gsm + Case(
-            When(empty, then=Value(fb_septets)),
-            default=F(f"_len_{name}") + F(f"_ext_{name}"),
-            output_field=IntegerField(),
-        )
-        units_ucs2 = units_ucs2 + Case(
-            When(empty, then=Value(fb_units)),
-            default=F(f"_len_{name}"),
-            output_field=IntegerField(),
-        )
-    rows = (
-        annotated.annotate(_all_gsm=gsm_all, _ug=units_gsm, _uu=units_ucs2)
-        .order_by()
-        .values("_all_gsm", "_ug", "_uu")
-        .annotate(n=Count("id"))
-    )
-    for row in rows:
-        if row["_all_gsm"]:
-            estimate.add(GSM7, _segments(row["_ug"], GSM7), row["n"])
-        else:
-            estimate.add(UCS2, _segments(row["_uu"], UCS2), row["n"])
-
-
-def _render_rows(estimate: Estimate, template: Template, rows: Iterator, profile) -> None:
+def _render_all(estimate: Estimate, template: Template, contacts, profile) -> None:
+    """Render and count every contact's text (the slow, always exact way), noting who is
+    missing a required value."""
+    missing: Counter = Counter()
+    required = set(template.required())
+    rows = contacts.values_list("phone", "name", "email", "attributes").iterator(chunk_size=5_000)
     for phone, name, email, attributes in rows:
         values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
-        analysis = analyse(template.render(values).text, profile)
+        result = template.render(values)
+        if result.missing:
+            missing.update(n for n in result.missing if n in required)
+            continue
+        analysis = analyse(result.text, profile)
         estimate.add(analysis.encoding, analysis.segments)
         if analysis.encoding == UCS2 and len(estimate.causes) < SHOWN_UCS2:
             _note_cause(estimate, template, values, name or phone)
+    estimate.problems += [Problem(n, count, unknown=False) for n, count in missing.items()]
+
+
+# --- SQL per field ------------------------------------------------------------------------------
+
+
+def _value_sql(name: str) -> tuple[str, list]:
+    """SQL for a placeholder's value over the columns of `c` (a contact), '' when absent."""
+    pg = connection.vendor == "postgresql"
+    strpos = "STRPOS" if pg else "INSTR"
+    if name in ("name", "phone", "email"):
+        return f"COALESCE(c.{name}, '')", []
+    if name == "first_name":
+        t = "TRIM(COALESCE(c.name, ''))"
+        return (
+            f"(CASE WHEN {strpos}({t}, ' ') > 0 THEN SUBSTR({t}, 1, {strpos}({t}, ' ') - 1)"
+            f" ELSE {t} END)",
+            [],
+        )
+    if name == "last_name":
+        t = "TRIM(COALESCE(c.name, ''))"
+        return (
+            f"(CASE WHEN {strpos}({t}, ' ') > 0 THEN TRIM(SUBSTR({t}, {strpos}({t}, ' ') + 1))"
+            " ELSE '' END)",
+            [],
+        )
+    if pg:
+        return "COALESCE(c.attributes ->> %s, '')", [name]
+    return "COALESCE(CAST(JSON_EXTRACT(c.attributes, %s) AS TEXT), '')", ['$."' + name + '"']
+
+
+def _gsm_pattern() -> str:
+    chars = GSM_BASIC + EXTENSION
+    if connection.vendor == "postgresql":
+        body = chars.replace("]", "").replace("-", "").replace("\\", "\\\\").replace("^", "")
+        return "^[]" + body + "^-]*$"
+    return "*[^]" + chars.replace("]", "").replace("-", "").replace("^", "") + "^-]*"
+
+
+def _field_features(name: str) -> tuple[list[str], list]:
+    """SQL for (length, all GSM, characters counted twice, has an emoji) of a field."""
+    value, params = _value_sql(name)
+    pg = connection.vendor == "postgresql"
+    astral = f"[{ASTRAL_START}-{ASTRAL_END}]"
+    if pg:
+        gsm = f"(CASE WHEN {value} ~ %s THEN 1 ELSE 0 END)"
+        has_astral = f"(CASE WHEN {value} ~ %s THEN 1 ELSE 0 END)"
+        astral_param = astral
+    else:
+        gsm = f"(CASE WHEN {value} GLOB %s THEN 0 ELSE 1 END)"
+        has_astral = f"(CASE WHEN {value} GLOB %s THEN 1 ELSE 0 END)"
+        astral_param = f"*{astral}*"
+    stripped, stripped_params = value, list(params)
+    for char in EXTENSION:
+        stripped = f"REPLACE({stripped}, %s, '')"
+        stripped_params.append(char)
+    twice = f"(LENGTH({value}) - LENGTH({stripped}))"
+    return (
+        [f"LENGTH({value})", gsm, twice, has_astral],
+        [*params, *params, _gsm_pattern(), *params, *stripped_params, *params, astral_param],
+    )
+
+
+def _count_in_sql(estimate, template, contacts, names, literal) -> None:
+    """One grouped scan: per distinct (length, alphabet, doubled, emoji) of every used field,
+    how many recipients; their parts follow by arithmetic. Recipients with an emoji in a field
+    are rendered instead; those missing a required value are counted as a problem."""
+    inner, inner_params = (
+        contacts.order_by().values_list("id", "phone", "name", "email", "attributes")
+    ).query.sql_with_params()
+    columns, params = [], []
+    for name in names:
+        sql, field_params = _field_features(name)
+        columns += sql
+        params += field_params
+    positions = ", ".join(str(i + 1) for i in range(len(columns)))
+    sql = f"SELECT {', '.join(columns)}, COUNT(*) FROM ({inner}) c GROUP BY {positions}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *inner_params])
+        groups = cursor.fetchall()
+    gsm_literal, septets, ucs2_units = literal
+    fallbacks = {}
+    for placeholder in template.placeholders:
+        fallbacks.setdefault(placeholder.name, [])
+        fallbacks[placeholder.name].append(placeholder.fallback)
+    index = {name: i * 4 for i, name in enumerate(names)}
+    missing: Counter = Counter()
+    astral_rows = False
+    unicode_fields: set[str] = set()
+    for row in groups:
+        count = row[-1]
+        lacking = [n for n in names if not row[index[n]] and None in fallbacks[n]]
+        if lacking:
+            missing.update(dict.fromkeys(lacking, count))
+            continue
+        if any(row[index[name] + 3] for name in names):
+            astral_rows = True
+            continue
+        all_gsm, units_gsm, units_ucs2 = gsm_literal, septets, ucs2_units
+        for placeholder in template.placeholders:
+            length, gsm, twice, _astral = row[index[placeholder.name] : index[placeholder.name] + 4]
+            if length:
+                all_gsm = all_gsm and bool(gsm)
+                units_gsm += length + twice
+                units_ucs2 += length
+                if not gsm:
+                    unicode_fields.add(placeholder.name)
+            else:
+                fallback = placeholder.fallback or ""
+                all_gsm = all_gsm and all(gsm_septets(c) is not None for c in fallback)
+                units_gsm += sum(gsm_septets(c) or 0 for c in fallback)
+                units_ucs2 += sum(2 if ord(c) > 0xFFFF else 1 for c in fallback)
+        if all_gsm:
+            estimate.add(GSM7, _segments(units_gsm, GSM7), count)
+        else:
+            estimate.add(UCS2, _segments(units_ucs2, UCS2), count)
+    estimate.problems += [Problem(n, count, unknown=False) for n, count in missing.items()]
+    if astral_rows:
+        _render_astral(estimate, template, contacts, names)
+    if unicode_fields and gsm_literal:
+        _find_causes(estimate, template, contacts, names)
+
+
+def _rows_where(contacts, names, param_of, limit: int | None = None) -> list[tuple]:
+    """(phone, name, email, attributes) of the contacts whose fields meet `condition` (SQL over
+    `f{i}` for each field's value), first by id."""
+    inner, inner_params = (
+        contacts.order_by().values_list("id", "phone", "name", "email", "attributes")
+    ).query.sql_with_params()
+    values, params = [], []
+    for i, name in enumerate(names):
+        sql, value_params = _value_sql(name)
+        values.append(f"{sql} AS f{i}")
+        params += value_params
+    where, where_params = param_of()
+    sql = (
+        f"SELECT id FROM (SELECT c.id, {', '.join(values)} FROM ({inner}) c) v"  # noqa: S608
+        f" WHERE {where} ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *inner_params, *where_params])
+        ids = [row[0] for row in cursor.fetchall()]
+    found = Contact.objects.in_bulk(ids)
+    return [
+        (found[i].phone, found[i].name, found[i].email, found[i].attributes)
+        for i in ids
+        if i in found
+    ]
+
+
+def _render_astral(estimate, template, contacts, names) -> None:
+    pg = connection.vendor == "postgresql"
+    astral = f"[{ASTRAL_START}-{ASTRAL_END}]"
+
+    def condition():
+        op, param = ("~", astral) if pg else ("GLOB", f"*{astral}*")
+        return " OR ".join(f"f{i} {op} %s" for i in range(len(names))), [param] * len(names)
+
+    for phone, name, email, attributes in _rows_where(contacts, names, condition):
+        values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
+        result = template.render(values)
+        if result.missing:
+            continue  # counted with the problems already
+        analysis = analyse(result.text)
+        estimate.add(analysis.encoding, analysis.segments)
+        if analysis.encoding == UCS2 and len(estimate.causes) < SHOWN_UCS2:
+            _note_cause(estimate, template, values, name or phone)
+
+
+def _find_causes(estimate, template, contacts, names) -> None:
+    pg = connection.vendor == "postgresql"
+
+    def condition():
+        if pg:
+            terms = [f"(f{i} <> '' AND NOT f{i} ~ %s)" for i in range(len(names))]
+        else:
+            terms = [f"(f{i} <> '' AND f{i} GLOB %s)" for i in range(len(names))]
+        return " OR ".join(terms), [_gsm_pattern()] * len(names)
+
+    rows = _rows_where(contacts, names, condition, limit=SHOWN_UCS2)
+    for phone, name, email, attributes in rows:
+        if len(estimate.causes) >= SHOWN_UCS2:
+            break
+        values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
+        _note_cause(estimate, template, values, name or phone)
 
 
 def _note_cause(estimate: Estimate, template: Template, values: Mapping, who: str) -> None:
@@ -359,20 +382,6 @@ def _note_cause(estimate: Estimate, template: Template, values: Mapping, who: st
             estimate.causes.append(Cause(who, name, value))
             return
     estimate.causes.append(Cause(who, "", ""))  # the fixed text itself
-
-
-def _find_causes(estimate, template, annotated, names, gsm_literal) -> None:
-    if not gsm_literal:
-        return  # the fixed text is Unicode: everyone's is, nobody is the cause
-    not_gsm = Q()
-    for name in names:
-        not_gsm |= Q(**{f"_gsm_{name}": 0}) & ~Q(**{f"_len_{name}": 0})
-    rows = (
-        annotated.filter(not_gsm).order_by("id").values_list("phone", "name", "email", "attributes")
-    )
-    for phone, name, email, attributes in rows[:SHOWN_UCS2]:
-        values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
-        _note_cause(estimate, template, values, name or phone)
 
 
 # --- the send -----------------------------------------------------------------------------------
