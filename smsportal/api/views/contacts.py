@@ -1,0 +1,275 @@
+"""Contacts, lists, list membership and opt-outs: the same rules as the contacts pages
+(numbers stored in E.164, one contact per number, an opt-out made by keyword or by a Manager
+lifted only by a Manager)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.response import Response
+
+from smsportal.contacts.models import Contact, ContactList, OptOut
+from smsportal.sms.phones import parse_phone
+
+from .. import filters
+from ..fields import NoUnknownFields, StrictCharField, StrictPrimaryKeyField
+from ..pagination import NewestFirst, OldestFirst
+from .base import ApiMixin
+
+CONTACTS = "contacts"
+
+
+def e164(raw: str) -> str:
+    parsed = parse_phone(raw, settings.PHONE_DEFAULT_REGION)
+    if not parsed.valid:
+        raise serializers.ValidationError(
+            f"“{raw}” is not a phone number: {parsed.error}", code="invalid_number"
+        )
+    return parsed.e164
+
+
+class ContactSerializer(NoUnknownFields, serializers.ModelSerializer):
+    phone = StrictCharField(max_length=40, help_text="Any common format; stored in E.164.")
+    name = StrictCharField(max_length=200, allow_blank=True, required=False)
+    lists = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "phone", "name", "email", "lists", "created_at", "updated_at"]
+        read_only_fields = ["id", "lists", "created_at", "updated_at"]
+
+    def validate_phone(self, raw: str) -> str:
+        phone = e164(raw)
+        others = Contact.objects.filter(phone=phone)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(
+                f"A contact with the number {phone} exists already.", code="unique"
+            )
+        return phone
+
+
+class ListSerializer(NoUnknownFields, serializers.ModelSerializer):
+    name = StrictCharField(max_length=100)
+    description = StrictCharField(allow_blank=True, required=False)
+    member_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContactList
+        fields = ["id", "name", "description", "member_count", "created_at"]
+        read_only_fields = ["id", "member_count", "created_at"]
+
+    def get_member_count(self, contact_list) -> int:
+        # annotated on reads; a list just made has none
+        return getattr(contact_list, "member_count", 0)
+
+    def validate_name(self, name: str) -> str:
+        others = ContactList.objects.filter(name=name)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError("A list of this name exists already.", code="unique")
+        return name
+
+
+class MembersSerializer(NoUnknownFields, serializers.Serializer):
+    contacts = serializers.ListField(
+        child=StrictPrimaryKeyField(queryset=Contact.objects.all()),
+        min_length=1,
+        max_length=10_000,
+    )
+
+
+class OptOutSerializer(NoUnknownFields, serializers.ModelSerializer):
+    phone = StrictCharField(max_length=40)
+    note = StrictCharField(max_length=200, allow_blank=True, required=False)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = OptOut
+        fields = ["id", "phone", "reason", "note", "created_at", "created_by"]
+        read_only_fields = ["id", "reason", "created_at", "created_by"]
+
+    def validate_phone(self, raw: str) -> str:
+        return e164(raw)
+
+
+class ContactListView(ApiMixin, generics.ListCreateAPIView):
+    access = {
+        "GET": (CONTACTS, ["contacts.view_contact"]),
+        "POST": (CONTACTS, ["contacts.add_contact"]),
+    }
+    serializer_class = ContactSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        params = self.request.query_params
+        found = Contact.objects.prefetch_related("lists")
+        if (list_id := filters.integer(params, "list")) is not None:
+            found = found.filter(memberships__contact_list_id=list_id)
+        if (phone := filters.text(params, "phone", 40)) is not None:
+            found = found.filter(phone__contains=phone)
+        if (name := filters.text(params, "name", 200)) is not None:
+            found = found.filter(name_key__startswith=name.casefold())
+        return found
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("list", OpenApiTypes.INT, description="members of this list"),
+            OpenApiParameter("phone", OpenApiTypes.STR, description="digits the number holds"),
+            OpenApiParameter("name", OpenApiTypes.STR, description="the name starts with"),
+        ],
+        operation_id="contacts_list",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(operation_id="contacts_create")
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class ContactDetailView(ApiMixin, generics.RetrieveUpdateDestroyAPIView):
+    http_method_names = ["get", "patch", "delete"]
+    access = {
+        "GET": (CONTACTS, ["contacts.view_contact"]),
+        "PATCH": (CONTACTS, ["contacts.change_contact"]),
+        "DELETE": (CONTACTS, ["contacts.delete_contact"]),
+    }
+    serializer_class = ContactSerializer
+    queryset = Contact.objects.prefetch_related("lists")
+
+
+class ListListView(ApiMixin, generics.ListCreateAPIView):
+    access = {
+        "GET": (CONTACTS, ["contacts.view_contactlist"]),
+        "POST": (CONTACTS, ["contacts.add_contactlist"]),
+    }
+    serializer_class = ListSerializer
+    pagination_class = OldestFirst
+    queryset = ContactList.objects.annotate(member_count=Count("membership"))
+
+
+class ListDetailView(ApiMixin, generics.RetrieveUpdateDestroyAPIView):
+    http_method_names = ["get", "patch", "delete"]
+    access = {
+        "GET": (CONTACTS, ["contacts.view_contactlist"]),
+        "PATCH": (CONTACTS, ["contacts.change_contactlist"]),
+        "DELETE": (CONTACTS, ["contacts.delete_contactlist"]),
+    }
+    serializer_class = ListSerializer
+    queryset = ContactList.objects.annotate(member_count=Count("membership"))
+
+
+class AddedSerializer(serializers.Serializer):
+    added = serializers.IntegerField(help_text="contacts that were not members before")
+
+
+class ListMembersView(ApiMixin, generics.GenericAPIView):
+    access = {
+        "GET": (CONTACTS, ["contacts.view_contactlist", "contacts.view_contact"]),
+        "POST": (CONTACTS, ["contacts.change_contactlist"]),
+    }
+    serializer_class = ContactSerializer
+    pagination_class = OldestFirst
+
+    @extend_schema(responses=ContactSerializer(many=True), operation_id="lists_members_list")
+    def get(self, request, pk: int):
+        contact_list = get_object_or_404(ContactList, pk=pk)
+        found = Contact.objects.filter(memberships__contact_list=contact_list).prefetch_related(
+            "lists"
+        )
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response(ContactSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=MembersSerializer, responses=AddedSerializer, operation_id="lists_members_add"
+    )
+    def post(self, request, pk: int):
+        contact_list = get_object_or_404(ContactList, pk=pk)
+        payload = MembersSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        added = contact_list.add(c.pk for c in payload.validated_data["contacts"])
+        return Response({"added": added})
+
+
+class ListMemberView(ApiMixin, generics.GenericAPIView):
+    access = {"DELETE": (CONTACTS, ["contacts.change_contactlist"])}
+    serializer_class = ContactSerializer
+
+    @extend_schema(responses={204: None}, operation_id="lists_members_remove")
+    def delete(self, request, pk: int, contact_id: int):
+        contact_list = get_object_or_404(ContactList, pk=pk)
+        if not contact_list.remove([contact_id]):
+            raise exceptions.NotFound("That contact is not a member of this list.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OptOutListView(ApiMixin, generics.ListCreateAPIView):
+    access = {
+        "GET": (CONTACTS, ["contacts.view_optout"]),
+        "POST": (CONTACTS, ["contacts.add_optout"]),
+    }
+    serializer_class = OptOutSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        found = OptOut.objects.select_related("created_by")
+        if (phone := filters.text(self.request.query_params, "phone", 40)) is not None:
+            found = found.filter(phone__contains=phone)
+        return found
+
+    @extend_schema(
+        parameters=[OpenApiParameter("phone", OpenApiTypes.STR)], operation_id="opt_outs_list"
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={201: OptOutSerializer, 200: OptOutSerializer}, operation_id="opt_outs_create"
+    )
+    def post(self, request, *args, **kwargs):
+        """Opt a number out; a number opted out already answers 200 with its opt-out."""
+        payload = OptOutSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        optout, created = OptOut.objects.get_or_create(
+            phone=payload.validated_data["phone"],
+            defaults={
+                "reason": OptOut.Reason.MANUAL,
+                "note": payload.validated_data.get("note", ""),
+                "created_by": request.user,
+            },
+        )
+        return Response(
+            OptOutSerializer(optout).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class OptOutDetailView(ApiMixin, generics.RetrieveDestroyAPIView):
+    """Lifting an opt-out the person asked for (keyword) or a Manager made needs a Manager's
+    role and the key's admin scope."""
+
+    access = {
+        "GET": (CONTACTS, ["contacts.view_optout"]),
+        "DELETE": (CONTACTS, ["contacts.delete_optout"]),
+    }
+    serializer_class = OptOutSerializer
+    queryset = OptOut.objects.select_related("created_by")
+
+    def perform_destroy(self, optout: OptOut) -> None:
+        if optout.protected and not self.request.auth.has_scope("admin"):
+            raise exceptions.PermissionDenied(
+                "Lifting an opt-out made by keyword or by a Manager needs the “admin” scope.",
+                code="missing_scope",
+            )
+        if not optout.may_be_lifted_by(self.request.user):
+            raise exceptions.PermissionDenied(
+                f"Only a Manager may remove the opt-out of {optout.phone}.", code="role_forbids"
+            )
+        optout.delete()
