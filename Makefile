@@ -6,7 +6,7 @@ ADDR ?= 127.0.0.1:8000
 # Two processes share the suite (the machines have two cores); PYTEST_ARGS= runs it in one.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint format setup clean
+.PHONY: run test lint format setup clean messages
 
 run: $(VENV)/.installed .env
 	$(BIN)/python manage.py migrate --no-input -v 0
@@ -24,6 +24,15 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 setup: $(VENV)/.installed-dev .env
+
+# The Arabic catalogue: extract the marked strings into locale/ar/LC_MESSAGES/django.po (needs
+# system gettext's xgettext, for translators only), then compile the .mo in Python (polib).
+# Both files are committed: running the portal needs neither gettext nor this step.
+messages: $(VENV)/.installed-dev
+	$(BIN)/python manage.py makemessages --locale ar --no-obsolete --add-location file \
+		--ignore '.venv/*' --ignore 'static/*' --ignore 'staticfiles/*' --ignore 'tests/*' \
+		--ignore 'bench/*' --ignore 'scripts/*'
+	$(BIN)/python scripts/compile_messages.py
 
 # Local settings: a copy of the documented example, made once and never overwritten.
 .env:

@@ -123,10 +123,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smsportal.core.middleware.RefuseHugeNumbers",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "smsportal.core.locale.UserPreferences",
     "django_otp.middleware.OTPMiddleware",
     "smsportal.users.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -152,6 +154,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "smsportal.core.context_processors.roles",
@@ -304,6 +307,14 @@ TWO_FACTOR_REQUIRED_FOR_MANAGERS = _bool("TWO_FACTOR_REQUIRED_FOR_MANAGERS", Fal
 OTP_TOTP_ISSUER = "SMS Portal"  # the name the authenticator app shows beside the code
 
 LANGUAGE_CODE = "en-gb"
+# English (British formats, as before) and Arabic, right to left. Each person picks one in their
+# preferences; the log-in page follows the browser. The Arabic catalogue is committed compiled
+# (locale/ar/LC_MESSAGES/django.mo; `make messages` refreshes it, tests/core/test_catalogue.py
+# checks it is complete and matches the .po).
+LANGUAGES = [("en-gb", "English"), ("ar", "العربية")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SECURE = _bool("SECURE_COOKIES", not DEBUG)
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

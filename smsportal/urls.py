@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from smsportal.api import profile as api_profile
+from smsportal.core import views as core_views
 from smsportal.reports.views import dashboard
 from smsportal.users.views import LogInView
 
@@ -19,6 +20,8 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("auth/", include("smsportal.users.urls")),
+    path("auth/preferences/", core_views.preferences, name="preferences"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("accounts/", include("smsportal.providers.urls")),
     path("contacts/", include("smsportal.contacts.urls")),
     path("senders/", include("smsportal.senders.urls")),

@@ -12,20 +12,26 @@ from collections.abc import Callable
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 NAVIGATION = [
-    ("Dashboard", "dashboard", "speedometer2", None),
-    ("Compose", "messaging:compose", "pencil-square", "messaging.add_message"),
-    ("Messages", "messaging:message_list", "send", "messaging.view_message"),
-    ("Templates", "message_templates:list", "file-text", "message_templates.view_messagetemplate"),
-    ("Recurring", "recurring:list", "arrow-repeat", "recurring.view_recurringsend"),
-    ("Contacts", "contacts:contact_list", "person-lines-fill", "contacts.view_contact"),
-    ("Lists", "contacts:list_list", "collection", "contacts.view_contactlist"),
-    ("Sender IDs", "senders:list", "tag", "senders.view_senderid"),
-    ("Credits", "credits:overview", "wallet2", "credits.view_balancesnapshot"),
-    ("Inbox", "messaging:inbox", "inbox", "messaging.view_inboundmessage"),
-    ("Reports", "reports:index", "bar-chart-line", "messaging.view_delivery"),
-    ("Accounts", "providers:list", "hdd-network", "providers.view_provideraccount"),
+    (_("Dashboard"), "dashboard", "speedometer2", None),
+    (_("Compose"), "messaging:compose", "pencil-square", "messaging.add_message"),
+    (_("Messages"), "messaging:message_list", "send", "messaging.view_message"),
+    (
+        _("Templates"),
+        "message_templates:list",
+        "file-text",
+        "message_templates.view_messagetemplate",
+    ),
+    (_("Recurring"), "recurring:list", "arrow-repeat", "recurring.view_recurringsend"),
+    (_("Contacts"), "contacts:contact_list", "person-lines-fill", "contacts.view_contact"),
+    (_("Lists"), "contacts:list_list", "collection", "contacts.view_contactlist"),
+    (_("Sender IDs"), "senders:list", "tag", "senders.view_senderid"),
+    (_("Credits"), "credits:overview", "wallet2", "credits.view_balancesnapshot"),
+    (_("Inbox"), "messaging:inbox", "inbox", "messaging.view_inboundmessage"),
+    (_("Reports"), "reports:index", "bar-chart-line", "messaging.view_delivery"),
+    (_("Accounts"), "providers:list", "hdd-network", "providers.view_provideraccount"),
 ]
 
 

@@ -33,7 +33,7 @@ NOT_PAGES = {
     "credits:transfer_execute", "messaging:message_cancel", "messaging:message_retry",
     "messaging:inbox_mark_read", "providers:rotate_token", "providers:finish_rotation",
     "providers:test_connection", "providers:allow_callback_addresses",
-    "senders:set_default", "senders:retire", "senders:sync", "logout",
+    "senders:set_default", "senders:retire", "senders:sync", "logout", "set_language",
     "contacts:field_delete", "recurring:pause", "recurring:delete", "message_templates:delete",
     "api-key-create", "api-key-revoke",
     # htmx fragments, fetched by a page (their full-page answer is a redirect to it).
