@@ -74,7 +74,14 @@ def test_a_user_without_a_role_is_refused_everything_but_the_dashboard(client, o
     client.force_login(outsider)
     if name in PUBLIC or name.startswith(PROVIDER_HOOKS):
         return
-    open_to_everyone = {"dashboard", "logout", "password_change", "password_change_done"}
+    open_to_everyone = {
+        "dashboard",
+        "logout",
+        "password_change",
+        "password_change_done",
+        "preferences",  # one's own language, time zone and digits
+        "set_language",
+    }
     # Each user's own profile and two-factor log-in.
     open_to_everyone |= {name for name, _ in URLS if name.startswith("users:")}
     open_to_everyone |= {"api-docs", "api-redoc", "api-schema"}  # no data in them
