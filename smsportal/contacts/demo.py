@@ -16,7 +16,7 @@ def create_demo_contacts() -> list[str]:
             Contact(
                 phone=f"+9659{7100000 + i:07d}",
                 name=(name := f"{FIRST[i % len(FIRST)]} {LAST[i % len(LAST)]}"),
-                name_key=name.casefold(),
+                name_key=Contact.key_of(name),
                 attributes={"department": ["Sales", "Support", "Operations"][i % 3]},
             )
             for i in range(300)

@@ -399,7 +399,7 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
                 Contact(
                     pk=pk,
                     name=after[0],
-                    name_key=after[0].casefold(),
+                    name_key=Contact.key_of(after[0]),
                     email=after[1],
                     attributes=merged,
                     updated_at=now,
@@ -443,7 +443,7 @@ def _insert(rows: list[Row], now) -> None:
         params = []
         for r in batch:
             attributes = ops.adapt_json_value(r.attributes, None)
-            params += [r.phone, r.name, r.name.casefold(), r.email, attributes, stamp, stamp]
+            params += [r.phone, r.name, Contact.key_of(r.name), r.email, attributes, stamp, stamp]
         with connection.cursor() as cursor:
             cursor.execute(
                 # Only quoted model names and placeholders are formatted in; data goes as params.

@@ -7,14 +7,16 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from smsportal.sms.normalise import fold
+
 from .reading import encoding_label
 
 
 class Contact(models.Model):
     phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +96597119440.")
     name = models.CharField(max_length=200, blank=True)
-    # The name case-folded, for an index range scan on "name starts with" (LIKE cannot use an
-    # index case-insensitively on SQLite). Kept by save() and by the importer.
+    # The name folded (case, and Arabic spelling variants: sms.normalise), what search matches
+    # against (contacts/search.py). Kept by save() and by the importer, through key_of().
     name_key = models.CharField(max_length=200, blank=True, editable=False)
     email = models.EmailField(blank=True)
     # Custom fields' values by their key ("city": "Kuwait", see ContactField), and columns of an
@@ -30,8 +32,12 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.phone})" if self.name else self.phone
 
+    @staticmethod
+    def key_of(name: str) -> str:
+        return fold(name)[:200]  # a compatibility ligature may unfold past the column's size
+
     def save(self, *args, **kwargs):
-        self.name_key = self.name.casefold()
+        self.name_key = self.key_of(self.name)
         if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
         super().save(*args, **kwargs)

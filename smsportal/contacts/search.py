@@ -18,6 +18,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from smsportal.sms.normalise import fold
+
 from .models import Contact
 
 _NUMBER = re.compile(r"(\+|00)?\d+")
@@ -30,10 +32,12 @@ class Terms:
     """A search box's text, understood."""
 
     phone_pattern: str = ""  # a LIKE pattern over E.164 numbers, or "" for a name search
-    words: tuple[str, ...] = ()  # casefolded; each must start a word of the name
+    words: tuple[str, ...] = ()  # folded as names are (sms.normalise); each must start a word
 
     @classmethod
     def parse(cls, query: str) -> Terms:
+        # Folded as the names were when stored: `احمد` finds أحمد, `٩٧١١` finds 9711.
+        query = fold(query)
         compact = _NUMBER_PUNCTUATION.sub("", query)
         if compact and _NUMBER.fullmatch(compact):
             if compact.startswith(("+", "00")):  # international form: the number starts so
@@ -41,7 +45,7 @@ class Terms:
             # National form: a trunk 0 (`0770…` in the UK) is not part of the E.164 number.
             digits = compact[1:] if compact.startswith("0") and len(compact) > 1 else compact
             return cls(phone_pattern=f"%{digits}%")
-        return cls(words=tuple(_WORD.findall(query.casefold())))
+        return cls(words=tuple(_WORD.findall(query)))
 
     def __bool__(self) -> bool:
         return bool(self.phone_pattern or self.words)

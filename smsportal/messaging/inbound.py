@@ -8,6 +8,7 @@ from django.db import transaction
 from smsportal.contacts.models import OptOut
 from smsportal.providers.backends.base import InboundSMS
 from smsportal.providers.models import ProviderAccount
+from smsportal.sms.normalise import fold
 from smsportal.sms.phones import parse_phone
 
 from .models import InboundMessage
@@ -18,9 +19,10 @@ INTERNATIONAL_MIN_DIGITS = 10
 
 
 def keyword_of(text: str) -> str:
-    """The first word, case- and space-insensitive (STOP, stop, ' Stop.' all read STOP)."""
+    """The first word, folded as search folds names (sms.normalise): STOP, stop, ' Stop.' all
+    read stop, and إلغاء, الغاء, إلغـاء and إِلْغَاء are one keyword."""
     words = text.strip().split()
-    return words[0].strip(".!,;:").casefold() if words else ""
+    return fold(words[0].strip(".!,;:،؛؟")) if words else ""
 
 
 # The longest incoming text kept: far beyond any real concatenated SMS (255 parts of 67 UCS-2
@@ -58,9 +60,9 @@ def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
             raw=storable_raw(sms.raw),
         )
         keyword = keyword_of(sms.text)
-        if keyword in {k.casefold() for k in settings.OPT_OUT_KEYWORDS}:
+        if keyword in {fold(k) for k in settings.OPT_OUT_KEYWORDS}:
             opt_out(sender_number(sms.sender), f"keyword {keyword.upper()}")
-        elif keyword in {k.casefold() for k in settings.OPT_IN_KEYWORDS}:
+        elif keyword in {fold(k) for k in settings.OPT_IN_KEYWORDS}:
             opt_in(sender_number(sms.sender))
     return message
 

@@ -75,6 +75,40 @@ def test_arabic_names_are_found_by_any_word():
     assert found("عبد") == {"محمد عبد الله"}
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "احمد",  # no hamza: found under أحمد
+        "إحمد",  # the other hamza seat
+        "أَحْمَد",  # with vowel marks
+        "احـمـد",  # stretched by tatweel
+        "AHMAD",  # the Latin spelling beside it, any case
+    ],
+)
+def test_arabic_names_are_found_whatever_the_hamza_marks_or_tatweel(typed):
+    ContactFactory(name="أحمد السالم Ahmad", phone="+96597110002")
+    ContactFactory(name="محمد عبد الله", phone="+96597110001")
+    assert found(typed) == {"أحمد السالم Ahmad"}
+
+
+def test_stored_marks_and_spellings_are_folded_too():
+    ContactFactory(name="فاطِمة الـعلي", phone="+96597110003")  # a kasra, teh marbuta, tatweel
+    assert found("فاطمه") == {"فاطِمة الـعلي"}
+    assert found("العلي") == {"فاطِمة الـعلي"}
+
+
+def test_an_arabic_indic_number_finds_the_contact():
+    ContactFactory(name="Ali", phone="+96597115555")
+    assert found("٩٧١١ ٥٥٥٥") == {"Ali"}
+    assert found("+٩٦٥ ٩٧١١") == {"Ali"}
+
+
+def test_the_importer_folds_arabic_names_as_save_does():
+    data = "name,phone\nأحمد الكويتي,+965 9900 1133\n".encode()
+    import_contacts(open_table(io.BytesIO(data), len(data)), Options(region="KW"))
+    assert found("احمد") == {"أحمد الكويتي"}
+
+
 def test_the_index_follows_edits_deletes_and_the_importers_bulk_insert():
     contact = ContactFactory(name="Ali Hassan", phone="+96597115555")
     contact.name = "Fatima Noor"
@@ -130,3 +164,15 @@ def test_the_admin_finds_deliveries_by_a_number_in_national_or_international_for
         response = client.get("/admin/messaging/delivery/", {"q": typed})
         shown = [d.phone for d in response.context["cl"].result_list]
         assert shown == ["+96597119440"], typed
+
+
+def test_the_migration_refolds_keys_stored_before_folding():
+    import importlib
+
+    from django.apps import apps
+
+    contact = ContactFactory(name="أحمد", phone="+96597110004")
+    Contact.objects.filter(pk=contact.pk).update(name_key="أحمد")  # as stored before
+    assert found("احمد") == set()
+    importlib.import_module("smsportal.contacts.migrations.0006_fold_name_keys").refold(apps, None)
+    assert found("احمد") == {"أحمد"}

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from smsportal.contacts.models import Contact
+from smsportal.sms.normalise import fold
 
 from ..inbound import keyword_of
 from ..models import InboundMessage
@@ -49,8 +50,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _explain_keywords(messages) -> None:
     """What an opt-out or opt-in keyword did (inbound.receive acted on it when it arrived)."""
-    stop = {k.casefold() for k in settings.OPT_OUT_KEYWORDS}
-    start = {k.casefold() for k in settings.OPT_IN_KEYWORDS}
+    stop = {fold(k) for k in settings.OPT_OUT_KEYWORDS}
+    start = {fold(k) for k in settings.OPT_IN_KEYWORDS}
     for message in messages:
         keyword = keyword_of(message.text)
         message.keyword_effect = (
