@@ -32,10 +32,6 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.phone})" if self.name else self.phone
 
-    @staticmethod
-    def key_of(name: str) -> str:
-        return fold(name)[:200]  # a compatibility ligature may unfold past the column's size
-
     def save(self, *args, **kwargs):
         self.name_key = self.key_of(self.name)
         if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
@@ -44,6 +40,10 @@ class Contact(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("contacts:contact_edit", args=[self.pk])
+
+    @staticmethod
+    def key_of(name: str) -> str:
+        return fold(name)[:200]  # a compatibility ligature may unfold past the column's size
 
 
 class ContactFieldManager(models.Manager):
