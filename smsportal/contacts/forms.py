@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from smsportal.sms.phones import parse_phone
 from smsportal.sms.placeholders import STANDARD_FIELDS
@@ -17,8 +19,12 @@ class PhoneField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 40)
         kwargs.setdefault(
-            "help_text", "With + or 00 and the country code; without, it is read as a local number."
+            "help_text",
+            gettext_lazy(
+                "With + or 00 and the country code; without, it is read as a local number."
+            ),
         )
+        kwargs.setdefault("label", gettext_lazy("Phone"))
         super().__init__(**kwargs)
 
     def clean(self, value):
@@ -27,7 +33,10 @@ class PhoneField(forms.CharField):
             return value
         parsed = parse_phone(value, settings.PHONE_DEFAULT_REGION)
         if not parsed.valid:
-            raise forms.ValidationError(f"“{value}” is not a phone number: {parsed.error}.")
+            raise forms.ValidationError(
+                _("“%(value)s” is not a phone number: %(error)s.")
+                % {"value": value, "error": parsed.error}
+            )
         return parsed.e164
 
 
@@ -42,6 +51,7 @@ class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["phone", "name", "email"]
+        labels = {"name": gettext_lazy("Name"), "email": gettext_lazy("Email")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,6 +140,7 @@ class ContactListForm(forms.ModelForm):
     class Meta:
         model = ContactList
         fields = ["name", "description"]
+        labels = {"name": gettext_lazy("Name"), "description": gettext_lazy("Description")}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -139,6 +150,7 @@ class OptOutForm(forms.ModelForm):
     class Meta:
         model = OptOut
         fields = ["phone", "note"]
+        labels = {"note": gettext_lazy("Note")}
 
     def validate_unique(self):
         # An existing opt-out is fine: the view keeps it and says so.
@@ -146,7 +158,11 @@ class OptOutForm(forms.ModelForm):
 
 
 class BulkForm(forms.Form):
-    ACTIONS = [("add", "Add to list"), ("remove", "Remove from list"), ("delete", "Delete")]
+    ACTIONS = [
+        ("add", gettext_lazy("Add to list")),
+        ("remove", gettext_lazy("Remove from list")),
+        ("delete", gettext_lazy("Delete")),
+    ]
 
     action = forms.ChoiceField(choices=ACTIONS)
     contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.all())
@@ -155,7 +171,7 @@ class BulkForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("action") in ("add", "remove") and not cleaned.get("contact_list"):
-            self.add_error("contact_list", "Choose the list.")
+            self.add_error("contact_list", _("Choose the list."))
         return cleaned
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.sms.normalise import fold
 
@@ -185,10 +186,10 @@ class OptOut(models.Model):
     """A number that must never be messaged, whether or not it is a contact."""
 
     class Reason(models.TextChoices):
-        KEYWORD = "keyword", "replied with an opt-out keyword"
-        MANUAL = "manual", "added by staff"
-        IMPORT = "import", "imported"
-        BOUNCE = "bounce", "number bounced"
+        KEYWORD = "keyword", _("replied with an opt-out keyword")
+        MANUAL = "manual", _("added by staff")
+        IMPORT = "import", _("imported")
+        BOUNCE = "bounce", _("number bounced")
 
     phone = models.CharField(max_length=20, unique=True)
     reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.MANUAL)

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -129,7 +131,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         contact = form.save()
-        messages.success(request, f"Contact {contact} added.")
+        messages.success(request, _("Contact %(contact)s added.") % {"contact": contact})
         return redirect("contacts:contact_list")
     return render(request, "contacts/contact_form.html", {"form": form})
 
@@ -140,7 +142,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"Contact {contact} saved.")
+        messages.success(request, _("Contact %(contact)s saved.") % {"contact": contact})
         return redirect("contacts:contact_list")
     keys = {f.key for f in form.custom_fields}
     other = {k: v for k, v in (contact.attributes or {}).items() if k not in keys}
@@ -158,7 +160,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     contact.delete()
-    messages.success(request, f"Contact {contact} deleted.")
+    messages.success(request, _("Contact %(contact)s deleted.") % {"contact": contact})
     return redirect("contacts:contact_list")
 
 
@@ -171,20 +173,40 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
         back = reverse("contacts:contact_list")
     if not form.is_valid():
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
-        messages.error(request, f"Nothing changed: {errors}")
+        messages.error(request, _("Nothing changed: %(errors)s") % {"errors": errors})
         return redirect(back)
     ids = [c.pk for c in form.cleaned_data["contacts"]]
     target = form.cleaned_data["contact_list"]
     action = form.cleaned_data["action"]
     if action == "add":
         added = target.add(ids)
-        messages.success(request, f"{added} of {len(ids)} contacts added to {target}.")
+        messages.success(
+            request,
+            ngettext(
+                "%(added)s of %(count)s contacts added to %(list)s.",
+                "%(added)s of %(count)s contacts added to %(list)s.",
+                len(ids),
+            )
+            % {"added": added, "count": len(ids), "list": target},
+        )
     elif action == "remove":
         removed = target.remove(ids)
-        messages.success(request, f"{removed} contacts removed from {target}.")
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s contacts removed from %(list)s.",
+                "%(count)s contacts removed from %(list)s.",
+                removed,
+            )
+            % {"count": removed, "list": target},
+        )
     elif request.user.has_perm("contacts.delete_contact"):
         deleted = Contact.objects.filter(pk__in=ids).delete()[1].get("contacts.Contact", 0)
-        messages.success(request, f"{deleted} contacts deleted.")
+        messages.success(
+            request,
+            ngettext("%(count)s contacts deleted.", "%(count)s contacts deleted.", deleted)
+            % {"count": deleted},
+        )
     return redirect(back)
 
 
@@ -233,7 +255,7 @@ def list_create(request: HttpRequest) -> HttpResponse:
     form = ContactListForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         contact_list = form.save()
-        messages.success(request, f"List {contact_list} created.")
+        messages.success(request, _("List %(list)s created.") % {"list": contact_list})
         return redirect(contact_list)
     return render(request, "contacts/list_form.html", {"form": form})
 
@@ -244,7 +266,7 @@ def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactListForm(request.POST or None, instance=contact_list)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"List {contact_list} saved.")
+        messages.success(request, _("List %(list)s saved.") % {"list": contact_list})
         return redirect(contact_list)
     return render(request, "contacts/list_form.html", {"form": form, "contact_list": contact_list})
 
@@ -254,7 +276,9 @@ def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact_list = get_object_or_404(ContactList, pk=pk)
     contact_list.delete()
-    messages.success(request, f"List {contact_list} deleted; its contacts stay.")
+    messages.success(
+        request, _("List %(list)s deleted; its contacts stay.") % {"list": contact_list}
+    )
     return redirect("contacts:list_list")
 
 
@@ -369,11 +393,13 @@ def optout_create(request: HttpRequest) -> HttpResponse:
             },
         )
         if created:
-            messages.success(request, f"{optout.phone} will not be messaged.")
+            messages.success(
+                request, _("%(phone)s will not be messaged.") % {"phone": optout.phone}
+            )
         else:
-            messages.info(request, f"{optout.phone} was already opted out.")
+            messages.info(request, _("%(phone)s was already opted out.") % {"phone": optout.phone})
     else:
-        messages.error(request, " ".join(form.errors.get("phone", ["Check the number."])))
+        messages.error(request, " ".join(form.errors.get("phone", [_("Check the number.")])))
     return redirect("contacts:optout_list")
 
 
@@ -383,14 +409,18 @@ def optout_delete(request: HttpRequest, pk: int) -> HttpResponse:
     optout = get_object_or_404(OptOut.objects.select_related("created_by"), pk=pk)
     if not optout.may_be_lifted_by(request.user):
         why = (
-            "the person asked for it"
+            _("the person asked for it")
             if optout.reason == OptOut.Reason.KEYWORD
-            else ("a Manager added it")
+            else _("a Manager added it")
         )
-        messages.error(request, f"Only a Manager may remove the opt-out of {optout.phone}: {why}.")
+        messages.error(
+            request,
+            _("Only a Manager may remove the opt-out of %(phone)s: %(why)s.")
+            % {"phone": optout.phone, "why": why},
+        )
         return redirect("contacts:optout_list")
     optout.delete()
-    messages.success(request, f"{optout.phone} may be messaged again.")
+    messages.success(request, _("%(phone)s may be messaged again.") % {"phone": optout.phone})
     return redirect("contacts:optout_list")
 
 

@@ -26,6 +26,8 @@ class PreferenceForm(forms.ModelForm):
         choices=_time_zone_choices,
         required=False,
         help_text=_("Dates and times on every page are shown in this time zone."),
+        # IANA names (Asia/Kuwait) are identifiers, the same in every language.
+        widget=forms.Select(attrs={"translate": "no", "dir": "ltr"}),
     )
 
     class Meta:

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from smsportal.providers.models import ProviderAccount
 
@@ -26,16 +28,20 @@ class TransferForm(forms.Form):
     submission of the same form find the transfer the first one created."""
 
     account = forms.ModelChoiceField(
-        label="From account", queryset=ProviderAccount.objects.none(), empty_label=None
+        label=gettext_lazy("From account"),
+        queryset=ProviderAccount.objects.none(),
+        empty_label=None,
     )
     customer = forms.CharField(
-        label="Customer username",
+        label=gettext_lazy("Customer username"),
         max_length=100,
-        help_text="Their username at the provider: the account that receives the credits.",
+        help_text=gettext_lazy(
+            "Their username at the provider: the account that receives the credits."
+        ),
         widget=forms.TextInput(attrs={"list": "known-customers", "autocomplete": "off"}),
     )
     amount = forms.DecimalField(
-        label="Credits", max_digits=14, decimal_places=4, min_value=Decimal("0.0001")
+        label=gettext_lazy("Credits"), max_digits=14, decimal_places=4, min_value=Decimal("0.0001")
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -63,10 +69,17 @@ class TransferForm(forms.Form):
         step = getattr(account.backend_class, "transfer_step", None)
         if step and amount % step:
             below, above = amount // step * step, (amount // step + 1) * step
-            choice = f"{below:,.0f} or {above:,.0f}" if below else f"{above:,.0f} or more"
+            if below:
+                choice = _("%(below)s or %(above)s") % {
+                    "below": f"{below:,.0f}",
+                    "above": f"{above:,.0f}",
+                }
+            else:
+                choice = _("%(above)s or more") % {"above": f"{above:,.0f}"}
             self.add_error(
                 "amount",
-                f"{account.get_kind_display()} transfers whole credits only: enter {choice}.",
+                _("%(provider)s transfers whole credits only: enter %(choice)s.")
+                % {"provider": account.get_kind_display(), "choice": choice},
             )
             return data
         current = available_balance(account)
@@ -74,15 +87,23 @@ class TransferForm(forms.Form):
             taken = timezone.localtime(current.snapshot.taken_at)
             self.add_error(
                 "amount",
-                f"{account} has {current.available:,.2f} credits available "
-                f"(as of {taken:%Y-%m-%d %H:%M}); this transfer needs {amount:,.2f}.",
+                _(
+                    "%(account)s has %(available)s credits available (as of %(taken)s); "
+                    "this transfer needs %(amount)s."
+                )
+                % {
+                    "account": account,
+                    "available": f"{current.available:,.2f}",
+                    "taken": f"{taken:%Y-%m-%d %H:%M}",
+                    "amount": f"{amount:,.2f}",
+                },
             )
         return data
 
     def clean_customer(self) -> str:
         customer = self.cleaned_data["customer"].strip()
         if not customer:
-            raise forms.ValidationError("Enter the customer's username.")
+            raise forms.ValidationError(_("Enter the customer's username."))
         if any(c.isspace() for c in customer):
-            raise forms.ValidationError("A username has no spaces.")
+            raise forms.ValidationError(_("A username has no spaces."))
         return customer

@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers.models import ProviderAccount
 
@@ -75,11 +76,11 @@ class AccountCredit(models.Model):
 
 
 class TransferOutcome(models.TextChoices):
-    PENDING = "pending", "Awaiting confirmation"
-    EXECUTING = "executing", "Being sent to the provider"
-    DONE = "done", "Done"  # the provider confirmed it (ISMS 1707)
-    REFUSED = "refused", "Refused"  # refused by the provider, or by the portal's balance check
-    UNKNOWN = "unknown", "Unknown"  # it may or may not have happened: check before retrying
+    PENDING = "pending", _("Awaiting confirmation")
+    EXECUTING = "executing", _("Being sent to the provider")
+    DONE = "done", _("Done")  # the provider confirmed it (ISMS 1707)
+    REFUSED = "refused", _("Refused")  # refused by the provider, or by the portal's balance check
+    UNKNOWN = "unknown", _("Unknown")  # it may or may not have happened: check before retrying
 
 
 FINAL_OUTCOMES = (TransferOutcome.DONE, TransferOutcome.REFUSED)

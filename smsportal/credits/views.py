@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.providers.backends.base import ProviderError
@@ -105,10 +106,18 @@ def refresh(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "credits/_balances.html", context)
     for snapshot in refreshed:
-        messages.success(request, f"Balance of {snapshot.account}: {snapshot.amount:,.2f}")
+        messages.success(
+            request,
+            _("Balance of %(account)s: %(amount)s")
+            % {"account": snapshot.account, "amount": f"{snapshot.amount:,.2f}"},
+        )
     for account in accounts:
         if account.pk in errors:
-            messages.error(request, f"Balance of {account} not refreshed: {errors[account.pk]}")
+            messages.error(
+                request,
+                _("Balance of %(account)s not refreshed: %(error)s")
+                % {"account": account, "error": errors[account.pk]},
+            )
     return redirect(next_url)
 
 
@@ -140,7 +149,9 @@ def transfer_create(request: HttpRequest) -> HttpResponse:
                 transfer.account.refresh_balance()
             except ProviderError as error:
                 messages.warning(
-                    request, f"Could not refresh the balance of {transfer.account}: {error}"
+                    request,
+                    _("Could not refresh the balance of %(account)s: %(error)s")
+                    % {"account": transfer.account, "error": error},
                 )
         return redirect(transfer)
     return render(
@@ -182,19 +193,23 @@ def _foreseen_refusal(transfer: CreditTransfer, current, after) -> str:
     account = transfer.account
     step = getattr(account.backend_class, "transfer_step", None)
     if step and transfer.amount % step:
-        return (
-            f"{account.get_kind_display()} transfers whole credits only, so it would refuse this."
-        )
+        return _("%(provider)s transfers whole credits only, so it would refuse this.") % {
+            "provider": account.get_kind_display()
+        }
     if current.snapshot is None:
-        return (
-            f"The balance of {account.name} is not known, so the transfer would be refused. "
+        return _(
+            "The balance of %(account)s is not known, so the transfer would be refused. "
             "Refresh the balance, then make the transfer again."
-        )
+        ) % {"account": account.name}
     if after is not None and after < 0:
-        return (
-            f"{account.name} has {current.available:,.2f} credits available; this transfer "
-            f"needs {transfer.amount:,.2f}, so it would be refused."
-        )
+        return _(
+            "%(account)s has %(available)s credits available; this transfer needs %(amount)s, "
+            "so it would be refused."
+        ) % {
+            "account": account.name,
+            "available": f"{current.available:,.2f}",
+            "amount": f"{transfer.amount:,.2f}",
+        }
     return ""
 
 
@@ -207,12 +222,14 @@ def transfer_execute(request: HttpRequest, pk: int) -> HttpResponse:
     transfer = transfer.execute(request.user)
     if transfer.outcome == TransferOutcome.DONE:
         messages.success(
-            request, f"{transfer.amount:,.2f} credits transferred to {transfer.customer}."
+            request,
+            _("%(amount)s credits transferred to %(customer)s.")
+            % {"amount": f"{transfer.amount:,.2f}", "customer": transfer.customer},
         )
     elif transfer.outcome == TransferOutcome.REFUSED:
-        messages.error(request, f"Transfer refused: {transfer.provider_text}")
+        messages.error(request, _("Transfer refused: %(why)s") % {"why": transfer.provider_text})
     elif transfer.outcome == TransferOutcome.UNKNOWN:
-        messages.warning(request, f"Outcome unknown: {transfer.provider_text}")
+        messages.warning(request, _("Outcome unknown: %(why)s") % {"why": transfer.provider_text})
     elif transfer.outcome == TransferOutcome.PENDING and before == TransferOutcome.PENDING:
         messages.error(request, transfer.provider_text)
     return redirect(transfer)

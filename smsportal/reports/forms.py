@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
@@ -25,7 +26,7 @@ class RangeForm(forms.Form):
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     account = forms.ModelChoiceField(
-        ProviderAccount.objects.all(), required=False, empty_label="All accounts"
+        ProviderAccount.objects.all(), required=False, empty_label=_("All accounts")
     )
 
     @classmethod
@@ -45,9 +46,11 @@ class RangeForm(forms.Form):
         until = data.get("until") or timezone.localdate()
         since = data.get("since") or until - timedelta(days=DEFAULT_DAYS - 1)
         if since > until:
-            raise forms.ValidationError("The start date is after the end date.")
+            raise forms.ValidationError(_("The start date is after the end date."))
         if (until - since).days >= MAX_DAYS:
-            raise forms.ValidationError(f"Choose a range of at most {MAX_DAYS} days.")
+            raise forms.ValidationError(
+                _("Choose a range of at most %(days)s days.") % {"days": MAX_DAYS}
+            )
         data.update(since=since, until=until)
         return data
 

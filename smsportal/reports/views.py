@@ -8,8 +8,10 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from smsportal.core.csv_export import streaming_csv
+from smsportal.core.words import word
 from smsportal.messaging.models import Delivery, Message
 from smsportal.providers.models import ProviderAccount
 
@@ -70,7 +72,11 @@ def index(request: HttpRequest) -> HttpResponse:
     chart = {
         "days": [day.isoformat() for day, _ in days],
         "statuses": [
-            {"label": status.value, "color": color, "data": [f.counts[status] for _, f in days]}
+            {
+                "label": word(status.value),
+                "color": color,
+                "data": [f.counts[status] for _, f in days],
+            }
             for status, color in queries.CHART_STATUSES
             if any(f.counts[status] for _, f in days)
         ],
@@ -79,7 +85,9 @@ def index(request: HttpRequest) -> HttpResponse:
         "rates": [
             round(f.delivery_rate, 1) if f.delivery_rate is not None else None for _, f in providers
         ],
-        "reasons": [f"{status}: {reason or 'no code'}" for status, reason, _ in reasons],
+        "reasons": [
+            f"{word(status)}: {reason or gettext('no code')}" for status, reason, _ in reasons
+        ],
         "any_cost": any(f.cost for _, f in days),
         "reason_counts": [n for _, _, n in reasons],
     }

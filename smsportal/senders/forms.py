@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers.models import ProviderAccount
 
@@ -15,10 +16,18 @@ class SenderIDForm(forms.ModelForm):
     class Meta:
         model = SenderID
         fields = ["account", "value", "status", "note"]
+        labels = {
+            "account": _("Account"),
+            "value": _("Sender ID"),
+            "status": _("Status"),
+            "note": _("Note"),
+        }
         help_texts = {
-            "value": "A phone number in international digits (e.g. 96597119440) or a name of at "
-            "most 11 characters.",
-            "status": "Pending: requested from the provider and not yet approved.",
+            "value": _(
+                "A phone number in international digits (e.g. 96597119440) or a name of at "
+                "most 11 characters."
+            ),
+            "status": _("Pending: requested from the provider and not yet approved."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -29,7 +38,7 @@ class SenderIDForm(forms.ModelForm):
             self.fields["account"].queryset = ProviderAccount.objects.all()
             if self.instance.source == SenderSource.SYNCED:
                 self.fields["value"].disabled = True
-                self.fields["value"].help_text = "Reported by the provider; cannot be renamed."
+                self.fields["value"].help_text = _("Reported by the provider; cannot be renamed.")
 
     def clean(self) -> dict:
         cleaned = super().clean()

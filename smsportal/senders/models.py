@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers.models import ProviderAccount
 
@@ -11,15 +12,15 @@ from .validation import SenderKind
 
 
 class SenderStatus(models.TextChoices):
-    ACTIVE = "active", "Active"  # usable on the compose page
-    PENDING = "pending", "Pending"  # requested from the provider, not yet approved
-    REJECTED = "rejected", "Rejected"  # the provider (or the telcos) refused it
-    RETIRED = "retired", "Retired"  # a Manager took it out of use; kept for history
+    ACTIVE = "active", _("Active")  # usable on the compose page
+    PENDING = "pending", _("Pending")  # requested from the provider, not yet approved
+    REJECTED = "rejected", _("Rejected")  # the provider (or the telcos) refused it
+    RETIRED = "retired", _("Retired")  # a Manager took it out of use; kept for history
 
 
 class SenderSource(models.TextChoices):
-    SYNCED = "synced", "Reported by the provider"
-    STAFF = "staff", "Added by staff"
+    SYNCED = "synced", _("Reported by the provider")
+    STAFF = "staff", _("Added by staff")
 
 
 class SenderIDQuerySet(models.QuerySet):

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.providers.backends.base import ProviderError
@@ -57,7 +58,11 @@ def sender_create(request: HttpRequest) -> HttpResponse:
     form = SenderIDForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         sender = form.save()
-        messages.success(request, f"Sender ID “{sender}” added to {sender.account}.")
+        messages.success(
+            request,
+            _("Sender ID “%(sender)s” added to %(account)s.")
+            % {"sender": sender, "account": sender.account},
+        )
         return redirect(_list_url(sender.account_id))
     return render(request, "senders/sender_form.html", {"form": form})
 
@@ -68,7 +73,7 @@ def sender_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SenderIDForm(request.POST or None, instance=sender)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"Sender ID “{sender}” saved.")
+        messages.success(request, _("Sender ID “%(sender)s” saved.") % {"sender": sender})
         return redirect(_list_url(sender.account_id))
     return render(request, "senders/sender_form.html", {"form": form, "sender": sender})
 
@@ -80,11 +85,19 @@ def sender_set_default(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.set_default_sender(sender)
     except ProviderError as error:
-        messages.error(request, f"{sender.account} did not accept the new default: {error}")
+        messages.error(
+            request,
+            _("%(account)s did not accept the new default: %(error)s")
+            % {"account": sender.account, "error": error},
+        )
     except ValueError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"“{sender}” is now the default sender of {sender.account}.")
+        messages.success(
+            request,
+            _("“%(sender)s” is now the default sender of %(account)s.")
+            % {"sender": sender, "account": sender.account},
+        )
     return redirect(_list_url(sender.account_id))
 
 
@@ -93,7 +106,9 @@ def sender_set_default(request: HttpRequest, pk: int) -> HttpResponse:
 def sender_retire(request: HttpRequest, pk: int) -> HttpResponse:
     sender = get_object_or_404(SenderID.objects.select_related("account"), pk=pk)
     services.retire_sender(sender)
-    messages.success(request, f"“{sender}” is retired; it stays in the history.")
+    messages.success(
+        request, _("“%(sender)s” is retired; it stays in the history.") % {"sender": sender}
+    )
     return redirect(_list_url(sender.account_id))
 
 
@@ -104,9 +119,17 @@ def sender_sync(request: HttpRequest, account_pk: int) -> HttpResponse:
     try:
         result = account.sync_sender_ids()
     except ProviderError as error:
-        messages.error(request, f"Could not fetch the sender IDs of {account}: {error}")
+        messages.error(
+            request,
+            _("Could not fetch the sender IDs of %(account)s: %(error)s")
+            % {"account": account, "error": error},
+        )
     else:
-        messages.success(request, f"Sender IDs of {account} synced: {result.summary()}.")
+        messages.success(
+            request,
+            _("Sender IDs of %(account)s synced: %(summary)s.")
+            % {"account": account, "summary": result.summary()},
+        )
     return redirect(_list_url(account.pk))
 
 

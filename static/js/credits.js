@@ -7,6 +7,8 @@
   var canvas = document.getElementById("balance-chart");
   if (!node || !canvas || typeof Chart === "undefined") return;
   var history = JSON.parse(node.textContent);
+  // On a right-to-left page time runs from right to left, the amounts' axis on the right.
+  var rtl = document.documentElement.dir === "rtl";
   var axis = history.axis;
   var tickLabels = {};
   axis.ticks.forEach(function (t) { tickLabels[t[0]] = t[1]; });
@@ -18,7 +20,7 @@
     points += data.length;
     var last = data[data.length - 1];
     if (last && last.x < axis.max) {
-      data.push({x: axis.max, y: last.y, label: axis.now_label + " (latest reading)", carried: true});
+      data.push({x: axis.max, y: last.y, label: axis.now_label + " " + (canvas.dataset.latest || "(latest reading)"), carried: true});
     }
     return {
       label: s.account,
@@ -43,6 +45,7 @@
       scales: {
         x: {
           type: "linear",
+          reverse: rtl,
           min: axis.min,
           max: axis.max,
           afterBuildTicks: function (scale) {
@@ -50,11 +53,12 @@
           },
           ticks: {autoSkip: true, maxRotation: 0, callback: function (value) { return tickLabels[value] || ""; }},
         },
-        y: {beginAtZero: true, title: {display: true, text: "credits"},
+        y: {beginAtZero: true, position: rtl ? "right" : "left", title: {display: true, text: canvas.dataset.unit || "credits"},
             ticks: {callback: function (v) { return Number(v).toLocaleString("en"); }}},
       },
       plugins: {
-        tooltip: {callbacks: {
+        legend: {rtl: rtl},
+        tooltip: {rtl: rtl, callbacks: {
           title: function (items) { return items[0].raw.label; },
           label: function (item) { return item.dataset.label + ": " + Number(item.parsed.y).toLocaleString("en"); },
         }},

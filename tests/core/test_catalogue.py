@@ -47,10 +47,16 @@ def test_every_plural_has_arabics_six_forms(catalogue):
 
 
 def test_translations_keep_every_placeholder(catalogue):
+    """Every placeholder stays, and none is invented (a name Python would not find). A plural
+    form may leave out the count itself: Arabic says "عضوان" (two members) without a number."""
     for entry in catalogue.translated_entries():
         wanted = set(PLACEHOLDER.findall(entry.msgid))
         for text in _text(entry):
-            assert set(PLACEHOLDER.findall(text)) == wanted, (entry.msgid, text)
+            found = set(PLACEHOLDER.findall(text))
+            if entry.msgid_plural:
+                assert found <= wanted, (entry.msgid, text)
+            else:
+                assert found == wanted, (entry.msgid, text)
 
 
 def test_the_committed_mo_is_the_compiled_po(catalogue):

@@ -9,8 +9,9 @@ from django import forms, template
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
-from smsportal.core import text
+from smsportal.core import text, words
 
 register = template.Library()
 
@@ -46,8 +47,15 @@ def ago(moment) -> str:
         return ""
     age = timezone.now() - moment
     if age < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(moment, depth=1 if age < timedelta(days=1) else 2)} ago"
+        return _("just now")
+    span = timesince(moment, depth=1 if age < timedelta(days=1) else 2)
+    return _("%(span)s ago") % {"span": span}
+
+
+@register.filter
+def word(value) -> str:
+    """`{{ delivery.status|word }}`: a stored word in the reader's language."""
+    return words.word(value)
 
 
 @register.filter
