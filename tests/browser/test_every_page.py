@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import Resolver404, resolve
 
+from smsportal.core.models import Preference
 from tests.factories import PASSWORD, UserFactory
 from tests.support.crawl import Frontier, page_links
 from tests.support.html_forms import authored_destinations, form_problems
@@ -34,6 +35,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # scripts/screenshots.py sets this: the walk then also photographs every page at both widths.
 SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS_DIR")
+# ...and this, to walk the pages in another language (the users' preference): "ar".
+LANGUAGE = os.environ.get("PORTAL_SCREENSHOTS_LANGUAGE", "")
 WIDTHS = {1366: 768, 390: 844}
 
 MAX_PAGES = 60  # per role; the walk is breadth-first, so the navigation always comes first
@@ -172,6 +175,8 @@ def walk(page, origin: str, shots: Path | None = None) -> tuple[list[str], int]:
 def test_every_page_works_in_the_browser(page, live_server, login, request, role, sandbox_account):
     user = request.getfixturevalue(role)
     populate(sandbox_account, user)
+    if LANGUAGE:
+        Preference.objects.create(user=user, language=LANGUAGE)
     login(user, PASSWORD)
 
     shots = Path(SCREENSHOTS, role) if SCREENSHOTS else None
