@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import forms, template
+from django.conf import settings
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -50,6 +51,13 @@ def ago(moment) -> str:
         return _("just now")
     span = timesince(moment, depth=1 if age < timedelta(days=1) else 2)
     return _("%(span)s ago") % {"span": span}
+
+
+@register.simple_tag
+def languages() -> list[tuple[str, str]]:
+    """The portal's languages, each named in itself ("English", "العربية") whatever the page's
+    language: a reader finds their own language by its own name."""
+    return list(settings.LANGUAGES)
 
 
 @register.filter
