@@ -63,7 +63,7 @@ class ContactForm(forms.ModelForm):
                 required=False,
                 max_length=500,
                 initial=attributes.get(custom.key, ""),
-                help_text=f"In messages: {custom.placeholder}",
+                help_text=_("In messages: %(placeholder)s") % {"placeholder": custom.placeholder},
             )
 
     def save(self, commit=True):

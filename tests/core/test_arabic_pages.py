@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import Resolver404, resolve
 
-from smsportal.contacts.models import Contact, ContactList
+from smsportal.contacts.models import Contact, ContactField, ContactList
 from smsportal.core.models import Preference
 from smsportal.credits.models import CreditTransfer
 from smsportal.providers.models import ProviderAccount
@@ -51,6 +51,7 @@ def user_content() -> set[str]:
     typed |= set(SenderID.objects.values_list("value", flat=True))
     typed |= set(CreditTransfer.objects.values_list("customer", flat=True))
     typed |= set(get_user_model().objects.values_list("username", flat=True))
+    typed |= set(ContactField.objects.values_list("label", flat=True))  # named by staff
     return typed
 
 

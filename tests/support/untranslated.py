@@ -24,6 +24,7 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
          "track", "wbr"}  # fmt: skip
 # Two or more letters of the Latin alphabet: one English word.
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
+_PLACEHOLDER = re.compile(r"\{\w+\}")
 
 
 class _Reader(HTMLParser):
@@ -66,6 +67,7 @@ def english_words(html: str, user_content: set[str] = frozenset()) -> list[str]:
         for typed in sorted(user_content, key=len, reverse=True):
             if typed:
                 piece = piece.replace(typed, " ")
+        piece = _PLACEHOLDER.sub(" ", piece)  # {city} is what one types in a message: code
         words = [w for w in _WORD.findall(piece) if w not in ALLOWED]
         if words:
             found.setdefault(f"{' '.join(words)!s}  ⟵  {piece[:120]!r}", None)
