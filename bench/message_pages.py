@@ -57,9 +57,9 @@ def fill(message_id, count):
         cursor.execute(
             "INSERT INTO messaging_delivery (message_id, account_id, phone, status, "
             "provider_message_id, error_code, error_text, segments, attempts, claim, seqno, "
-            "confirmed, polls, queued_at) "
+            "confirmed, polls, queued_at, text) "
             f"SELECT %s, %s, '+9655' || {pad}, {pick}, 'P' || g, '', '', 1, 1, '', '', "
-            f"true, 0, {now} FROM {series}",
+            f"true, 0, {now}, '' FROM {series}",
             [message_id, account.pk, count],
         )
 started = time.perf_counter()
