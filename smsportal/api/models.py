@@ -20,10 +20,10 @@ KEY_PREFIX = "smsp"  # lets secret scanners and people recognise a portal key
 
 
 class Scope(models.TextChoices):
-    SEND = "send", "Send messages"
+    SEND = "send", "Send, cancel and preview messages"
     READ = "read", "Read messages, accounts, sender IDs and the inbox"
-    CONTACTS = "contacts", "Manage contacts, lists, opt-outs and imports"
-    ADMIN = "admin", "Cancel messages and lift any opt-out (as far as the owner's role allows)"
+    CONTACTS = "contacts", "Manage contacts, lists and opt-outs"
+    ADMIN = "admin", "Lift an opt-out made by keyword or by a Manager (Managers only)"
 
 
 def hash_secret(raw: str) -> str:

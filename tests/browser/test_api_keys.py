@@ -40,7 +40,7 @@ def test_a_key_made_on_the_profile_page_sends_a_message_marked_via_api(
     expect(page.get_by_role("heading", name="API keys")).to_be_visible()
 
     page.get_by_label("Name").fill("Billing system")
-    page.get_by_label("Send messages").check()
+    page.get_by_label("Send, cancel and preview messages").check()
     page.get_by_label("Read messages, accounts").check()
     page.get_by_role("button", name="Create key").click()
     secret = page.locator("#new-api-key-secret").inner_text().strip()
