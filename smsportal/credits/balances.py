@@ -1,71 +1,27 @@
-"""Reading, storing and presenting balances.
+"""Reading and presenting balances of many accounts at once.
 
-`record_balance` is the one way a balance gets stored (the sending code calls it with KwtSMS's
-balance-after); `refresh_balance` asks the provider; `latest_balances` reads the current one of
-every account in one query.
+Storing one is `BalanceSnapshot.objects.record` (the sending code calls it with KwtSMS's
+balance-after); asking the provider is `BalanceSnapshot.objects.refresh(account)`;
+`latest_balances` reads the current one of every account in one query.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import OuterRef, Subquery
 
-from smsportal.providers.backends.base import Balance
 from smsportal.providers.models import ProviderAccount
 
-from .models import AccountCredit, BalanceSnapshot, BalanceSource
-
-logger = logging.getLogger(__name__)
-
-
-def record_balance(
-    account: ProviderAccount, balance: Balance, source: BalanceSource | str
-) -> BalanceSnapshot:
-    """Store one reading of `account`'s balance, as the provider reported it."""
-    return BalanceSnapshot.objects.create(
-        account=account,
-        amount=balance.amount,
-        purchased=balance.purchased,
-        used=balance.used,
-        source=source,
-        raw=balance.raw[:2000],
-    )
-
-
-def refresh_balance(
-    account: ProviderAccount, source: BalanceSource | str = BalanceSource.REFRESH
-) -> BalanceSnapshot:
-    """Ask the provider for the balance and store it. Raises the backend's ProviderError
-    (UnsupportedOperation where the provider reports no balance); nothing is stored then."""
-    balance = account.backend.balance()
-    before = (
-        BalanceSnapshot.objects.filter(account=account)
-        .order_by("-taken_at", "-id")
-        .values_list("amount", flat=True)
-        .first()
-    )
-    snapshot = record_balance(account, balance, source)
-    # The scheduler asks every 15 minutes: an unchanged balance is not news.
-    logger.log(
-        logging.INFO if snapshot.amount != before else logging.DEBUG,
-        "Balance of %s: %s (%s)",
-        account,
-        f"{snapshot.amount:,.2f}",
-        "first reading" if before is None else f"was {before:,.2f}",
-    )
-    return snapshot
+from .models import AccountCredit, BalanceSnapshot
 
 
 def latest_snapshot_query(account_ref) -> Subquery:
     """A subquery for the id of the latest snapshot of `account_ref` (an OuterRef or an id)."""
     return Subquery(
-        BalanceSnapshot.objects.filter(account=account_ref)
-        .order_by("-taken_at", "-id")
-        .values("id")[:1]
+        BalanceSnapshot.objects.filter(account=account_ref).newest_first().values("id")[:1]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -13,7 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from smsportal.providers.backends.base import Balance
 from smsportal.providers.models import ProviderAccount
+
+logger = logging.getLogger(__name__)
 
 CREDITS = {"max_digits": 14, "decimal_places": 4}
 
@@ -22,6 +26,53 @@ class BalanceSource(models.TextChoices):
     REFRESH = "refresh", "Balance enquiry"  # we asked the provider
     SEND = "send", "Reported after a send"  # KwtSMS answers a send with the balance after it
     TRANSFER = "transfer", "After a transfer"  # taken (or, failing that, worked out) after one
+
+
+class BalanceSnapshotQuerySet(models.QuerySet):
+    def newest_first(self) -> BalanceSnapshotQuerySet:
+        """Newest first, ties by id: "the latest balance" everywhere (index
+        snapshot_account_latest)."""
+        return self.order_by("-taken_at", "-id")
+
+    def latest_of(self, account: ProviderAccount | int) -> BalanceSnapshot | None:
+        """The current balance of `account` (an account or its id), None if never read."""
+        account_id = getattr(account, "pk", account)
+        return self.filter(account_id=account_id).newest_first().first()
+
+
+class BalanceSnapshotManager(models.Manager.from_queryset(BalanceSnapshotQuerySet)):
+    def record(
+        self, account: ProviderAccount, balance: Balance, source: BalanceSource | str
+    ) -> BalanceSnapshot:
+        """Store one reading of `account`'s balance as the provider reported it: the one way a
+        balance is stored (dispatch calls it with KwtSMS's balance-after-send)."""
+        return self.create(
+            account=account,
+            amount=balance.amount,
+            purchased=balance.purchased,
+            used=balance.used,
+            source=source,
+            raw=balance.raw[:2000],
+        )
+
+    def refresh(
+        self, account: ProviderAccount, source: BalanceSource | str = BalanceSource.REFRESH
+    ) -> BalanceSnapshot:
+        """Ask the provider for `account`'s balance and store it. Raises the backend's
+        ProviderError (UnsupportedOperation where the provider reports no balance); nothing is
+        stored then."""
+        balance = account.backend.balance()
+        before = self.latest_of(account)
+        snapshot = self.record(account, balance, source)
+        # The scheduler asks every 15 minutes: an unchanged balance is not news.
+        logger.log(
+            logging.INFO if before is None or snapshot.amount != before.amount else logging.DEBUG,
+            "Balance of %s: %s (%s)",
+            account,
+            f"{snapshot.amount:,.2f}",
+            "first reading" if before is None else f"was {before.amount:,.2f}",
+        )
+        return snapshot
 
 
 class BalanceSnapshot(models.Model):
@@ -36,6 +87,8 @@ class BalanceSnapshot(models.Model):
     source = models.CharField(max_length=16, choices=BalanceSource.choices)
     taken_at = models.DateTimeField(default=timezone.now)
     raw = models.TextField("provider's answer", blank=True)
+
+    objects = BalanceSnapshotManager()
 
     class Meta:
         ordering = ["-taken_at", "-pk"]

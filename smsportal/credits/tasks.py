@@ -14,7 +14,7 @@ from django_tasks import task
 from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
 
-from .balances import refresh_balance
+from .models import BalanceSnapshot
 from .transfers import sweep_stale_transfers
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def refresh_balances_now() -> dict[str, object]:
         if not account.backend_class.capabilities.balance:
             continue
         try:
-            snapshot = refresh_balance(account)
+            snapshot = BalanceSnapshot.objects.refresh(account)
         except ProviderError as error:
             logger.warning("Balance of account %s not refreshed: %s", account.pk, error)
             failed[account.name] = str(error)

@@ -32,7 +32,6 @@ from smsportal.providers.backends.base import (
 )
 from smsportal.providers.backends.base import TransferOutcome as Answer
 
-from .balances import refresh_balance
 from .models import (
     RETRY_WINDOW,
     AccountCredit,
@@ -62,9 +61,7 @@ class _Outcome:
 
 def _latest_amount(account_id: int) -> Subquery:
     return Subquery(
-        BalanceSnapshot.objects.filter(account_id=account_id)
-        .order_by("-taken_at", "-id")
-        .values("amount")[:1],
+        BalanceSnapshot.objects.filter(account_id=account_id).newest_first().values("amount")[:1],
         output_field=DecimalField(max_digits=14, decimal_places=4),
     )
 
@@ -116,11 +113,7 @@ def _claim(transfer: CreditTransfer, user) -> bool | None:
 
 def _refuse_for_balance(transfer: CreditTransfer, now) -> None:
     credit = AccountCredit.objects.get(account_id=transfer.account_id)
-    latest = (
-        BalanceSnapshot.objects.filter(account_id=transfer.account_id)
-        .order_by("-taken_at", "-id")
-        .first()
-    )
+    latest = BalanceSnapshot.objects.latest_of(transfer.account_id)
     if latest is None:
         text = (
             f"Not sent: the balance of {transfer.account} is not known. Refresh it, then make "
@@ -201,11 +194,7 @@ def _call_provider(transfer: CreditTransfer) -> _Outcome | None:
 def _expected_balance_after(transfer: CreditTransfer) -> None:
     """Store the balance the transfer should leave, until the provider reports the real one:
     the next balance check must not count credits this transfer may have taken."""
-    latest = (
-        BalanceSnapshot.objects.filter(account_id=transfer.account_id)
-        .order_by("-taken_at", "-id")
-        .first()
-    )
+    latest = BalanceSnapshot.objects.latest_of(transfer.account_id)
     if latest is not None:
         BalanceSnapshot.objects.create(
             account_id=transfer.account_id,
@@ -279,7 +268,7 @@ def _refresh_after(transfer: CreditTransfer) -> None:
     if not account.backend_class.capabilities.balance:
         return
     try:
-        refresh_balance(account, BalanceSource.TRANSFER)
+        BalanceSnapshot.objects.refresh(account, BalanceSource.TRANSFER)
     except ProviderError as error:
         logger.warning("Balance of account %s after a transfer: %s", account.pk, error)
 

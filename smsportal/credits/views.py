@@ -20,7 +20,7 @@ from smsportal.providers.models import ProviderAccount
 from .balances import account_balances, available_balance
 from .charts import PERIODS, balance_history
 from .forms import TransferForm, transfer_accounts
-from .models import CreditTransfer, TransferOutcome
+from .models import BalanceSnapshot, CreditTransfer, TransferOutcome
 
 
 def _panel_context(accounts, errors: dict[int, str] | None = None) -> dict:
@@ -93,7 +93,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
         if not account.backend_class.capabilities.balance:
             continue
         try:
-            refreshed.append(account.refresh_balance())
+            refreshed.append(BalanceSnapshot.objects.refresh(account))
         except ProviderError as error:
             errors[account.pk] = str(error)
     next_url = _back_to(request, request.POST.get("next", ""))
@@ -146,7 +146,7 @@ def transfer_create(request: HttpRequest) -> HttpResponse:
         )
         if created and transfer.account.backend_class.capabilities.balance:
             try:
-                transfer.account.refresh_balance()
+                BalanceSnapshot.objects.refresh(transfer.account)
             except ProviderError as error:
                 messages.warning(
                     request,

@@ -36,8 +36,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from smsportal.contacts.models import OptOut
-from smsportal.credits.balances import record_balance
-from smsportal.credits.models import BalanceSource
+from smsportal.credits.models import BalanceSnapshot, BalanceSource
 from smsportal.providers.backends.base import (
     Backend,
     Balance,
@@ -643,7 +642,7 @@ def after_batch(message: Message, results: list[list[Outcome]], balances: list[B
     """What follows a recorded batch: the balance the provider reported after the send
     (KwtSMS), and reports that arrived before our ids were written."""
     if balances:
-        record_balance(message.account, balances[-1], BalanceSource.SEND)
+        BalanceSnapshot.objects.record(message.account, balances[-1], BalanceSource.SEND)
 
     ids = {o.provider_message_id for chunk in results for o in chunk if o.provider_message_id}
     ids.update(part_id for chunk in results for o in chunk for part_id in o.part_ids)

@@ -16,9 +16,6 @@ from . import crypto
 from .registry import KIND_CHOICES, backend_class
 
 if TYPE_CHECKING:
-    from smsportal.credits.models import BalanceSnapshot
-    from smsportal.senders.services import SyncResult
-
     from .backends.base import Backend
 
 
@@ -139,17 +136,3 @@ class ProviderAccount(models.Model):
             return
         ProviderAccount.objects.filter(pk=self.pk).update(**{field: now})
         setattr(self, field, now)
-
-    # Operations owned by other apps; thin methods so callers write `account.refresh_balance()`.
-
-    def refresh_balance(self) -> BalanceSnapshot:
-        """Ask the provider for the balance and store a BalanceSnapshot (returned)."""
-        from smsportal.credits.balances import refresh_balance
-
-        return refresh_balance(self)
-
-    def sync_sender_ids(self) -> SyncResult:
-        """Bring this account's SenderIDs in line with the provider's list (a SyncResult)."""
-        from smsportal.senders.services import sync_sender_ids
-
-        return sync_sender_ids(self)

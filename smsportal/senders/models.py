@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from django.db import models
+import logging
+from dataclasses import dataclass, field
+
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers.models import ProviderAccount
 
-from .validation import SenderKind
+from .validation import SenderKind, classify_sender
+
+logger = logging.getLogger(__name__)
 
 
 class SenderStatus(models.TextChoices):
@@ -27,6 +33,82 @@ class SenderIDQuerySet(models.QuerySet):
     def usable(self) -> SenderIDQuerySet:
         """Active, and not missing from the provider's latest list."""
         return self.filter(status=SenderStatus.ACTIVE, missing_since__isnull=True)
+
+
+@dataclass
+class SyncResult:
+    added: list[str] = field(default_factory=list)
+    reappeared: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} new", f"{self.unchanged} unchanged"]
+        if self.reappeared:
+            parts.append(f"{len(self.reappeared)} listed again")
+        if self.missing:
+            parts.append(f"{len(self.missing)} no longer listed ({', '.join(self.missing)})")
+        return ", ".join(parts)
+
+
+def _reported_values(account: ProviderAccount) -> list[str]:
+    values: list[str] = []
+    for value in account.backend.sender_ids():
+        value = value.strip()
+        if value and value not in values:
+            values.append(value)
+    return values
+
+
+class SenderIDManager(models.Manager.from_queryset(SenderIDQuerySet)):
+    def sync(self, account: ProviderAccount) -> SyncResult:
+        """Bring the account's sender IDs in line with what the provider reports.
+
+        New values are added (active, source "synced"); pending or rejected ones the provider
+        now lists become active; active ones it no longer lists get `missing_since` (never
+        deleted); retired ones stay retired. Raises the backend's ProviderError
+        (UnsupportedOperation where the provider cannot list them) before anything changes.
+        """
+        reported = _reported_values(account)  # the provider call, outside any transaction
+        now = timezone.now()
+        result = SyncResult()
+        with transaction.atomic():
+            existing = {s.value: s for s in self.select_for_update().filter(account=account)}
+            new = []
+            for value in reported:
+                sender = existing.get(value)
+                if sender is None:
+                    new.append(
+                        self.model(
+                            account=account,
+                            value=value,
+                            kind=classify_sender(value),
+                            source=SenderSource.SYNCED,
+                            status=SenderStatus.ACTIVE,
+                            last_seen_at=now,
+                        )
+                    )
+                    result.added.append(value)
+                    continue
+                if sender.missing_since is not None:
+                    result.reappeared.append(value)
+                else:
+                    result.unchanged += 1
+                sender.missing_since = None
+                sender.last_seen_at = now
+                if sender.status in (SenderStatus.PENDING, SenderStatus.REJECTED):
+                    sender.status = SenderStatus.ACTIVE
+                sender.save(update_fields=["missing_since", "last_seen_at", "status", "updated_at"])
+            self.bulk_create(new)
+            gone = [
+                s
+                for value, s in existing.items()
+                if value not in reported and s.status == SenderStatus.ACTIVE and not s.missing_since
+            ]
+            self.filter(pk__in=[s.pk for s in gone]).update(missing_since=now, updated_at=now)
+            result.missing = [s.value for s in gone]
+        logger.info("Synced sender IDs of account %s: %s", account.pk, result.summary())
+        return result
 
 
 class SenderID(models.Model):
@@ -48,7 +130,7 @@ class SenderID(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = SenderIDQuerySet.as_manager()
+    objects = SenderIDManager()
 
     class Meta:
         verbose_name = "sender ID"

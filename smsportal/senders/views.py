@@ -117,7 +117,7 @@ def sender_retire(request: HttpRequest, pk: int) -> HttpResponse:
 def sender_sync(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = get_object_or_404(ProviderAccount, pk=account_pk)
     try:
-        result = account.sync_sender_ids()
+        result = SenderID.objects.sync(account)
     except ProviderError as error:
         messages.error(
             request,

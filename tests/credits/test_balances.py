@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from smsportal.credits.balances import account_balances, latest_balances, record_balance
+from smsportal.credits.balances import account_balances, latest_balances
 from smsportal.credits.models import AccountCredit, BalanceSnapshot, BalanceSource
 from smsportal.credits.tasks import refresh_all_balances
 from smsportal.providers.backends.base import Balance, TransientError, UnsupportedOperation
@@ -23,7 +23,7 @@ def test_refresh_balance_stores_what_the_provider_reports(provider):
     account = ProviderAccountFactory(kind="kwtsms")
     provider.balance, provider.purchased = Decimal("181"), Decimal("377")
 
-    snapshot = account.refresh_balance()
+    snapshot = BalanceSnapshot.objects.refresh(account)
 
     assert (snapshot.amount, snapshot.purchased, snapshot.source) == (
         Decimal("181"),
@@ -38,14 +38,16 @@ def test_a_failed_refresh_stores_nothing(provider):
     provider.balance_error = TransientError("No answer in 10 seconds.")
 
     with pytest.raises(TransientError):
-        account.refresh_balance()
+        BalanceSnapshot.objects.refresh(account)
     assert not BalanceSnapshot.objects.exists()
 
 
 def test_record_balance_keeps_a_send_reported_balance():
     account = ProviderAccountFactory()
 
-    record_balance(account, Balance(Decimal("180"), raw="OK:...:180:..."), BalanceSource.SEND)
+    BalanceSnapshot.objects.record(
+        account, Balance(Decimal("180"), raw="OK:...:180:..."), BalanceSource.SEND
+    )
 
     snapshot = BalanceSnapshot.objects.get()
     assert snapshot.amount == Decimal("180") and snapshot.source == "send"

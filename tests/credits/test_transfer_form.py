@@ -10,7 +10,12 @@ import pytest
 from django.urls import reverse
 
 from smsportal.credits.demo import create_demo_customers
-from smsportal.credits.models import CreditTransfer, TransferCustomer, TransferOutcome
+from smsportal.credits.models import (
+    BalanceSnapshot,
+    CreditTransfer,
+    TransferCustomer,
+    TransferOutcome,
+)
 from smsportal.credits.transfers import PORTAL_CODE
 from tests.factories import BalanceSnapshotFactory, CreditTransferFactory, ProviderAccountFactory
 
@@ -115,7 +120,7 @@ def test_the_demo_transfers_to_a_sandbox_customer_out_of_the_box(
     account = sandbox_account("isms", name="ISMS (sandbox)")
     client.force_login(manager)
     create_demo_customers()
-    account.refresh_balance()
+    BalanceSnapshot.objects.refresh(account)
 
     form = client.get(reverse("credits:transfer_create")).content.decode()
     assert '<option value="demo-customer-1">' in form

@@ -125,11 +125,11 @@ def test_a_send_the_balance_cannot_pay_is_refused_with_the_figures(
 ):
     from decimal import Decimal
 
-    from smsportal.credits.balances import record_balance
+    from smsportal.credits.models import BalanceSnapshot
     from smsportal.providers.backends.base import Balance
 
     script.balance = Balance(amount=Decimal("0.005"))
-    record_balance(account, script.balance, "refresh")
+    BalanceSnapshot.objects.record(account, script.balance, "refresh")
 
     response = operator_client.post(URL, form(account, action="send"))
 

@@ -17,7 +17,7 @@ def test_sync_adds_what_the_provider_reports(provider):
     provider.set_capabilities(sender_ids=True)
     provider.sender_list = ["KWT-MESSAGE", "96597119440", "KWT-MESSAGE"]
 
-    result = account.sync_sender_ids()
+    result = SenderID.objects.sync(account)
 
     assert result.added == ["KWT-MESSAGE", "96597119440"]
     rows = {s.value: s for s in SenderID.objects.filter(account=account)}
@@ -33,7 +33,7 @@ def test_sync_marks_disappeared_senders_and_never_deletes_them(provider):
     gone = SenderIDFactory(account=account, value="OLDNAME")
     provider.sender_list = ["NEWNAME"]
 
-    result = account.sync_sender_ids()
+    result = SenderID.objects.sync(account)
 
     gone.refresh_from_db()
     assert result.missing == ["OLDNAME"]
@@ -47,10 +47,10 @@ def test_a_sender_listed_again_is_usable_again(provider):
     provider.set_capabilities(sender_ids=True)
     provider.sender_list = []
     sender = SenderIDFactory(account=account, value="BACK")
-    account.sync_sender_ids()
+    SenderID.objects.sync(account)
     provider.sender_list = ["BACK"]
 
-    result = account.sync_sender_ids()
+    result = SenderID.objects.sync(account)
 
     sender.refresh_from_db()
     assert result.reappeared == ["BACK"]
@@ -64,7 +64,7 @@ def test_sync_activates_a_pending_sender_the_provider_now_lists_but_not_a_retire
     retired = SenderIDFactory(account=account, value="RET", status=SenderStatus.RETIRED)
     provider.sender_list = ["PEND", "RET"]
 
-    account.sync_sender_ids()
+    SenderID.objects.sync(account)
 
     pending.refresh_from_db()
     retired.refresh_from_db()
@@ -79,7 +79,7 @@ def test_a_failed_sync_changes_nothing(provider):
     provider.sender_error = AuthenticationError("Wrong username or password.", code="ERR")
 
     with pytest.raises(AuthenticationError):
-        account.sync_sender_ids()
+        SenderID.objects.sync(account)
 
     sender.refresh_from_db()
     assert sender.missing_since is None
