@@ -4,11 +4,13 @@ imports and of lists pushed to providers."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.sms.normalise import fold
+
+from smsportal.providers.backends.base import ProviderError
 
 from .reading import encoding_label
 
@@ -161,10 +163,24 @@ class ContactList(models.Model):
         )
 
     def push_to(self, account, user=None) -> RemoteListPush:
-        """Copy this list to `account` (KalaSMS remote lists) in the background."""
-        from .remote import start_push
+        """Copy this list to `account` (KalaSMS remote lists) in the background: the copy is
+        recorded now, and the task (`remote.run_push`) adds the members who have not opted out.
+        Raises ProviderError where the provider keeps no lists."""
+        # remote and tasks import this module, hence the imports here (same app).
+        from .remote import remote_name, sendable_members
+        from .tasks import push_list
 
-        return start_push(self, account, user)
+        if not account.backend.capabilities.remote_lists:
+            raise ProviderError(f"{account.get_kind_display()} keeps no lists.")
+        push = RemoteListPush.objects.create(
+            contact_list=self,
+            account=account,
+            remote_name=remote_name(self),
+            total=sendable_members(self).count(),
+            created_by=user,
+        )
+        transaction.on_commit(lambda: push_list.enqueue(push.pk))
+        return push
 
 
 class Membership(models.Model):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from django.db import transaction
 from django.utils import timezone
 
 from smsportal.providers.backends.base import ProviderError
@@ -31,22 +30,6 @@ def sendable_members(contact_list: ContactList):
     return Contact.objects.filter(memberships__contact_list=contact_list).exclude(
         phone__in=OptOut.objects.values("phone")
     )
-
-
-def start_push(contact_list: ContactList, account, user=None) -> RemoteListPush:
-    if not account.backend.capabilities.remote_lists:
-        raise ProviderError(f"{account.get_kind_display()} keeps no lists.")
-    push = RemoteListPush.objects.create(
-        contact_list=contact_list,
-        account=account,
-        remote_name=remote_name(contact_list),
-        total=sendable_members(contact_list).count(),
-        created_by=user,
-    )
-    from .tasks import push_list
-
-    transaction.on_commit(lambda: push_list.enqueue(push.pk))
-    return push
 
 
 def run_push(push: RemoteListPush) -> RemoteListPush:

@@ -837,16 +837,11 @@ def stalled_batches(older_than: timedelta) -> list[tuple[int, int, int]]:
     return found
 
 
-def cancel(message: Message, user=None) -> int:
-    """Stop a message: queued deliveries become `cancelled`; batches already claimed finish."""
-    now = timezone.now()
+def withdraw_queued(message: Message, text: str, now) -> int:
+    """`Message.cancel`'s rows: the message's queued deliveries become `cancelled` (with their
+    events and the day's counters); batches already claimed finish. Returns how many."""
     token = uuid.uuid4().hex
-    text = f"Cancelled by {getattr(user, 'username', '') or 'staff'}."
     with transaction.atomic():
-        Message.objects.filter(
-            pk=message.pk,
-            status__in=[Message.Status.DRAFT, Message.Status.SCHEDULED, Message.Status.SENDING],
-        ).update(status=Message.Status.CANCELLED, completed_at=now)
         queued = Delivery.objects.filter(message=message, status=DeliveryStatus.QUEUED)
         cancelled = _mark(
             queued, token=token, status=DeliveryStatus.CANCELLED, final_at=now, error_text=text

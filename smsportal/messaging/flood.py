@@ -164,8 +164,6 @@ def hold_if_flooding(message_id: int) -> bool:
         if message.held_reason:
             Message.objects.filter(pk=message.pk).update(held_reason="")
         return False
-    from .sending import enqueue_dispatch
-
     when = date_format(timezone.localtime(flood.until), "Y-m-d H:i:s")  # as on the page
     with transaction.atomic():
         moved = Message.objects.filter(
@@ -176,5 +174,5 @@ def hold_if_flooding(message_id: int) -> bool:
         )
         if moved:
             message.refresh_from_db()
-            transaction.on_commit(lambda: enqueue_dispatch(message))
+            transaction.on_commit(message.send)
     return True

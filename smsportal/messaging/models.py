@@ -6,8 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from smsportal.providers.backends.base import MessageType
 from smsportal.sms.encoding import ALPHABET_LABELS
@@ -81,6 +82,35 @@ class Message(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.SCHEDULED
+
+    # The modules below import this one, hence the imports inside the methods (same app).
+
+    def send(self) -> None:
+        """Hand this message to the send queue, for its scheduled time or now: the worker's
+        dispatch (`messaging.dispatch`) then submits it through `account.backend` in batches.
+        The send service calls it on commit, and again when a scheduled message is moved."""
+        from .tasks import dispatch_message
+
+        if self.scheduled_for:
+            dispatch_message.using(run_after=self.scheduled_for).enqueue(
+                self.pk, self.scheduled_for.isoformat()
+            )
+        else:
+            dispatch_message.enqueue(self.pk)
+
+    def cancel(self, user=None) -> int:
+        """Stop this message: its queued deliveries become `cancelled`; batches a worker has
+        already claimed finish. Returns how many deliveries were withdrawn."""
+        from .dispatch import withdraw_queued
+
+        now = timezone.now()
+        text = f"Cancelled by {getattr(user, 'username', '') or 'staff'}."
+        with transaction.atomic():
+            Message.objects.filter(
+                pk=self.pk,
+                status__in=[self.Status.DRAFT, self.Status.SCHEDULED, self.Status.SENDING],
+            ).update(status=self.Status.CANCELLED, completed_at=now)
+            return withdraw_queued(self, text, now)
 
 
 class Delivery(models.Model):
@@ -158,9 +188,26 @@ class Delivery(models.Model):
         return f"{self.phone} ({self.status})"
 
     @property
+    def status_colour(self) -> str:
+        return DeliveryStatus(self.status).colour
+
+    @property
     def reference(self) -> str:
         """What a deduplicating provider is given to recognise a repeat of this delivery."""
         return self.seqno or str(self.pk)
+
+    def refresh_status(self, backend=None) -> int:
+        """Ask the provider what became of this delivery (where we poll: KalaSMS) and apply a
+        settled answer as a poll's report. Returns how many deliveries changed (0 or 1).
+        `backend` is the account's, given by a caller asking about many deliveries of one
+        account. Raises the backend's ProviderError when it cannot say."""
+        from .services import apply_status_update
+
+        backend = backend or self.account.backend
+        update = backend.delivery_status(self.provider_message_id)
+        if update is None or update.status == DeliveryStatus.SUBMITTED:
+            return 0
+        return apply_status_update(backend.account, update, DeliveryEvent.Source.POLL)
 
 
 class MessageStatusCount(models.Model):

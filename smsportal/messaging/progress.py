@@ -6,24 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from smsportal.core.text import counted
-from smsportal.sms.status import DeliveryStatus
+from smsportal.sms.status import COLOURS, DeliveryStatus
 
 from .models import MessageStatusCount
 
-# Order and colour of the progress bar's segments (Bootstrap background classes).
-BAR = [
-    (DeliveryStatus.DELIVERED, "success"),
-    (DeliveryStatus.SUBMITTED, "info"),
-    (DeliveryStatus.SENDING, "primary"),
-    (DeliveryStatus.QUEUED, "secondary"),
-    (DeliveryStatus.UNKNOWN, "warning"),
-    (DeliveryStatus.FAILED, "danger"),
-    (DeliveryStatus.UNDELIVERED, "danger"),
-    (DeliveryStatus.REJECTED, "danger"),
-    (DeliveryStatus.EXPIRED, "dark"),
-    (DeliveryStatus.CANCELLED, "light"),
-    (DeliveryStatus.SKIPPED, "light"),
-]
+# The progress bar's segments, in order; each in its status's colour (`DeliveryStatus.colour`).
+BAR = list(COLOURS)
 
 
 @dataclass
@@ -52,11 +40,11 @@ class Progress:
         return [
             {
                 "status": status.value,
-                "css": css,
+                "css": status.colour,
                 "count": self.counts[status],
                 "percent": 100 * self.counts[status] / total,
             }
-            for status, css in BAR
+            for status in BAR
             if self.counts.get(status)
         ]
 

@@ -269,7 +269,7 @@ def send(draft: Draft) -> Message:
         with transaction.atomic():
             message.save()
             _insert_deliveries(message, draft)
-            transaction.on_commit(lambda: enqueue_dispatch(message))
+            transaction.on_commit(message.send)
     except IntegrityError:
         if draft.idempotency_key:
             return Message.objects.get(idempotency_key=draft.idempotency_key)
@@ -334,17 +334,6 @@ def _insert_deliveries(message: Message, draft: Draft) -> None:
     moves.apply()
 
 
-def enqueue_dispatch(message: Message) -> None:
-    from .tasks import dispatch_message
-
-    if message.scheduled_for:
-        dispatch_message.using(run_after=message.scheduled_for).enqueue(
-            message.pk, message.scheduled_for.isoformat()
-        )
-    else:
-        dispatch_message.enqueue(message.pk)
-
-
 def reschedule(message: Message, *, body: str | None = None, scheduled_for: datetime) -> None:
     """Change a scheduled message's time (and text); the task for the old time becomes stale."""
     fields = {"scheduled_for": scheduled_for}
@@ -370,7 +359,7 @@ def reschedule(message: Message, *, body: str | None = None, scheduled_for: date
                 segments=fields["segments"]
             )
         message.refresh_from_db()
-        transaction.on_commit(lambda: enqueue_dispatch(message))
+        transaction.on_commit(message.send)
 
 
 class DuplicatesPossible(SendRefused):

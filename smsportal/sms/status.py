@@ -23,9 +23,31 @@ class DeliveryStatus(models.TextChoices):
     CANCELLED = "cancelled", "cancelled"  # withdrawn by staff before it was sent
     SKIPPED = "skipped", "skipped"  # never sent: opted out, invalid number, duplicate
 
+    @property
+    def colour(self) -> str:
+        """The Bootstrap colour every page shows this status in (badge, progress bar)."""
+        return COLOURS[self]
+
     @classmethod
     def final(cls) -> frozenset[DeliveryStatus]:
         """States no later report may move a delivery out of (the rule table's `FINAL`)."""
         from .status_rules import FINAL  # the table imports this module, so not at the top
 
         return FINAL
+
+
+# Each status's colour, written once (Bootstrap's colour names: `text-bg-*`, `bg-*`), in the
+# order the progress bar stacks them.
+COLOURS: dict[DeliveryStatus, str] = {
+    DeliveryStatus.DELIVERED: "success",
+    DeliveryStatus.SUBMITTED: "info",
+    DeliveryStatus.SENDING: "primary",
+    DeliveryStatus.QUEUED: "secondary",
+    DeliveryStatus.UNKNOWN: "warning",
+    DeliveryStatus.FAILED: "danger",
+    DeliveryStatus.UNDELIVERED: "danger",
+    DeliveryStatus.REJECTED: "danger",
+    DeliveryStatus.EXPIRED: "dark",
+    DeliveryStatus.CANCELLED: "light",
+    DeliveryStatus.SKIPPED: "light",
+}

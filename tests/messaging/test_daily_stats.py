@@ -71,7 +71,7 @@ def test_the_summary_follows_every_kind_of_change(
     cancelled = create_message(
         account=account, body="Hi", recipients=ResolvedRecipients(phones=numbers(4, 100))
     )
-    dispatch.cancel(cancelled)
+    cancelled.cancel()
     stuck = create_message(
         account=account, body="Hi", recipients=ResolvedRecipients(phones=numbers(3, 200))
     )

@@ -273,7 +273,7 @@ def test_cancel_withdraws_unsent_deliveries_and_later_batches_send_nothing(accou
         account=account, body="Hi", recipients=ResolvedRecipients(phones=phones(5))
     )  # no on-commit capture: nothing is dispatched
 
-    assert dispatch.cancel(with_queue) == 5
+    assert with_queue.cancel() == 5
 
     with_queue.refresh_from_db()
     assert with_queue.status == Message.Status.CANCELLED

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smsportal.contacts.models import Contact, ContactList, OptOut
-from smsportal.contacts.remote import RemoteListStale, run_push, start_push
+from smsportal.contacts.remote import RemoteListStale, run_push
 from smsportal.messaging import sending
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Message
@@ -154,7 +154,7 @@ class World:
         dispatch_message.call(again.pk)
 
     def copy_list(self):
-        run_push(start_push(ContactList.objects.get(), self.account))
+        run_push(ContactList.objects.get().push_to(self.account))
 
     def send_to_list(self):
         if "Everyone" not in (self.script.remote or {}):

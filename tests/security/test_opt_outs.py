@@ -215,11 +215,11 @@ def staff_list():
 
 
 def test_a_list_copied_to_kalasms_leaves_opted_out_members_out(kala, staff_list, sandbox):
-    from smsportal.contacts.remote import run_push, start_push
+    from smsportal.contacts.remote import run_push
 
     contact_list, contacts = staff_list
     OptOut.objects.create(phone=contacts[0].phone)
-    push = run_push(start_push(contact_list, kala))
+    push = run_push(contact_list.push_to(kala))
 
     assert (push.status, push.pushed, push.total) == ("done", 4, 4)
     remote = sandbox.world.account("kalasms", "demo-kalasms").lists["Staff"]

@@ -13,7 +13,6 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from smsportal.contacts.models import ContactField, ImportJob, ImportRejection
-from smsportal.messaging import sending
 from smsportal.messaging.models import InboundMessage, Message
 from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.providers.demo import DEMO_ACCOUNTS
@@ -64,7 +63,7 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
     )
     # A scheduled one, which can still be changed. Tests run tasks at once, and that backend
     # cannot hold a task until tomorrow: nothing is enqueued for it.
-    with mock.patch.object(sending, "enqueue_dispatch"):
+    with mock.patch.object(Message, "send"):
         create_message(
             account=kwt,
             body="Tomorrow's reminder",

@@ -79,12 +79,9 @@ def poll_account(account: ProviderAccount, now=None) -> int:
     )
     for delivery in due:
         try:
-            update = backend.delivery_status(delivery.provider_message_id)
+            changed += delivery.refresh_status(backend)
         except ProviderError as exc:
             log.info("report of %s at %s unavailable: %s", delivery.pk, account, exc)
-            update = None
-        if update is not None and update.status != DeliveryStatus.SUBMITTED:
-            changed += apply_status_update(account, update, DeliveryEvent.Source.POLL)
         delivery.polls += 1
         delivery.next_poll_at = now + next_interval(delivery.polls)
     Delivery.objects.bulk_update(due, ["polls", "next_poll_at"], batch_size=500)

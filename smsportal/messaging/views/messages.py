@@ -19,7 +19,7 @@ from smsportal.core.text import counted
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
 
-from .. import dispatch, sending
+from .. import sending
 from ..models import Delivery, Message
 from ..progress import Progress, phase_of, progress, progress_of
 
@@ -142,7 +142,7 @@ def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             "every recipient has already been processed.",
         )
     else:
-        cancelled = dispatch.cancel(message, request.user)
+        cancelled = message.cancel(request.user)
         messages.success(
             request,
             f"Message #{message.pk} cancelled: "
