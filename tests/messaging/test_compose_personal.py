@@ -94,14 +94,14 @@ def test_an_unclosed_brace_is_refused_with_its_position(operator_client, account
 
 
 def test_the_affordability_check_uses_the_exact_total(operator_client, account, script, customers):
-    from smsportal.credits.balances import record_balance
+    from smsportal.credits.models import BalanceSnapshot
     from smsportal.providers.backends.base import Balance
 
     account.price_per_segment = Decimal("1")
     account.save()
     Contact.objects.filter(phone="+96550000001").update(attributes={"city": "k" * 200})
     script.balance = Balance(amount=Decimal("4.5"))
-    record_balance(account, script.balance, "refresh")
+    BalanceSnapshot.objects.record(account, script.balance, "refresh")
 
     html = operator_client.post(URL, form(account, customers, action="send")).content.decode()
 

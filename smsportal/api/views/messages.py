@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from smsportal.messaging import dispatch
 from smsportal.messaging.models import Message
 from smsportal.sms.status import DeliveryStatus
 
@@ -175,6 +174,6 @@ class MessageCancelView(ApiGenericView):
                 f"Message #{message.pk} has nothing left to cancel: every recipient has "
                 "already been processed.",
             )
-        cancelled = dispatch.cancel(message, request.user)
+        cancelled = message.cancel(request.user)
         message = messages_for_api().get(pk=pk)
         return Response({"cancelled": cancelled, "message": MessageSerializer(message).data})
