@@ -201,7 +201,7 @@ class Delivery(models.Model):
         settled answer as a poll's report. Returns how many deliveries changed (0 or 1).
         `backend` is the account's, given by a caller asking about many deliveries of one
         account. Raises the backend's ProviderError when it cannot say."""
-        from .services import apply_status_update
+        from .delivery_reports.apply import apply_status_update
 
         backend = backend or self.account.backend
         update = backend.delivery_status(self.provider_message_id)
