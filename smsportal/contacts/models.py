@@ -8,9 +8,8 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from smsportal.sms.normalise import fold
-
 from smsportal.providers.backends.base import ProviderError
+from smsportal.sms.normalise import fold
 
 from .reading import encoding_label
 
