@@ -313,6 +313,7 @@ LANGUAGE_CODE = "en-gb"
 # checks it is complete and matches the .po).
 LANGUAGES = [("en-gb", "English"), ("ar", "العربية")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["smsportal.formats"]  # Arabic: 12,345.50, not Django's 12,345,50
 LANGUAGE_COOKIE_SECURE = _bool("SECURE_COOKIES", not DEBUG)
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

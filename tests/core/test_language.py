@@ -205,3 +205,13 @@ def test_a_user_who_chose_arabic_digits_gets_them_and_others_do_not(client, oper
     assert "(0123456789)" in latin and "(٠١٢٣٤٥٦٧٨٩)" in arabic
     # Attributes keep Latin digits: links, form values and the CSRF token still work.
     assert 'value="Asia/Kuwait"' in arabic and 'value="Etc/GMT+1"' in arabic
+
+
+def test_arabic_pages_write_decimals_with_a_point_beside_thousands_commas():
+    from django.template import Context, Template
+
+    template = Template("{% load humanize %}{{ amount|floatformat:2|intcomma }}")
+    with translation.override("ar"):
+        assert template.render(Context({"amount": 12345.5})) == "12,345.50"
+    with translation.override("en-gb"):
+        assert template.render(Context({"amount": 12345.5})) == "12,345.50"
