@@ -116,6 +116,8 @@ INSTALLED_APPS = [
     "smsportal.recurring",
     "smsportal.message_templates",
     "smsportal.api",
+    "smsportal.keywords",
+    "smsportal.forwarding",
 ]
 
 MIDDLEWARE = [
@@ -240,7 +242,9 @@ SENDING_LEASE_SECONDS = env.int("SENDING_LEASE_SECONDS", default=60)
 
 # Incoming SMS whose first word is one of these opts the sender out (or back in).
 OPT_OUT_KEYWORDS = env.list("OPT_OUT_KEYWORDS", default=["STOP", "UNSUBSCRIBE", "إلغاء", "الغاء"])
-OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START"])
+OPT_IN_KEYWORDS = env.list("OPT_IN_KEYWORDS", default=["START", "اشتراك"])
+# A HELP (or its equivalents) is answered with the account's help text (Keywords page).
+HELP_KEYWORDS = env.list("HELP_KEYWORDS", default=["HELP", "INFO", "مساعدة"])
 
 # Periodic tasks enqueued by `manage.py scheduler`: (task path, interval in seconds).
 PERIODIC_TASKS = [
@@ -248,6 +252,7 @@ PERIODIC_TASKS = [
     ("smsportal.messaging.tasks.poll_delivery_reports", 60),
     ("smsportal.credits.tasks.refresh_all_balances", 900),
     ("smsportal.recurring.tasks.run_recurring_sends", 60),
+    ("smsportal.forwarding.tasks.forward_due", 15),
 ]
 # A recurring send's occurrence found due more than this late (no worker ran) is "missed": sent
 # once late, or skipped, as the schedule says.
@@ -357,6 +362,17 @@ TRUSTED_PROXIES = _trusted_proxies()
 # A provider account's address must be a public host (it receives the account's password);
 # these private hosts are accepted as well. The default is the local sandbox of `make run`.
 PROVIDER_PRIVATE_HOSTS = env.list("PROVIDER_PRIVATE_HOSTS", default=["127.0.0.1", "localhost"])
+# Forwarding endpoints (outgoing webhooks) must be public hosts too; these private ones are
+# accepted as well. Empty by default: the portal's own network is not a place to post events.
+FORWARDING_PRIVATE_HOSTS = env.list("FORWARDING_PRIVATE_HOSTS", default=[])
+# An endpoint gets this long to answer (connect, read), and only this much of its answer is read.
+FORWARDING_TIMEOUT_SECONDS = env.float("FORWARDING_TIMEOUT_SECONDS", default=5.0)
+FORWARDING_RESPONSE_MAX_BYTES = env.int("FORWARDING_RESPONSE_MAX_BYTES", default=64 * 1024)
+# A failed event is tried again after 30 s, 1 min, 2 min, ... (doubling, at most an hour apart)
+# for this long; then it is given up and its endpoint disabled, with the reason shown.
+FORWARDING_RETRY_FIRST_SECONDS = env.int("FORWARDING_RETRY_FIRST_SECONDS", default=30)
+FORWARDING_RETRY_MAX_GAP_SECONDS = env.int("FORWARDING_RETRY_MAX_GAP_SECONDS", default=3600)
+FORWARDING_RETRY_FOR_SECONDS = env.int("FORWARDING_RETRY_FOR_SECONDS", default=24 * 3600)
 
 # Security: strict when DEBUG is off (`manage.py check --deploy` is clean); each protection has a
 # setting so a deployment can say otherwise on purpose, never by accident (see _bool).

@@ -30,6 +30,8 @@ urlpatterns = [
     path("reports/", include("smsportal.reports.urls")),
     path("recurring/", include("smsportal.recurring.urls")),
     path("templates/", include("smsportal.message_templates.urls")),
+    path("keywords/", include("smsportal.keywords.urls")),
+    path("forwarding/", include("smsportal.forwarding.urls")),
     path("hooks/", include("smsportal.messaging.webhook_urls")),
     # One log-in page, with its second step: the admin's own would skip the code.
     path(

@@ -213,6 +213,10 @@ class OptOut(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # The one message this opt-out lets through: the confirmation of a STOP (a messaging
+    # Message id; not a foreign key, contacts sit below messaging). Set once, by a conditional
+    # update, so each opt-out is confirmed at most once; dispatch skips the number otherwise.
+    confirmation_message_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -30,6 +30,8 @@ NAVIGATION = [
     (_("Sender IDs"), "senders:list", "tag", "senders.view_senderid"),
     (_("Credits"), "credits:overview", "wallet2", "credits.view_balancesnapshot"),
     (_("Inbox"), "messaging:inbox", "inbox", "messaging.view_inboundmessage"),
+    (_("Keywords"), "keywords:list", "chat-left-dots", "keywords.view_keywordrule"),
+    (_("Forwarding"), "forwarding:list", "broadcast", "forwarding.view_endpoint"),
     (_("Reports"), "reports:index", "bar-chart-line", "messaging.view_delivery"),
     (_("Accounts"), "providers:list", "hdd-network", "providers.view_provideraccount"),
 ]

@@ -37,6 +37,11 @@ OPERATOR_PERMISSIONS = [
     # Operators use templates (pick them in Compose); Managers write them.
     "message_templates.view_messagetemplate",
     "api.*",  # their own API keys (a key acts with its owner's role, never more)
+    "keywords.view_keywordrule",
+    "keywords.view_confirmations",
+    "keywords.view_autoreply",
+    "forwarding.view_endpoint",
+    "forwarding.view_attempt",
 ]
 MANAGER_PERMISSIONS = [
     *OPERATOR_PERMISSIONS,
@@ -49,6 +54,8 @@ MANAGER_PERMISSIONS = [
     "senders.*",
     "credits.*",
     "messaging.*",
+    "keywords.*",
+    "forwarding.*",
 ]
 ROLE_PERMISSIONS = {OPERATOR: OPERATOR_PERMISSIONS, MANAGER: MANAGER_PERMISSIONS}
 

@@ -57,6 +57,7 @@ from .delivery_reports import apply_unmatched_reports
 from .models import Delivery, DeliveryEvent, Message
 from .parts import record_parts
 from .sending import OPTED_OUT_CODE, OPTED_OUT_TEXT, REPEAT_WINDOW
+from .signals import message_done
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,10 @@ def lease_seconds() -> float:
     return max(1.0, float(settings.SENDING_LEASE_SECONDS))
 
 
-def _opted_out_phones():
-    return OptOut.objects.values("phone")
+def _opted_out_phones(message_id: int):
+    """The numbers this message must not reach: every opt-out but the one whose confirmation
+    this message is (the one message an opted-out number may get, see OptOut.confirmation)."""
+    return OptOut.objects.exclude(confirmation_message_id=message_id).values("phone")
 
 
 def claim(message_id: int, ids: Sequence[int], token: str) -> list[Delivery]:
@@ -167,7 +170,7 @@ def claim(message_id: int, ids: Sequence[int], token: str) -> list[Delivery]:
     now = timezone.now()
     claimed = (
         Delivery.objects.filter(message_id=message_id, id__in=ids, status=DeliveryStatus.QUEUED)
-        .exclude(phone__in=_opted_out_phones())
+        .exclude(phone__in=_opted_out_phones(message_id))
         .update(
             status=DeliveryStatus.SENDING,
             claim=token,
@@ -194,7 +197,7 @@ def skip_opted_out(message_id: int, first_id: int, last_id: int) -> int:
         message_id,
         first_id,
         last_id,
-        Q(phone__in=_opted_out_phones()),
+        Q(phone__in=_opted_out_phones(message_id)),
         status=DeliveryStatus.SKIPPED,
         code=OPTED_OUT_CODE,
         text=OPTED_OUT_TEXT,
@@ -661,11 +664,14 @@ def finish_if_settled(message_id: int) -> bool:
     if unsettled:
         return False
     cost = Delivery.objects.filter(message_id=message_id).aggregate(total=Sum("cost"))["total"]
-    return bool(
-        Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
-            status=Message.Status.DONE, completed_at=timezone.now(), actual_cost=cost
-        )
+    finished = Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
+        status=Message.Status.DONE, completed_at=timezone.now(), actual_cost=cost
     )
+    if finished:  # once: the conditional update succeeds for one caller only
+        transaction.on_commit(
+            lambda: message_done.send(sender=Message, message_id=message_id), robust=True
+        )
+    return bool(finished)
 
 
 def start(message_id: int) -> list[tuple[int, int]]:

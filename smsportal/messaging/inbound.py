@@ -8,10 +8,12 @@ from django.db import transaction
 from smsportal.contacts.models import OptOut
 from smsportal.providers.backends.base import InboundSMS
 from smsportal.providers.models import ProviderAccount
-from smsportal.sms.normalise import fold
+from smsportal.sms.keywords import first_word, normalise
 from smsportal.sms.phones import parse_phone
 
+from .conversations import record_incoming
 from .models import InboundMessage
+from .signals import inbound_received
 
 # Fewer digits than this are a national number (Kuwait's are 8); international numbers with a
 # country code have at least 10 in practice.
@@ -19,10 +21,21 @@ INTERNATIONAL_MIN_DIGITS = 10
 
 
 def keyword_of(text: str) -> str:
-    """The first word, folded as search folds names (sms.normalise): STOP, stop, ' Stop.' all
-    read stop, and إلغاء, الغاء, إلغـاء and إِلْغَاء are one keyword."""
-    words = text.strip().split()
-    return fold(words[0].strip(".!,;:،؛؟")) if words else ""
+    """The first word, normalised (STOP, stop, ' Stop.' all read "stop"; إلغاء and الغاء are one
+    word): see smsportal.sms.keywords."""
+    return first_word(text)
+
+
+def opt_out_keywords() -> set[str]:
+    return {normalise(k) for k in settings.OPT_OUT_KEYWORDS}
+
+
+def opt_in_keywords() -> set[str]:
+    return {normalise(k) for k in settings.OPT_IN_KEYWORDS}
+
+
+def help_keywords() -> set[str]:
+    return {normalise(k) for k in settings.HELP_KEYWORDS}
 
 
 # The longest incoming text kept: far beyond any real concatenated SMS (255 parts of 67 UCS-2
@@ -49,22 +62,44 @@ def storable_raw(raw) -> dict:
 
 
 def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
+    """Store an incoming SMS, its conversation's summary and any opt-out it asks for, in one
+    transaction; then (once committed) tell the apps that react to it (`inbound_received`:
+    keyword replies, forwarding), which queue their work rather than do it here, so a
+    provider's webhook is answered as soon as the SMS is stored."""
     text = storable(sms.text)
+    phone = storable(sender_number(sms.sender))
+    keyword = keyword_of(sms.text)
+    opt = ""
     with transaction.atomic():
         message = InboundMessage.objects.create(
             account=account,
             sender=storable(sms.sender[:32]),
+            phone=phone[:32],
             recipient=storable(sms.recipient[:32]),
             text=text[:INBOUND_TEXT_MAX_CHARS],
             text_truncated=len(text) > INBOUND_TEXT_MAX_CHARS,
             raw=storable_raw(sms.raw),
         )
-        keyword = keyword_of(sms.text)
-        if keyword in {fold(k) for k in settings.OPT_OUT_KEYWORDS}:
-            opt_out(sender_number(sms.sender), f"keyword {keyword.upper()}")
-        elif keyword in {fold(k) for k in settings.OPT_IN_KEYWORDS}:
-            opt_in(sender_number(sms.sender))
+        record_incoming(message)
+        if is_opt_out_keyword(keyword):
+            opt = OPTED_OUT if opt_out(phone, f"keyword {keyword.upper()}") else ""
+        elif keyword in opt_in_keywords():
+            opt = OPTED_IN if opt_in(phone) else ""
+        transaction.on_commit(
+            lambda: inbound_received.send(
+                sender=InboundMessage, message=message, keyword=keyword, opt=opt
+            ),
+            robust=True,
+        )
     return message
+
+
+OPTED_OUT = "opted-out"  # this SMS put the number on the opt-out list
+OPTED_IN = "opted-in"  # this SMS took the number off it
+
+
+def is_opt_out_keyword(keyword: str) -> bool:
+    return keyword in opt_out_keywords()
 
 
 def sender_number(raw: str) -> str:
@@ -85,13 +120,16 @@ def sender_number(raw: str) -> str:
     return text[:20]
 
 
-def opt_out(phone: str, note: str) -> None:
-    OptOut.objects.get_or_create(
-        phone=phone, defaults={"reason": OptOut.Reason.KEYWORD, "note": note}
+def opt_out(phone: str, note: str) -> bool:
+    """Put `phone` on the opt-out list; True when this made a new opt-out (a second STOP from a
+    number already opted out changes nothing, and earns no second confirmation)."""
+    _, created = OptOut.objects.get_or_create(
+        phone=phone[:20], defaults={"reason": OptOut.Reason.KEYWORD, "note": note}
     )
+    return created
 
 
 def opt_in(phone: str) -> int:
     """START lifts only an opt-out that came by keyword: one staff added or imported (with its
     note) stays until staff remove it."""
-    return OptOut.objects.filter(phone=phone, reason=OptOut.Reason.KEYWORD).delete()[0]
+    return OptOut.objects.filter(phone=phone[:20], reason=OptOut.Reason.KEYWORD).delete()[0]

@@ -329,6 +329,9 @@ class InboundMessage(models.Model):
         "providers.ProviderAccount", on_delete=models.CASCADE, related_name="inbound_messages"
     )
     sender = models.CharField(max_length=32, db_index=True)
+    # The sender in E.164 where it parses (as every number we send to is kept), so an incoming
+    # SMS and the replies to it meet in one conversation; a short code or name as it came.
+    phone = models.CharField(max_length=32, blank=True)
     recipient = models.CharField(max_length=32, blank=True, help_text="Our short code or number.")
     text = models.TextField(blank=True)
     text_truncated = models.BooleanField(
@@ -345,7 +348,9 @@ class InboundMessage(models.Model):
                 fields=["received_at"],
                 name="inbound_unread",
                 condition=models.Q(read_at__isnull=True),
-            )
+            ),
+            # A conversation's incoming side, newest first (keyset paging within a thread).
+            models.Index(fields=["account", "phone", "received_at"], name="inbound_thread"),
         ]
 
     def __str__(self) -> str:
@@ -380,3 +385,39 @@ class DailyDeliveryStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.account_id} {self.status}: {self.count}"
+
+
+class Conversation(models.Model):
+    """One thread: a number and the account it writes through. A summary row kept up to date as
+    SMS arrive and replies go (`smsportal.messaging.conversations`), so the Inbox reads one row
+    per thread instead of grouping every message. A thread starts when a number writes to us;
+    the thread itself shows everything sent to the number through the account, bulk sends
+    included."""
+
+    account = models.ForeignKey(
+        "providers.ProviderAccount", on_delete=models.CASCADE, related_name="conversations"
+    )
+    phone = models.CharField(max_length=32)
+    last_at = models.DateTimeField("last activity")
+    last_text = models.CharField(max_length=160, blank=True)
+    last_incoming = models.BooleanField(default=True)
+    unread = models.PositiveIntegerField(default=0)
+    incoming = models.PositiveIntegerField("incoming SMS", default=0)
+    replies = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "phone"], name="conversation_unique")
+        ]
+        indexes = [
+            models.Index(fields=["-last_at", "-id"], name="conversation_recent"),
+            models.Index(fields=["phone"], name="conversation_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} via {self.account_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("messaging:conversation", args=[self.pk])

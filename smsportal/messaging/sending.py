@@ -131,6 +131,7 @@ def prepare(
     retry_of: Message | None = None,
     idempotency_key: str | None = None,
     personal: bool = False,
+    confirms_opt_out: bool = False,
 ) -> Draft:
     """Run every check a send must pass, once, and return the Draft `send` consumes.
 
@@ -153,6 +154,9 @@ def prepare(
     rendered and counted here (`personal.personalise`: an unknown field, a value missing without
     a fallback, a text too long are refused, saying for how many), the checks on one text take
     the longest, and the cost is the exact total of every recipient's parts.
+
+    `confirms_opt_out` (only `replies.confirm_opt_out`) keeps an opted-out number: the
+    confirmation of its STOP.
     """
     if idempotency_key:
         existing = Message.objects.filter(idempotency_key=idempotency_key).first()
@@ -173,7 +177,9 @@ def prepare(
         raise SendRefused("There is no recipient to send to.")
     if not account.is_active:
         raise SendRefused(f"{account} is not active.")
-    blocked = opted_out(recipients.phones)
+    # The confirmation of a STOP (`replies.confirm_opt_out`) is the one message an opted-out
+    # number may get; dispatch still lets it through only for the opt-out that names it.
+    blocked = set() if confirms_opt_out else opted_out(recipients.phones)
     phones = [phone for phone in recipients.phones if phone not in blocked]
     if not phones:
         raise SendRefused("Every recipient has opted out; nothing was sent.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import compose, inbox, messages, remote_lists
+from .views import compose, conversations, inbox, messages, remote_lists
 
 app_name = "messaging"
 urlpatterns = [
@@ -17,4 +17,11 @@ urlpatterns = [
     ),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/read/", inbox.mark_read, name="inbox_mark_read"),
+    path("inbox/<int:pk>/", conversations.conversation, name="conversation"),
+    path("inbox/<int:pk>/reply/", conversations.conversation_reply, name="conversation_reply"),
+    path(
+        "inbox/number/<str:phone>/",
+        conversations.contact_conversations,
+        name="contact_conversations",
+    ),
 ]

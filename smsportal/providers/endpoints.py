@@ -46,8 +46,18 @@ def allowed_private_hosts() -> set[str]:
     return {host.strip().lower().strip("[]") for host in settings.PROVIDER_PRIVATE_HOSTS}
 
 
-def validate_base_url(url: str, kind: str) -> None:
-    """Raise ValidationError, in plain words, unless `url` is an address this kind may use."""
+def validate_base_url(
+    url: str,
+    kind: str,
+    *,
+    allowed_hosts: set[str] | None = None,
+    setting: str = "PROVIDER_PRIVATE_HOSTS",
+    callee: str = "providers",
+) -> None:
+    """Raise ValidationError, in plain words, unless `url` is an address this kind may use.
+
+    Other outgoing calls (forwarding to staff's endpoints) reuse the check with their own list
+    of allowed private hosts (`allowed_hosts`, from `setting`) and their own words (`callee`)."""
     schemes = schemes_for(kind)
     example = "smpp://host:port" if schemes == ("smpp",) else "https://host/path"
     try:
@@ -67,7 +77,8 @@ def validate_base_url(url: str, kind: str) -> None:
         raise ValidationError(
             "Put the username and password in their own fields, not in the address."
         )
-    if host in allowed_private_hosts():
+    allowed = allowed_private_hosts() if allowed_hosts is None else allowed_hosts
+    if host in allowed:
         return
     try:
         addresses = [ipaddress.ip_address(host)]
@@ -82,6 +93,6 @@ def validate_base_url(url: str, kind: str) -> None:
     if private or not addresses:
         where = f" ({', '.join(private)})" if private and private != [host] else ""
         raise ValidationError(
-            f"{host}{where} is not a public address. The portal only calls providers on the "
-            "internet, unless an administrator lists the host in PROVIDER_PRIVATE_HOSTS."
+            f"{host}{where} is not a public address. The portal only calls {callee} on the "
+            f"internet, unless an administrator lists the host in {setting}."
         )

@@ -11,7 +11,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from smsportal.messaging.models import Delivery, InboundMessage, Message
+from smsportal.messaging.inbound import receive
+from smsportal.messaging.models import Delivery, Message
+from smsportal.providers.backends.base import InboundSMS
 from smsportal.sms.status import DeliveryStatus
 from tests import factories
 from tests.factories import PASSWORD
@@ -37,7 +39,7 @@ def portal_data(manager):
     Delivery.objects.create(
         message=message, account=account, phone="+96597119440", status=DeliveryStatus.QUEUED
     )
-    InboundMessage.objects.create(account=account, sender="+96597119440", text="Thanks")
+    receive(account, InboundSMS(sender="+96597119440", recipient="", text="Thanks", raw={}))
     return {"account": account, "list": contact_list, "contact": contact, "message": message}
 
 

@@ -217,15 +217,19 @@ def test_sending_to_a_list_skips_opted_out_numbers_and_pasted_duplicates(operato
     assert summary.duplicates == 1
 
 
-def test_the_inbox_links_a_sender_who_is_a_contact(operator_client, account):
-    from smsportal.messaging.models import InboundMessage
+def test_the_inbox_names_a_sender_who_is_a_contact(operator_client, account):
+    from smsportal.messaging.inbound import receive
+    from smsportal.messaging.models import Conversation
+    from smsportal.providers.backends.base import InboundSMS
 
     contact = ContactFactory(phone="+96597119440", name="Ali")
-    InboundMessage.objects.create(account=account, sender="+96597119440", text="Hi", raw={})
-    InboundMessage.objects.create(account=account, sender="+96597119441", text="Yo", raw={})
+    receive(account, InboundSMS(sender="+96597119440", recipient="", text="Hi", raw={}))
+    receive(account, InboundSMS(sender="+96597119441", recipient="", text="Yo", raw={}))
     page = operator_client.get("/messages/inbox/").content.decode()
-    assert f'href="/contacts/{contact.pk}/">+96597119440</a>' in page
-    assert "+96597119441</a>" not in page
+    assert 'Ali <span class="fw-normal text-body-secondary">+96597119440</span>' in page
+    convo = Conversation.objects.get(phone="+96597119440")
+    thread_page = operator_client.get(convo.get_absolute_url()).content.decode()
+    assert f'href="/contacts/{contact.pk}/"' in thread_page
 
 
 def test_the_live_preview_counts_big_lists_and_agrees_with_the_send(operator_client, account):

@@ -31,13 +31,15 @@ NOT_PAGES = {
     "contacts:list_push", "contacts:remote_list_delete", "messaging:remote_list_send",
     "contacts:optout_create", "contacts:optout_delete", "contacts:import_start", "credits:refresh",
     "credits:transfer_execute", "messaging:message_cancel", "messaging:message_retry",
-    "messaging:inbox_mark_read", "providers:rotate_token", "providers:finish_rotation",
+    "messaging:inbox_mark_read", "messaging:conversation_reply", "providers:rotate_token",
+    "providers:finish_rotation", "keywords:rule_delete", "forwarding:delete", "forwarding:test",
+    "forwarding:rotate", "forwarding:finish_rotation",
     "providers:test_connection", "providers:allow_callback_addresses",
     "senders:set_default", "senders:retire", "senders:sync", "logout", "set_language",
     "contacts:field_delete", "recurring:pause", "recurring:delete", "message_templates:delete",
     "api-key-create", "api-key-revoke",
     # htmx fragments, fetched by a page (their full-page answer is a redirect to it).
-    "credits:balances", "senders:options",
+    "credits:balances", "senders:options", "messaging:contact_conversations",
     # Reached only from a form's answer, not from a link; the log-in page is walked logged out.
     "password_change_done", "login",
     # Two-factor log-in: POST-only buttons of the profile page, the code step (reached only from

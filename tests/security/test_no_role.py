@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from smsportal.messaging.models import Delivery, InboundMessage, Message
+from smsportal.messaging.inbound import receive
+from smsportal.messaging.models import Delivery, Message
+from smsportal.providers.backends.base import InboundSMS
 from smsportal.sms.status import DeliveryStatus
 from tests import factories
 from tests.security.test_access import URLS
@@ -46,8 +48,9 @@ def portal_data(manager):
         status=DeliveryStatus.DELIVERED,
         cost=Decimal("4321.00"),
     )
-    InboundMessage.objects.create(
-        account=account, sender="+96597119440", text=SECRETS["incoming text"]
+    receive(
+        account,
+        InboundSMS(sender="+96597119440", recipient="", text=SECRETS["incoming text"], raw={}),
     )
     return account
 

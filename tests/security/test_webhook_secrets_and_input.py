@@ -156,7 +156,9 @@ def test_an_overlong_incoming_text_is_stored_cut_and_flagged(client, isms, manag
     assert stored.text == "A" * INBOUND_TEXT_MAX_CHARS
     assert stored.text_truncated
     assert len(stored.raw["Msg"]) <= 4 * INBOUND_TEXT_MAX_CHARS
-    page = manager_client.get("/messages/inbox/").content.decode()
+    from smsportal.messaging.models import Conversation
+
+    page = manager_client.get(Conversation.objects.get().get_absolute_url()).content.decode()
     assert "characters; the rest was not kept" in page
 
 

@@ -13,8 +13,12 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from smsportal.contacts.models import ContactField, ImportJob, ImportRejection
-from smsportal.messaging.models import InboundMessage, Message
+from smsportal.forwarding.models import Endpoint
+from smsportal.keywords.models import KeywordRule
+from smsportal.messaging.inbound import receive
+from smsportal.messaging.models import Message
 from smsportal.messaging.sending import ResolvedRecipients
+from smsportal.providers.backends.base import InboundSMS
 from smsportal.providers.demo import DEMO_ACCOUNTS
 from smsportal.providers.models import ProviderAccount
 from tests.factories import (
@@ -71,7 +75,11 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
             scheduled_for=timezone.now() + timedelta(days=1),
             created_by=user,
         )
-    InboundMessage.objects.create(account=isms, sender="+96597119440", text="Thanks, got it")
+    receive(isms, InboundSMS(sender="+96597119440", recipient="", text="Thanks, got it", raw={}))
+    KeywordRule.objects.create(account=isms, keyword="JOIN", reply="Welcome", add_to_list=team)
+    endpoint = Endpoint(name="CRM", url="https://crm.example.com/sms", on_incoming=True)
+    endpoint.set_new_secret()
+    endpoint.save()
     CreditTransferFactory(account=isms, customer="reseller7", created_by=user)
     job = ImportJob.objects.create(
         file=ContentFile(b"phone,name\n+96597119449,Imported\n12,Nobody\n", name="contacts.csv"),

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class ForwardingConfig(AppConfig):
+    name = "smsportal.forwarding"
+    verbose_name = "Forwarding to other systems"
+
+    def ready(self) -> None:
+        from smsportal.messaging.signals import inbound_received, message_done
+
+        from .events import on_inbound, on_message_done
+
+        inbound_received.connect(on_inbound, dispatch_uid="forwarding.on_inbound")
+        message_done.connect(on_message_done, dispatch_uid="forwarding.on_message_done")

@@ -1,0 +1,208 @@
+"""Delivering one event to its endpoint: signed, bounded in time and size, logged, retried.
+
+The request: POST, `Content-Type: application/json`, the event's fixed body, and
+  X-Portal-Event: <type>             X-Portal-Event-Id: <id, the same on every retry>
+  X-Portal-Timestamp: <unix seconds> X-Portal-Signature: v1=<hex>[,v1=<hex> during a rotation]
+where each signature is HMAC-SHA256(secret, "<timestamp>.<body>") in lower-case hex. Any 2xx
+answer delivers the event. Anything else — another status, a timeout, a refused connection — is
+logged and tried again later (doubling gaps), for FORWARDING_RETRY_FOR_SECONDS; then the event
+is given up and the endpoint disabled, with the reason on its page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from smsportal.providers.endpoints import validate_base_url
+
+from .models import Attempt, Endpoint, Event
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_KEPT = 200  # per endpoint: the log's bound
+EXCERPT_CHARS = 500
+CLAIM_SECONDS = 120  # a claimed event is not claimed again for this long (a worker died?)
+USER_AGENT = "SMS-Portal-Webhooks/1"
+
+
+def sign(secret: str, timestamp: str, body: str) -> str:
+    message = f"{timestamp}.{body}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(endpoint: Endpoint, timestamp: str, body: str) -> str:
+    return ",".join(f"v1={sign(s, timestamp, body)}" for s in endpoint.signing_secrets)
+
+
+def check_url(url: str) -> None:
+    """Raise ValidationError unless `url` is a public http(s) address (or an allowed host)."""
+    validate_base_url(
+        url,
+        "forwarding",
+        allowed_hosts={h.strip().lower().strip("[]") for h in settings.FORWARDING_PRIVATE_HOSTS},
+        setting="FORWARDING_PRIVATE_HOSTS",
+        callee="other systems",
+    )
+
+
+def claim(event_id: int) -> Event | None:
+    """Take a due, pending event for this worker (one conditional update; None if another
+    worker has it or it is not due)."""
+    now = timezone.now()
+    taken = Event.objects.filter(
+        pk=event_id, status=Event.Status.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+    if not taken:
+        return None
+    return Event.objects.select_related("endpoint").get(pk=event_id)
+
+
+def deliver(event_id: int) -> str:
+    """Try to deliver one event once; what happened, in words."""
+    event = claim(event_id)
+    if event is None:
+        return "not due or taken"
+    endpoint = event.endpoint
+    if not endpoint.is_active:
+        Event.objects.filter(pk=event.pk).update(status=Event.Status.FAILED)
+        return "endpoint disabled"
+    attempt = post(endpoint, event)
+    record(endpoint, event, attempt)
+    return "delivered" if attempt.ok else f"failed: {attempt.error or attempt.status_code}"
+
+
+def post(endpoint: Endpoint, event: Event) -> Attempt:
+    attempt = Attempt(endpoint=endpoint, event=event)
+    try:
+        check_url(endpoint.url)  # again at each send: a name may resolve elsewhere by now
+    except ValidationError as exc:
+        attempt.error = " ".join(exc.messages)[:300]
+        return attempt
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Portal-Event": event.kind,
+        "X-Portal-Event-Id": event.event_id,
+        "X-Portal-Timestamp": timestamp,
+        "X-Portal-Signature": signature_header(endpoint, timestamp, event.body),
+    }
+    timeout = settings.FORWARDING_TIMEOUT_SECONDS
+    started = time.monotonic()
+    try:
+        with requests.post(
+            endpoint.url,
+            data=event.body.encode(),
+            headers=headers,
+            timeout=(timeout, timeout),
+            stream=True,  # the answer is read only up to a bound, whatever it claims
+            allow_redirects=False,  # a redirect could lead anywhere, private addresses too
+        ) as response:
+            attempt.status_code = response.status_code
+            attempt.ok = 200 <= response.status_code < 300
+            attempt.response_excerpt = _excerpt(response, started + timeout)
+            if not attempt.ok:
+                attempt.error = f"HTTP {response.status_code}"
+    except requests.Timeout:
+        attempt.error = f"no answer within {timeout:g} seconds"
+    except requests.ConnectionError as exc:
+        attempt.error = f"cannot connect: {_reason(exc)}"[:300]
+    except requests.RequestException as exc:
+        attempt.error = f"request failed: {exc.__class__.__name__}"
+    attempt.latency_ms = int((time.monotonic() - started) * 1000)
+    return attempt
+
+
+def _excerpt(response: requests.Response, deadline: float) -> str:
+    """At most FORWARDING_RESPONSE_MAX_BYTES of the answer, read before `deadline`; the first
+    EXCERPT_CHARS characters kept. A 10 MB answer costs 64 KB and is cut."""
+    limit = settings.FORWARDING_RESPONSE_MAX_BYTES
+    read = bytearray()
+    for chunk in response.iter_content(chunk_size=8192):
+        read.extend(chunk)
+        if len(read) >= limit or time.monotonic() > deadline:
+            break
+    text = bytes(read[:limit]).decode("utf-8", "replace")
+    return text[:EXCERPT_CHARS]
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out"):
+        if marker in text:
+            return marker.lower()
+    return exc.__class__.__name__
+
+
+def next_gap(attempts: int) -> timedelta:
+    first = settings.FORWARDING_RETRY_FIRST_SECONDS
+    return timedelta(
+        seconds=min(first * 2 ** max(0, attempts - 1), settings.FORWARDING_RETRY_MAX_GAP_SECONDS)
+    )
+
+
+def record(endpoint: Endpoint, event: Event, attempt: Attempt) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        attempt.save()
+        attempts = event.attempts + 1
+        if attempt.ok:
+            Event.objects.filter(pk=event.pk).update(
+                status=Event.Status.DELIVERED, attempts=attempts, delivered_at=now
+            )
+            Endpoint.objects.filter(pk=endpoint.pk).update(last_success_at=now)
+        elif now - event.created_at >= timedelta(seconds=settings.FORWARDING_RETRY_FOR_SECONDS):
+            Event.objects.filter(pk=event.pk).update(status=Event.Status.FAILED, attempts=attempts)
+            disable(endpoint, event, attempt, attempts)
+        else:
+            Event.objects.filter(pk=event.pk).update(
+                attempts=attempts, next_attempt_at=now + next_gap(attempts)
+            )
+        _prune(endpoint)
+
+
+def disable(endpoint: Endpoint, event: Event, attempt: Attempt, attempts: int) -> None:
+    hours = settings.FORWARDING_RETRY_FOR_SECONDS / 3600
+    span = f"{hours:g} hour{'s' if hours != 1 else ''}"
+    reason = (
+        f"Disabled: event {event.event_id} failed {attempts} time{'s' if attempts != 1 else ''} "
+        f"over {span} (last: {attempt.error or attempt.status_code}). Events for it are no "
+        "longer queued; enable it again once it answers."
+    )
+    Endpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
+        is_active=False, disabled_reason=reason, disabled_at=timezone.now()
+    )
+    # Its other waiting events are given up too: nothing is tried against a disabled endpoint.
+    Event.objects.filter(endpoint=endpoint, status=Event.Status.PENDING).update(
+        status=Event.Status.FAILED
+    )
+    log.warning("Forwarding endpoint %s disabled: %s", endpoint.pk, reason)
+
+
+def _prune(endpoint: Endpoint) -> None:
+    """Keep the latest ATTEMPTS_KEPT attempts of the endpoint (the log's bound)."""
+    cutoff = (
+        Attempt.objects.filter(endpoint=endpoint)
+        .order_by("-id")
+        .values_list("id", flat=True)[ATTEMPTS_KEPT : ATTEMPTS_KEPT + 1]
+    )
+    if cutoff:
+        Attempt.objects.filter(endpoint=endpoint, id__lte=cutoff[0]).delete()
+
+
+def due_events(limit: int = 1_000) -> list[int]:
+    return list(
+        Event.objects.filter(status=Event.Status.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

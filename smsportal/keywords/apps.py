@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class KeywordsConfig(AppConfig):
+    name = "smsportal.keywords"
+    verbose_name = "Keywords and automatic replies"
+
+    def ready(self) -> None:
+        from smsportal.messaging.signals import inbound_received
+
+        from .services import on_inbound
+
+        inbound_received.connect(on_inbound, dispatch_uid="keywords.on_inbound")

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import Confirmations, KeywordRule
+
+
+class KeywordRuleForm(forms.ModelForm):
+    class Meta:
+        model = KeywordRule
+        fields = [
+            "account",
+            "keyword",
+            "match",
+            "reply",
+            "add_to_list",
+            "remove_from_list",
+            "forward_to",
+            "is_active",
+        ]
+        widgets = {"reply": forms.Textarea(attrs={"rows": 3, "dir": "auto"})}
+        help_texts = {
+            "keyword": "Compared without regard to case, accents or Arabic letter forms. "
+            "STOP, START and HELP are answered by the account's confirmations.",
+            "match": "First word: “JOIN me please” matches JOIN. Whole message: only “JOIN”.",
+            "reply": "Sent back through the same account. Leave empty for no reply.",
+        }
+
+
+class ConfirmationsForm(forms.ModelForm):
+    class Meta:
+        model = Confirmations
+        fields = [
+            "stop_text",
+            "stop_text_arabic",
+            "start_text",
+            "start_text_arabic",
+            "help_text",
+            "help_text_arabic",
+            "window_minutes",
+            "daily_limit",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2, "dir": "auto"})
+            for name in fields
+            if name.endswith(("_text", "_arabic"))
+        }
+        help_texts = {
+            "stop_text": "The one message a number gets after it opts out, once per opt-out. "
+            "Empty: no confirmation.",
+            "window_minutes": "A number gets at most one automatic reply in this time, so two "
+            "automatic responders never answer each other for ever.",
+        }

@@ -1,0 +1,235 @@
+"""What an incoming keyword does: STOP/START/HELP confirmations and keyword rules.
+
+Ingest (`on_inbound`, inside the provider's webhook) only looks the first word up — one indexed
+query — and queues `tasks.handle_keyword` when something must happen; the reply, list changes
+and e-mail run in that task. Every reply goes through the one send path
+(`messaging.replies`), and through the gate first: at most one automatic reply per number and
+account in the quiet window, and at most the daily limit — so an auto-responder at the other end
+can never make two machines talk forever. Nothing goes to an opted-out number except the one
+confirmation of its STOP.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from smsportal.messaging import inbound as messaging_inbound
+from smsportal.messaging.models import InboundMessage
+from smsportal.messaging.replies import confirm_opt_out, send_to_one
+from smsportal.messaging.sending import SendRefused
+from smsportal.sms.keywords import is_arabic, normalise
+
+from .models import AutoReply, Confirmations, KeywordRule, ReplyGate
+
+log = logging.getLogger(__name__)
+
+RESERVED = (
+    ("STOP", messaging_inbound.opt_out_keywords, "the opt-out keyword"),
+    ("START", messaging_inbound.opt_in_keywords, "the keyword that lifts an opt-out"),
+    ("HELP", messaging_inbound.help_keywords, "the help keyword"),
+)
+
+
+def reserved_reason(key: str) -> str:
+    """Why `key` (normalised) cannot be a rule's keyword, or ''."""
+    for name, keywords, role in RESERVED:
+        if key in keywords():
+            return (
+                f"“{key}” is {role} ({name}): the portal answers it with the confirmation "
+                "set for the account, so a rule cannot use it."
+            )
+    return ""
+
+
+def matching_rule(account_id: int, text: str) -> KeywordRule | None:
+    """The active rule `text` triggers: a whole-message rule before a first-word one."""
+    whole = normalise(text)[:60]
+    first = messaging_inbound.keyword_of(text)[:60]
+    if not whole:
+        return None
+    rules = KeywordRule.objects.filter(account_id=account_id, is_active=True).filter(
+        Q(match=KeywordRule.Match.EXACT, keyword_key=whole)
+        | Q(match=KeywordRule.Match.FIRST_WORD, keyword_key=first)
+    )
+    return min(rules, key=lambda r: (r.match != KeywordRule.Match.EXACT, r.pk), default=None)
+
+
+def kind_of(keyword: str, opt: str) -> str:
+    if opt == messaging_inbound.OPTED_OUT or keyword in messaging_inbound.opt_out_keywords():
+        return AutoReply.Kind.STOP
+    if keyword in messaging_inbound.opt_in_keywords():
+        return AutoReply.Kind.START
+    if keyword in messaging_inbound.help_keywords():
+        return AutoReply.Kind.HELP
+    return ""
+
+
+def on_inbound(sender, message: InboundMessage, keyword: str, opt: str, **kwargs) -> None:
+    """Queue the keyword's work, if there is any (runs at ingest: keep it to one query)."""
+    from .tasks import handle_keyword
+
+    if kind_of(keyword, opt) or matching_rule(message.account_id, message.text):
+        handle_keyword.enqueue(message.pk, opt)
+
+
+def confirmations_for(account) -> Confirmations:
+    try:
+        return account.confirmations
+    except Confirmations.DoesNotExist:
+        confirmations, _ = Confirmations.objects.get_or_create(account=account)
+        return confirmations
+
+
+def take_gate(account_id: int, phone: str, window: timedelta, daily_limit: int) -> str:
+    """Claim the right to send `phone` one automatic reply now: '' when granted, else why not.
+    One conditional UPDATE, so racing workers cannot both win."""
+    now = timezone.now()
+    day_ago = now - timedelta(days=1)
+    try:
+        with transaction.atomic():
+            ReplyGate.objects.create(
+                account_id=account_id, phone=phone, last_reply_at=now, day_count=1
+            )
+        return ""
+    except IntegrityError:
+        pass  # the number had replies before: the conditional update decides
+    if daily_limit < 1:
+        return "automatic replies are switched off (a daily limit of 0)"
+    granted = (
+        ReplyGate.objects.filter(
+            account_id=account_id, phone=phone, last_reply_at__lte=now - window
+        )
+        .filter(Q(day_started_at__lte=day_ago) | Q(day_count__lt=daily_limit))
+        .update(
+            last_reply_at=now,
+            day_count=Case(
+                When(day_started_at__lte=day_ago, then=Value(1)), default=F("day_count") + 1
+            ),
+            day_started_at=Case(
+                When(day_started_at__lte=day_ago, then=Value(now)), default=F("day_started_at")
+            ),
+        )
+    )
+    if granted:
+        return ""
+    gate = ReplyGate.objects.get(account_id=account_id, phone=phone)
+    if gate.last_reply_at > now - window:
+        minutes = max(1, int(window.total_seconds() // 60))
+        return (
+            f"it had an automatic reply less than {minutes} minute{'s' if minutes != 1 else ''} ago"
+        )
+    return f"it had {daily_limit} automatic replies in the last 24 hours"
+
+
+def handle(inbound_id: int, opt: str) -> AutoReply | None:
+    """Do what the keyword of incoming SMS `inbound_id` asks; the record of it, or None."""
+    message = InboundMessage.objects.select_related("account").filter(pk=inbound_id).first()
+    if message is None:
+        return None
+    keyword = messaging_inbound.keyword_of(message.text)
+    kind = kind_of(keyword, opt)
+    rule = None if kind else matching_rule(message.account_id, message.text)
+    if not kind and rule is None:
+        return None
+    record = AutoReply(
+        account=message.account,
+        phone=message.phone,
+        inbound=message,
+        kind=kind or AutoReply.Kind.RULE,
+        rule=rule,
+    )
+    notes = []
+    if rule is not None:
+        notes += _actions(rule, message)
+    text = _reply_text(message, kind, rule)
+    if kind == AutoReply.Kind.STOP and opt != messaging_inbound.OPTED_OUT:
+        notes.append("no confirmation: the number had opted out already")
+    elif text:
+        notes.append(_reply(record, message, text, kind))
+    else:
+        notes.append("no reply set")
+    record.outcome = "; ".join(n for n in notes if n)[:300]
+    record.save()
+    return record
+
+
+def _reply_text(message: InboundMessage, kind: str, rule: KeywordRule | None) -> str:
+    if rule is not None:
+        return rule.reply.strip()
+    return confirmations_for(message.account).text_for(kind, is_arabic(message.text)).strip()
+
+
+def _reply(record: AutoReply, message: InboundMessage, text: str, kind: str) -> str:
+    settings = confirmations_for(message.account)
+    refusal = take_gate(
+        message.account_id,
+        message.phone,
+        timedelta(minutes=settings.window_minutes),
+        settings.daily_limit,
+    )
+    if refusal:
+        return f"not replied: {refusal}"
+    try:
+        if kind == AutoReply.Kind.STOP:
+            sent = confirm_opt_out(message.account, message.phone, text)
+            if sent is None:
+                return "no confirmation: the opt-out was confirmed already or lifted"
+        else:
+            sent, _ = send_to_one(message.account, message.phone, text)
+    except SendRefused as exc:
+        return f"not replied: {exc}"
+    record.message = sent
+    from smsportal.messaging.conversations import record_reply_to
+
+    record_reply_to(message.account_id, message.phone, text)
+    return "replied"
+
+
+def _actions(rule: KeywordRule, message: InboundMessage) -> list[str]:
+    from smsportal.contacts.models import Contact, Membership
+
+    notes = []
+    if rule.add_to_list_id or rule.remove_from_list_id:
+        contact = Contact.objects.filter(phone=message.phone[:20]).first()
+        if rule.add_to_list_id:
+            if contact is None:
+                contact, _ = Contact.objects.get_or_create(phone=message.phone[:20])
+            if rule.add_to_list.add([contact.pk]):
+                notes.append(f"added to {rule.add_to_list.name}")
+            else:
+                notes.append(f"already on {rule.add_to_list.name}")
+        if rule.remove_from_list_id and contact is not None:
+            removed, _ = Membership.objects.filter(
+                contact_list_id=rule.remove_from_list_id, contact=contact
+            ).delete()
+            notes.append(
+                f"removed from {rule.remove_from_list.name}"
+                if removed
+                else f"was not on {rule.remove_from_list.name}"
+            )
+    if rule.forward_to:
+        notes.append(_forward(rule, message))
+    return notes
+
+
+def _forward(rule: KeywordRule, message: InboundMessage) -> str:
+    try:
+        send_mail(
+            subject=f"SMS from {message.phone}: {rule.keyword}",
+            message=(
+                f"From: {message.phone}\nTo: {message.recipient or message.account.name}\n"
+                f"Received: {message.received_at:%Y-%m-%d %H:%M:%S %Z}\n\n{message.text}\n"
+            ),
+            from_email=None,
+            recipient_list=[rule.forward_to],
+        )
+    except Exception as exc:  # an SMTP failure of any kind is recorded, never lost silently
+        log.warning("Forwarding SMS %s to %s failed: %s", message.pk, rule.forward_to, exc)
+        return f"e-mail to {rule.forward_to} failed: {exc.__class__.__name__}"
+    return f"forwarded to {rule.forward_to}"

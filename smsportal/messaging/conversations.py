@@ -1,0 +1,200 @@
+"""Conversations: one thread per number and account, its summary kept as SMS come and go.
+
+The summary (`Conversation`) is written in the same transaction as the incoming SMS or the reply
+that changes it, so the Inbox lists threads from one small table, newest activity first, with
+keyset paging (an index on `(-last_at, -id)`), never a GROUP BY over millions of messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .models import Conversation, Delivery, InboundMessage
+
+PREVIEW_CHARS = 160
+THREAD_PAGE = 50  # messages of a thread shown at once, the newest; "Earlier" pages back
+INBOX_PAGE = 50
+
+
+def _preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def _bump(account_id: int, phone: str, at: datetime, text: str, *, incoming: bool) -> None:
+    changes = {
+        "last_at": Greatest(F("last_at"), Value(at, output_field=DateTimeField())),
+        "last_text": _preview(text),
+        "last_incoming": incoming,
+    }
+    if incoming:
+        changes.update(unread=F("unread") + 1, incoming=F("incoming") + 1)
+    else:
+        changes.update(replies=F("replies") + 1)
+    rows = Conversation.objects.filter(account_id=account_id, phone=phone)
+    if rows.update(**changes):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: a racing first SMS may create it first
+            Conversation.objects.create(
+                account_id=account_id,
+                phone=phone,
+                last_at=at,
+                last_text=_preview(text),
+                last_incoming=incoming,
+                unread=1 if incoming else 0,
+                incoming=1 if incoming else 0,
+                replies=0 if incoming else 1,
+            )
+    except IntegrityError:
+        rows.update(**changes)
+
+
+def record_incoming(message: InboundMessage) -> None:
+    """Call inside the transaction that stores `message`."""
+    _bump(message.account_id, message.phone, message.received_at, message.text, incoming=True)
+
+
+def record_reply(conversation: Conversation, text: str) -> None:
+    record_reply_to(conversation.account_id, conversation.phone, text)
+
+
+def record_reply_to(account_id: int, phone: str, text: str) -> None:
+    """A reply (staff's or automatic) went to `phone`: its thread shows it as the last word."""
+    _bump(account_id, phone, timezone.now(), text, incoming=False)
+
+
+def mark_read(conversation: Conversation) -> int:
+    """Mark the thread's unread SMS read; the summary loses exactly as many (an SMS arriving
+    meanwhile stays unread and counted)."""
+    now = timezone.now()
+    with transaction.atomic():
+        marked = InboundMessage.objects.filter(
+            account_id=conversation.account_id,
+            phone=conversation.phone,
+            read_at__isnull=True,
+            received_at__lte=now,
+        ).update(read_at=now)
+        if marked:
+            Conversation.objects.filter(pk=conversation.pk).update(
+                unread=Greatest(F("unread") - marked, 0)
+            )
+    return marked
+
+
+def mark_all_read() -> int:
+    now = timezone.now()
+    with transaction.atomic():
+        marked = InboundMessage.objects.filter(read_at__isnull=True, received_at__lte=now).update(
+            read_at=now
+        )
+        Conversation.objects.filter(unread__gt=0, last_at__lte=now).update(unread=0)
+    return marked
+
+
+@dataclass
+class Item:
+    """One SMS of a thread, either way."""
+
+    at: datetime
+    incoming: bool
+    text: str
+    inbound: InboundMessage | None = None
+    delivery: Delivery | None = None
+    effect: str = ""  # what an incoming STOP or START did
+
+    @property
+    def key(self) -> tuple:
+        row = self.inbound or self.delivery
+        return (self.at, 0 if self.incoming else 1, row.pk)
+
+
+def thread(conversation: Conversation, before: datetime | None = None, limit: int = THREAD_PAGE):
+    """(items oldest first, whether there are earlier ones): the newest `limit` SMS of the
+    thread before `before`, incoming and outgoing merged. Two index range scans of `limit + 1`
+    rows each (inbound_thread, delivery_phone_history), whatever the thread's length."""
+    inbound = InboundMessage.objects.filter(
+        account_id=conversation.account_id, phone=conversation.phone
+    ).order_by("-received_at", "-id")
+    outgoing = (
+        Delivery.objects.filter(phone=conversation.phone, account_id=conversation.account_id)
+        .select_related("message")
+        .only(
+            "phone",
+            "status",
+            "error_text",
+            "queued_at",
+            "submitted_at",
+            "final_at",
+            "message__id",
+            "message__body",
+            "message__created_by",
+        )
+        .order_by("-queued_at", "-id")
+    )
+    if before:
+        inbound = inbound.filter(received_at__lt=before)
+        outgoing = outgoing.filter(queued_at__lt=before)
+    items = [
+        Item(at=m.received_at, incoming=True, text=m.text, inbound=m) for m in inbound[: limit + 1]
+    ] + [
+        Item(at=d.queued_at, incoming=False, text=d.message.body, delivery=d)
+        for d in outgoing[: limit + 1]
+    ]
+    items.sort(key=lambda item: item.key)
+    earlier = len(items) > limit
+    return items[-limit:], earlier
+
+
+def threads(query: str = "", cursor: str = "", limit: int = INBOX_PAGE):
+    """(conversations, next cursor or ''): newest activity first, matching `query` (part of the
+    number, or the start of a contact's name: an index range, not a scan), after `cursor` (the
+    last row of the previous page)."""
+    from smsportal.contacts.models import Contact
+
+    rows = Conversation.objects.select_related("account").order_by("-last_at", "-id")
+    query = query.strip()
+    if query:
+        digits = query.lstrip("+").replace(" ", "")
+        match = Q(
+            phone__in=Contact.objects.filter(name_key__startswith=query.casefold()).values("phone")
+        )
+        if digits.isdigit():
+            match |= Q(phone__contains=digits)
+        rows = rows.filter(match)
+    after = parse_cursor(cursor)
+    if after:
+        at, pk = after
+        rows = rows.filter(Q(last_at__lt=at) | Q(last_at=at, id__lt=pk))
+    page = list(rows[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    next_cursor = f"{page[-1].last_at.isoformat()}~{page[-1].pk}" if more and page else ""
+    return page, next_cursor
+
+
+def parse_cursor(cursor: str) -> tuple[datetime, int] | None:
+    at, _, pk = cursor.partition("~")
+    when = parse_datetime(at) if at else None
+    if when is None or not pk.isdigit():
+        return None
+    return when, int(pk)
+
+
+def name_contacts(phones) -> dict[str, tuple[int, str]]:
+    """phone -> (contact id, name) for the contacts among `phones`, in one query."""
+    from smsportal.contacts.models import Contact
+
+    return {
+        phone: (pk, name)
+        for pk, phone, name in Contact.objects.filter(phone__in=set(phones)).values_list(
+            "pk", "phone", "name"
+        )
+    }

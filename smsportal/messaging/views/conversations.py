@@ -1,0 +1,164 @@
+"""One conversation: its SMS both ways, oldest first, and a reply box with the live preview.
+
+One view serves the page and its thread fragment (htmx refreshes the statuses and pages back);
+the reply posts to its own view, which answers the thread and a fresh form to an htmx request,
+or redirects back to the page without JavaScript.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+
+from smsportal.sms.phones import parse_phone
+
+from ..conversations import mark_read, name_contacts, record_reply, thread
+from ..inbound import OPTED_OUT, is_opt_out_keyword, keyword_of, opt_in_keywords
+from ..models import Conversation
+from ..replies import send_to_one
+from ..sending import SendRefused, analyse_for
+
+REPLY_MAX_CHARS = 1_600
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label="Reply",
+        max_length=REPLY_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+        strip=False,
+    )
+    # One-time token: a double click sends one reply.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        if not text.strip():
+            raise forms.ValidationError("Write the reply first.")
+        return text
+
+
+def _fresh_form() -> ReplyForm:
+    return ReplyForm(initial={"token": secrets.token_urlsafe(24)})
+
+
+def _explain(items) -> None:
+    """What an incoming STOP or START did (inbound.receive acted on it when it arrived)."""
+    start = opt_in_keywords()
+    for item in items:
+        item_keyword = keyword_of(item.text) if item.incoming else ""
+        item.effect = (
+            OPTED_OUT
+            if is_opt_out_keyword(item_keyword)
+            else "opted-in"
+            if item_keyword in start
+            else ""
+        )
+
+
+def thread_context(conversation: Conversation, before_text: str = "") -> dict:
+    before = parse_datetime(before_text) if before_text else None
+    items, earlier = thread(conversation, before)
+    _explain(items)
+    contact = name_contacts([conversation.phone]).get(conversation.phone)
+    from smsportal.contacts.selectors import opted_out
+
+    return {
+        "opted_out": bool(opted_out([conversation.phone])),
+        "conversation": conversation,
+        "items": items,
+        "earlier": items[0].at.isoformat() if earlier and items else "",
+        "paged": before is not None,
+        "contact": contact,
+    }
+
+
+@permission_required("messaging.view_inboundmessage", raise_exception=True)
+def conversation(request: HttpRequest, pk: int) -> HttpResponse:
+    convo = get_object_or_404(Conversation.objects.select_related("account"), pk=pk)
+    context = thread_context(convo, request.GET.get("before", ""))
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "messaging/conversation.html#thread", context)
+    if convo.unread and request.user.has_perm("messaging.change_inboundmessage"):
+        mark_read(convo)
+    context["form"] = _fresh_form()
+    context["preview"] = None
+    return render(request, "messaging/conversation.html", context)
+
+
+def reply_preview(convo: Conversation, text: str) -> dict:
+    analysis = analyse_for(convo.account, text)
+    return {
+        "analysis": analysis,
+        "too_many": analysis.segments > convo.account.max_parts,
+        "account": convo.account,
+        "cost": convo.account.price_per_segment * analysis.segments,
+    }
+
+
+@require_POST
+@permission_required("messaging.add_message", raise_exception=True)
+def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    convo = get_object_or_404(Conversation.objects.select_related("account"), pk=pk)
+    form = ReplyForm(request.POST)
+    text = request.POST.get("text", "")[:REPLY_MAX_CHARS]
+    if request.POST.get("action") == "preview":
+        return render(
+            request,
+            "messaging/conversation.html#reply-preview",
+            {"preview": reply_preview(convo, text) if text else None},
+        )
+    if form.is_valid():
+        try:
+            message, created = send_to_one(
+                convo.account,
+                convo.phone,
+                form.cleaned_data["text"],
+                user=request.user,
+                key=form.cleaned_data["token"],
+            )
+        except SendRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            if created:
+                record_reply(convo, message.body)
+            if not request.htmx:
+                messages.success(request, "Reply handed to the send queue.")
+                return redirect(convo)
+            form = _fresh_form()
+    context = {
+        **thread_context(convo),
+        "form": form,
+        "preview": reply_preview(convo, text) if text and form.errors else None,
+    }
+    if request.htmx:
+        return render(request, "messaging/conversation.html#conversation-body", context)
+    return render(request, "messaging/conversation.html", context, status=400)
+
+
+@permission_required("messaging.view_inboundmessage", raise_exception=True)
+def contact_conversations(request: HttpRequest, phone: str) -> HttpResponse:
+    """The conversations of one number (a contact's page loads this), newest first, each with
+    its last few SMS."""
+    parsed = parse_phone(phone, settings.PHONE_DEFAULT_REGION)
+    number = parsed.e164 if parsed.valid else phone[:32]
+    rows = list(
+        Conversation.objects.filter(phone=number).select_related("account").order_by("-last_at")
+    )
+    threads = []
+    for convo in rows[:5]:
+        items, earlier = thread(convo, limit=5)
+        threads.append({"conversation": convo, "items": items, "earlier": earlier})
+    return render(
+        request,
+        "messaging/_contact_conversations.html",
+        {"threads": threads, "phone": number, "more": len(rows) > 5},
+    )

@@ -1,0 +1,83 @@
+"""In the browser, as Operator, Manager and superuser: a number writes, staff open its
+conversation from the Inbox, watch the live preview, reply in place, see the reply's status move
+to delivered, and the number's answer arrive below it.
+
+With SCREENSHOTS=<folder> set, each page is saved at 1366 and 390 px wide."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+from smsportal.messaging.services import apply_status_update
+
+from smsportal.messaging.inbound import receive
+from smsportal.messaging.models import Delivery
+from smsportal.providers.backends.base import InboundSMS, StatusUpdate
+from smsportal.sms.status import DeliveryStatus
+from tests.browser.test_opt_outs_and_retry import shoot
+from tests.factories import PASSWORD, ContactFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = "+96597119440"
+
+
+@pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+def _incoming(account, text):
+    receive(account, InboundSMS(sender=PHONE.lstrip("+"), recipient="1234", text=text, raw={}))
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "superuser"])
+def test_a_conversation_with_replies_both_ways_and_statuses(
+    page, live_server, login, role, request, account, script
+):
+    user = request.getfixturevalue(role)
+    ContactFactory(phone=PHONE, name="Fatima")
+    _incoming(account, "Is the clinic open on Friday?")
+
+    login(user, PASSWORD)
+    page.goto(f"{live_server.url}/messages/inbox/")
+    row = page.locator("[data-conversation]", has_text="Fatima")
+    expect(row).to_contain_text("1 new")
+    expect(row).to_contain_text("Is the clinic open on Friday?")
+    shoot(page, f"inbox-{role}")
+    row.click()
+
+    expect(page.locator("h1")).to_contain_text("Fatima")
+    box = page.get_by_label(f"Reply through {account.name}")
+    box.fill("نعم، من ٩ إلى ١")
+    expect(page.locator("#reply-encoding")).to_have_text("Unicode")
+    box.fill("Yes, from 9 to 1.")
+    expect(page.locator("#reply-encoding")).to_have_text("Standard")
+    expect(page.locator("#reply-segments")).to_have_text("1 SMS")
+    page.get_by_role("button", name="Send reply").click()
+
+    reply = page.locator('[data-direction="out"]', has_text="Yes, from 9 to 1.")
+    expect(reply.locator("[data-status]")).to_have_text("submitted")
+    expect(page.get_by_label(f"Reply through {account.name}")).to_have_value("")
+    assert script.sent_to() == [PHONE]
+
+    delivery = Delivery.objects.get(phone=PHONE)
+    apply_status_update(
+        account,
+        StatusUpdate(
+            provider_message_id=delivery.provider_message_id, status=DeliveryStatus.DELIVERED
+        ),
+    )
+    _incoming(account, "Thank you!")
+    page.reload()
+    items = page.locator(".thread-item")
+    expect(items).to_have_count(3)
+    expect(items.nth(1).locator("[data-status]")).to_have_text("delivered")
+    expect(items.nth(2)).to_contain_text("Thank you!")
+    expect(items.nth(2)).to_have_attribute("data-direction", "in")
+    shoot(page, f"conversation-{role}")
+
+    page.get_by_role("link", name="Contact details").click()
+    expect(page.locator("#contact-conversations")).to_contain_text("Thank you!")
+    shoot(page, f"contact-conversation-{role}")
