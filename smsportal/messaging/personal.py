@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q
 
-from smsportal.contacts.models import Contact, ContactField
+from smsportal.contacts.models import Contact, ContactField, Membership, OptOut
 from smsportal.sms.encoding import GSM7, LIMITS, UCS2, EncodingProfile, analyse, gsm_septets
 from smsportal.sms.placeholders import STANDARD_FIELDS, Template, contact_values, parse
 
@@ -494,8 +494,6 @@ def compose_estimate(
     """The preview's figures for a personalised text: the members of the lists and the pasted
     numbers that are contacts counted in SQL (opted-out numbers left out); pasted numbers that
     are no contact rendered one by one (they only have {phone})."""
-    from smsportal.contacts.models import Membership, OptOut
-
     chosen = Q(phone__in=pasted) if pasted else Q(pk__in=[])
     if list_ids:
         members = Membership.objects.filter(contact_list_id__in=list_ids).values("contact_id")
