@@ -6,6 +6,8 @@ class ApiConfig(AppConfig):
     verbose_name = "HTTP API"
 
     def ready(self) -> None:
+        # Once the models are loaded: the API adds its section to core's profile page, so core
+        # never imports the API.
         from smsportal.core.profile import PROFILE_SECTIONS
 
         from . import schema  # noqa: F401  (registers the authentication scheme)
