@@ -6,6 +6,8 @@ class ForwardingConfig(AppConfig):
     verbose_name = "Forwarding to other systems"
 
     def ready(self) -> None:
+        # Once the models are loaded: this app listens to messaging's signals, so messaging
+        # never imports it.
         from smsportal.messaging.signals import inbound_received, message_done
 
         from .events import on_inbound, on_message_done

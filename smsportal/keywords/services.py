@@ -19,7 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from smsportal.contacts.models import Contact, Membership
 from smsportal.messaging import inbound as messaging_inbound
+from smsportal.messaging.conversations import record_reply_to
 from smsportal.messaging.models import InboundMessage
 from smsportal.messaging.replies import confirm_opt_out, send_to_one
 from smsportal.messaging.sending import SendRefused
@@ -185,14 +187,12 @@ def _reply(record: AutoReply, message: InboundMessage, text: str, kind: str) -> 
     except SendRefused as exc:
         return f"not replied: {exc}"
     record.message = sent
-    from smsportal.messaging.conversations import record_reply_to
 
     record_reply_to(message.account_id, message.phone, text)
     return "replied"
 
 
 def _actions(rule: KeywordRule, message: InboundMessage) -> list[str]:
-    from smsportal.contacts.models import Contact, Membership
 
     notes = []
     if rule.add_to_list_id or rule.remove_from_list_id:

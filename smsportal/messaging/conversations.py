@@ -16,6 +16,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from smsportal.contacts.models import Contact
+
 from .models import Conversation, Delivery, InboundMessage
 
 PREVIEW_CHARS = 160
@@ -157,7 +159,6 @@ def threads(query: str = "", cursor: str = "", limit: int = INBOX_PAGE):
     """(conversations, next cursor or ''): newest activity first, matching `query` (part of the
     number, or the start of a contact's name: an index range, not a scan), after `cursor` (the
     last row of the previous page)."""
-    from smsportal.contacts.models import Contact
 
     rows = Conversation.objects.select_related("account").order_by("-last_at", "-id")
     query = query.strip()
@@ -190,7 +191,6 @@ def parse_cursor(cursor: str) -> tuple[datetime, int] | None:
 
 def name_contacts(phones) -> dict[str, tuple[int, str]]:
     """phone -> (contact id, name) for the contacts among `phones`, in one query."""
-    from smsportal.contacts.models import Contact
 
     return {
         phone: (pk, name)

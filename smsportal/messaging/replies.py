@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from smsportal.contacts.models import OptOut
+from smsportal.contacts.selectors import opted_out
 from smsportal.providers.models import ProviderAccount
 
 from . import sending
@@ -30,7 +32,6 @@ def send_to_one(
     """(message, created): send `text` to `phone` through `account`. Raises SendRefused, with
     the reason, when the number opted out, the balance is short or the text cannot go. A `key`
     already used returns that message and sends nothing (created is False)."""
-    from smsportal.contacts.selectors import opted_out
 
     if not (key and Message.objects.filter(idempotency_key=key).exists()) and opted_out([phone]):
         raise SendRefused(opted_out_refusal(phone))
@@ -49,7 +50,6 @@ def confirm_opt_out(account: ProviderAccount, phone: str, text: str) -> Message 
     None when there is no opt-out to confirm or it was confirmed already. The opt-out row names
     the message (dispatch lets exactly that one through) in the same transaction that creates
     it, under a row lock, so two racing STOPs confirm once."""
-    from smsportal.contacts.models import OptOut
 
     with transaction.atomic():
         optout = (

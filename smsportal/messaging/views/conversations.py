@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from smsportal.contacts.selectors import opted_out
 from smsportal.sms.phones import parse_phone
 
 from ..conversations import mark_read, name_contacts, record_reply, thread
@@ -69,7 +70,6 @@ def thread_context(conversation: Conversation, before_text: str = "") -> dict:
     items, earlier = thread(conversation, before)
     _explain(items)
     contact = name_contacts([conversation.phone]).get(conversation.phone)
-    from smsportal.contacts.selectors import opted_out
 
     return {
         "opted_out": bool(opted_out([conversation.phone])),
