@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "auditlog",
     "smsportal.core",
     "smsportal.providers",
     "smsportal.contacts",
@@ -118,6 +119,7 @@ INSTALLED_APPS = [
     "smsportal.api",
     "smsportal.keywords",
     "smsportal.forwarding",
+    "smsportal.audit",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +135,7 @@ MIDDLEWARE = [
     "smsportal.core.locale.UserPreferences",
     "django_otp.middleware.OTPMiddleware",
     "smsportal.users.middleware.TwoFactorMiddleware",
+    "smsportal.core.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -310,6 +313,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # it compulsory for Managers and superusers, who are sent to set it up before anything else.
 TWO_FACTOR_REQUIRED_FOR_MANAGERS = _bool("TWO_FACTOR_REQUIRED_FOR_MANAGERS", False)
 OTP_TOTP_ISSUER = "SMS Portal"  # the name the authenticator app shows beside the code
+
+# The audit trail (django-auditlog, into our own table: smsportal/core/models.py), its changes
+# kept as JSON values so the page can show before and after without parsing text.
+AUDITLOG_LOGENTRY_MODEL = "core.AuditEntry"
+AUDITLOG_STORE_JSON_CHANGES = True
 
 LANGUAGE_CODE = "en-gb"
 # English (British formats, as before) and Arabic, right to left. Each person picks one in their

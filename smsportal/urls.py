@@ -32,6 +32,7 @@ urlpatterns = [
     path("templates/", include("smsportal.message_templates.urls")),
     path("keywords/", include("smsportal.keywords.urls")),
     path("forwarding/", include("smsportal.forwarding.urls")),
+    path("audit/", include("smsportal.audit.urls")),
     path("hooks/", include("smsportal.messaging.webhook_urls")),
     # One log-in page, with its second step: the admin's own would skip the code.
     path(

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
 from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
@@ -238,6 +239,7 @@ def contact_export(request: HttpRequest) -> HttpResponse:
             chunk_size=5_000
         )
     )
+    audit.record("exported", what="contacts", filters=dict(request.GET.items()))
     header = ["phone", "name", "email", *(f.label for f in fields), "attributes"]
     return streaming_csv("contacts.csv", header, rows)
 
@@ -481,6 +483,7 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if started:
             transaction.on_commit(lambda: run_import.enqueue(job.pk))
+            audit.record("contacts_imported", job, list=str(contact_list or ""))
     return redirect(job)
 
 
@@ -527,6 +530,7 @@ def import_rejections(request: HttpRequest, pk: int) -> HttpResponse:
         .iterator()
     )
     header = [REJECTED_LINE_HEADER, REJECTED_REASON_HEADER, *job.header]
+    audit.record("exported", job, what="rejected rows of an import")
     return streaming_csv(
         f"rejected-rows-{job.pk}.csv", header, rows, delimiter=delimiter, encoding=encoding
     )

@@ -34,6 +34,7 @@ NAVIGATION = [
     (_("Forwarding"), "forwarding:list", "broadcast", "forwarding.view_endpoint"),
     (_("Reports"), "reports:index", "bar-chart-line", "messaging.view_delivery"),
     (_("Accounts"), "providers:list", "hdd-network", "providers.view_provideraccount"),
+    (_("Audit"), "audit:index", "journal-text", "core.view_auditentry"),
 ]
 
 

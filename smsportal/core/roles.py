@@ -56,6 +56,7 @@ MANAGER_PERMISSIONS = [
     "messaging.*",
     "keywords.*",
     "forwarding.*",
+    "core.view_auditentry",  # the audit trail (read-only for everyone)
 ]
 ROLE_PERMISSIONS = {OPERATOR: OPERATOR_PERMISSIONS, MANAGER: MANAGER_PERMISSIONS}
 

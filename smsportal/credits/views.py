@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from smsportal.core import audit
 from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
 
@@ -220,6 +221,14 @@ def transfer_execute(request: HttpRequest, pk: int) -> HttpResponse:
     transfer = get_object_or_404(CreditTransfer.objects.select_related("account"), pk=pk)
     before = transfer.outcome
     transfer = transfer.execute(request.user)
+    if transfer.outcome != before:  # a repeated click changes nothing and records nothing
+        audit.record(
+            "credit_transferred",
+            transfer,
+            changes={"outcome": (before, transfer.outcome)},
+            amount=transfer.amount,
+            customer=transfer.customer,
+        )
     if transfer.outcome == TransferOutcome.DONE:
         messages.success(
             request,

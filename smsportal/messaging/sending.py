@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from smsportal.contacts.remote import check_no_new_opt_outs
 from smsportal.contacts.selectors import opted_out
+from smsportal.core import audit
 from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.backends.base import (
     MessageType,
@@ -275,6 +276,7 @@ def send(draft: Draft) -> Message:
         with transaction.atomic():
             message.save()
             _insert_deliveries(message, draft)
+            audit.record(audit.send_event(message), message, recipients=message.recipient_count)
             transaction.on_commit(message.send)
     except IntegrityError:
         if draft.idempotency_key:

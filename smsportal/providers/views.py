@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from smsportal.core import audit
+
 from .backends.base import ProviderError
 from .forms import ProviderAccountForm, is_secret
 from .models import ProviderAccount
@@ -163,6 +165,7 @@ def account_allow_callback_addresses(request: HttpRequest, pk: int) -> HttpRespo
 def account_rotate_token(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(ProviderAccount, pk=pk)
     account.rotate_webhook_token()
+    audit.record("token_rotated", account)
     messages.success(
         request,
         "New callback addresses issued; give them to the provider. The previous ones keep "
@@ -177,5 +180,6 @@ def account_finish_rotation(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(ProviderAccount, pk=pk)
     if account.previous_webhook_token:
         account.finish_token_rotation()
+        audit.record("token_rotation_finished", account)
         messages.success(request, "The previous callback addresses no longer work.")
     return redirect(account)

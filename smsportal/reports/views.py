@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
 from smsportal.core.words import word
 from smsportal.messaging.models import Delivery, Message
@@ -158,4 +159,5 @@ def export(request: HttpRequest) -> HttpResponse:
         "final_at",
     )
     name = f"deliveries-{data['since']}-{data['until']}.csv"
+    audit.record("exported", what="deliveries", filters=dict(request.GET.items()))
     return streaming_csv(name, EXPORT_HEADER, values.iterator(chunk_size=5000))

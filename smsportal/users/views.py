@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from smsportal.core import audit
 from smsportal.core.profile import profile_sections
 from smsportal.core.text import counted
 
@@ -56,8 +57,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         device = None if wait else two_factor.verify(user, form.cleaned_data["code"])
         if device is not None:
             pending.clear(request)
+            user.otp_device = device  # django-otp keeps it in the session at log-in
             auth.login(request, user, backend=backend)
-            django_otp.login(request, device)
             if isinstance(device, StaticDevice):
                 left = two_factor.recovery_codes_left(user)
                 messages.warning(
@@ -122,6 +123,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 device.refresh_from_db()
                 django_otp.login(request, device)  # this session has just proven the app
                 request.session[NEW_CODES_SESSION_KEY] = codes
+                audit.record("two_factor_on", request.user)
                 messages.success(request, "Two-factor log-in is on.")
                 return redirect("users:recovery_codes")
             form.add_error(
@@ -164,6 +166,7 @@ def regenerate_recovery_codes(request: HttpRequest) -> HttpResponse:
         return redirect("users:profile")
     if _code_accepted(request, form):
         request.session[NEW_CODES_SESSION_KEY] = two_factor.new_recovery_codes(request.user)
+        audit.record("recovery_codes_new", request.user)
         return redirect("users:recovery_codes")
     return render(
         request, "users/profile.html", _profile_context(request, regenerate_form=form), status=400
@@ -179,6 +182,7 @@ def disable(request: HttpRequest) -> HttpResponse:
         return redirect("users:profile")
     if _code_accepted(request, form):
         two_factor.disable(request.user)
+        audit.record("two_factor_off", request.user)
         messages.success(request, "Two-factor log-in is off.")
         return redirect("users:profile")
     return render(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from smsportal.core import audit
 from smsportal.core.text import counted
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
@@ -143,6 +144,7 @@ def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         cancelled = message.cancel(request.user)
+        audit.record("message_cancelled", message, withdrawn=cancelled)
         messages.success(
             request,
             f"Message #{message.pk} cancelled: "
@@ -169,6 +171,7 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except sending.SendRefused as exc:
         messages.error(request, str(exc))
         return redirect(message)
+    audit.record("message_retried", message, new_message=retry.pk, recipients=retry.recipient_count)
     messages.success(
         request,
         f"Message #{retry.pk} sends again to "
@@ -209,6 +212,9 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except sending.SendRefused as exc:
             form.add_error(None, str(exc))
         else:
+            audit.record(
+                "message_scheduled", message, changes=audit.diff(initial, form.cleaned_data)
+            )
             messages.success(request, "The scheduled message was changed.")
             return redirect(message)
     return render(request, "messaging/message_edit.html", {"message": message, "form": form})

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from smsportal.core.audit import EVENTS
+
+
+class ObjectTypeField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name.capitalize()
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters; every one optional, all combined."""
+
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.order_by("username"),
+        required=False,
+        empty_label="Anyone",
+        to_field_name="username",
+    )
+    action = forms.ChoiceField(choices=[("", "Any action"), *EVENTS.items()], required=False)
+    object_type = ObjectTypeField(
+        queryset=ContentType.objects.none(), required=False, empty_label="Any kind"
+    )
+    object = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Object",
+        help_text="Its id, or words of its name.",
+    )
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, object_types: QuerySet | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if object_types is not None:
+            self.fields["object_type"].queryset = object_types
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("“From” is after “To”.")
+        return data
+
+    def apply(self, entries: QuerySet) -> QuerySet:
+        """`entries` narrowed by the valid filters (an invalid form narrows nothing)."""
+        if not self.is_valid():
+            return entries
+        data = self.cleaned_data
+        if data["user"]:
+            entries = entries.filter(actor=data["user"])
+        if data["action"]:
+            entries = entries.filter(event=data["action"])
+        if data["object_type"]:
+            entries = entries.filter(content_type=data["object_type"])
+        if data["object"]:
+            words = data["object"].strip()
+            query = Q(object_repr__icontains=words)
+            if words.isdigit():
+                query |= Q(object_pk=words)
+            entries = entries.filter(query)
+        zone = timezone.get_current_timezone()
+        if data["since"]:
+            entries = entries.filter(
+                timestamp__gte=datetime.combine(data["since"], time.min, tzinfo=zone)
+            )
+        if data["until"]:
+            end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
+            entries = entries.filter(timestamp__lt=end)
+        return entries
