@@ -125,6 +125,8 @@ MANAGER_ONLY = {
     "credits:refresh",
     "credits:transfer_create",
     "credits:transfer_execute",
+    "audit:index",
+    "audit:export",
 }
 
 
