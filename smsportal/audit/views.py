@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from auditlog import get_logentry_model
 from django.contrib.auth.decorators import permission_required
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -99,20 +100,50 @@ def _row(entry) -> dict:
         "action": audit.EVENTS.get(entry.event, entry.event),
         "kind": entry.content_type.name.capitalize() if entry.content_type else "",
         "changes": list(_changes(entry)),
-        "details": entry.additional_data or {},
+        "details": _details(entry),
     }
 
 
+# Stored secrets, named for what they hold (their values are fingerprints: audit/masking.py).
+FIELD_LABELS = {
+    "password_ciphertext": "password",
+    "webhook_token": "callback token",
+    "previous_webhook_token": "previous callback token",
+}
+
+
+def _label(entry, field: str) -> str:
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    model = entry.content_type.model_class() if entry.content_type else None
+    try:
+        return str(model._meta.get_field(field).verbose_name)
+    except (AttributeError, FieldDoesNotExist):  # no model, or a field since removed
+        return field.replace("_", " ")
+
+
 def _changes(entry):
-    """(field, before, after) for each changed field; a list membership change says what was
-    added or removed."""
+    """(field, before, after) for each changed field; a group or permission change says what
+    was added or removed."""
     for field, change in (entry.changes or {}).items():
         if isinstance(change, dict) and change.get("type") == "m2m":
             objects = ", ".join(change.get("objects", []))
             verb = "added" if change.get("operation") == "add" else "removed"
-            yield field.replace("_", " "), "", f"{verb}: {objects}"
+            yield _label(entry, field), "", f"{verb}: {objects}"
         elif isinstance(change, list | tuple) and len(change) == 2:
-            yield field.replace("_", " "), _text(change[0]), _text(change[1])
+            yield _label(entry, field), _text(change[0]), _text(change[1])
+
+
+def _details(entry) -> list[tuple[str, str]]:
+    """An action's details as (name, text): "filters: q = ali", "to: a@x, b@x"."""
+    rows = []
+    for name, value in (entry.additional_data or {}).items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} = {v}" for k, v in value.items()) or "none"
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        rows.append((name.replace("_", " "), str(value)))
+    return rows
 
 
 def _text(value) -> str:
@@ -124,7 +155,7 @@ def _text(value) -> str:
 def _csv_row(entry) -> list:
     row = _row(entry)
     changes = "; ".join(f"{field}: {before} → {after}" for field, before, after in row["changes"])
-    details = json.dumps(row["details"], ensure_ascii=False) if row["details"] else ""
+    details = json.dumps(entry.additional_data, ensure_ascii=False) if entry.additional_data else ""
     return [
         row["when"].isoformat(timespec="seconds"),
         row["who"],

@@ -155,3 +155,19 @@ def test_the_admin_cannot_delete_change_or_add_an_entry(superuser_client, manage
     assert add.status_code == 403
     assert bulk.status_code in (200, 302)  # no such action: nothing happens
     assert AuditEntry.objects.filter(pk=entry.pk, object_repr="").exists()
+
+
+def test_a_changed_password_shows_as_changed_and_nothing_more(manager_client, manager):
+    from auditlog.context import set_actor
+
+    account = ProviderAccountFactory(name="Main")
+    with set_actor(manager):
+        account.password = "a-new-provider-password"
+        account.max_parts = 3
+        account.save()
+
+    page = manager_client.get(URL, {"action": "changed"}).content.decode()
+
+    assert "<strong>password</strong>: <del>hidden #" in page
+    assert "<strong>max parts</strong>: <del>10</del> → 3" in page
+    assert "a-new-provider-password" not in page and "ciphertext" not in page
