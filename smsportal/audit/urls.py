@@ -6,5 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("export/", views.export, name="export"),
+    path("export.csv", views.export, name="export"),
 ]

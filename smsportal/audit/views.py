@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from smsportal.core import audit
@@ -60,7 +61,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "entries": [_row(entry) for entry in page],
         "older_url": "?" + urlencode({**filters, "before": page[-1].pk}) if has_older else None,
         "first_url": "?" + urlencode(filters) if cursor else None,
-        "export_url": "export/?" + urlencode(filters),
+        "export_url": reverse("audit:export") + "?" + urlencode(filters),
     }
     return render(request, "audit/index.html", context)
 

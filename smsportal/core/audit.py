@@ -11,7 +11,7 @@ django-auditlog's context), so a service deep below a view needs no request; out
 
 from __future__ import annotations
 
-import logging
+import json
 from typing import Any
 
 from auditlog.context import auditlog_value
@@ -21,8 +21,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from .client_ip import client_ip
-
-logger = logging.getLogger(__name__)
 
 # Every action the trail knows, with the words the audit page shows. Model changes are
 # "created", "changed", "deleted".
@@ -101,8 +99,6 @@ def send_event(message) -> str:
 
 def _plain(value: Any) -> Any:
     """JSON-safe (Decimal, dates, ids) for the entry's JSON fields."""
-    import json
-
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
 
 

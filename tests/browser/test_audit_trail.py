@@ -3,6 +3,8 @@ superuser; an Operator has no such page."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
@@ -41,7 +43,7 @@ def test_the_audit_page_shows_the_days_actions_and_exports_them(page, live_serve
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export CSV").click()
     download = download_info.value
-    text = open(download.path(), encoding="utf-8-sig").read()
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert download.suggested_filename.startswith("audit-trail-")
     assert text.splitlines()[0].startswith("time,user,address,action")
     assert "Logged in" in text and "Rotated a callback token" not in text  # the filter held
