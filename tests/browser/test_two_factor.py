@@ -32,8 +32,9 @@ def make_user(role: str):
 
 @pytest.mark.parametrize("role", [MANAGER, OPERATOR, "superuser"])
 def test_a_user_turns_on_two_factor_and_must_then_give_a_code_to_log_in(
-    page, live_server, login, role
+    page, live_server, login, role, settings
 ):
+    settings.OTP_TOTP_SYNC = False  # see tests/users/conftest.py
     user = make_user(role)
     login(user, PASSWORD)
     page.locator("#user-menu").click()
