@@ -43,7 +43,6 @@ EVENTS = {
     "two_factor_on": "Turned two-factor log-in on",
     "two_factor_off": "Turned two-factor log-in off",
     "recovery_codes_new": "Made new recovery codes",
-    "low_balance_alert": "Sent a low-balance alert",
 }
 
 

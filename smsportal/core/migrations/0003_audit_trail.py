@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("core", "0001_role_groups"),
+        ("core", "0002_preference"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
