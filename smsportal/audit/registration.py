@@ -22,6 +22,7 @@ def _register(model, exclude: tuple[str, ...] = (), **options) -> None:
 
 
 def register_models() -> None:
+    # Imported here: called from AppConfig.ready, once every app's models are loaded.
     from smsportal.contacts.models import Contact, ContactList, OptOut
     from smsportal.providers.models import ProviderAccount
     from smsportal.senders.models import SenderID
