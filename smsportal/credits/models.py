@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from smsportal.providers.backends.base import Balance
 from smsportal.providers.models import ProviderAccount
 
+from .alerts import check_low_balance
+
 logger = logging.getLogger(__name__)
 
 CREDITS = {"max_digits": 14, "decimal_places": 4}
@@ -45,8 +47,9 @@ class BalanceSnapshotManager(models.Manager.from_queryset(BalanceSnapshotQuerySe
         self, account: ProviderAccount, balance: Balance, source: BalanceSource | str
     ) -> BalanceSnapshot:
         """Store one reading of `account`'s balance as the provider reported it: the one way a
-        balance is stored (dispatch calls it with KwtSMS's balance-after-send)."""
-        return self.create(
+        balance is stored (dispatch calls it with KwtSMS's balance-after-send), so every reading
+        is checked against the account's low-balance warning."""
+        snapshot = self.create(
             account=account,
             amount=balance.amount,
             purchased=balance.purchased,
@@ -54,6 +57,8 @@ class BalanceSnapshotManager(models.Manager.from_queryset(BalanceSnapshotQuerySe
             source=source,
             raw=balance.raw[:2000],
         )
+        check_low_balance(snapshot)
+        return snapshot
 
     def refresh(
         self, account: ProviderAccount, source: BalanceSource | str = BalanceSource.REFRESH

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.validators import validate_email
 
 from . import endpoints
 from .models import ProviderAccount
@@ -68,11 +69,15 @@ class ProviderAccountForm(forms.ModelForm):
             "price_per_segment",
             "max_parts",
             "low_balance_threshold",
+            "low_balance_emails",
             "allows_credit",
             "ip_allowlist",
             "is_active",
         ]
-        widgets = {"ip_allowlist": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "ip_allowlist": forms.Textarea(attrs={"rows": 2}),
+            "low_balance_emails": forms.Textarea(attrs={"rows": 2}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,8 +180,24 @@ class ProviderAccountForm(forms.ModelForm):
                 lines.append(line.strip())
         return "\n".join(lines)
 
+    def clean_low_balance_emails(self) -> str:
+        """One address a line (commas and spaces split too), each checked, duplicates once."""
+        addresses: list[str] = []
+        for address in self.cleaned_data["low_balance_emails"].replace(",", " ").split():
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"{address!r} is not an e-mail address.") from None
+            if address.lower() not in (known.lower() for known in addresses):
+                addresses.append(address)
+        return "\n".join(addresses)
+
     def clean(self):
         data = super().clean()
+        if data.get("low_balance_emails") and data.get("low_balance_threshold") is None:
+            self.add_error(
+                "low_balance_threshold", "Set the balance below which these addresses are told."
+            )
         # Options of the kinds not chosen are neither validated nor kept.
         for kind, names in self.option_fields.items():
             if kind != data.get("kind"):

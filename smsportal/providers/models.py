@@ -60,6 +60,15 @@ class ProviderAccount(models.Model):
         blank=True,
         help_text="Warn on the dashboard and compose page when the balance falls below this.",
     )
+    low_balance_emails = models.TextField(
+        "low-balance alert addresses",
+        blank=True,
+        help_text="E-mail addresses (one per line) told once each time the balance falls below "
+        "the low-balance warning; again only after it has been back above it.",
+    )
+    # Set when the balance fell below the threshold and the addresses were told; cleared when a
+    # reading is back at or above it. One alert per crossing, not one per refresh.
+    low_balance_alerted = models.BooleanField(default=False, editable=False)
     allows_credit = models.BooleanField(
         default=False,
         help_text="The provider lets this account go below zero, so a Manager may send past "
