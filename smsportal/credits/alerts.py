@@ -2,9 +2,9 @@
 below its low-balance warning — once per crossing, not on every refresh.
 
 `check_low_balance` runs where every reading is stored (`BalanceSnapshot.objects.record`). The
-account's `low_balance_alerted` flag is claimed with a conditional UPDATE, so two readings stored at once
-(the scheduler's refresh and a Manager's click) send one alert; a reading back at or above the
-threshold clears it, and the next fall alerts again. The provider's own figure is compared (not
+account's `low_balance_alerted` flag is claimed with a conditional UPDATE, so two readings stored
+at once (the scheduler's refresh and a Manager's click) send one alert; a reading back at or above
+the threshold clears it, and the next fall alerts again. The provider's own figure is compared (not
 the balance less what queued sends hold), so an alert means the provider's balance is low.
 """
 
