@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
-from smsportal.messaging.services import apply_status_update
 
+from smsportal.messaging.delivery_reports.apply import apply_status_update
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Delivery
 from smsportal.providers.backends.base import InboundSMS, StatusUpdate
