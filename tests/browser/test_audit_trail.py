@@ -29,6 +29,7 @@ def test_the_audit_page_shows_the_days_actions_and_exports_them(page, live_serve
     user = make_user(role)
     audit.record("token_rotated", ProviderAccountFactory(name="Main account"), actor=user)
     login(user, PASSWORD)
+    page.locator("#mainnav").get_by_role("button", name="Accounts").click()  # the menu
     page.get_by_role("link", name="Audit").click()
 
     rows = page.locator("#audit-entries tbody tr")

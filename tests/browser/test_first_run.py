@@ -47,7 +47,8 @@ def test_a_new_user_sends_a_first_message_and_watches_it_arrive(
         timeout=5,
     )
     assert answer.status_code == 200
-    page.get_by_role("link", name="Inbox").first.click()
+    page.locator("#mainnav").get_by_role("button", name="Inbox").click()  # the menu
+    page.locator("#mainnav .dropdown-menu").get_by_role("link", name="Inbox").click()
     expect(page.get_by_text("Thanks, got it")).to_be_visible(timeout=10_000)
 
     page.get_by_role("link", name="Dashboard").first.click()
