@@ -460,7 +460,7 @@ def _copy(rows: list[Row], now, statement: str) -> None:
                 (
                     r.phone,
                     r.name,
-                    r.name.casefold(),
+                    Contact.key_of(r.name),  # the same key as save() and the INSERT path
                     r.email,
                     json.dumps(r.attributes),
                     now,
