@@ -81,20 +81,6 @@ def compose_form(data: dict) -> ComposeForm:
     return ComposeForm(MultiValueDict(values))
 
 
-def refusal_code(reason: str) -> str:
-    """A machine-readable code for the send service's refusal (it says why in words)."""
-    words = reason.lower()
-    if "parts" in words:
-        return "too_many_parts"
-    if "no recipient" in words or "opted out" in words:
-        return "no_recipients"
-    if "credits" in words:
-        return "unaffordable"
-    if "not active" in words:
-        return "account_inactive"
-    return "send_refused"
-
-
 def send(data: dict, user) -> Outcome:
     """Check and create the message; raises InvalidSend or a `refused` Problem, creating
     nothing, exactly where compose would refuse."""
@@ -122,6 +108,6 @@ def send(data: dict, user) -> Outcome:
             user=user,
         )
     except sending.SendRefused as exc:
-        raise refused(refusal_code(str(exc)), str(exc)) from exc
+        raise refused(exc.code, str(exc)) from exc
     message: Message = sending.send(draft)
     return Outcome(message, list(draft.phones), list(draft.skipped), summary.duplicates)

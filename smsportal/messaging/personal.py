@@ -471,7 +471,8 @@ def personalise(
             "1 recipient's text needs" if too_long == 1 else f"{too_long:,} recipients' texts need"
         )
         raise SendRefused(
-            f"{who} more parts than the {max_parts:,} the account allows per message."
+            f"{who} more parts than the {max_parts:,} the account allows per message.",
+            code="too_many_parts",
         )
     # Identical texts side by side: dispatch sends each run in as few requests as the
     # provider allows (it cuts batches by consecutive deliveries).

@@ -47,7 +47,12 @@ OPTED_OUT_TEXT = "opted out"
 
 
 class SendRefused(Exception):
-    """The portal will not send this, and says why (nothing was created or sent)."""
+    """The portal will not send this, and says why (nothing was created or sent): the message
+    in words for people, `code` for machines (the API's problem codes, docs/api.md)."""
+
+    def __init__(self, message: str, *, code: str = "send_refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -175,15 +180,15 @@ def prepare(
     if not personal:
         check_text(account, measure(body, message_type, binary_udh, profile))
     if not recipients.phones:
-        raise SendRefused("There is no recipient to send to.")
+        raise SendRefused("There is no recipient to send to.", code="no_recipients")
     if not account.is_active:
-        raise SendRefused(f"{account} is not active.")
+        raise SendRefused(f"{account} is not active.", code="account_inactive")
     # The confirmation of a STOP (`replies.confirm_opt_out`) is the one message an opted-out
     # number may get; dispatch still lets it through only for the opt-out that names it.
     blocked = set() if confirms_opt_out else opted_out(recipients.phones)
     phones = [phone for phone in recipients.phones if phone not in blocked]
     if not phones:
-        raise SendRefused("Every recipient has opted out; nothing was sent.")
+        raise SendRefused("Every recipient has opted out; nothing was sent.", code="no_recipients")
     own = None
     if personal:
         own = personalise(body, phones, recipients.contact_ids, profile, account.max_parts)
@@ -210,7 +215,7 @@ def prepare(
     try:
         check_affordable(account, cost, user or AnonymousUser())
     except Unaffordable as exc:
-        raise SendRefused(exc.message) from exc
+        raise SendRefused(exc.message, code=exc.code) from exc
     return Draft(
         account=account,
         body=body,
@@ -243,7 +248,8 @@ def check_text(account: ProviderAccount, analysis) -> None:
     if analysis.segments > account.max_parts:
         raise SendRefused(
             f"The text needs {analysis.segments} parts; {account} allows at most "
-            f"{account.max_parts} per message."
+            f"{account.max_parts} per message.",
+            code="too_many_parts",
         )
 
 
@@ -483,14 +489,14 @@ def send_to_remote_list(account: ProviderAccount, name: str, text: str, user=Non
     analysis = analyse(text)
     check_text(account, analysis)
     if not account.is_active:
-        raise SendRefused(f"{account} is not active.")
+        raise SendRefused(f"{account} is not active.", code="account_inactive")
     push = check_no_new_opt_outs(account, name)
     try:
         check_affordable(
             account, estimate(account, push.pushed, analysis.segments), user or AnonymousUser()
         )
     except Unaffordable as exc:
-        raise SendRefused(exc.message) from exc
+        raise SendRefused(exc.message, code=exc.code) from exc
     result = account.backend.send_to_remote_list(name, OutgoingMessage(text))
     (submitted,) = result.results
     now = timezone.now()
