@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "auditlog",
     "smsportal.core",
     "smsportal.providers",
+    "smsportal.departments",
     "smsportal.contacts",
     "smsportal.senders",
     "smsportal.messaging",
