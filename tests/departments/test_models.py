@@ -2,6 +2,13 @@ import pytest
 from django.db import IntegrityError
 
 from smsportal.departments.models import Department
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def operator(db):
+    """A user in no department yet (the conftest's operator is in "General")."""
+    return UserFactory(username="staff")
 
 
 @pytest.fixture

@@ -1,0 +1,51 @@
+"""The department a row is made for, chosen on the forms that make one (compose, API keys,
+recurring sends, contacts, lists, templates): a select of the user's departments when they have
+several, fixed when they have one, refused with the reason when they have none."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext, gettext_lazy
+
+from .models import Department
+
+
+def no_department_text() -> str:
+    return gettext("You are in no department: ask a Manager to add you to one.")
+
+
+class DepartmentField(forms.ModelChoiceField):
+    """Call `limit_to(user)` in the form's __init__: until then it offers nothing."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", gettext_lazy("Department"))
+        super().__init__(Department.objects.none(), empty_label=None, **kwargs)
+        self.only: Department | None = None
+        self.no_department = False  # until limit_to: an empty value is None
+
+    def limit_to(self, user) -> None:
+        self.queryset = Department.objects.of(user)
+        first_two = list(self.queryset[:2])
+        self.no_department = not first_two
+        self.only = first_two[0] if len(first_two) == 1 else None
+        if self.only is not None:
+            # One department: nothing to choose; the page shows its name (`only`).
+            self.widget = forms.HiddenInput()
+            self.initial = self.only.pk
+
+    def clean(self, value):
+        if self.no_department:
+            raise forms.ValidationError(no_department_text(), code="no_department")
+        if value in self.empty_values and self.only is not None:
+            return self.only
+        return super().clean(value)
+
+
+def chosen_department(user, value) -> Department | None:
+    """The department `value` (a posted id) names among the user's, or their only one when
+    nothing was chosen; None otherwise (the send then refuses, saying why)."""
+    mine = Department.objects.of(user)
+    if str(value or "").isdigit():
+        return mine.filter(pk=int(value)).first()
+    first_two = list(mine[:2])
+    return first_two[0] if len(first_two) == 1 else None
