@@ -16,11 +16,13 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from smsportal.contacts.remote import check_no_new_opt_outs
 from smsportal.contacts.selectors import opted_out
 from smsportal.core import audit
 from smsportal.credits.affordability import Unaffordable, check_affordable
+from smsportal.departments.models import Department
 from smsportal.providers.backends.base import (
     MessageType,
     OutgoingMessage,
@@ -93,6 +95,7 @@ class Draft:
     barcode_format: str = ""
     scheduled_for: datetime | None = None
     created_by: Any = None
+    department: Department | None = None
     retry_of: Message | None = None
     idempotency_key: str | None = None
     encoding: str = ""
@@ -134,6 +137,7 @@ def prepare(
     barcode_format: str = "",
     scheduled_for: datetime | None = None,
     user=None,
+    department: Department | None = None,
     retry_of: Message | None = None,
     idempotency_key: str | None = None,
     personal: bool = False,
@@ -163,6 +167,9 @@ def prepare(
 
     `confirms_opt_out` (only `replies.confirm_opt_out`) keeps an opted-out number: the
     confirmation of its STOP.
+
+    `department`: whose message it is (`check_department`): staff send only as one of their
+    departments; only an automatic send (no `user`) may have none.
     """
     if idempotency_key:
         existing = Message.objects.filter(idempotency_key=idempotency_key).first()
@@ -176,6 +183,7 @@ def prepare(
                 idempotency_key=idempotency_key,
                 existing=existing,
             )
+    check_department(department, user)
     profile = account.backend.encoding_profile
     if not personal:
         check_text(account, measure(body, message_type, binary_udh, profile))
@@ -226,6 +234,7 @@ def prepare(
         barcode_format=barcode_format,
         scheduled_for=scheduled_for,
         created_by=user,
+        department=department,
         retry_of=retry_of,
         idempotency_key=idempotency_key,
         encoding=analysis.encoding,
@@ -239,6 +248,31 @@ def prepare(
         references={p: ref for p, ref in recipients.references.items() if p not in blocked},
         texts=own.texts if own else None,
     )
+
+
+def no_department_text() -> str:
+    return gettext("You are in no department, so you cannot send: ask a Manager to add you to one.")
+
+
+def check_department(department: Department | None, user) -> None:
+    """A person sends only as a department they belong to (a superuser: any); a user in no
+    department can send nothing. A send without a person (an automatic reply to a number no
+    department wrote to) may belong to none."""
+    staff = user is not None and getattr(user, "is_authenticated", False)
+    if department is None:
+        if not staff:
+            return
+        if not Department.objects.of(user).exists():
+            raise SendRefused(no_department_text(), code="no_department")
+        raise SendRefused(
+            gettext("Choose the department this message is sent for."), code="no_department"
+        )
+    if staff and not Department.objects.of(user).filter(pk=department.pk).exists():
+        raise SendRefused(
+            gettext("You are not in the department %(department)s, so you cannot send for it.")
+            % {"department": department},
+            code="not_in_department",
+        )
 
 
 def check_text(account: ProviderAccount, analysis) -> None:
@@ -275,6 +309,7 @@ def send(draft: Draft) -> Message:
         recipient_count=len(draft.phones),
         estimated_cost=draft.cost,
         created_by=draft.created_by,
+        department=draft.department,
         retry_of=draft.retry_of,
         idempotency_key=draft.idempotency_key,
     )
@@ -472,13 +507,20 @@ def retry(
         binary_udh=message.binary_udh,
         barcode_format=message.barcode_format,
         user=user,
+        department=message.department,
         retry_of=message,
         personal=message.personal,
     )
     return send(draft)
 
 
-def send_to_remote_list(account: ProviderAccount, name: str, text: str, user=None) -> Message:
+def send_to_remote_list(
+    account: ProviderAccount,
+    name: str,
+    text: str,
+    user=None,
+    department: Department | None = None,
+) -> Message:
     """Send `text` to a list kept at the provider (KalaSMS `sendbulk`): one request, one message
     id for the whole list. Recorded as a message with a single delivery addressed to the list,
     so its report is polled and shown like any other.
@@ -486,6 +528,7 @@ def send_to_remote_list(account: ProviderAccount, name: str, text: str, user=Non
     The checks of `prepare` that apply to a list the portal cannot see into: the text and its
     parts, the account active, the list's copy still clear of opt-outs (RemoteListStale, a
     ProviderError, otherwise), and the balance for the members the copy holds."""
+    check_department(department, user)
     analysis = analyse(text)
     check_text(account, analysis)
     if not account.is_active:
@@ -508,6 +551,7 @@ def send_to_remote_list(account: ProviderAccount, name: str, text: str, user=Non
             segments=analysis.segments,
             status=Message.Status.DONE,
             created_by=user,
+            department=department,
             dispatched_at=now,
             completed_at=now,
         )
