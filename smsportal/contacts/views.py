@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
+from smsportal.departments.models import Department
 from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
 
@@ -346,6 +347,8 @@ def remote_lists(request: HttpRequest, account_pk: int) -> HttpResponse:
         "names": [(name, pushed.get(name)) for name in names],
         "error": error,
         "accounts": _remote_accounts(),
+        # A send to a list is one department's message: chosen when the user has several.
+        "departments": list(Department.objects.of(request.user)),
     }
     return render(request, "contacts/remote_lists.html", context)
 

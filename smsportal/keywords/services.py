@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from smsportal.contacts.models import Contact, Membership
 from smsportal.messaging import inbound as messaging_inbound
-from smsportal.messaging.conversations import record_reply_to
+from smsportal.messaging.conversations import department_of_thread, record_reply_to
 from smsportal.messaging.models import InboundMessage
 from smsportal.messaging.replies import confirm_opt_out, send_to_one
 from smsportal.messaging.sending import SendRefused
@@ -177,13 +177,15 @@ def _reply(record: AutoReply, message: InboundMessage, text: str, kind: str) -> 
     )
     if refusal:
         return f"not replied: {refusal}"
+    # The reply is the thread's department's message (its quota, its pages).
+    department = department_of_thread(message.account_id, message.phone)
     try:
         if kind == AutoReply.Kind.STOP:
-            sent = confirm_opt_out(message.account, message.phone, text)
+            sent = confirm_opt_out(message.account, message.phone, text, department)
             if sent is None:
                 return "no confirmation: the opt-out was confirmed already or lifted"
         else:
-            sent, _ = send_to_one(message.account, message.phone, text)
+            sent, _ = send_to_one(message.account, message.phone, text, department=department)
     except SendRefused as exc:
         return f"not replied: {exc}"
     record.message = sent

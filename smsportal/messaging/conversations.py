@@ -30,7 +30,26 @@ def _preview(text: str) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
-def _bump(account_id: int, phone: str, at: datetime, text: str, *, incoming: bool) -> None:
+def department_answered(account_id: int, phone: str) -> int | None:
+    """The department a number writing in answers: that of the last message sent to it through
+    the account (the (phone, queued_at) index finds it); None when nobody wrote to it."""
+    return (
+        Delivery.objects.filter(phone=phone, account_id=account_id)
+        .order_by("-queued_at")
+        .values_list("message__department_id", flat=True)
+        .first()
+    )
+
+
+def _bump(
+    account_id: int,
+    phone: str,
+    at: datetime,
+    text: str,
+    *,
+    incoming: bool,
+    department_id: int | None = None,
+) -> None:
     changes = {
         "last_at": Greatest(F("last_at"), Value(at, output_field=DateTimeField())),
         "last_text": _preview(text),
@@ -48,6 +67,7 @@ def _bump(account_id: int, phone: str, at: datetime, text: str, *, incoming: boo
             Conversation.objects.create(
                 account_id=account_id,
                 phone=phone,
+                department_id=department_id or department_answered(account_id, phone),
                 last_at=at,
                 last_text=_preview(text),
                 last_incoming=incoming,
@@ -68,9 +88,22 @@ def record_reply(conversation: Conversation, text: str) -> None:
     record_reply_to(conversation.account_id, conversation.phone, text)
 
 
-def record_reply_to(account_id: int, phone: str, text: str) -> None:
+def record_reply_to(
+    account_id: int, phone: str, text: str, department_id: int | None = None
+) -> None:
     """A reply (staff's or automatic) went to `phone`: its thread shows it as the last word."""
-    _bump(account_id, phone, timezone.now(), text, incoming=False)
+    _bump(account_id, phone, timezone.now(), text, incoming=False, department_id=department_id)
+
+
+def department_of_thread(account_id: int, phone: str):
+    """The department of the thread of `phone` at the account (what its replies are sent as),
+    or None."""
+    convo = (
+        Conversation.objects.filter(account_id=account_id, phone=phone)
+        .select_related("department")
+        .first()
+    )
+    return convo.department if convo else None
 
 
 def mark_read(conversation: Conversation) -> int:

@@ -5,8 +5,10 @@ import secrets
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from smsportal.contacts.models import ContactList
+from smsportal.departments.forms import DepartmentField
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
 from smsportal.senders.validation import validate_sender
@@ -19,6 +21,11 @@ class ComposeForm(forms.Form):
 
     account = forms.ModelChoiceField(
         ProviderAccount.objects.filter(is_active=True), empty_label=None
+    )
+    # Whose message it is (a select if the user has several departments, fixed if one).
+    department = DepartmentField(
+        required=False,
+        help_text=gettext_lazy("The message counts against this department's quota."),
     )
     sender = forms.CharField(label="Sender ID", max_length=20, required=False)
     recipients = forms.CharField(
@@ -69,10 +76,12 @@ class ComposeForm(forms.Form):
     # One per form: a double click or a second tab finds the message already created.
     token = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("token", secrets.token_urlsafe(24))
+        if user is not None:
+            self.fields["department"].limit_to(user)
 
     def types_by_account(self) -> dict[str, list[str]]:
         """For the page's script: which kinds each account offers (the server checks again)."""

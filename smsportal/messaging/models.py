@@ -53,6 +53,17 @@ class Message(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Whose message this is: staff see only their departments' (Department.objects.of). Empty
+    # only for an automatic reply to a number no department has written to (superusers see it).
+    # Indexed by (department, -created_at, -id) below, which serves the foreign key too.
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,
+    )
     # The compose form's one-time token: a double click or a second tab submits the same token,
     # and finds this message instead of creating a second one.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -65,7 +76,13 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "scheduled_for"])]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"]),
+            # The messages page of one department, newest first (keyset and offset paging).
+            models.Index(
+                fields=["department", "-created_at", "-id"], name="message_department_recent"
+            ),
+        ]
 
     def __str__(self) -> str:
         preview = self.body if len(self.body) <= 40 else self.body[:39] + "…"
@@ -398,6 +415,16 @@ class Conversation(models.Model):
         "providers.ProviderAccount", on_delete=models.CASCADE, related_name="conversations"
     )
     phone = models.CharField(max_length=32)
+    # The department whose thread this is: that of the last message sent to the number through
+    # the account when it first wrote (the department it answers), else none (superusers only).
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="conversations",
+        db_index=False,
+    )
     last_at = models.DateTimeField("last activity")
     last_text = models.CharField(max_length=160, blank=True)
     last_incoming = models.BooleanField(default=True)
@@ -413,6 +440,9 @@ class Conversation(models.Model):
         ]
         indexes = [
             models.Index(fields=["-last_at", "-id"], name="conversation_recent"),
+            models.Index(
+                fields=["department", "-last_at", "-id"], name="conversation_department_recent"
+            ),
             models.Index(fields=["phone"], name="conversation_phone"),
         ]
 

@@ -27,11 +27,18 @@ def opted_out_refusal(phone: str) -> str:
 
 
 def send_to_one(
-    account: ProviderAccount, phone: str, text: str, *, user=None, key: str | None = None
+    account: ProviderAccount,
+    phone: str,
+    text: str,
+    *,
+    user=None,
+    key: str | None = None,
+    department=None,
 ) -> tuple[Message, bool]:
-    """(message, created): send `text` to `phone` through `account`. Raises SendRefused, with
-    the reason, when the number opted out, the balance is short or the text cannot go. A `key`
-    already used returns that message and sends nothing (created is False)."""
+    """(message, created): send `text` to `phone` through `account`, as `department` (the
+    thread's). Raises SendRefused, with the reason, when the number opted out, the balance is
+    short or the text cannot go. A `key` already used returns that message and sends nothing
+    (created is False)."""
 
     if not (key and Message.objects.filter(idempotency_key=key).exists()) and opted_out([phone]):
         raise SendRefused(opted_out_refusal(phone))
@@ -40,12 +47,15 @@ def send_to_one(
         body=text,
         recipients=ResolvedRecipients(phones=[phone]),
         user=user,
+        department=department,
         idempotency_key=key,
     )
     return sending.send(draft), draft.existing is None
 
 
-def confirm_opt_out(account: ProviderAccount, phone: str, text: str) -> Message | None:
+def confirm_opt_out(
+    account: ProviderAccount, phone: str, text: str, department=None
+) -> Message | None:
     """Send the confirmation of `phone`'s opt-out, the one message an opted-out number may get:
     None when there is no opt-out to confirm or it was confirmed already. The opt-out row names
     the message (dispatch lets exactly that one through) in the same transaction that creates
@@ -63,6 +73,7 @@ def confirm_opt_out(account: ProviderAccount, phone: str, text: str) -> Message 
             account=account,
             body=text,
             recipients=ResolvedRecipients(phones=[phone]),
+            department=department,
             confirms_opt_out=True,
         )
         message = sending.send(draft)

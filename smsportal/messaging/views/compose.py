@@ -283,7 +283,7 @@ def compose_page(request: HttpRequest) -> HttpResponse:
         initial["lists"] = [int(request.GET["list"])]
     if "to" in request.GET:
         initial["recipients"] = request.GET["to"]
-    form = ComposeForm(initial=initial)
+    form = ComposeForm(initial=initial, user=request.user)
     return render(request, "messaging/compose.html", compose_context(form))
 
 
@@ -294,7 +294,7 @@ def render_page(request: HttpRequest, form: ComposeForm, **extra) -> HttpRespons
 
 def preview(request: HttpRequest) -> HttpResponse:
     """The live preview as staff type (htmx), or the page with it (the "Preview" button)."""
-    form = ComposeForm(request.POST)
+    form = ComposeForm(request.POST, user=request.user)
     if request.htmx:
         return render(request, "messaging/_preview.html", preview_context(form, live=True))
     return render_page(request, form)
@@ -304,7 +304,7 @@ def use_standard_characters(request: HttpRequest) -> HttpResponse:
     """The text with look-alike standard characters in place of costly ones."""
     data = request.POST.copy()
     data["text"] = gsm_equivalent(data.get("text", ""))
-    form = ComposeForm(data)
+    form = ComposeForm(data, user=request.user)
     if request.htmx:
         response = render(request, "messaging/_text_field.html", {"form": form})
         response["HX-Trigger-After-Settle"] = "compose-changed"
@@ -334,6 +334,7 @@ def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending
             **form.type_options(),
             scheduled_for=data["scheduled_for"],
             user=request.user,
+            department=data.get("department"),
             idempotency_key=data["token"],
         )
     except sending.SendRefused as exc:
@@ -343,14 +344,14 @@ def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending
 
 def confirm(request: HttpRequest) -> HttpResponse:
     """The confirmation: what the send will do, as the send service prepared it."""
-    form = ComposeForm(request.POST)
+    form = ComposeForm(request.POST, user=request.user)
     preview = preview_context(form)
     return render_page(request, form, preview=preview, draft=draft_for(request, form, preview))
 
 
 def send(request: HttpRequest) -> HttpResponse:
     """The send, after the confirmation; a second submit of the same form finds its message."""
-    form = ComposeForm(request.POST)
+    form = ComposeForm(request.POST, user=request.user)
     preview = preview_context(form)
     draft = draft_for(request, form, preview)
     if draft is None:

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from smsportal.contacts.selectors import opted_out
+from smsportal.departments.forms import chosen_department
 from smsportal.sms.phones import parse_phone
 
 from ..conversations import mark_read, name_contacts, record_reply, thread
@@ -116,6 +117,9 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
             "messaging/conversation.html#reply-preview",
             {"preview": reply_preview(convo, text) if text else None},
         )
+    # A thread nobody has answered yet (a number no department wrote to) is answered as the
+    # replier's department, which then owns it.
+    department = convo.department or chosen_department(request.user, request.POST.get("department"))
     if form.is_valid():
         try:
             message, created = send_to_one(
@@ -124,12 +128,17 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 form.cleaned_data["text"],
                 user=request.user,
                 key=form.cleaned_data["token"],
+                department=department,
             )
         except SendRefused as exc:
             form.add_error(None, str(exc))
         else:
             if created:
                 record_reply(convo, message.body)
+                if convo.department_id is None:
+                    Conversation.objects.filter(pk=convo.pk, department__isnull=True).update(
+                        department=department
+                    )
             if not request.htmx:
                 messages.success(request, "Reply handed to the send queue.")
                 return redirect(convo)

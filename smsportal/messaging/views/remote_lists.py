@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from smsportal.departments.forms import chosen_department
 from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
 
@@ -24,7 +25,8 @@ def remote_list_send(request: HttpRequest, account_pk: int) -> HttpResponse:
         messages.error(request, "Type the message to send to the list.")
         return redirect("contacts:remote_lists", account_pk=account.pk)
     try:
-        message = send_to_remote_list(account, name, text, request.user)
+        department = chosen_department(request.user, request.POST.get("department"))
+        message = send_to_remote_list(account, name, text, request.user, department)
     except (ProviderError, SendRefused) as exc:
         messages.error(request, str(exc))
         return redirect("contacts:remote_lists", account_pk=account.pk)
