@@ -5,6 +5,9 @@ from datetime import datetime, time
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from smsportal.departments.forms import DepartmentField
 
 from .models import ApiKey, Scope
 
@@ -14,6 +17,11 @@ class ApiKeyForm(forms.Form):
 
     name = forms.CharField(
         max_length=80, help_text="What uses the key, e.g. “Billing system”. Shown on its messages."
+    )
+    department = DepartmentField(
+        help_text=gettext_lazy(
+            "The key sends for this department and sees only its contacts and messages."
+        )
     )
     scopes = forms.MultipleChoiceField(
         choices=Scope.choices,
@@ -37,6 +45,7 @@ class ApiKeyForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["department"].limit_to(user)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -69,6 +78,7 @@ class ApiKeyForm(forms.Form):
             self.user,
             data["name"],
             data["scopes"],
+            department=data["department"],
             expires_at=expires_at,
             allowed_addresses=data["allowed_addresses"],
         )

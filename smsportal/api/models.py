@@ -43,6 +43,14 @@ class ApiKey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )
     name = models.CharField(max_length=80)
+    # What the key sends as, and all it can read or change: one department of its user's.
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+    )
     # The public part of the secret (after "smsp_"): finds the row without storing the secret.
     prefix = models.CharField(max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)

@@ -23,7 +23,7 @@ SECTION = "api/_keys.html"
 
 def section_context(request: HttpRequest, form=None, secret: str = "", key=None) -> dict:
     return {
-        "keys": ApiKey.objects.filter(user=request.user),
+        "keys": ApiKey.objects.filter(user=request.user).select_related("department"),
         "form": form or ApiKeyForm(user=request.user),
         "new_secret": secret,
         "new_key": key,

@@ -81,9 +81,9 @@ def compose_form(data: dict) -> ComposeForm:
     return ComposeForm(MultiValueDict(values))
 
 
-def send(data: dict, user) -> Outcome:
-    """Check and create the message; raises InvalidSend or a `refused` Problem, creating
-    nothing, exactly where compose would refuse."""
+def send(data: dict, user, department=None) -> Outcome:
+    """Check and create the message, as `department` (the key's); raises InvalidSend or a
+    `refused` Problem, creating nothing, exactly where compose would refuse."""
     form = compose_form(data)
     if not form.is_valid():
         raise InvalidSend(
@@ -106,6 +106,7 @@ def send(data: dict, user) -> Outcome:
             **form.type_options(),
             scheduled_for=cleaned["scheduled_for"],
             user=user,
+            department=department,
         )
     except sending.SendRefused as exc:
         raise refused(exc.code, str(exc)) from exc

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from smsportal.api.models import ApiKey, Scope
+from smsportal.departments.models import Department
 from tests.factories import UserFactory
 
 ALL_SCOPES = [scope.value for scope in Scope]
@@ -49,6 +50,8 @@ class Caller:
 
 
 def caller_for(user, scopes=ALL_SCOPES, **fields) -> Caller:
+    """A key of `user`'s, for their first department unless another is given."""
+    fields.setdefault("department", Department.objects.of(user).first())
     key, secret = ApiKey.issue(user, fields.pop("name", "Billing"), scopes, **fields)
     caller = Caller(secret)
     caller.key = key

@@ -98,7 +98,9 @@ class MessageListView(ApiGenericView):
 
         def work():
             try:
-                outcome = sending.send(payload.validated_data, request.user)
+                outcome = sending.send(
+                    payload.validated_data, request.user, request.auth.department
+                )
             except sending.InvalidSend as exc:
                 raise serializers.ValidationError(exc.errors) from exc
             ApiMessage.objects.create(
