@@ -5,8 +5,10 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from smsportal.contacts.models import ContactList
+from smsportal.departments.forms import DepartmentField
 from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
@@ -34,10 +36,13 @@ class RecurringSendForm(forms.ModelForm):
         help_text="Everyone on these lists at the moment of each send; opt-outs are skipped.",
     )
 
+    department = DepartmentField(help_text=gettext_lazy("Each send is this department's message."))
+
     class Meta:
         model = RecurringSend
         fields = [
             "name",
+            "department",
             "account",
             "sender",
             "lists",
@@ -74,8 +79,10 @@ class RecurringSendForm(forms.ModelForm):
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["department"].limit_to(user)
         self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
         self.fields["account"].empty_label = None
         self.fields["frequency"].choices = RecurringSend.Frequency.choices

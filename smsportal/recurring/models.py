@@ -50,6 +50,15 @@ class RecurringSend(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # Each occurrence is this department's message (its quota, its pages). Empty only on rows
+    # made before departments; the form asks for one.
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="recurring_sends",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

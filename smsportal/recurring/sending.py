@@ -38,6 +38,7 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
             sender=schedule.sender,
             recipients=summary.resolved(),
             user=schedule.created_by,
+            department=schedule.department,
             # A second guard beside the occurrence's own uniqueness.
             idempotency_key=f"recurring:{schedule.pk}:{occurrence.due_at:%Y%m%d%H%M}",
         )

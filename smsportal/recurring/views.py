@@ -24,7 +24,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("recurring.add_recurringsend", raise_exception=True)
 def schedule_create(request: HttpRequest) -> HttpResponse:
-    form = RecurringSendForm(request.POST or None)
+    form = RecurringSendForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         schedule = form.save(commit=False)
         schedule.created_by = request.user
@@ -40,7 +40,7 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
 @permission_required("recurring.change_recurringsend", raise_exception=True)
 def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = get_object_or_404(RecurringSend, pk=pk)
-    form = RecurringSendForm(request.POST or None, instance=schedule)
+    form = RecurringSendForm(request.POST or None, instance=schedule, user=request.user)
     if request.method == "POST" and form.is_valid():
         schedule = form.save(commit=False)
         schedule.plan()  # from now: an edit never sends what was due before it
