@@ -32,9 +32,18 @@ def _test_settings(settings, tmp_path):
 
 
 def _member_of(role: str, **kwargs):
+    """A user in `role`, and in the department "General" (as every user is after the upgrade
+    that brought departments): tests of departments make their own."""
     user = UserFactory(**kwargs)
     user.groups.add(Group.objects.get(name=role))
+    general_department().members.add(user)
     return user
+
+
+def general_department():
+    from smsportal.departments.models import Department
+
+    return Department.objects.get_or_create(name="General")[0]
 
 
 @pytest.fixture
