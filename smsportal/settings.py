@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "smsportal.departments",
     "smsportal.contacts",
     "smsportal.senders",
+    "smsportal.routing",
     "smsportal.messaging",
     "smsportal.credits",
     "smsportal.reports",

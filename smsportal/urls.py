@@ -27,6 +27,7 @@ urlpatterns = [
     path("senders/", include("smsportal.senders.urls")),
     path("messages/", include("smsportal.messaging.urls")),
     path("credits/", include("smsportal.credits.urls")),
+    path("routing/", include("smsportal.routing.urls")),
     path("reports/", include("smsportal.reports.urls")),
     path("recurring/", include("smsportal.recurring.urls")),
     path("templates/", include("smsportal.message_templates.urls")),

@@ -44,6 +44,7 @@ EVENTS = {
     "two_factor_on": "Turned two-factor log-in on",
     "two_factor_off": "Turned two-factor log-in off",
     "recovery_codes_new": "Made new recovery codes",
+    "prices_imported": "Imported a price file",
 }
 
 

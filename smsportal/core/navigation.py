@@ -55,6 +55,7 @@ NAVIGATION = [
         _("Accounts"),
     ),
     (_("Sender IDs"), "senders:list", "tag", "senders.view_senderid", _("Accounts")),
+    (_("Routing"), "routing:index", "signpost-split", "routing.view_route", _("Accounts")),
     (_("Audit"), "audit:index", "journal-text", "core.view_auditentry", _("Accounts")),
 ]
 

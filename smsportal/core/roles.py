@@ -42,6 +42,9 @@ OPERATOR_PERMISSIONS = [
     "keywords.view_autoreply",
     "forwarding.view_endpoint",
     "forwarding.view_attempt",
+    # Operators see prices and routes (they send with "Automatic"); Managers set them.
+    "routing.view_destinationprice",
+    "routing.view_route",
 ]
 MANAGER_PERMISSIONS = [
     *OPERATOR_PERMISSIONS,
@@ -56,6 +59,7 @@ MANAGER_PERMISSIONS = [
     "messaging.*",
     "keywords.*",
     "forwarding.*",
+    "routing.*",
     "core.view_auditentry",  # the audit trail (read-only for everyone)
 ]
 ROLE_PERMISSIONS = {OPERATOR: OPERATOR_PERMISSIONS, MANAGER: MANAGER_PERMISSIONS}

@@ -49,6 +49,8 @@ from smsportal.providers.backends.base import (
     TransientError,
 )
 from smsportal.providers.models import ProviderAccount
+from smsportal.routing import breaker
+from smsportal.routing.prices import PriceTable
 from smsportal.sms.status import DeliveryStatus
 
 from .bulk_insert import insert_rows
@@ -86,6 +88,9 @@ class Outcome:
     segments: int | None = None
     confirmed: bool = True
     part_ids: tuple[str, ...] = ()  # SMPP: every part's id, so each part's receipt matches
+    # The request certainly left nothing at the provider (routing.breaker.not_taken): counted
+    # by the account's circuit breaker.
+    not_taken: bool = False
 
 
 def outgoing_for(message: Message) -> OutgoingMessage:
@@ -282,7 +287,13 @@ def submit(
                 break
         except ProviderError as exc:  # a refusal of the whole request: nothing was sent
             return [
-                Outcome(i, DeliveryStatus.FAILED, error_code=exc.code, error_text=str(exc))
+                Outcome(
+                    i,
+                    DeliveryStatus.FAILED,
+                    error_code=exc.code,
+                    error_text=str(exc),
+                    not_taken=breaker.not_taken(exc),
+                )
                 for i in ids
             ], None
         except ImproperlyConfigured:
@@ -293,6 +304,7 @@ def submit(
                     DeliveryStatus.FAILED,
                     error_code=UNDECRYPTABLE_CODE,
                     error_text=UNDECRYPTABLE_TEXT,
+                    not_taken=True,
                 )
                 for i in ids
             ], None
@@ -315,7 +327,14 @@ def submit(
     else:
         status, text = DeliveryStatus.UNKNOWN, f"Outcome unknown: {error}"
     outcomes = [
-        Outcome(i, status, error_code=error.code or "transient", error_text=text) for i in ids
+        Outcome(
+            i,
+            status,
+            error_code=error.code or "transient",
+            error_text=text,
+            not_taken=status == DeliveryStatus.FAILED,
+        )
+        for i in ids
     ]
     return outcomes, None
 
@@ -358,7 +377,7 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
     answer changes neither its status nor the daily counts. It only leaves the provider's id,
     where the row has none, so a delivery report can still settle it."""
     now = timezone.now()
-    price = message.account.price_per_segment
+    prices = PriceTable.of(message.account)  # each recipient at its destination's price
     by_id = {row.id: row for row in rows}
     with transaction.atomic():
         held = set(
@@ -373,7 +392,7 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
         # the daily summary once per group, not twice per delivery.
         groups: dict[tuple, list] = {}
         days: dict = {}  # queued_at -> its day: a message's rows mostly share one
-        costs: dict[int, Decimal] = {}  # segments -> price * segments
+        costs: dict[tuple, Decimal] = {}  # (price key, segments) -> price * segments
         late = []
         for outcome in outcomes:
             if outcome.delivery_id not in held:
@@ -385,9 +404,10 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
             submitted_at = final_at = cost = None
             if status == DeliveryStatus.SUBMITTED or status == DeliveryStatus.UNKNOWN:
                 # Unknown: may have been charged; counted until known.
-                cost = costs.get(segments)
+                key = (prices.key_of(row.phone), segments)
+                cost = costs.get(key)
                 if cost is None:
-                    cost = costs[segments] = price * segments
+                    cost = costs[key] = prices.price_of(row.phone) * segments
                 if status == DeliveryStatus.SUBMITTED:
                     submitted_at = now
             else:
@@ -646,11 +666,20 @@ def after_batch(message: Message, results: list[list[Outcome]], balances: list[B
     (KwtSMS), and reports that arrived before our ids were written."""
     if balances:
         BalanceSnapshot.objects.record(message.account, balances[-1], BalanceSource.SEND)
+    note_attempts(message.account_id, results)
 
     ids = {o.provider_message_id for chunk in results for o in chunk if o.provider_message_id}
     ids.update(part_id for chunk in results for o in chunk for part_id in o.part_ids)
     if ids:
         apply_unmatched_reports(message.account, ids)
+
+
+def note_attempts(account_id: int, results: list[list[Outcome]]) -> None:
+    """Tell the account's circuit breaker (routing.breaker) how its requests went: one count
+    per request (a batch of 200 refused at once is one failure, not 200)."""
+    not_sent = sum(1 for chunk in results if chunk and all(o.not_taken for o in chunk))
+    answered = sum(1 for chunk in results if chunk and not any(o.not_taken for o in chunk))
+    breaker.note(account_id, not_sent=not_sent, answered=answered)
 
 
 # --- the whole message -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from smsportal.providers.backends.base import (
     Recipient,
 )
 from smsportal.providers.models import ProviderAccount
+from smsportal.routing.prices import destination_cost
 from smsportal.sms.encoding import Analysis, analyse
 from smsportal.sms.status import DeliveryStatus
 
@@ -218,8 +219,7 @@ def prepare(
         flood.check(account, body, phones)
     except ProviderError as exc:
         raise SendRefused(str(exc)) from exc
-    parts = own.total_parts if own else len(phones) * analysis.segments
-    cost = estimate(account, 1, parts)
+    cost = cost_of(account, phones, analysis.segments, own)
     try:
         check_affordable(account, cost, user or AnonymousUser())
     except Unaffordable as exc:
@@ -273,6 +273,14 @@ def check_department(department: Department | None, user) -> None:
             % {"department": department},
             code="not_in_department",
         )
+
+
+def cost_of(account: ProviderAccount, phones: list[str], segments: int, own=None) -> Decimal:
+    """What the send costs, each recipient at its destination's price (routing.prices): the
+    same parts for all, or each recipient's own (`own`, a personalised text)."""
+    if own is None:
+        return destination_cost(account, phones, segments)
+    return destination_cost(account, phones, {p: parts for p, (_t, parts) in own.texts.items()})
 
 
 def check_text(account: ProviderAccount, analysis) -> None:
@@ -395,7 +403,13 @@ def reschedule(message: Message, *, body: str | None = None, scheduled_for: date
             body=body,
             encoding=analysis.encoding,
             segments=analysis.segments,
-            estimated_cost=estimate(message.account, message.recipient_count, analysis.segments),
+            estimated_cost=destination_cost(
+                message.account,
+                message.deliveries.exclude(status=DeliveryStatus.SKIPPED)
+                .values_list("phone", flat=True)
+                .iterator(chunk_size=10_000),
+                analysis.segments,
+            ),
         )
     with transaction.atomic():
         updated = Message.objects.filter(pk=message.pk, status=Message.Status.SCHEDULED).update(

@@ -15,6 +15,7 @@ from smsportal.core.csv_export import streaming_csv
 from smsportal.core.words import word
 from smsportal.messaging.models import Delivery, Message
 from smsportal.providers.models import ProviderAccount
+from smsportal.routing.service import accounts_out_of_routes
 
 from . import queries
 from .forms import ExportForm, RangeForm
@@ -55,6 +56,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "period_names": list(periods),
         "recent": recent,
         "can": can,
+        "out_of_routes": accounts_out_of_routes() if can["accounts"] else [],
     }
     return render(request, "reports/dashboard.html", context)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +21,9 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from smsportal.contacts import selectors as contacts
+from smsportal.contacts.models import Contact, OptOut
 from smsportal.core.text import counted
+from smsportal.routing.prices import PriceTable
 from smsportal.senders.selectors import active_sender_ids
 from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent
 from smsportal.sms.phones import parse_phone, split_pasted
@@ -31,7 +34,6 @@ from ..forms import ComposeForm
 from ..message_types import measure
 from ..personal import compose_estimate
 from ..recipients import count_with_lists, resolve
-from ..sending import estimate
 
 # Characters a person cannot see in a text box, named in the preview. Others of the same kinds
 # (format characters, unusual spaces, control codes) are named by their Unicode name.
@@ -202,11 +204,46 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     if account:
         capabilities = account.backend.capabilities
         context["capabilities"] = capabilities
-        context["cost"] = estimate(account, summary.count, analysis.segments)
+        context["cost"], context["cost_lines"] = preview_cost(
+            account, summary, analysis.segments, chosen_lists(form)
+        )
         context["too_many_parts"] = analysis.segments > account.max_parts
         context["default_sender_only"] = not capabilities.sender_per_message
     personalise_preview(context, form, text, kind, profile)
     return context
+
+
+def listed_phones(list_ids: list[int]):
+    """The lists' members who may be messaged (opted-out numbers left out), streamed."""
+    return (
+        Contact.objects.filter(memberships__contact_list_id__in=list_ids)
+        .exclude(phone__in=OptOut.objects.values("phone"))
+        .distinct()
+        .values_list("phone", flat=True)
+        .iterator(chunk_size=10_000)
+    )
+
+
+def preview_cost(account, summary, segments: int, list_ids: list[int]):
+    """The estimate, each recipient at its destination's price (routing.prices), and its lines
+    [(parts, price per part)] dearest first. The live preview knows a list's members only by
+    count: where the account has prices by destination, their numbers are read once (one
+    query, cached like the counts) and grouped by price."""
+    table = PriceTable.of(account)
+    by_price = table.parts_by_price(summary.phones, segments)
+    listed = getattr(summary, "listed_to_send", 0)
+    if listed and not table.prices:
+        by_price[table.default] += listed * segments
+    elif listed:
+        key = f"compose:list-prices:{list_ids}:{account.pk}:{segments}"
+        for price, parts in cache.get_or_set(
+            key,
+            lambda: list(table.parts_by_price(listed_phones(list_ids), segments).items()),
+            LIST_COUNTS_SECONDS,
+        ):
+            by_price[price] += parts
+    lines = sorted(((parts, price) for price, parts in by_price.items() if parts), reverse=True)
+    return sum((parts * price for parts, price in lines), Decimal("0")), lines
 
 
 PERSONAL_KINDS = (message_types.TEXT, message_types.FLASH, message_types.NO_REPORT)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from smsportal.contacts.selectors import opted_out
 from smsportal.departments.forms import chosen_department
+from smsportal.routing.prices import PriceTable
 from smsportal.sms.phones import parse_phone
 
 from ..conversations import mark_read, name_contacts, record_reply, thread
@@ -101,7 +102,7 @@ def reply_preview(convo: Conversation, text: str) -> dict:
         "analysis": analysis,
         "too_many": analysis.segments > convo.account.max_parts,
         "account": convo.account,
-        "cost": convo.account.price_per_segment * analysis.segments,
+        "cost": PriceTable.of(convo.account).price_of(convo.phone) * analysis.segments,
     }
 
 

@@ -1,0 +1,169 @@
+"""Route resolution: which account each recipient of a message goes through, and why.
+
+Pure and set-based. `Rule`s are tried in order and the first that matches a recipient wins (its
+destinations, and the message's type, alphabet and sender ID); the rule then names its accounts
+in order, or asks for the cheapest. Only accounts that can carry this message are chosen
+(`Candidate.refusal` says why one cannot); a recipient whose first matching rule has none, or who
+matches no rule, is refused with the reason - never sent by a route no one meant.
+
+Recipients are grouped by the part of their number that can decide anything (the longest prefix
+of any rule or price table), so each group is resolved once: a million numbers cost a pass of
+dictionary reads, and never a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from .destinations import PrefixMap, digits_of
+from .prices import PriceTable
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    prefixes: tuple[str, ...] = ()  # empty: every destination
+    message_type: str = ""  # empty: any
+    alphabet: str = ""  # "gsm" or "unicode"; empty: any
+    sender: str = ""  # empty: any
+    cheapest: bool = False
+    accounts: tuple[int, ...] = ()
+    id: int | None = None
+
+    def matches_message(self, message_type: str, alphabet: str, sender: str) -> bool:
+        return (
+            (not self.message_type or self.message_type == message_type)
+            and (not self.alphabet or self.alphabet == alphabet)
+            and (not self.sender or self.sender.casefold() == sender.casefold())
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An account as routing sees it for one message."""
+
+    id: int
+    name: str
+    prices: PriceTable
+    refusal: str = ""  # why it cannot carry this message; empty: it can
+    sender: str = ""  # the sender ID it would send from
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Where one recipient goes: `account` (None: refused), then `fallbacks` in order (for
+    failover), and `reason` in words."""
+
+    account: int | None
+    reason: str
+    rule: str = ""
+    fallbacks: tuple[int, ...] = ()
+
+
+@dataclass
+class Split:
+    """A message's recipients by account, and those refused with the reason."""
+
+    by_account: dict[int, list[str]] = field(default_factory=dict)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    rule_of: dict[int, set[str]] = field(default_factory=dict)  # account -> rules that chose it
+
+
+class Router:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        candidates: dict[int, Candidate],
+        *,
+        message_type: str = "text",
+        alphabet: str = "gsm",
+        sender: str = "",
+    ) -> None:
+        self.rules = [r for r in rules if r.matches_message(message_type, alphabet, sender)]
+        self.candidates = candidates
+        first: dict[str, int] = {}
+        self.any_destination: int | None = None
+        for index, rule in enumerate(self.rules):
+            if not rule.prefixes and self.any_destination is None:
+                self.any_destination = index
+            for prefix in rule.prefixes:
+                first.setdefault(prefix, index)
+        self.prefixes = PrefixMap(first)
+        self.key_length = max(
+            [self.prefixes.longest, *(c.prices.prices.longest for c in candidates.values())]
+        )
+        self._known: dict[str, Choice] = {}
+
+    def rule_for(self, digits: str) -> int | None:
+        """The index of the first rule matching `digits` (all prefixes are looked at, not just
+        the longest: an earlier rule with a shorter prefix still comes first)."""
+        best = self.any_destination
+        entries = self.prefixes.entries
+        for length in self.prefixes.lengths:
+            index = entries.get(digits[:length])
+            if index is not None and (best is None or index < best):
+                best = index
+        return best
+
+    def choose(self, phone: str) -> Choice:
+        digits = digits_of(phone)
+        key = digits[: self.key_length]
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = self._choose(digits)
+        return known
+
+    def _choose(self, digits: str) -> Choice:
+        index = self.rule_for(digits)
+        if index is None:
+            return Choice(None, _("No route matches this number and message."))
+        rule = self.rules[index]
+        able = [self.candidates[a] for a in rule.accounts if a in self.candidates]
+        capable = [c for c in able if not c.refusal]
+        if not capable:
+            why = "; ".join(f"{c.name}: {c.refusal}" for c in able) or _("it names no account")
+            return Choice(
+                None,
+                _("Route “%(rule)s” matches, but none of its accounts can send it (%(why)s).")
+                % {"rule": rule.name, "why": why},
+                rule.name,
+            )
+        phone = "+" + digits
+        if rule.cheapest:
+            # Stable: among equal prices the rule's own order decides.
+            capable = sorted(capable, key=lambda c: c.prices.price_of(phone))
+            chosen = capable[0]
+            reason = _(
+                "Route “%(rule)s”: %(account)s is the cheapest that can send it "
+                "(%(price)s per part)."
+            ) % {"rule": rule.name, "account": chosen.name, "price": chosen.prices.price_of(phone)}
+        else:
+            chosen = capable[0]
+            skipped = [c for c in able[: able.index(chosen)]]
+            reason = _(
+                "Route “%(rule)s”: %(account)s, the first of its accounts that can send it."
+            ) % {
+                "rule": rule.name,
+                "account": chosen.name,
+            }
+            if skipped:
+                reason += " " + " ".join(
+                    _("%(account)s was passed over: %(why)s.")
+                    % {"account": c.name, "why": c.refusal}
+                    for c in skipped
+                )
+        return Choice(chosen.id, reason, rule.name, tuple(c.id for c in capable[1:]))
+
+    def split(self, phones: Iterable[str]) -> Split:
+        result = Split()
+        for phone in phones:
+            choice = self.choose(phone)
+            if choice.account is None:
+                result.refused.append((phone, choice.reason))
+            else:
+                result.by_account.setdefault(choice.account, []).append(phone)
+                result.rule_of.setdefault(choice.account, set()).add(choice.rule)
+        return result

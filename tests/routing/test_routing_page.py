@@ -1,0 +1,150 @@
+"""The Routing page: Managers order routes, map senders and read which prefixes an earlier route
+takes first; the dry-run says which account a number and text would use, and why."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from smsportal.routing.models import AccountRouting, DestinationPrice, Route, RouteAccount
+from smsportal.routing.service import router_for
+from tests.factories import ProviderAccountFactory, SenderIDFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def route(name, destinations, *accounts, **fields):
+    position = Route.objects.count() + 1
+    saved = Route.objects.create(name=name, destinations=destinations, position=position, **fields)
+    for n, account in enumerate(accounts):
+        RouteAccount.objects.create(route=saved, account=account, position=n)
+    return saved
+
+
+@pytest.fixture
+def two_accounts(db):
+    kwt = ProviderAccountFactory(
+        name="KwtSMS main", kind="kwtsms", price_per_segment=Decimal("0.02")
+    )
+    isms = ProviderAccountFactory(name="ISMS main", kind="isms", price_per_segment=Decimal("0.03"))
+    return kwt, isms
+
+
+def test_a_manager_creates_a_route_with_accounts_in_order(manager_client, two_accounts):
+    kwt, isms = two_accounts
+    response = manager_client.post(
+        reverse("routing:route_create"),
+        {
+            "name": "Kuwait",
+            "destinations": "KW, +96597",
+            "message_type": "",
+            "alphabet": "",
+            "sender": "",
+            "strategy": "ordered",
+            "account_0": isms.pk,
+            "account_1": kwt.pk,
+        },
+        follow=True,
+    )
+    saved = Route.objects.get()
+    assert saved.destinations == "KW +96597"
+    assert list(saved.steps.values_list("account__name", flat=True)) == ["ISMS main", "KwtSMS main"]
+    assert "ISMS main → KwtSMS main" in re.sub(r"<[^>]+>", "", response.content.decode())
+
+
+def test_a_route_with_a_bad_destination_or_an_account_twice_is_refused(
+    manager_client, two_accounts
+):
+    kwt, _isms = two_accounts
+    base = {"name": "X", "strategy": "ordered", "account_0": kwt.pk}
+    response = manager_client.post(
+        reverse("routing:route_create"), {**base, "destinations": "Kuwait"}
+    )
+    assert "neither a country code" in response.content.decode()
+    response = manager_client.post(
+        reverse("routing:route_create"), {**base, "destinations": "KW", "account_1": kwt.pk}
+    )
+    assert "An account is named twice in this route." in response.content.decode()
+    assert not Route.objects.exists()
+
+
+def test_the_page_shows_a_prefix_an_earlier_route_always_takes(manager_client, two_accounts):
+    kwt, isms = two_accounts
+    route("Kuwait", "KW", kwt)
+    route("Kuwait mobiles", "+96597", isms)
+    page = manager_client.get(reverse("routing:index")).content.decode()
+    assert "+96597: the earlier route “Kuwait” takes these numbers first" in page
+
+
+def test_routes_are_reordered_and_the_order_decides(manager_client, two_accounts):
+    kwt, isms = two_accounts
+    route("Kuwait", "KW", kwt)
+    mobiles = route("Kuwait mobiles", "+96597", isms)
+    assert router_for(body="Hi").choose("+96597000001").account == kwt.pk
+
+    manager_client.post(reverse("routing:route_move", args=[mobiles.pk, "up"]))
+
+    assert list(Route.objects.values_list("name", flat=True)) == ["Kuwait mobiles", "Kuwait"]
+    assert router_for(body="Hi").choose("+96597000001").account == isms.pk
+
+
+def test_the_dry_run_says_which_account_and_why(operator_client, two_accounts):
+    kwt, isms = two_accounts
+    DestinationPrice.objects.create(account=isms, prefix="965", price_per_part=Decimal("0.01"))
+    route("Gulf", "KW SA", kwt, isms, strategy="cheapest")
+    response = operator_client.get(
+        reverse("routing:dry_run"),
+        {"phone": "+965 9711 9440", "text": "Hello", "message_type": "text"},
+    )
+    page = response.content.decode()
+    assert "+96597119440" in page
+    assert "ISMS main is the cheapest that can send it" in page
+    response = operator_client.get(
+        reverse("routing:dry_run"),
+        {"phone": "+44 7911 123456", "text": "Hello", "message_type": "text"},
+    )
+    assert "No route matches this number and message." in response.content.decode()
+
+
+def test_a_route_whose_accounts_cannot_carry_the_text_refuses_with_the_reason(two_accounts):
+    kwt, _isms = two_accounts  # KwtSMS sends no flash messages
+    route("Kuwait", "KW", kwt)
+    choice = router_for(body="Hi", message_type="flash").choose("+96550000001")
+    assert choice.account is None
+    assert "KwtSMS main: it cannot send flash messages" in choice.reason
+
+
+def test_the_sender_is_mapped_per_account_or_the_recipient_refused(two_accounts):
+    kwt, isms = two_accounts
+    SenderIDFactory(account=isms, value="SHOP")
+    route("Kuwait", "KW", kwt, isms)
+    router = router_for(body="Hi", sender="SHOP")
+    choice = router.choose("+96550000001")
+    assert choice.account == isms.pk  # KwtSMS has no SHOP and no default: passed over
+    assert "KwtSMS main was passed over" in choice.reason
+    assert router.candidates[isms.pk].sender == "SHOP"
+
+    AccountRouting.objects.create(account=kwt, default_sender="KWT-INFO")
+    router = router_for(body="Hi", sender="SHOP")
+    assert router.choose("+96550000001").account == kwt.pk
+    assert router.candidates[kwt.pk].sender == "KWT-INFO"
+
+    route("Saudi", "SA", kwt, sender="")
+    AccountRouting.objects.filter(account=kwt).update(default_sender="")
+    choice = router_for(body="Hi", sender="OTHER").choose("+966500000001")
+    assert choice.account is None
+    assert "no sender ID “OTHER”" in choice.reason
+
+
+def test_operators_read_the_page_but_cannot_change_routes(operator_client, two_accounts):
+    kwt, _isms = two_accounts
+    saved = route("Kuwait", "KW", kwt)
+    page = operator_client.get(reverse("routing:index")).content.decode()
+    assert "Kuwait" in page
+    assert "Add route" not in page
+    assert operator_client.post(reverse("routing:route_delete", args=[saved.pk])).status_code == 403
+    assert operator_client.get(reverse("routing:route_create")).status_code == 403
+    assert Route.objects.exists()
