@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import compress
+from operator import eq, itemgetter
 
 from django.utils.translation import gettext as _
 
@@ -158,12 +161,26 @@ class Router:
         return Choice(chosen.id, reason, rule.name, tuple(c.id for c in capable[1:]))
 
     def split(self, phones: Iterable[str]) -> Split:
+        """Every phone's account, resolved once per group of numbers that share the part that
+        can decide anything (`key_length` digits; the "+" is kept, which only makes the groups
+        finer, never wrong). The passes over the numbers run in C (map, compress): a million
+        numbers are a few passes, and Python code runs once per group."""
+        phones = phones if isinstance(phones, list) else list(phones)
+        keys = list(map(itemgetter(slice(0, self.key_length + 1)), phones))
+        choices = {key: self.choose(key) for key in set(keys)}
+        account_of = {key: choice.account for key, choice in choices.items()}
+        chosen = list(map(account_of.__getitem__, keys))
         result = Split()
-        for phone in phones:
-            choice = self.choose(phone)
-            if choice.account is None:
-                result.refused.append((phone, choice.reason))
+        for account in {c.account for c in choices.values()}:
+            members = list(compress(phones, map(partial(eq, account), chosen)))
+            if account is None:
+                reasons = [
+                    choices[k].reason for k in compress(keys, map(partial(eq, None), chosen))
+                ]
+                result.refused = list(zip(members, reasons, strict=True))
             else:
-                result.by_account.setdefault(choice.account, []).append(phone)
+                result.by_account[account] = members
+        for choice in choices.values():
+            if choice.account is not None:
                 result.rule_of.setdefault(choice.account, set()).add(choice.rule)
         return result

@@ -39,6 +39,9 @@ NOT_PAGES = {
     "senders:set_default", "senders:retire", "senders:sync", "logout", "set_language",
     "contacts:field_delete", "recurring:pause", "recurring:delete", "message_templates:delete",
     "api-key-create", "api-key-revoke",
+    "routing:delete_price", "routing:import_prices", "routing:route_delete", "routing:route_move",
+    "routing:account_settings",
+    "routing:dry_run",  # the answer of the Routing page's dry-run form (GET), not a link
     # htmx fragments, fetched by a page (their full-page answer is a redirect to it).
     "credits:balances", "senders:options", "messaging:contact_conversations",
     # Reached only from a form's answer, not from a link; the log-in page is walked logged out.

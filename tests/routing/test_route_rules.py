@@ -80,6 +80,13 @@ def test_the_first_matching_rule_wins_and_cheapest_is_the_minimum_among_capable(
             assert all(not candidates[a].refusal for a in choice.fallbacks)
     split = router.split(phones)
     assert sum(map(len, split.by_account.values())) + len(split.refused) == len(phones)
+    refused = dict(split.refused)
+    for phone in phones:
+        account = naive_choice(rules, candidates, phone)
+        if account is None:
+            assert refused[phone] == router.choose(phone).reason
+        else:
+            assert phone in split.by_account[account]
 
 
 @settings(max_examples=200, deadline=None)

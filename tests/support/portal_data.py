@@ -21,6 +21,7 @@ from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.providers.backends.base import InboundSMS
 from smsportal.providers.demo import DEMO_ACCOUNTS
 from smsportal.providers.models import ProviderAccount
+from smsportal.routing.models import DestinationPrice, Route, RouteAccount
 from tests.factories import (
     BalanceSnapshotFactory,
     ContactFactory,
@@ -77,6 +78,9 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
         )
     receive(isms, InboundSMS(sender="+96597119440", recipient="", text="Thanks, got it", raw={}))
     KeywordRule.objects.create(account=isms, keyword="JOIN", reply="Welcome", add_to_list=team)
+    DestinationPrice.objects.create(account=isms, prefix="96597", price_per_part=Decimal("0.02"))
+    route = Route.objects.create(name="Kuwait", destinations="KW", position=1)
+    RouteAccount.objects.create(route=route, account=isms, position=0)
     endpoint = Endpoint(name="CRM", url="https://crm.example.com/sms", on_incoming=True)
     endpoint.set_new_secret()
     endpoint.save()
