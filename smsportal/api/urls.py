@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path, re_path
 
-from .views import contacts, messages, reads
+from .views import contacts, imports, messages, reads
 from .views.docs import RedocView, SchemaView, SwaggerView
 from .views.fallback import unknown_endpoint
 
@@ -39,6 +39,8 @@ urlpatterns = [
     ),
     path("v1/opt-outs", api(contacts.OptOutListView), name="api-opt-outs"),
     path("v1/opt-outs/<int:pk>", api(contacts.OptOutDetailView), name="api-opt-out"),
+    path("v1/imports", api(imports.ImportListView), name="api-imports"),
+    path("v1/imports/<int:pk>", api(imports.ImportDetailView), name="api-import"),
     re_path(r"^v1/", login_not_required(unknown_endpoint)),
     path("schema/", login_not_required(SchemaView.as_view()), name="api-schema"),
     # DRF marks its views login-not-required; staff reading the docs are sent to log in.
