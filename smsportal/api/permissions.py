@@ -17,7 +17,13 @@ class ScopeAndRole(permissions.BasePermission):
             raise exceptions.NotAuthenticated()
         method = "GET" if request.method == "HEAD" else request.method
         if method not in view.access:
-            return True  # the view answers 405 for a method it does not have
+            handler = method.lower()
+            if method == "OPTIONS" or not serves(view, handler):
+                return True  # the view answers 405 for a method it does not have
+            # A handler without an `access` row: refused, never open by omission.
+            raise exceptions.PermissionDenied(
+                "This endpoint does not say who may use it.", code="role_forbids"
+            )
         scope, perms = view.access[method]
         if not key.has_scope(scope):
             raise exceptions.PermissionDenied(
@@ -30,3 +36,8 @@ class ScopeAndRole(permissions.BasePermission):
                 code="role_forbids",
             )
         return True
+
+
+def serves(view, handler: str) -> bool:
+    """Whether the view answers `handler` ("get", "post", ...) rather than 405."""
+    return handler in view.http_method_names and hasattr(view, handler)
