@@ -128,10 +128,13 @@ def _excerpt(response: requests.Response, deadline: float) -> str:
     EXCERPT_CHARS characters kept. A 10 MB answer costs 64 KB and is cut."""
     limit = settings.FORWARDING_RESPONSE_MAX_BYTES
     read = bytearray()
-    for chunk in response.iter_content(chunk_size=8192):
-        read.extend(chunk)
-        if len(read) >= limit or time.monotonic() > deadline:
+    # read1: what one read of the socket brings, so an answer that trickles in a byte at a
+    # time is left at the deadline; a whole chunk's read would wait for all 8 KB of it.
+    while len(read) < limit and time.monotonic() < deadline:
+        chunk = response.raw.read1(min(8192, limit - len(read)), decode_content=True)
+        if not chunk:
             break
+        read.extend(chunk)
     text = bytes(read[:limit]).decode("utf-8", "replace")
     return text[:EXCERPT_CHARS]
 

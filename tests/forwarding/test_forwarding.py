@@ -142,6 +142,33 @@ def test_a_slow_endpoint_times_out_and_is_logged(sms, endpoint, receiver, settin
     assert Event.objects.get().status == Event.Status.PENDING  # tried again later
 
 
+def test_a_slow_endpoint_gets_the_event_again_later_nothing_lost(sms, endpoint, receiver, settings):
+    settings.FORWARDING_TIMEOUT_SECONDS = 0.3
+    receiver.delay = 1.5
+    sms("Hello")
+    receiver.delay = 0
+    Event.objects.update(next_attempt_at=timezone.now())
+    forward_due.call()
+
+    event = Event.objects.get()
+    assert event.status == Event.Status.DELIVERED and event.attempts == 2
+    assert [a.ok for a in Attempt.objects.order_by("id")] == [False, True]
+    ids = {r.headers["X-Portal-Event-Id"] for r in receiver.requests}
+    assert ids == {event.event_id} and len(receiver.requests) == 2  # the same event, again
+    assert json.loads(receiver.requests[-1].body)["data"]["text"] == "Hello"
+
+
+def test_an_answer_that_trickles_in_is_cut_at_the_time_bound(sms, endpoint, receiver, settings):
+    settings.FORWARDING_TIMEOUT_SECONDS = 0.5
+    receiver.answer = b"x" * 400
+    receiver.trickle = 0.05  # 20 s for the whole answer, one byte at a time
+    sms("Hello")
+
+    attempt = Attempt.objects.get()
+    assert attempt.latency_ms < 2_500  # the bound and one read's timeout, not 20 s
+    assert attempt.ok and 0 < len(attempt.response_excerpt) < 400
+
+
 def test_a_ten_megabyte_answer_is_read_only_to_the_bound(sms, endpoint, receiver):
     receiver.answer = b"x" * (10 * 1024 * 1024)
     sms("Hello")

@@ -1,5 +1,6 @@
 """A local HTTP server standing in for another system's webhook endpoint (127.0.0.1, a free
-port): it records each request and answers as the test says (status, delay, body size)."""
+port): it records each request and answers as the test says (status, delay, body size, and how
+slowly the body comes)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Receiver:
     status: int = 200
     delay: float = 0.0
     answer: bytes = b"ok"
+    trickle: float = 0.0  # seconds between the answer's bytes (0: all at once)
     requests: list[Received] = field(default_factory=list)
 
 
@@ -37,7 +39,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(self.receiver.status)
             self.send_header("Content-Length", str(len(self.receiver.answer)))
             self.end_headers()
-            self.wfile.write(self.receiver.answer)
+            if not self.receiver.trickle:
+                self.wfile.write(self.receiver.answer)
+            for byte in self.receiver.answer if self.receiver.trickle else b"":
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(self.receiver.trickle)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the portal stopped reading, as it should for a huge answer
 
