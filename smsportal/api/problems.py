@@ -9,12 +9,11 @@ EXCEPTION_HANDLER) turns either into the answer. Codes are listed in docs/api.md
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-PROBLEM_TYPE = "https://smsportal.invalid/problems/"  # + code; a name, not a page to fetch
-CONTENT_TYPE = "application/problem+json"
+from smsportal.core.problem_details import CONTENT_TYPE, problem_body
 
 # DRF's own exceptions: (status, code, title), by class.
 TITLES = {
@@ -49,19 +48,6 @@ class Problem(exceptions.APIException):
         self.title = title
         self.errors = errors or []
         self.extra_headers = headers or {}
-
-
-def problem_body(status_code: int, code: str, title: str, detail: str, errors=None) -> dict:
-    body = {
-        "type": PROBLEM_TYPE + code,
-        "title": title,
-        "status": status_code,
-        "detail": detail,
-        "code": code,
-    }
-    if errors:
-        body["errors"] = errors
-    return body
 
 
 def field_errors(detail, path: str = "") -> list[dict]:
@@ -143,15 +129,6 @@ def problem_handler(exc, context) -> Response | None:
         content_type=CONTENT_TYPE,
     )
     return response
-
-
-def problem_response(status_code: int, code: str, title: str, detail: str) -> JsonResponse:
-    """A problem answered outside DRF (unknown URLs under /api/, bodies refused by size)."""
-    return JsonResponse(
-        problem_body(status_code, code, title, detail),
-        status=status_code,
-        content_type=CONTENT_TYPE,
-    )
 
 
 def refused(code: str, detail: str) -> Problem:

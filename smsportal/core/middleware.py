@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
+from .problem_details import API_PREFIX, problem_response
+
 # The largest number any of our columns holds (a 64-bit signed integer: ids, counts).
 LARGEST_NUMBER = 2**63 - 1
 NUMBER = re.compile(r"[+-]?[0-9]+")
@@ -33,8 +35,15 @@ class RefuseHugeNumbers:
             for value in values:
                 text = value.strip()
                 if NUMBER.fullmatch(text) and abs(int(text)) > LARGEST_NUMBER:
-                    return HttpResponseBadRequest(
-                        f"The number in “{name[:40]}” is too large.\n",
-                        content_type="text/plain; charset=utf-8",
-                    )
+                    return too_large(request, name[:40])
         return self.get_response(request)
+
+
+def too_large(request: HttpRequest, name: str) -> HttpResponse:
+    detail = f"The number in “{name}” is too large."
+    if request.path.startswith(API_PREFIX):  # the API answers every error as a problem
+        error = {"field": name, "code": "invalid", "detail": detail}
+        return problem_response(
+            400, "invalid_request", "The request has invalid fields", detail, [error]
+        )
+    return HttpResponseBadRequest(detail + "\n", content_type="text/plain; charset=utf-8")

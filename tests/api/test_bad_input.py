@@ -55,6 +55,10 @@ def test_a_body_that_is_not_json_is_415(call, account):
         ({"schedule_at": "tomorrow"}, "schedule_at"),
         ({"schedule_at": "2000-01-01T00:00:00Z"}, "schedule_at"),
         ({"lists": ["1"]}, "lists[0]"),
+        ({"account": 1.5}, "account"),
+        ({"account": 10**30}, "account"),  # past any database integer
+        ({"lists": [2**63]}, "lists[0]"),
+        ({"account": -1}, "account"),
     ],
 )
 def test_wrong_types_and_values_name_the_field(call, account, changes, field):
@@ -79,6 +83,25 @@ def test_numbers_that_do_not_parse_are_named_by_position(call, account):
 def test_no_recipient_at_all_is_a_field_error(call, account):
     answer = call("POST", URL, {"account": account.pk, "text": "Hi"})
     assert problem(answer, 400, "invalid_request")["errors"][0]["field"] == "to"
+
+
+def test_a_number_too_large_for_json_floats_is_400(call, account):
+    raw = '{"account": 1e999, "to": ["+96597119440"], "text": "Hi"}'
+    data = problem(call("POST", URL, body=raw), 400, "invalid_request")
+    assert data["errors"][0]["field"] == "account"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/messages?account=99999999999999999999999",
+        "/api/v1/messages?page_size=abc",
+        "/api/v1/messages?page_size=0",
+        "/api/v1/contacts?list=1e3",
+    ],
+)
+def test_filter_numbers_that_do_not_parse_or_fit_are_400(call, path):
+    problem(call("GET", path), 400, "invalid_request")
 
 
 def test_a_10_mb_body_is_413(call, account):

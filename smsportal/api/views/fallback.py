@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.views.decorators.csrf import csrf_exempt
 
-from ..problems import problem_response
+from smsportal.core.problem_details import problem_response
 
 
 @csrf_exempt
