@@ -46,13 +46,16 @@ django.setup()
 from django.contrib.auth.models import Group
 from django.contrib.auth import get_user_model
 from smsportal.api.models import ApiKey
+from smsportal.departments.models import Department
 from smsportal.providers.models import ProviderAccount
 user = get_user_model().objects.create_user("bench", password="x" * 20)
 user.groups.add(Group.objects.get(name="Manager"))
 account = ProviderAccount.objects.create(
     name="Bench", kind="kwtsms", username="u", password="p", max_parts=5
 )
-key, secret = ApiKey.issue(user, "bench", ["send", "read"])
+department = Department.objects.create(name="Bench")
+department.members.add(user)
+key, secret = ApiKey.issue(user, "bench", ["send", "read"], department=department)
 print(json.dumps({"account": account.pk, "secret": secret}))
 """
 
