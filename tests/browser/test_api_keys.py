@@ -9,6 +9,7 @@ import requests
 from playwright.sync_api import expect
 
 from smsportal.api.models import ApiKey
+from tests.conftest import general_department
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,7 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(params=["operator", "manager", "superuser"])
 def person(request, db):
     if request.param == "superuser":
-        return UserFactory(username="root", is_superuser=True, is_staff=True)
+        root = UserFactory(username="root", is_superuser=True, is_staff=True)
+        general_department().members.add(root)  # a key sends for one of its user's departments
+        return root
     return request.getfixturevalue(request.param)
 
 
