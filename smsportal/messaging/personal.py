@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from smsportal.contacts.models import Contact, ContactField, Membership, OptOut
 from smsportal.sms.encoding import GSM7, LIMITS, UCS2, EncodingProfile, analyse, gsm_septets
@@ -431,15 +432,26 @@ def personalise(
     contact_ids: Mapping[str, int],
     profile: EncodingProfile,
     max_parts: int,
+    *,
+    values: Mapping[str, Mapping[str, str]] | None = None,
+    known: frozenset[str] | None = None,
 ) -> Personalised:
     """Render `body` for each phone and count it; raises SendRefused saying what is wrong (a
-    field unknown, or missing without a fallback, and for how many; a text too long)."""
+    field unknown, or missing without a fallback, and for how many; a text too long).
+
+    `values` (a mail merge) gives each phone's values, and `known` the placeholders they can
+    fill; otherwise both come from contacts."""
     from .sending import SendRefused
 
     template = parse(body)
     if template.errors:
         raise SendRefused(" ".join(str(e) for e in template.errors))
-    unknown = template.unknown(known_fields())
+    unknown = template.unknown(known if known is not None else known_fields())
+    if unknown and values is not None:
+        raise SendRefused(
+            _("No column of the file is called {%(name)s}.") % {"name": unknown[0]},
+            code="unknown_placeholder",
+        )
     if unknown:
         raise SendRefused(str(Problem(unknown[0], len(phones), unknown=True)))
     missing: Counter = Counter()
@@ -448,9 +460,12 @@ def personalise(
     rendered: list[tuple[str, str, int, str]] = []
     for start in range(0, len(phones), 5_000):
         chunk = phones[start : start + 5_000]
-        values = values_for(chunk, {p: contact_ids[p] for p in chunk if p in contact_ids})
+        if values is not None:
+            own = {p: values.get(p) or {"phone": p} for p in chunk}
+        else:
+            own = values_for(chunk, {p: contact_ids[p] for p in chunk if p in contact_ids})
         for phone in chunk:
-            result = template.render(values[phone])
+            result = template.render(own[phone])
             if result.missing:
                 missing.update(result.missing)
                 continue
@@ -481,7 +496,7 @@ def personalise(
         return Personalised({}, GSM7, 0, 0, "")
     longest = max(rendered, key=lambda row: row[2])
     return Personalised(
-        texts={phone: (text, parts) for phone, text, parts, _ in rendered},
+        texts={phone: (text, parts) for phone, text, parts, _encoding in rendered},
         encoding=longest[3],
         segments=longest[2],
         total_parts=sum(row[2] for row in rendered),

@@ -68,6 +68,11 @@ class ResolvedRecipients:
     # phone -> (seqno, first sent): a retry's repeat of a delivery of unknown fate keeps the
     # reference a deduplicating provider (ISMS) remembers, so a repeat cannot reach them twice.
     references: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    # A mail merge (messaging/mail_merge.py): phone -> the placeholder values of its row, and the
+    # placeholders the file can fill; a personalised text then takes its values from here, not
+    # from contacts.
+    values: Mapping[str, Mapping[str, str]] | None = None
+    known_fields: frozenset[str] | None = None
 
 
 def analyse_for(account: ProviderAccount, body: str) -> Analysis:
@@ -200,7 +205,15 @@ def prepare(
         raise SendRefused("Every recipient has opted out; nothing was sent.", code="no_recipients")
     own = None
     if personal:
-        own = personalise(body, phones, recipients.contact_ids, profile, account.max_parts)
+        own = personalise(
+            body,
+            phones,
+            recipients.contact_ids,
+            profile,
+            account.max_parts,
+            values=recipients.values,
+            known=recipients.known_fields,
+        )
         phones = list(own.texts)  # sorted by text: identical ones go in one request
     one_text = own.longest if own else body
     analysis = measure(one_text, message_type, binary_udh, profile)

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from .views import compose, conversations, inbox, messages, remote_lists
+from .views import compose, conversations, inbox, mail_merge, messages, remote_lists
 
 app_name = "messaging"
 urlpatterns = [
     path("", messages.message_list, name="message_list"),
     path("compose/", compose.compose, name="compose"),
+    path("compose/file/", mail_merge.mail_merge_upload, name="mail_merge_upload"),
+    path("compose/file/<slug:key>/", mail_merge.mail_merge, name="mail_merge"),
     path("<int:pk>/", messages.message_detail, name="message_detail"),
     path("<int:pk>/cancel/", messages.message_cancel, name="message_cancel"),
     path("<int:pk>/retry/", messages.message_retry, name="message_retry"),

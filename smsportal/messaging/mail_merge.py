@@ -1,0 +1,256 @@
+"""Mail merge from a file: a CSV or XLSX with a phone column and any others, whose columns are the
+text's placeholders (`Dear {name}, your order {order_no} is ready`).
+
+The file is read by the contacts import's reader (`contacts.reading.open_table`: every encoding
+and delimiter it knows, XLSX streamed within its safety limits), row by row; nothing of it is
+added to contacts. Each row's number is parsed; a row whose number is missing or invalid, or
+repeats an earlier row's, is refused with its line and the reason; opted-out numbers are shown
+refused too, and the send service skips them whatever this module says (`sending.prepare`).
+
+What the send needs is kept small: per number, only the values of the columns the text uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from smsportal.contacts.importer import Columns
+from smsportal.contacts.reading import UnreadableFile, open_table
+from smsportal.contacts.selectors import opted_out
+from smsportal.sms.encoding import UCS2, EncodingProfile, analyse
+from smsportal.sms.phones import parse_phone
+from smsportal.sms.placeholders import first_name, last_name, parse
+
+from .personal import Estimate, _note_cause
+from .sending import ResolvedRecipients
+
+SHOWN_REFUSED = 50  # refused rows listed one by one (all are counted)
+SHOWN_RENDERED = 5  # rendered texts shown in the preview
+WORD = re.compile(r"\W+")
+
+
+def column_keys(header: list[str]) -> list[str]:
+    """The placeholder each column answers to: its header in lower case, with `_` for spaces and
+    punctuation ("Order No." → `order_no`); a header that gives no name is `column_3`."""
+    keys: list[str] = []
+    for position, title in enumerate(header, start=1):
+        key = WORD.sub("_", title.casefold()).strip("_")
+        if not key or key[0].isdigit():
+            key = f"column_{position}"
+        while key in keys:
+            key = f"{key}_{position}"
+        keys.append(key)
+    return keys
+
+
+def guess_phone_column(header: list[str]) -> int | None:
+    """The column the contacts import would take for the phone (“phone”, “mobile”, …)."""
+    try:
+        return Columns.from_header(header, fields={}).phone
+    except UnreadableFile:
+        return None
+
+
+def no_phone_column(header: list[str]) -> str:
+    shown = ", ".join(f"“{h}”" for h in header if h) or _("nothing")
+    return _(
+        "The file has no phone column: choose the column that holds the numbers, or head it "
+        "“phone”. Its first row holds %(columns)s."
+    ) % {"columns": shown}
+
+
+@dataclass
+class Refused:
+    line: int
+    value: str  # the number as written in the file
+    reason: str
+
+
+@dataclass
+class MergeFile:
+    """A file read for a mail merge: who gets a message, with their values, and who does not."""
+
+    describe: str
+    header: list[str]
+    keys: list[str]
+    phone_column: int
+    rows: int = 0
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # E.164 -> used values
+    lines: dict[str, int] = field(default_factory=dict)  # E.164 -> its line in the file
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (as written, reason)
+    opted_out: list[str] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)  # the first SHOWN_REFUSED
+    refused_count: int = 0
+
+    @property
+    def known(self) -> frozenset[str]:
+        """The placeholders the file can fill: its columns and the number; a `name` column
+        also gives `first_name` and `last_name`."""
+        derived = {"first_name", "last_name"} if "name" in self.keys else set()
+        return frozenset(self.keys) | {"phone"} | derived
+
+    @property
+    def recipients(self) -> int:
+        return len(self.values) - len(self.opted_out)
+
+    def refuse(self, line: int, value: str, reason: str) -> None:
+        self.refused_count += 1
+        if len(self.refused) < SHOWN_REFUSED:
+            self.refused.append(Refused(line, value, reason))
+
+    def resolved(self) -> ResolvedRecipients:
+        """What the send service is given: every valid number (it skips the opted-out ones),
+        their values, and the invalid ones to record as skipped."""
+        return ResolvedRecipients(
+            phones=list(self.values),
+            skipped=[(raw, f"invalid number: {reason}") for raw, reason in self.invalid],
+            values=self.values,
+            known_fields=self.known,
+        )
+
+
+def read_merge(
+    stream: BinaryIO,
+    size: int,
+    *,
+    text: str,
+    region: str,
+    phone_column: int | None = None,
+    encoding: str = "",
+) -> MergeFile:
+    """Read the file, streamed, for `text`: each row's number and the values of the columns
+    `text` uses. `phone_column` is staff's choice (None: the column headed like a phone).
+    Raises UnreadableFile when the file cannot be read, or has no phone column."""
+    table = open_table(stream, size, encoding=encoding)
+    header = table.header
+    if phone_column is None:
+        phone_column = guess_phone_column(header)
+    if phone_column is None or not 0 <= phone_column < len(header):
+        raise UnreadableFile(no_phone_column(header))
+    keys = column_keys(header)
+    merge = MergeFile(table.describe, header, keys, phone_column)
+    names = set(parse(text).names)
+    used = [(i, key) for i, key in enumerate(keys) if key in names]
+    wants_name_parts = "name" in keys and names & {"first_name", "last_name"}
+    name_index = keys.index("name") if wants_name_parts else None
+    for line, cells in table.rows:
+        if not any(cell.strip() for cell in cells):
+            continue  # an empty line: no row
+        merge.rows += 1
+        raw = cells[phone_column].strip() if phone_column < len(cells) else ""
+        if not raw:
+            merge.refuse(line, raw, _("no phone number"))
+            continue
+        phone = parse_phone(raw, region)
+        if not phone.valid:
+            merge.invalid.append((raw, phone.error))
+            merge.refuse(line, raw, _("invalid number: %(reason)s") % {"reason": phone.error})
+            continue
+        if phone.e164 in merge.lines:
+            merge.refuse(
+                line,
+                raw,
+                _("the same number as line %(line)s") % {"line": f"{merge.lines[phone.e164]:,}"},
+            )
+            continue
+        values = {key: (cells[i].strip() if i < len(cells) else "") for i, key in used}
+        if keys[phone_column] == "phone" or "phone" not in values:
+            values["phone"] = phone.e164  # {phone} is the number as sent, as for a contact
+        if name_index is not None and name_index < len(cells):
+            full = cells[name_index]
+            values.setdefault("first_name", first_name(full))
+            values.setdefault("last_name", last_name(full))
+        merge.values[phone.e164] = values
+        merge.lines[phone.e164] = line
+    for line, length in table.long_lines:
+        merge.rows += 1
+        merge.refuse(
+            line, "", _("a line of %(count)s characters: too long") % {"count": f"{length:,}"}
+        )
+    blocked = opted_out(merge.values)
+    merge.opted_out = [phone for phone in merge.values if phone in blocked]
+    for phone in merge.opted_out:
+        merge.refuse(merge.lines[phone], phone, _("opted out: never sent to"))
+    merge.refused.sort(key=lambda refused: refused.line)
+    return merge
+
+
+@dataclass
+class MissingValue:
+    """A column the text uses without a fallback, empty on some rows: the send is refused."""
+
+    name: str
+    recipients: int
+    lines: list[int]
+    unknown: bool = False
+
+    def __str__(self) -> str:
+        if self.unknown:
+            return _(
+                "No column of the file is called {%(name)s}: correct the name, or use one of "
+                "the placeholders listed under the file."
+            ) % {"name": self.name}
+        who = ngettext(
+            "{%(name)s} is empty on %(count)s row and has no fallback",
+            "{%(name)s} is empty on %(count)s rows and has no fallback",
+            self.recipients,
+        ) % {"name": self.name, "count": f"{self.recipients:,}"}
+        shown = ", ".join(f"{line:,}" for line in self.lines)
+        more = "…" if self.recipients > len(self.lines) else ""
+        return _("%(who)s (line %(lines)s%(more)s): give one, as {%(name)s|…}, or fill it in.") % {
+            "who": who,
+            "lines": shown,
+            "more": more,
+            "name": self.name,
+        }
+
+
+def merge_estimate(text: str, merge: MergeFile, profile: EncodingProfile) -> Estimate:
+    """Each recipient's own text rendered from their row and counted (files are read whole at
+    each preview, so rendering is the exact and simple way): the distribution of parts, who
+    goes in Unicode and why, the first texts, and what stops the send."""
+    template = parse(text)
+    estimate = Estimate(template)
+    unknown = template.unknown(merge.known)
+    blocked = set(merge.opted_out)
+    if unknown:
+        count = len(merge.values) - len(blocked)
+        estimate.problems += [MissingValue(n, count, [], unknown=True) for n in unknown]
+        return estimate
+    missing: Counter = Counter()
+    missing_lines: dict[str, list[int]] = {}
+    required = set(template.required())
+    for phone, values in merge.values.items():
+        if phone in blocked:
+            continue
+        result = template.render(values)
+        if result.missing:
+            for name in result.missing:
+                if name in required:
+                    missing[name] += 1
+                    shown = missing_lines.setdefault(name, [])
+                    if len(shown) < 5:
+                        shown.append(merge.lines[phone])
+            continue
+        analysis = analyse(result.text, profile)
+        estimate.add(analysis.encoding, analysis.segments)
+        if analysis.encoding == UCS2 and len(estimate.causes) < 5:
+            _note_cause(estimate, template, values, phone)
+        if len(estimate.rendered) < SHOWN_RENDERED:
+            estimate.rendered.append((phone, result.text))
+    estimate.problems += [
+        MissingValue(name, count, missing_lines[name]) for name, count in missing.items()
+    ]
+    return estimate
+
+
+def placeholders_of(merge_or_header: MergeFile | list[str]) -> list[tuple[str, str]]:
+    """(column header, its placeholder) for the page."""
+    header = merge_or_header.header if isinstance(merge_or_header, MergeFile) else merge_or_header
+    return list(zip(header, column_keys(header), strict=True))

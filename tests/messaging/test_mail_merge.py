@@ -1,0 +1,231 @@
+"""Mail merge from a file (issue 18): the file read by the contacts import's reader, its columns
+as placeholders, rows refused with their line and reason (no phone column, a bad number, a
+repeat, opted out), each recipient's own text previewed and sent through the send service,
+nothing added to contacts, opted-out numbers never sent to."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from smsportal.contacts.models import Contact, OptOut
+from smsportal.messaging.mail_merge import column_keys, merge_estimate, read_merge
+from smsportal.messaging.models import Delivery, Message
+from smsportal.messaging.views.mail_merge import UPLOAD_DIR, purge_uploads
+from smsportal.sms.encoding import STANDARD
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = reverse("messaging:mail_merge_upload")
+ORDERS = (
+    "Mobile,Name,Order No.,Total\n"
+    "+96550000001,Sara Ali,A-17,12.500\n"
+    "+96550000002,محمد,A-18,3\n"
+    "not a number,Omar,A-19,4\n"
+    ",Nobody,A-20,5\n"
+    "+96550000001,Sara again,A-21,6\n"
+    "+96550000003,,A-22,\n"
+)
+
+
+def read(content: str, text: str, **kwargs):
+    data = content.encode()
+    return read_merge(io.BytesIO(data), len(data), text=text, region="KW", **kwargs)
+
+
+def test_columns_become_placeholders_by_their_headers():
+    assert column_keys(["Mobile", "Order No.", "", "Total", "total", "2nd"]) == [
+        "mobile",
+        "order_no",
+        "column_3",
+        "total",
+        "total_5",
+        "column_6",
+    ]
+
+
+def test_rows_are_refused_with_their_line_and_reason():
+    merge = read(ORDERS, "Order {order_no}")
+
+    assert merge.rows == 6
+    assert list(merge.values) == ["+96550000001", "+96550000002", "+96550000003"]
+    assert [(r.line, r.reason) for r in merge.refused] == [
+        (4, "invalid number: " + merge.invalid[0][1]),
+        (5, "no phone number"),
+        (6, "the same number as line 2"),
+    ]
+    assert merge.values["+96550000001"] == {"order_no": "A-17", "phone": "+96550000001"}
+
+
+def test_a_file_without_a_phone_column_is_refused_saying_so():
+    from smsportal.contacts.reading import UnreadableFile
+
+    with pytest.raises(UnreadableFile, match=r"The file has no phone column.*“Who”, “Order”"):
+        read("Who,Order\nSara,A-1\n", "Order {order}")
+
+
+def test_staff_may_choose_the_phone_column():
+    merge = read("Who,Contact at\nSara,+96550000001\n", "Hi {who}", phone_column=1)
+    assert merge.values == {"+96550000001": {"who": "Sara", "phone": "+96550000001"}}
+
+
+def test_opted_out_numbers_are_refused_in_the_preview():
+    OptOut.objects.create(phone="+96550000002")
+    merge = read(ORDERS, "Order {order_no}")
+    assert (3, "opted out: never sent to") in [(r.line, r.reason) for r in merge.refused]
+    assert merge.recipients == 2
+
+
+def test_the_preview_counts_each_rows_text_and_who_goes_unicode():
+    merge = read(ORDERS, "Dear {first_name|Customer}, order {order_no} is ready")
+    estimate = merge_estimate(
+        "Dear {first_name|Customer}, order {order_no} is ready", merge, STANDARD
+    )
+
+    assert estimate.recipients == 3 and estimate.ucs2 == 1
+    assert [(c.who, c.field, c.value) for c in estimate.causes] == [
+        ("+96550000002", "first_name", "محمد")
+    ]
+    assert ("+96550000003", "Dear Customer, order A-22 is ready") in estimate.rendered
+    assert not estimate.problems
+
+
+def test_an_unknown_column_or_an_empty_value_without_fallback_stops_the_send():
+    merge = read(ORDERS, "{town} {total}")
+    estimate = merge_estimate("{town} {total}", merge, STANDARD)
+    assert "No column of the file is called {town}" in estimate.problem
+
+    estimate = merge_estimate("Total {total}", read(ORDERS, "Total {total}"), STANDARD)
+    assert estimate.problem == (
+        "{total} is empty on 1 row and has no fallback (line 7): give one, as {total|…}, or "
+        "fill it in."
+    )
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def upload(client, content: str | bytes, name: str = "orders.csv"):
+    data = content.encode() if isinstance(content, str) else content
+    return client.post(UPLOAD, {"file": SimpleUploadedFile(name, data)})
+
+
+def merge_form(account, **fields):
+    return {
+        "account": account.pk,
+        "sender": "",
+        "phone_column": "0",
+        "text": "Dear {first_name|Customer}, order {order_no} is ready",
+        "token": "tok-merge",
+        "action": "preview",
+        **fields,
+    }
+
+
+def test_upload_then_preview_then_send_through_the_send_service(
+    operator_client, account, script, django_capture_on_commit_callbacks
+):
+    OptOut.objects.create(phone="+96550000003")
+    response = upload(operator_client, ORDERS)
+    url = response["Location"]
+    assert url.startswith("/messages/compose/file/")
+
+    page = operator_client.get(url).content.decode()
+    assert "{order_no}" in page and "Order No." in page
+    assert '<option value="0" selected>Mobile</option>' in page  # the phone column, guessed
+
+    html = operator_client.post(url, merge_form(account), HTTP_HX_REQUEST="true").content.decode()
+    assert "2 recipients to send to" in html
+    assert "4 rows will not be sent to" in html
+    assert "opted out: never sent to" in html
+    assert "1 recipient gets the message in Unicode" in html
+    assert "Dear Sara, order A-17 is ready" in html
+
+    html = operator_client.post(url, merge_form(account, action="send")).content.decode()
+    assert 'id="confirm"' in html
+    assert "2 recipients, each with their own text, 2 SMS in all" in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operator_client.post(url, merge_form(account, action="confirm"))
+    message = Message.objects.get()
+    assert response["Location"] == message.get_absolute_url()
+    assert message.personal
+    assert sorted(script.texts) == [
+        "Dear Sara, order A-17 is ready",
+        "Dear محمد, order A-18 is ready",
+    ]
+    skipped = dict(message.deliveries.filter(status="skipped").values_list("phone", "error_text"))
+    assert skipped["+96550000003"] == "opted out"
+    assert skipped["not a number"].startswith("invalid number")
+    assert not Contact.objects.exists()  # nothing from the file became a contact
+    assert not default_storage.listdir(UPLOAD_DIR)[1]  # the file is deleted once sent
+
+    # A second submit of the same form finds the message, and sends nothing more.
+    again = operator_client.post(url, merge_form(account, action="confirm"))
+    assert again["Location"] == message.get_absolute_url()
+    assert Delivery.objects.count() == 4
+
+
+def test_the_send_is_refused_while_a_value_is_missing(operator_client, account, script):
+    url = upload(operator_client, ORDERS)["Location"]
+    html = operator_client.post(
+        url, merge_form(account, text="Total {total}", action="confirm")
+    ).content.decode()
+    assert "{total} is empty on 1 row and has no fallback (line 7)" in html
+    assert not Message.objects.exists()
+
+
+def test_a_file_without_a_phone_column_is_refused_until_one_is_chosen(
+    operator_client, account, script
+):
+    url = upload(operator_client, "Who,Order\nSara,A-1\n")["Location"]
+    page = operator_client.get(url).content.decode()
+    assert "The file has no phone column: choose the column that holds the numbers" in page
+    html = operator_client.post(
+        url, merge_form(account, phone_column="", action="confirm")
+    ).content.decode()
+    assert "Choose the column that holds the phone numbers." in html
+    assert not Message.objects.exists()
+
+
+def test_an_xlsx_file_is_read_by_the_same_reader(operator_client, account, script):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Phone", "City"])
+    book.active.append([96550000001, "Kuwait"])
+    data = io.BytesIO()
+    book.save(data)
+    url = upload(operator_client, data.getvalue(), "people.xlsx")["Location"]
+    html = operator_client.post(
+        url, merge_form(account, text="See you in {city}"), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "See you in Kuwait" in html
+
+
+def test_an_unreadable_file_is_refused_at_the_upload(operator_client):
+    html = upload(operator_client, b"PK\x03\x04 not really a zip", "bad.xlsx").content.decode()
+    assert "This XLSX file cannot be opened" in html
+    assert not default_storage.exists(UPLOAD_DIR) or not default_storage.listdir(UPLOAD_DIR)[1]
+
+
+def test_an_upload_belongs_to_the_session_that_made_it(operator_client, manager, account):
+    from django.test import Client
+
+    url = upload(operator_client, ORDERS)["Location"]
+    other = Client()
+    other.force_login(manager)
+    assert other.get(url).status_code == 404
+    assert operator_client.get(url).status_code == 200
+
+
+def test_uploads_never_sent_are_deleted_after_a_day(operator_client):
+    upload(operator_client, ORDERS)
+    assert purge_uploads(timezone.now()) == 0
+    assert purge_uploads(timezone.now() + timedelta(days=2)) == 1
