@@ -143,3 +143,67 @@ def test_an_operator_makes_a_weekly_recurring_send_that_fires(
     expect(page.locator("#schedule-state")).to_contain_text("Paused")
     page.locator("#resume").click()
     expect(page.locator("#schedule-state")).to_contain_text("Active")
+
+
+def test_an_operator_sends_a_mail_merge_from_a_file(
+    page, live_server, login, operator, sandbox_account, sandbox, tmp_path
+):
+    """Upload a file, pick its phone column, write the text with its columns, see each row's
+    own text (an Arabic name makes one Unicode) and the rows refused with line and reason,
+    send; the sandbox got each row's own text, the opted-out number nothing, and no contact was
+    made."""
+    from smsportal.contacts.models import Contact, OptOut
+
+    kwt = sandbox_account("kwtsms", name="KwtSMS (sandbox)", price_per_segment=Decimal("0.01"))
+    BalanceSnapshotFactory(account=kwt, amount=Decimal("100"))
+    OptOut.objects.create(phone="+96597119463")
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Customer,Contact number,Order No.\n"
+        "Sara Ali,+96597119460,A-17\n"
+        "محمد,+96597119461,A-18\n"
+        "Omar,12,A-19\n"
+        "Huda,+96597119463,A-20\n",
+        encoding="utf-8",
+    )
+    login(operator, PASSWORD)
+
+    page.goto(f"{live_server.url}/messages/compose/")
+    page.locator("#send-from-file").click()
+    page.get_by_label("File").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and continue").click()
+
+    # No column is headed like a phone: the page says so until one is chosen.
+    expect(page.locator("#merge-problem")).to_contain_text("The file has no phone column")
+    expect(page.locator("#merge-columns")).to_contain_text("{order_no}")
+    page.get_by_label("Phone column").select_option(label="Contact number")
+    page.get_by_label("Account").select_option(label="KwtSMS (sandbox)")
+    page.get_by_label("Message").fill("Dear {customer}, order {order_no} is ready")
+
+    expect(page.locator("#merge-summary")).to_contain_text("2 recipients to send to")
+    expect(page.locator("#merge-refused")).to_contain_text("opted out: never sent to")
+    expect(page.locator("#merge-refused tbody tr").first).to_contain_text("4")  # line 4: "12"
+    expect(page.locator("#merge-refused")).to_contain_text("invalid number")
+    expect(page.locator("#preview-unicode")).to_contain_text(
+        "1 recipient gets the message in Unicode"
+    )
+    expect(page.locator("#preview-unicode")).to_contain_text("محمد")
+    expect(page.locator("#preview-rendered")).to_contain_text("Dear Sara Ali, order A-17 is ready")
+
+    # An unknown column is refused with the reason.
+    page.get_by_label("Message").fill("Dear {town}")
+    expect(page.locator("#merge-problem")).to_contain_text("No column of the file is called {town}")
+    page.get_by_label("Message").fill("Dear {customer}, order {order_no} is ready")
+    expect(page.locator("#preview-rendered")).to_be_visible()
+
+    page.get_by_role("button", name="Send…").click()
+    expect(page.locator("#confirm")).to_contain_text("2 recipients, each with their own text")
+    page.get_by_role("button", name="Confirm and send").click()
+    expect(page.locator("#deliveries")).to_contain_text("Dear محمد, order A-18 is ready")
+
+    received = sorted((r.recipient, r.text) for r in sandbox.world.received)
+    assert received == [
+        ("96597119460", "Dear Sara Ali, order A-17 is ready"),
+        ("96597119461", "Dear محمد, order A-18 is ready"),
+    ]
+    assert not Contact.objects.exists()
