@@ -181,6 +181,24 @@ def test_the_send_is_refused_while_a_value_is_missing(operator_client, account, 
     assert not Message.objects.exists()
 
 
+def test_an_unclosed_brace_is_refused_with_its_position(operator_client, account, script):
+    url = upload(operator_client, ORDERS)["Location"]
+    html = operator_client.post(
+        url, merge_form(account, text="Order {order_no", action="confirm")
+    ).content.decode()
+    assert "The “{” at character 7 is never closed" in html
+    assert not Message.objects.exists()
+
+
+def test_an_unknown_column_is_refused_at_the_send(operator_client, account, script):
+    url = upload(operator_client, ORDERS)["Location"]
+    html = operator_client.post(
+        url, merge_form(account, text="Order {town}", action="confirm")
+    ).content.decode()
+    assert "No column of the file is called {town}" in html
+    assert not Message.objects.exists()
+
+
 def test_a_file_without_a_phone_column_is_refused_until_one_is_chosen(
     operator_client, account, script
 ):
@@ -229,3 +247,25 @@ def test_uploads_never_sent_are_deleted_after_a_day(operator_client):
     upload(operator_client, ORDERS)
     assert purge_uploads(timezone.now()) == 0
     assert purge_uploads(timezone.now() + timedelta(days=2)) == 1
+
+
+def test_the_send_service_renders_from_the_files_values_and_refuses_an_unknown_column(
+    account, script
+):
+    from smsportal.messaging import sending
+
+    OptOut.objects.create(phone="+96550000002")
+    merge = read(ORDERS, "Order {order_no}")
+    draft = sending.prepare(
+        account=account, body="Order {order_no}", recipients=merge.resolved(), personal=True
+    )
+    assert dict(draft.texts) == {
+        "+96550000001": ("Order A-17", 1),
+        "+96550000003": ("Order A-22", 1),
+    }
+    assert ("+96550000002", "opted out") in draft.skipped  # never sent to, whatever the file
+
+    with pytest.raises(sending.SendRefused, match=r"No column of the file is called \{town\}"):
+        sending.prepare(
+            account=account, body="Order {town}", recipients=merge.resolved(), personal=True
+        )

@@ -202,6 +202,7 @@ def test_an_operator_creates_a_weekly_send_and_sees_its_next_five(
         ({"weekdays": []}, "Choose at least one day"),
         ({"frequency": "monthly", "day_of_month": "32"}, "from 1 to 31"),
         ({"text": "Hello {first_name"}, "is never closed"),
+        ({"text": "Hello {town}"}, "No contact field is called {town}"),
         ({"ends_on": "2020-01-01"}, "before the start date"),
         ({"timezone": "Mars/Olympus"}, "Select a valid choice"),
         ({"sender": "NOPE"}, "not an active sender ID"),
