@@ -45,7 +45,8 @@ NOT_PAGES = {
     # htmx fragments, fetched by a page (their full-page answer is a redirect to it).
     "credits:balances", "senders:options", "messaging:contact_conversations",
     # Reached only from a form's answer, not from a link; the log-in page is walked logged out.
-    "password_change_done", "login",
+    # A mail merge's page is the upload's answer (tests/messaging/test_mail_merge.py checks it).
+    "password_change_done", "login", "messaging:mail_merge",
     # Two-factor log-in: POST-only buttons of the profile page, the code step (reached only from
     # the log-in) and the recovery codes (shown once, as the answer of a form).
     "users:two_factor_start", "users:recovery_codes_regenerate", "users:two_factor_disable",

@@ -19,6 +19,7 @@ from smsportal.messaging.mail_merge import column_keys, merge_estimate, read_mer
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.views.mail_merge import UPLOAD_DIR, purge_uploads
 from smsportal.sms.encoding import STANDARD
+from tests.support.html_forms import form_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +138,7 @@ def test_upload_then_preview_then_send_through_the_send_service(
     assert url.startswith("/messages/compose/file/")
 
     page = operator_client.get(url).content.decode()
+    assert form_problems(page) == []  # no form inside a form, no field twice
     assert "{order_no}" in page and "Order No." in page
     assert '<option value="0" selected>Mobile</option>' in page  # the phone column, guessed
 
