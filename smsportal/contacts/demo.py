@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 FIRST = ["Ali", "Sara", "Omar", "Fatima", "Yousef", "Noor", "Hamad", "Mariam", "Khalid", "Dana"]
+DEPARTMENTS = ["Sales", "Support", "Operations"]
 LAST = ["Al-Sabah", "Haddad", "Rahman", "Nasser", "Karim", "Saleh", "Mansour", "Aziz"]
 
 
@@ -17,7 +18,8 @@ def create_demo_contacts() -> list[str]:
                 phone=f"+9659{7100000 + i:07d}",
                 name=(name := f"{FIRST[i % len(FIRST)]} {LAST[i % len(LAST)]}"),
                 name_key=Contact.key_of(name),
-                attributes={"department": ["Sales", "Support", "Operations"][i % 3]},
+                attributes=(attributes := {"department": DEPARTMENTS[i % 3]}),
+                measures=Contact.measures_of(f"+9659{7100000 + i:07d}", name, "", attributes),
             )
             for i in range(300)
         ]

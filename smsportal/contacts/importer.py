@@ -402,6 +402,7 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
                     name_key=Contact.key_of(after[0]),
                     email=after[1],
                     attributes=merged,
+                    measures=Contact.measures_of(row.phone, after[0], after[1], merged),
                     updated_at=now,
                 )
             )
@@ -412,7 +413,7 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
     with transaction.atomic():
         _insert(new, now)
         if changed:
-            fields = ["name", "name_key", "email", "attributes", "updated_at"]
+            fields = ["name", "name_key", "email", "attributes", "measures", "updated_at"]
             Contact.objects.bulk_update(changed, fields, batch_size=500)
         if options.contact_list is not None:
             ids = [pk for pk, *_ in known.values()]
@@ -431,7 +432,16 @@ def _insert(rows: list[Row], now) -> None:
         return
     ops = connection.ops
     meta = Contact._meta
-    columns = ["phone", "name", "name_key", "email", "attributes", "created_at", "updated_at"]
+    columns = [
+        "phone",
+        "name",
+        "name_key",
+        "email",
+        "attributes",
+        "measures",
+        "created_at",
+        "updated_at",
+    ]
     names = ", ".join(ops.quote_name(meta.get_field(c).column) for c in columns)
     if connection.vendor == "postgresql":
         _copy(rows, now, f"COPY {ops.quote_name(meta.db_table)} ({names}) FROM STDIN")
@@ -439,11 +449,15 @@ def _insert(rows: list[Row], now) -> None:
     stamp = ops.adapt_datetimefield_value(now)
     for start in range(0, len(rows), INSERT_BATCH):
         batch = rows[start : start + INSERT_BATCH]
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
         params = []
         for r in batch:
             attributes = ops.adapt_json_value(r.attributes, None)
-            params += [r.phone, r.name, Contact.key_of(r.name), r.email, attributes, stamp, stamp]
+            measures = ops.adapt_json_value(
+                Contact.measures_of(r.phone, r.name, r.email, r.attributes), None
+            )
+            key = Contact.key_of(r.name)
+            params += [r.phone, r.name, key, r.email, attributes, measures, stamp, stamp]
         with connection.cursor() as cursor:
             cursor.execute(
                 # Only quoted model names and placeholders are formatted in; data goes as params.
@@ -463,6 +477,7 @@ def _copy(rows: list[Row], now, statement: str) -> None:
                     Contact.key_of(r.name),  # the same key as save() and the INSERT path
                     r.email,
                     json.dumps(r.attributes),
+                    json.dumps(Contact.measures_of(r.phone, r.name, r.email, r.attributes)),
                     now,
                     now,
                 )

@@ -9,9 +9,19 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers.backends.base import ProviderError
+from smsportal.sms.measures import contact_measures
 from smsportal.sms.normalise import fold
 
 from .reading import encoding_label
+
+
+class ContactQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # A value changed in bulk without its measures: they are forgotten (NULL), so the
+        # preview renders those contacts rather than count them by stale figures.
+        if "measures" not in kwargs and {"phone", "name", "email", "attributes"} & set(kwargs):
+            kwargs["measures"] = None
+        return super().update(**kwargs)
 
 
 class Contact(models.Model):
@@ -24,8 +34,14 @@ class Contact(models.Model):
     # Custom fields' values by their key ("city": "Kuwait", see ContactField), and columns of an
     # import that map to no field, kept as they came ("company": "Acme").
     attributes = models.JSONField(default=dict, blank=True)
+    # What each non-empty placeholder value adds to a text (sms/measures.py), by placeholder
+    # name: the personalised preview groups recipients by these in SQL. Kept by save() and by
+    # the importer (measures_of); NULL where not computed, and those contacts are rendered.
+    measures = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -36,8 +52,11 @@ class Contact(models.Model):
 
     def save(self, *args, **kwargs):
         self.name_key = self.key_of(self.name)
-        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        self.measures = self.measures_of(self.phone, self.name, self.email, self.attributes)
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"name", "phone", "email", "attributes"} & set(fields):
+            extra = {"measures"} | ({"name_key"} if "name" in fields else set())
+            kwargs["update_fields"] = {*fields, *extra}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -46,6 +65,12 @@ class Contact(models.Model):
     @staticmethod
     def key_of(name: str) -> str:
         return fold(name)[:200]  # a compatibility ligature may unfold past the column's size
+
+    @staticmethod
+    def measures_of(phone: str, name: str, email: str, attributes) -> dict[str, int]:
+        return contact_measures(
+            phone=phone or "", name=name or "", email=email or "", attributes=attributes
+        )
 
 
 class ContactFieldManager(models.Manager):
@@ -99,7 +124,10 @@ class ContactField(models.Model):
         """Remove this field's value from every contact (one UPDATE; JSON functions differ by
         database). Returns how many contacts had one."""
         with_value = Contact.objects.filter(attributes__has_key=self.key)
-        return with_value.update(attributes=RawJSONRemove(self.key))
+        return with_value.update(
+            attributes=RawJSONRemove(self.key),
+            measures=RawJSONRemove(self.key.casefold(), column="measures"),
+        )
 
 
 class RawJSONRemove(models.Func):
@@ -108,8 +136,8 @@ class RawJSONRemove(models.Func):
 
     output_field = models.JSONField()
 
-    def __init__(self, key: str):
-        super().__init__(models.F("attributes"), models.Value(key))
+    def __init__(self, key: str, column: str = "attributes"):
+        super().__init__(models.F(column), models.Value(key))
 
     def as_sql(self, compiler, connection, **extra):
         column, column_params = compiler.compile(self.source_expressions[0])

@@ -18,6 +18,7 @@ At the send every text is rendered and counted (`render_for`), and kept on its D
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,13 +30,12 @@ from django.utils.translation import gettext as _
 
 from smsportal.contacts.models import Contact, ContactField, Membership, OptOut
 from smsportal.sms.encoding import GSM7, LIMITS, UCS2, EncodingProfile, analyse, gsm_septets
+from smsportal.sms.measures import unpack
 from smsportal.sms.placeholders import STANDARD_FIELDS, Template, contact_values, parse
 
 SHOWN_RENDERED = 3  # rendered messages shown in the preview
 SHOWN_UCS2 = 5  # recipients named as the reason their message goes in Unicode
 EXTENSION = "\x0c^{}\\[~]|€"  # GSM characters that take two septets
-GSM_BASIC = "".join(chr(c) for c in range(0x10000) if gsm_septets(chr(c)) == 1 and chr(c) != "\x1b")
-ASTRAL_START, ASTRAL_END = "\U00010000", "\U0010ffff"
 
 
 def known_fields() -> frozenset[str]:
@@ -192,109 +192,81 @@ def _render_all(estimate: Estimate, template: Template, contacts, profile) -> No
     estimate.problems += [Problem(n, count, unknown=False) for n, count in missing.items()]
 
 
-# --- SQL per field ------------------------------------------------------------------------------
+# --- SQL over the stored measures ---------------------------------------------------------------
 
 
-def _value_sql(name: str) -> tuple[str, list]:
-    """SQL for a placeholder's value over the columns of `c` (a contact), '' when absent."""
-    pg = connection.vendor == "postgresql"
-    strpos = "STRPOS" if pg else "INSTR"
-    if name in ("name", "phone", "email"):
-        return f"COALESCE(c.{name}, '')", []
-    if name == "first_name":
-        t = "TRIM(COALESCE(c.name, ''))"
-        return (
-            f"(CASE WHEN {strpos}({t}, ' ') > 0 THEN SUBSTR({t}, 1, {strpos}({t}, ' ') - 1)"
-            f" ELSE {t} END)",
-            [],
-        )
-    if name == "last_name":
-        t = "TRIM(COALESCE(c.name, ''))"
-        return (
-            f"(CASE WHEN {strpos}({t}, ' ') > 0 THEN TRIM(SUBSTR({t}, {strpos}({t}, ' ') + 1))"
-            " ELSE '' END)",
-            [],
-        )
-    if pg:
-        return "COALESCE(c.attributes ->> %s, '')", [name]
-    return "COALESCE(CAST(JSON_EXTRACT(c.attributes, %s) AS TEXT), '')", ['$."' + name + '"']
-
-
-def _gsm_pattern() -> str:
-    chars = GSM_BASIC + EXTENSION
+def _measure_sql(name: str) -> tuple[str, list]:
+    """SQL for a placeholder's stored measure (sms/measures.py) on `c` (a contact), NULL when
+    the value is empty."""
     if connection.vendor == "postgresql":
-        body = chars.replace("]", "").replace("-", "").replace("\\", "\\\\").replace("^", "")
-        return "^[]" + body + "^-]*$"
-    return "*[^]" + chars.replace("]", "").replace("-", "").replace("^", "") + "^-]*"
+        return "((c.measures ->> %s)::bigint)", [name]
+    return "json_extract(c.measures, %s)", ['$."' + name + '"']
 
 
-def _field_features(name: str) -> tuple[list[str], list]:
-    """SQL for (length, all GSM, characters counted twice, has an emoji) of a field."""
-    value, params = _value_sql(name)
-    pg = connection.vendor == "postgresql"
-    astral = f"[{ASTRAL_START}-{ASTRAL_END}]"
-    if pg:
-        gsm = f"(CASE WHEN {value} ~ %s THEN 1 ELSE 0 END)"
-        has_astral = f"(CASE WHEN {value} ~ %s THEN 1 ELSE 0 END)"
-        astral_param = astral
-    else:
-        gsm = f"(CASE WHEN {value} GLOB %s THEN 0 ELSE 1 END)"
-        has_astral = f"(CASE WHEN {value} GLOB %s THEN 1 ELSE 0 END)"
-        astral_param = f"*{astral}*"
-    stripped, stripped_params = value, list(params)
-    for char in EXTENSION:
-        stripped = f"REPLACE({stripped}, %s, '')"
-        stripped_params.append(char)
-    twice = f"(LENGTH({value}) - LENGTH({stripped}))"
-    return (
-        [f"LENGTH({value})", gsm, twice, has_astral],
-        [*params, *params, _gsm_pattern(), *params, *stripped_params, *params, astral_param],
+def _inner(contacts) -> tuple[str, list]:
+    return contacts.order_by().values_list("id", "measures").query.sql_with_params()
+
+
+def _grouped_measures(contacts, names) -> list[tuple[tuple | None, int]]:
+    """(the measures of `names`, or None for contacts whose measures were never computed,
+    how many contacts) per distinct combination: one scan, one JSON read per contact."""
+    inner, inner_params = _inner(contacts)
+    if connection.vendor == "postgresql":
+        columns = ", ".join("((c.measures ->> %s)::bigint)" for _ in names)
+        positions = ", ".join(str(i + 1) for i in range(len(names) + 1))
+        sql = (
+            f"SELECT c.measures IS NULL, {columns}, COUNT(*) FROM ({inner}) c"  # noqa: S608
+            f" GROUP BY {positions}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*names, *inner_params])
+            return [(None if row[0] else tuple(row[1:-1]), row[-1]) for row in cursor.fetchall()]
+    # SQLite reads the JSON once for every path asked at once, and answers an array; the
+    # number (never empty) is asked too, so only an uncomputed measures column gives NULL.
+    paths = ['$."' + name + '"' for name in (*names, "phone")]
+    sql = (
+        f"SELECT json_extract(c.measures, {', '.join(['%s'] * len(paths))}) AS k, COUNT(*)"  # noqa: S608
+        f" FROM ({inner}) c GROUP BY k"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*paths, *inner_params])
+        rows = cursor.fetchall()
+    return [(None if key is None else tuple(json.loads(key)[:-1]), count) for key, count in rows]
 
 
 def _count_in_sql(estimate, template, contacts, names, literal) -> None:
-    """One grouped scan: per distinct (length, alphabet, doubled, emoji) of every used field,
-    how many recipients; their parts follow by arithmetic. Recipients with an emoji in a field
+    """One grouped scan over the stored measures: per distinct combination of the used fields'
+    measures, how many recipients; their parts follow by arithmetic. Contacts whose measures
+    were never computed, and those with a value counting by length cannot settle (an emoji),
     are rendered instead; those missing a required value are counted as a problem."""
-    inner, inner_params = (
-        contacts.order_by().values_list("id", "phone", "name", "email", "attributes")
-    ).query.sql_with_params()
-    columns, params = [], []
-    for name in names:
-        sql, field_params = _field_features(name)
-        columns += sql
-        params += field_params
-    positions = ", ".join(str(i + 1) for i in range(len(columns)))
-    sql = f"SELECT {', '.join(columns)}, COUNT(*) FROM ({inner}) c GROUP BY {positions}"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *inner_params])
-        groups = cursor.fetchall()
+    groups = _grouped_measures(contacts, names)
     gsm_literal, septets, ucs2_units = literal
-    fallbacks = {}
-    for placeholder in template.placeholders:
-        fallbacks.setdefault(placeholder.name, [])
-        fallbacks[placeholder.name].append(placeholder.fallback)
-    index = {name: i * 4 for i, name in enumerate(names)}
+    required = set(template.required())
+    index = {name: i for i, name in enumerate(names)}
     missing: Counter = Counter()
-    astral_rows = False
+    special_rows = unmeasured = False
     unicode_fields: set[str] = set()
-    for row in groups:
-        count = row[-1]
-        lacking = [n for n in names if not row[index[n]] and None in fallbacks[n]]
+    for row, count in groups:
+        if row is None:
+            unmeasured = True
+            continue
+        lacking = [n for n in names if row[index[n]] is None and n in required]
         if lacking:
             missing.update(dict.fromkeys(lacking, count))
             continue
-        if any(row[index[name] + 3] for name in names):
-            astral_rows = True
+        measures = {n: unpack(int(row[index[n]])) for n in names if row[index[n]] is not None}
+        if any(m[3] for m in measures.values()):
+            special_rows = True
             continue
         all_gsm, units_gsm, units_ucs2 = gsm_literal, septets, ucs2_units
         for placeholder in template.placeholders:
-            length, gsm, twice, _astral = row[index[placeholder.name] : index[placeholder.name] + 4]
-            if length:
-                all_gsm = all_gsm and bool(gsm)
+            measure = measures.get(placeholder.name)
+            if measure:
+                length, twice, outside, _special = measure
+                all_gsm = all_gsm and not outside
                 units_gsm += length + twice
                 units_ucs2 += length
-                if not gsm:
+                if outside:
                     unicode_fields.add(placeholder.name)
             else:
                 fallback = placeholder.fallback or ""
@@ -305,31 +277,53 @@ def _count_in_sql(estimate, template, contacts, names, literal) -> None:
             estimate.add(GSM7, _segments(units_gsm, GSM7), count)
         else:
             estimate.add(UCS2, _segments(units_ucs2, UCS2), count)
+    if unmeasured:
+        rows = contacts.filter(measures__isnull=True)
+        missing.update(_render_rows(estimate, template, rows, required))
+    if special_rows:
+        rows = _rows_where(contacts, names, lambda m: f"({m} % 2) = 1")
+        missing.update(_render_rows(estimate, template, rows, required, counted_missing=True))
     estimate.problems += [Problem(n, count, unknown=False) for n, count in missing.items()]
-    if astral_rows:
-        _render_astral(estimate, template, contacts, names)
     if unicode_fields and gsm_literal:
         _find_causes(estimate, template, contacts, names)
 
 
-def _rows_where(contacts, names, param_of, limit: int | None = None) -> list[tuple]:
-    """(phone, name, email, attributes) of the contacts whose fields meet `condition` (SQL over
-    `f{i}` for each field's value), first by id."""
-    inner, inner_params = (
-        contacts.order_by().values_list("id", "phone", "name", "email", "attributes")
-    ).query.sql_with_params()
-    values, params = [], []
-    for i, name in enumerate(names):
-        sql, value_params = _value_sql(name)
-        values.append(f"{sql} AS f{i}")
-        params += value_params
-    where, where_params = param_of()
+def _render_rows(estimate, template, rows, required, counted_missing=False) -> Counter:
+    """Render and count each of `rows` (a Contact queryset, or (phone, name, email,
+    attributes) tuples); returns the required names each lacked (unless `counted_missing`:
+    already counted from their measures)."""
+    if not isinstance(rows, list):
+        rows = rows.values_list("phone", "name", "email", "attributes").iterator(chunk_size=5_000)
+    missing: Counter = Counter()
+    for phone, name, email, attributes in rows:
+        values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
+        result = template.render(values)
+        if result.missing:
+            if not counted_missing:
+                missing.update(n for n in result.missing if n in required)
+            continue
+        analysis = analyse(result.text)
+        estimate.add(analysis.encoding, analysis.segments)
+        if analysis.encoding == UCS2 and len(estimate.causes) < SHOWN_UCS2:
+            _note_cause(estimate, template, values, name or phone)
+    return missing
+
+
+def _rows_where(contacts, names, condition, limit: int | None = None) -> list[tuple]:
+    """(phone, name, email, attributes) of the contacts one of whose used fields' measures
+    meets `condition` (a function of its SQL), first by id."""
+    inner, inner_params = _inner(contacts)
+    terms, params = [], []
+    for name in names:
+        sql, name_params = _measure_sql(name)
+        terms.append(condition(sql))
+        params += name_params
     sql = (
-        f"SELECT id FROM (SELECT c.id, {', '.join(values)} FROM ({inner}) c) v"  # noqa: S608
-        f" WHERE {where} ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
+        f"SELECT c.id FROM ({inner}) c WHERE c.measures IS NOT NULL"  # noqa: S608
+        f" AND ({' OR '.join(terms)}) ORDER BY c.id" + (f" LIMIT {int(limit)}" if limit else "")
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *inner_params, *where_params])
+        cursor.execute(sql, [*inner_params, *params])
         ids = [row[0] for row in cursor.fetchall()]
     found = Contact.objects.in_bulk(ids)
     return [
@@ -339,36 +333,9 @@ def _rows_where(contacts, names, param_of, limit: int | None = None) -> list[tup
     ]
 
 
-def _render_astral(estimate, template, contacts, names) -> None:
-    pg = connection.vendor == "postgresql"
-    astral = f"[{ASTRAL_START}-{ASTRAL_END}]"
-
-    def condition():
-        op, param = ("~", astral) if pg else ("GLOB", f"*{astral}*")
-        return " OR ".join(f"f{i} {op} %s" for i in range(len(names))), [param] * len(names)
-
-    for phone, name, email, attributes in _rows_where(contacts, names, condition):
-        values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
-        result = template.render(values)
-        if result.missing:
-            continue  # counted with the problems already
-        analysis = analyse(result.text)
-        estimate.add(analysis.encoding, analysis.segments)
-        if analysis.encoding == UCS2 and len(estimate.causes) < SHOWN_UCS2:
-            _note_cause(estimate, template, values, name or phone)
-
-
 def _find_causes(estimate, template, contacts, names) -> None:
-    pg = connection.vendor == "postgresql"
-
-    def condition():
-        if pg:
-            terms = [f"(f{i} <> '' AND NOT f{i} ~ %s)" for i in range(len(names))]
-        else:
-            terms = [f"(f{i} <> '' AND f{i} GLOB %s)" for i in range(len(names))]
-        return " OR ".join(terms), [_gsm_pattern()] * len(names)
-
-    rows = _rows_where(contacts, names, condition, limit=SHOWN_UCS2)
+    """The first few recipients whose own values are outside the standard alphabet."""
+    rows = _rows_where(contacts, names, lambda m: f"(({m} / 2) % 2) = 1", limit=SHOWN_UCS2)
     for phone, name, email, attributes in rows:
         if len(estimate.causes) >= SHOWN_UCS2:
             break
@@ -377,6 +344,8 @@ def _find_causes(estimate, template, contacts, names) -> None:
 
 
 def _note_cause(estimate: Estimate, template: Template, values: Mapping, who: str) -> None:
+    if any(cause.who == who for cause in estimate.causes):
+        return  # found both by its measures and when rendered
     for name in template.names:
         value = values.get(name, "")
         if any(gsm_septets(c) is None for c in value):

@@ -201,3 +201,21 @@ def test_a_recipient_whose_text_would_be_too_long_refuses_the_send(account):
         SendRefused, match="1 recipient's text needs more parts than the 1 the account allows"
     ):
         send(account, "Hi {name}", ["+96550000001"])
+
+
+def test_contacts_whose_measures_are_unknown_are_rendered_and_counted_alike(city):
+    Contact.objects.create(phone="+96550000001", name="Sara", attributes={"city": "Kuwait"})
+    Contact.objects.create(phone="+96550000002", name="محمد", attributes={"city": "K"})
+    Contact.objects.create(phone="+96550000003", name="😀 Omar", attributes={"city": "x" * 150})
+    Contact.objects.create(phone="+96550000004", name="", attributes={"city": "Jahra"})
+    text = "Hi {first_name|Customer} from {city}"
+    measured = estimate_contacts(text, Contact.objects.all(), STANDARD)
+    Contact.objects.filter(phone__in=["+96550000002", "+96550000004"]).update(measures=None)
+    mixed = estimate_contacts(text, Contact.objects.all(), STANDARD)
+
+    parts, ucs2 = rendered_counts(text)
+    assert not measured.problems and not mixed.problems
+    assert measured.parts == mixed.parts == parts
+    assert measured.ucs2 == mixed.ucs2 == ucs2 == 2
+    assert {c.who for c in measured.causes} == {c.who for c in mixed.causes} == {"محمد", "😀 Omar"}
+    assert len(measured.causes) == len(mixed.causes) == 2
