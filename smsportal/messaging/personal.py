@@ -281,7 +281,7 @@ def _count_in_sql(estimate, template, contacts, names, literal) -> None:
         rows = contacts.filter(measures__isnull=True)
         missing.update(_render_rows(estimate, template, rows, required))
     if special_rows:
-        rows = _rows_where(contacts, names, lambda m: f"({m} % 2) = 1")
+        rows = _rows_where(contacts, names, lambda m: f"({m} %% 2) = 1")
         missing.update(_render_rows(estimate, template, rows, required, counted_missing=True))
     estimate.problems += [Problem(n, count, unknown=False) for n, count in missing.items()]
     if unicode_fields and gsm_literal:
@@ -335,7 +335,7 @@ def _rows_where(contacts, names, condition, limit: int | None = None) -> list[tu
 
 def _find_causes(estimate, template, contacts, names) -> None:
     """The first few recipients whose own values are outside the standard alphabet."""
-    rows = _rows_where(contacts, names, lambda m: f"(({m} / 2) % 2) = 1", limit=SHOWN_UCS2)
+    rows = _rows_where(contacts, names, lambda m: f"(({m} / 2) %% 2) = 1", limit=SHOWN_UCS2)
     for phone, name, email, attributes in rows:
         if len(estimate.causes) >= SHOWN_UCS2:
             break
