@@ -54,8 +54,8 @@ class MailMergeForm(ComposeForm):
         label=gettext_lazy("Phone column"), coerce=int, empty_value=None, required=True
     )
 
-    def __init__(self, header: list[str], *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, header: list[str], *args, user=None, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
         for name in (
             "recipients",
             "lists",

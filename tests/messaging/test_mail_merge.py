@@ -158,6 +158,7 @@ def test_upload_then_preview_then_send_through_the_send_service(
     message = Message.objects.get()
     assert response["Location"] == message.get_absolute_url()
     assert message.personal
+    assert message.department.name == "General"  # the sender's own department
     assert sorted(script.texts) == [
         "Dear Sara, order A-17 is ready",
         "Dear محمد, order A-18 is ready",

@@ -168,10 +168,10 @@ def mail_merge(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404(_("No such upload: upload the file again."))
     header = entry["header"]
     if request.method == "POST":
-        form = MailMergeForm(header, request.POST)
+        form = MailMergeForm(header, request.POST, user=request.user)
     else:
         guessed = guess_phone_column(header)
-        form = MailMergeForm(header, initial={"phone_column": guessed})
+        form = MailMergeForm(header, initial={"phone_column": guessed}, user=request.user)
     context = merge_context(form, entry)
     if request.htmx and action == "preview":
         return render(request, "messaging/_mail_merge_preview.html", context)
@@ -222,6 +222,7 @@ def _draft(request: HttpRequest, form: MailMergeForm, context: dict) -> sending.
             scheduled_for=data["scheduled_for"],
             user=request.user,
             idempotency_key=data["token"],
+            department=data.get("department"),
         )
     except sending.SendRefused as exc:
         form.add_error(None, str(exc))
