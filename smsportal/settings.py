@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "smsportal.keywords",
     "smsportal.forwarding",
     "smsportal.audit",
+    "smsportal.quotas",
 ]
 
 MIDDLEWARE = [

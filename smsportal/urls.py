@@ -34,6 +34,7 @@ urlpatterns = [
     path("keywords/", include("smsportal.keywords.urls")),
     path("forwarding/", include("smsportal.forwarding.urls")),
     path("audit/", include("smsportal.audit.urls")),
+    path("quotas/", include("smsportal.quotas.urls")),
     path("hooks/", include("smsportal.messaging.webhook_urls")),
     # One log-in page, with its second step: the admin's own would skip the code.
     path(

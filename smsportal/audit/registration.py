@@ -25,6 +25,7 @@ def register_models() -> None:
     # Imported here: called from AppConfig.ready, once every app's models are loaded.
     from smsportal.contacts.models import Contact, ContactList, OptOut
     from smsportal.providers.models import ProviderAccount
+    from smsportal.quotas.models import Quota
     from smsportal.senders.models import SenderID
 
     _register(
@@ -41,4 +42,5 @@ def register_models() -> None:
     _register(Contact, exclude=("name_key", "created_at", "updated_at"))
     _register(ContactList, exclude=("created_at",))
     _register(OptOut, exclude=("created_at",))
+    _register(Quota, exclude=("created_at", "updated_at"))
     _register(SenderID, exclude=("created_at", "updated_at", "last_seen_at", "missing_since"))

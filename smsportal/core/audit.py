@@ -39,6 +39,7 @@ EVENTS = {
     "token_rotation_finished": "Retired an old callback token",
     "credit_transferred": "Transferred credit",
     "low_balance_alert": "Sent a low-balance alert",
+    "quota_warning": "Sent a quota warning",
     "contacts_imported": "Started a contact import",
     "exported": "Exported",
     "two_factor_on": "Turned two-factor log-in on",

@@ -56,6 +56,7 @@ NAVIGATION = [
     ),
     (_("Sender IDs"), "senders:list", "tag", "senders.view_senderid", _("Accounts")),
     (_("Routing"), "routing:index", "signpost-split", "routing.view_route", _("Accounts")),
+    (_("Quotas"), "quotas:list", "speedometer", "quotas.view_quota", _("Accounts")),
     (_("Audit"), "audit:index", "journal-text", "core.view_auditentry", _("Accounts")),
 ]
 

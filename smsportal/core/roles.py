@@ -45,6 +45,7 @@ OPERATOR_PERMISSIONS = [
     # Operators see prices and routes (they send with "Automatic"); Managers set them.
     "routing.view_destinationprice",
     "routing.view_route",
+    "quotas.view_quota",  # their departments' quotas and usage
 ]
 MANAGER_PERMISSIONS = [
     *OPERATOR_PERMISSIONS,
@@ -60,6 +61,7 @@ MANAGER_PERMISSIONS = [
     "keywords.*",
     "forwarding.*",
     "routing.*",
+    "quotas.*",
     "core.view_auditentry",  # the audit trail (read-only for everyone)
 ]
 ROLE_PERMISSIONS = {OPERATOR: OPERATOR_PERMISSIONS, MANAGER: MANAGER_PERMISSIONS}

@@ -16,6 +16,8 @@ from smsportal.core.words import word
 from smsportal.messaging.models import Delivery, Message
 from smsportal.providers.models import ProviderAccount
 from smsportal.routing.service import accounts_out_of_routes
+from smsportal.quotas.usage import bars as quota_bars
+from smsportal.quotas.views import visible_quotas
 
 from . import queries
 from .forms import ExportForm, RangeForm
@@ -57,8 +59,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent": recent,
         "can": can,
         "out_of_routes": accounts_out_of_routes() if can["accounts"] else [],
+        "quota_usage": _quota_usage(request),
     }
     return render(request, "reports/dashboard.html", context)
+
+
+def _quota_usage(request: HttpRequest) -> list:
+    """A bar per quota limit of the user's departments (used / limit), for the dashboard and the
+    reports page."""
+    if not request.user.has_perm("quotas.view_quota"):
+        return []
+    return quota_bars(visible_quotas(request.user))
 
 
 @permission_required("messaging.view_delivery", raise_exception=True)
@@ -103,6 +114,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "reasons": reasons,
         "chart": chart,
         "export_query": request.GET.urlencode(),
+        "quota_usage": _quota_usage(request),
     }
     return render(request, "reports/index.html", context)
 

@@ -1,0 +1,200 @@
+"""The quota check of the send path, race-free.
+
+    quotas.check(department, account, parts=300, credit=Decimal("9.00"))        # prepare: read only
+    quotas.reserve(department, account, parts=300, credit=..., message_id=42)  # send: takes it
+    quotas.release(42, parts=20, credit=...)  # cancelled, or failed before leaving: given back
+
+`reserve` runs inside the transaction that creates the message. For every quota that applies (the
+department's quota on that account and its quota over all accounts) and every period with a limit,
+one conditional UPDATE raises the counter only where the send still fits:
+
+    UPDATE quotas_usage SET parts = parts + n, credit = credit + c
+     WHERE id = … AND parts <= limit - n AND credit <= credit_limit - c
+
+Two sends at once cannot both pass on the last parts: PostgreSQL re-checks the WHERE against the
+row the first committed before the second's UPDATE goes ahead, and SQLite runs one writing
+transaction at a time (IMMEDIATE). If any counter refuses, the savepoint undoes the others and
+QuotaExceeded says what is left. A department with no quota is unlimited; a limit of 0 refuses
+every send.
+
+Usage is counted in the day and month (local time) in which the send is accepted, a scheduled send
+too. `Hold` rows name the message, so `release` gives back exactly what it took, from the periods
+it took it from, even if the quota has been changed since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from . import alerts
+from .models import Hold, Quota, Usage
+
+ZERO = Decimal("0")
+
+
+class QuotaExceeded(Exception):
+    """The send would go past a quota: the message says which, and how much is left."""
+
+    code = "over_quota"
+
+
+def applicable(department, account) -> QuerySet[Quota]:
+    """The quotas a send by `department` through `account` must fit: the one on that account and
+    the one over all accounts (either may be missing)."""
+    return (
+        Quota.objects.filter(department=department)
+        .filter(Q(account=account) | Q(account__isnull=True))
+        .select_related("department", "account")
+        .order_by("pk")  # one order for every send: no deadlock between two of them
+    )
+
+
+def period_starts(now: datetime | None = None) -> dict[str, date]:
+    today = timezone.localdate(now)
+    return {Usage.Period.DAY: today, Usage.Period.MONTH: today.replace(day=1)}
+
+
+@dataclass(frozen=True)
+class Room:
+    """What is left of one limit."""
+
+    metric: str  # "parts" or "credit"
+    limit: int | Decimal
+    used: int | Decimal
+
+    @property
+    def left(self) -> int | Decimal:
+        return max(self.limit - self.used, 0)
+
+
+def check(department, account, *, parts: int, credit: Decimal, now=None) -> None:
+    """Raise QuotaExceeded if the send would not fit now (reads only; `reserve` decides)."""
+    if department is None:
+        return
+    starts = period_starts(now)
+    for quota in applicable(department, account):
+        for period in quota.periods:
+            usage = Usage.objects.filter(
+                quota=quota, period=period, starts=starts[period]
+            ).first() or Usage(quota=quota, period=period, starts=starts[period])
+            _refuse_if_over(quota, period, usage, parts, credit)
+
+
+def reserve(department, account, *, parts: int, credit: Decimal, message_id: int, now=None) -> int:
+    """Take `parts` and `credit` from every quota that applies, all or none; returns how many
+    counters were raised. Raises QuotaExceeded (nothing taken) when one has no room."""
+    if department is None or (parts <= 0 and credit <= 0):
+        return 0
+    starts = period_starts(now)
+    raised: list[Usage] = []
+    with transaction.atomic():
+        for quota in applicable(department, account):
+            for period in quota.periods:
+                usage, _created = Usage.objects.get_or_create(
+                    quota=quota, period=period, starts=starts[period]
+                )
+                limits = quota.limits(period)
+                room = Q(pk=usage.pk)
+                if "parts" in limits:
+                    room &= Q(parts__lte=limits["parts"] - parts)
+                if "credit" in limits:
+                    room &= Q(credit__lte=limits["credit"] - credit)
+                taken = Usage.objects.filter(room).update(
+                    parts=F("parts") + parts, credit=F("credit") + credit
+                )
+                if not taken:
+                    usage.refresh_from_db()
+                    _refuse_if_over(quota, period, usage, parts, credit)
+                    # Usage was given back between the UPDATE and the read: still refused (the
+                    # UPDATE decided), saying what is left now.
+                    metric = next(iter(limits))
+                    wanted = parts if metric == "parts" else credit
+                    left = Room(metric, limits[metric], getattr(usage, metric)).left
+                    raise QuotaExceeded(_over(quota, period, metric, wanted, left))
+                Hold.objects.create(usage=usage, message_id=message_id, parts=parts, credit=credit)
+                raised.append(usage)
+        alerts.warn_if_crossed([usage.pk for usage in raised])
+    return len(raised)
+
+
+def release(message_id: int, *, parts: int | None = None, credit: Decimal | None = None) -> int:
+    """Give back what `message_id` holds: all of it, or `parts` and `credit` of it (deliveries
+    cancelled, or failed before they left). Returns the parts given back per counter."""
+    given = 0
+    with transaction.atomic():
+        holds = list(
+            Hold.objects.select_for_update().filter(message_id=message_id).order_by("usage_id")
+        )
+        for hold in holds:
+            back_parts = hold.parts if parts is None else min(parts, hold.parts)
+            back_credit = hold.credit if credit is None else min(credit, hold.credit)
+            if not back_parts and not back_credit:
+                continue
+            Usage.objects.filter(pk=hold.usage_id).update(
+                parts=Greatest(F("parts") - back_parts, Value(0)),
+                credit=Greatest(F("credit") - back_credit, Value(ZERO)),
+            )
+            if back_parts == hold.parts and back_credit == hold.credit:
+                hold.delete()
+            else:
+                Hold.objects.filter(pk=hold.pk).update(
+                    parts=F("parts") - back_parts, credit=F("credit") - back_credit
+                )
+            given = max(given, back_parts)
+        alerts.clear_if_below([hold.usage_id for hold in holds])
+    return given
+
+
+def _refuse_if_over(quota: Quota, period: str, usage: Usage, parts: int, credit: Decimal) -> None:
+    limits = quota.limits(period)
+    wanted = {"parts": parts, "credit": credit}
+    for metric, limit in limits.items():
+        room = Room(metric, limit, getattr(usage, metric))
+        if room.used + wanted[metric] > limit:
+            raise QuotaExceeded(_over(quota, period, metric, wanted[metric], room.left))
+
+
+def _over(quota: Quota, period: str, metric: str, wanted, left) -> str:
+    """ "Over quota: this send needs 300 parts; 120 parts left today in Sales on KwtSMS." """
+    where = {
+        "department": quota.department.name,
+        "scope": quota.scope,
+        "when": _("today") if period == Usage.Period.DAY else _("this month"),
+    }
+    limit = quota.limits(period)[metric]
+    if metric == "parts":
+        amount = ngettext("%(count)s part", "%(count)s parts", limit) % {"count": f"{limit:,}"}
+        needs = ngettext(
+            "this send needs %(count)s part", "this send needs %(count)s parts", wanted
+        ) % {"count": f"{wanted:,}"}
+        rest = ngettext(
+            "%(count)s part left %(when)s in %(department)s on %(scope)s",
+            "%(count)s parts left %(when)s in %(department)s on %(scope)s",
+            left,
+        ) % {"count": f"{left:,}", **where}
+    else:
+        amount = _("%(amount)s credits") % {"amount": f"{limit:,.2f}"}
+        needs = _("this send needs %(amount)s credits") % {"amount": f"{wanted:,.2f}"}
+        rest = _("%(amount)s credits left %(when)s in %(department)s on %(scope)s") % {
+            "amount": f"{left:,.2f}",
+            **where,
+        }
+    if not limit:
+        return _(
+            "Over quota: the quota of %(department)s on %(scope)s is zero (%(amount)s "
+            "%(per)s), so nothing can be sent. Ask a Manager to raise it."
+        ) % {**where, "amount": amount, "per": _per(period)}
+    return _("Over quota: %(needs)s; %(rest)s.") % {"needs": needs, "rest": rest}
+
+
+def _per(period: str) -> str:
+    return _("a day") if period == Usage.Period.DAY else _("a month")
