@@ -110,5 +110,8 @@ def send(data: dict, user, department=None) -> Outcome:
         )
     except sending.SendRefused as exc:
         raise refused(exc.code, str(exc)) from exc
-    message: Message = sending.send(draft)
+    try:
+        message: Message = sending.send(draft)
+    except sending.SendRefused as exc:  # a quota filled up since the check (quota_step.take)
+        raise refused(exc.code, str(exc)) from exc
     return Outcome(message, list(draft.phones), list(draft.skipped), summary.duplicates)

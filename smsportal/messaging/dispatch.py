@@ -53,6 +53,7 @@ from smsportal.routing import breaker
 from smsportal.routing.prices import PriceTable
 from smsportal.sms.status import DeliveryStatus
 
+from . import quota_step
 from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .delivery_reports import apply_unmatched_reports
@@ -250,6 +251,7 @@ def _settle_unsent(
         )
         if moved:
             _count_moves(token, DeliveryStatus.QUEUED, status, reason)
+            quota_step.give_back_marked(message_id, token)
             _events_for(token, DeliveryEvent.Source.SUBMIT, DeliveryStatus.QUEUED, status, event)
     return moved
 
@@ -460,6 +462,9 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
             from_status=DeliveryStatus.SENDING,
         )
         moves.apply()
+        # Refused before or at the provider's door: not charged, so not counted in a quota.
+        unsent = sum(row[5] for row in written if row[0] == DeliveryStatus.FAILED)
+        quota_step.give_back(message.pk, unsent, price)
         if late:
             _keep_late_answers(late)
     return len(written)
@@ -883,6 +888,7 @@ def withdraw_queued(message: Message, text: str, now) -> int:
         )
         if cancelled:
             _count_moves(token, DeliveryStatus.QUEUED, DeliveryStatus.CANCELLED)
+            quota_step.give_back_marked(message.pk, token)
             _events_for(
                 token,
                 DeliveryEvent.Source.STAFF,

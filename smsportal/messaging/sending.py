@@ -34,7 +34,7 @@ from smsportal.routing.prices import destination_cost
 from smsportal.sms.encoding import Analysis, analyse
 from smsportal.sms.status import DeliveryStatus
 
-from . import flood
+from . import flood, quota_step
 from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .message_types import measure
@@ -111,6 +111,7 @@ class Draft:
     skipped: tuple[tuple[str, str], ...] = ()  # (number, reason): recorded, never sent
     references: Mapping[str, tuple[str, datetime]] = field(default_factory=dict)
     existing: Message | None = None
+    department: Any = None  # whose quota the send counts against (None: no quota applies)
     # A personalised draft (`personal=True`): phone -> (that recipient's own text, its parts),
     # in the order the deliveries are stored; `segments` and `encoding` are then the longest's.
     texts: Mapping[str, tuple[str, int]] | None = None
@@ -148,6 +149,7 @@ def prepare(
     idempotency_key: str | None = None,
     personal: bool = False,
     confirms_opt_out: bool = False,
+    department=None,
 ) -> Draft:
     """Run every check a send must pass, once, and return the Draft `send` consumes.
 
@@ -237,6 +239,7 @@ def prepare(
         check_affordable(account, cost, user or AnonymousUser())
     except Unaffordable as exc:
         raise SendRefused(exc.message, code=exc.code) from exc
+    quota_step.check(department, account, parts, cost)
     return Draft(
         account=account,
         body=body,
@@ -260,6 +263,7 @@ def prepare(
         ),
         references={p: ref for p, ref in recipients.references.items() if p not in blocked},
         texts=own.texts if own else None,
+        department=department,
     )
 
 
@@ -337,6 +341,7 @@ def send(draft: Draft) -> Message:
     try:
         with transaction.atomic():
             message.save()
+            quota_step.take(message, draft.department, draft.total_parts, draft.cost)
             _insert_deliveries(message, draft)
             audit.record(audit.send_event(message), message, recipients=message.recipient_count)
             transaction.on_commit(message.send)

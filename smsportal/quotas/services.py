@@ -126,6 +126,11 @@ def reserve(department, account, *, parts: int, credit: Decimal, message_id: int
     return len(raised)
 
 
+def holds(message_id: int) -> bool:
+    """Whether `message_id` counts against any quota."""
+    return Hold.objects.filter(message_id=message_id).exists()
+
+
 def release(message_id: int, *, parts: int | None = None, credit: Decimal | None = None) -> int:
     """Give back what `message_id` holds: all of it, or `parts` and `credit` of it (deliveries
     cancelled, or failed before they left). Returns the parts given back per counter."""

@@ -393,7 +393,11 @@ def send(request: HttpRequest) -> HttpResponse:
     draft = draft_for(request, form, preview)
     if draft is None:
         return render_page(request, form, preview=preview)
-    message = sending.send(draft)
+    try:
+        message = sending.send(draft)
+    except sending.SendRefused as exc:  # a quota filled up since the check (quota_step.take)
+        form.add_error(None, str(exc))
+        return render_page(request, form, preview=preview)
     to = counted(message.recipient_count, "recipient")
     when = (
         f"is scheduled for {message.scheduled_for:%Y-%m-%d %H:%M}"

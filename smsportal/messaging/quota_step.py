@@ -1,0 +1,55 @@
+"""The quota step of the send path (smsportal.quotas), kept apart from sending.py and dispatch.py:
+
+- `check` in `prepare`: refuses early (the confirm page, the API's 4xx) saying what is left;
+- `take` in `send`, inside the transaction that creates the message: the race-free reservation
+  (a conditional UPDATE per counter), so two concurrent sends cannot both take the last parts;
+- `give_back` in dispatch, for parts that never leave: deliveries cancelled, skipped, or failed
+  before or at the provider's door (not charged). Parts whose fate is unknown, and parts
+  submitted (even if never delivered), stay counted: they may have been charged.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Max, Sum
+
+from smsportal.quotas import services as quotas
+
+from .models import Delivery
+
+
+def check(department, account, parts: int, cost: Decimal) -> None:
+    from .sending import SendRefused
+
+    try:
+        quotas.check(department, account, parts=parts, credit=cost)
+    except quotas.QuotaExceeded as exc:
+        raise SendRefused(str(exc), code=exc.code) from exc
+
+
+def take(message, department, parts: int, cost: Decimal) -> None:
+    """Reserve the message's parts and cost; SendRefused (and the caller's transaction undone)
+    when a quota has no room left."""
+    from .sending import SendRefused
+
+    try:
+        quotas.reserve(department, message.account, parts=parts, credit=cost, message_id=message.pk)
+    except quotas.QuotaExceeded as exc:
+        raise SendRefused(str(exc), code=exc.code) from exc
+
+
+def give_back(message_id: int, parts: int, price_per_segment: Decimal) -> None:
+    if parts > 0:
+        quotas.release(message_id, parts=parts, credit=price_per_segment * parts)
+
+
+def give_back_marked(message_id: int, token: str) -> None:
+    """Give back the parts of the deliveries dispatch just stamped with `token`; one query when
+    the message counts against no quota."""
+    if not quotas.holds(message_id):
+        return
+    found = Delivery.objects.filter(claim=token).aggregate(
+        parts=Sum("segments"), price=Max("account__price_per_segment")
+    )
+    give_back(message_id, found["parts"] or 0, found["price"] or Decimal("0"))
