@@ -39,6 +39,17 @@ def take(message, department, parts: int, cost: Decimal) -> None:
         raise SendRefused(str(exc), code=exc.code) from exc
 
 
+def recount(message, parts: int, cost: Decimal) -> None:
+    """A scheduled message's new text needs `parts`: its reservation follows (SendRefused, and
+    the change undone, when the quota has no room for the difference)."""
+    from .sending import SendRefused
+
+    try:
+        quotas.resize(message.pk, parts=parts, credit=cost)
+    except quotas.QuotaExceeded as exc:
+        raise SendRefused(str(exc), code=exc.code) from exc
+
+
 def give_back(message_id: int, parts: int, price_per_segment: Decimal) -> None:
     if parts > 0:
         quotas.release(message_id, parts=parts, credit=price_per_segment * parts)

@@ -439,6 +439,9 @@ def reschedule(message: Message, *, body: str | None = None, scheduled_for: date
             Delivery.objects.filter(message=message, status=DeliveryStatus.QUEUED).update(
                 segments=fields["segments"]
             )
+            quota_step.recount(
+                message, message.recipient_count * fields["segments"], fields["estimated_cost"]
+            )
         message.refresh_from_db()
         transaction.on_commit(message.send)
 

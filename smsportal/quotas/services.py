@@ -112,14 +112,7 @@ def reserve(department, account, *, parts: int, credit: Decimal, message_id: int
                     parts=F("parts") + parts, credit=F("credit") + credit
                 )
                 if not taken:
-                    usage.refresh_from_db()
-                    _refuse_if_over(quota, period, usage, parts, credit)
-                    # Usage was given back between the UPDATE and the read: still refused (the
-                    # UPDATE decided), saying what is left now.
-                    metric = next(iter(limits))
-                    wanted = parts if metric == "parts" else credit
-                    left = Room(metric, limits[metric], getattr(usage, metric)).left
-                    raise QuotaExceeded(_over(quota, period, metric, wanted, left))
+                    raise _refusal(quota, period, usage, parts, credit)
                 Hold.objects.create(usage=usage, message_id=message_id, parts=parts, credit=credit)
                 raised.append(usage)
         alerts.warn_if_crossed([usage.pk for usage in raised])
@@ -157,6 +150,54 @@ def release(message_id: int, *, parts: int | None = None, credit: Decimal | None
             given = max(given, back_parts)
         alerts.clear_if_below([hold.usage_id for hold in holds])
     return given
+
+
+def resize(message_id: int, *, parts: int, credit: Decimal) -> None:
+    """A held message now needs `parts` and `credit` (its scheduled text changed): each counter
+    it holds is raised (only where the difference fits, else QuotaExceeded and nothing changes)
+    or lowered by the difference."""
+    with transaction.atomic():
+        holds = (
+            Hold.objects.select_for_update()
+            .filter(message_id=message_id)
+            .select_related("usage__quota__department", "usage__quota__account")
+            .order_by("usage_id")
+        )
+        for hold in holds:
+            more_parts, more_credit = parts - hold.parts, credit - hold.credit
+            usage, quota = hold.usage, hold.usage.quota
+            limits = quota.limits(usage.period)
+            room = Q(pk=usage.pk)
+            if "parts" in limits and more_parts > 0:
+                room &= Q(parts__lte=limits["parts"] - more_parts)
+            if "credit" in limits and more_credit > 0:
+                room &= Q(credit__lte=limits["credit"] - more_credit)
+            moved = Usage.objects.filter(room).update(
+                parts=Greatest(F("parts") + more_parts, Value(0)),
+                credit=Greatest(F("credit") + more_credit, Value(ZERO)),
+            )
+            if not moved:
+                raise _refusal(quota, usage.period, usage, more_parts, more_credit)
+            Hold.objects.filter(pk=hold.pk).update(parts=parts, credit=credit)
+        ids = [hold.usage_id for hold in holds]
+        alerts.warn_if_crossed(ids)
+        alerts.clear_if_below(ids)
+
+
+def _refusal(quota: Quota, period: str, usage: Usage, parts: int, credit: Decimal):
+    """The refusal after a conditional UPDATE found no room, saying what is left now."""
+    usage.refresh_from_db()
+    try:
+        _refuse_if_over(quota, period, usage, parts, credit)
+    except QuotaExceeded as exc:
+        return exc
+    # Usage was given back between the UPDATE and this read: still refused (the UPDATE
+    # decided), with what is left now.
+    limits = quota.limits(period)
+    metric = next(iter(limits))
+    wanted = parts if metric == "parts" else credit
+    left = Room(metric, limits[metric], getattr(usage, metric)).left
+    return QuotaExceeded(_over(quota, period, metric, wanted, left))
 
 
 def _refuse_if_over(quota: Quota, period: str, usage: Usage, parts: int, credit: Decimal) -> None:

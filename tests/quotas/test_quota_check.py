@@ -195,3 +195,22 @@ def test_parts_that_fail_before_leaving_are_given_back_and_unknown_ones_stay(
         message = send_to(account, sales, 2)
     assert set(message.deliveries.values_list("status", flat=True)) == {DeliveryStatus.UNKNOWN}
     assert used(q) == 4  # may have been charged: still counted
+
+
+def test_a_scheduled_texts_change_recounts_its_parts(account, sales):
+    q = quota(sales, account, parts_per_day=10)
+    later = timezone.now() + timedelta(hours=2)
+    message = send_to(account, sales, 4, scheduled_for=later)  # 4 parts
+    from smsportal.messaging.sending import reschedule
+
+    with pytest.raises(SendRefused, match="needs 8 parts; 6 parts left today"):
+        reschedule(message, body="x" * 400, scheduled_for=later)  # 3 parts each: 12
+    message.refresh_from_db()
+    assert (message.segments, used(q)) == (1, 4)  # nothing changed
+
+    reschedule(message, body="x" * 200, scheduled_for=later)  # 2 parts each: 8
+    assert used(q) == 8
+    reschedule(message, body="Short", scheduled_for=later)
+    assert used(q) == 4
+    message.cancel()
+    assert used(q) == 0
