@@ -25,7 +25,7 @@ def register_models() -> None:
     # Imported here: called from AppConfig.ready, once every app's models are loaded.
     from smsportal.contacts.models import Contact, ContactList, OptOut
     from smsportal.providers.models import ProviderAccount
-    from smsportal.quotas.models import Quota
+    from smsportal.quotas.models import Quota  # (the same: every model is loaded by now)
     from smsportal.senders.models import SenderID
 
     _register(

@@ -30,7 +30,10 @@ class QuotaForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # A Manager sets quotas for their own departments only (a superuser for every one).
-        self.fields["department"].queryset = Department.objects.of(user)
+        departments = Department.objects.of(user)
+        self.fields["department"].queryset = departments
+        if not self.instance.pk and len(departments) == 1:
+            self.initial.setdefault("department", departments[0].pk)
         self.fields["account"].queryset = ProviderAccount.objects.order_by("name")
         self.fields["account"].empty_label = _("All accounts together")
 

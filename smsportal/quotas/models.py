@@ -34,7 +34,7 @@ class Quota(models.Model):
         blank=True,
         related_name="quotas",
         verbose_name=_("account"),
-        help_text=_("Leave empty for one quota over all accounts together."),
+        help_text=_("All accounts together: one quota over every account."),
     )
     parts_per_day = models.PositiveIntegerField(
         _("parts a day"), null=True, blank=True, help_text=_("Empty: no daily limit.")
@@ -137,6 +137,8 @@ class Usage(models.Model):
 
     class Meta:
         ordering = ["-starts", "period"]
+        verbose_name = _("usage")
+        verbose_name_plural = _("usage")
         constraints = [
             models.UniqueConstraint(
                 fields=["quota", "period", "starts"], name="usage_one_per_quota_period"

@@ -38,7 +38,7 @@ NOT_PAGES = {
     "providers:test_connection", "providers:allow_callback_addresses",
     "senders:set_default", "senders:retire", "senders:sync", "logout", "set_language",
     "contacts:field_delete", "recurring:pause", "recurring:delete", "message_templates:delete",
-    "api-key-create", "api-key-revoke",
+    "api-key-create", "api-key-revoke", "quotas:delete",
     "routing:delete_price", "routing:import_prices", "routing:route_delete", "routing:route_move",
     "routing:account_settings",
     "routing:dry_run",  # the answer of the Routing page's dry-run form (GET), not a link

@@ -101,7 +101,20 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
     from smsportal.message_templates.models import MessageTemplate
 
     MessageTemplate.objects.create(name="Welcome", text="Hello {first_name|Customer} in {city}!")
+    _quota(kwt, user)
     return accounts
+
+
+def _quota(account, user) -> None:
+    """A department of `user`'s with a quota on `account`, part used (its bars and forms)."""
+    from smsportal.departments.models import Department
+    from smsportal.quotas import services
+    from smsportal.quotas.models import Quota
+
+    sales, _created = Department.objects.get_or_create(name="Quota sales")
+    sales.members.add(user)
+    Quota.objects.create(department=sales, account=account, parts_per_day=1_000)
+    services.reserve(sales, account, parts=120, credit=Decimal("1.20"), message_id=0)
 
 
 def _recurring_send(account, contact_list, user) -> None:
