@@ -39,6 +39,14 @@ def take(message, department, parts: int, cost: Decimal) -> None:
         raise SendRefused(str(exc), code=exc.code) from exc
 
 
+def count_sent(message, department, parts: int, cost: Decimal) -> None:
+    """Count what already left (the send to a list kept at the provider: checked before its one
+    request, which no transaction can hold, so counted after it even if that goes past)."""
+    quotas.reserve(
+        department, message.account, parts=parts, credit=cost, message_id=message.pk, force=True
+    )
+
+
 def recount(message, parts: int, cost: Decimal) -> None:
     """A scheduled message's new text needs `parts`: its reservation follows (SendRefused, and
     the change undone, when the quota has no room for the difference)."""

@@ -111,7 +111,6 @@ class Draft:
     skipped: tuple[tuple[str, str], ...] = ()  # (number, reason): recorded, never sent
     references: Mapping[str, tuple[str, datetime]] = field(default_factory=dict)
     existing: Message | None = None
-    department: Any = None  # whose quota the send counts against (None: no quota applies)
     # A personalised draft (`personal=True`): phone -> (that recipient's own text, its parts),
     # in the order the deliveries are stored; `segments` and `encoding` are then the longest's.
     texts: Mapping[str, tuple[str, int]] | None = None
@@ -149,7 +148,6 @@ def prepare(
     idempotency_key: str | None = None,
     personal: bool = False,
     confirms_opt_out: bool = False,
-    department=None,
 ) -> Draft:
     """Run every check a send must pass, once, and return the Draft `send` consumes.
 
@@ -263,7 +261,6 @@ def prepare(
         ),
         references={p: ref for p, ref in recipients.references.items() if p not in blocked},
         texts=own.texts if own else None,
-        department=department,
     )
 
 
@@ -575,6 +572,8 @@ def send_to_remote_list(
         )
     except Unaffordable as exc:
         raise SendRefused(exc.message, code=exc.code) from exc
+    parts = push.pushed * analysis.segments
+    quota_step.check(department, account, parts, estimate(account, 1, parts))
     result = account.backend.send_to_remote_list(name, OutgoingMessage(text))
     (submitted,) = result.results
     now = timezone.now()
@@ -609,4 +608,5 @@ def send_to_remote_list(
         moves = Transitions()
         moves.add(day_of(delivery.queued_at), account.pk, DeliveryStatus.SUBMITTED)
         moves.apply()
+        quota_step.count_sent(message, department, parts, estimate(account, 1, parts))
     return message

@@ -89,9 +89,19 @@ def check(department, account, *, parts: int, credit: Decimal, now=None) -> None
             _refuse_if_over(quota, period, usage, parts, credit)
 
 
-def reserve(department, account, *, parts: int, credit: Decimal, message_id: int, now=None) -> int:
+def reserve(
+    department,
+    account,
+    *,
+    parts: int,
+    credit: Decimal,
+    message_id: int,
+    now=None,
+    force: bool = False,
+) -> int:
     """Take `parts` and `credit` from every quota that applies, all or none; returns how many
-    counters were raised. Raises QuotaExceeded (nothing taken) when one has no room."""
+    counters were raised. Raises QuotaExceeded (nothing taken) when one has no room, unless
+    `force` (what already left is counted whatever the room)."""
     if department is None or (parts <= 0 and credit <= 0):
         return 0
     starts = period_starts(now)
@@ -104,9 +114,9 @@ def reserve(department, account, *, parts: int, credit: Decimal, message_id: int
                 )
                 limits = quota.limits(period)
                 room = Q(pk=usage.pk)
-                if "parts" in limits:
+                if "parts" in limits and not force:
                     room &= Q(parts__lte=limits["parts"] - parts)
-                if "credit" in limits:
+                if "credit" in limits and not force:
                     room &= Q(credit__lte=limits["credit"] - credit)
                 taken = Usage.objects.filter(room).update(
                     parts=F("parts") + parts, credit=F("credit") + credit

@@ -214,3 +214,29 @@ def test_a_scheduled_texts_change_recounts_its_parts(account, sales):
     assert used(q) == 4
     message.cancel()
     assert used(q) == 0
+
+
+@pytest.fixture
+def kala(sandbox_account):
+    return sandbox_account("kalasms")
+
+
+def test_a_send_to_a_list_kept_at_the_provider_is_checked_before_and_counted_after(
+    kala, sandbox, sales
+):
+    from smsportal.contacts.models import RemoteListPush
+    from smsportal.contacts.remote import run_push
+    from smsportal.messaging.sending import send_to_remote_list
+    from tests.factories import ContactFactory, ContactListFactory
+
+    staff = ContactListFactory(name="Staff")
+    staff.add([ContactFactory(phone=f"+9655000000{i}").pk for i in range(4)])
+    run_push(RemoteListPush.objects.create(contact_list=staff, account=kala, remote_name="Staff"))
+    q = quota(sales, kala, parts_per_day=6)
+
+    send_to_remote_list(kala, "Staff", "Hello all", department=sales)
+    assert used(q) == 4
+
+    with pytest.raises(SendRefused, match="needs 4 parts; 2 parts left today in Sales"):
+        send_to_remote_list(kala, "Staff", "Hello again", department=sales)
+    assert not [r for r in sandbox.world.received if r.text == "Hello again"]

@@ -106,7 +106,8 @@ def test_a_manager_edits_and_removes_a_quota(manager_client, in_sales):
     assert "now unlimited" in response.content.decode()
 
 
-def test_a_user_in_no_department_sees_a_clear_empty_state(operator_client, sales):
+def test_a_user_in_no_department_sees_a_clear_empty_state(operator_client, operator, sales):
+    operator.departments.clear()
     quota(sales, parts_per_day=5)
     page = operator_client.get(reverse("quotas:list")).content.decode()
     assert "You are in no department" in page
