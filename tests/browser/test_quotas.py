@@ -21,7 +21,7 @@ NUMBERS = "+965 9711 9440\n+965 9711 9441\n+965 9711 9442"
 
 
 @pytest.fixture
-def kwt(db):
+def kwt(db, script):  # the scripted stand-in for the provider (tests/fakes.py)
     account = ProviderAccountFactory(kind="kwtsms", name="KwtSMS")
     BalanceSnapshotFactory(account=account, amount=Decimal("1000"))
     return account
