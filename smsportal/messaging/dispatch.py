@@ -464,7 +464,7 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
         moves.apply()
         # Refused before or at the provider's door: not charged, so not counted in a quota.
         unsent = sum(row[5] for row in written if row[0] == DeliveryStatus.FAILED)
-        quota_step.give_back(message.pk, unsent, price)
+        quota_step.give_back(message.pk, unsent)
         if late:
             _keep_late_answers(late)
     return len(written)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import Sum
 
 from smsportal.quotas import services as quotas
 
@@ -58,9 +58,10 @@ def recount(message, parts: int, cost: Decimal) -> None:
         raise SendRefused(str(exc), code=exc.code) from exc
 
 
-def give_back(message_id: int, parts: int, price_per_segment: Decimal) -> None:
+def give_back(message_id: int, parts: int) -> None:
+    """Give back `parts` of the message's reservation, with their share of its credit."""
     if parts > 0:
-        quotas.release(message_id, parts=parts, credit=price_per_segment * parts)
+        quotas.release(message_id, parts=parts)
 
 
 def give_back_marked(message_id: int, token: str) -> None:
@@ -68,7 +69,5 @@ def give_back_marked(message_id: int, token: str) -> None:
     the message counts against no quota."""
     if not quotas.holds(message_id):
         return
-    found = Delivery.objects.filter(claim=token).aggregate(
-        parts=Sum("segments"), price=Max("account__price_per_segment")
-    )
-    give_back(message_id, found["parts"] or 0, found["price"] or Decimal("0"))
+    parts = Delivery.objects.filter(claim=token).aggregate(n=Sum("segments"))["n"] or 0
+    give_back(message_id, parts)

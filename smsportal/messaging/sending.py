@@ -237,6 +237,7 @@ def prepare(
         check_affordable(account, cost, user or AnonymousUser())
     except Unaffordable as exc:
         raise SendRefused(exc.message, code=exc.code) from exc
+    parts = own.total_parts if own else len(phones) * analysis.segments
     quota_step.check(department, account, parts, cost)
     return Draft(
         account=account,

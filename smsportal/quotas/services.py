@@ -39,6 +39,7 @@ from . import alerts
 from .models import Hold, Quota, Usage
 
 ZERO = Decimal("0")
+CREDIT_STEP = Decimal("0.0001")  # Usage.credit's decimal places
 
 
 class QuotaExceeded(Exception):
@@ -134,9 +135,11 @@ def holds(message_id: int) -> bool:
     return Hold.objects.filter(message_id=message_id).exists()
 
 
-def release(message_id: int, *, parts: int | None = None, credit: Decimal | None = None) -> int:
-    """Give back what `message_id` holds: all of it, or `parts` and `credit` of it (deliveries
-    cancelled, or failed before they left). Returns the parts given back per counter."""
+def release(message_id: int, *, parts: int | None = None) -> int:
+    """Give back what `message_id` holds: all of it, or `parts` of it (deliveries cancelled, or
+    failed before they left) with their share of the credit it holds (parts to different
+    destinations may cost differently; the share is what was reserved for them on average).
+    Returns the parts given back per counter."""
     given = 0
     with transaction.atomic():
         holds = list(
@@ -144,7 +147,11 @@ def release(message_id: int, *, parts: int | None = None, credit: Decimal | None
         )
         for hold in holds:
             back_parts = hold.parts if parts is None else min(parts, hold.parts)
-            back_credit = hold.credit if credit is None else min(credit, hold.credit)
+            back_credit = (
+                hold.credit
+                if back_parts == hold.parts
+                else (hold.credit * back_parts / hold.parts).quantize(CREDIT_STEP)
+            )
             if not back_parts and not back_credit:
                 continue
             Usage.objects.filter(pk=hold.usage_id).update(

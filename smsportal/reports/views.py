@@ -15,9 +15,9 @@ from smsportal.core.csv_export import streaming_csv
 from smsportal.core.words import word
 from smsportal.messaging.models import Delivery, Message
 from smsportal.providers.models import ProviderAccount
-from smsportal.routing.service import accounts_out_of_routes
 from smsportal.quotas.usage import bars as quota_bars
 from smsportal.quotas.views import visible_quotas
+from smsportal.routing.service import accounts_out_of_routes
 
 from . import queries
 from .forms import ExportForm, RangeForm

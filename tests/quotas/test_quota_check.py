@@ -240,3 +240,15 @@ def test_a_send_to_a_list_kept_at_the_provider_is_checked_before_and_counted_aft
     with pytest.raises(SendRefused, match="needs 4 parts; 2 parts left today in Sales"):
         send_to_remote_list(kala, "Staff", "Hello again", department=sales)
     assert not [r for r in sandbox.world.received if r.text == "Hello again"]
+
+
+def test_parts_given_back_take_their_share_of_the_credit_held(account, sales):
+    quota(sales, credit_per_month=Decimal("10"))
+    services.reserve(sales, account, parts=10, credit=Decimal("1.00"), message_id=7)
+
+    services.release(7, parts=3)
+    month = Usage.objects.get()
+    assert (month.parts, month.credit) == (7, Decimal("0.70"))
+    services.release(7)
+    month.refresh_from_db()
+    assert (month.parts, month.credit) == (0, Decimal("0")) and not Hold.objects.exists()
