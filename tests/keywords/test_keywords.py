@@ -219,6 +219,20 @@ def test_a_rule_cannot_take_stop_start_or_help(manager_client, account, word):
     assert not KeywordRule.objects.exists()
 
 
+@pytest.mark.parametrize("word", ["Stop", "إلغاء", "HELP ", "start", "مساعدة"])
+def test_the_admin_refuses_stop_start_or_help_with_the_reason(admin_client, account, word):
+    """The Django admin's form runs the model's own check, not only the rules page."""
+    response = admin_client.post(
+        reverse("admin:keywords_keywordrule_add"),
+        {"account": account.pk, "keyword": word, "match": "first", "reply": "Hi",
+         "is_active": "on"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert "so a rule cannot use it" in response.content.decode()
+    assert not KeywordRule.objects.exists()
+
+
 def test_a_rule_that_does_nothing_is_refused(manager_client, account):
     response = manager_client.post(
         reverse("keywords:rule_create"),
