@@ -175,7 +175,7 @@ def resize(message_id: int, *, parts: int, credit: Decimal) -> None:
     or lowered by the difference."""
     with transaction.atomic():
         holds = (
-            Hold.objects.select_for_update()
+            Hold.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer-joined account
             .filter(message_id=message_id)
             .select_related("usage__quota__department", "usage__quota__account")
             .order_by("usage_id")
