@@ -9,7 +9,9 @@ For each case: a fresh database, the sandbox (`manage.py sandbox`) and task work
 delivery is queued or sending. Prints deliveries per second from the confirm to the last
 `submitted`, checks with the sandbox that every number arrived exactly once, and prints the
 floor: the same number of deliveries bulk-updated to `submitted`, in batches as dispatch does,
-with nothing else running.
+with nothing else running. `--personal` (issue 18) adds the same cases with a personalised
+text: KwtSMS with 10 distinct texts (grouped into one request per text and batch), ISMS with every
+text distinct.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ django.setup()
 from smsportal.messaging.models import Delivery
 from smsportal.messaging.sending import ResolvedRecipients, prepare, send
 from smsportal.providers.models import ProviderAccount
-kind, n, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+kind, n, url, distinct = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 if kind == "smscentre":  # SMPP: one bind per worker process, a window of 10 submits
     account = ProviderAccount(name=kind, kind=kind, base_url=url, username="demo-smscentre")
     account.password = "demo-smc"
@@ -49,8 +51,16 @@ account.save()
 prefix = {"kwtsms": "+9655", "isms": "+6012", "smscentre": "+9656"}[kind]
 phones = [f"{prefix}{i:07d}" for i in range(n)]
 started = time.perf_counter()
-recipients = ResolvedRecipients(phones=phones)
-message = send(prepare(account=account, body="Benchmark", recipients=recipients))
+if distinct:
+    # Personalised: each phone's own value, as a mail merge gives it (`values`); `distinct`
+    # texts in all (-1: every text differs).
+    values = {p: {"ref": str(i if distinct < 0 else i % distinct)} for i, p in enumerate(phones)}
+    recipients = ResolvedRecipients(phones=phones, values=values, known_fields=frozenset({"ref"}))
+    message = send(prepare(account=account, body="Benchmark {ref}", recipients=recipients,
+                           personal=True))
+else:
+    recipients = ResolvedRecipients(phones=phones)
+    message = send(prepare(account=account, body="Benchmark", recipients=recipients))
 created = time.perf_counter() - started
 while Delivery.objects.filter(message=message, status__in=["queued", "sending"]).exists():
     time.sleep(0.05)
@@ -90,7 +100,7 @@ def run_json(code: str, env: dict, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def case(kind: str, n: int, database_url: str, workers: int) -> dict:
+def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) -> dict:
     env = django_env(database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     http_port, smpp_port = free_port(), free_port()
@@ -138,7 +148,7 @@ def case(kind: str, n: int, database_url: str, workers: int) -> dict:
             for _ in range(workers)
         ]
         target = f"smpp://127.0.0.1:{smpp_port}" if kind == "smscentre" else url
-        result = run_json(SEND, env, kind, str(n), target)
+        result = run_json(SEND, env, kind, str(n), target, str(distinct))
         counts = requests.get(f"{url}/_sandbox/counts", timeout=30).json()
     finally:
         for proc in [*pool, sandbox]:
@@ -148,6 +158,7 @@ def case(kind: str, n: int, database_url: str, workers: int) -> dict:
     return {
         "recipients": n,
         "workers": workers,
+        "distinct_texts": distinct or 1 if distinct >= 0 else n,
         "seconds": round(result["seconds"], 2),
         "deliveries_per_second": round(n / result["seconds"]),
         "confirm_step_seconds": round(result["create_seconds"], 2),
@@ -172,6 +183,11 @@ def main() -> None:
     parser.add_argument("--smscentre", type=int, default=20_000)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument(
+        "--personal",
+        action="store_true",
+        help="issue 18: each case also personalised (KwtSMS 10 distinct texts, ISMS all distinct)",
+    )
+    parser.add_argument(
         "--cases", default="kwtsms,isms,smscentre", help="which cases to run, comma-separated"
     )
     args = parser.parse_args()
@@ -182,9 +198,17 @@ def main() -> None:
         out["floor_sqlite"] = floor(args.kwtsms, sqlite("floor.sqlite3"))
         if "kwtsms" in wanted:
             out["kwtsms_sqlite_1_worker"] = case("kwtsms", args.kwtsms, sqlite("kwt.sqlite3"), 1)
+        if "kwtsms" in wanted and args.personal:
+            out["kwtsms_sqlite_1_worker_10_texts"] = case(
+                "kwtsms", args.kwtsms, sqlite("kwt-personal.sqlite3"), 1, distinct=10
+            )
         if "isms" in wanted:
             out[f"isms_sqlite_{args.isms_workers}_worker"] = case(
                 "isms", args.isms, sqlite("isms.sqlite3"), args.isms_workers
+            )
+        if "isms" in wanted and args.personal:
+            out[f"isms_sqlite_{args.isms_workers}_worker_all_distinct"] = case(
+                "isms", args.isms, sqlite("isms-personal.sqlite3"), args.isms_workers, distinct=-1
             )
         if "smscentre" in wanted:
             out["smscentre_sqlite_1_worker"] = case(
