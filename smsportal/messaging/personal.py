@@ -479,7 +479,9 @@ def compose_estimate(
     """The preview's figures for a personalised text: the members of the lists and the pasted
     numbers that are contacts counted in SQL (opted-out numbers left out); pasted numbers that
     are no contact rendered one by one (they only have {phone})."""
-    chosen = Q(phone__in=pasted) if pasted else Q(pk__in=[])
+    # Nobody chosen yet (a template picked before the numbers) must still make SQL: an empty
+    # `pk__in` alone compiles to nothing and the counting query would raise EmptyResultSet.
+    chosen = Q(phone__in=pasted) if pasted else Q(pk__isnull=True)
     if list_ids:
         members = Membership.objects.filter(contact_list_id__in=list_ids).values("contact_id")
         chosen |= Q(pk__in=members)

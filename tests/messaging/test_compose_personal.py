@@ -146,3 +146,16 @@ def test_double_braces_send_one_brace_without_personalising(
     message = Message.objects.get()
     assert (message.body, message.personal) == ("Use code {SAVE10}", False)
     assert script.texts == ["Use code {SAVE10}"]
+
+
+@pytest.mark.parametrize("text", ["Hello {name}", "Hello {name|friend} from {city}"])
+def test_a_personalised_text_before_any_recipient_is_chosen_previews_without_a_crash(
+    operator_client, account, customers, text
+):
+    # A template picked first, numbers and lists still empty: the live preview once answered
+    # 500 (an empty choice of contacts made no SQL to count in).
+    no_one = form(account, customers, lists=[], text=text)
+    for headers in ({"HTTP_HX_REQUEST": "true"}, {}):
+        response = operator_client.post(URL, no_one, **headers)
+        assert response.status_code == 200
+        assert "<strong>0</strong> numbers to send to" in response.content.decode()
