@@ -136,7 +136,9 @@ def sender_sync(request: HttpRequest, account_pk: int) -> HttpResponse:
 @permission_required("senders.view_senderid", raise_exception=True)
 def sender_options(request: HttpRequest) -> HttpResponse:
     """`<option>`s of an account's usable sender IDs, for the compose page's select
-    (`hx-get="/senders/options/?account=ID"`). An unknown account gives an empty choice."""
+    (`hx-get="/senders/options/?account=ID"`), with the line under the select that says why
+    there is no choice, if there is none. An unknown account gives an empty choice."""
     account = _selected_account(request)
     senders = active_sender_ids(account) if account else SenderID.objects.none()
-    return render(request, "senders/_options.html", {"senders": senders, "account": account})
+    context = {"senders": senders, "account": account}
+    return render(request, "senders/_options_response.html", context)

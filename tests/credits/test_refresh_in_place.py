@@ -91,3 +91,25 @@ def test_the_compose_card_follows_the_chosen_account(operator_client, two):
     html = response.content.decode()
     assert "Second account" in html and "First account" not in html
     assert ">Balance<" in html.replace("</i> ", ">")
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        (reverse("dashboard"), "a Manager can refresh them at once"),
+        (reverse("credits:overview"), "a Manager can refresh them at once"),
+        (reverse("messaging:compose"), "a Manager can refresh it at once"),
+    ],
+)
+def test_operators_are_told_who_can_refresh_and_managers_get_the_button(
+    client, operator, manager, two, path, says
+):
+    client.force_login(operator)
+    seen_by_operator = client.get(path).content.decode()
+    client.force_login(manager)
+    seen_by_manager = client.get(path).content.decode()
+
+    assert 'id="balances-refresh-hint"' in seen_by_operator and says in seen_by_operator
+    assert 'id="balances-refresh"' not in seen_by_operator
+    assert 'id="balances-refresh"' in seen_by_manager
+    assert 'id="balances-refresh-hint"' not in seen_by_manager

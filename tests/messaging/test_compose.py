@@ -159,3 +159,49 @@ def test_the_note_after_sending_stays_true_once_the_send_is_done(
     body = sent.content.decode()
     assert "to 1 recipient was handed to the send queue." in body
     assert "this page follows it" not in body
+
+
+def test_the_live_preview_puts_a_summary_beside_the_send_button(operator_client, account):
+    numbers = "+96550000001, +96550000002"
+    response = operator_client.post(
+        URL,
+        form(account, recipients=numbers, text="a" * 161, action="preview"),
+        HTTP_HX_REQUEST="true",
+    )
+
+    body = response.content.decode()
+    summary = body[body.index('id="send-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert 'hx-swap-oob="true"' in summary  # it lives beside the button, not in the preview
+    assert "2 numbers · 2 SMS each · estimated cost" in " ".join(summary.split())
+    page = operator_client.get(URL).content.decode()
+    buttons = page[page.index('value="send"') :]
+    assert buttons.index('id="send-summary"') < buttons.index("</form>")
+
+
+def test_the_summary_beside_the_send_button_says_why_it_cannot_go(operator_client, account):
+    response = operator_client.post(
+        URL, form(account, text="", action="preview"), HTTP_HX_REQUEST="true"
+    )
+
+    body = response.content.decode()
+    summary = body[body.index('id="send-summary"') :]
+    assert "The message is empty." in summary[: summary.index("</div>")]
+
+
+def test_a_change_after_a_refused_send_clears_the_refusal_shown_above_the_form(
+    operator_client, account
+):
+    refused = operator_client.post(URL, form(account, text="", action="send")).content.decode()
+    assert '<div class="alert alert-danger" id="compose-errors">The message is empty.' in refused
+
+    # The text filled, the account switched: the live preview replaces the stale refusal.
+    live = operator_client.post(
+        URL, form(account, text="Filled now", action="preview"), HTTP_HX_REQUEST="true"
+    ).content.decode()
+
+    assert (
+        '<div class="alert alert-danger" id="compose-errors" hx-swap-oob="true" hidden></div>'
+        in (live)
+    )
+    assert "The message is empty." not in live

@@ -192,7 +192,8 @@ def test_kalasms_offers_only_its_default_sender(operator_client, db):
     body = preview(operator_client, kala, "Hi").content.decode()
     refused = operator_client.post(URL, form(kala, sender="MYSHOP", action="send"))
 
-    assert "cannot choose one per message" in options.content.decode()
+    assert "cannot choose a sender per message" in options.content.decode()
+    assert 'id="sender-help" hx-swap-oob="true"' in options.content.decode()
     assert 'value="MYSHOP"' not in options.content.decode()
     assert "sends from the account's default sender" in body
     assert "cannot choose a sender ID per message" in refused.content.decode()

@@ -197,5 +197,6 @@ def test_options_list_the_accounts_usable_senders_default_selected(operator_clie
 def test_options_without_senders_say_so(operator_client, provider):
     account = ProviderAccountFactory(name="Bare")
     html = operator_client.get(reverse("senders:options"), {"account": account.pk}).content
-    assert b"Bare has no active sender IDs" in html
+    assert b'<option value="">The provider\'s default sender</option>' in html
+    assert b"Bare has no active sender IDs: the provider's default sender is used." in html
     assert b"Choose an account first" in operator_client.get(reverse("senders:options")).content

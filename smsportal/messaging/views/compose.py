@@ -333,7 +333,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     """The live preview as staff type (htmx), or the page with it (the "Preview" button)."""
     form = ComposeForm(request.POST, user=request.user)
     if request.htmx:
-        return render(request, "messaging/_preview.html", preview_context(form, live=True))
+        return render(request, "messaging/_preview_live.html", preview_context(form, live=True))
     return render_page(request, form)
 
 
