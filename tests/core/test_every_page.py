@@ -3,8 +3,9 @@
 From the dashboard the walk follows every same-origin link, four links deep, and fails on a
 page that answers an error, a form written inside another form (the browser drops the inner
 tag and lends its fields to the outer form: Compose sent through the first account because of
-one), or a field name used twice in one form (Django takes the last value); and on each page of
-the portal's own sections exactly one navigation item is highlighted; every page has a favicon.
+one), or a field name used twice in one form (Django takes the last value), or jargon staff
+should not read; and on each page of the portal's own sections exactly one navigation item is
+highlighted; every page has a favicon.
 """
 
 from __future__ import annotations
@@ -79,6 +80,20 @@ def portal_url_names() -> set[str]:
     return names
 
 
+# Words staff should never read (issue 13): standards jargon, a broken plural, a clock that says
+# nothing. Looked for in the text a person sees, not in markup, scripts or attribute values.
+JARGON = re.compile(
+    r"septets?|UCS-2 units?|3GPP|TS 23\.040|\bsettled\b|\bpushs\b|\b0 minutes ago"
+    r"|\b1 (?:recipients|numbers|messages|contacts|deliveries|credits|parts)\b",
+    re.IGNORECASE,
+)
+
+
+def visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style|template)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
 def walk(client) -> tuple[list[str], set[str]]:
     """Visit the portal as `client`'s user; the problems found and the URL names visited."""
     problems: list[str] = []
@@ -107,6 +122,8 @@ def walk(client) -> tuple[list[str], set[str]]:
             continue
         html = response.content.decode()
         problems += [f"{where}: {problem}" for problem in form_problems(html)]
+        if not urlsplit(url).path.startswith("/admin/"):  # Django's own admin words
+            problems += [f"{where} says {w!r}" for w in JARGON.findall(visible_text(html))]
         if 'rel="icon"' not in html:
             problems.append(f"{where} links no favicon")
         navbar = html.partition('id="mainnav"')[2].partition("</nav>")[0]
@@ -166,3 +183,12 @@ def test_the_check_finds_a_field_twice_in_one_form_but_allows_groups():
             "select-one", "select"
         ),
     ]
+
+
+def test_the_jargon_check_reads_only_what_a_person_sees():
+    page = (
+        '<p title="septets">1 recipient, 2 SMS</p><script>var x = "3GPP settled";</script>'
+        "<p>counted in septets, 1 recipients, settled 0 minutes ago</p>"
+    )
+    found = [w.lower() for w in JARGON.findall(visible_text(page))]
+    assert found == ["septets", "1 recipients", "settled", "0 minutes ago"]
