@@ -15,6 +15,7 @@ from smsportal.providers.backends.base import SecretField
 from smsportal.providers.backends.kwtsms import KwtSMSBackend
 from smsportal.providers.forms import ProviderAccountForm
 from smsportal.providers.models import ProviderAccount
+from smsportal.providers.sandbox.world import demo_password
 from tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -409,3 +410,19 @@ def test_an_option_without_a_label_is_named_after_itself_not_its_prefix():
     form = ProviderAccountForm()
 
     assert form["kwtsms__transport"].label == "Transport"
+
+
+@pytest.mark.parametrize("kind", ["kwtsms", "isms", "kalasms", "intellisoftware"])
+def test_test_connection_never_echoes_a_web_page(manager_client, sandbox, sandbox_account, kind):
+    # Not a provider's answer (a proxy's or an intranet server's page): it is named, never
+    # shown, not even as an excerpt (issue 15).
+    account = sandbox_account(kind)
+    sandbox.world.put_account(kind, account.username, demo_password(kind), faults={"garbage": True})
+
+    response = manager_client.post(
+        reverse("providers:test_connection", args=[account.pk]), headers={"HX-Request": "true"}
+    )
+
+    html = response.content.decode()
+    assert "answered with a web page instead of a result" in html
+    assert "Runtime Error" not in html and "&lt;html" not in html and "<title>500" not in html

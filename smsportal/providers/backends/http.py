@@ -160,7 +160,10 @@ def call(
     elif response.encoding is None or response.encoding.lower() == "iso-8859-1":
         response.encoding = "utf-8"
     body = response.text.strip()  # raw: the backend parses it (see the module's docstring)
-    shown = redact(body, password)
+    is_page = body.lstrip().startswith("<") or "<html" in body[:500].lower()
+    # A web page is no provider's answer (a proxy's, or a server on the network that the base
+    # URL points at): it is named, never echoed to staff, not even as an excerpt.
+    shown = "" if is_page else redact(body, password)
     if response.status_code >= 500:
         log.warning("%s: HTTP %s", label, response.status_code)
         raise TransientError(
@@ -179,12 +182,11 @@ def call(
     if not body:
         log.warning("%s: empty answer", label)
         raise ProtocolError(f"{account.get_kind_display()} gave an empty answer.", code="empty")
-    if body.lstrip().startswith("<") or "<html" in body[:500].lower():
+    if is_page:
         log.warning("%s: answered with an HTML page", label)
         raise ProtocolError(
             f"{account.get_kind_display()} answered with a web page instead of a result.",
             code="html",
-            provider_text=shown[:200],
         )
     log.info("%s: answered (%d bytes)", label, len(body))
     return body
