@@ -98,6 +98,8 @@ def test_a_refusal_is_gone_once_the_text_is_filled_and_the_account_switched(
     page, live_server, login, operator, account
 ):
     other = ProviderAccountFactory(kind="isms", name="Second account")
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     login(operator, PASSWORD)
     page.goto(f"{live_server.url}/messages/compose/")
     page.get_by_label("Numbers").fill("+965 9711 9440")
@@ -110,3 +112,4 @@ def test_a_refusal_is_gone_once_the_text_is_filled_and_the_account_switched(
     expect(page.locator("#preview-characters")).to_have_text("19")
     expect(page.locator("#compose-errors")).to_be_hidden()
     expect(page.get_by_text("The message is empty.")).to_have_count(0)
+    assert errors == []  # every out-of-band target was on the page
