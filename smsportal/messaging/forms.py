@@ -4,6 +4,7 @@ import json
 import secrets
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -15,11 +16,34 @@ from smsportal.senders.validation import validate_sender
 
 from . import message_types
 
+AUTOMATIC = "auto"  # the account choice that lets the routes (smsportal.routing) decide
+
+
+class AccountsWithAutomatic(ModelChoiceIterator):
+    def __iter__(self):
+        yield from super().__iter__()
+        yield (AUTOMATIC, gettext_lazy("Automatic (by the routes)"))
+
+    def __len__(self) -> int:
+        return super().__len__() + 1
+
+
+class AccountOrAutomaticField(forms.ModelChoiceField):
+    """An account, or "Automatic" (cleaned to None: each recipient's account is then chosen
+    by the routes)."""
+
+    iterator = AccountsWithAutomatic
+
+    def clean(self, value):
+        if value == AUTOMATIC:
+            return None
+        return super().clean(value)
+
 
 class ComposeForm(forms.Form):
     """What staff fill in to send. Nothing here is sent until the confirmation step."""
 
-    account = forms.ModelChoiceField(
+    account = AccountOrAutomaticField(
         ProviderAccount.objects.filter(is_active=True), empty_label=None
     )
     # Whose message it is (a select if the user has several departments, fixed if one).
@@ -85,10 +109,18 @@ class ComposeForm(forms.Form):
 
     def types_by_account(self) -> dict[str, list[str]]:
         """For the page's script: which kinds each account offers (the server checks again)."""
-        return {
+        kinds = {
             str(account.pk): message_types.available(account.backend.capabilities)
             for account in self.fields["account"].queryset
         }
+        # Automatic: every kind some account offers (the routes refuse who cannot get it).
+        kinds[AUTOMATIC] = sorted({kind for offered in kinds.values() for kind in offered})
+        return kinds
+
+    @property
+    def automatic(self) -> bool:
+        """The routes choose each recipient's account."""
+        return self.is_bound and self.data.get("account") == AUTOMATIC
 
     def types_json(self) -> str:
         return json.dumps(self.types_by_account())

@@ -140,5 +140,9 @@ def sender_options(request: HttpRequest) -> HttpResponse:
     there is no choice, if there is none. An unknown account gives an empty choice."""
     account = _selected_account(request)
     senders = active_sender_ids(account) if account else SenderID.objects.none()
-    context = {"senders": senders, "account": account}
+    automatic = request.GET.get("account") == "auto"
+    if automatic:  # routing maps the name onto each account's own (smsportal.routing)
+        values = SenderID.objects.usable().order_by("value").values_list("value", flat=True)
+        senders = [{"value": value} for value in dict.fromkeys(values)]
+    context = {"senders": senders, "account": account, "automatic": automatic}
     return render(request, "senders/_options_response.html", context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,13 +24,15 @@ from django.utils.safestring import mark_safe
 from smsportal.contacts import selectors as contacts
 from smsportal.contacts.models import Contact, OptOut
 from smsportal.core.text import counted
+from smsportal.providers.models import ProviderAccount
 from smsportal.routing.prices import PriceTable
+from smsportal.senders.models import SenderID
 from smsportal.senders.selectors import active_sender_ids
 from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
 
-from .. import message_types, sending
+from .. import message_types, routed, sending
 from ..forms import ComposeForm
 from ..message_types import measure
 from ..personal import compose_estimate
@@ -201,6 +204,8 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
         "gsm_suggestion": better,
         "segments_saved": analysis.segments - better.segments if better else 0,
     }
+    if form.automatic:
+        context["routing"] = routing_preview(form, summary, text)
     if account:
         capabilities = account.backend.capabilities
         context["capabilities"] = capabilities
@@ -211,6 +216,44 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
         context["default_sender_only"] = not capabilities.sender_per_message
     personalise_preview(context, form, text, kind, profile)
     return context
+
+
+def routing_preview(form: ComposeForm, summary, text: str) -> dict:
+    """ "Automatic": how many recipients go through which account, from which sender ID, at what
+    cost, and who is refused and why - before anything is sent (`routed.plan`, set-based)."""
+    phones = list(summary.phones)
+    if getattr(summary, "listed_to_send", 0):
+        phones += [p for p in listed_phones(chosen_lists(form)) if p not in set(summary.phones)]
+    body = message_types.body_for(text, form.kind)
+    split, router = routed.plan(
+        body=body,
+        phones=phones,
+        sender=form.data.get("sender", ""),
+        message_type=message_types.message_type(form.kind),
+    )
+    accounts = ProviderAccount.objects.in_bulk(list(split.by_account))
+    rows = []
+    for account_id, members in sorted(split.by_account.items(), key=lambda i: -len(i[1])):
+        account = accounts[account_id]
+        candidate = router.candidates[account_id]
+        segments = sending.analyse_for(account, body).segments
+        rows.append(
+            {
+                "account": account,
+                "recipients": len(members),
+                "parts": segments,
+                "sender": candidate.sender,
+                "cost": candidate.prices.cost(members, segments),
+                "routes": sorted(split.rule_of.get(account_id, ())),
+            }
+        )
+    reasons = Counter(reason for _phone, reason in split.refused)
+    return {
+        "rows": rows,
+        "cost": sum((row["cost"] for row in rows), Decimal("0")),
+        "refused": len(split.refused),
+        "reasons": reasons.most_common(5),
+    }
 
 
 def listed_phones(list_ids: list[int]):
@@ -296,12 +339,21 @@ def type_preview(form: ComposeForm, kind: str, analysis, text: str) -> dict:
 def compose_context(form: ComposeForm, preview: dict | None = None) -> dict:
     """The page around the form: the chosen account's sender IDs and balance."""
     account = form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
-    if account is None:
+    if account is None and not form.automatic:
         chosen = form["account"].value()
         field = form.fields["account"]
         account = field.queryset.filter(pk=chosen).first() if chosen else field.queryset.first()
     senders = active_sender_ids(account) if account else []
-    return {"form": form, "preview": preview, "account": account, "senders": senders}
+    if form.automatic:  # any account's sender ID: routing maps it onto each account
+        values = SenderID.objects.usable().order_by("value").values_list("value", flat=True)
+        senders = [{"value": value, "is_default": False} for value in dict.fromkeys(values)]
+    return {
+        "form": form,
+        "preview": preview,
+        "account": account,
+        "senders": senders,
+        "automatic": form.automatic,
+    }
 
 
 @permission_required("messaging.add_message", raise_exception=True)
@@ -361,9 +413,31 @@ def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending
     personal = form.kind in PERSONAL_KINDS and parse(body).is_personal
     if form.kind in PERSONAL_KINDS and not personal:
         body = parse(body).render({}).text  # "{{" written for a brace: sent as one
+    if form.automatic:
+        return routed_draft_for(request, form, preview, body, personal)
     try:
         return sending.prepare(
             account=data["account"],
+            body=body,
+            personal=personal,
+            sender=data["sender"],
+            recipients=preview["summary"].resolved(),
+            **form.type_options(),
+            scheduled_for=data["scheduled_for"],
+            user=request.user,
+            department=data.get("department"),
+            idempotency_key=data["token"],
+        )
+    except sending.SendRefused as exc:
+        form.add_error(None, str(exc))
+        return None
+
+
+def routed_draft_for(request, form, preview, body: str, personal: bool):
+    """ "Automatic": a Draft per account the routes choose (messaging.routed)."""
+    data = form.cleaned_data
+    try:
+        return routed.prepare_routed(
             body=body,
             personal=personal,
             sender=data["sender"],
@@ -394,10 +468,21 @@ def send(request: HttpRequest) -> HttpResponse:
     if draft is None:
         return render_page(request, form, preview=preview)
     try:
-        message = sending.send(draft)
+        if isinstance(draft, routed.RoutedDraft):
+            sent = routed.send_routed(draft)  # all or none: one transaction
+        else:
+            message = sending.send(draft)
     except sending.SendRefused as exc:  # a quota filled up since the check (quota_step.take)
         form.add_error(None, str(exc))
         return render_page(request, form, preview=preview)
+    if isinstance(draft, routed.RoutedDraft):
+        to = counted(sum(m.recipient_count for m in sent), "recipient")
+        messages.success(
+            request,
+            f"{counted(len(sent), 'message')} to {to} (one per account the routes chose) "
+            + ("scheduled." if draft.drafts[0].scheduled_for else "handed to the send queue."),
+        )
+        return redirect("messaging:message_list")
     to = counted(message.recipient_count, "recipient")
     when = (
         f"is scheduled for {message.scheduled_for:%Y-%m-%d %H:%M}"

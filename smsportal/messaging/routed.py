@@ -1,0 +1,108 @@
+"""Sending with the account "Automatic": routing (smsportal.routing) chooses each recipient's
+account, and the send becomes one message per account, each prepared and sent by the one send
+path (`sending.prepare` / `sending.send`), so every check runs for every part of it.
+
+Recipients no route can carry (no matching rule, no capable account, no valid sender ID) are
+refused with the reason: shown in the preview, and recorded as skipped on the first message,
+never sent by a route no one meant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from smsportal.providers.backends.base import MessageType
+from smsportal.providers.models import ProviderAccount
+from smsportal.routing.service import router_for
+
+from .models import Message
+from .sending import Draft, ResolvedRecipients, SendRefused, prepare, send
+
+NO_ROUTE = "no route"
+
+
+@dataclass(frozen=True)
+class RoutedDraft:
+    """What "Automatic" will do: a Draft per account, and the recipients refused with why."""
+
+    drafts: tuple[Draft, ...]
+    refused: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def recipient_count(self) -> int:
+        return sum(d.recipient_count for d in self.drafts)
+
+    @property
+    def cost(self) -> Decimal:
+        return sum((d.cost for d in self.drafts), Decimal("0"))
+
+
+def plan(*, body: str, phones: list[str], sender: str = "", message_type: str = MessageType.TEXT):
+    """(account -> phones, refused [(phone, reason)], the router): the split alone, for the
+    preview; nothing is checked beyond routing."""
+    router = router_for(body=body, message_type=message_type, sender=sender)
+    split = router.split(phones)
+    return split, router
+
+
+def prepare_routed(
+    *,
+    body: str,
+    recipients: ResolvedRecipients,
+    sender: str = "",
+    message_type: MessageType = MessageType.TEXT,
+    idempotency_key: str | None = None,
+    **options: Any,
+) -> RoutedDraft:
+    """`sending.prepare` for each account routing chooses, with that account's sender ID (the
+    same name where registered, else its default for routed messages). Raises SendRefused when
+    no recipient has a route, or when any part fails a check (nothing is sent then)."""
+    if not recipients.phones:
+        raise SendRefused(_("There is no recipient to send to."), code="no_recipients")
+    split, router = plan(
+        body=body, phones=recipients.phones, sender=sender, message_type=message_type
+    )
+    if not split.by_account:
+        reason = split.refused[0][1] if split.refused else ""
+        raise SendRefused(
+            _("No recipient has a route that can send this message. %(reason)s")
+            % {"reason": reason},
+            code="no_route",
+        )
+    accounts = ProviderAccount.objects.in_bulk(list(split.by_account))
+    drafts = []
+    for n, (account_id, phones) in enumerate(sorted(split.by_account.items())):
+        chosen = set(phones)
+        part = ResolvedRecipients(
+            phones=[p for p in recipients.phones if p in chosen],
+            contact_ids={p: c for p, c in recipients.contact_ids.items() if p in chosen},
+            # The recipients left out are recorded once, on the first message.
+            skipped=(
+                [*recipients.skipped, *((p, f"{NO_ROUTE}: {why}") for p, why in split.refused)]
+                if n == 0
+                else []
+            ),
+            references={p: r for p, r in recipients.references.items() if p in chosen},
+        )
+        drafts.append(
+            prepare(
+                account=accounts[account_id],
+                body=body,
+                recipients=part,
+                sender=router.candidates[account_id].sender,
+                message_type=message_type,
+                idempotency_key=f"{idempotency_key}:{account_id}"[:64] if idempotency_key else None,
+                **options,
+            )
+        )
+    return RoutedDraft(tuple(drafts), tuple(split.refused))
+
+
+def send_routed(routed: RoutedDraft) -> list[Message]:
+    """Send every part in one transaction: all the messages are created, or none."""
+    with transaction.atomic():
+        return [send(draft) for draft in routed.drafts]

@@ -1,0 +1,120 @@
+"""Compose with the account "Automatic": the preview shows, before anything is sent, how many
+recipients go through which account, from which sender ID, at what cost, and who has no route;
+the send makes one message per account through the one send path."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from smsportal.messaging.models import Message
+from smsportal.routing.models import AccountRouting, DestinationPrice, Route, RouteAccount
+from smsportal.sms.status import DeliveryStatus
+from tests.factories import ProviderAccountFactory, SenderIDFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("messaging:compose")
+KW1, KW2, SA1, UK1 = "+96550000001", "+96597000002", "+966500000001", "+447911123456"
+
+
+def route(name, destinations, *accounts, **fields):
+    saved = Route.objects.create(
+        name=name, destinations=destinations, position=Route.objects.count() + 1, **fields
+    )
+    for n, account in enumerate(accounts):
+        RouteAccount.objects.create(route=saved, account=account, position=n)
+    return saved
+
+
+@pytest.fixture
+def gulf(account):
+    """Two accounts with prices and routes: Kuwait by `kuwait`, Saudi Arabia the cheapest."""
+    account.name, account.price_per_segment = "Kuwait line", Decimal("0.02")
+    account.save()
+    saudi = ProviderAccountFactory(
+        name="Saudi line", kind="kwtsms", price_per_segment=Decimal("0.05")
+    )
+    DestinationPrice.objects.create(account=saudi, prefix="966", price_per_part=Decimal("0.01"))
+    DestinationPrice.objects.create(account=account, prefix="96597", price_per_part=Decimal("0.03"))
+    route("Kuwait", "KW", account)
+    route("Saudi", "SA", account, saudi, strategy="cheapest")
+    return account, saudi
+
+
+def post(client, action="preview", **fields):
+    data = {
+        "account": "auto",
+        "sender": "",
+        "recipients": "\n".join([KW1, KW2, SA1, UK1]),
+        "text": "Hello",
+        "token": "tok-auto",
+        "action": action,
+        **fields,
+    }
+    return client.post(URL, data, **({"HTTP_HX_REQUEST": "true"} if action == "preview" else {}))
+
+
+def plain(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_the_preview_splits_recipients_and_cost_by_account(operator_client, gulf):
+    text = plain(post(operator_client))
+    assert "Kuwait line 2 — 0.05" in text  # 0.02 + 0.03 (the +96597 price)
+    assert "Saudi line 1 — 0.01" in text  # the cheapest for +966
+    assert "Estimated cost: 0.06" in text
+    assert "1 recipient has no route and will not be sent to" in text
+    assert "No route matches this number and message. (1)" in text
+
+
+def test_the_send_makes_one_message_per_account_and_records_who_had_no_route(operator_client, gulf):
+    kuwait, saudi = gulf
+    response = post(operator_client, action="confirm")
+
+    assert response.status_code == 302
+    messages = {m.account: m for m in Message.objects.all()}
+    assert set(messages) == {kuwait, saudi}
+    sent = {
+        m.account.name: sorted(
+            m.deliveries.exclude(status=DeliveryStatus.SKIPPED).values_list("phone", flat=True)
+        )
+        for m in messages.values()
+    }
+    assert sent == {"Kuwait line": [KW1, KW2], "Saudi line": [SA1]}
+    skipped = [
+        d for m in messages.values() for d in m.deliveries.filter(status=DeliveryStatus.SKIPPED)
+    ]
+    assert [(d.phone, d.error_text) for d in skipped] == [
+        (UK1, "no route: No route matches this number and message.")
+    ]
+    assert messages[kuwait].estimated_cost == Decimal("0.05")
+    assert messages[saudi].estimated_cost == Decimal("0.01")
+
+    post(operator_client, action="confirm")  # the same form again: nothing new
+    assert Message.objects.count() == 2
+
+
+def test_a_route_whose_accounts_cannot_carry_the_text_sends_nothing(operator_client, gulf):
+    # KwtSMS offers no flash messages (the fake backend offers what the script says: none).
+    response = post(operator_client, action="confirm", recipients=KW1, message_type="flash")
+    assert not Message.objects.exists()
+    assert (
+        "No recipient has a route that can send this message. Route “Kuwait” matches, but none "
+        "of its accounts can send it (Kuwait line: it cannot send flash messages)."
+    ) in plain(response)
+
+
+def test_the_sender_is_mapped_or_the_recipient_refused_in_the_preview(operator_client, gulf):
+    kuwait, saudi = gulf
+    SenderIDFactory(account=saudi, value="SHOP")
+    text = plain(post(operator_client, sender="SHOP"))
+    assert "Saudi line 1 SHOP" in text
+    assert "has no sender ID “SHOP” and no default sender for routed messages" in text
+
+    AccountRouting.objects.create(account=kuwait, default_sender="KWT")
+    text = plain(post(operator_client, sender="SHOP"))
+    assert "Kuwait line 2 KWT" in text
