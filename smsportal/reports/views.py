@@ -20,6 +20,7 @@ from smsportal.quotas.views import visible_quotas
 from smsportal.routing.service import accounts_out_of_routes
 
 from . import queries
+from .destinations import by_country
 from .forms import ExportForm, RangeForm
 
 # What a user must hold to see each part of the dashboard; a user in no role sees none of it.
@@ -112,6 +113,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "days": days,
         "providers": providers,
         "reasons": reasons,
+        "countries": by_country(since, until, account_id),
         "chart": chart,
         "export_query": request.GET.urlencode(),
         "quota_usage": _quota_usage(request),
