@@ -22,6 +22,12 @@ WORDS = {
     "scheduled": pgettext_lazy("status", "scheduled"),
     "done": pgettext_lazy("status", "done"),
     "running": pgettext_lazy("status", "running"),
+    # Kinds of message (providers.backends.base.MessageType).
+    "text": pgettext_lazy("message type", "text"),
+    "flash": pgettext_lazy("message type", "flash"),
+    "voice": pgettext_lazy("message type", "voice"),
+    "binary": pgettext_lazy("message type", "binary"),
+    "barcode": pgettext_lazy("message type", "barcode"),
     # Sender ID kinds (senders.validation.SenderKind).
     "numeric": pgettext_lazy("sender kind", "numeric"),
     "alphanumeric": pgettext_lazy("sender kind", "alphanumeric"),

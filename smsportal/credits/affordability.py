@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from smsportal.providers.models import ProviderAccount
 
@@ -45,17 +46,37 @@ def check_affordable(account: ProviderAccount, estimate: Decimal, user) -> None:
         return
     if current.snapshot is None:
         raise Unaffordable(
-            f"This send needs {estimate:.2f} credits, but the balance of {account} is not known "
-            "yet. Refresh the balance first.",
+            _(
+                "This send needs %(estimate)s credits, but the balance of %(account)s is not "
+                "known yet. Refresh the balance first."
+            )
+            % {"estimate": f"{estimate:.2f}", "account": account},
             estimate=estimate,
             available=None,
         )
     age = timesince(current.snapshot.taken_at)
-    held = f", of which {current.reserved:.2f} is held by transfers" if current.reserved else ""
-    hint = " A Manager may send it anyway." if account.allows_credit else ""
+    figures = {
+        "estimate": f"{estimate:.2f}",
+        "account": account,
+        "available": f"{current.available:.2f}",
+        "balance": f"{current.snapshot.amount:.2f}",
+        "age": age,
+        "held": f"{current.reserved:.2f}",
+    }
+    if current.reserved:
+        text = _(
+            "This send needs %(estimate)s credits, but %(account)s has %(available)s (balance "
+            "%(balance)s as of %(age)s ago, of which %(held)s is held by transfers)."
+        )
+    else:
+        text = _(
+            "This send needs %(estimate)s credits, but %(account)s has %(available)s (balance "
+            "%(balance)s as of %(age)s ago)."
+        )
+    if account.allows_credit:
+        text += " " + _("A Manager may send it anyway.")
     raise Unaffordable(
-        f"This send needs {estimate:.2f} credits, but {account} has {current.available:.2f} "
-        f"(balance {current.snapshot.amount:.2f} as of {age} ago{held}).{hint}",
+        text % figures,
         estimate=estimate,
         available=current.available,
     )

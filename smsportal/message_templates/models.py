@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from smsportal.sms.encoding import STANDARD, analyse
 from smsportal.sms.placeholders import parse
@@ -24,10 +25,20 @@ class Shape:
     personal: bool
 
     def __str__(self) -> str:
-        parts = "1 part" if self.segments == 1 else f"{self.segments:,} parts"
+        figures = {"count": f"{self.segments:,}", "alphabet": self.label}
         if self.personal:
-            return f"{parts} or more, {self.label} (before names are filled in)"
-        return f"{parts}, {self.label}"
+            return (
+                ngettext(
+                    "%(count)s part or more, %(alphabet)s (before names are filled in)",
+                    "%(count)s parts or more, %(alphabet)s (before names are filled in)",
+                    self.segments,
+                )
+                % figures
+            )
+        return (
+            ngettext("%(count)s part, %(alphabet)s", "%(count)s parts, %(alphabet)s", self.segments)
+            % figures
+        )
 
 
 class MessageTemplate(models.Model):

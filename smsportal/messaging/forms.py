@@ -7,6 +7,7 @@ from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.contacts.models import ContactList
 from smsportal.departments.forms import DepartmentField
@@ -51,51 +52,60 @@ class ComposeForm(forms.Form):
         required=False,
         help_text=gettext_lazy("The message counts against this department's quota."),
     )
-    sender = forms.CharField(label="Sender ID", max_length=20, required=False)
+    sender = forms.CharField(label=_("Sender ID"), max_length=20, required=False)
     recipients = forms.CharField(
-        label="Numbers",
+        label=_("Numbers"),
         required=False,
         widget=forms.Textarea(
-            attrs={"rows": 3, "placeholder": "One per line, or separated by commas or semicolons"}
+            attrs={
+                "rows": 3,
+                "placeholder": _("One per line, or separated by commas or semicolons"),
+            }
         ),
     )
     lists = forms.ModelMultipleChoiceField(
         ContactList.objects.all(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
-        help_text="Everyone on these lists; a contact on several lists gets one message.",
+        label=_("Lists"),
+        help_text=_("Everyone on these lists; a contact on several lists gets one message."),
     )
     text = forms.CharField(
-        strip=False, required=False, widget=forms.Textarea(attrs={"rows": 6, "autofocus": True})
+        label=_("Message"),
+        strip=False,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "autofocus": True}),
     )
     flash = forms.BooleanField(
-        required=False, help_text="Shown at once on the screen, not stored (where supported)."
+        label=_("Flash"),
+        required=False,
+        help_text=_("Shown at once on the screen, not stored (where supported)."),
     )
     # The kind of message (templates/messaging/_message_type.html); only the kinds the chosen
     # account's provider supports are accepted.
     message_type = forms.ChoiceField(
-        label="Message type",
+        label=_("Message type"),
         choices=[(kind, label) for kind, (label, _help) in message_types.KINDS.items()],
         initial=message_types.TEXT,
         required=False,
         widget=forms.RadioSelect,
     )
     binary_udh = forms.BooleanField(
-        label="The octets start with a user data header (UDH)",
+        label=_("The octets start with a user data header (UDH)"),
         required=False,
         initial=True,
-        help_text="The first octet gives the header's length, as for ringtones and logos.",
+        help_text=_("The first octet gives the header's length, as for ringtones and logos."),
     )
     barcode_format = forms.ChoiceField(
-        label="Barcode format (MsgType)",
-        choices=[("", "Choose…"), *message_types.BARCODE_FORMATS],
+        label=_("Barcode format (MsgType)"),
+        choices=[("", _("Choose…")), *message_types.BARCODE_FORMATS],
         required=False,
     )
     scheduled_for = forms.DateTimeField(
-        label="Send at",
+        label=_("Send at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Empty: send now.",
+        help_text=_("Empty: send now."),
     )
     # One per form: a double click or a second tab finds the message already created.
     token = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -156,10 +166,11 @@ class ComposeForm(forms.Form):
     def clean_type_fields(self, data: dict) -> None:
         account, kind = data.get("account"), self.kind
         if account and kind not in message_types.available(account.backend.capabilities):
-            label = message_types.KINDS[kind][0].lower()
+            label = str(message_types.KINDS[kind][0]).lower()
             self.add_error(
                 "message_type",
-                f"{account} cannot send {label} messages; choose another type or account.",
+                _("%(account)s cannot send %(type)s messages; choose another type or account.")
+                % {"account": account, "type": label},
             )
         if kind == message_types.BINARY:
             try:
@@ -167,7 +178,7 @@ class ComposeForm(forms.Form):
             except ValueError as exc:
                 self.add_error("text", str(exc))
         if kind == message_types.BARCODE and not data.get("barcode_format"):
-            self.add_error("barcode_format", "Choose the barcode format (MsgType).")
+            self.add_error("barcode_format", _("Choose the barcode format (MsgType)."))
 
     def clean(self):
         data = super().clean()
@@ -176,13 +187,20 @@ class ComposeForm(forms.Form):
         if account and sender and not account.backend_class.capabilities.sender_per_message:
             self.add_error(
                 "sender",
-                f"{account} cannot choose a sender ID per message: it sends from the account's "
-                "default sender.",
+                _(
+                    "%(account)s cannot choose a sender ID per message: it sends from the "
+                    "account's default sender."
+                )
+                % {"account": account},
             )
         elif account and sender:
             values = set(active_sender_ids(account).values_list("value", flat=True))
             if sender not in values:
-                self.add_error("sender", f"{sender} is not an active sender ID of {account}.")
+                self.add_error(
+                    "sender",
+                    _("%(sender)s is not an active sender ID of %(account)s.")
+                    % {"sender": sender, "account": account},
+                )
             else:
                 try:
                     validate_sender(account.kind, sender)
@@ -193,7 +211,7 @@ class ComposeForm(forms.Form):
     def clean_scheduled_for(self):
         when = self.cleaned_data.get("scheduled_for")
         if when and when <= timezone.now():
-            raise forms.ValidationError("Choose a time in the future, or leave it empty.")
+            raise forms.ValidationError(_("Choose a time in the future, or leave it empty."))
         return when
 
     def clean_token(self):

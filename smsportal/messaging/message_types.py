@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from smsportal.providers.backends.base import Capabilities, MessageType
 from smsportal.sms.encoding import STANDARD, Analysis, EncodingProfile, analyse
 
@@ -21,33 +23,43 @@ VOICE = "voice"
 NO_REPORT = "bulk_no_report"
 
 KINDS: dict[str, tuple[str, str]] = {
-    TEXT: ("Text", "An ordinary SMS."),
-    FLASH: ("Flash", "Shown at once on the screen, not stored in the inbox."),
+    TEXT: (_("Text"), _("An ordinary SMS.")),
+    FLASH: (_("Flash"), _("Shown at once on the screen, not stored in the inbox.")),
     BINARY: (
-        "Binary",
-        "Octets written in hexadecimal (ringtones, logos, WAP push), in one SMS of at most "
-        "140 octets.",
+        _("Binary"),
+        _(
+            "Octets written in hexadecimal (ringtones, logos, WAP push), in one SMS of at most "
+            "140 octets."
+        ),
     ),
     BARCODE: (
-        "2D barcode",
-        "The provider makes a barcode for each recipient; %barcode% in the text becomes its "
-        "number.",
+        _("2D barcode"),
+        # Translators: %barcode% is typed in the message as it is; keep it.
+        _(
+            "The provider makes a barcode for each recipient; %barcode% in the text becomes "
+            "its number."
+        ),
     ),
-    VOICE: ("Voice", "The text is read out in a phone call instead of arriving as an SMS."),
+    VOICE: (
+        _("Voice"),
+        _("The text is read out in a phone call instead of arriving as an SMS."),
+    ),
     NO_REPORT: (
-        "Bulk, no delivery report",
-        "Many numbers per request and cheaper to send, but the provider never says whether "
-        "they arrived: deliveries stay “submitted”, not confirmed by the provider.",
+        _("Bulk, no delivery report"),
+        _(
+            "Many numbers per request and cheaper to send, but the provider never says whether "
+            "they arrived: deliveries stay “submitted”, not confirmed by the provider."
+        ),
     ),
 }
 
 # ISMS ISendSMS2D MsgType values, as document 002 spells them.
 BARCODE_FORMATS = [
-    ("EMS", "EMS (phones such as Ericsson)"),
+    ("EMS", _("EMS (phones such as Ericsson)")),
     ("Nokia", "Nokia"),
     ("MMS", "MMS"),
-    ("textmsg", "Text message"),
-    ("textlink", "Text link"),
+    ("textmsg", _("Text message")),
+    ("textlink", _("Text link")),
 ]
 BARCODE_PLACEHOLDER = "%barcode%"
 
@@ -87,28 +99,36 @@ def parse_binary(text: str, with_udh: bool) -> Binary:
     """Read hex octets (spaces and line breaks ignored); ValueError says what is wrong."""
     digits = "".join(text.split())
     if not digits:
-        raise ValueError("The binary message is empty: type its octets in hexadecimal.")
+        raise ValueError(_("The binary message is empty: type its octets in hexadecimal."))
     bad = sorted({c for c in digits if c not in "0123456789abcdefABCDEF"})
     if bad:
         raise ValueError(
-            f"A binary message is written in hexadecimal (0–9, A–F); "
-            f"{', '.join(repr(c) for c in bad[:5])} cannot be part of it."
+            _(
+                "A binary message is written in hexadecimal (0–9, A–F); %(bad)s cannot be part "
+                "of it."
+            )
+            % {"bad": ", ".join(repr(c) for c in bad[:5])}
         )
     if len(digits) % 2:
-        raise ValueError("A binary message needs two hexadecimal digits per octet; one is missing.")
+        raise ValueError(
+            _("A binary message needs two hexadecimal digits per octet; one is missing.")
+        )
     octets = bytes.fromhex(digits)
     if len(octets) > BINARY_LIMIT:
         raise ValueError(
-            f"A binary message fits in one SMS of {BINARY_LIMIT} octets; this one has "
-            f"{len(octets):,}."
+            _("A binary message fits in one SMS of %(limit)s octets; this one has %(count)s.")
+            % {"limit": BINARY_LIMIT, "count": f"{len(octets):,}"}
         )
     if not with_udh:
         return Binary(b"", octets)
     length = octets[0] + 1  # the first octet (UDHL) counts the header octets after it
     if octets[0] == 0 or length > len(octets):
         raise ValueError(
-            f"The user data header says it is {octets[0]} octets long after its first octet, "
-            f"but the message has {len(octets) - 1}. Check the header, or send it without one."
+            _(
+                "The user data header says it is %(said)s octets long after its first octet, "
+                "but the message has %(has)s. Check the header, or send it without one."
+            )
+            % {"said": octets[0], "has": len(octets) - 1}
         )
     return Binary(octets[:length], octets[length:])
 

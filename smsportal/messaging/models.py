@@ -94,7 +94,7 @@ class Message(models.Model):
     @property
     def alphabet(self) -> str:
         """The alphabet in the words the compose preview uses ("Standard", "Unicode", ...)."""
-        return ALPHABET_LABELS.get(self.encoding, self.encoding)
+        return str(ALPHABET_LABELS.get(self.encoding, self.encoding))
 
     @property
     def is_editable(self) -> bool:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from smsportal.core.text import counted
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from smsportal.core.words import word
 from smsportal.sms.status import COLOURS, DeliveryStatus
 
 from .models import MessageStatusCount
@@ -51,7 +55,9 @@ class Progress:
     @property
     def summary(self) -> str:
         """ "28 delivered, 2 failed": the non-zero counts in the bar's order."""
-        return ", ".join(f"{seg['count']:,} {seg['status']}" for seg in self.bar) or "no recipient"
+        return ", ".join(f"{_number(seg['count'])} {word(seg['status'])}" for seg in self.bar) or _(
+            "no recipient"
+        )
 
     def get(self, status: str) -> int:
         return self.counts.get(status, 0)
@@ -97,43 +103,60 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
     awaiting = counts.get(DeliveryStatus.SUBMITTED) if reports_expected else 0
     open_message = message.status in (Status.DRAFT, Status.SCHEDULED, Status.SENDING)
     cancellable = open_message and queued > 0
-    total = counted(counts.total, "recipient", "recipients")
+    total = counts.total
     if message.status == Status.CANCELLED:
         withdrawn = counts.get(DeliveryStatus.CANCELLED)
         return Phase(
             "cancelled",
             "secondary",
-            f"Cancelled: {counted(withdrawn, 'delivery was', 'deliveries were')} withdrawn before "
-            "sending.",
+            ngettext(
+                "Cancelled: %(count)s delivery was withdrawn before sending.",
+                "Cancelled: %(count)s deliveries were withdrawn before sending.",
+                withdrawn,
+            )
+            % {"count": _number(withdrawn)},
             live=waiting > 0 or awaiting > 0,
             cancellable=False,
         )
     if message.status == Status.SCHEDULED:
-        when = f"{message.scheduled_for:%Y-%m-%d %H:%M}" if message.scheduled_for else "later"
-        return Phase("scheduled", "info", f"Scheduled for {when}, to {total}.", False, cancellable)
+        when = f"{message.scheduled_for:%Y-%m-%d %H:%M}" if message.scheduled_for else _("later")
+        text = ngettext(
+            "Scheduled for %(when)s, to %(count)s recipient.",
+            "Scheduled for %(when)s, to %(count)s recipients.",
+            total,
+        ) % {"when": when, "count": _number(total)}
+        return Phase("scheduled", "info", text, False, cancellable)
     if message.status == Status.DRAFT:
-        return Phase(
-            "queued",
-            "secondary",
-            f"Queued: sending to {total} starts in a moment.",
-            True,
-            cancellable,
-        )
+        text = ngettext(
+            "Queued: sending to %(count)s recipient starts in a moment.",
+            "Queued: sending to %(count)s recipients starts in a moment.",
+            total,
+        ) % {"count": _number(total)}
+        return Phase("queued", "secondary", text, True, cancellable)
     if message.status == Status.SENDING or waiting:
-        return Phase(
-            "sending",
-            "primary",
-            f"Sending: {counts.processed:,} of {total} processed, {waiting:,} still to go.",
-            True,
-            cancellable,
-        )
+        text = ngettext(
+            "Sending: %(processed)s of %(count)s recipient processed, %(waiting)s still to go.",
+            "Sending: %(processed)s of %(count)s recipients processed, %(waiting)s still to go.",
+            total,
+        ) % {
+            "processed": _number(counts.processed),
+            "count": _number(total),
+            "waiting": _number(waiting),
+        }
+        return Phase("sending", "primary", text, True, cancellable)
     if awaiting:
-        return Phase(
-            "done",
-            "info",
-            f"Handed to the provider: {counts.summary}. Waiting for delivery reports on "
-            f"{counted(awaiting, 'recipient', 'recipients')}.",
-            True,
-            False,
-        )
-    return Phase("done", "success", f"Done: {counts.summary}.", False, False)
+        text = ngettext(
+            "Handed to the provider: %(summary)s. Waiting for delivery reports on %(count)s "
+            "recipient.",
+            "Handed to the provider: %(summary)s. Waiting for delivery reports on %(count)s "
+            "recipients.",
+            awaiting,
+        ) % {"summary": counts.summary, "count": _number(awaiting)}
+        return Phase("done", "info", text, True, False)
+    text = _("Done: %(summary)s.") % {"summary": counts.summary}
+    return Phase("done", "success", text, False, False)
+
+
+def _number(n: int) -> str:
+    """1,204 in the reader's format (the thousands separator of their language)."""
+    return number_format(n, force_grouping=True)

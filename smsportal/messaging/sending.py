@@ -16,7 +16,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext as _
 
 from smsportal.contacts.remote import check_no_new_opt_outs
 from smsportal.contacts.selectors import opted_out
@@ -194,15 +195,19 @@ def prepare(
     if not personal:
         check_text(account, measure(body, message_type, binary_udh, profile))
     if not recipients.phones:
-        raise SendRefused("There is no recipient to send to.", code="no_recipients")
+        raise SendRefused(_("There is no recipient to send to."), code="no_recipients")
     if not account.is_active:
-        raise SendRefused(f"{account} is not active.", code="account_inactive")
+        raise SendRefused(
+            _("%(account)s is not active.") % {"account": account}, code="account_inactive"
+        )
     # The confirmation of a STOP (`replies.confirm_opt_out`) is the one message an opted-out
     # number may get; dispatch still lets it through only for the opt-out that names it.
     blocked = set() if confirms_opt_out else opted_out(recipients.phones)
     phones = [phone for phone in recipients.phones if phone not in blocked]
     if not phones:
-        raise SendRefused("Every recipient has opted out; nothing was sent.", code="no_recipients")
+        raise SendRefused(
+            _("Every recipient has opted out; nothing was sent."), code="no_recipients"
+        )
     own = None
     if personal:
         own = personalise(
@@ -304,8 +309,8 @@ def check_text(account: ProviderAccount, analysis) -> None:
         raise SendRefused(analysis.problem)
     if analysis.segments > account.max_parts:
         raise SendRefused(
-            f"The text needs {analysis.segments} parts; {account} allows at most "
-            f"{account.max_parts} per message.",
+            _("The text needs %(parts)s parts; %(account)s allows at most %(most)s per message.")
+            % {"parts": analysis.segments, "account": account, "most": account.max_parts},
             code="too_many_parts",
         )
 
@@ -432,7 +437,7 @@ def reschedule(message: Message, *, body: str | None = None, scheduled_for: date
             **fields
         )
         if not updated:
-            raise SendRefused("Only a message that is still scheduled can be changed.")
+            raise SendRefused(_("Only a message that is still scheduled can be changed."))
         if body is not None:
             Delivery.objects.filter(message=message, status=DeliveryStatus.QUEUED).update(
                 segments=fields["segments"]
@@ -466,11 +471,13 @@ class RetryPlan:
 def duplicates_warning(at_risk: int, provider: str) -> str:
     if not at_risk:
         return ""
-    who = "1 recipient" if at_risk == 1 else f"{at_risk:,} recipients"
-    return (
-        f"{who} whose outcome is unknown may get the message twice: the first attempt may "
-        f"have reached them, and {provider} cannot tell a repeat from a new message."
-    )
+    return ngettext(
+        "%(count)s recipient whose outcome is unknown may get the message twice: the first "
+        "attempt may have reached them, and %(provider)s cannot tell a repeat from a new message.",
+        "%(count)s recipients whose outcome is unknown may get the message twice: the first "
+        "attempt may have reached them, and %(provider)s cannot tell a repeat from a new message.",
+        at_risk,
+    ) % {"count": f"{at_risk:,}", "provider": provider}
 
 
 def retry_warning(message: Message, unknown: int) -> str:
@@ -494,7 +501,7 @@ RETRYABLE = (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
 def retry_plan(message: Message, statuses: Iterable[str]) -> RetryPlan:
     wanted = [s for s in statuses if s in RETRYABLE]
     if not wanted:
-        raise SendRefused("Only failed or unknown deliveries can be retried.")
+        raise SendRefused(_("Only failed or unknown deliveries can be retried."))
     rows = (
         message.deliveries.filter(status__in=wanted)
         .order_by("id")
@@ -527,9 +534,9 @@ def retry(
     `accept_duplicates`."""
     plan = retry_plan(message, statuses)
     if not plan.phones:
-        raise SendRefused("No delivery of this message is in that state.")
+        raise SendRefused(_("No delivery of this message is in that state."))
     if plan.at_risk and not accept_duplicates:
-        raise DuplicatesPossible(plan.warning + " Confirm to send to them anyway.")
+        raise DuplicatesPossible(plan.warning + " " + _("Confirm to send to them anyway."))
     draft = prepare(
         account=message.account,
         body=message.body,
@@ -565,7 +572,9 @@ def send_to_remote_list(
     analysis = analyse(text)
     check_text(account, analysis)
     if not account.is_active:
-        raise SendRefused(f"{account} is not active.", code="account_inactive")
+        raise SendRefused(
+            _("%(account)s is not active.") % {"account": account}, code="account_inactive"
+        )
     push = check_no_new_opt_outs(account, name)
     try:
         check_affordable(

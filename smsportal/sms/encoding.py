@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
+from django.utils.translation import gettext_lazy as _
 
 GSM7 = "GSM-7"
 LATIN1 = "Latin-1"
@@ -36,11 +37,12 @@ UCS2 = "UCS-2"
 # (single message, each part of a long one), in the alphabet's units.
 LIMITS = {GSM7: (160, 153), LATIN1: (140, 134), UCS2: (70, 67)}
 # What staff read: plain words, never "septets" or "UCS-2 units".
-ALPHABET_LABELS = {GSM7: "Standard", LATIN1: "Western European", UCS2: "Unicode"}
+# Lazy: the words are read in the language of the page that shows them.
+ALPHABET_LABELS = {GSM7: _("Standard"), LATIN1: _("Western European"), UCS2: _("Unicode")}
 ALPHABET_DESCRIPTIONS = {
-    GSM7: "the standard SMS alphabet",
-    LATIN1: "the Western European alphabet",
-    UCS2: "Unicode",
+    GSM7: _("the standard SMS alphabet"),
+    LATIN1: _("the Western European alphabet"),
+    UCS2: _("Unicode"),
 }
 ESCAPE = "\x1b"
 
@@ -205,23 +207,25 @@ class Analysis:
     def problem(self) -> str:
         """Why the text cannot be sent, for staff; empty when it can."""
         if not self.text:
-            return "The message is empty."
+            return str(_("The message is empty."))
         if self.invalid:
             codes = ", ".join(f"U+{ord(c):04X}" for c in self.invalid)
-            return (
-                f"The text contains characters that are not valid Unicode ({codes}: a broken "
-                "half of an emoji or similar). Remove them and try again."
-            )
+            return str(
+                _(
+                    "The text contains characters that are not valid Unicode (%(codes)s: a broken "
+                    "half of an emoji or similar). Remove them and try again."
+                )
+            ) % {"codes": codes}
         return self.refused
 
     @property
     def label(self) -> str:
         """The alphabet in plain words ("Standard", "Unicode", "Western European")."""
-        return ALPHABET_LABELS[self.encoding]
+        return str(ALPHABET_LABELS[self.encoding])
 
     @property
     def description(self) -> str:
-        return ALPHABET_DESCRIPTIONS[self.encoding]
+        return str(ALPHABET_DESCRIPTIONS[self.encoding])
 
     @property
     def counted_differently(self) -> bool:

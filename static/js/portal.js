@@ -6,10 +6,13 @@ document.body.addEventListener("htmx:responseError", function (event) {
   var alert = document.createElement("div");
   alert.className = "alert alert-danger alert-dismissible fade show";
   alert.setAttribute("role", "alert");
-  alert.textContent = "The server answered " + event.detail.xhr.status + ". Please try again.";
+  // The words come from <body data-text-*> (templates/base.html), in the page's language.
+  var words = document.body.dataset;
+  alert.textContent = (words.textServerError || "The server answered {status}. Please try again.")
+    .replace("{status}", event.detail.xhr.status);
   var close = document.createElement("button");
   close.type = "button"; close.className = "btn-close";
-  close.setAttribute("data-bs-dismiss", "alert"); close.setAttribute("aria-label", "Close");
+  close.setAttribute("data-bs-dismiss", "alert"); close.setAttribute("aria-label", words.textClose || "Close");
   alert.appendChild(close);
   box.appendChild(alert);
 });

@@ -13,6 +13,8 @@ ALLOWED = {
     "SMS", "KwtSMS", "KalaSMS", "ISMS", "IntelliSoftware", "Centre", "CSV", "XLSX", "IP",
     "START", "STOP", "SMPP", "sms", "com", "my", "UTF", "GSM", "UCS",
     "English",  # the language switcher names each language in itself
+    # Message formats and their headers, named as phones and providers name them.
+    "WAP", "UDH", "MsgType", "EMS", "MMS", "Nokia", "Ericsson",
 }  # fmt: skip
 # Attributes whose words people read (tooltips, screen readers, placeholders, confirmations).
 READ_ATTRIBUTES = {
@@ -24,7 +26,7 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
          "track", "wbr"}  # fmt: skip
 # Two or more letters of the Latin alphabet: one English word.
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
-_PLACEHOLDER = re.compile(r"\{\w+\}")
+_PLACEHOLDER = re.compile(r"\{\w+\}|%\w+%")  # {city}, %barcode%
 
 
 class _Reader(HTMLParser):
@@ -67,7 +69,7 @@ def english_words(html: str, user_content: set[str] = frozenset()) -> list[str]:
         for typed in sorted(user_content, key=len, reverse=True):
             if typed:
                 piece = piece.replace(typed, " ")
-        piece = _PLACEHOLDER.sub(" ", piece)  # {city} is what one types in a message: code
+        piece = _PLACEHOLDER.sub(" ", piece)  # {city}, %barcode%: typed in a message as is
         words = [w for w in _WORD.findall(piece) if w not in ALLOWED]
         if words:
             found.setdefault(f"{' '.join(words)!s}  ⟵  {piece[:120]!r}", None)

@@ -73,3 +73,14 @@ def credits(value) -> str:
         return ""
     text = f"{Decimal(value):,.4f}".rstrip("0").rstrip(".")
     return text or "0"
+
+
+@register.filter
+def plural_count(value) -> int:
+    """The whole number that picks an amount's plural form (`{% blocktranslate count
+    counter=cost|plural_count %}`): the amount itself when whole, else 100, which every language
+    reads as "many" (gettext wants an integer: 2.5 credits take the plural, as in English)."""
+    if value is None or value == "":
+        return 0
+    amount = Decimal(value)
+    return int(amount) if amount == amount.to_integral_value() else 100

@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from smsportal.contacts import selectors as contacts
 from smsportal.contacts.models import Contact, OptOut
@@ -94,13 +96,29 @@ def highlight(text: str, costly: tuple[str, ...] = ()) -> str:
                 "</span>"
             )
         else:
-            html.append(f'<mark title="Not in the standard SMS alphabet">{escape(run)}</mark>')
+            title = escape(_("Not in the standard SMS alphabet"))
+            html.append(f'<mark title="{title}">{escape(run)}</mark>')
         plain_from = match.end()
     html.append(escape(text[plain_from:]))
     return mark_safe("".join(html))  # noqa: S308 (every character is escaped)
 
 
 DEFAULT_MAX_PARTS = 10  # before an account is chosen
+
+
+def characters(count: int) -> str:
+    """ "153 characters", the size of a part."""
+    return ngettext("%(count)s character", "%(count)s characters", count) % {"count": f"{count:,}"}
+
+
+# The scripts staff most often paste from, named in the reader's language; others by their
+# Unicode name ("Thai letters").
+SCRIPT_LETTERS = {
+    "ARABIC": gettext_lazy("Arabic letters"),
+    "CYRILLIC": gettext_lazy("Cyrillic letters"),
+    "GREEK": gettext_lazy("Greek letters"),
+    "HEBREW": gettext_lazy("Hebrew letters"),
+}
 
 
 def costly_chips(chars: tuple[str, ...]) -> list[dict]:
@@ -114,7 +132,10 @@ def costly_chips(chars: tuple[str, ...]) -> list[dict]:
             continue
         words = unicodedata.name(char, "").split()
         if unicodedata.category(char).startswith("L") and words and words[0] != "LATIN":
-            script = f"{words[0].capitalize()} letters"
+            script = str(
+                SCRIPT_LETTERS.get(words[0])
+                or _("%(script)s letters") % {"script": words[0].capitalize()}
+            )
             if script not in scripts:
                 scripts.add(script)
                 chips.append({"text": script, "named": True, "code": ""})
@@ -164,11 +185,17 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     text = form.data.get("text", "")
     limit = character_limit(account)
     if len(text) > limit:
-        problem = (
-            f"The text has {len(text):,} characters; "
-            + (f"{account} allows at most {account.max_parts:,} " if account else "at most ")
-            + f"SMS per message, which holds no more than {limit:,} characters."
-        )
+        figures = {"count": f"{len(text):,}", "limit": f"{limit:,}"}
+        if account:
+            problem = _(
+                "The text has %(count)s characters; %(account)s allows at most %(parts)s SMS "
+                "per message, which holds no more than %(limit)s characters."
+            ) % {**figures, "account": account, "parts": f"{account.max_parts:,}"}
+        else:
+            problem = _(
+                "The text has %(count)s characters; at most %(parts)s SMS per message, which "
+                "holds no more than %(limit)s characters."
+            ) % {**figures, "parts": f"{DEFAULT_MAX_PARTS:,}"}
         return {"too_long": True, "problem": problem, "account": account, "limit": limit}
     profile = account.backend.encoding_profile if account else STANDARD
     kind = form.kind
@@ -192,7 +219,7 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
         "parts": [
             {
                 "html": highlight(part),
-                "size": counted(analysis.units if binary else units, "character"),
+                "size": characters(analysis.units if binary else units),
             }
             for part, units in zip(
                 analysis.parts, analysis.parts if binary else analysis.part_units, strict=True

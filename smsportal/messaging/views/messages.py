@@ -13,10 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from smsportal.core import audit
-from smsportal.core.text import counted
+from smsportal.core.words import word
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
 
@@ -50,7 +52,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         # A draft is a message between Confirm and the worker picking it up: queued, to staff.
         "statuses": [
-            (value, "queued" if value == Message.Status.DRAFT else label)
+            (value, word("queued" if value == Message.Status.DRAFT else value))
             for value, label in Message.Status.choices
         ],
         "accounts": ProviderAccount.objects.all(),
@@ -139,17 +141,23 @@ def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         # Deliveries a worker has claimed are already on their way to the provider.
         messages.error(
             request,
-            f"Message #{message.pk} has nothing left to cancel: "
-            "every recipient has already been processed.",
+            _(
+                "Message #%(number)s has nothing left to cancel: every recipient has already "
+                "been processed."
+            )
+            % {"number": message.pk},
         )
     else:
         cancelled = message.cancel(request.user)
         audit.record("message_cancelled", message, withdrawn=cancelled)
         messages.success(
             request,
-            f"Message #{message.pk} cancelled: "
-            f"{counted(cancelled, 'recipient', 'recipients')} not yet sent "
-            f"{'was' if cancelled == 1 else 'were'} withdrawn.",
+            ngettext(
+                "Message #%(number)s cancelled: %(count)s recipient not yet sent was withdrawn.",
+                "Message #%(number)s cancelled: %(count)s recipients not yet sent were withdrawn.",
+                cancelled,
+            )
+            % {"number": message.pk, "count": f"{cancelled:,}"},
         )
     return redirect(message)
 
@@ -174,23 +182,28 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     audit.record("message_retried", message, new_message=retry.pk, recipients=retry.recipient_count)
     messages.success(
         request,
-        f"Message #{retry.pk} sends again to "
-        f"{counted(retry.recipient_count, 'recipient', 'recipients')}.",
+        ngettext(
+            "Message #%(number)s sends again to %(count)s recipient.",
+            "Message #%(number)s sends again to %(count)s recipients.",
+            retry.recipient_count,
+        )
+        % {"number": retry.pk, "count": f"{retry.recipient_count:,}"},
     )
     return redirect(retry)
 
 
 class RescheduleForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 4}))
     scheduled_for = forms.DateTimeField(
+        label=gettext_lazy("Scheduled for"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="In the portal's time zone.",
+        help_text=gettext_lazy("In your time zone."),
     )
 
     def clean_scheduled_for(self):
         when = self.cleaned_data["scheduled_for"]
         if when <= timezone.now():
-            raise forms.ValidationError("Choose a time in the future.")
+            raise forms.ValidationError(_("Choose a time in the future."))
         return when
 
 
@@ -198,7 +211,7 @@ class RescheduleForm(forms.Form):
 def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.select_related("account"), pk=pk)
     if not message.is_editable:
-        messages.error(request, "Only a message that is still scheduled can be changed.")
+        messages.error(request, _("Only a message that is still scheduled can be changed."))
         return redirect(message)
     initial = {"body": message.body, "scheduled_for": message.scheduled_for}
     form = RescheduleForm(request.POST or None, initial=initial)
@@ -215,6 +228,6 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
             audit.record(
                 "message_scheduled", message, changes=audit.diff(initial, form.cleaned_data)
             )
-            messages.success(request, "The scheduled message was changed.")
+            messages.success(request, _("The scheduled message was changed."))
             return redirect(message)
     return render(request, "messaging/message_edit.html", {"message": message, "form": form})
