@@ -16,8 +16,8 @@ from django.urls import Resolver404, resolve
 
 from smsportal.contacts.models import Contact, ContactField, ContactList
 from smsportal.core.models import Preference
-from smsportal.message_templates.models import MessageTemplate
 from smsportal.credits.models import CreditTransfer
+from smsportal.message_templates.models import MessageTemplate
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.models import SenderID
 from tests.factories import UserFactory
