@@ -179,38 +179,53 @@ class ImportForm(forms.Form):
     # The file comes last in the form, so last in the request: an upload stopped at the size
     # limit leaves every other field read, and the form can say only what is wrong.
     contact_list = forms.ModelChoiceField(
-        queryset=ContactList.objects.all(), required=False, label="Add to list"
+        queryset=ContactList.objects.all(), required=False, label=gettext_lazy("Add to list")
     )
-    new_list = forms.CharField(max_length=100, required=False, label="…or a new list named")
+    new_list = forms.CharField(
+        max_length=100, required=False, label=gettext_lazy("…or a new list named")
+    )
     region = forms.CharField(
+        label=gettext_lazy("Region"),
         max_length=2,
         initial=lambda: settings.PHONE_DEFAULT_REGION,
-        help_text="Country of numbers written without + or 00 (ISO code, e.g. KW).",
+        help_text=gettext_lazy("Country of numbers written without + or 00 (ISO code, e.g. KW)."),
     )
-    mode = forms.ChoiceField(choices=ImportJob.Mode.choices, initial=ImportJob.Mode.UPDATE)
-    dry_run = forms.BooleanField(required=False, label="Dry run: check and count, change nothing")
-    file = forms.FileField()
+    mode = forms.ChoiceField(
+        label=gettext_lazy("Mode"),
+        choices=[
+            (ImportJob.Mode.UPDATE, gettext_lazy("update existing contacts")),
+            (ImportJob.Mode.SKIP, gettext_lazy("skip existing contacts")),
+        ],
+        initial=ImportJob.Mode.UPDATE,
+    )
+    dry_run = forms.BooleanField(
+        required=False, label=gettext_lazy("Dry run: check and count, change nothing")
+    )
+    file = forms.FileField(label=gettext_lazy("File"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = (
-            "CSV (any common delimiter and encoding) or XLSX, up to "
-            f"{settings.IMPORT_MAX_UPLOAD_MB:,} MB. You see its first rows before it is imported."
-        )
+        self.fields["file"].help_text = _(
+            "CSV (any common delimiter and encoding) or XLSX, up to %(size)s MB. You see its "
+            "first rows before it is imported."
+        ) % {"size": f"{settings.IMPORT_MAX_UPLOAD_MB:,}"}
         # static/js/contacts.js refuses a bigger file before it is sent.
         self.fields["file"].widget.attrs.update(
             {
                 "accept": ".csv,.txt,.tsv,.xlsx",
                 "data-max-bytes": str(max_upload_bytes()),
-                "data-too-big": f"This file is over the {settings.IMPORT_MAX_UPLOAD_MB:,} MB "
-                "limit. Split it, or import it with manage.py import_contacts.",
+                "data-too-big": _(
+                    "This file is over the %(size)s MB limit. Split it, or import it with "
+                    "manage.py import_contacts."
+                )
+                % {"size": f"{settings.IMPORT_MAX_UPLOAD_MB:,}"},
             }
         )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size == 0:
-            raise forms.ValidationError("The file is empty.")
+            raise forms.ValidationError(_("The file is empty."))
         if upload.size > max_upload_bytes():
             raise forms.ValidationError(too_big(upload.size))
         return upload
@@ -220,16 +235,20 @@ class ImportForm(forms.Form):
         import phonenumbers
 
         if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise forms.ValidationError(f"“{region}” is not a country code phonenumbers knows.")
+            raise forms.ValidationError(
+                _("“%(region)s” is not a country code phonenumbers knows.") % {"region": region}
+            )
         return region
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("contact_list") and cleaned.get("new_list"):
-            self.add_error("new_list", "Choose a list or name a new one, not both.")
+            self.add_error("new_list", _("Choose a list or name a new one, not both."))
         name = cleaned.get("new_list")
         if name and ContactList.objects.filter(name=name).exists():
-            self.add_error("new_list", f"A list named “{name}” exists: choose it above.")
+            self.add_error(
+                "new_list", _("A list named “%(name)s” exists: choose it above.") % {"name": name}
+            )
         return cleaned
 
 
@@ -237,7 +256,7 @@ class ImportStartForm(forms.Form):
     """The preview's choice: the encoding to read the file in (as found, or another)."""
 
     # Empty: a spreadsheet, or "as found" (the import detects it again).
-    encoding = forms.ChoiceField(label="Read the file as", required=False)
+    encoding = forms.ChoiceField(label=gettext_lazy("Read the file as"), required=False)
 
     def __init__(self, *args, detected: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -245,7 +264,12 @@ class ImportStartForm(forms.Form):
         if detected and detected not in choices:
             choices[detected] = encoding_label(detected)
         self.fields["encoding"].choices = [
-            (code, f"{label} (found in the file)" if code == detected else label)
+            (
+                code,
+                _("%(label)s (found in the file)") % {"label": label}
+                if code == detected
+                else label,
+            )
             for code, label in choices.items()
         ]
         if detected:

@@ -22,6 +22,7 @@ WORDS = {
     "scheduled": pgettext_lazy("status", "scheduled"),
     "done": pgettext_lazy("status", "done"),
     "running": pgettext_lazy("status", "running"),
+    "preview": pgettext_lazy("status", "preview"),
     # Kinds of message (providers.backends.base.MessageType).
     "text": pgettext_lazy("message type", "text"),
     "flash": pgettext_lazy("message type", "flash"),

@@ -7,6 +7,7 @@ import secrets
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers import crypto
 
@@ -16,30 +17,30 @@ def new_secret() -> str:
 
 
 class EventType(models.TextChoices):
-    INCOMING = "sms.incoming", "incoming SMS"
-    STATUS = "delivery.status", "delivery status change"
-    DONE = "message.done", "message done"
-    TEST = "test", "test event"
+    INCOMING = "sms.incoming", _("incoming SMS")
+    STATUS = "delivery.status", _("delivery status change")
+    DONE = "message.done", _("message done")
+    TEST = "test", _("test event")
 
 
 class Endpoint(models.Model):
     name = models.CharField(max_length=100)
-    url = models.URLField("URL", max_length=500)
-    on_incoming = models.BooleanField("incoming SMS", default=True)
-    on_status = models.BooleanField("delivery status changes", default=False)
-    on_done = models.BooleanField("message done", default=False)
+    url = models.URLField(_("URL"), max_length=500)
+    on_incoming = models.BooleanField(_("incoming SMS"), default=True)
+    on_status = models.BooleanField(_("delivery status changes"), default=False)
+    on_done = models.BooleanField(_("message done"), default=False)
     accounts = models.ManyToManyField(
         "providers.ProviderAccount",
         blank=True,
         related_name="+",
-        help_text="Only events of these accounts; none chosen: every account.",
+        help_text=_("Only events of these accounts; none chosen: every account."),
     )
     # Encrypted with the portal's field key (as provider passwords are); shown once, when made.
     secret_encrypted = models.TextField(editable=False)
     # During a rotation the old secret still signs too (a second signature in the header),
     # until staff finish the rotation once the receiving system knows the new one.
     previous_secret_encrypted = models.TextField(blank=True, editable=False)
-    is_active = models.BooleanField("active", default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.TextField(blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -88,7 +89,7 @@ class Endpoint(models.Model):
             (self.on_status, EventType.STATUS),
             (self.on_done, EventType.DONE),
         ]
-        return [kind.label for on, kind in chosen if on]
+        return [str(kind.label) for on, kind in chosen if on]
 
 
 class Event(models.Model):
@@ -96,9 +97,9 @@ class Event(models.Model):
     with the same id, so the receiver can drop a repeat)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "waiting to be delivered"
-        DELIVERED = "delivered", "delivered"
-        FAILED = "failed", "given up"
+        PENDING = "pending", _("waiting to be delivered")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("given up")
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="events")
     event_id = models.CharField(max_length=40, unique=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Confirmations, KeywordRule
 
@@ -19,11 +20,17 @@ class KeywordRuleForm(forms.ModelForm):
             "is_active",
         ]
         widgets = {"reply": forms.Textarea(attrs={"rows": 3, "dir": "auto"})}
+        labels = {"account": _("Account"), "keyword": _("Keyword"), "match": _("Match")}
         help_texts = {
-            "keyword": "Compared without regard to case, accents or Arabic letter forms. "
-            "STOP, START and HELP are answered by the account's confirmations.",
-            "match": "First word: “JOIN me please” matches JOIN. Whole message: only “JOIN”.",
-            "reply": "Sent back through the same account. Leave empty for no reply.",
+            "keyword": _(
+                "Compared without regard to case, accents or Arabic letter forms. "
+                "STOP, START and HELP are answered by the account's confirmations."
+            ),
+            "match": _(
+                "First word: “<bdi>JOIN me please</bdi>” matches <bdi>JOIN</bdi>. Whole message: "
+                "only “<bdi>JOIN</bdi>”."
+            ),
+            "reply": _("Sent back through the same account. Leave empty for no reply."),
         }
 
 
@@ -46,8 +53,12 @@ class ConfirmationsForm(forms.ModelForm):
             if name.endswith(("_text", "_arabic"))
         }
         help_texts = {
-            "stop_text": "The one message a number gets after it opts out, once per opt-out. "
-            "Empty: no confirmation.",
-            "window_minutes": "A number gets at most one automatic reply in this time, so two "
-            "automatic responders never answer each other for ever.",
+            "stop_text": _(
+                "The one message a number gets after it opts out, once per opt-out. "
+                "Empty: no confirmation."
+            ),
+            "window_minutes": _(
+                "A number gets at most one automatic reply in this time, so two "
+                "automatic responders never answer each other for ever."
+            ),
         }

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.sms.keywords import normalise
 
@@ -26,22 +27,24 @@ class Confirmations(models.Model):
     account = models.OneToOneField(
         "providers.ProviderAccount", on_delete=models.CASCADE, related_name="confirmations"
     )
-    stop_text = models.TextField("reply to STOP", blank=True, default=DEFAULT_STOP)
+    stop_text = models.TextField(_("reply to STOP"), blank=True, default=DEFAULT_STOP)
     stop_text_arabic = models.TextField(
-        "reply to STOP in Arabic", blank=True, default=DEFAULT_STOP_ARABIC
+        _("reply to STOP in Arabic"), blank=True, default=DEFAULT_STOP_ARABIC
     )
-    start_text = models.TextField("reply to START", blank=True, default=DEFAULT_START)
+    start_text = models.TextField(_("reply to START"), blank=True, default=DEFAULT_START)
     start_text_arabic = models.TextField(
-        "reply to START in Arabic", blank=True, default=DEFAULT_START_ARABIC
+        _("reply to START in Arabic"), blank=True, default=DEFAULT_START_ARABIC
     )
-    help_text = models.TextField("reply to HELP", blank=True, default=DEFAULT_HELP)
+    help_text = models.TextField(_("reply to HELP"), blank=True, default=DEFAULT_HELP)
     help_text_arabic = models.TextField(
-        "reply to HELP in Arabic", blank=True, default=DEFAULT_HELP_ARABIC
+        _("reply to HELP in Arabic"), blank=True, default=DEFAULT_HELP_ARABIC
     )
     # A number gets at most one automatic reply in this many minutes: an auto-responder at the
     # other end answering our reply gets no answer back, so two machines never talk forever.
-    window_minutes = models.PositiveIntegerField("quiet time after a reply (minutes)", default=10)
-    daily_limit = models.PositiveIntegerField("automatic replies per number per day", default=5)
+    window_minutes = models.PositiveIntegerField(
+        _("quiet time after a reply (minutes)"), default=10
+    )
+    daily_limit = models.PositiveIntegerField(_("automatic replies per number per day"), default=5)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -57,27 +60,27 @@ class Confirmations(models.Model):
 
 class KeywordRule(models.Model):
     class Match(models.TextChoices):
-        FIRST_WORD = "first", "first word"
-        EXACT = "exact", "whole message"
+        FIRST_WORD = "first", _("first word")
+        EXACT = "exact", _("whole message")
 
     account = models.ForeignKey(
         "providers.ProviderAccount",
         on_delete=models.CASCADE,
         related_name="keyword_rules",
-        help_text="Incoming SMS through this account only.",
+        help_text=_("Incoming SMS through this account only."),
     )
     keyword = models.CharField(max_length=60)
     # The keyword as compared (case, accents and Arabic letter forms folded): kept by save().
     keyword_key = models.CharField(max_length=60, editable=False)
     match = models.CharField(max_length=5, choices=Match.choices, default=Match.FIRST_WORD)
-    reply = models.TextField("automatic reply", blank=True)
+    reply = models.TextField(_("automatic reply"), blank=True)
     add_to_list = models.ForeignKey(
         "contacts.ContactList",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name="add the sender to",
+        verbose_name=_("add the sender to"),
     )
     remove_from_list = models.ForeignKey(
         "contacts.ContactList",
@@ -85,10 +88,10 @@ class KeywordRule(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name="remove the sender from",
+        verbose_name=_("remove the sender from"),
     )
-    forward_to = models.EmailField("forward by e-mail to", blank=True)
-    is_active = models.BooleanField("active", default=True)
+    forward_to = models.EmailField(_("forward by e-mail to"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -158,10 +161,10 @@ class AutoReply(models.Model):
     actions it took. The Keywords page lists them."""
 
     class Kind(models.TextChoices):
-        STOP = "stop", "STOP confirmation"
-        START = "start", "START confirmation"
-        HELP = "help", "HELP reply"
-        RULE = "rule", "keyword rule"
+        STOP = "stop", _("STOP confirmation")
+        START = "start", _("START confirmation")
+        HELP = "help", _("HELP reply")
+        RULE = "rule", _("keyword rule")
 
     account = models.ForeignKey("providers.ProviderAccount", on_delete=models.CASCADE)
     phone = models.CharField(max_length=32)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
@@ -20,22 +21,25 @@ class MessageTemplateForm(forms.ModelForm):
         model = MessageTemplate
         fields = ["name", "account", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 6})}
-        error_messages = {"text": {"required": "The text is empty."}}
+        error_messages = {"text": {"required": _("The text is empty.")}}
+        labels = {"name": _("Name"), "account": _("Account"), "text": _("Text")}
         help_texts = {
-            "account": "Offer it with this account only; empty: with every account.",
-            "text": "Placeholders: {first_name}, {name}, {phone} or any contact field; "
-            "{first_name|Customer} writes “Customer” where there is no first name; {{ writes "
-            "a brace.",
+            "account": _("Offer it with this account only; empty: with every account."),
+            "text": _(
+                "Placeholders: {first_name}, {name}, {phone} or any contact field; "
+                "{first_name|Customer} writes “Customer” where there is no first name; {{ writes "
+                "a brace."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
-        self.fields["account"].empty_label = "Any account"
+        self.fields["account"].empty_label = _("Any account")
 
     def clean_text(self):
         text = self.cleaned_data["text"]
         if not text.strip():
-            raise forms.ValidationError("The text is empty.")
+            raise forms.ValidationError(_("The text is empty."))
         check_placeholders(text)
         return text

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .forms import MessageTemplateForm
@@ -37,7 +38,7 @@ def template_create(request: HttpRequest) -> HttpResponse:
         template = form.save(commit=False)
         template.created_by = request.user
         template.save()
-        messages.success(request, f"Template “{template}” saved.")
+        messages.success(request, _("Template “%(name)s” saved.") % {"name": template})
         return redirect("message_templates:list")
     return render(request, "message_templates/form.html", {"form": form})
 
@@ -48,7 +49,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = MessageTemplateForm(request.POST or None, instance=template)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"Template “{template}” saved.")
+        messages.success(request, _("Template “%(name)s” saved.") % {"name": template})
         return redirect("message_templates:list")
     context = {"form": form, "template": template, "shape": template.shape}
     return render(request, "message_templates/form.html", context)
@@ -59,5 +60,5 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(MessageTemplate, pk=pk)
     template.delete()
-    messages.success(request, f"Template “{template}” deleted.")
+    messages.success(request, _("Template “%(name)s” deleted.") % {"name": template})
     return redirect("message_templates:list")

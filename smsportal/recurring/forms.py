@@ -5,7 +5,8 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.contacts.models import ContactList
 from smsportal.departments.forms import DepartmentField
@@ -27,13 +28,17 @@ class RecurringSendForm(forms.ModelForm):
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="On",
+        label=_("On"),
     )
-    timezone = forms.ChoiceField(label="Time zone")
+    # IANA names (Asia/Kuwait) are identifiers, the same in every language.
+    timezone = forms.ChoiceField(
+        label=_("Time zone"), widget=forms.Select(attrs={"translate": "no", "dir": "ltr"})
+    )
     lists = forms.ModelMultipleChoiceField(
         ContactList.objects.all(),
         widget=forms.SelectMultiple(attrs={"size": 4}),
-        help_text="Everyone on these lists at the moment of each send; opt-outs are skipped.",
+        label=_("Lists"),
+        help_text=_("Everyone on these lists at the moment of each send; opt-outs are skipped."),
     )
 
     department = DepartmentField(help_text=gettext_lazy("Each send is this department's message."))
@@ -59,18 +64,22 @@ class RecurringSendForm(forms.ModelForm):
             "on_missed",
         ]
         labels = {
-            "sender": "Sender ID",
-            "time_of_day": "At",
-            "day_of_month": "Day of the month",
-            "interval_minutes": "Every how many minutes",
-            "starts_on": "Starting on",
-            "ends_on": "Ending on",
-            "max_occurrences": "…or after this many sends",
-            "on_missed": "If a send is missed (the portal was down)",
+            "name": _("Name"),
+            "account": _("Account"),
+            "text": _("Text"),
+            "frequency": _("Frequency"),
+            "sender": _("Sender ID"),
+            "time_of_day": _("At"),
+            "day_of_month": _("Day of the month"),
+            "interval_minutes": _("Every how many minutes"),
+            "starts_on": _("Starting on"),
+            "ends_on": _("Ending on"),
+            "max_occurrences": _("…or after this many sends"),
+            "on_missed": _("If a send is missed (the portal was down)"),
         }
         help_texts = {
-            "day_of_month": "1 to 31; in a shorter month, its last day.",
-            "ends_on": "Set an end date, a number of sends, or neither to go on until deleted.",
+            "day_of_month": _("1 to 31; in a shorter month, its last day."),
+            "ends_on": _("Set an end date, a number of sends, or neither to go on until deleted."),
         }
         widgets = {
             "text": forms.Textarea(attrs={"rows": 4}),
@@ -117,41 +126,53 @@ class RecurringSendForm(forms.ModelForm):
         if frequency != rules.INTERVAL:
             cleaned["interval_minutes"] = None
         if frequency == rules.WEEKLY and not cleaned.get("weekdays"):
-            self.add_error("weekdays", "Choose at least one day of the week.")
+            self.add_error("weekdays", _("Choose at least one day of the week."))
         if frequency == rules.MONTHLY:
             day = cleaned.get("day_of_month")
             if not day or not 1 <= day <= 31:
-                self.add_error("day_of_month", "Give a day of the month from 1 to 31.")
+                self.add_error("day_of_month", _("Give a day of the month from 1 to 31."))
         if frequency == rules.INTERVAL and not cleaned.get("interval_minutes"):
-            self.add_error("interval_minutes", "Give how many minutes apart, 1 or more.")
+            self.add_error("interval_minutes", _("Give how many minutes apart, 1 or more."))
         starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts and ends and ends < starts:
-            self.add_error("ends_on", "The end date is before the start date.")
+            self.add_error("ends_on", _("The end date is before the start date."))
         if cleaned.get("max_occurrences") == 0:
-            self.add_error("max_occurrences", "Give at least 1, or leave it empty.")
+            self.add_error("max_occurrences", _("Give at least 1, or leave it empty."))
         sender, account = cleaned.get("sender", ""), cleaned.get("account")
         if account and sender and not account.backend_class.capabilities.sender_per_message:
             self.add_error(
                 "sender",
-                f"{account} cannot choose a sender ID per message: leave it empty to send from "
-                "the account's default sender.",
+                _(
+                    "%(account)s cannot choose a sender ID per message: leave it empty to send "
+                    "from the account's default sender."
+                )
+                % {"account": account},
             )
         elif account and sender and not active_sender_ids(account).filter(value=sender).exists():
-            self.add_error("sender", f"{sender} is not an active sender ID of {account}.")
+            self.add_error(
+                "sender",
+                _("%(sender)s is not an active sender ID of %(account)s.")
+                % {"sender": sender, "account": account},
+            )
         if self.errors:
             return cleaned
         # Not for the unwary: without an end, a schedule this frequent sends without limit.
         endless = not ends and not cleaned.get("max_occurrences")
         if endless and self._rule(cleaned).shortest_gap < rules.MIN_ENDLESS_INTERVAL:
             minutes = cleaned["interval_minutes"]
-            every = "every minute" if minutes == 1 else f"every {minutes:,} minutes"
             raise forms.ValidationError(
-                f"This would send {every} with no end. Set an end date or a number of sends, or "
-                "send at most once an hour."
+                ngettext(
+                    "This would send every minute with no end. Set an end date or a number of "
+                    "sends, or send at most once an hour.",
+                    "This would send every %(count)s minutes with no end. Set an end date or a "
+                    "number of sends, or send at most once an hour.",
+                    minutes,
+                )
+                % {"count": f"{minutes:,}"}
             )
         if self._rule(cleaned).next_after(timezone.now()) is None:
             raise forms.ValidationError(
-                "This schedule never sends: no day between its start and end matches."
+                _("This schedule never sends: no day between its start and end matches.")
             )
         return cleaned
 

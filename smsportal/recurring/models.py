@@ -13,20 +13,21 @@ from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import rules
 
 
 class RecurringSend(models.Model):
     class Frequency(models.TextChoices):
-        DAILY = rules.DAILY, "Daily"
-        WEEKLY = rules.WEEKLY, "Weekly, on chosen days"
-        MONTHLY = rules.MONTHLY, "Monthly, on a day"
-        INTERVAL = rules.INTERVAL, "Every few minutes"
+        DAILY = rules.DAILY, _("Daily")
+        WEEKLY = rules.WEEKLY, _("Weekly, on chosen days")
+        MONTHLY = rules.MONTHLY, _("Monthly, on a day")
+        INTERVAL = rules.INTERVAL, _("Every few minutes")
 
     class Missed(models.TextChoices):
-        SEND_LATE = "late", "Send it once, late"
-        SKIP = "skip", "Skip it"
+        SEND_LATE = "late", _("Send it once, late")
+        SKIP = "skip", _("Skip it")
 
     name = models.CharField(max_length=100)
     account = models.ForeignKey("providers.ProviderAccount", on_delete=models.PROTECT)

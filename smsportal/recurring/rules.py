@@ -16,8 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
 DAILY, WEEKLY, MONTHLY, INTERVAL = "daily", "weekly", "monthly", "interval"
-WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WEEKDAY_NAMES = [
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+]
 # A rule without an end may not fire more often than this: a mistake would send without limit.
 MIN_ENDLESS_INTERVAL = timedelta(hours=1)
 # How far ahead a rule is searched for its next occurrence (a weekly rule with no day in its
@@ -101,18 +112,29 @@ class Rule:
 
     def describe(self) -> str:
         """In plain words: "Every Monday and Thursday at 09:00 (Asia/Kuwait)"."""
-        at = f"at {self.time_of_day:%H:%M} ({self.timezone})"
+        figures = {"time": f"{self.time_of_day:%H:%M}", "zone": self.timezone}
         if self.frequency == DAILY:
-            return f"Every day {at}"
+            return gettext("Every day at %(time)s (%(zone)s)") % figures
         if self.frequency == WEEKLY:
-            names = [WEEKDAY_NAMES[d] for d in sorted(self.weekdays)]
-            days = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-            return f"Every {days} {at}"
+            names = [str(WEEKDAY_NAMES[d]) for d in sorted(self.weekdays)]
+            days = (
+                names[0]
+                if len(names) == 1
+                else gettext("%(days)s and %(last)s")
+                % {"days": gettext(", ").join(names[:-1]), "last": names[-1]}
+            )
+            return gettext("Every %(days)s at %(time)s (%(zone)s)") % {**figures, "days": days}
         if self.frequency == MONTHLY:
-            return f"Monthly on day {self.day_of_month} {at}"
+            return gettext("Monthly on day %(day)s at %(time)s (%(zone)s)") % {
+                **figures,
+                "day": self.day_of_month,
+            }
         minutes = self.interval_minutes or 0
-        every = "minute" if minutes == 1 else f"{minutes:,} minutes"
-        return f"Every {every} from {self.time_of_day:%H:%M} ({self.timezone})"
+        return ngettext(
+            "Every minute from %(time)s (%(zone)s)",
+            "Every %(count)s minutes from %(time)s (%(zone)s)",
+            minutes,
+        ) % {**figures, "count": f"{minutes:,}"}
 
     @property
     def shortest_gap(self) -> timedelta:

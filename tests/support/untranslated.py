@@ -15,6 +15,7 @@ ALLOWED = {
     "English",  # the language switcher names each language in itself
     # Message formats and their headers, named as phones and providers name them.
     "WAP", "UDH", "MsgType", "EMS", "MMS", "Nokia", "Ericsson",
+    "HELP", "JSON", "HMAC", "SHA", "ISO", "KW",
 }  # fmt: skip
 # Attributes whose words people read (tooltips, screen readers, placeholders, confirmations).
 READ_ATTRIBUTES = {
@@ -26,7 +27,7 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
          "track", "wbr"}  # fmt: skip
 # Two or more letters of the Latin alphabet: one English word.
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
-_PLACEHOLDER = re.compile(r"\{\w+\}|%\w+%")  # {city}, %barcode%
+_PLACEHOLDER = re.compile(r"\{\w+(?:\|[^{}]*)?\}|%\w+%")  # {city}, {city|Kuwait}, %barcode%
 
 
 class _Reader(HTMLParser):

@@ -16,6 +16,8 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from smsportal.contacts.selectors import opted_out
@@ -34,7 +36,7 @@ REPLY_MAX_CHARS = 1_600
 
 class ReplyForm(forms.Form):
     text = forms.CharField(
-        label="Reply",
+        label=gettext_lazy("Reply"),
         max_length=REPLY_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
         strip=False,
@@ -45,7 +47,7 @@ class ReplyForm(forms.Form):
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]
         if not text.strip():
-            raise forms.ValidationError("Write the reply first.")
+            raise forms.ValidationError(_("Write the reply first."))
         return text
 
 
@@ -141,7 +143,7 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
                         department=department
                     )
             if not request.htmx:
-                messages.success(request, "Reply handed to the send queue.")
+                messages.success(request, _("Reply handed to the send queue."))
                 return redirect(convo)
             form = _fresh_form()
     context = {
