@@ -17,17 +17,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy
 
 DAILY, WEEKLY, MONTHLY, INTERVAL = "daily", "weekly", "monthly", "interval"
 WEEKDAY_NAMES = [
-    _("Monday"),
-    _("Tuesday"),
-    _("Wednesday"),
-    _("Thursday"),
-    _("Friday"),
-    _("Saturday"),
-    _("Sunday"),
+    gettext_lazy("Monday"),
+    gettext_lazy("Tuesday"),
+    gettext_lazy("Wednesday"),
+    gettext_lazy("Thursday"),
+    gettext_lazy("Friday"),
+    gettext_lazy("Saturday"),
+    gettext_lazy("Sunday"),
 ]
 # A rule without an end may not fire more often than this: a mistake would send without limit.
 MIN_ENDLESS_INTERVAL = timedelta(hours=1)
