@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 DAILY, WEEKLY, MONTHLY, INTERVAL = "daily", "weekly", "monthly", "interval"
 WEEKDAY_NAMES = [
