@@ -6,6 +6,7 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.departments.forms import DepartmentField
 
@@ -16,7 +17,9 @@ class ApiKeyForm(forms.Form):
     """A new key: its name, what it may do, until when, and from where."""
 
     name = forms.CharField(
-        max_length=80, help_text="What uses the key, e.g. “Billing system”. Shown on its messages."
+        label=_("Name"),
+        max_length=80,
+        help_text=_("What uses the key, e.g. “Billing system”. Shown on its messages."),
     )
     department = DepartmentField(
         help_text=gettext_lazy(
@@ -26,20 +29,22 @@ class ApiKeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         choices=Scope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="A key never does more than your own role allows.",
+        label=_("Scopes"),
+        help_text=_("A key never does more than your own role allows."),
     )
     expires_on = forms.DateField(
         required=False,
-        label="Expires on",
+        label=_("Expires on"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional. The key stops working at the start of that day.",
+        help_text=_("Optional. The key stops working at the start of that day."),
     )
     allowed_addresses = forms.CharField(
         required=False,
-        label="Allowed client addresses",
+        label=_("Allowed client addresses"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Optional. One IP address or network per line (e.g. 10.0.0.0/24); "
-        "empty: any address.",
+        help_text=_(
+            "Optional. One IP address or network per line (e.g. 10.0.0.0/24); empty: any address."
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -50,13 +55,13 @@ class ApiKeyForm(forms.Form):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if ApiKey.objects.filter(user=self.user, name=name).exists():
-            raise forms.ValidationError("You already have a key with this name.")
+            raise forms.ValidationError(_("You already have a key with this name."))
         return name
 
     def clean_expires_on(self):
         day = self.cleaned_data["expires_on"]
         if day and day <= timezone.localdate():
-            raise forms.ValidationError("Choose a day after today.")
+            raise forms.ValidationError(_("Choose a day after today."))
         return day
 
     def clean_allowed_addresses(self) -> str:
@@ -66,7 +71,9 @@ class ApiKeyForm(forms.Form):
             try:
                 ipaddress.ip_network(line, strict=False)
             except ValueError:
-                raise forms.ValidationError(f"“{line}” is not an IP address or network.") from None
+                raise forms.ValidationError(
+                    _("“%(line)s” is not an IP address or network.") % {"line": line}
+                ) from None
         return "\n".join(lines)
 
     def issue(self) -> tuple[ApiKey, str]:

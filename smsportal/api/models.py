@@ -15,15 +15,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 KEY_PREFIX = "smsp"  # lets secret scanners and people recognise a portal key
 
 
 class Scope(models.TextChoices):
-    SEND = "send", "Send, cancel and preview messages"
-    READ = "read", "Read messages, accounts, sender IDs and the inbox"
-    CONTACTS = "contacts", "Manage contacts, lists and opt-outs"
-    ADMIN = "admin", "Lift an opt-out made by keyword or by a Manager (Managers only)"
+    SEND = "send", _("Send, cancel and preview messages")
+    READ = "read", _("Read messages, accounts, sender IDs and the inbox")
+    CONTACTS = "contacts", _("Manage contacts, lists and opt-outs")
+    ADMIN = "admin", _("Lift an opt-out made by keyword or by a Manager (Managers only)")
 
 
 def hash_secret(raw: str) -> str:

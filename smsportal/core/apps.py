@@ -9,9 +9,15 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
         from .log_redaction import redact_request_loggers
+        from .profile import PROFILE_SECTIONS
         from .roles import sync_role_permissions
 
         # Permissions exist only after every app has migrated, so the roles get theirs here,
         # idempotently, each time migrate runs.
         post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")
         redact_request_loggers()
+        # A person's language, time zone and digits come first on their profile page.
+        from .views import preferences_section
+
+        if preferences_section not in PROFILE_SECTIONS:
+            PROFILE_SECTIONS.insert(0, preferences_section)

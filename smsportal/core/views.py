@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,20 +17,36 @@ from .models import Preference
 
 
 def preferences(request: HttpRequest) -> HttpResponse:
-    # Reading the page stores nothing; the row is made by the first save.
-    preference = Preference.objects.filter(user=request.user).first() or Preference(
-        user=request.user
-    )
-    form = PreferenceForm(request.POST or None, instance=preference)
-    if request.method == "POST" and form.is_valid():
+    """The preferences form's address. The form itself is a section of the profile page (one
+    page for a person's settings: core/profile.py), where a GET of this old page now leads."""
+    profile = reverse("users:profile") + "#preferences"
+    if request.method != "POST":
+        return redirect(profile)
+    form = PreferenceForm(request.POST, instance=own_preference(request.user))
+    if form.is_valid():
         preference = form.save()
-        response = redirect("preferences")
+        response = redirect(profile)
         _remember_language(response, preference.language)
         # The message is read on the next page, in the language just chosen.
         with translation.override(preference.language or translation.get_language()):
             messages.success(request, _("Your preferences are saved."))
         return response
+    # A refused choice (a tampered value: the form offers only valid ones) is shown with its
+    # reason on the form alone.
     return render(request, "registration/preferences.html", {"form": form})
+
+
+def own_preference(user) -> Preference:
+    """The user's preferences; reading them stores nothing (the row is made by the first save)."""
+    return Preference.objects.filter(user=user).first() or Preference(user=user)
+
+
+def preferences_section(request: HttpRequest):
+    """PROFILE_SECTIONS entry: language, time zone and digits, on the profile page."""
+    if not request.user.is_authenticated:
+        return None
+    form = PreferenceForm(instance=own_preference(request.user))
+    return "registration/_preferences.html", {"form": form}
 
 
 @require_POST

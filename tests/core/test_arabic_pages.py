@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 ORIGIN = "http://testserver"
 
 MARKED = {
-    "dashboard", "preferences", "password_change",
+    "dashboard", "users:profile", "password_change",
     "contacts:contact_list", "contacts:contact_create", "contacts:contact_edit",
     "contacts:list_list", "contacts:list_detail", "contacts:list_create", "contacts:list_edit",
     "contacts:optout_list",
@@ -49,6 +49,7 @@ MARKED = {
     "recurring:list", "recurring:create", "recurring:detail", "recurring:edit",
     "keywords:list", "keywords:rule_create", "keywords:rule_edit", "keywords:confirmations",
     "forwarding:list", "forwarding:create", "forwarding:detail", "forwarding:edit",
+    "users:two_factor_setup",
 }  # fmt: skip
 
 

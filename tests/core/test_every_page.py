@@ -52,6 +52,8 @@ NOT_PAGES = {
     # the log-in) and the recovery codes (shown once, as the answer of a form).
     "users:two_factor_start", "users:recovery_codes_regenerate", "users:two_factor_disable",
     "users:two_factor_verify", "users:recovery_codes",
+    # The preferences form's address: its form is on the profile page, a GET leads there.
+    "preferences",
 }  # fmt: skip
 
 

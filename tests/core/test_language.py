@@ -105,14 +105,24 @@ def test_the_switcher_does_not_redirect_to_another_site(client, operator):
     assert response["Location"] == "/"
 
 
+def test_preferences_are_a_section_of_the_profile_page(client, operator):
+    """One page for a person's settings: the old Preferences page leads to it."""
+    client.force_login(operator)
+    old = client.get(reverse("preferences"))
+    assert (old.status_code, old["Location"]) == (302, reverse("users:profile") + "#preferences")
+    page = client.get(reverse("users:profile")).content.decode()
+    assert 'id="preferences"' in page and f'action="{reverse("preferences")}"' in page
+    assert 'name="time_zone"' in page and 'name="digits"' in page
+
+
 def test_preferences_page_saves_language_time_zone_and_digits(client, operator):
     client.force_login(operator)
-    assert client.get(reverse("preferences")).status_code == 200
     response = client.post(
         reverse("preferences"),
         {"language": "ar", "time_zone": "Asia/Kuwait", "digits": "arabic"},
     )
     assert response.status_code == 302
+    assert response["Location"] == reverse("users:profile") + "#preferences"
     preference = Preference.objects.get(user=operator)
     assert (preference.language, preference.time_zone, preference.digits) == (
         "ar",
@@ -198,9 +208,9 @@ def test_arabic_digits_change_text_but_not_markup_scripts_or_user_content():
 
 def test_a_user_who_chose_arabic_digits_gets_them_and_others_do_not(client, operator):
     client.force_login(operator)
-    latin = client.get(reverse("preferences")).content.decode()
+    latin = client.get(reverse("users:profile")).content.decode()
     Preference.objects.create(user=operator, digits="arabic")
-    arabic = client.get(reverse("preferences")).content.decode()
+    arabic = client.get(reverse("users:profile")).content.decode()
     assert "٠١٢٣٤٥٦٧٨٩" in latin  # the choice's own label, as written in the catalogue
     assert "(0123456789)" in latin and "(٠١٢٣٤٥٦٧٨٩)" in arabic
     # Attributes keep Latin digits: links, form values and the CSRF token still work.

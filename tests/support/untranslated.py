@@ -16,6 +16,7 @@ ALLOWED = {
     # Message formats and their headers, named as phones and providers name them.
     "WAP", "UDH", "MsgType", "EMS", "MMS", "Nokia", "Ericsson",
     "HELP", "JSON", "HMAC", "SHA", "ISO", "KW",
+    "HTTP", "QR", "Google", "Microsoft", "Authenticator", "FreeOTP",  # apps named as sold
 }  # fmt: skip
 # Attributes whose words people read (tooltips, screen readers, placeholders, confirmations).
 READ_ATTRIBUTES = {
