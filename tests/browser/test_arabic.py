@@ -1,7 +1,9 @@
 """The portal in Arabic, in Chromium: an Arabic browser gets an Arabic, right-to-left log-in
 page; after logging in the dashboard and a report read right to left with Bootstrap's RTL
-stylesheet; an English name inside an Arabic sentence keeps its place; the user menu's switcher
-turns the pages back to English."""
+stylesheet; an Arabic message to a list is previewed (Unicode, its parts counted, its letters
+joined), sent and read on its page; an English name inside an Arabic sentence keeps its place;
+a stored language the portal does not know gives English; the user menu's switcher turns the
+pages back to English."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from smsportal.core.models import Preference
+from smsportal.messaging.models import Message
 from tests.factories import PASSWORD
 from tests.support.portal_data import populate
 
@@ -114,3 +117,124 @@ def test_the_user_menu_switches_to_english_and_back(page, live_server, login, op
     page.locator("#user-menu").click()
     page.get_by_role("button", name="العربية").click()
     expect(page.get_by_role("heading", name="لوحة المعلومات")).to_be_visible()
+
+
+def _log_in_in_arabic(page, live_server, user) -> None:
+    page.goto(f"{live_server.url}/auth/login/")
+    page.get_by_label("اسم المستخدم").fill(user.username)
+    page.get_by_label("كلمة المرور").fill(PASSWORD)
+    page.get_by_role("button", name="تسجيل الدخول").click()
+    expect(page.get_by_role("heading", name="لوحة المعلومات")).to_be_visible()
+
+
+# 70 Arabic letters and spaces fit one Unicode SMS; this one has 85, so two parts of at most 67.
+ARABIC_TEXT = (
+    "مرحبا بكم في خدمة الرسائل القصيرة، نتمنى لكم يوما سعيدا مع أطيب التحيات من فريق الدعم"
+)
+
+
+def test_an_arabic_operator_sends_an_arabic_message_to_a_list_and_reads_it(
+    page, live_server, operator, sandbox_account
+):
+    populate(sandbox_account, operator)
+    Preference.objects.create(user=operator, language="ar")
+    errors = _no_console_errors(page)
+    _log_in_in_arabic(page, live_server, operator)
+
+    page.goto(f"{live_server.url}/messages/compose/")
+    expect(page.get_by_role("heading", name="رسالة جديدة")).to_be_visible()
+    page.get_by_label("الحساب", exact=True).select_option(label="KwtSMS (sandbox)")
+    page.locator("#id_lists").select_option(label="Support team")
+    page.get_by_label("الرسالة", exact=True).fill(ARABIC_TEXT)
+
+    expect(page.locator("#preview-encoding")).to_have_text("يونيكود")
+    expect(page.locator("#preview-segments")).to_have_text("2")
+    expect(page.locator("#preview-characters")).to_have_text(str(len(ARABIC_TEXT)))
+    expect(page.locator("#preview-recipients")).to_contain_text("3 أرقام للإرسال إليها")
+    parts = page.locator("#preview-parts .preview-text")
+    expect(parts).to_have_count(2)
+    # Letters joined: each part is one run of text (no element splits a word), read right to
+    # left, and the two parts together are the message.
+    assert parts.evaluate_all("ps => ps.every(p => p.children.length === 0)")
+    assert parts.first.evaluate("p => getComputedStyle(p).direction") == "rtl"
+    assert "".join(parts.all_inner_texts()).replace(" ", "") == ARABIC_TEXT.replace(" ", "")
+    # The costly characters are named once, as a script, in Arabic.
+    expect(page.locator("#preview-non-gsm")).to_contain_text("حروف عربية")
+
+    page.get_by_role("button", name="إرسال…").click()
+    expect(page.locator("#confirm")).to_contain_text("3 مستلمين × 2 SMS")
+    page.get_by_role("button", name="تأكيد وإرسال").click()
+
+    message = Message.objects.get(body=ARABIC_TEXT)
+    expect(page).to_have_url(f"{live_server.url}/messages/{message.pk}/")
+    expect(page.get_by_role("heading", name=f"الرسالة رقم {message.pk}")).to_be_visible()
+    expect(page.locator(".alert-success")).to_contain_text("لطابور الإرسال")
+    body = page.locator("#message-body")
+    expect(body).to_have_text(ARABIC_TEXT)
+    assert body.evaluate("b => getComputedStyle(b).direction") == "rtl"
+    expect(page.locator("#message-live dl")).to_contain_text("يونيكود، جزآن لكل مستلم")
+    expect(page.locator("#deliveries tbody tr")).to_have_count(3)
+
+    page.goto(f"{live_server.url}/reports/")
+    expect(page.get_by_role("heading", name="التقارير")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert errors == []
+
+
+def test_an_english_sender_id_in_an_arabic_text_keeps_its_order_in_preview_and_message(
+    page, live_server, operator, sandbox_account
+):
+    populate(sandbox_account, operator)
+    Preference.objects.create(user=operator, language="ar")
+    _log_in_in_arabic(page, live_server, operator)
+    text = "رسالة من SMS-PORTAL إليكم"
+
+    page.goto(f"{live_server.url}/messages/compose/")
+    page.get_by_label("الحساب", exact=True).select_option(label="KwtSMS (sandbox)")
+    page.get_by_label("الأرقام").fill("+96597119440")
+    page.get_by_label("الرسالة", exact=True).fill(text)
+    part = page.locator("#preview-parts .preview-text").first
+    expect(part).to_have_text(text)
+    # The paragraph is right to left (its first strong letter is Arabic): "رسالة من" at the
+    # right, then SMS-PORTAL with its letters left to right, then "إليكم" at the left.
+    assert part.evaluate("p => getComputedStyle(p).direction") == "rtl"
+    positions = part.evaluate(
+        """p => {
+          const text = p.firstChild, at = (word) => {
+            const i = text.data.indexOf(word), r = document.createRange();
+            r.setStart(text, i); r.setEnd(text, i + word.length);
+            return r.getBoundingClientRect().left;
+          };
+          return [at("رسالة"), at("SMS"), at("PORTAL"), at("إليكم")];
+        }"""
+    )
+    first, sms, portal, last = positions
+    assert first > portal > sms > last, positions
+
+    page.locator("#id_sender").select_option("SMS-PORTAL")
+    page.get_by_role("button", name="إرسال…").click()
+    page.get_by_role("button", name="تأكيد وإرسال").click()
+    message = Message.objects.get(body=text)
+    expect(page).to_have_url(f"{live_server.url}/messages/{message.pk}/")
+    body = page.locator("#message-body")
+    expect(body).to_have_text(text)
+    assert body.evaluate("b => getComputedStyle(b).direction") == "rtl"
+    sender = page.locator("#message-sender")
+    expect(sender).to_have_text("SMS-PORTAL")
+    assert sender.evaluate("b => getComputedStyle(b).direction") == "ltr"
+
+
+def test_a_user_whose_stored_language_is_unknown_gets_english(
+    page, live_server, operator, sandbox_account
+):
+    Preference.objects.create(user=operator, language="xx-unknown")
+    # The log-in page, before anyone is known, follows the browser (ar-KW).
+    page.goto(f"{live_server.url}/auth/login/")
+    page.get_by_label("اسم المستخدم").fill(operator.username)
+    page.get_by_label("كلمة المرور").fill(PASSWORD)
+    page.get_by_role("button", name="تسجيل الدخول").click()
+    # Then the person's own stored choice wins, and a choice the portal does not know means
+    # its default, English: not an error, nor the browser's language.
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    expect(page.locator("html")).to_have_attribute("lang", "en-gb")
