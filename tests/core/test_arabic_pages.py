@@ -17,6 +17,7 @@ from django.urls import Resolver404, resolve
 from smsportal.contacts.models import Contact, ContactField, ContactList, ImportJob
 from smsportal.core.models import Preference
 from smsportal.credits.models import CreditTransfer
+from smsportal.departments.models import Department
 from smsportal.forwarding.models import Endpoint
 from smsportal.keywords.models import KeywordRule
 from smsportal.message_templates.models import MessageTemplate
@@ -69,6 +70,7 @@ def user_content() -> set[str]:
     typed |= set(RecurringSend.objects.values_list("timezone", flat=True))  # IANA identifiers
     typed |= set(Endpoint.objects.values_list("name", flat=True))
     typed |= set(KeywordRule.objects.values_list("keyword", flat=True))
+    typed |= set(Department.objects.values_list("name", flat=True))
     typed |= set(ImportJob.objects.values_list("original_name", flat=True))  # file names
     return typed
 
