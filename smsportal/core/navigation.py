@@ -58,15 +58,23 @@ NAVIGATION = [
     (_("Routing"), "routing:index", "signpost-split", "routing.view_route", _("Accounts")),
     (_("Quotas"), "quotas:list", "speedometer", "quotas.view_quota", _("Accounts")),
     (_("Audit"), "audit:index", "journal-text", "core.view_auditentry", _("Accounts")),
+    (
+        _("Departments"),
+        "departments:list",
+        "diagram-3",
+        "departments.view_department",
+        _("Accounts"),
+    ),
 ]
 
 
 # URL name -> count shown beside the link (one indexed COUNT each), filled by the apps.
-BADGES: dict[str, Callable[[], int]] = {}
+BADGES: dict[str, Callable[[HttpRequest], int]] = {}
 
 
-def register_badge(url_name: str, count: Callable[[], int]) -> None:
-    """Show `count()` beside the navigation link to `url_name` (called from `AppConfig.ready`)."""
+def register_badge(url_name: str, count: Callable[[HttpRequest], int]) -> None:
+    """Show `count(request)` beside the navigation link to `url_name` (called from
+    `AppConfig.ready`): what that person may see (their departments' rows)."""
     if url_name not in {entry[1] for entry in NAVIGATION}:
         raise ValueError(f"No navigation link to {url_name!r} to put a count beside.")
     BADGES[url_name] = count
@@ -94,7 +102,7 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        badge = BADGES[name]() if name in BADGES else 0
+        badge = BADGES[name](request) if name in BADGES else 0
         links.append(
             {"label": label, "url": url, "icon": icon, "badge": badge, "group": group or label}
         )

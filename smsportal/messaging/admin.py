@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from smsportal.departments.admin import DepartmentScopedAdmin
 from smsportal.sms.phones import parse_phone
 
 from .models import Delivery, DeliveryEvent, DeliveryPart, Message, UnmatchedReport
@@ -47,9 +48,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["id", "short_body", "account", "status", "recipient_count", "created_at_s"]
-    list_filter = ["status", "account", "created_at"]
+class MessageAdmin(DepartmentScopedAdmin, ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "short_body",
+        "account",
+        "department",
+        "status",
+        "recipient_count",
+        "created_at_s",
+    ]
+    list_filter = ["status", "account", "department", "created_at"]
     search_fields = ["body", "sender"]
     date_hierarchy = "created_at"
     list_select_related = ["account"]
@@ -150,7 +159,8 @@ class DeliveryPartInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(DepartmentScopedAdmin, ReadOnlyAdmin):
+    department_path = "message__department"
     list_display = [
         "id",
         "phone",

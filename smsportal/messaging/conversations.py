@@ -124,13 +124,24 @@ def mark_read(conversation: Conversation) -> int:
     return marked
 
 
-def mark_all_read() -> int:
+def mark_all_read(conversations=None) -> int:
+    """Mark read every unread SMS of `conversations` (a queryset: the threads the person may
+    see; all when None)."""
     now = timezone.now()
+    threads = Conversation.objects.all() if conversations is None else conversations
+    unread = threads.filter(unread__gt=0, last_at__lte=now)
     with transaction.atomic():
-        marked = InboundMessage.objects.filter(read_at__isnull=True, received_at__lte=now).update(
-            read_at=now
-        )
-        Conversation.objects.filter(unread__gt=0, last_at__lte=now).update(unread=0)
+        if conversations is None:
+            marked = InboundMessage.objects.filter(
+                read_at__isnull=True, received_at__lte=now
+            ).update(read_at=now)
+        else:
+            marked = 0
+            for account_id, phone in unread.values_list("account_id", "phone"):
+                marked += InboundMessage.objects.filter(
+                    account_id=account_id, phone=phone, read_at__isnull=True, received_at__lte=now
+                ).update(read_at=now)
+        Conversation.objects.filter(pk__in=unread.values("pk")).update(unread=0)
     return marked
 
 
@@ -174,6 +185,10 @@ def thread(conversation: Conversation, before: datetime | None = None, limit: in
         )
         .order_by("-queued_at", "-id")
     )
+    if conversation.department_id is not None:
+        # Only the thread's department's own messages: another department's texts to the same
+        # number are theirs.
+        outgoing = outgoing.filter(message__department_id=conversation.department_id)
     if before:
         inbound = inbound.filter(received_at__lt=before)
         outgoing = outgoing.filter(queued_at__lt=before)
@@ -188,12 +203,13 @@ def thread(conversation: Conversation, before: datetime | None = None, limit: in
     return items[-limit:], earlier
 
 
-def threads(query: str = "", cursor: str = "", limit: int = INBOX_PAGE):
+def threads(query: str = "", cursor: str = "", limit: int = INBOX_PAGE, conversations=None):
     """(conversations, next cursor or ''): newest activity first, matching `query` (part of the
     number, or the start of a contact's name: an index range, not a scan), after `cursor` (the
-    last row of the previous page)."""
+    last row of the previous page). `conversations`: those the person may see (scope.py)."""
 
-    rows = Conversation.objects.select_related("account").order_by("-last_at", "-id")
+    rows = Conversation.objects.all() if conversations is None else conversations
+    rows = rows.select_related("account").order_by("-last_at", "-id")
     query = query.strip()
     if query:
         digits = query.lstrip("+").replace(" ", "")

@@ -29,6 +29,7 @@ from ..conversations import mark_read, name_contacts, record_reply, thread
 from ..inbound import OPTED_OUT, is_opt_out_keyword, keyword_of, opt_in_keywords
 from ..models import Conversation
 from ..replies import send_to_one
+from ..scope import conversations_of
 from ..sending import SendRefused, analyse_for
 
 REPLY_MAX_CHARS = 1_600
@@ -87,7 +88,7 @@ def thread_context(conversation: Conversation, before_text: str = "") -> dict:
 
 @permission_required("messaging.view_inboundmessage", raise_exception=True)
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
-    convo = get_object_or_404(Conversation.objects.select_related("account"), pk=pk)
+    convo = get_object_or_404(conversations_of(request).select_related("account"), pk=pk)
     context = thread_context(convo, request.GET.get("before", ""))
     if request.htmx and not request.htmx.boosted:
         return render(request, "messaging/conversation.html#thread", context)
@@ -111,7 +112,7 @@ def reply_preview(convo: Conversation, text: str) -> dict:
 @require_POST
 @permission_required("messaging.add_message", raise_exception=True)
 def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
-    convo = get_object_or_404(Conversation.objects.select_related("account"), pk=pk)
+    convo = get_object_or_404(conversations_of(request).select_related("account"), pk=pk)
     form = ReplyForm(request.POST)
     text = request.POST.get("text", "")[:REPLY_MAX_CHARS]
     if request.POST.get("action") == "preview":
@@ -163,7 +164,10 @@ def contact_conversations(request: HttpRequest, phone: str) -> HttpResponse:
     parsed = parse_phone(phone, settings.PHONE_DEFAULT_REGION)
     number = parsed.e164 if parsed.valid else phone[:32]
     rows = list(
-        Conversation.objects.filter(phone=number).select_related("account").order_by("-last_at")
+        conversations_of(request)
+        .filter(phone=number)
+        .select_related("account")
+        .order_by("-last_at")
     )
     threads = []
     for convo in rows[:5]:

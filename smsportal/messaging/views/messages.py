@@ -25,13 +25,14 @@ from smsportal.sms.status import DeliveryStatus
 from .. import sending
 from ..models import Delivery, Message
 from ..progress import Progress, phase_of, progress, progress_of
+from ..scope import messages_of
 
 PAGE_SIZE = 50
 
 
 @permission_required("messaging.view_message", raise_exception=True)
 def message_list(request: HttpRequest) -> HttpResponse:
-    rows = Message.objects.select_related("account", "created_by")
+    rows = messages_of(request).select_related("account", "created_by", "department")
     status = request.GET.get("status", "")
     account = request.GET.get("account", "")
     if status in Message.Status.values:
@@ -104,7 +105,9 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     counts, recipients table), so one poll keeps all of them in agreement. It costs three
     queries whatever the message's size: the message, its counts by status, one page of rows.
     """
-    message = get_object_or_404(Message.objects.select_related("account", "created_by"), pk=pk)
+    message = get_object_or_404(
+        messages_of(request).select_related("account", "created_by", "department"), pk=pk
+    )
     counts = progress(message.pk)
     capabilities = message.account.backend_class.capabilities
     reports_expected = message.want_delivery_report and capabilities.delivery_reports
@@ -135,7 +138,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("messaging.change_message", raise_exception=True)
 def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    message = get_object_or_404(Message, pk=pk)
+    message = get_object_or_404(messages_of(request), pk=pk)
     queued = message.deliveries.filter(status=DeliveryStatus.QUEUED).exists()
     if message.status in (Message.Status.DONE, Message.Status.CANCELLED) or not queued:
         # Deliveries a worker has claimed are already on their way to the provider.
@@ -165,7 +168,7 @@ def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("messaging.add_message", raise_exception=True)
 def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    message = get_object_or_404(Message.objects.select_related("account"), pk=pk)
+    message = get_object_or_404(messages_of(request).select_related("account"), pk=pk)
     try:
         retry = sending.retry(
             message,
@@ -209,7 +212,7 @@ class RescheduleForm(forms.Form):
 
 @permission_required("messaging.change_message", raise_exception=True)
 def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    message = get_object_or_404(Message.objects.select_related("account"), pk=pk)
+    message = get_object_or_404(messages_of(request).select_related("account"), pk=pk)
     if not message.is_editable:
         messages.error(request, _("Only a message that is still scheduled can be changed."))
         return redirect(message)

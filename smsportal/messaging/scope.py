@@ -1,0 +1,46 @@
+"""What of messaging a person (or an API key) may see and use: their departments' messages and
+conversations (Department.objects.of). Every page, fragment, export and API view starts from
+these querysets, so an id of another department's row is a 404, never a leak.
+
+A message without a department (an automatic reply to a number no department wrote to) is a
+superuser's only. A thread without one (a number that wrote first) is everyone's to answer until
+the first reply gives it to the replier's department (views/conversations.py)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from smsportal.departments.models import Department
+
+from .models import Conversation, Message
+
+
+def departments_of(request_or_user) -> QuerySet[Department]:
+    """The departments of a request's user; through an API key, only the key's department (and
+    only while its user is still in it)."""
+    user = getattr(request_or_user, "user", request_or_user)
+    departments = Department.objects.of(user)
+    key = getattr(request_or_user, "auth", None)
+    if key is not None and hasattr(key, "department_id"):
+        departments = departments.filter(pk=key.department_id)
+    return departments
+
+
+def _everything(request_or_user) -> bool:
+    user = getattr(request_or_user, "user", request_or_user)
+    key = getattr(request_or_user, "auth", None)
+    return bool(getattr(user, "is_superuser", False)) and key is None
+
+
+def messages_of(request_or_user) -> QuerySet[Message]:
+    if _everything(request_or_user):
+        return Message.objects.all()
+    return Message.objects.filter(department__in=departments_of(request_or_user))
+
+
+def conversations_of(request_or_user) -> QuerySet[Conversation]:
+    if _everything(request_or_user):
+        return Conversation.objects.all()
+    return Conversation.objects.filter(
+        Q(department__in=departments_of(request_or_user)) | Q(department__isnull=True)
+    )
