@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from smsportal.departments.admin import DepartmentScopedAdmin
+
 from .models import ApiKey
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "scopes", "state", "expires_at", "last_used_at"]
+class ApiKeyAdmin(DepartmentScopedAdmin):
+    list_display = [
+        "name",
+        "user",
+        "department",
+        "prefix",
+        "scopes",
+        "state",
+        "expires_at",
+        "last_used_at",
+    ]
     list_filter = ["revoked_at", "expires_at"]
     search_fields = ["name", "prefix", "user__username"]
     readonly_fields = [
         "user",
         "name",
+        "department",
         "prefix",
         "scopes",
         "allowed_addresses",

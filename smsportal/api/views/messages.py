@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from smsportal.messaging.models import Message
+from smsportal.messaging.scope import messages_of
 from smsportal.sms.status import DeliveryStatus
 
 from .. import filters, sending
@@ -39,8 +40,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-def messages_for_api():
-    return Message.objects.select_related("api_origin", "created_by")
+def messages_for_api(request):
+    """The messages of the key's department (messaging.scope)."""
+    return messages_of(request).select_related("api_origin", "created_by")
 
 
 MESSAGE_FILTERS = [
@@ -61,7 +63,7 @@ class MessageListView(ApiGenericView):
 
     def get_queryset(self):
         params = self.request.query_params
-        found = messages_for_api()
+        found = messages_for_api(self.request)
         if (value := filters.choice(params, "status", Message.Status.values)) is not None:
             found = found.filter(status=value)
         if (value := filters.integer(params, "account")) is not None:
@@ -106,7 +108,7 @@ class MessageListView(ApiGenericView):
             ApiMessage.objects.create(
                 message=outcome.message, key=request.auth, key_name=request.auth.name
             )
-            message = messages_for_api().get(pk=outcome.message.pk)
+            message = messages_for_api(request).get(pk=outcome.message.pk)
             body = {
                 "message": MessageSerializer(message).data,
                 "recipients": outcome.summary(),
@@ -131,7 +133,7 @@ class MessageDetailView(ApiGenericView):
 
     @extend_schema(operation_id="messages_retrieve", summary="One message")
     def get(self, request, pk: int):
-        return Response(MessageSerializer(get_object_or_404(messages_for_api(), pk=pk)).data)
+        return Response(MessageSerializer(get_object_or_404(messages_for_api(request), pk=pk)).data)
 
 
 class DeliveryListView(ApiGenericView):
@@ -146,7 +148,7 @@ class DeliveryListView(ApiGenericView):
         summary="The deliveries (one per recipient) of a message",
     )
     def get(self, request, pk: int):
-        message = get_object_or_404(Message, pk=pk)
+        message = get_object_or_404(messages_of(request), pk=pk)
         found = message.deliveries.all()
         status_filter = filters.choice(request.query_params, "status", DeliveryStatus.values)
         if status_filter:
@@ -168,7 +170,7 @@ class MessageCancelView(ApiGenericView):
         summary="Cancel what is not yet sent",
     )
     def post(self, request, pk: int):
-        message = get_object_or_404(Message, pk=pk)
+        message = get_object_or_404(messages_of(request), pk=pk)
         queued = message.deliveries.filter(status=DeliveryStatus.QUEUED).exists()
         if message.status in (Message.Status.DONE, Message.Status.CANCELLED) or not queued:
             raise refused(
@@ -177,5 +179,5 @@ class MessageCancelView(ApiGenericView):
                 "already been processed.",
             )
         cancelled = message.cancel(request.user)
-        message = messages_for_api().get(pk=pk)
+        message = messages_for_api(request).get(pk=pk)
         return Response({"cancelled": cancelled, "message": MessageSerializer(message).data})

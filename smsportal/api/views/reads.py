@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from smsportal.credits.balances import account_balances
 from smsportal.messaging import message_types
 from smsportal.messaging.models import InboundMessage
+from smsportal.messaging.scope import conversations_of
 from smsportal.messaging.sending import estimate
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.models import SenderID, SenderStatus
@@ -159,7 +161,14 @@ class InboxView(ApiGenericView):
     )
     def get(self, request):
         params = request.query_params
-        found = InboundMessage.objects.all()
+        # The SMS of the threads the key's department may see (messaging.scope).
+        found = InboundMessage.objects.filter(
+            Exists(
+                conversations_of(request).filter(
+                    account_id=OuterRef("account_id"), phone=OuterRef("phone")
+                )
+            )
+        )
         if (account := filters.integer(params, "account")) is not None:
             found = found.filter(account_id=account)
         if (sender := filters.text(params, "sender", 32)) is not None:
