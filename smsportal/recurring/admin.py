@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from smsportal.departments.admin import DepartmentScopedAdmin
+
 from .models import Occurrence, RecurringSend
 
 
@@ -12,8 +14,16 @@ class OccurrenceInline(admin.TabularInline):
 
 
 @admin.register(RecurringSend)
-class RecurringSendAdmin(admin.ModelAdmin):
-    list_display = ["name", "account", "frequency", "paused", "next_at", "occurrences_done"]
+class RecurringSendAdmin(DepartmentScopedAdmin):
+    list_display = [
+        "name",
+        "department",
+        "account",
+        "frequency",
+        "paused",
+        "next_at",
+        "occurrences_done",
+    ]
     list_filter = ["frequency", "paused"]
     search_fields = ["name", "text"]
     readonly_fields = ["next_at", "occurrences_done", "created_by", "created_at"]

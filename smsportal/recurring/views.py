@@ -10,15 +10,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from smsportal.departments.models import Department
+
 from .forms import RecurringSendForm
 from .models import RecurringSend
 
 HISTORY = 50  # past occurrences shown on a schedule's page
 
 
+def schedules_of(request: HttpRequest):
+    """The recurring sends of the user's departments (all, for a superuser)."""
+    if request.user.is_superuser:
+        return RecurringSend.objects.all()
+    return RecurringSend.objects.filter(department__in=Department.objects.of(request.user))
+
+
 @permission_required("recurring.view_recurringsend", raise_exception=True)
 def schedule_list(request: HttpRequest) -> HttpResponse:
-    schedules = RecurringSend.objects.select_related("account").prefetch_related("lists")
+    schedules = schedules_of(request).select_related("account").prefetch_related("lists")
     return render(request, "recurring/list.html", {"schedules": schedules})
 
 
@@ -39,7 +48,7 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
 
 @permission_required("recurring.change_recurringsend", raise_exception=True)
 def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    schedule = get_object_or_404(RecurringSend, pk=pk)
+    schedule = get_object_or_404(schedules_of(request), pk=pk)
     form = RecurringSendForm(request.POST or None, instance=schedule, user=request.user)
     if request.method == "POST" and form.is_valid():
         schedule = form.save(commit=False)
@@ -55,7 +64,7 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("recurring.view_recurringsend", raise_exception=True)
 def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = get_object_or_404(
-        RecurringSend.objects.select_related("account").prefetch_related("lists"), pk=pk
+        schedules_of(request).select_related("account").prefetch_related("lists"), pk=pk
     )
     context = {
         "schedule": schedule,
@@ -68,7 +77,7 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("recurring.change_recurringsend", raise_exception=True)
 def schedule_pause(request: HttpRequest, pk: int) -> HttpResponse:
-    schedule = get_object_or_404(RecurringSend, pk=pk)
+    schedule = get_object_or_404(schedules_of(request), pk=pk)
     if request.POST.get("resume"):
         schedule.paused = False
         schedule.plan()  # what fell due while paused is not sent
@@ -84,7 +93,7 @@ def schedule_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("recurring.delete_recurringsend", raise_exception=True)
 def schedule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    schedule = get_object_or_404(RecurringSend, pk=pk)
+    schedule = get_object_or_404(schedules_of(request), pk=pk)
     schedule.delete()
     messages.success(request, f"Recurring send “{schedule}” deleted; messages it sent stay.")
     return redirect("recurring:list")
