@@ -14,6 +14,7 @@ from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
 from smsportal.core.words import word
 from smsportal.messaging.models import Delivery, Message
+from smsportal.messaging.scope import departments_of, messages_of
 from smsportal.providers.models import ProviderAccount
 from smsportal.quotas.usage import bars as quota_bars
 from smsportal.quotas.views import visible_quotas
@@ -51,7 +52,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for account in accounts
         ]
     recent = (
-        Message.objects.select_related("account")[:8] if can["messages"] else Message.objects.none()
+        messages_of(request).select_related("account")[:8]
+        if can["messages"]
+        else Message.objects.none()
     )
     context = {
         "accounts": accounts,
@@ -153,6 +156,8 @@ def export(request: HttpRequest) -> HttpResponse:
     start = datetime.combine(data["since"], time.min, tzinfo=zone)
     end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
     rows = Delivery.objects.filter(queued_at__gte=start, queued_at__lt=end)
+    if not request.user.is_superuser:  # only their departments' messages' deliveries
+        rows = rows.filter(message__department__in=departments_of(request))
     if data.get("account"):
         rows = rows.filter(account=data["account"])
     if data.get("status"):
