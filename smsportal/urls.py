@@ -35,6 +35,7 @@ urlpatterns = [
     path("forwarding/", include("smsportal.forwarding.urls")),
     path("audit/", include("smsportal.audit.urls")),
     path("quotas/", include("smsportal.quotas.urls")),
+    path("departments/", include("smsportal.departments.urls")),
     path("hooks/", include("smsportal.messaging.webhook_urls")),
     # One log-in page, with its second step: the admin's own would skip the code.
     path(

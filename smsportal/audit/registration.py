@@ -24,6 +24,7 @@ def _register(model, exclude: tuple[str, ...] = (), **options) -> None:
 def register_models() -> None:
     # Imported here: called from AppConfig.ready, once every app's models are loaded.
     from smsportal.contacts.models import Contact, ContactList, OptOut
+    from smsportal.departments.models import Department
     from smsportal.providers.models import ProviderAccount
     from smsportal.quotas.models import Quota  # (the same: every model is loaded by now)
     from smsportal.senders.models import SenderID
@@ -39,6 +40,8 @@ def register_models() -> None:
         exclude=("password", "last_login", "date_joined"),
         m2m_fields={"groups", "user_permissions"},
     )
+    # Who is in which department decides what they see: recorded like a user's roles.
+    _register(Department, exclude=("created_at",), m2m_fields={"members"})
     _register(Contact, exclude=("name_key", "created_at", "updated_at"))
     _register(ContactList, exclude=("created_at",))
     _register(OptOut, exclude=("created_at",))

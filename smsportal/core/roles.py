@@ -63,6 +63,7 @@ MANAGER_PERMISSIONS = [
     "routing.*",
     "quotas.*",
     "core.view_auditentry",  # the audit trail (read-only for everyone)
+    "departments.*",  # create departments and put users in them
 ]
 ROLE_PERMISSIONS = {OPERATOR: OPERATOR_PERMISSIONS, MANAGER: MANAGER_PERMISSIONS}
 
