@@ -43,6 +43,7 @@ NOT_PAGES = {
     "routing:delete_price", "routing:import_prices", "routing:route_delete", "routing:route_move",
     "routing:account_settings",
     "routing:dry_run",  # the answer of the Routing page's dry-run form (GET), not a link
+    "departments:member_add", "departments:member_remove",
     # htmx fragments, fetched by a page (their full-page answer is a redirect to it).
     "credits:balances", "senders:options", "messaging:contact_conversations",
     # Reached only from a form's answer, not from a link; the log-in page is walked logged out.

@@ -122,6 +122,7 @@ def _recurring_send(account, contact_list, user) -> None:
     from datetime import time
 
     from smsportal.recurring.models import Occurrence, RecurringSend
+    from tests.conftest import general_department
 
     schedule = RecurringSend(
         name="Monday reminder",
@@ -133,6 +134,7 @@ def _recurring_send(account, contact_list, user) -> None:
         timezone="Asia/Kuwait",
         starts_on=timezone.localdate() - timedelta(days=14),
         created_by=user,
+        department=general_department(),
     )
     schedule.plan()
     schedule.save()
