@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from .models import Department
 
@@ -29,7 +29,11 @@ class DepartmentScopedAdmin(admin.ModelAdmin):
         rows = super().get_queryset(request)
         if request.user.is_superuser:
             return rows
-        return rows.filter(**{f"{self.department_path}__in": Department.objects.of(request.user)})
+        # A row of no department is the whole organisation's (messaging/scope.py).
+        return rows.filter(
+            Q(**{f"{self.department_path}__in": Department.objects.of(request.user)})
+            | Q(**{f"{self.department_path}__isnull": True})
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "department" and not request.user.is_superuser:

@@ -185,10 +185,11 @@ def thread(conversation: Conversation, before: datetime | None = None, limit: in
         )
         .order_by("-queued_at", "-id")
     )
-    if conversation.department_id is not None:
-        # Only the thread's department's own messages: another department's texts to the same
-        # number are theirs.
-        outgoing = outgoing.filter(message__department_id=conversation.department_id)
+    # Only the thread's department's own messages and the automatic replies of no department
+    # (scope.py); another department's texts to the number are theirs.
+    outgoing = outgoing.filter(
+        Q(message__department_id=conversation.department_id) | Q(message__department__isnull=True)
+    )
     if before:
         inbound = inbound.filter(received_at__lt=before)
         outgoing = outgoing.filter(queued_at__lt=before)

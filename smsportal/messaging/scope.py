@@ -2,9 +2,9 @@
 conversations (Department.objects.of). Every page, fragment, export and API view starts from
 these querysets, so an id of another department's row is a 404, never a leak.
 
-A message without a department (an automatic reply to a number no department wrote to) is a
-superuser's only. A thread without one (a number that wrote first) is everyone's to answer until
-the first reply gives it to the replier's department (views/conversations.py)."""
+A row without a department is the whole organisation's: a thread of a number that wrote first
+(everyone may answer it; the first reply gives it to the replier's department, see
+views/conversations.py) and the automatic replies sent in such a thread."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def _everything(request_or_user) -> bool:
 def messages_of(request_or_user) -> QuerySet[Message]:
     if _everything(request_or_user):
         return Message.objects.all()
-    return Message.objects.filter(department__in=departments_of(request_or_user))
+    return Message.objects.filter(
+        Q(department__in=departments_of(request_or_user)) | Q(department__isnull=True)
+    )
 
 
 def conversations_of(request_or_user) -> QuerySet[Conversation]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -19,10 +20,13 @@ HISTORY = 50  # past occurrences shown on a schedule's page
 
 
 def schedules_of(request: HttpRequest):
-    """The recurring sends of the user's departments (all, for a superuser)."""
+    """The recurring sends of the user's departments (all, for a superuser; one of no
+    department, made before departments existed, is everyone's)."""
     if request.user.is_superuser:
         return RecurringSend.objects.all()
-    return RecurringSend.objects.filter(department__in=Department.objects.of(request.user))
+    return RecurringSend.objects.filter(
+        Q(department__in=Department.objects.of(request.user)) | Q(department__isnull=True)
+    )
 
 
 @permission_required("recurring.view_recurringsend", raise_exception=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -157,7 +158,9 @@ def export(request: HttpRequest) -> HttpResponse:
     end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
     rows = Delivery.objects.filter(queued_at__gte=start, queued_at__lt=end)
     if not request.user.is_superuser:  # only their departments' messages' deliveries
-        rows = rows.filter(message__department__in=departments_of(request))
+        rows = rows.filter(
+            Q(message__department__in=departments_of(request)) | Q(message__department__isnull=True)
+        )
     if data.get("account"):
         rows = rows.filter(account=data["account"])
     if data.get("status"):
