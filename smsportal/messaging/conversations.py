@@ -187,8 +187,10 @@ def thread(conversation: Conversation, before: datetime | None = None, limit: in
     )
     # Only the thread's department's own messages and the automatic replies of no department
     # (scope.py); another department's texts to the number are theirs.
+    # The department as stored now (a first reply may have just given the thread one).
+    department = Conversation.objects.filter(pk=conversation.pk).values("department_id")
     outgoing = outgoing.filter(
-        Q(message__department_id=conversation.department_id) | Q(message__department__isnull=True)
+        Q(message__department_id__in=department) | Q(message__department__isnull=True)
     )
     if before:
         inbound = inbound.filter(received_at__lt=before)
