@@ -115,3 +115,19 @@ def test_the_session_is_pooled_per_account(isms):
 
 def test_a_provider_echoing_the_password_is_scrubbed():
     assert http.redact("bad password s3cret for user", "s3cret") == "bad password ******** for user"
+
+
+def test_an_answer_in_no_known_format_is_never_shown_to_staff(isms, caplog):
+    # Not HTML, and no provider's format either (a captive portal's plain text, a wrong base
+    # URL's JSON): staff learn its size, never its words, not even an excerpt (issue 15); the
+    # log keeps a short excerpt without the password for whoever diagnoses it.
+    caplog.set_level(logging.WARNING)
+    body = f'{{"session": "abc123", "hint": "{PASSWORD}", "note": "internal build 7"}}'
+
+    error = http.unexpected(isms, "send", body)
+
+    assert isinstance(error, ProtocolError) and error.code == "unexpected"
+    assert f"({len(body)} characters, not shown)" in str(error)
+    assert "abc123" not in str(error) and "internal build" not in str(error)
+    assert not error.provider_text
+    assert "abc123" in caplog.text and PASSWORD not in caplog.text

@@ -208,12 +208,18 @@ def _maybe_sent(exc: Exception) -> bool:
 
 
 def unexpected(account: ProviderAccount, operation: str, body: str) -> ProtocolError:
-    """The error for an answer that is not in the provider's format (shown verbatim to staff)."""
-    log.warning("%s %s: unexpected answer", account.name, operation)
-    body = redact(body, account.password)  # before cutting, so no half password survives
-    shown = body if len(body) <= 120 else body[:117] + "..."
+    """The error for an answer that is not in the provider's format.
+
+    Its text is never shown to staff, not even as an excerpt: an answer in no format the portal
+    knows is no provider's message (a proxy's, a captive portal's, a wrong base URL's), and may
+    carry what it should not. Staff see its size; the log keeps a short, password-free excerpt
+    for whoever diagnoses it."""
+    excerpt = redact(body, account.password)[:80]  # redacted before cutting: no half password
+    log.warning(
+        "%s %s: unexpected answer (%d characters): %r", account.name, operation, len(body), excerpt
+    )
     return ProtocolError(
-        f"{account.get_kind_display()} gave an answer the portal does not understand: {shown!r}",
+        f"{account.get_kind_display()} gave an answer the portal does not understand "
+        f"({len(body):,} characters, not shown).",
         code="unexpected",
-        provider_text=body,
     )
