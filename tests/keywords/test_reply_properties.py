@@ -53,7 +53,9 @@ def test_one_reply_per_window_and_nothing_to_an_opted_out_number(
     now = timezone.now()
     reply_times: dict[str, list] = {phone: [] for phone in PHONES}
     for phone, text, minutes_later in events:
-        now += timedelta(minutes=minutes_later)
+        # Each SMS at its own instant (a microsecond apart at least), so that "queued after the
+        # opt-out" below is an order in time, not a tie between two events of the same minute.
+        now += timedelta(minutes=minutes_later, microseconds=1)
         monkeypatch.setattr("smsportal.keywords.services.timezone.now", lambda at=now: at)
         before = len(script.sent_to())
         with django_capture_on_commit_callbacks(execute=True):
