@@ -98,9 +98,11 @@ def send(data: dict, user, department=None) -> Outcome:
     )
     resolved = summary.resolved()
     try:
+        body, personal = message_types.as_written(cleaned["text"], form.kind)
         draft = sending.prepare(
             account=cleaned["account"],
-            body=message_types.body_for(cleaned["text"], form.kind),
+            body=body,
+            personal=personal,
             sender=cleaned["sender"],
             recipients=resolved,
             **form.type_options(),

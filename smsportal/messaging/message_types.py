@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers.backends.base import Capabilities, MessageType
 from smsportal.sms.encoding import STANDARD, Analysis, EncodingProfile, analyse
+from smsportal.sms.placeholders import parse
 
 TEXT = "text"
 FLASH = "flash"
@@ -21,6 +22,9 @@ BINARY = "binary"
 BARCODE = "barcode"
 VOICE = "voice"
 NO_REPORT = "bulk_no_report"
+
+# The kinds whose text staff write with placeholders ({first_name|Customer}).
+PERSONAL_KINDS = (TEXT, FLASH, NO_REPORT)
 
 KINDS: dict[str, tuple[str, str]] = {
     TEXT: (_("Text"), _("An ordinary SMS.")),
@@ -203,3 +207,17 @@ def measure(
 def body_for(text: str, kind: str) -> str:
     """What is stored and sent: binary as plain hex digits, anything else as typed."""
     return "".join(text.split()).upper() if kind == BINARY else text
+
+
+def as_written(text: str, kind: str) -> tuple[str, bool]:
+    """A text as staff write it (compose, the API, recurring sends), ready for the send service:
+    the body, and whether it is personal. Placeholders make it personal (each recipient's own
+    text is rendered by `sending.prepare(personal=True)`); without any, "{{" written for a brace
+    becomes one brace. Binary, barcode and voice texts have no placeholders: sent as they are."""
+    body = body_for(text, kind)
+    if kind not in PERSONAL_KINDS:
+        return body, False
+    template = parse(body)
+    if template.is_personal:
+        return body, True
+    return template.render({}).text, False

@@ -7,10 +7,9 @@ from __future__ import annotations
 from django.conf import settings
 
 from smsportal.contacts import selectors as contacts
-from smsportal.messaging import sending
+from smsportal.messaging import message_types, sending
 from smsportal.messaging.recipients import resolve
 from smsportal.messaging.sending import SendRefused
-from smsportal.sms.placeholders import parse
 
 from .models import Occurrence, RecurringSend
 
@@ -30,11 +29,11 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
             raise SendRefused(
                 "The lists have no one to send to (empty, or every member opted out)."
             )
-        template = parse(schedule.text)
+        body, personal = message_types.as_written(schedule.text, message_types.TEXT)
         draft = sending.prepare(
             account=schedule.account,
-            body=schedule.text if template.is_personal else template.render({}).text,
-            personal=template.is_personal,
+            body=body,
+            personal=personal,
             sender=schedule.sender,
             recipients=summary.resolved(),
             user=schedule.created_by,

@@ -6,7 +6,7 @@ import pytest
 
 from smsportal.api.models import ApiMessage
 from smsportal.messaging.models import Delivery, Message
-from tests.factories import OptOutFactory
+from tests.factories import ContactFactory, OptOutFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +110,30 @@ def test_the_sending_key_is_shown_on_the_message_page(operator, operator_client,
     key_for(operator, name="HR system")("POST", URL, body(account))
     page = operator_client.get(Message.objects.get().get_absolute_url())
     assert "via API (HR system)" in page.content.decode()
+
+
+def test_placeholders_are_filled_for_each_recipient_as_compose_fills_them(
+    operator, account, key_for
+):
+    # The API writes texts in compose's language: each recipient's own text, and "{{" a brace.
+    ContactFactory(phone="+96597119440", name="Mona Saleh")
+    call = key_for(operator)
+
+    answer = call(
+        "POST",
+        URL,
+        body(account, to=["+96597119440", "+96597119441"], text="Hi {first_name|there} {{ok}}"),
+    )
+
+    assert answer.status_code == 202, answer.content
+    texts = dict(Delivery.objects.values_list("phone", "text"))
+    assert texts == {"+96597119440": "Hi Mona {ok}", "+96597119441": "Hi there {ok}"}
+
+
+def test_a_text_without_placeholders_sends_a_written_brace_as_one(operator, account, key_for):
+    call = key_for(operator)
+
+    answer = call("POST", URL, body(account, text="Code {{1234}}"))
+
+    assert answer.status_code == 202, answer.content
+    assert Message.objects.get().body == "Code {1234}"

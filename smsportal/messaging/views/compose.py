@@ -316,7 +316,7 @@ def preview_cost(account, summary, segments: int, list_ids: list[int]):
     return sum((parts * price for parts, price in lines), Decimal("0")), lines
 
 
-PERSONAL_KINDS = (message_types.TEXT, message_types.FLASH, message_types.NO_REPORT)
+PERSONAL_KINDS = message_types.PERSONAL_KINDS  # the preview personalises these kinds
 
 
 def personalise_preview(context: dict, form: ComposeForm, text: str, kind: str, profile) -> None:
@@ -436,10 +436,7 @@ def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending
         form.add_error(None, preview["problem"])
         return None
     data = form.cleaned_data
-    body = message_types.body_for(data["text"], form.kind)
-    personal = form.kind in PERSONAL_KINDS and parse(body).is_personal
-    if form.kind in PERSONAL_KINDS and not personal:
-        body = parse(body).render({}).text  # "{{" written for a brace: sent as one
+    body, personal = message_types.as_written(data["text"], form.kind)
     if form.automatic:
         return routed_draft_for(request, form, preview, body, personal)
     try:
