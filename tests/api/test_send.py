@@ -109,7 +109,7 @@ def test_an_unknown_sender_id_is_a_field_error_as_on_the_compose_page(operator, 
 def test_the_sending_key_is_shown_on_the_message_page(operator, operator_client, account, key_for):
     key_for(operator, name="HR system")("POST", URL, body(account))
     page = operator_client.get(Message.objects.get().get_absolute_url())
-    assert "via API (HR system)" in page.content.decode()
+    assert "via API (<bdi>HR system</bdi>)" in page.content.decode()
 
 
 def test_placeholders_are_filled_for_each_recipient_as_compose_fills_them(

@@ -168,6 +168,6 @@ def test_a_changed_password_shows_as_changed_and_nothing_more(manager_client, ma
 
     page = manager_client.get(URL, {"action": "changed"}).content.decode()
 
-    assert "<strong>password</strong>: <del>hidden #" in page
-    assert "<strong>max parts</strong>: <del>10</del> → 3" in page
+    assert '<strong>password</strong>: <del dir="auto">hidden #' in page
+    assert '<strong>max parts</strong>: <del dir="auto">10</del> → <bdi>3</bdi>' in page
     assert "a-new-provider-password" not in page and "ciphertext" not in page
