@@ -163,12 +163,12 @@ def test_an_arabic_operator_sends_an_arabic_message_to_a_list_and_reads_it(
 
     page.get_by_role("button", name="إرسال…").click()
     expect(page.locator("#confirm")).to_contain_text("3 مستلمين × 2 SMS")
-    page.get_by_role("button", name="تأكيد وإرسال").click()
+    page.get_by_role("button", name="أكّد وأرسل").click()
 
     message = Message.objects.get(body=ARABIC_TEXT)
     expect(page).to_have_url(f"{live_server.url}/messages/{message.pk}/")
     expect(page.get_by_role("heading", name=f"الرسالة رقم {message.pk}")).to_be_visible()
-    expect(page.locator(".alert-success")).to_contain_text("لطابور الإرسال")
+    expect(page.locator("#messages .alert-success")).to_contain_text("لطابور الإرسال")
     body = page.locator("#message-body")
     expect(body).to_have_text(ARABIC_TEXT)
     assert body.evaluate("b => getComputedStyle(b).direction") == "rtl"
@@ -213,7 +213,7 @@ def test_an_english_sender_id_in_an_arabic_text_keeps_its_order_in_preview_and_m
 
     page.locator("#id_sender").select_option("SMS-PORTAL")
     page.get_by_role("button", name="إرسال…").click()
-    page.get_by_role("button", name="تأكيد وإرسال").click()
+    page.get_by_role("button", name="أكّد وأرسل").click()
     message = Message.objects.get(body=text)
     expect(page).to_have_url(f"{live_server.url}/messages/{message.pk}/")
     body = page.locator("#message-body")

@@ -16,6 +16,7 @@ from smsportal.messaging.models import Delivery
 from smsportal.providers.backends.base import InboundSMS, StatusUpdate
 from smsportal.sms.status import DeliveryStatus
 from tests.browser.test_opt_outs_and_retry import shoot
+from tests.conftest import general_department
 from tests.factories import PASSWORD, ContactFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +26,11 @@ PHONE = "+96597119440"
 
 @pytest.fixture
 def superuser(db):
-    return get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    # In "General" like every user after the upgrade: a reply is sent as one of the replier's
+    # departments (a superuser sees every department, but sends as one it belongs to).
+    user = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    general_department().members.add(user)
+    return user
 
 
 def _incoming(account, text):

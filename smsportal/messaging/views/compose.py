@@ -507,13 +507,22 @@ def send(request: HttpRequest) -> HttpResponse:
             + ("scheduled." if draft.drafts[0].scheduled_for else "handed to the send queue."),
         )
         return redirect("messaging:message_list")
-    to = counted(message.recipient_count, "recipient")
-    when = (
-        f"is scheduled for {message.scheduled_for:%Y-%m-%d %H:%M}"
-        if message.scheduled_for
-        else "was handed to the send queue"  # past tense: still true once the send is done
-    )
-    messages.success(request, f"Message #{message.pk} to {to} {when}.")
+    count = message.recipient_count
+    values = {"number": message.pk, "count": f"{count:,}"}
+    if message.scheduled_for:
+        values["when"] = f"{message.scheduled_for:%Y-%m-%d %H:%M}"
+        done = ngettext(
+            "Message #%(number)s to %(count)s recipient is scheduled for %(when)s.",
+            "Message #%(number)s to %(count)s recipients is scheduled for %(when)s.",
+            count,
+        )
+    else:  # past tense: still true once the send is done
+        done = ngettext(
+            "Message #%(number)s to %(count)s recipient was handed to the send queue.",
+            "Message #%(number)s to %(count)s recipients was handed to the send queue.",
+            count,
+        )
+    messages.success(request, done % values)
     return redirect(message)
 
 
