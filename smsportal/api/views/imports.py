@@ -34,7 +34,7 @@ BOOLEANS = {"true": True, "false": False}
 
 @extend_schema_field({"type": "string", "format": "binary"})
 class UploadField(serializers.FileField):
-    pass
+    """An uploaded file, documented in the schema as binary (a multipart part)."""
 
 
 class ImportRequestSerializer(serializers.Serializer):
