@@ -45,6 +45,27 @@ def worker_env(**extra) -> dict:
     }
 
 
+def kill(worker: subprocess.Popen) -> None:
+    """SIGKILL a worker and wait until the database has seen the last of it.
+
+    On PostgreSQL the worker's server process outlives it for a moment: a COMMIT the worker sent
+    just before it died still lands after `wait()` returns. Counting rows before that would
+    count a state that is about to change, so wait until no other session is left."""
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+    if connection.vendor == "postgresql":
+
+        def others() -> int:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                return cursor.fetchone()[0]
+
+        wait_for(lambda: others() == 0, timeout=30)
+
+
 @pytest.fixture
 def database_tasks(settings):
     """Tasks go to the database queue, where real worker processes take them."""

@@ -5,7 +5,6 @@ provider and an eager sweeper never race: a live batch holds a lease the sweeper
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 
@@ -19,7 +18,7 @@ from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.messaging.tasks import sweep_stuck_deliveries
 from smsportal.sms.status import DeliveryStatus
-from tests.faults.conftest import wait_for
+from tests.faults.conftest import kill, wait_for
 from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,11 +28,6 @@ LEASE = 2  # seconds: the workers renew it every 2/3 s while they live
 
 def counts() -> dict[str, int]:
     return dict(Delivery.objects.values_list("status").annotate(n=Count("id")))
-
-
-def kill(worker) -> None:
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=10)
 
 
 def test_a_killed_isms_worker_strands_only_its_requests_on_the_wire_and_they_go_once(

@@ -4,7 +4,6 @@ reaches `done`."""
 
 from __future__ import annotations
 
-import signal
 import time
 from datetime import timedelta
 
@@ -15,7 +14,7 @@ from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.messaging.tasks import sweep_stuck_deliveries
 from smsportal.sms.status import DeliveryStatus
-from tests.faults.conftest import wait_for
+from tests.faults.conftest import kill, wait_for
 from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,8 +36,7 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(
     )
     first = workers(SENDING_LEASE_SECONDS="2")
     wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.SUBMITTED).count() >= 2_000)
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
+    kill(first)
     in_flight = Delivery.objects.filter(status=DeliveryStatus.SENDING).count()
     assert Delivery.objects.filter(status=DeliveryStatus.QUEUED).exists()  # killed mid-send
 
