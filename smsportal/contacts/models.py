@@ -225,6 +225,35 @@ class Membership(models.Model):
         return f"{self.contact_id} on {self.contact_list_id}"
 
 
+class ListMeasureCount(models.Model):
+    """How many reachable members (not opted out) of a list have each combination of measures
+    (`Contact.measures` as text, "" where never computed): the personalised preview of a list
+    sums this small table instead of reading a million contacts (messaging/personal.py).
+
+    Kept by database triggers (migration 0009) on memberships, contacts and opt-outs, in the
+    statement that changes them, so no path — the ORM, the importer's raw SQL, a cascade, a
+    field removed from every contact in one UPDATE — can leave it wrong. Rows may fall to 0 and
+    stay; readers skip them. Why a histogram keyed by the whole measures rather than one per
+    field: a text's parts depend on the sum of its fields' lengths, so only their joint
+    distribution is exact, and contacts share few distinct combinations."""
+
+    contact_list = models.ForeignKey(
+        ContactList, on_delete=models.CASCADE, related_name="measure_counts"
+    )
+    measures = models.TextField(blank=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_list", "measures"], name="list_measure_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} on {self.contact_list_id}"
+
+
 class OptOut(models.Model):
     """A number that must never be messaged, whether or not it is a contact."""
 

@@ -28,7 +28,13 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from smsportal.contacts.models import Contact, ContactField, Membership, OptOut
+from smsportal.contacts.models import (
+    Contact,
+    ContactField,
+    ListMeasureCount,
+    Membership,
+    OptOut,
+)
 from smsportal.sms.encoding import GSM7, LIMITS, UCS2, EncodingProfile, analyse, gsm_septets
 from smsportal.sms.measures import unpack
 from smsportal.sms.placeholders import STANDARD_FIELDS, Template, contact_values, parse
@@ -150,8 +156,11 @@ def estimate_contacts(
     contacts,  # a Contact queryset: who gets it
     profile: EncodingProfile,
     known: frozenset[str] | None = None,
+    kept_list: int | None = None,
 ) -> Estimate:
-    """Count the parts each contact's own text takes, in SQL where exact, else by rendering."""
+    """Count the parts each contact's own text takes, in SQL where exact, else by rendering.
+    `kept_list`: the contacts are exactly that list's reachable members, so their measures are
+    read from its kept counts (ListMeasureCount) instead of from every contact."""
     template = parse(text)
     estimate = Estimate(template)
     known = known if known is not None else known_fields()
@@ -165,7 +174,12 @@ def estimate_contacts(
     if tricky or not alphabets_ok or not names:
         _render_all(estimate, template, contacts, profile)
     else:
-        _count_in_sql(estimate, template, contacts, names, (gsm_literal, septets, ucs2_units))
+        if kept_list is not None:
+            groups = _kept_measures(kept_list, names)
+        else:
+            groups = _grouped_measures(contacts, names)
+        literal = (gsm_literal, septets, ucs2_units)
+        _count_in_sql(estimate, template, contacts, names, literal, groups)
     first = contacts.order_by("id").values_list("phone", "name", "email", "attributes")
     for phone, name, email, attributes in first[:SHOWN_RENDERED]:
         values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
@@ -234,12 +248,26 @@ def _grouped_measures(contacts, names) -> list[tuple[tuple | None, int]]:
     return [(None if key is None else tuple(json.loads(key)[:-1]), count) for key, count in rows]
 
 
-def _count_in_sql(estimate, template, contacts, names, literal) -> None:
+def _kept_measures(list_id: int, names) -> list[tuple[tuple | None, int]]:
+    """What _grouped_measures answers, from a list's kept counts (ListMeasureCount): a few
+    hundred rows (one per distinct combination of all the members' measures) however long the
+    list, so the preview of a million members reads no contact."""
+    grouped: Counter = Counter()
+    rows = ListMeasureCount.objects.filter(contact_list_id=list_id, count__gt=0)
+    for measures, count in rows.values_list("measures", "count").iterator(chunk_size=5_000):
+        if not measures:
+            grouped[None] += count
+            continue
+        values = json.loads(measures)
+        grouped[tuple(values.get(name) for name in names)] += count
+    return list(grouped.items())
+
+
+def _count_in_sql(estimate, template, contacts, names, literal, groups) -> None:
     """One grouped scan over the stored measures: per distinct combination of the used fields'
     measures, how many recipients; their parts follow by arithmetic. Contacts whose measures
     were never computed, and those with a value counting by length cannot settle (an emoji),
     are rendered instead; those missing a required value are counted as a problem."""
-    groups = _grouped_measures(contacts, names)
     gsm_literal, septets, ucs2_units = literal
     required = set(template.required())
     index = {name: i for i, name in enumerate(names)}
@@ -486,7 +514,10 @@ def compose_estimate(
         members = Membership.objects.filter(contact_list_id__in=list_ids).values("contact_id")
         chosen |= Q(pk__in=members)
     contacts = Contact.objects.filter(chosen).exclude(phone__in=OptOut.objects.values("phone"))
-    estimate = estimate_contacts(text, contacts, profile)
+    # One list and nothing pasted (the big case): its kept counts say the same as grouping its
+    # members. Several lists may share members, counted once: those are grouped in SQL.
+    kept_list = list_ids[0] if len(list_ids) == 1 and not pasted else None
+    estimate = estimate_contacts(text, contacts, profile, kept_list=kept_list)
     if estimate.problems and any(p.unknown for p in estimate.problems):
         return estimate
     known = set(contacts.filter(phone__in=pasted).values_list("phone", flat=True))
