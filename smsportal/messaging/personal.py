@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from smsportal.contacts.models import (
@@ -180,7 +180,8 @@ def estimate_contacts(
             groups = _grouped_measures(contacts, names)
         literal = (gsm_literal, septets, ucs2_units)
         _count_in_sql(estimate, template, contacts, names, literal, groups)
-    first = contacts.order_by("id").values_list("phone", "name", "email", "attributes")
+    first = contacts.order_by(_order_key(contacts))
+    first = first.values_list("phone", "name", "email", "attributes")
     for phone, name, email, attributes in first[:SHOWN_RENDERED]:
         values = contact_values(phone=phone, name=name, email=email, attributes=attributes)
         estimate.rendered.append((name or phone, template.render(values).text))
@@ -217,8 +218,16 @@ def _measure_sql(name: str) -> tuple[str, list]:
     return "json_extract(c.measures, %s)", ['$."' + name + '"']
 
 
+def _order_key(contacts) -> str:
+    """The column that gives `contacts` in id order cheaply: `member_id` where they are one
+    list's members (compose_estimate), the membership's copy of the id, read in order along its
+    index and stopped after the first few; ordering by the contact's own id would sort them all."""
+    return "member_id" if "member_id" in contacts.query.annotations else "id"
+
+
 def _inner(contacts) -> tuple[str, list]:
-    return contacts.order_by().values_list("id", "measures").query.sql_with_params()
+    columns = dict.fromkeys(["id", "measures", _order_key(contacts)])
+    return contacts.order_by().values_list(*columns).query.sql_with_params()
 
 
 def _grouped_measures(contacts, names) -> list[tuple[tuple | None, int]]:
@@ -348,7 +357,8 @@ def _rows_where(contacts, names, condition, limit: int | None = None) -> list[tu
         params += name_params
     sql = (
         f"SELECT c.id FROM ({inner}) c WHERE c.measures IS NOT NULL"  # noqa: S608
-        f" AND ({' OR '.join(terms)}) ORDER BY c.id" + (f" LIMIT {int(limit)}" if limit else "")
+        f" AND ({' OR '.join(terms)}) ORDER BY c.{_order_key(contacts)}"
+        + (f" LIMIT {int(limit)}" if limit else "")
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*inner_params, *params])
@@ -513,10 +523,19 @@ def compose_estimate(
     if list_ids:
         members = Membership.objects.filter(contact_list_id__in=list_ids).values("contact_id")
         chosen |= Q(pk__in=members)
-    contacts = Contact.objects.filter(chosen).exclude(phone__in=OptOut.objects.values("phone"))
     # One list and nothing pasted (the big case): its kept counts say the same as grouping its
     # members. Several lists may share members, counted once: those are grouped in SQL.
     kept_list = list_ids[0] if len(list_ids) == 1 and not pasted else None
+    if kept_list is not None:
+        # A join, not `pk IN (members)`: the first few members by id (the texts shown, who goes
+        # in Unicode) are then read along the membership index (_order_key), where SQLite would
+        # first gather every member's id for the IN.
+        contacts = Contact.objects.filter(memberships__contact_list_id=kept_list).annotate(
+            member_id=F("memberships__contact_id")
+        )
+    else:
+        contacts = Contact.objects.filter(chosen)
+    contacts = contacts.exclude(phone__in=OptOut.objects.values("phone"))
     estimate = estimate_contacts(text, contacts, profile, kept_list=kept_list)
     if estimate.problems and any(p.unknown for p in estimate.problems):
         return estimate
