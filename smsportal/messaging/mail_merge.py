@@ -12,9 +12,10 @@ What the send needs is kept small: per number, only the values of the columns th
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import BinaryIO
 
 from django.utils.translation import gettext as _
@@ -104,6 +105,34 @@ class MergeFile:
         if len(self.refused) < SHOWN_REFUSED:
             self.refused.append(Refused(line, value, reason))
 
+    def for_text(self, text: str) -> MergeFile:
+        """This file as `text` uses it: per number only the values of its placeholders (and the
+        number), what the send keeps."""
+        names = set(parse(text).names) | {"phone"}
+        values = {p: {k: v for k, v in row.items() if k in names} for p, row in self.values.items()}
+        return replace(self, values=values)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> MergeFile:
+        fields = json.loads(data)
+        fields["invalid"] = [tuple(pair) for pair in fields["invalid"]]
+        fields["refused"] = [Refused(**refused) for refused in fields["refused"]]
+        return cls(**fields)
+
+    def with_opt_outs(self) -> MergeFile:
+        """A copy with the numbers opted out now refused (and so never counted as recipients);
+        the send service skips them whatever this says."""
+        merge = replace(self, refused=list(self.refused))
+        blocked = opted_out(merge.values)
+        merge.opted_out = [phone for phone in merge.values if phone in blocked]
+        for phone in merge.opted_out:
+            merge.refuse(merge.lines[phone], phone, _("opted out: never sent to"))
+        merge.refused.sort(key=lambda refused: refused.line)
+        return merge
+
     def resolved(self) -> ResolvedRecipients:
         """What the send service is given: every valid number (it skips the opted-out ones),
         their values, and the invalid ones to record as skipped."""
@@ -127,6 +156,21 @@ def read_merge(
     """Read the file, streamed, for `text`: each row's number and the values of the columns
     `text` uses. `phone_column` is staff's choice (None: the column headed like a phone).
     Raises UnreadableFile when the file cannot be read, or has no phone column."""
+    rows = read_rows(stream, size, region=region, phone_column=phone_column, encoding=encoding)
+    return rows.with_opt_outs().for_text(text)
+
+
+def read_rows(
+    stream: BinaryIO,
+    size: int,
+    *,
+    region: str,
+    phone_column: int | None = None,
+    encoding: str = "",
+) -> MergeFile:
+    """The file read once for any text (read_merge): every row's number and all its values, the
+    rows refused (opt-outs are not looked up: `with_opt_outs`). What the merge page keeps beside
+    the upload, so that a keystroke re-reads no file."""
     table = open_table(stream, size, encoding=encoding)
     header = table.header
     if phone_column is None:
@@ -135,10 +179,8 @@ def read_merge(
         raise UnreadableFile(no_phone_column(header))
     keys = column_keys(header)
     merge = MergeFile(table.describe, header, keys, phone_column)
-    names = set(parse(text).names)
-    used = [(i, key) for i, key in enumerate(keys) if key in names]
-    wants_name_parts = "name" in keys and names & {"first_name", "last_name"}
-    name_index = keys.index("name") if wants_name_parts else None
+    used = list(enumerate(keys))
+    name_index = keys.index("name") if "name" in keys else None
     for line, cells in table.rows:
         if not any(cell.strip() for cell in cells):
             continue  # an empty line: no row
@@ -173,10 +215,6 @@ def read_merge(
         merge.refuse(
             line, "", _("a line of %(count)s characters: too long") % {"count": f"{length:,}"}
         )
-    blocked = opted_out(merge.values)
-    merge.opted_out = [phone for phone in merge.values if phone in blocked]
-    for phone in merge.opted_out:
-        merge.refuse(merge.lines[phone], phone, _("opted out: never sent to"))
     merge.refused.sort(key=lambda refused: refused.line)
     return merge
 
@@ -212,8 +250,8 @@ class MissingValue:
 
 
 def merge_estimate(text: str, merge: MergeFile, profile: EncodingProfile) -> Estimate:
-    """Each recipient's own text rendered from their row and counted (files are read whole at
-    each preview, so rendering is the exact and simple way): the distribution of parts, who
+    """Each recipient's own text rendered from their row and counted (the rows are in memory,
+    so rendering is the exact and simple way): the distribution of parts, who
     goes in Unicode and why, the first texts, and what stops the send."""
     template = parse(text)
     estimate = Estimate(template)

@@ -272,3 +272,26 @@ def test_the_send_service_renders_from_the_files_values_and_refuses_an_unknown_c
         sending.prepare(
             account=account, body="Order {town}", recipients=merge.resolved(), personal=True
         )
+
+
+def test_the_preview_reads_the_file_once_per_phone_column(operator_client, account, monkeypatch):
+    from smsportal.messaging import mail_merge
+
+    reads = []
+    real = mail_merge.open_table
+    monkeypatch.setattr(mail_merge, "open_table", lambda *a, **k: reads.append(1) or real(*a, **k))
+    url = upload(operator_client, ORDERS)["Location"]
+    first = operator_client.post(url, merge_form(account), HTTP_HX_REQUEST="true")
+    assert "Dear Sara, order A-17 is ready" in first.content.decode()
+    assert "3 recipients to send to" in first.content.decode()
+    assert len(reads) == 1
+
+    OptOut.objects.create(phone="+96550000002")  # looked up anew at each keystroke
+    other = merge_form(account, text="Total {total|none} for {name|you}")
+    html = operator_client.post(url, other, HTTP_HX_REQUEST="true").content.decode()
+    assert "Total 12.500 for Sara Ali" in html
+    assert "2 recipients to send to" in html
+    assert len(reads) == 1  # the text changed, not the file: not read again
+
+    operator_client.post(url, merge_form(account, phone_column="1"), HTTP_HX_REQUEST="true")
+    assert len(reads) == 2  # another phone column: read once more

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +26,13 @@ from smsportal.sms.encoding import STANDARD
 from smsportal.sms.placeholders import parse
 
 from .. import sending
-from ..mail_merge import guess_phone_column, merge_estimate, placeholders_of, read_merge
+from ..mail_merge import (
+    MergeFile,
+    guess_phone_column,
+    merge_estimate,
+    placeholders_of,
+    read_rows,
+)
 from ..mail_merge_forms import MailMergeForm, MergeUploadForm
 from ..models import Message
 
@@ -102,6 +109,29 @@ def _forget(request: HttpRequest, key: str) -> None:
     request.session[SESSION_KEY] = files
     if entry:
         default_storage.delete(entry["path"])
+        _dirs, names = default_storage.listdir(UPLOAD_DIR)
+        upload = entry["path"].rsplit("/", 1)[-1]
+        for name in names:
+            if name.startswith(f"{upload}.column-"):  # the file as read (read_once)
+                default_storage.delete(f"{UPLOAD_DIR}/{name}")
+
+
+def read_once(entry: dict, column: int | None) -> MergeFile:
+    """The upload read for a phone column (every number parsed: what costs), once: kept as JSON
+    beside the upload and read back on each keystroke of the preview, which only picks columns
+    for its text. Raises UnreadableFile, FileNotFoundError (the upload is gone)."""
+    parsed = f"{entry['path']}.column-{'guessed' if column is None else column}.json"
+    try:
+        with default_storage.open(parsed, "rb") as stream:
+            return MergeFile.from_json(stream.read())
+    except FileNotFoundError:
+        pass
+    with default_storage.open(entry["path"], "rb") as stream:
+        merge = read_rows(
+            stream, entry["size"], region=settings.PHONE_DEFAULT_REGION, phone_column=column
+        )
+    default_storage.save(parsed, ContentFile(merge.to_json()))
+    return merge
 
 
 def merge_context(form: MailMergeForm, entry: dict) -> dict:
@@ -115,14 +145,7 @@ def merge_context(form: MailMergeForm, entry: dict) -> dict:
     context = {"entry": entry, "account": account, "text": text, "problem": ""}
     context["columns"] = placeholders_of(entry["header"])
     try:
-        with default_storage.open(entry["path"], "rb") as stream:
-            merge = read_merge(
-                stream,
-                entry["size"],
-                text=text,
-                region=settings.PHONE_DEFAULT_REGION,
-                phone_column=column,
-            )
+        merge = read_once(entry, column).with_opt_outs().for_text(text)
     except UnreadableFile as exc:
         context["problem"] = str(exc)
         return context
