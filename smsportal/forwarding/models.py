@@ -120,6 +120,12 @@ class Event(models.Model):
                 condition=models.Q(status="pending"),
             ),
             models.Index(fields=["endpoint", "-id"], name="forwarding_event_endpoint"),
+            # An endpoint's delivery task takes its own due events, oldest due first.
+            models.Index(
+                fields=["endpoint", "next_attempt_at"],
+                name="forwarding_event_endpoint_due",
+                condition=models.Q(status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:

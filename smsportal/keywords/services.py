@@ -1,8 +1,9 @@
 """What an incoming keyword does: STOP/START/HELP confirmations and keyword rules.
 
-Ingest (`on_inbound`, inside the provider's webhook) only looks the first word up — one indexed
-query — and queues `tasks.handle_keyword` when something must happen; the reply, list changes
-and e-mail run in that task. Every reply goes through the one send path
+Ingest (`on_inbound`, inside the provider's webhook) only looks the message up among the
+account's rule keywords — kept in memory (`rule_keys`), no query — and queues
+`tasks.handle_keyword` when something must happen; the reply, list changes and e-mail run in
+that task, which reads the rule from the database again. Every reply goes through the one send path
 (`messaging.replies`), and through the gate first: at most one automatic reply per number and
 account in the quiet window, and at most the daily limit — so an auto-responder at the other end
 can never make two machines talk forever. Nothing goes to an opted-out number except the one
@@ -14,12 +15,16 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from smsportal.contacts.models import Contact, Membership
+from smsportal.core.queueing import enqueue_on_commit
 from smsportal.messaging import inbound as messaging_inbound
 from smsportal.messaging.conversations import department_of_thread, record_reply_to
 from smsportal.messaging.models import InboundMessage
@@ -62,6 +67,49 @@ def matching_rule(account_id: int, text: str) -> KeywordRule | None:
     return min(rules, key=lambda r: (r.match != KeywordRule.Match.EXACT, r.pk), default=None)
 
 
+# The keywords of each account's active rules, read once and kept for a few seconds: every
+# incoming SMS is checked against them, and a query per SMS was a fifth of ingest's work. Saving
+# or deleting a rule forgets them at once in this process (and in every process when the cache
+# is shared); other processes read them again within RULE_KEYS_SECONDS. A stale "yes" costs
+# nothing (the task finds no rule and does nothing); a rule saved a moment ago may miss an SMS
+# arriving at another web process within those seconds.
+RULE_KEYS_SECONDS = 5
+
+
+def _rule_keys_cache_key(account_id: int) -> str:
+    return f"keywords:rule-keys:{account_id}"
+
+
+def rule_keys(account_id: int) -> tuple[frozenset[str], frozenset[str]]:
+    """(whole-message keys, first-word keys) of the account's active rules."""
+    key = _rule_keys_cache_key(account_id)
+    found = cache.get(key)
+    if found is None:
+        exact, first = set(), set()
+        for keyword_key, match in KeywordRule.objects.filter(
+            account_id=account_id, is_active=True
+        ).values_list("keyword_key", "match"):
+            (exact if match == KeywordRule.Match.EXACT else first).add(keyword_key)
+        found = (frozenset(exact), frozenset(first))
+        cache.set(key, found, RULE_KEYS_SECONDS)
+    return found
+
+
+@receiver([post_save, post_delete], sender=KeywordRule)
+def _forget_rule_keys(sender, instance: KeywordRule, **kwargs) -> None:
+    cache.delete(_rule_keys_cache_key(instance.account_id))
+
+
+def may_match(account_id: int, text: str) -> bool:
+    """Whether `text` triggers one of the account's rules, as `matching_rule` decides it, from
+    the keywords kept in memory."""
+    whole = normalise(text)[:60]
+    if not whole:
+        return False
+    exact, first = rule_keys(account_id)
+    return whole in exact or (bool(first) and messaging_inbound.keyword_of(text)[:60] in first)
+
+
 def kind_of(keyword: str, opt: str) -> str:
     if opt == messaging_inbound.OPTED_OUT or keyword in messaging_inbound.opt_out_keywords():
         return AutoReply.Kind.STOP
@@ -73,11 +121,12 @@ def kind_of(keyword: str, opt: str) -> str:
 
 
 def on_inbound(sender, message: InboundMessage, keyword: str, opt: str, **kwargs) -> None:
-    """Queue the keyword's work, if there is any (runs at ingest: keep it to one query)."""
+    """Queue the keyword's work, if there is any (runs at ingest, inside the transaction that
+    stores the SMS: no query unless the account's rule keywords must be read again)."""
     from .tasks import handle_keyword
 
-    if kind_of(keyword, opt) or matching_rule(message.account_id, message.text):
-        handle_keyword.enqueue(message.pk, opt)
+    if kind_of(keyword, opt) or may_match(message.account_id, message.text):
+        enqueue_on_commit(handle_keyword, message.pk, opt)
 
 
 def confirmations_for(account) -> Confirmations:

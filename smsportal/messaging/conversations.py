@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, F, Q, Value
+from django.db import connections, router, transaction
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from smsportal.contacts.models import Contact
 
-from .models import Conversation, Delivery, InboundMessage
+from .models import Conversation, Delivery, InboundMessage, Message
 
 PREVIEW_CHARS = 160
 THREAD_PAGE = 50  # messages of a thread shown at once, the newest; "Earlier" pages back
@@ -41,6 +41,38 @@ def department_answered(account_id: int, phone: str) -> int | None:
     )
 
 
+# One statement whatever the thread's state (an SMS from a new number is the common case at
+# ingest): insert the summary, or move it on when the thread exists. The department is looked up
+# in the same statement (the last message sent to the number through the account), and only a
+# new row takes it. Table and column names are the models'; GREATEST is MAX on SQLite.
+UPSERT = """
+INSERT INTO {conversation} (account_id, phone, department_id, last_at, last_text,
+                            last_incoming, unread, incoming, replies, created_at)
+VALUES (%s, %s, COALESCE(%s, (
+    -- department_answered(), for a new thread; the (phone, queued_at) index finds it
+    SELECT m.department_id FROM {delivery} d JOIN {message} m ON m.id = d.message_id
+    WHERE d.phone = %s AND d.account_id = %s ORDER BY d.queued_at DESC LIMIT 1
+)), %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (account_id, phone) DO UPDATE SET
+    last_at = {greatest}({conversation}.last_at, excluded.last_at),
+    last_text = excluded.last_text,
+    last_incoming = excluded.last_incoming,
+    unread = {conversation}.unread + excluded.unread,
+    incoming = {conversation}.incoming + excluded.incoming,
+    replies = {conversation}.replies + excluded.replies
+"""
+
+
+def _upsert_sql(connection) -> str:
+    quote = connection.ops.quote_name
+    return UPSERT.format(
+        conversation=quote(Conversation._meta.db_table),
+        delivery=quote(Delivery._meta.db_table),
+        message=quote(Message._meta.db_table),
+        greatest="GREATEST" if connection.vendor == "postgresql" else "MAX",
+    )
+
+
 def _bump(
     account_id: int,
     phone: str,
@@ -50,33 +82,26 @@ def _bump(
     incoming: bool,
     department_id: int | None = None,
 ) -> None:
-    changes = {
-        "last_at": Greatest(F("last_at"), Value(at, output_field=DateTimeField())),
-        "last_text": _preview(text),
-        "last_incoming": incoming,
-    }
-    if incoming:
-        changes.update(unread=F("unread") + 1, incoming=F("incoming") + 1)
-    else:
-        changes.update(replies=F("replies") + 1)
-    rows = Conversation.objects.filter(account_id=account_id, phone=phone)
-    if rows.update(**changes):
-        return
-    try:
-        with transaction.atomic():  # a savepoint: a racing first SMS may create it first
-            Conversation.objects.create(
-                account_id=account_id,
-                phone=phone,
-                department_id=department_id or department_answered(account_id, phone),
-                last_at=at,
-                last_text=_preview(text),
-                last_incoming=incoming,
-                unread=1 if incoming else 0,
-                incoming=1 if incoming else 0,
-                replies=0 if incoming else 1,
-            )
-    except IntegrityError:
-        rows.update(**changes)
+    connection = connections[router.db_for_write(Conversation)]
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _upsert_sql(connection),
+            (
+                account_id,
+                phone,
+                department_id,
+                phone,
+                account_id,
+                ops.adapt_datetimefield_value(at),
+                _preview(text),
+                incoming,
+                1 if incoming else 0,
+                1 if incoming else 0,
+                0 if incoming else 1,
+                ops.adapt_datetimefield_value(timezone.now()),
+            ),
+        )
 
 
 def record_incoming(message: InboundMessage) -> None:

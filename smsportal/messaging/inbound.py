@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.db import transaction
 
@@ -26,16 +28,22 @@ def keyword_of(text: str) -> str:
     return first_word(text)
 
 
-def opt_out_keywords() -> set[str]:
-    return {normalise(k) for k in settings.OPT_OUT_KEYWORDS}
+def opt_out_keywords() -> frozenset[str]:
+    return _normalised(tuple(settings.OPT_OUT_KEYWORDS))
 
 
-def opt_in_keywords() -> set[str]:
-    return {normalise(k) for k in settings.OPT_IN_KEYWORDS}
+def opt_in_keywords() -> frozenset[str]:
+    return _normalised(tuple(settings.OPT_IN_KEYWORDS))
 
 
-def help_keywords() -> set[str]:
-    return {normalise(k) for k in settings.HELP_KEYWORDS}
+def help_keywords() -> frozenset[str]:
+    return _normalised(tuple(settings.HELP_KEYWORDS))
+
+
+@functools.lru_cache(maxsize=16)
+def _normalised(keywords: tuple[str, ...]) -> frozenset[str]:
+    # Asked for every incoming SMS: normalised once per setting's value, not per message.
+    return frozenset(normalise(k) for k in keywords)
 
 
 # The longest incoming text kept: far beyond any real concatenated SMS (255 parts of 67 UCS-2
@@ -62,10 +70,11 @@ def storable_raw(raw) -> dict:
 
 
 def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
-    """Store an incoming SMS, its conversation's summary and any opt-out it asks for, in one
-    transaction; then (once committed) tell the apps that react to it (`inbound_received`:
-    keyword replies, forwarding), which queue their work rather than do it here, so a
-    provider's webhook is answered as soon as the SMS is stored."""
+    """Store an incoming SMS, its conversation's summary and any opt-out it asks for, and tell
+    the apps that react to it (`inbound_received`: keyword replies, forwarding), all in one
+    transaction: what they write (forwarding's events) is stored with the SMS or not at all,
+    and the work they queue runs once it is committed, so a provider's webhook is answered as
+    soon as the SMS is stored."""
     text = storable(sms.text)
     phone = storable(sender_number(sms.sender))
     keyword = keyword_of(sms.text)
@@ -85,12 +94,7 @@ def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
             opt = OPTED_OUT if opt_out(phone, f"keyword {keyword.upper()}") else ""
         elif keyword in opt_in_keywords():
             opt = OPTED_IN if opt_in(phone) else ""
-        transaction.on_commit(
-            lambda: inbound_received.send(
-                sender=InboundMessage, message=message, keyword=keyword, opt=opt
-            ),
-            robust=True,
-        )
+        inbound_received.send(sender=InboundMessage, message=message, keyword=keyword, opt=opt)
     return message
 
 
