@@ -15,9 +15,10 @@ A and B that point at it. Then, each phase with `--events` new incoming-SMS even
   waits for FORWARDING_TIMEOUT_SECONDS, 5 s).
 
 A phase's rate is A's and B's events over the time from waking the worker until the receiver had
-them all; the down endpoint is woken first, so its task runs before theirs. Afterwards it checks that the receiver got every event of A and B exactly once with a
-valid signature, that every one is marked delivered, and that the down endpoints' events are all
-still waiting (none lost, none given up) after at most one attempt per batch.
+them all; the down endpoint is woken first, so its task runs before theirs. Afterwards it checks
+that the receiver got every event of A and B exactly once with a valid signature, that every one
+is marked delivered, and that the down endpoints' events are all still waiting (none lost, none
+given up) after at most one attempt per batch.
 Prints JSON; `bench/run_all` records it in docs/benchmarks.md.
 """
 

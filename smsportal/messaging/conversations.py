@@ -73,6 +73,34 @@ def _upsert_sql(connection) -> str:
     )
 
 
+def upsert_statement(
+    connection,
+    account_id: int,
+    phone: str,
+    at: datetime,
+    text: str,
+    *,
+    incoming: bool,
+    department_id: int | None = None,
+) -> tuple[str, tuple]:
+    """The SQL and parameters that move the thread of `phone` on (or start it)."""
+    ops = connection.ops
+    return _upsert_sql(connection), (
+        account_id,
+        phone,
+        department_id,
+        phone,
+        account_id,
+        ops.adapt_datetimefield_value(at),
+        _preview(text),
+        incoming,
+        1 if incoming else 0,
+        1 if incoming else 0,
+        0 if incoming else 1,
+        ops.adapt_datetimefield_value(timezone.now()),
+    )
+
+
 def _bump(
     account_id: int,
     phone: str,
@@ -83,25 +111,11 @@ def _bump(
     department_id: int | None = None,
 ) -> None:
     connection = connections[router.db_for_write(Conversation)]
-    ops = connection.ops
+    sql, params = upsert_statement(
+        connection, account_id, phone, at, text, incoming=incoming, department_id=department_id
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _upsert_sql(connection),
-            (
-                account_id,
-                phone,
-                department_id,
-                phone,
-                account_id,
-                ops.adapt_datetimefield_value(at),
-                _preview(text),
-                incoming,
-                1 if incoming else 0,
-                1 if incoming else 0,
-                0 if incoming else 1,
-                ops.adapt_datetimefield_value(timezone.now()),
-            ),
-        )
+        cursor.execute(sql, params)
 
 
 def record_incoming(message: InboundMessage) -> None:

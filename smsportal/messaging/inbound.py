@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from smsportal.contacts.models import OptOut
 from smsportal.providers.backends.base import InboundSMS
@@ -13,7 +13,7 @@ from smsportal.providers.models import ProviderAccount
 from smsportal.sms.keywords import first_word, normalise
 from smsportal.sms.phones import parse_phone
 
-from .conversations import record_incoming
+from .conversations import record_incoming, upsert_statement
 from .models import InboundMessage
 from .signals import inbound_received
 
@@ -80,7 +80,7 @@ def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
     keyword = keyword_of(sms.text)
     opt = ""
     with transaction.atomic():
-        message = InboundMessage.objects.create(
+        message = InboundMessage(
             account=account,
             sender=storable(sms.sender[:32]),
             phone=phone[:32],
@@ -89,13 +89,53 @@ def receive(account: ProviderAccount, sms: InboundSMS) -> InboundMessage:
             text_truncated=len(text) > INBOUND_TEXT_MAX_CHARS,
             raw=storable_raw(sms.raw),
         )
-        record_incoming(message)
+        store_with_conversation(message)
         if is_opt_out_keyword(keyword):
             opt = OPTED_OUT if opt_out(phone, f"keyword {keyword.upper()}") else ""
         elif keyword in opt_in_keywords():
             opt = OPTED_IN if opt_in(phone) else ""
         inbound_received.send(sender=InboundMessage, message=message, keyword=keyword, opt=opt)
     return message
+
+
+# Only the models' table and column names are put in the text; every value is a parameter.
+STORE_WITH_CONVERSATION = (
+    "WITH stored AS (INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id), "
+    "thread AS ({thread}) SELECT id FROM stored"
+)
+
+
+def store_with_conversation(message: InboundMessage) -> None:
+    """Insert `message` and move its conversation on (inside the caller's transaction). On
+    PostgreSQL both are one statement (a data-modifying CTE): one round trip less per SMS, a
+    fifth of ingest's; elsewhere, the ORM's insert and then the conversation's upsert."""
+    connection = connections[router.db_for_write(InboundMessage)]
+    if connection.vendor != "postgresql":
+        message.save(force_insert=True)
+        record_incoming(message)
+        return
+    fields = [f for f in InboundMessage._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(message, add=True), connection) for f in fields]
+    conversation_sql, conversation_params = upsert_statement(
+        connection,
+        message.account_id,
+        message.phone,
+        message.received_at,
+        message.text,
+        incoming=True,
+    )
+    quote = connection.ops.quote_name
+    sql = STORE_WITH_CONVERSATION.format(
+        table=quote(InboundMessage._meta.db_table),
+        columns=", ".join(quote(f.column) for f in fields),
+        marks=", ".join(["%s"] * len(fields)),
+        thread=conversation_sql,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*values, *conversation_params))
+        message.pk = cursor.fetchone()[0]
+    message._state.adding = False
+    message._state.db = connection.alias
 
 
 OPTED_OUT = "opted-out"  # this SMS put the number on the opt-out list
