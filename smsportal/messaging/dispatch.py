@@ -53,7 +53,7 @@ from smsportal.routing import breaker
 from smsportal.routing.prices import PriceTable
 from smsportal.sms.status import DeliveryStatus
 
-from . import quota_step
+from . import failover, quota_step
 from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .delivery_reports import apply_unmatched_reports
@@ -580,18 +580,13 @@ def send_batch(message_id: int, first_id: int, last_id: int) -> int:
         finish_if_settled(message_id)
         return failed
     settled = skip_opted_out(message_id, first_id, last_id)
-    ids = list(
-        Delivery.objects.filter(
-            message_id=message_id,
-            id__gte=first_id,
-            id__lte=last_id,
-            status=DeliveryStatus.QUEUED,
-        )
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    if ids:
-        settled += _send_claimed(message, ids)
+    sent = False
+    # Each account's queued rows through that account: a routed message's rows that failed
+    # over are queued at the route's next account (failover.py).
+    for through, ids in failover.rounds(message, first_id, last_id):
+        settled += _send_claimed(through, ids)
+        sent = True
+    if sent:
         # Numbers that opted out while this batch ran were left queued by `claim`: skip them.
         settled += _patiently(skip_opted_out, message_id, first_id, last_id)
     _patiently(finish_if_settled, message_id)
@@ -672,6 +667,7 @@ def after_batch(message: Message, results: list[list[Outcome]], balances: list[B
     if balances:
         BalanceSnapshot.objects.record(message.account, balances[-1], BalanceSource.SEND)
     note_attempts(message.account_id, results)
+    failover.move_not_sent(message, [outcome for chunk in results for outcome in chunk])
 
     ids = {o.provider_message_id for chunk in results for o in chunk if o.provider_message_id}
     ids.update(part_id for chunk in results for o in chunk for part_id in o.part_ids)

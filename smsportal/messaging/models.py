@@ -70,6 +70,19 @@ class Message(models.Model):
     # Why a scheduled message was held back when its time came (a provider's flood rule), and
     # until when; empty once it goes. Shown on the message page.
     held_reason = models.TextField(blank=True)
+    # Sent with the account "Automatic" (messaging/routed.py): the route that chose this
+    # message's account (one message per account and route), and the sender ID staff asked for
+    # before it was mapped to the account's. Failover (messaging/failover.py) moves a delivery
+    # that certainly did not leave to the route's next account; the route reports group by it.
+    route = models.ForeignKey(
+        "routing.Route",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        verbose_name="route",
+    )
+    routed_sender = models.CharField("sender ID asked for", max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

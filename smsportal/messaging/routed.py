@@ -1,6 +1,7 @@
 """Sending with the account "Automatic": routing (smsportal.routing) chooses each recipient's
-account, and the send becomes one message per account, each prepared and sent by the one send
-path (`sending.prepare` / `sending.send`), so every check runs for every part of it.
+account, and the send becomes one message per account and route (the route is kept on it, for
+failover and the route reports), each prepared and sent by the one send path
+(`sending.prepare` / `sending.send`), so every check runs for every part of it.
 
 Recipients no route can carry (no matching rule, no capable account, no valid sender ID) are
 refused with the reason: shown in the preview, and recorded as skipped on the first message,
@@ -31,6 +32,8 @@ class RoutedDraft:
 
     drafts: tuple[Draft, ...]
     refused: tuple[tuple[str, str], ...] = ()
+    routes: tuple[int | None, ...] = ()  # each draft's route (Route id)
+    sender: str = ""  # the sender ID asked for, before each account's mapping
 
     @property
     def recipient_count(self) -> int:
@@ -75,7 +78,8 @@ def prepare_routed(
         )
     accounts = ProviderAccount.objects.in_bulk(list(split.by_account))
     drafts = []
-    for n, (account_id, phones) in enumerate(sorted(split.by_account.items())):
+    parts = sorted(split.by_route.items(), key=lambda item: (item[0][0], item[0][1] or 0))
+    for n, ((account_id, route_id), phones) in enumerate(parts):
         chosen = set(phones)
         part = ResolvedRecipients(
             phones=[p for p in recipients.phones if p in chosen],
@@ -95,14 +99,24 @@ def prepare_routed(
                 recipients=part,
                 sender=router.candidates[account_id].sender,
                 message_type=message_type,
-                idempotency_key=f"{idempotency_key}:{account_id}"[:64] if idempotency_key else None,
+                idempotency_key=(
+                    f"{idempotency_key}:{account_id}:{route_id}"[:64] if idempotency_key else None
+                ),
                 **options,
             )
         )
-    return RoutedDraft(tuple(drafts), tuple(split.refused))
+    routes = tuple(route_id for (_account, route_id), _phones in parts)
+    return RoutedDraft(tuple(drafts), tuple(split.refused), routes, sender)
 
 
 def send_routed(routed: RoutedDraft) -> list[Message]:
     """Send every part in one transaction: all the messages are created, or none."""
     with transaction.atomic():
-        return [send(draft) for draft in routed.drafts]
+        messages = [send(draft) for draft in routed.drafts]
+        for message, route_id in zip(messages, routed.routes, strict=True):
+            # Before commit, so before dispatch starts: failover reads them.
+            Message.objects.filter(pk=message.pk).update(
+                route_id=route_id, routed_sender=routed.sender
+            )
+            message.route_id, message.routed_sender = route_id, routed.sender
+        return messages

@@ -64,6 +64,7 @@ class Choice:
     reason: str
     rule: str = ""
     fallbacks: tuple[int, ...] = ()
+    rule_id: int | None = None
 
 
 @dataclass
@@ -73,6 +74,9 @@ class Split:
     by_account: dict[int, list[str]] = field(default_factory=dict)
     refused: list[tuple[str, str]] = field(default_factory=list)
     rule_of: dict[int, set[str]] = field(default_factory=dict)  # account -> rules that chose it
+    # (account, rule id) -> phones: a routed send makes one message per account and route, so
+    # failover and the route reports know each delivery's route.
+    by_route: dict[tuple[int, int | None], list[str]] = field(default_factory=dict)
 
 
 class Router:
@@ -133,6 +137,7 @@ class Router:
                 _("Route “%(rule)s” matches, but none of its accounts can send it (%(why)s).")
                 % {"rule": rule.name, "why": why},
                 rule.name,
+                rule_id=rule.id,
             )
         phone = "+" + digits
         if rule.cheapest:
@@ -158,7 +163,7 @@ class Router:
                     % {"account": c.name, "why": c.refusal}
                     for c in skipped
                 )
-        return Choice(chosen.id, reason, rule.name, tuple(c.id for c in capable[1:]))
+        return Choice(chosen.id, reason, rule.name, tuple(c.id for c in capable[1:]), rule.id)
 
     def split(self, phones: Iterable[str]) -> Split:
         """Every phone's account, resolved once per group of numbers that share the part that
@@ -183,4 +188,28 @@ class Router:
         for choice in choices.values():
             if choice.account is not None:
                 result.rule_of.setdefault(choice.account, set()).add(choice.rule)
+        result.by_route = self._by_route(choices, keys, result.by_account)
         return result
+
+    @staticmethod
+    def _by_route(choices, keys, by_account):
+        """Each account's phones by the rule that sent them there: the same passes in C as
+        `split`, only for accounts that more than one rule chose."""
+        rules_of: dict[int, set] = {}
+        for choice in choices.values():
+            if choice.account is not None:
+                rules_of.setdefault(choice.account, set()).add(choice.rule_id)
+        found: dict[tuple[int, int | None], list[str]] = {}
+        rule_of_key = {key: choice.rule_id for key, choice in choices.items()}
+        for account, phones in by_account.items():
+            rules = rules_of[account]
+            if len(rules) == 1:
+                found[(account, next(iter(rules)))] = phones
+                continue
+            mine = [k for k, c in choices.items() if c.account == account]
+            wanted = set(mine)
+            account_keys = [k for k in keys if k in wanted]
+            ruled = list(map(rule_of_key.__getitem__, account_keys))
+            for rule in rules:
+                found[(account, rule)] = list(compress(phones, map(partial(eq, rule), ruled)))
+        return found
