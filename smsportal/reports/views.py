@@ -24,6 +24,7 @@ from smsportal.routing.service import accounts_out_of_routes
 from . import queries
 from .destinations import by_country
 from .forms import ExportForm, RangeForm
+from .routes import by_route
 
 # What a user must hold to see each part of the dashboard; a user in no role sees none of it.
 DASHBOARD_PERMISSIONS = {
@@ -118,6 +119,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "providers": providers,
         "reasons": reasons,
         "countries": by_country(since, until, account_id),
+        "routes": by_route(since, until, account_id),
         "chart": chart,
         "export_query": request.GET.urlencode(),
         "quota_usage": _quota_usage(request),
