@@ -3,6 +3,7 @@ build against should say "wrong type" instead of guessing."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -56,4 +57,29 @@ class NoUnknownFields:
                         for name in unknown
                     }
                 )
+        return super().to_internal_value(data)
+
+
+AUTOMATIC = "automatic"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "enum": [AUTOMATIC]}],
+        "description": 'Provider account id (GET /accounts), or "automatic": the routes '
+        "choose each recipient's account.",
+    }
+)
+class AccountOrAutomaticField(StrictPrimaryKeyField):
+    """An account id, or the word "automatic" (returned as is): routing chooses the account of
+    each recipient, as Compose's "Automatic" does."""
+
+    default_error_messages = {
+        "incorrect_type": 'An account id (a whole number) or "automatic" is required, '
+        "not {data_type}."
+    }
+
+    def to_internal_value(self, data):
+        if data == AUTOMATIC:
+            return AUTOMATIC
         return super().to_internal_value(data)

@@ -10,17 +10,19 @@ opt-outs, the backend's own check, flood rules, affordability) and `send` create
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.datastructures import MultiValueDict
 
 from smsportal.contacts import selectors as contacts
-from smsportal.messaging import message_types, sending
+from smsportal.messaging import message_types, routed, sending
+from smsportal.messaging.forms import AUTOMATIC as COMPOSE_AUTOMATIC
 from smsportal.messaging.forms import ComposeForm
 from smsportal.messaging.models import Message
 from smsportal.messaging.recipients import resolve
 
+from .fields import AUTOMATIC
 from .problems import refused
 
 # compose form field -> API field, for error messages
@@ -39,6 +41,7 @@ class Outcome:
     queued: list[str]
     skipped: list[tuple[str, str]]
     duplicates: int
+    messages: list[Message] = field(default_factory=list)  # account "automatic": all of them
 
     def summary(self) -> dict:
         lines = [{"to": phone, "outcome": "queued"} for phone in self.queued[:MAX_OUTCOMES]]
@@ -67,7 +70,7 @@ class InvalidSend(Exception):
 def compose_form(data: dict) -> ComposeForm:
     kind = data.get("type", message_types.TEXT)
     values = {
-        "account": [str(data["account"].pk)],
+        "account": [_account_choice(data["account"])],
         "sender": [data.get("sender", "")],
         "recipients": ["\n".join(data.get("to", []))],
         "lists": [str(contact_list.pk) for contact_list in data.get("lists", [])],
@@ -97,6 +100,8 @@ def send(data: dict, user, department=None) -> Outcome:
         opted_out=contacts.opted_out,
     )
     resolved = summary.resolved()
+    if form.automatic:
+        return _send_routed(form, resolved, summary.duplicates, user, department)
     try:
         body, personal = message_types.as_written(cleaned["text"], form.kind)
         draft = sending.prepare(
@@ -117,3 +122,31 @@ def send(data: dict, user, department=None) -> Outcome:
     except sending.SendRefused as exc:  # a quota filled up since the check (quota_step.take)
         raise refused(exc.code, str(exc)) from exc
     return Outcome(message, list(draft.phones), list(draft.skipped), summary.duplicates)
+
+
+def _account_choice(account) -> str:
+    return COMPOSE_AUTOMATIC if account == AUTOMATIC else str(account.pk)
+
+
+def _send_routed(form: ComposeForm, resolved, duplicates: int, user, department) -> Outcome:
+    """Account "automatic": the routes choose each recipient's account, one message per
+    account and route, all created or none (messaging.routed), as Compose's "Automatic"."""
+    cleaned = form.cleaned_data
+    try:
+        body, personal = message_types.as_written(cleaned["text"], form.kind)
+        draft = routed.prepare_routed(
+            body=body,
+            personal=personal,
+            sender=cleaned["sender"],
+            recipients=resolved,
+            **form.type_options(),
+            scheduled_for=cleaned["scheduled_for"],
+            user=user,
+            department=department,
+        )
+        messages = routed.send_routed(draft)
+    except sending.SendRefused as exc:
+        raise refused(exc.code, str(exc)) from exc
+    queued = [phone for part in draft.drafts for phone in part.phones]
+    skipped = [pair for part in draft.drafts for pair in part.skipped]
+    return Outcome(messages[0], queued, skipped, duplicates, messages)

@@ -14,6 +14,7 @@ from smsportal.providers.models import ProviderAccount
 from smsportal.sms.phones import parse_phone
 
 from .fields import (
+    AccountOrAutomaticField,
     NoUnknownFields,
     StrictBooleanField,
     StrictCharField,
@@ -24,8 +25,10 @@ MAX_NUMBERS = 10_000  # pasted numbers per request; larger sends go through list
 
 
 class SendSerializer(NoUnknownFields, serializers.Serializer):
-    account = StrictPrimaryKeyField(
-        queryset=ProviderAccount.objects.all(), help_text="Provider account id (GET /accounts)."
+    account = AccountOrAutomaticField(
+        queryset=ProviderAccount.objects.all(),
+        help_text='Provider account id (GET /accounts), or "automatic": the routes choose '
+        "each recipient's account.",
     )
     to = serializers.ListField(
         child=StrictCharField(max_length=40),
@@ -128,6 +131,12 @@ class SendAnswerSerializer(serializers.Serializer):
     """The 202 answer of POST /messages (documentation only)."""
 
     message = MessageSerializer()
+    messages = MessageSerializer(
+        many=True,
+        required=False,
+        help_text='Only with account "automatic": every message the routes made, one per '
+        "account and route (`message` is the first).",
+    )
     recipients = serializers.DictField(
         help_text="queued, skipped and duplicates counts, and outcomes: one line per recipient "
         "(to, outcome queued|skipped, reason), at most 1,000 (outcomes_complete says if all)."

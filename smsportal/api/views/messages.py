@@ -105,14 +105,18 @@ class MessageListView(ApiGenericView):
                 )
             except sending.InvalidSend as exc:
                 raise serializers.ValidationError(exc.errors) from exc
-            ApiMessage.objects.create(
-                message=outcome.message, key=request.auth, key_name=request.auth.name
-            )
+            for made in outcome.messages or [outcome.message]:
+                ApiMessage.objects.create(
+                    message=made, key=request.auth, key_name=request.auth.name
+                )
             message = messages_for_api(request).get(pk=outcome.message.pk)
             body = {
                 "message": MessageSerializer(message).data,
                 "recipients": outcome.summary(),
             }
+            if outcome.messages:  # account "automatic": one per account and route
+                made = messages_for_api(request).filter(pk__in=[m.pk for m in outcome.messages])
+                body["messages"] = MessageSerializer(made.order_by("pk"), many=True).data
             return status.HTTP_202_ACCEPTED, body, message.pk
 
         if key:
