@@ -4,8 +4,10 @@
 
 On a fresh migrated SQLite database: saves the routes and price tables, then times
 `routing.service.router_for(...)` (loading rules, accounts, prices and sender IDs) plus
-`Router.split(phones)` over the numbers, and counts the queries it made (never one per
-recipient). Best of 3. Prints JSON.
+`Router.split(phones)` over the numbers (each number's account and route), and counts the
+queries it made (never one per recipient). Best of 3. The floor, timed in the same run: the
+same million numbers grouped by their first digits into lists, with no routing at all (the
+least any set-based resolution must do). Prints JSON.
 """
 
 from __future__ import annotations
@@ -82,6 +84,17 @@ def main() -> None:
         "+" + rng.choice(prefixes) + str(rng.randint(0, 10**6 - 1)).zfill(6)
         for _ in range(args.recipients)
     ]
+    from collections import deque
+    from operator import call, itemgetter
+
+    def floor() -> float:
+        started = time.perf_counter()
+        keys = list(map(itemgetter(slice(0, 6)), phones))
+        appends = {key: [].append for key in set(keys)}
+        deque(map(call, map(appends.__getitem__, keys), phones), maxlen=0)
+        return time.perf_counter() - started
+
+    floors = [floor() for _ in range(3)]
     runs = []
     for _ in range(3):
         with CaptureQueriesContext(connection) as queries:
@@ -98,7 +111,11 @@ def main() -> None:
                 "prices_per_account": 100,
                 "seconds_best_of_3": round(min(runs), 3),
                 "seconds_runs": [round(r, 3) for r in runs],
+                "floor_seconds_best_of_3": round(min(floors), 3),
+                "ratio_to_floor": round(min(runs) / min(floors), 2),
+                "load_average": round(os.getloadavg()[0], 1),
                 "queries": len(queries.captured_queries),
+                "routes_used": len(split.by_route),
                 "accounts_used": {str(k): len(v) for k, v in split.by_account.items()},
                 "refused": len(split.refused),
             },

@@ -13,11 +13,11 @@ dictionary reads, and never a query.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from itertools import compress
-from operator import eq, itemgetter
+from itertools import chain, compress
+from operator import call, itemgetter
 
 from django.utils.translation import gettext as _
 
@@ -166,50 +166,39 @@ class Router:
         return Choice(chosen.id, reason, rule.name, tuple(c.id for c in capable[1:]), rule.id)
 
     def split(self, phones: Iterable[str]) -> Split:
-        """Every phone's account, resolved once per group of numbers that share the part that
-        can decide anything (`key_length` digits; the "+" is kept, which only makes the groups
-        finer, never wrong). The passes over the numbers run in C (map, compress): a million
-        numbers are a few passes, and Python code runs once per group."""
+        """Every phone's account and rule, resolved once per group of numbers that share the
+        part that can decide anything (`key_length` digits; the "+" is kept, which only makes
+        the groups finer, never wrong). Set-based: the passes over the numbers run in C (`map`,
+        and `operator.call` on each group's `list.append`), so a million numbers cost a few
+        passes and Python code runs once per group. Each (account, rule) list keeps the input
+        order; an account's list is its rules' lists one after the other."""
         phones = phones if isinstance(phones, list) else list(phones)
         keys = list(map(itemgetter(slice(0, self.key_length + 1)), phones))
         choices = {key: self.choose(key) for key in set(keys)}
-        account_of = {key: choice.account for key, choice in choices.items()}
-        chosen = list(map(account_of.__getitem__, keys))
         result = Split()
-        for account in {c.account for c in choices.values()}:
-            members = list(compress(phones, map(partial(eq, account), chosen)))
-            if account is None:
-                reasons = [
-                    choices[k].reason for k in compress(keys, map(partial(eq, None), chosen))
-                ]
-                result.refused = list(zip(members, reasons, strict=True))
-            else:
-                result.by_account[account] = members
+        refused: list[str] = []
         for choice in choices.values():
             if choice.account is not None:
+                result.by_route.setdefault((choice.account, choice.rule_id), [])
                 result.rule_of.setdefault(choice.account, set()).add(choice.rule)
-        result.by_route = self._by_route(choices, keys, result.by_account)
+        to_list = {
+            key: refused.append
+            if choice.account is None
+            else result.by_route[(choice.account, choice.rule_id)].append
+            for key, choice in choices.items()
+        }
+        deque(map(call, map(to_list.__getitem__, keys), phones), maxlen=0)
+        lists: dict[int, list[list[str]]] = {}
+        for (account, _rule), members in sorted(
+            result.by_route.items(), key=lambda item: (item[0][0], item[0][1] or 0)
+        ):
+            lists.setdefault(account, []).append(members)
+        result.by_account = {
+            account: parts[0] if len(parts) == 1 else list(chain.from_iterable(parts))
+            for account, parts in lists.items()
+        }
+        if refused:
+            reason_of = {key: c.reason for key, c in choices.items() if c.account is None}
+            reasons = map(reason_of.__getitem__, compress(keys, map(reason_of.__contains__, keys)))
+            result.refused = list(zip(refused, reasons, strict=True))
         return result
-
-    @staticmethod
-    def _by_route(choices, keys, by_account):
-        """Each account's phones by the rule that sent them there: the same passes in C as
-        `split`, only for accounts that more than one rule chose."""
-        rules_of: dict[int, set] = {}
-        for choice in choices.values():
-            if choice.account is not None:
-                rules_of.setdefault(choice.account, set()).add(choice.rule_id)
-        found: dict[tuple[int, int | None], list[str]] = {}
-        rule_of_key = {key: choice.rule_id for key, choice in choices.items()}
-        for account, phones in by_account.items():
-            rules = rules_of[account]
-            if len(rules) == 1:
-                found[(account, next(iter(rules)))] = phones
-                continue
-            mine = [k for k, c in choices.items() if c.account == account]
-            wanted = set(mine)
-            account_keys = [k for k in keys if k in wanted]
-            ruled = list(map(rule_of_key.__getitem__, account_keys))
-            for rule in rules:
-                found[(account, rule)] = list(compress(phones, map(partial(eq, rule), ruled)))
-        return found

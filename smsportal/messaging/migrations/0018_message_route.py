@@ -5,21 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0017_rows_to_general'),
-        ('routing', '0001_initial'),
+        ("messaging", "0017_rows_to_general"),
+        ("routing", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='route',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to='routing.route', verbose_name='route'),
+            model_name="message",
+            name="route",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="messages",
+                to="routing.route",
+                verbose_name="route",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='routed_sender',
-            field=models.CharField(blank=True, max_length=20, verbose_name='sender ID asked for'),
+            model_name="message",
+            name="routed_sender",
+            field=models.CharField(blank=True, max_length=20, verbose_name="sender ID asked for"),
         ),
     ]
