@@ -210,7 +210,8 @@ def _move(message, route, account_id: int, account_name: str, group) -> list[tup
                 to_status=DeliveryStatus.QUEUED,
                 provider_status=code[:40],
                 description=(
-                    f"Not sent through {message.account.name} ({text}); moved to "
+                    f"Not sent through {message.account.name} "
+                    f"({text.removeprefix('Not sent: ').rstrip('.')}); moved to "
                     f"{account_name}, the next account of route “{route.name}”."
                 ),
                 raw={FAILED_AT: message.account_id, "next_account": account_id},

@@ -219,3 +219,16 @@ def test_the_admin_history_shows_both_attempts(
     page = admin_client.get(f"/admin/messaging/delivery/{delivery.pk}/change/").content.decode()
     assert "Not sent through Alpha" in page and "moved to Bravo" in page
     assert "submitted" in page
+
+
+@pytest.mark.parametrize("who", ["operator_client", "manager_client", "admin_client"])
+def test_the_message_page_shows_the_route_and_the_account_a_delivery_went_through(
+    who, request, accounts, provider, django_capture_on_commit_callbacks
+):
+    alpha, _, _ = accounts
+    provider.down[alpha.pk] = base.TransientError("connection refused", request_sent=False)
+    [message] = send_routed(django_capture_on_commit_callbacks, PHONES[:1])
+    client = request.getfixturevalue(who)
+    page = client.get(message.get_absolute_url()).content.decode()
+    assert 'id="message-route"' in page and "Kuwait" in page
+    assert "through <bdi>Bravo</bdi>, the route's next account" in page

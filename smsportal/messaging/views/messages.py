@@ -97,6 +97,19 @@ def delivery_page(rows, request: HttpRequest, size: int = PAGE_SIZE) -> Delivery
     )
 
 
+def failed_over(message: Message, page: DeliveryPage) -> DeliveryPage:
+    """Mark the rows that failed over (messaging/failover.py) with the account they went
+    through; one query, and only for a message sent by a route."""
+    if message.route_id is None:
+        return page
+    others = {d.account_id for d in page.items} - {message.account_id}
+    if others:
+        accounts = ProviderAccount.objects.in_bulk(others)
+        for delivery in page.items:
+            delivery.failed_over_to = accounts.get(delivery.account_id)
+    return page
+
+
 @permission_required("messaging.view_message", raise_exception=True)
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The message page, and its live part (`#message-live`) alone for htmx.
@@ -123,7 +136,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "phase": phase_of(message, counts, reports_expected=reports_expected),
         # Sent, but reports still to come: keep the page live, at a gentler pace.
         "awaiting_reports": reports_expected and bool(counts.get(DeliveryStatus.SUBMITTED)),
-        "deliveries": delivery_page(deliveries, request),
+        "deliveries": failed_over(message, delivery_page(deliveries, request)),
         "status": status,
         "filter_query": urlencode({"status": status}) if status else "",
         "capabilities": capabilities,
