@@ -667,7 +667,7 @@ def after_batch(message: Message, results: list[list[Outcome]], balances: list[B
     if balances:
         BalanceSnapshot.objects.record(message.account, balances[-1], BalanceSource.SEND)
     note_attempts(message.account_id, results)
-    failover.move_not_sent(message, [outcome for chunk in results for outcome in chunk])
+    failover.move_not_sent(message, results)
 
     ids = {o.provider_message_id for chunk in results for o in chunk if o.provider_message_id}
     ids.update(part_id for chunk in results for o in chunk for part_id in o.part_ids)

@@ -92,13 +92,19 @@ def through(message: Message, account_id: int) -> Message:
     return moved
 
 
-def move_not_sent(message: Message, outcomes: Sequence) -> int:
+def move_not_sent(message: Message, results: Sequence[Sequence]) -> int:
     """Move the deliveries whose attempt through `message.account` certainly left nothing at the
-    provider (`outcome.not_taken`) to the next account of the message's route. Returns how many
-    moved (they are `queued` at their new account; `rounds` sends them)."""
+    provider (`outcome.not_taken`; `results` holds each request's outcomes) to the next account
+    of the message's route. Returns how many moved (they are `queued` at their new account;
+    `rounds` sends them). A message not sent by a route costs nothing here."""
     if message.route_id is None:
         return 0
-    ids = [o.delivery_id for o in outcomes if o.not_taken and o.status == DeliveryStatus.FAILED]
+    ids = [
+        o.delivery_id
+        for chunk in results
+        for o in chunk
+        if o.not_taken and o.status == DeliveryStatus.FAILED
+    ]
     if not ids:
         return 0
     route = Route.objects.filter(pk=message.route_id).prefetch_related("steps").first()

@@ -168,9 +168,9 @@ def test_a_number_that_opted_out_meanwhile_is_never_sent_by_failover(
     provider.down[alpha.pk] = base.TransientError("connection refused", request_sent=False)
     move = failover.move_not_sent
 
-    def opt_out_then_move(message, outcomes):
+    def opt_out_then_move(message, results):
         OptOut.objects.get_or_create(phone=PHONES[0])  # replied STOP while Alpha was refusing
-        return move(message, outcomes)
+        return move(message, results)
 
     monkeypatch.setattr(failover, "move_not_sent", opt_out_then_move)
     [message] = send_routed(django_capture_on_commit_callbacks, PHONES[:2])
