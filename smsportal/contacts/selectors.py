@@ -15,6 +15,12 @@ def opted_out(phones: Iterable[str]) -> set[str]:
     """Which of `phones` (E.164) must not be messaged."""
     phones = list(phones)
     blocked: set[str] = set()
+    if len(phones) > IN_CHUNK and OptOut.objects.count() <= len(phones):
+        # A large send against a shorter opt-out list: read the list once (one query, no
+        # phone sent to the database) instead of a query per 900 recipients.
+        wanted = set(phones)
+        listed = OptOut.objects.values_list("phone", flat=True).iterator(chunk_size=10_000)
+        return {phone for phone in listed if phone in wanted}
     for start in range(0, len(phones), IN_CHUNK):
         chunk = phones[start : start + IN_CHUNK]
         blocked.update(OptOut.objects.filter(phone__in=chunk).values_list("phone", flat=True))

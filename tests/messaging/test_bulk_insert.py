@@ -113,3 +113,50 @@ def test_a_foreign_key_may_be_given_by_its_column_name(message):
     )
 
     assert DeliveryEvent.objects.get().delivery_id == delivery.pk
+
+
+def test_the_constants_go_once_per_statement_not_once_per_row(message):
+    """A send's 100,000 deliveries differ only by phone: each statement carries the phones and
+    the row's other values once (SQLite), not every column of every row."""
+    from django.db import connection
+
+    sent: list[int] = []
+
+    def count_parameters(execute, sql, params, many, context):
+        sent.append(len(params or ()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count_parameters):
+        inserted = insert_rows(
+            Delivery,
+            ["phone"],
+            ((f"+9655{i:07d}",) for i in range(2500)),
+            message_id=message.pk,
+            account_id=message.account_id,
+            segments=2,
+        )
+
+    assert inserted == 2500
+    if connection.vendor == "sqlite":
+        constants = len(Delivery._meta.concrete_fields) - 2  # all but the id and the phone
+        assert sum(sent) == 2500 + constants * len(sent)
+    rows = list(Delivery.objects.order_by("id").values_list("phone", "segments", "status"))
+    assert rows == [(f"+9655{i:07d}", 2, "queued") for i in range(2500)]
+
+
+def test_several_varying_columns_keep_their_order_and_types(message):
+    sent_at = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    rows = [("+96550000001", "one", 3, "s-1", sent_at), ("+96550000002", "", 1, "", None)]
+
+    insert_rows(
+        Delivery,
+        ["phone", "text", "segments", "seqno", "first_sent_at"],
+        rows,
+        message_id=message.pk,
+        account_id=message.account_id,
+    )
+
+    found = Delivery.objects.order_by("id").values_list(
+        "phone", "text", "segments", "seqno", "first_sent_at"
+    )
+    assert list(found) == rows

@@ -1,0 +1,31 @@
+"""`opted_out` answers which of many numbers opted out in a couple of queries, whichever of the
+send or the opt-out list is the larger."""
+
+from __future__ import annotations
+
+import pytest
+
+from smsportal.contacts.models import OptOut
+from smsportal.contacts.selectors import opted_out
+
+pytestmark = pytest.mark.django_db
+
+
+def phones(count: int, start: int = 0) -> list[str]:
+    return [f"+9655{i:07d}" for i in range(start, start + count)]
+
+
+def test_a_large_send_reads_a_short_opt_out_list_once(django_assert_max_num_queries):
+    OptOut.objects.bulk_create(OptOut(phone=p) for p in [*phones(3, 10), "+96599999999"])
+
+    with django_assert_max_num_queries(2):
+        blocked = opted_out(phones(5000))
+
+    assert blocked == set(phones(3, 10))
+
+
+def test_a_send_smaller_than_the_opt_out_list_asks_for_its_own_numbers():
+    OptOut.objects.bulk_create(OptOut(phone=p) for p in phones(2000, 100))
+
+    assert opted_out(phones(950, 0)) == set(phones(850, 100))
+    assert opted_out(["+96550000000"]) == set()
