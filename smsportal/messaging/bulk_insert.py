@@ -40,7 +40,7 @@ def _adapter(field: models.Field) -> Callable[[Any], Any]:
         # An int is its own database value (the field would only call int() on it): no
         # per-row trip through the field, the confirm step's largest per-row cost.
         prep = field.get_db_prep_save
-        return lambda value: value if value is None or type(value) is int else prep(value, connection)
+        return lambda v: v if v is None or type(v) is int else prep(v, connection)
     return lambda value: None if value is None else field.get_db_prep_save(value, connection)
 
 
@@ -101,7 +101,6 @@ def insert_rows(
             cursor.execute(full_sql, params)
             inserted += len(batch)
     return inserted
-
 
 
 def _insert_constants_once(table, names, width, adapters, fixed_values, rows) -> int:
