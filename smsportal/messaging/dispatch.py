@@ -57,6 +57,7 @@ from . import failover, quota_step
 from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .delivery_reports import apply_unmatched_reports
+from .id_lists import one_parameter
 from .models import Delivery, DeliveryEvent, Message
 from .parts import record_parts
 from .sending import OPTED_OUT_CODE, OPTED_OUT_TEXT, REPEAT_WINDOW
@@ -168,14 +169,40 @@ def _opted_out_phones(message_id: int):
     return OptOut.objects.exclude(confirmation_message_id=message_id).values("phone")
 
 
-def claim(message_id: int, ids: Sequence[int], token: str) -> list[Delivery]:
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed delivery, as much of it as sending and recording need (a plain row read as
+    values: a model instance per delivery was a tenth of the worker's time)."""
+
+    id: int
+    phone: str
+    text: str
+    segments: int
+    queued_at: object
+    seqno: str
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def reference(self) -> str:
+        """What a deduplicating provider is given to recognise a repeat (Delivery.reference)."""
+        return self.seqno or str(self.id)
+
+
+def claim(message_id: int, ids: Sequence[int], token: str) -> list[Claimed]:
     """Move these queued deliveries to `sending` under `token`, with a fresh lease; return them.
 
     The opt-out list is read in the same statement: a number that opted out after the message
     was composed (or scheduled, or copied from a retry) is never claimed, so never sent."""
     now = timezone.now()
     claimed = (
-        Delivery.objects.filter(message_id=message_id, id__in=ids, status=DeliveryStatus.QUEUED)
+        Delivery.objects.filter(
+            message_id=message_id,
+            id__in=one_parameter(ids, "bigint"),
+            status=DeliveryStatus.QUEUED,
+        )
         .exclude(phone__in=_opted_out_phones(message_id))
         .update(
             status=DeliveryStatus.SENDING,
@@ -189,11 +216,13 @@ def claim(message_id: int, ids: Sequence[int], token: str) -> list[Delivery]:
     # Read back by token even when this UPDATE claimed nothing: after a lost connection, a
     # repeated claim finds the rows the first one took (it may have committed unseen).
     del claimed
-    return list(
-        Delivery.objects.filter(claim=token, id__in=ids, status=DeliveryStatus.SENDING).only(
-            "id", "phone", "text", "segments", "queued_at", "seqno"
-        )
-    )
+    rows = Delivery.objects.filter(
+        claim=token, id__in=one_parameter(ids, "bigint"), status=DeliveryStatus.SENDING
+    ).order_by("id")
+    return [
+        Claimed(*values)
+        for values in rows.values_list("id", "phone", "text", "segments", "queued_at", "seqno")
+    ]
 
 
 def skip_opted_out(message_id: int, first_id: int, last_id: int) -> int:
@@ -384,7 +413,9 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
     with transaction.atomic():
         held = set(
             Delivery.objects.select_for_update()
-            .filter(id__in=list(by_id), claim=token, status=DeliveryStatus.SENDING)
+            .filter(
+                id__in=one_parameter(by_id, "bigint"), claim=token, status=DeliveryStatus.SENDING
+            )
             .order_by("id")
             .values_list("id", flat=True)
         )

@@ -25,6 +25,7 @@ from smsportal.sms.status_rules import (
 )
 
 from ..daily_stats import Transitions, day_of
+from ..id_lists import one_parameter
 from ..models import Delivery, DeliveryEvent, DeliveryPart, UnmatchedReport
 from ..parts import through_parts
 from . import apply_sql
@@ -193,7 +194,9 @@ def apply_unmatched_reports(account: ProviderAccount, provider_ids: Iterable[str
     ids = list(provider_ids)
     pending = list(
         UnmatchedReport.objects.filter(
-            account=account, provider_message_id__in=ids, applied_at__isnull=True
+            account=account,
+            provider_message_id__in=one_parameter(ids, "text"),
+            applied_at__isnull=True,
         ).order_by("received_at", "id")
     )
     applied = 0
