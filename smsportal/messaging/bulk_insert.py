@@ -24,7 +24,7 @@ MAX_ROWS_PER_STATEMENT = 1000
 POSTGRES_MAX_PARAMETERS = 65535  # the wire protocol's limit (a 16-bit count)
 
 
-def _max_parameters() -> int:
+def max_parameters() -> int:
     if connection.vendor == "sqlite":
         connection.ensure_connection()
         raw = connection.connection
@@ -88,7 +88,7 @@ def insert_rows(
         table = ops.quote_name(meta.db_table)
         return _insert_constants_once(table, names, len(varying), adapters, fixed_values, rows)
     width = len(varying) + len(fixed)
-    per_statement = max(1, min(MAX_ROWS_PER_STATEMENT, _max_parameters() // width))
+    per_statement = max(1, min(MAX_ROWS_PER_STATEMENT, max_parameters() // width))
     row_sql = "(" + ", ".join(["%s"] * width) + ")"
     # Only quoted model names and placeholders are formatted in; data goes as parameters.
     head = f"INSERT INTO {ops.quote_name(meta.db_table)} ({names}) VALUES "  # noqa: S608
@@ -119,7 +119,7 @@ def _insert_constants_once(table, names, width, adapters, fixed_values, rows) ->
     picked = ", ".join([f"column{i + 1}" for i in range(width)] + ["%s"] * len(fixed_values))
     row_sql = "(" + ", ".join(["%s"] * width) + ")"
     per_statement = max(
-        1, min(MAX_ROWS_PER_STATEMENT, (_max_parameters() - len(fixed_values)) // width)
+        1, min(MAX_ROWS_PER_STATEMENT, (max_parameters() - len(fixed_values)) // width)
     )
 
     def sql(count: int) -> str:

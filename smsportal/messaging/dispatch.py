@@ -54,7 +54,7 @@ from smsportal.routing.prices import PriceTable
 from smsportal.sms.status import DeliveryStatus
 
 from . import failover, quota_step
-from .bulk_insert import insert_rows
+from .bulk_insert import insert_rows, max_parameters
 from .daily_stats import Transitions, day_of
 from .delivery_reports import apply_unmatched_reports
 from .id_lists import one_parameter
@@ -574,8 +574,41 @@ def _write_outcomes(written: list[tuple]) -> None:
         )
         for values in written
     ]
+    if connection.vendor == "sqlite":
+        _update_from_values(params)
+        return
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def _update_from_values(params: list[tuple]) -> None:
+    """SQLite: the outcomes as `UPDATE … FROM (VALUES …)`, up to 1,000 rows a statement. Run
+    once per row (`executemany`), each execution also set up the status-count trigger's
+    program: a third of the CPU for the same rows, the same trigger firing per row, the same
+    WHERE (only rows still `sending` under this batch's claim)."""
+    ops, meta = connection.ops, Delivery._meta
+    table = ops.quote_name(meta.db_table)
+    width = len(OUTCOME_FIELDS) + 1  # the values, then the id
+    assignments = ", ".join(
+        f"{ops.quote_name(meta.get_field(name).column)} = v.column{number}"
+        for number, name in enumerate(OUTCOME_FIELDS, start=1)
+    )
+    lease = ops.quote_name(meta.get_field("lease_until").column)
+    per_statement = max(1, min(1000, (max_parameters() - 2) // width))
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), per_statement):
+            chunk = params[start : start + per_statement]
+            rows = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+            values: list = []
+            for row in chunk:
+                values.extend(row[:width])  # the outcome's values and the delivery's id
+            _id, claim, status = chunk[0][width - 1 :]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments}, {lease} = NULL "  # noqa: S608
+                f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column{width} "
+                "AND claim = %s AND status = %s",
+                [*values, claim, status],
+            )
 
 
 class Lease:

@@ -1,0 +1,92 @@
+"""The worker's claim and outcome writes are set-based: a batch's ids go to the database as one
+parameter, and its outcomes as statements of many rows (SQLite), never a statement run per
+delivery — and they still land only on the rows the batch holds."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from smsportal.messaging import dispatch
+from smsportal.messaging.models import Delivery, MessageStatusCount
+from smsportal.messaging.sending import ResolvedRecipients, prepare, send
+from smsportal.sms.status import DeliveryStatus
+from tests.factories import ProviderAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def message(monkeypatch):
+    monkeypatch.setattr("smsportal.messaging.models.Message.send", lambda self: None)
+    account = ProviderAccountFactory(kind="kwtsms", price_per_segment=0)
+    phones = [f"+9655{i:07d}" for i in range(1200)]
+    return send(prepare(account=account, body="Hi", recipients=ResolvedRecipients(phones=phones)))
+
+
+class Statements:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int, bool]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.seen.append((sql, len(params or ()), many))
+        return execute(sql, params, many, context)
+
+
+def test_a_claim_sends_its_ids_as_one_parameter(message):
+    ids = list(Delivery.objects.filter(message=message).values_list("id", flat=True))
+    statements = Statements()
+
+    with connection.execute_wrapper(statements):
+        claimed = dispatch.claim(message.pk, ids[:1000], "token-1")
+
+    assert [row.id for row in claimed] == ids[:1000]
+    assert claimed[0].phone == "+96550000000"
+    assert claimed[0].reference == str(ids[0])
+    assert max(count for _sql, count, _many in statements.seen) < 20
+
+
+def test_outcomes_are_written_in_statements_of_many_rows_only_to_held_rows(message):
+    ids = list(Delivery.objects.filter(message=message).values_list("id", flat=True))
+    claimed = dispatch.claim(message.pk, ids[:1100], "token-1")
+    # The sweeper took one row meanwhile: its late outcome must not land.
+    Delivery.objects.filter(pk=ids[5]).update(status=DeliveryStatus.UNKNOWN, claim="sweeper")
+    outcomes = [
+        dispatch.Outcome(row.id, DeliveryStatus.SUBMITTED, provider_message_id=f"p-{row.id}")
+        if n % 3
+        else dispatch.Outcome(row.id, DeliveryStatus.FAILED, error_code="bad", error_text="No.")
+        for n, row in enumerate(claimed)
+    ]
+    statements = Statements()
+
+    with connection.execute_wrapper(statements):
+        written = dispatch.record(message, "token-1", claimed, outcomes)
+
+    assert written == 1099
+    if connection.vendor == "sqlite":
+        assert not any(many for _sql, _count, many in statements.seen)
+    rows = dict(
+        Delivery.objects.filter(id__in=ids[:12]).values_list("id", "status").order_by("id")
+    )
+    assert rows[ids[0]] == DeliveryStatus.FAILED
+    assert rows[ids[1]] == DeliveryStatus.SUBMITTED
+    assert rows[ids[5]] == DeliveryStatus.UNKNOWN
+    second = Delivery.objects.get(pk=ids[1])
+    assert (second.provider_message_id, second.lease_until, second.error_code) == (
+        f"p-{ids[1]}",
+        None,
+        "",
+    )
+    assert second.submitted_at is not None and second.final_at is None
+    failed = Delivery.objects.get(pk=ids[3])
+    assert (failed.error_code, failed.error_text, failed.final_at is not None) == (
+        "bad",
+        "No.",
+        True,
+    )
+    counts = dict(
+        MessageStatusCount.objects.filter(message=message, count__gt=0).values_list(
+            "status", "count"
+        )
+    )
+    assert counts == {"submitted": 732, "failed": 367, "unknown": 1, "queued": 100}
