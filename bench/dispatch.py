@@ -9,9 +9,10 @@ For each case: a fresh database, the sandbox (`manage.py sandbox`) and task work
 delivery is queued or sending. Prints deliveries per second from the confirm to the last
 `submitted`, checks with the sandbox that every number arrived exactly once, and prints the
 floor: the same number of deliveries bulk-updated to `submitted`, in batches as dispatch does,
-with nothing else running. `--personal` (issue 18) adds the same cases with a personalised
-text: KwtSMS with 10 distinct texts (grouped into one request per text and batch), ISMS with every
-text distinct.
+with nothing else running. The ISMS case also times a bare client sending the same requests to
+the same sandbox (`bare_isms`): issue 17 asks the portal for 0.9 of it. `--personal` (issue 18)
+adds the same cases with a personalised text: KwtSMS with 10 distinct texts (grouped into one
+request per text and batch), ISMS with every text distinct.
 """
 
 from __future__ import annotations
@@ -91,6 +92,53 @@ print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
 
+BARE_ISMS = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+import requests
+url, first, n, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+session = requests.Session()
+adapter = requests.adapters.HTTPAdapter(pool_connections=threads, pool_maxsize=threads)
+session.mount("http://", adapter)
+
+def one(i):
+    answer = session.post(url, data={"username": "demo-isms", "password": "demo-isms-pass",
+                                     "message": "Benchmark", "mobile": f"6013{i:07d}",
+                                     "sender": "", "type": "1", "seqno": f"bare-{i}"}, timeout=30)
+    answer.raise_for_status()
+
+started = time.perf_counter()
+with ThreadPoolExecutor(threads) as pool:
+    list(pool.map(one, range(first, first + n)))
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+
+def bare_isms(url: str, n: int, processes: int, env: dict) -> dict:
+    """The floor of the ISMS case (issue 17): the same requests (one ISendSMS per recipient,
+    the portal's SEND_CONCURRENCY connections per worker process) from a bare client — a
+    pooled requests.Session per process and nothing else — to the same sandbox, right after
+    the portal's run. The portal's figure over this one is its share of what the sandbox and
+    the client library allow."""
+    threads = int(env.get("SEND_CONCURRENCY", 8))
+    share = -(-n // processes)
+    started = time.perf_counter()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", BARE_ISMS, f"{url}/websmsapi/ISendSMS.aspx",
+             str(k * share), str(min(share, n - k * share)), str(threads)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for k in range(processes)
+    ]
+    for run in runs:
+        _out, err = run.communicate()
+        if run.returncode:
+            raise SystemExit(err[-3000:])
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "requests_per_second": round(n / seconds)}
+
+
 def run_json(code: str, env: dict, *args: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", code, *args], env=env, cwd=ROOT, capture_output=True, text=True
@@ -150,12 +198,21 @@ def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) 
         target = f"smpp://127.0.0.1:{smpp_port}" if kind == "smscentre" else url
         result = run_json(SEND, env, kind, str(n), target, str(distinct))
         counts = requests.get(f"{url}/_sandbox/counts", timeout=30).json()
+        floor_client = bare_isms(url, n, workers, env) if kind == "isms" and not distinct else None
     finally:
         for proc in [*pool, sandbox]:
             proc.kill()
             proc.wait()
     received = sum(counts["counts"].values())
+    extra = {}
+    if floor_client:
+        per_second = n / result["seconds"]
+        extra = {
+            "bare_client": floor_client,
+            "ratio_to_bare_client": round(per_second / floor_client["requests_per_second"], 2),
+        }
     return {
+        **extra,
         "recipients": n,
         "workers": workers,
         "distinct_texts": distinct or 1 if distinct >= 0 else n,
