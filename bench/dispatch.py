@@ -125,9 +125,19 @@ def bare_isms(url: str, n: int, processes: int, env: dict) -> dict:
     started = time.perf_counter()
     runs = [
         subprocess.Popen(
-            [sys.executable, "-c", BARE_ISMS, f"{url}/websmsapi/ISendSMS.aspx",
-             str(k * share), str(min(share, n - k * share)), str(threads)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                BARE_ISMS,
+                f"{url}/websmsapi/ISendSMS.aspx",
+                str(k * share),
+                str(min(share, n - k * share)),
+                str(threads),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for k in range(processes)
     ]

@@ -65,9 +65,7 @@ def test_outcomes_are_written_in_statements_of_many_rows_only_to_held_rows(messa
     assert written == 1099
     if connection.vendor == "sqlite":
         assert not any(many for _sql, _count, many in statements.seen)
-    rows = dict(
-        Delivery.objects.filter(id__in=ids[:12]).values_list("id", "status").order_by("id")
-    )
+    rows = dict(Delivery.objects.filter(id__in=ids[:12]).values_list("id", "status").order_by("id"))
     assert rows[ids[0]] == DeliveryStatus.FAILED
     assert rows[ids[1]] == DeliveryStatus.SUBMITTED
     assert rows[ids[5]] == DeliveryStatus.UNKNOWN
