@@ -7,13 +7,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from smsportal.core.audit import EVENTS
+
+from .labels import kind_name
 
 
 class ObjectTypeField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.name.capitalize()
+        return kind_name(obj)
 
 
 class AuditFilterForm(forms.Form):
@@ -22,24 +25,30 @@ class AuditFilterForm(forms.Form):
     user = forms.ModelChoiceField(
         queryset=get_user_model().objects.order_by("username"),
         required=False,
-        empty_label="Anyone",
+        empty_label=_("Anyone"),
         to_field_name="username",
+        label=_("User"),
     )
-    action = forms.ChoiceField(choices=[("", "Any action"), *EVENTS.items()], required=False)
+    action = forms.ChoiceField(
+        choices=[("", _("Any action")), *EVENTS.items()], required=False, label=_("Action")
+    )
     object_type = ObjectTypeField(
-        queryset=ContentType.objects.none(), required=False, empty_label="Any kind"
+        queryset=ContentType.objects.none(),
+        required=False,
+        empty_label=_("Any kind"),
+        label=_("Object type"),
     )
     object = forms.CharField(
         required=False,
         max_length=100,
-        label="Object",
-        help_text="Its id, or words of its name.",
+        label=_("Object"),
+        help_text=_("Its id, or words of its name."),
     )
     since = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, object_types: QuerySet | None = None, **kwargs):
@@ -51,7 +60,7 @@ class AuditFilterForm(forms.Form):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            raise forms.ValidationError("“From” is after “To”.")
+            raise forms.ValidationError(_("“From” is after “To”."))
         return data
 
     def apply(self, entries: QuerySet) -> QuerySet:

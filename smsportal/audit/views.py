@@ -15,11 +15,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
 
 from .forms import AuditFilterForm
+from .labels import DETAILS, EXPORTS, FIELDS, kind_name
 
 PAGE_SIZE = 50
 VIEW_PERMISSION = "core.view_auditentry"
@@ -99,23 +101,18 @@ def _row(entry) -> dict:
         "when": timezone.localtime(entry.timestamp),
         "who": entry.actor_name or ("system" if not entry.actor_id else ""),
         "action": audit.EVENTS.get(entry.event, entry.event),
-        "kind": entry.content_type.name.capitalize() if entry.content_type else "",
+        "kind": kind_name(entry.content_type) if entry.content_type else "",
         "changes": list(_changes(entry)),
         "details": _details(entry),
     }
 
 
-# Stored secrets, named for what they hold (their values are fingerprints: audit/masking.py).
-FIELD_LABELS = {
-    "password_ciphertext": "password",
-    "webhook_token": "callback token",
-    "previous_webhook_token": "previous callback token",
-}
-
-
 def _label(entry, field: str) -> str:
-    if field in FIELD_LABELS:
-        return FIELD_LABELS[field]
+    """The field's name in the reader's language: from labels.FIELDS (stored secrets are named
+    there for what they hold: their values are fingerprints, audit/masking.py), else as its
+    model names it."""
+    if field in FIELDS:
+        return str(FIELDS[field])
     model = entry.content_type.model_class() if entry.content_type else None
     try:
         return str(model._meta.get_field(field).verbose_name)
@@ -129,8 +126,11 @@ def _changes(entry):
     for field, change in (entry.changes or {}).items():
         if isinstance(change, dict) and change.get("type") == "m2m":
             objects = ", ".join(change.get("objects", []))
-            verb = "added" if change.get("operation") == "add" else "removed"
-            yield _label(entry, field), "", f"{verb}: {objects}"
+            if change.get("operation") == "add":
+                after = _("added: %(objects)s") % {"objects": objects}
+            else:
+                after = _("removed: %(objects)s") % {"objects": objects}
+            yield _label(entry, field), "", after
         elif isinstance(change, list | tuple) and len(change) == 2:
             yield _label(entry, field), _text(change[0]), _text(change[1])
 
@@ -140,16 +140,21 @@ def _details(entry) -> list[tuple[str, str]]:
     rows = []
     for name, value in (entry.additional_data or {}).items():
         if isinstance(value, dict):
-            value = ", ".join(f"{k} = {v}" for k, v in value.items()) or "none"
+            value = ", ".join(f"{k} = {v}" for k, v in value.items()) or _("none")
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
-        rows.append((name.replace("_", " "), str(value)))
+        elif name == "what" and value in EXPORTS:
+            value = EXPORTS[value]
+        label = DETAILS.get(name) or name.replace("_", " ")
+        rows.append((str(label), str(value)))
     return rows
 
 
 def _text(value) -> str:
     if value is None or value == "None":
         return "—"
+    if value in ("True", "False"):  # how django-auditlog writes a yes/no field
+        return _("yes") if value == "True" else _("no")
     return value if isinstance(value, str) else json.dumps(value)
 
 

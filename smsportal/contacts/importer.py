@@ -27,7 +27,7 @@ from functools import partial
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from smsportal.sms.phones import parse_phone
 
@@ -342,7 +342,10 @@ def _row(
         return None, "no phone number"
     parsed = parse_phone(raw_phone, region)
     if not parsed.valid:
-        return None, f"invalid phone number “{raw_phone[:40]}”: {parsed.error}"
+        # Stored in English whatever the language of the request that ran the import: the
+        # import page translates it for each reader (contacts/reasons.py).
+        with translation.override(None):
+            return None, f"invalid phone number “{raw_phone[:40]}”: {parsed.error}"
     # From here on the number is good: what is wrong is mended and said, never a reason to
     # lose the contact.
     changes = []

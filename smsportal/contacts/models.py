@@ -13,6 +13,7 @@ from smsportal.sms.measures import contact_measures
 from smsportal.sms.normalise import fold
 
 from .reading import encoding_label
+from .reasons import translated
 
 
 class ContactQuerySet(models.QuerySet):
@@ -392,6 +393,11 @@ class ImportRejection(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the reader's language (it is stored in English)."""
+        return translated(self.reason)
 
 
 class RemoteListPush(models.Model):

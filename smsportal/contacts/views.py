@@ -38,6 +38,7 @@ from .importer import REJECTED_LINE_HEADER, REJECTED_REASON_HEADER, raw_cells
 from .models import Contact, ContactField, ContactList, ImportJob, OptOut, RemoteListPush
 from .preview import import_preview
 from .reading import ENCODINGS
+from .reasons import translated
 from .search import ContactSearch
 from .tasks import run_import
 from .uploads import LimitedUploadHandler
@@ -526,7 +527,7 @@ def import_rejections(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk)
     encoding, delimiter = job.rejected_file_format
     rows = (
-        [line, reason, *raw_cells(raw, delimiter)]
+        [line, translated(reason), *raw_cells(raw, delimiter)]
         for line, reason, raw in job.rejections.filter(kept=False)
         .order_by("line")
         .values_list("line", "reason", "raw")

@@ -19,33 +19,34 @@ from auditlog.middleware import AuditlogMiddleware
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .client_ip import client_ip
 
-# Every action the trail knows, with the words the audit page shows. Model changes are
-# "created", "changed", "deleted".
+# Every action the trail knows, with the words the audit page shows (in the reader's language).
+# Model changes are "created", "changed", "deleted".
 EVENTS = {
-    "created": "Created",
-    "changed": "Changed",
-    "deleted": "Deleted",
-    "login": "Logged in",
-    "login_failed": "Log-in failed",
-    "logout": "Logged out",
-    "message_sent": "Sent a message",
-    "message_scheduled": "Scheduled a message",
-    "message_cancelled": "Cancelled a message",
-    "message_retried": "Retried a message",
-    "token_rotated": "Rotated a callback token",
-    "token_rotation_finished": "Retired an old callback token",
-    "credit_transferred": "Transferred credit",
-    "low_balance_alert": "Sent a low-balance alert",
-    "quota_warning": "Sent a quota warning",
-    "contacts_imported": "Started a contact import",
-    "exported": "Exported",
-    "two_factor_on": "Turned two-factor log-in on",
-    "two_factor_off": "Turned two-factor log-in off",
-    "recovery_codes_new": "Made new recovery codes",
-    "prices_imported": "Imported a price file",
+    "created": _("Created"),
+    "changed": _("Changed"),
+    "deleted": _("Deleted"),
+    "login": _("Logged in"),
+    "login_failed": _("Log-in failed"),
+    "logout": _("Logged out"),
+    "message_sent": _("Sent a message"),
+    "message_scheduled": _("Scheduled a message"),
+    "message_cancelled": _("Cancelled a message"),
+    "message_retried": _("Retried a message"),
+    "token_rotated": _("Rotated a callback token"),
+    "token_rotation_finished": _("Retired an old callback token"),
+    "credit_transferred": _("Transferred credit"),
+    "low_balance_alert": _("Sent a low-balance alert"),
+    "quota_warning": _("Sent a quota warning"),
+    "contacts_imported": _("Started a contact import"),
+    "exported": _("Exported"),
+    "two_factor_on": _("Turned two-factor log-in on"),
+    "two_factor_off": _("Turned two-factor log-in off"),
+    "recovery_codes_new": _("Made new recovery codes"),
+    "prices_imported": _("Imported a price file"),
 }
 
 

@@ -10,21 +10,32 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
 from phonenumbers import NumberParseException, ValidationResult
 
+# Lazy: a reason is put in the language of whoever reads it (the compose preview in Arabic),
+# and stays English where it is stored (an import's rejected rows, see contacts/reasons.py).
 _REASONS = {
-    ValidationResult.TOO_SHORT: "too short",
-    ValidationResult.TOO_LONG: "too long",
-    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-    ValidationResult.INVALID_LENGTH: "wrong length for its region",
+    ValidationResult.TOO_SHORT: gettext_lazy("too short"),
+    ValidationResult.TOO_LONG: gettext_lazy("too long"),
+    ValidationResult.INVALID_COUNTRY_CODE: gettext_lazy("unknown country code"),
+    ValidationResult.INVALID_LENGTH: gettext_lazy("wrong length for its region"),
 }
 _PARSE_REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-    NumberParseException.NOT_A_NUMBER: "not a number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
-    NumberParseException.TOO_SHORT_NSN: "too short",
-    NumberParseException.TOO_LONG: "too long",
+    NumberParseException.INVALID_COUNTRY_CODE: gettext_lazy("unknown country code"),
+    NumberParseException.NOT_A_NUMBER: gettext_lazy("not a number"),
+    NumberParseException.TOO_SHORT_AFTER_IDD: gettext_lazy("too short"),
+    NumberParseException.TOO_SHORT_NSN: gettext_lazy("too short"),
+    NumberParseException.TOO_LONG: gettext_lazy("too long"),
 }
+
+
+def _not_valid_for(country: str) -> str:
+    return gettext("not a valid number for %(country)s") % {"country": country}
+
+
+_not_valid_for_lazy = lazy(_not_valid_for, str)
 # What people paste between numbers: new lines, commas, semicolons (and tabs from spreadsheets).
 _SEPARATORS = re.compile(r"[\n\r,;\t]+")
 
@@ -45,18 +56,20 @@ def parse_phone(raw: str, region: str) -> ParsedPhone:
     accepted; a number without a prefix is read in `region` (ISO 3166 code, e.g. "KW")."""
     text = raw.strip()
     if not text:
-        return ParsedPhone(raw, error="empty")
+        return ParsedPhone(raw, error=gettext_lazy("empty"))
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
-        return ParsedPhone(raw, error=_PARSE_REASONS.get(exc.error_type, "not a number"))
+        return ParsedPhone(
+            raw, error=_PARSE_REASONS.get(exc.error_type, gettext_lazy("not a number"))
+        )
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible not in (ValidationResult.IS_POSSIBLE, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
-        return ParsedPhone(raw, error=_REASONS.get(possible, "not a possible number"))
+        return ParsedPhone(raw, error=_REASONS.get(possible, gettext_lazy("not a possible number")))
     if not phonenumbers.is_valid_number(number):
-        return ParsedPhone(raw, error=f"not a valid number for {_country_of(number)}")
+        return ParsedPhone(raw, error=_not_valid_for_lazy(_country_of(number)))
     return ParsedPhone(
         raw, e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     )

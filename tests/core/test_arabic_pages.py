@@ -1,10 +1,9 @@
 """The pages marked for translation, rendered in Arabic, hold no English beyond brand names and
 what people typed; and the same pages in English are unchanged in language and direction.
 
-The scope is the pages whose strings are marked (MARKED). Not yet in it: an import's own page
-(the reasons of rejected rows are stored in English when the import runs), remote lists, a
-provider account's own page and form (their option labels live in the provider backends), the
-profile, two-factor and audit pages, and the pages other engineers add this session."""
+The scope is the pages whose strings are marked (MARKED). Not yet in it: remote lists, a
+provider account's own page and form (their option labels live in the provider backends), and
+the pages other engineers add this session."""
 
 from __future__ import annotations
 
@@ -32,6 +31,7 @@ from tests.support.untranslated import english_words
 pytestmark = pytest.mark.django_db
 
 ORIGIN = "http://testserver"
+COMPOSE = "/messages/compose/"
 
 MARKED = {
     "dashboard", "users:profile", "password_change",
@@ -51,6 +51,7 @@ MARKED = {
     "keywords:list", "keywords:rule_create", "keywords:rule_edit", "keywords:confirmations",
     "forwarding:list", "forwarding:create", "forwarding:detail", "forwarding:edit",
     "users:two_factor_setup",
+    "messaging:compose", "audit:index", "contacts:import_detail",
 }  # fmt: skip
 
 
@@ -116,6 +117,43 @@ def test_marked_pages_in_arabic_hold_no_english(client, arabic_superuser, sandbo
     assert not left, "English left on Arabic pages:\n" + "\n".join(left)
     for path, html in pages.items():
         assert '<html lang="ar" dir="rtl">' in html, path
+
+
+def test_compose_with_automatic_in_arabic_holds_no_english(
+    client, arabic_superuser, sandbox_account
+):
+    """The parts of Compose the crawl does not reach: the live preview of "Automatic" (the split
+    by account, the recipient no route carries), the preview of one account, and the
+    confirmation before sending, which names each account of the split."""
+    populate(sandbox_account, arabic_superuser)
+    client.force_login(arabic_superuser)
+    isms = ProviderAccount.objects.get(kind="isms")
+    form = {
+        "account": "auto",
+        "sender": "",
+        "recipients": "+96597119440\n+96597119441\n+447911123456\n12",
+        "text": "مرحبا، موعدكم غدًا",
+        "token": "tok-arabic",
+        "department": Department.objects.filter(members=arabic_superuser).first().pk,
+    }
+    preview = client.post(COMPOSE, {**form, "action": "preview"}, headers={"hx-request": "true"})
+    confirmation = client.post(COMPOSE, {**form, "action": "send"})
+    one_account = client.post(
+        COMPOSE, {**form, "account": isms.pk, "action": "preview"}, headers={"hx-request": "true"}
+    )
+    senders = client.get("/senders/options/", {"account": ""})
+    pages = {
+        "preview": preview.content.decode(),
+        "confirmation": confirmation.content.decode(),
+        "one account": one_account.content.decode(),
+        "senders": senders.content.decode(),
+    }
+    assert 'id="routing-split"' in pages["preview"] and 'id="routing-refused"' in pages["preview"]
+    assert 'id="confirm-routed"' in pages["confirmation"]
+    assert 'id="preview-cost"' in pages["one account"]
+    typed = user_content()
+    left = [f"{name}: {w}" for name, html in pages.items() for w in english_words(html, typed)]
+    assert not left, "English left on Compose in Arabic:\n" + "\n".join(left)
 
 
 def test_the_log_in_page_in_arabic_holds_no_english(client):

@@ -4,6 +4,7 @@ has no system gettext to compile it: scripts/compile_messages.py does, in `make 
 from __future__ import annotations
 
 import gettext
+from collections import Counter
 import re
 from pathlib import Path
 
@@ -36,6 +37,13 @@ def test_no_entry_is_untranslated_or_fuzzy(catalogue):
     assert [e.msgid for e in catalogue.fuzzy_entries()] == []
     assert not catalogue.metadata_is_fuzzy
     assert [e.msgid for e in catalogue.obsolete_entries()] == []
+
+
+def test_no_message_is_in_the_catalogue_twice(catalogue):
+    """Two engineers adding the same msgid at the end of the file: gettext's own tools (make
+    messages) refuse such a catalogue, and only the last of the two would count."""
+    counted = Counter((e.msgctxt or "", e.msgid) for e in catalogue)
+    assert [key for key, n in counted.items() if n > 1] == []
 
 
 def test_every_plural_has_arabics_six_forms(catalogue):

@@ -96,7 +96,9 @@ def populate(sandbox_account, user) -> dict[str, ProviderAccount]:
         rejected=1,
         created_by=user,
     )
-    ImportRejection.objects.create(job=job, line=3, raw="12,Nobody", reason="not a phone number")
+    ImportRejection.objects.create(
+        job=job, line=3, raw="12,Nobody", reason="invalid phone number “12”: too short"
+    )
     _recurring_send(kwt, team, user)
     from smsportal.message_templates.models import MessageTemplate
 
