@@ -88,12 +88,14 @@ class ContactFieldForm(forms.ModelForm):
     class Meta:
         model = ContactField
         fields = ["label", "key"]
-        help_texts = {"label": "What staff see, e.g. “City”."}
+        labels = {"label": gettext_lazy("Label"), "key": gettext_lazy("Key")}
+        help_texts = {"label": gettext_lazy("What staff see, e.g. “City”.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["key"].required = False
-        self.fields["key"].help_text = (
+        self.fields["key"].label = gettext_lazy("Key")
+        self.fields["key"].help_text = _(
             "Written in messages as {key}; lower-case letters, digits and _. Left empty, it is "
             "made from the label."
         )
@@ -104,17 +106,20 @@ class ContactFieldForm(forms.ModelForm):
         key = self.cleaned_data.get("key", "") or slug_key(self.cleaned_data.get("label", ""))
         if not key:
             raise forms.ValidationError(
-                "Give a key of letters, digits and _ (the label has none to make it from)."
+                _("Give a key of letters, digits and _ (the label has none to make it from).")
             )
         if not key[0].isalpha() or not all(c.isascii() and (c.isalnum() or c == "_") for c in key):
             raise forms.ValidationError(
-                f"“{key}” cannot be a key: start with a letter; use only letters, digits and _."
+                _("“%(key)s” cannot be a key: start with a letter; use only letters, digits and _.")
+                % {"key": key}
             )
         key = key.lower()
         if key in STANDARD_FIELDS:
-            raise forms.ValidationError(f"“{key}” is a standard field already; choose another key.")
+            raise forms.ValidationError(
+                _("“%(key)s” is a standard field already; choose another key.") % {"key": key}
+            )
         if ContactField.objects.filter(key=key).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(f"A field with the key “{key}” exists.")
+            raise forms.ValidationError(_("A field with the key “%(key)s” exists.") % {"key": key})
         return key
 
     def clean_label(self):
@@ -122,7 +127,9 @@ class ContactFieldForm(forms.ModelForm):
         if header_form(label) in {header_form(k) for k in STANDARD_FIELDS} | {
             header_form(v) for v in STANDARD_FIELDS.values()
         }:
-            raise forms.ValidationError(f"“{label}” is a standard field already.")
+            raise forms.ValidationError(
+                _("“%(label)s” is a standard field already.") % {"label": label}
+            )
         return label
 
 

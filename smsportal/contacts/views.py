@@ -323,7 +323,9 @@ def list_push(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(
-            request, f"Copying {push.total} members to “{push.remote_name}” at {account}."
+            request,
+            _("Copying %(members)s members to “%(list)s” at %(account)s.")
+            % {"members": f"{push.total:,}", "list": push.remote_name, "account": account},
         )
     return redirect(contact_list)
 
@@ -364,7 +366,10 @@ def remote_list_delete(request: HttpRequest, account_pk: int) -> HttpResponse:
     except ProviderError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"List “{name}” deleted at {account}.")
+        messages.success(
+            request,
+            _("List “%(list)s” deleted at %(account)s.") % {"list": name, "account": account},
+        )
     return redirect("contacts:remote_lists", account_pk=account.pk)
 
 
@@ -473,12 +478,12 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk, status=ImportJob.Status.PREVIEW)
     form = ImportStartForm(request.POST, detected=request.POST.get("encoding", ""))
     if not form.is_valid():
-        messages.error(request, "Choose how to read the file.")
+        messages.error(request, _("Choose how to read the file."))
         return redirect(job)
     with transaction.atomic():
         contact_list = job.contact_list
         if job.new_list and not job.dry_run:
-            contact_list, _ = ContactList.objects.get_or_create(name=job.new_list)
+            contact_list, _created = ContactList.objects.get_or_create(name=job.new_list)
         # Claimed by its status: a second click (or a second tab) never starts it twice.
         started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
             status=ImportJob.Status.QUEUED,
@@ -551,7 +556,11 @@ def field_list(request: HttpRequest) -> HttpResponse:
         form = ContactFieldForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             field = form.save()
-            messages.success(request, f"Field {field.label} added: write {field.placeholder}.")
+            messages.success(
+                request,
+                _("Field %(field)s added: write %(placeholder)s.")
+                % {"field": field.label, "placeholder": field.placeholder},
+            )
             return redirect("contacts:field_list")
     elif request.method == "POST":
         raise PermissionDenied
@@ -566,7 +575,9 @@ def field_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(
-            request, f"Field renamed to {field.label}; messages still write it {field.placeholder}."
+            request,
+            _("Field renamed to %(field)s; messages still write it %(placeholder)s.")
+            % {"field": field.label, "placeholder": field.placeholder},
         )
         return redirect("contacts:field_list")
     return render(request, "contacts/field_form.html", {"form": form, "field": field})
@@ -579,6 +590,13 @@ def field_delete(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         cleared = field.delete_values()
         field.delete()
-    who = "1 contact" if cleared == 1 else f"{cleared:,} contacts"
-    messages.success(request, f"Field {field.label} removed, with its value on {who}.")
+    messages.success(
+        request,
+        ngettext(
+            "Field %(field)s removed, with its value on %(count)s contact.",
+            "Field %(field)s removed, with its value on %(count)s contacts.",
+            cleared,
+        )
+        % {"field": field.label, "count": f"{cleared:,}"},
+    )
     return redirect("contacts:field_list")

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from smsportal.providers.endpoints import validate_base_url
 
@@ -73,7 +74,7 @@ def check_url(url: str) -> None:
         "forwarding",
         allowed_hosts={h.strip().lower().strip("[]") for h in settings.FORWARDING_PRIVATE_HOSTS},
         setting="FORWARDING_PRIVATE_HOSTS",
-        callee="other systems",
+        callee=gettext_lazy("other systems"),
     )
 
 

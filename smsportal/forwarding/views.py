@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .events import test_event
@@ -47,7 +48,7 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
         secret = endpoint.set_new_secret()
         endpoint.save()
         form.save_m2m()
-        messages.success(request, f"Endpoint {endpoint.name} added.")
+        messages.success(request, _("Endpoint %(endpoint)s added.") % {"endpoint": endpoint.name})
         return _detail(request, endpoint, new_secret=secret)
     return render(request, "forwarding/endpoint_form.html", {"form": form, "endpoint": None})
 
@@ -64,7 +65,7 @@ def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
             endpoint.disabled_at = None
         endpoint.save()
         form.save_m2m()
-        messages.success(request, f"Endpoint {endpoint.name} saved.")
+        messages.success(request, _("Endpoint %(endpoint)s saved.") % {"endpoint": endpoint.name})
         return redirect(endpoint)
     return render(request, "forwarding/endpoint_form.html", {"form": form, "endpoint": endpoint})
 
@@ -74,7 +75,7 @@ def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
     endpoint.delete()
-    messages.success(request, f"Endpoint {endpoint.name} deleted.")
+    messages.success(request, _("Endpoint %(endpoint)s deleted.") % {"endpoint": endpoint.name})
     return redirect("forwarding:list")
 
 
@@ -83,10 +84,13 @@ def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
     if not endpoint.is_active:
-        messages.error(request, "The endpoint is disabled: enable it first (Edit).")
+        messages.error(request, _("The endpoint is disabled: enable it first (Edit)."))
         return redirect(endpoint)
     event = test_event(endpoint)
-    messages.success(request, f"Test event {event.event_id} queued; its attempts show below.")
+    messages.success(
+        request,
+        _("Test event %(event)s queued; its attempts show below.") % {"event": event.event_id},
+    )
     return redirect(endpoint)
 
 
@@ -97,8 +101,10 @@ def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     secret = endpoint.rotate_secret()
     messages.success(
         request,
-        "New secret made. Until you finish the rotation, each event carries two signatures: "
-        "one with the new secret and one with the old.",
+        _(
+            "New secret made. Until you finish the rotation, each event carries two signatures: "
+            "one with the new secret and one with the old."
+        ),
     )
     return _detail(request, endpoint, new_secret=secret)
 
@@ -108,5 +114,5 @@ def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_finish_rotation(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(Endpoint, pk=pk)
     endpoint.finish_rotation()
-    messages.success(request, "Rotation finished: events are signed with the new secret only.")
+    messages.success(request, _("Rotation finished: events are signed with the new secret only."))
     return redirect(endpoint)

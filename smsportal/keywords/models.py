@@ -130,10 +130,12 @@ class KeywordRule(models.Model):
             self.reply.strip() or self.add_to_list_id or self.remove_from_list_id or self.forward_to
         ):
             raise ValidationError(
-                "The rule does nothing: write a reply, or choose a list or an e-mail address."
+                _("The rule does nothing: write a reply, or choose a list or an e-mail address.")
             )
         if self.add_to_list_id and self.add_to_list_id == self.remove_from_list_id:
-            raise ValidationError("A rule cannot add the sender to a list and remove them from it.")
+            raise ValidationError(
+                _("A rule cannot add the sender to a list and remove them from it.")
+            )
 
 
 class ReplyGate(models.Model):

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.providers.models import ProviderAccount
@@ -36,7 +37,9 @@ def _rule_form(request: HttpRequest, rule: KeywordRule | None) -> HttpResponse:
         if rule is None:
             saved.created_by = request.user
         saved.save()
-        messages.success(request, f"Keyword rule “{saved.keyword}” saved.")
+        messages.success(
+            request, _("Keyword rule “%(keyword)s” saved.") % {"keyword": saved.keyword}
+        )
         return redirect("keywords:list")
     return render(request, "keywords/rule_form.html", {"form": form, "rule": rule})
 
@@ -56,7 +59,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(KeywordRule, pk=pk)
     rule.delete()
-    messages.success(request, f"Keyword rule “{rule.keyword}” deleted.")
+    messages.success(request, _("Keyword rule “%(keyword)s” deleted.") % {"keyword": rule.keyword})
     return redirect("keywords:list")
 
 
@@ -66,6 +69,8 @@ def confirmations_edit(request: HttpRequest, account_pk: int) -> HttpResponse:
     form = ConfirmationsForm(request.POST or None, instance=confirmations_for(account))
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"Confirmations of {account.name} saved.")
+        messages.success(
+            request, _("Confirmations of %(account)s saved.") % {"account": account.name}
+        )
         return redirect("keywords:list")
     return render(request, "keywords/confirmations_form.html", {"form": form, "account": account})

@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from smsportal.contacts.models import (
     Contact,
@@ -489,13 +490,14 @@ def personalise(
     if unsendable:
         raise SendRefused(unsendable)
     if too_long:
-        who = (
-            "1 recipient's text needs" if too_long == 1 else f"{too_long:,} recipients' texts need"
-        )
-        raise SendRefused(
-            f"{who} more parts than the {max_parts:,} the account allows per message.",
-            code="too_many_parts",
-        )
+        refusal = ngettext(
+            "%(count)s recipient's text needs more parts than the %(most)s the account allows "
+            "per message.",
+            "%(count)s recipients' texts need more parts than the %(most)s the account allows "
+            "per message.",
+            too_long,
+        ) % {"count": f"{too_long:,}", "most": f"{max_parts:,}"}
+        raise SendRefused(refusal, code="too_many_parts")
     # Identical texts side by side: dispatch sends each run in as few requests as the
     # provider allows (it cuts batches by consecutive deliveries).
     rendered.sort(key=lambda row: row[1])

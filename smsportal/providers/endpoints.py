@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # Which scheme each kind speaks; SMS Centre is SMPP over TCP, the others HTTP.
 SCHEMES = {"smscentre": ("smpp",)}
@@ -52,7 +54,7 @@ def validate_base_url(
     *,
     allowed_hosts: set[str] | None = None,
     setting: str = "PROVIDER_PRIVATE_HOSTS",
-    callee: str = "providers",
+    callee: str = gettext_lazy("providers"),
 ) -> None:
     """Raise ValidationError, in plain words, unless `url` is an address this kind may use.
 
@@ -64,18 +66,22 @@ def validate_base_url(
         parts = urlsplit(url)
         parts.port  # noqa: B018 (a port that is not a number raises here)
     except ValueError:
-        raise ValidationError(f"This is not an address; write it like {example}.") from None
+        raise ValidationError(
+            _("This is not an address; write it like %(example)s.") % {"example": example}
+        ) from None
     if parts.scheme.lower() not in schemes:
         raise ValidationError(
-            f"The address must start with {' or '.join(s + '://' for s in schemes)} "
-            f"(like {example})."
+            _("The address must start with %(schemes)s (like %(example)s).")
+            % {"schemes": _(" or ").join(s + "://" for s in schemes), "example": example}
         )
     host = (parts.hostname or "").lower()
     if not host:
-        raise ValidationError(f"The address has no host; write it like {example}.")
+        raise ValidationError(
+            _("The address has no host; write it like %(example)s.") % {"example": example}
+        )
     if parts.username or parts.password:
         raise ValidationError(
-            "Put the username and password in their own fields, not in the address."
+            _("Put the username and password in their own fields, not in the address.")
         )
     allowed = allowed_private_hosts() if allowed_hosts is None else allowed_hosts
     if host in allowed:
@@ -87,12 +93,15 @@ def validate_base_url(
             addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(host)]
         except (OSError, UnicodeError, ValueError):
             raise ValidationError(
-                f"The host {host} cannot be found.", code="host_not_found"
+                _("The host %(host)s cannot be found.") % {"host": host}, code="host_not_found"
             ) from None
     private = [str(a) for a in addresses if not a.is_global]
     if private or not addresses:
         where = f" ({', '.join(private)})" if private and private != [host] else ""
         raise ValidationError(
-            f"{host}{where} is not a public address. The portal only calls {callee} on the "
-            f"internet, unless an administrator lists the host in {setting}."
+            _(
+                "%(host)s%(where)s is not a public address. The portal only calls %(callee)s on "
+                "the internet, unless an administrator lists the host in %(setting)s."
+            )
+            % {"host": host, "where": where, "callee": callee, "setting": setting}
         )

@@ -17,6 +17,8 @@ from typing import Any
 
 from django import forms
 from django.core.validators import validate_email
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import endpoints
 from .models import ProviderAccount
@@ -55,7 +57,8 @@ class ProviderAccountForm(forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to keep the current password.",
+        label=_("Password"),
+        help_text=_("Leave empty to keep the current password."),
     )
 
     class Meta:
@@ -78,6 +81,39 @@ class ProviderAccountForm(forms.ModelForm):
             "ip_allowlist": forms.Textarea(attrs={"rows": 2}),
             "low_balance_emails": forms.Textarea(attrs={"rows": 2}),
         }
+        # The model's words are English only; the page says them in the reader's language
+        # (here rather than on the model: no migration for words only this form shows).
+        labels = {
+            "name": _("Name"),
+            "kind": _("Kind"),
+            "base_url": _("Base URL"),
+            "username": _("Username"),
+            "price_per_segment": _("Price per segment"),
+            "max_parts": _("Max parts"),
+            "low_balance_threshold": _("Low balance threshold"),
+            "low_balance_emails": _("Low-balance alert addresses"),
+            "allows_credit": _("Allows credit"),
+            "ip_allowlist": _("IP allow-list"),
+            "is_active": _("Active"),
+        }
+        help_texts = {
+            "price_per_segment": _("Credits charged per SMS segment, for estimates."),
+            "max_parts": _("The most segments one message may use on this account."),
+            "low_balance_threshold": _(
+                "Warn on the dashboard and compose page when the balance falls below this."
+            ),
+            "low_balance_emails": _(
+                "E-mail addresses (one per line) told once each time the balance falls below "
+                "the low-balance warning; again only after it has been back above it."
+            ),
+            "allows_credit": _(
+                "The provider lets this account go below zero, so a Manager may send past "
+                "the balance."
+            ),
+            "ip_allowlist": _(
+                "Addresses allowed to call this account's webhooks, one per line; empty allows any."
+            ),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,7 +126,7 @@ class ProviderAccountForm(forms.ModelForm):
         self.fields["kind"].widget.attrs["data-provider-kind"] = json.dumps(
             {kind: backend_class(kind).default_base_url for kind in PROVIDERS}
         )
-        self.fields["base_url"].help_text = (
+        self.fields["base_url"].help_text = _(
             "Leave empty for the provider's real service. SMS Centre takes smpp://host:port. "
             "Only public hosts are accepted (and the ones an administrator allows)."
         )
@@ -118,7 +154,13 @@ class ProviderAccountForm(forms.ModelForm):
                     if kind == self.instance.kind and stored.get(name):
                         field.required = False
                         field.help_text = " ".join(
-                            filter(None, [field.help_text, "Leave empty to keep the current one."])
+                            filter(
+                                None,
+                                [
+                                    str(field.help_text),
+                                    gettext("Leave empty to keep the current one."),
+                                ],
+                            )
                         )
                 elif kind == self.instance.kind and name in stored:
                     self.initial[key] = stored[name]
@@ -175,7 +217,8 @@ class ProviderAccountForm(forms.ModelForm):
                     ipaddress.ip_network(line.strip(), strict=False)
                 except ValueError:
                     raise forms.ValidationError(
-                        f"{line.strip()!r} is not an IP address or network."
+                        gettext("“%(line)s” is not an IP address or network.")
+                        % {"line": line.strip()}
                     ) from None
                 lines.append(line.strip())
         return "\n".join(lines)
@@ -187,7 +230,9 @@ class ProviderAccountForm(forms.ModelForm):
             try:
                 validate_email(address)
             except forms.ValidationError:
-                raise forms.ValidationError(f"{address!r} is not an e-mail address.") from None
+                raise forms.ValidationError(
+                    gettext("“%(address)s” is not an e-mail address.") % {"address": address}
+                ) from None
             if address.lower() not in (known.lower() for known in addresses):
                 addresses.append(address)
         return "\n".join(addresses)
@@ -196,7 +241,8 @@ class ProviderAccountForm(forms.ModelForm):
         data = super().clean()
         if data.get("low_balance_emails") and data.get("low_balance_threshold") is None:
             self.add_error(
-                "low_balance_threshold", "Set the balance below which these addresses are told."
+                "low_balance_threshold",
+                gettext("Set the balance below which these addresses are told."),
             )
         # Options of the kinds not chosen are neither validated nor kept.
         for kind, names in self.option_fields.items():
@@ -223,8 +269,10 @@ class ProviderAccountForm(forms.ModelForm):
         if endpoints.host_of(old) != endpoints.host_of(new):
             self.add_error(
                 "password",
-                "The address now points at another host, which will receive this password: "
-                "type the password again to confirm.",
+                gettext(
+                    "The address now points at another host, which will receive this password: "
+                    "type the password again to confirm."
+                ),
             )
 
     # --- saving ---------------------------------------------------------------------------------
@@ -252,7 +300,9 @@ class ProviderAccountForm(forms.ModelForm):
 
 # Where a kind's standard fields mean something particular, said once beside its options.
 KIND_HINTS = {
-    "smscentre": "For SMS Centre the address is smpp://host:port; the username is the bind's "
-    "system_id and the password the bind's password.",
-    "intellisoftware": "IntelliSoftware has no options beyond the username and password.",
+    "smscentre": _(
+        "For SMS Centre the address is smpp://host:port; the username is the bind's "
+        "system_id and the password the bind's password."
+    ),
+    "intellisoftware": _("IntelliSoftware has no options beyond the username and password."),
 }

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.core import audit
@@ -31,8 +32,8 @@ def callback_urls(request: HttpRequest, account: ProviderAccount, token: str) ->
     with `token` in them; none for providers that do not call us."""
     capabilities = account.backend.capabilities
     wanted = [
-        ("dlr", "Delivery reports", capabilities.reports_push, account.last_report_at),
-        ("incoming", "Incoming SMS", capabilities.inbound, account.last_inbound_at),
+        ("dlr", _("Delivery reports"), capabilities.reports_push, account.last_report_at),
+        ("incoming", _("Incoming SMS"), capabilities.inbound, account.last_inbound_at),
     ]
     urls = []
     for suffix, label, offered, last in wanted:
@@ -80,11 +81,11 @@ def option_rows(account: ProviderAccount) -> list[tuple[str, str]]:
     for name, field in account.backend_class.settings_fields().items():
         value = stored.get(name, field.initial)
         if is_secret(field):
-            shown = "set (never shown)" if value else "not set"
+            shown = _("set (never shown)") if value else _("not set")
         elif isinstance(field, forms.BooleanField):
-            shown = "yes" if value else "no"
+            shown = _("yes") if value else _("no")
         elif value in (None, ""):
-            shown = "not set"
+            shown = _("not set")
         elif isinstance(field, forms.ChoiceField):
             shown = dict(field.choices).get(str(value), value)
         else:
@@ -121,7 +122,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
     form = ProviderAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         account = form.save()
-        messages.success(request, f"Account “{account}” created.")
+        messages.success(request, _("Account “%(account)s” created.") % {"account": account})
         return redirect(account)
     return render(request, "providers/account_form.html", {"form": form})
 
@@ -132,7 +133,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProviderAccountForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"Account “{account}” saved.")
+        messages.success(request, _("Account “%(account)s” saved.") % {"account": account})
         return redirect(account)
     return render(request, "providers/account_form.html", {"form": form, "account": account})
 
@@ -144,7 +145,11 @@ def account_allow_callback_addresses(request: HttpRequest, pk: int) -> HttpRespo
     account = get_object_or_404(ProviderAccount, pk=pk)
     addresses = account.backend.callback_addresses
     if not addresses:
-        messages.error(request, f"{account.get_kind_display()} names no callback addresses.")
+        messages.error(
+            request,
+            _("%(provider)s names no callback addresses.")
+            % {"provider": account.get_kind_display()},
+        )
         return redirect(account)
     current = account.allowed_ips
     added = [ip for ip in addresses if ip not in current]
@@ -153,10 +158,11 @@ def account_allow_callback_addresses(request: HttpRequest, pk: int) -> HttpRespo
     if added:
         messages.success(
             request,
-            f"Only {', '.join(account.allowed_ips)} may now call this account's webhooks.",
+            _("Only %(addresses)s may now call this account's webhooks.")
+            % {"addresses": ", ".join(account.allowed_ips)},
         )
     else:
-        messages.info(request, "Those addresses were already on the allow-list.")
+        messages.info(request, _("Those addresses were already on the allow-list."))
     return redirect(account)
 
 
@@ -168,8 +174,10 @@ def account_rotate_token(request: HttpRequest, pk: int) -> HttpResponse:
     audit.record("token_rotated", account)
     messages.success(
         request,
-        "New callback addresses issued; give them to the provider. The previous ones keep "
-        "working until you finish the rotation.",
+        _(
+            "New callback addresses issued; give them to the provider. The previous ones keep "
+            "working until you finish the rotation."
+        ),
     )
     return redirect(account)
 
@@ -181,5 +189,5 @@ def account_finish_rotation(request: HttpRequest, pk: int) -> HttpResponse:
     if account.previous_webhook_token:
         account.finish_token_rotation()
         audit.record("token_rotation_finished", account)
-        messages.success(request, "The previous callback addresses no longer work.")
+        messages.success(request, _("The previous callback addresses no longer work."))
     return redirect(account)

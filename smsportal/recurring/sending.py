@@ -5,6 +5,7 @@ balance, and each member's own text where the text has placeholders."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from smsportal.contacts import selectors as contacts
 from smsportal.messaging import message_types, sending
@@ -27,7 +28,7 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
     try:
         if not summary.phones:
             raise SendRefused(
-                "The lists have no one to send to (empty, or every member opted out)."
+                _("The lists have no one to send to (empty, or every member opted out).")
             )
         body, personal = message_types.as_written(schedule.text, message_types.TEXT)
         draft = sending.prepare(

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.departments.models import Department
@@ -45,7 +46,9 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             schedule.save()
             form.save_m2m()
-        messages.success(request, f"Recurring send “{schedule}” created.")
+        messages.success(
+            request, _("Recurring send “%(schedule)s” created.") % {"schedule": schedule}
+        )
         return redirect(schedule)
     return render(request, "recurring/form.html", {"form": form})
 
@@ -60,7 +63,9 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():
             schedule.save()
             form.save_m2m()
-        messages.success(request, f"Recurring send “{schedule}” saved.")
+        messages.success(
+            request, _("Recurring send “%(schedule)s” saved.") % {"schedule": schedule}
+        )
         return redirect(schedule)
     return render(request, "recurring/form.html", {"form": form, "schedule": schedule})
 
@@ -86,11 +91,15 @@ def schedule_pause(request: HttpRequest, pk: int) -> HttpResponse:
         schedule.paused = False
         schedule.plan()  # what fell due while paused is not sent
         schedule.save(update_fields=["paused", "next_at"])
-        messages.success(request, f"“{schedule}” resumed.")
+        messages.success(request, _("“%(schedule)s” resumed.") % {"schedule": schedule})
     else:
         schedule.paused = True
         schedule.save(update_fields=["paused"])
-        messages.success(request, f"“{schedule}” paused: nothing is sent until it is resumed.")
+        messages.success(
+            request,
+            _("“%(schedule)s” paused: nothing is sent until it is resumed.")
+            % {"schedule": schedule},
+        )
     return redirect(schedule)
 
 
@@ -99,5 +108,8 @@ def schedule_pause(request: HttpRequest, pk: int) -> HttpResponse:
 def schedule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = get_object_or_404(schedules_of(request), pk=pk)
     schedule.delete()
-    messages.success(request, f"Recurring send “{schedule}” deleted; messages it sent stay.")
+    messages.success(
+        request,
+        _("Recurring send “%(schedule)s” deleted; messages it sent stay.") % {"schedule": schedule},
+    )
     return redirect("recurring:list")

@@ -13,6 +13,7 @@ from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from . import two_factor
 
@@ -44,10 +45,10 @@ class TwoFactorMiddleware:
             return None
         if two_factor.is_enabled(user):
             auth.logout(request)
-            messages.info(request, "Log in again with your code.")
+            messages.info(request, _("Log in again with your code."))
             return _redirect(request, reverse("login"))
         if two_factor.is_required_for(user) and name not in OPEN:
-            messages.info(request, "Your role needs two-factor log-in. Set it up to go on.")
+            messages.info(request, _("Your role needs two-factor log-in. Set it up to go on."))
             return _redirect(request, reverse("users:two_factor_setup"))
         return None
 

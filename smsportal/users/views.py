@@ -12,12 +12,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from smsportal.core import audit
 from smsportal.core.profile import profile_sections
-from smsportal.core.text import counted
 
 from . import pending, two_factor
 from .forms import CodeForm
@@ -43,7 +44,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     as a wrong password does, so the same lock-out (user and address) covers both steps."""
     waiting = pending.load(request)
     if waiting is None:
-        messages.info(request, "Log in with your username and password first.")
+        messages.info(request, _("Log in with your username and password first."))
         return redirect("login")
     user, backend, next_url = waiting
     credentials = {"username": user.get_username()}
@@ -63,8 +64,14 @@ def verify(request: HttpRequest) -> HttpResponse:
                 left = two_factor.recovery_codes_left(user)
                 messages.warning(
                     request,
-                    f"You logged in with a recovery code; {counted(left, 'code')} left. "
-                    "Make new ones on your profile page.",
+                    ngettext(
+                        "You logged in with a recovery code; %(count)s code left. "
+                        "Make new ones on your profile page.",
+                        "You logged in with a recovery code; %(count)s codes left. "
+                        "Make new ones on your profile page.",
+                        left,
+                    )
+                    % {"count": left},
                 )
             return redirect(next_url)
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
@@ -75,14 +82,20 @@ def verify(request: HttpRequest) -> HttpResponse:
         else:
             form.add_error(
                 "code",
-                "That code is not right, or it was used already. Type the code your app shows "
-                "now (check that the phone's clock is right), or a recovery code.",
+                _(
+                    "That code is not right, or it was used already. Type the code your app "
+                    "shows now (check that the phone's clock is right), or a recovery code."
+                ),
             )
     return render(request, "users/verify.html", {"form": form, "waiting_user": user})
 
 
 def _too_many(wait: int) -> str:
-    return f"Too many wrong codes. Wait {counted(wait, 'second')} and try again."
+    return ngettext(
+        "Too many wrong codes. Wait %(count)s second and try again.",
+        "Too many wrong codes. Wait %(count)s seconds and try again.",
+        wait,
+    ) % {"count": f"{wait:,}"}
 
 
 def profile(request: HttpRequest) -> HttpResponse:
@@ -112,7 +125,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None, recovery_allowed=False)
     if request.method == "POST":
         if device is None:
-            messages.error(request, "Start the set-up again: it was finished or cancelled.")
+            messages.error(request, _("Start the set-up again: it was finished or cancelled."))
             return redirect("users:two_factor_setup")
         wait = two_factor.wait_seconds(request.user, device=device)
         if form.is_valid() and wait:
@@ -124,12 +137,14 @@ def setup(request: HttpRequest) -> HttpResponse:
                 django_otp.login(request, device)  # this session has just proven the app
                 request.session[NEW_CODES_SESSION_KEY] = codes
                 audit.record("two_factor_on", request.user)
-                messages.success(request, "Two-factor log-in is on.")
+                messages.success(request, _("Two-factor log-in is on."))
                 return redirect("users:recovery_codes")
             form.add_error(
                 "code",
-                "That code is not right. Type the code the app shows now; if it still fails, "
-                "check that the phone's clock is set automatically.",
+                _(
+                    "That code is not right. Type the code the app shows now; if it still "
+                    "fails, check that the phone's clock is set automatically."
+                ),
             )
     context = {
         "device": device,
@@ -153,7 +168,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     """New recovery codes, shown once: they are not kept anywhere readable."""
     codes = request.session.pop(NEW_CODES_SESSION_KEY, None)
     if not codes:
-        messages.info(request, "Recovery codes are shown only once. Make new ones here.")
+        messages.info(request, _("Recovery codes are shown only once. Make new ones here."))
         return redirect("users:profile")
     return render(request, "users/recovery_codes.html", {"codes": codes})
 
@@ -183,7 +198,7 @@ def disable(request: HttpRequest) -> HttpResponse:
     if _code_accepted(request, form):
         two_factor.disable(request.user)
         audit.record("two_factor_off", request.user)
-        messages.success(request, "Two-factor log-in is off.")
+        messages.success(request, _("Two-factor log-in is off."))
         return redirect("users:profile")
     return render(
         request, "users/profile.html", _profile_context(request, disable_form=form), status=400
@@ -199,6 +214,6 @@ def _code_accepted(request: HttpRequest, form: CodeForm) -> bool:
         form.add_error("code", _too_many(wait))
         return False
     if two_factor.verify(request.user, form.cleaned_data["code"]) is None:
-        form.add_error("code", "That code is not right, or it was used already.")
+        form.add_error("code", _("That code is not right, or it was used already."))
         return False
     return True

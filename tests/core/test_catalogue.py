@@ -4,8 +4,8 @@ has no system gettext to compile it: scripts/compile_messages.py does, in `make 
 from __future__ import annotations
 
 import gettext
-from collections import Counter
 import re
+from collections import Counter
 from pathlib import Path
 
 import polib

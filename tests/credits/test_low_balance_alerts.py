@@ -93,7 +93,7 @@ def test_the_form_checks_the_addresses_and_needs_a_threshold():
 
     bad = ProviderAccountForm(post_data("kalasms", low_balance_emails="ops@example.com nope"))
     assert not bad.is_valid()
-    assert "'nope' is not an e-mail address." in bad.errors["low_balance_emails"]
+    assert "“nope” is not an e-mail address." in bad.errors["low_balance_emails"]
 
     no_threshold = ProviderAccountForm(post_data("kalasms", low_balance_emails="a@example.com"))
     assert not no_threshold.is_valid()

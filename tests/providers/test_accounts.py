@@ -95,7 +95,7 @@ def test_a_malformed_ip_allow_list_says_which_line_is_wrong(manager_client):
         },
     )
 
-    assert "&#x27;not-an-ip&#x27; is not an IP address or network." in response.content.decode()
+    assert "“not-an-ip” is not an IP address or network." in response.content.decode()
 
 
 def test_rotating_the_webhook_token_keeps_the_previous_one_until_finished(manager_client):

@@ -25,7 +25,6 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from smsportal.contacts import selectors as contacts
 from smsportal.contacts.models import Contact, OptOut
-from smsportal.core.text import counted
 from smsportal.providers.models import ProviderAccount
 from smsportal.routing.prices import PriceTable
 from smsportal.senders.models import SenderID
@@ -500,12 +499,25 @@ def send(request: HttpRequest) -> HttpResponse:
         form.add_error(None, str(exc))
         return render_page(request, form, preview=preview)
     if isinstance(draft, routed.RoutedDraft):
-        to = counted(sum(m.recipient_count for m in sent), "recipient")
-        messages.success(
-            request,
-            f"{counted(len(sent), 'message')} to {to} (one per account the routes chose) "
-            + ("scheduled." if draft.drafts[0].scheduled_for else "handed to the send queue."),
-        )
+        recipients = sum(m.recipient_count for m in sent)
+        to = ngettext("%(count)s recipient", "%(count)s recipients", recipients) % {
+            "count": f"{recipients:,}"
+        }
+        if draft.drafts[0].scheduled_for:
+            said = ngettext(
+                "%(count)s message to %(to)s (one per account the routes chose) scheduled.",
+                "%(count)s messages to %(to)s (one per account the routes chose) scheduled.",
+                len(sent),
+            )
+        else:
+            said = ngettext(
+                "%(count)s message to %(to)s (one per account the routes chose) handed to the "
+                "send queue.",
+                "%(count)s messages to %(to)s (one per account the routes chose) handed to the "
+                "send queue.",
+                len(sent),
+            )
+        messages.success(request, said % {"count": f"{len(sent):,}", "to": to})
         return redirect("messaging:message_list")
     count = message.recipient_count
     values = {"number": message.pk, "count": f"{count:,}"}

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.departments.forms import chosen_department
@@ -22,7 +23,7 @@ def remote_list_send(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = get_object_or_404(ProviderAccount, pk=account_pk)
     name, text = request.POST.get("name", ""), request.POST.get("text", "").strip()
     if not text:
-        messages.error(request, "Type the message to send to the list.")
+        messages.error(request, _("Type the message to send to the list."))
         return redirect("contacts:remote_lists", account_pk=account.pk)
     try:
         department = chosen_department(request.user, request.POST.get("department"))
@@ -30,5 +31,8 @@ def remote_list_send(request: HttpRequest, account_pk: int) -> HttpResponse:
     except (ProviderError, SendRefused) as exc:
         messages.error(request, str(exc))
         return redirect("contacts:remote_lists", account_pk=account.pk)
-    messages.success(request, f"Sent to the list “{name}” at {account}.")
+    messages.success(
+        request,
+        _("Sent to the list “%(list)s” at %(account)s.") % {"list": name, "account": account},
+    )
     return redirect(message)

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from smsportal.sms.encoding import UCS2, analyse
 from smsportal.sms.phones import international_digits, parse_phone
@@ -121,8 +122,10 @@ class ISMSBackend(Backend):
         return {
             "use_unicode_page": forms.BooleanField(
                 required=False,
-                label="Send Unicode through ISendSMSUnicode.aspx",
-                help_text="Unicode text without hex conversion, instead of type 3 with a hex body.",
+                label=gettext_lazy("Send Unicode through ISendSMSUnicode.aspx"),
+                help_text=gettext_lazy(
+                    "Unicode text without hex conversion, instead of type 3 with a hex body."
+                ),
             )
         }
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from smsportal.sms.phones import international_digits
 from smsportal.sms.status import DeliveryStatus
@@ -80,8 +81,10 @@ class KalaSMSBackend(Backend):
         return {
             "use_rssendsms": forms.BooleanField(
                 required=False,
-                label="Send through rssendsms",
-                help_text="KalaSMS's second send operation; same parameters and answer.",
+                label=gettext_lazy("Send through rssendsms"),
+                help_text=gettext_lazy(
+                    "KalaSMS's second send operation; same parameters and answer."
+                ),
             )
         }
 

@@ -13,6 +13,7 @@ from email.charset import QP, Charset
 
 from django import forms
 from django.core.mail import EmailMessage, get_connection
+from django.utils.translation import gettext_lazy
 
 from smsportal.sms.encoding import GSM7, UCS2, EncodingProfile, analyse
 from smsportal.sms.phones import international_digits
@@ -66,47 +67,61 @@ class KwtSMSBackend(Backend):
     def settings_fields(cls) -> dict[str, forms.Field]:
         return {
             "transport": forms.ChoiceField(
-                choices=[("http", "HTTP API"), ("smtp", "Email (SMTP) — no confirmation")],
+                choices=[
+                    ("http", gettext_lazy("HTTP API")),
+                    ("smtp", gettext_lazy("Email (SMTP) — no confirmation")),
+                ],
+                label=gettext_lazy("Transport"),
                 initial="http",
-                help_text="By email, KwtSMS gives no answer at all: bad parameters or no "
-                "balance go unreported, and deliveries stay 'submitted, no confirmation'. "
-                "A text with a line break or a + sign cannot go by email.",
+                help_text=gettext_lazy(
+                    "By email, KwtSMS gives no answer at all: bad parameters or no "
+                    "balance go unreported, and deliveries stay 'submitted, no confirmation'. "
+                    "A text with a line break or a + sign cannot go by email."
+                ),
             ),
             "arabic_lang": forms.ChoiceField(
                 choices=[
-                    (LANG_ARABIC_UTF8, "3 — Arabic in UTF-8"),
-                    (LANG_ARABIC_WINDOWS, "2 — Arabic in Windows-1256"),
-                    (LANG_UNICODE, "4 — Unicode"),
+                    (LANG_ARABIC_UTF8, gettext_lazy("3 — Arabic in UTF-8")),
+                    (LANG_ARABIC_WINDOWS, gettext_lazy("2 — Arabic in Windows-1256")),
+                    (LANG_UNICODE, gettext_lazy("4 — Unicode")),
                 ],
                 initial=LANG_ARABIC_UTF8,
-                label="lang for non-GSM text",
-                help_text="Windows-1256 carries Arabic and most Western letters, but no emoji: "
-                "such a text is refused before sending.",
+                label=gettext_lazy("Encoding (lang) of Arabic and other non-standard text"),
+                help_text=gettext_lazy(
+                    "Windows-1256 carries Arabic and most Western letters, but no emoji: "
+                    "such a text is refused before sending."
+                ),
             ),
             "smtp_address": forms.EmailField(
-                required=False, initial="sms@kwtsms.com", label="KwtSMS's email address"
+                required=False,
+                initial="sms@kwtsms.com",
+                label=gettext_lazy("KwtSMS's email address"),
             ),
             "smtp_host": forms.CharField(
                 required=False,
-                label="Mail server",
-                help_text="The server that relays the email. Empty: the portal's own mail "
-                "settings (EMAIL_URL).",
+                label=gettext_lazy("Mail server"),
+                help_text=gettext_lazy(
+                    "The server that relays the email. Empty: the portal's own mail "
+                    "settings (EMAIL_URL)."
+                ),
             ),
             "smtp_port": forms.IntegerField(
-                required=False, min_value=1, max_value=65535, label="Mail server port"
+                required=False, min_value=1, max_value=65535, label=gettext_lazy("Mail server port")
             ),
-            "smtp_username": forms.CharField(required=False, label="Mail server username"),
-            "smtp_password": SecretField(label="Mail server password"),
+            "smtp_username": forms.CharField(
+                required=False, label=gettext_lazy("Mail server username")
+            ),
+            "smtp_password": SecretField(label=gettext_lazy("Mail server password")),
             "smtp_security": forms.ChoiceField(
                 required=False,
                 choices=[
                     ("starttls", "STARTTLS"),
-                    ("ssl", "TLS from the start (SMTPS)"),
-                    ("none", "None (only on a trusted network)"),
+                    ("ssl", gettext_lazy("TLS from the start (SMTPS)")),
+                    ("none", gettext_lazy("None (only on a trusted network)")),
                 ],
                 initial="starttls",
-                label="Mail server security",
-                help_text="The email carries the KwtSMS password: send it encrypted.",
+                label=gettext_lazy("Mail server security"),
+                help_text=gettext_lazy("The email carries the KwtSMS password: send it encrypted."),
             ),
         }
 

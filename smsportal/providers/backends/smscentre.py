@@ -27,6 +27,8 @@ import smpplib.exceptions
 import smpplib.smpp
 from django import forms
 from django.db import DatabaseError, close_old_connections
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from smsportal.sms.encoding import (
     GSM7,
@@ -219,16 +221,23 @@ class SMSCentreBackend(Backend):
             "system_type": forms.CharField(
                 required=False,
                 max_length=12,
-                label="SMPP system_type",
-                help_text='"ISO" lets Latin text go as ISO-8859-1 (data_coding 4) instead of GSM.',
+                label=gettext_lazy("SMPP system_type"),
+                help_text=gettext_lazy(
+                    "“ISO” lets Latin text go as ISO-8859-1 (data_coding 4) instead of the "
+                    "standard SMS alphabet."
+                ),
             ),
             "window": forms.IntegerField(
                 required=False,
                 min_value=1,
                 max_value=MAX_WINDOW,
-                label="Messages on the wire at once",
-                help_text=f"How many messages may wait for SMS Centre's answer at once "
-                f"(default {WINDOW}).",
+                label=gettext_lazy("Messages on the wire at once"),
+                help_text=format_lazy(
+                    gettext_lazy(
+                        "How many messages may wait for SMS Centre's answer at once (default {})."
+                    ),
+                    WINDOW,
+                ),
             ),
         }
 
