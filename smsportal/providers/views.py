@@ -74,8 +74,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "providers/account_detail.html", context)
 
 
-def option_rows(account: ProviderAccount) -> list[tuple[str, str]]:
-    """The account's own options as (label, value) for reading; secrets are never shown."""
+def option_rows(account: ProviderAccount) -> list[tuple[str, str, bool]]:
+    """The account's own options as (label, value, typed) for reading; secrets are never shown.
+    `typed`: the value is as someone typed it (an address, a host), not the portal's words."""
     rows = []
     stored = account.options or {}
     for name, field in account.backend_class.settings_fields().items():
@@ -90,7 +91,8 @@ def option_rows(account: ProviderAccount) -> list[tuple[str, str]]:
             shown = dict(field.choices).get(str(value), value)
         else:
             shown = value
-        rows.append((str(field.label or name.replace("_", " ").capitalize()), str(shown)))
+        typed = shown is value
+        rows.append((str(field.label or name.replace("_", " ").capitalize()), str(shown), typed))
     return rows
 
 

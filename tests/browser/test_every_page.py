@@ -41,6 +41,8 @@ LANGUAGE = os.environ.get("PORTAL_SCREENSHOTS_LANGUAGE", "")
 WIDTHS = {1366: 768, 390: 844}
 
 MAX_PAGES = 60  # per role; the walk is breadth-first, so the navigation always comes first
+# Photographs are of every page: a deeper walk, with room for every page a role can reach.
+MAX_PAGES_PHOTOGRAPHED, DEPTH_PHOTOGRAPHED = 200, 3
 
 # A submit button whose label says where it goes must go there.
 LABELLED_DESTINATIONS = [
@@ -147,7 +149,11 @@ def walk(page, origin: str, shots: Path | None = None) -> tuple[list[str], int]:
     )
     page.on("response", lambda r: r.status >= 400 and note(f"{r.url} answered {r.status}"))
 
-    frontier = Frontier(origin, "/", max_depth=2, limit=MAX_PAGES)
+    frontier = (
+        Frontier(origin, "/", max_depth=DEPTH_PHOTOGRAPHED, limit=MAX_PAGES_PHOTOGRAPHED)
+        if shots
+        else Frontier(origin, "/", max_depth=2, limit=MAX_PAGES)
+    )
     seen = 0
     for url, depth, _referrer in frontier:
         if urlsplit(url).path.endswith(".csv"):
