@@ -17,6 +17,10 @@ ALLOWED = {
     "WAP", "UDH", "MsgType", "EMS", "MMS", "Nokia", "Ericsson",
     "HELP", "JSON", "HMAC", "SHA", "ISO", "KW",
     "HTTP", "QR", "Google", "Microsoft", "Authenticator", "FreeOTP",  # apps named as sold
+    # Character sets and mail protocols, and the providers' own names of operations and
+    # parameters, written as the provider's document writes them.
+    "Unicode", "Windows", "SMTP", "SMTPS", "TLS", "STARTTLS",
+    "rssendsms", "lang", "ISendSMSUnicode", "aspx",
 }  # fmt: skip
 # Attributes whose words people read (tooltips, screen readers, placeholders, confirmations).
 READ_ATTRIBUTES = {
@@ -29,6 +33,9 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 # Two or more letters of the Latin alphabet: one English word.
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 _PLACEHOLDER = re.compile(r"\{\w+(?:\|[^{}]*)?\}|%\w+%")  # {city}, {city|Kuwait}, %barcode%
+# Written as a machine reads them: an address (smpp://host:port) and a setting or parameter
+# name (EMAIL_URL, system_type).
+_IDENTIFIER = re.compile(r"\b[a-z]+://\S+|\b\w+_\w+\b")
 
 
 class _Reader(HTMLParser):
@@ -72,6 +79,7 @@ def english_words(html: str, user_content: set[str] = frozenset()) -> list[str]:
             if typed:
                 piece = piece.replace(typed, " ")
         piece = _PLACEHOLDER.sub(" ", piece)  # {city}, %barcode%: typed in a message as is
+        piece = _IDENTIFIER.sub(" ", piece)
         words = [w for w in _WORD.findall(piece) if w not in ALLOWED]
         if words:
             found.setdefault(f"{' '.join(words)!s}  ⟵  {piece[:120]!r}", None)
