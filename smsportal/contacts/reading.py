@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from charset_normalizer import from_bytes
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from smsportal.core.csv_export import unescape
 
@@ -26,11 +28,11 @@ SAMPLE_BYTES = 64 * 1024
 # What staff may choose in the import preview, named as they know them.
 ENCODINGS = {
     "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with BOM",
+    "utf-8-sig": gettext_lazy("UTF-8 with BOM"),
     "utf-16": "UTF-16",
-    "cp1256": "Arabic (Windows-1256)",
-    "iso8859-6": "Arabic (ISO-8859-6)",
-    "cp1252": "Western European (Windows-1252)",
+    "cp1256": gettext_lazy("Arabic (Windows-1256)"),
+    "iso8859-6": gettext_lazy("Arabic (ISO-8859-6)"),
+    "cp1252": gettext_lazy("Western European (Windows-1252)"),
     "latin-1": "Latin-1 (ISO-8859-1)",
 }
 MAX_LINE = 64 * 1024  # characters; a longer line is rejected, never held in memory whole
@@ -62,7 +64,7 @@ def open_table(stream: BinaryIO, size: int, encoding: str = "") -> Table:
     sample = stream.read(SAMPLE_BYTES)
     stream.seek(0)
     if not sample.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00"):
-        raise UnreadableFile("The file is empty.")
+        raise UnreadableFile(_("The file is empty."))
     if sample.startswith(XLSX_MAGIC):
         return open_xlsx(stream)
     encoding = _checked(encoding) if encoding else sniff_encoding(sample)
@@ -77,7 +79,7 @@ def open_table(stream: BinaryIO, size: int, encoding: str = "") -> Table:
             table.header = [unescape(cell).replace("\x00", "").strip() for cell in row]
             break
     else:
-        raise UnreadableFile("The file has no rows.")
+        raise UnreadableFile(_("The file has no rows."))
     shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}[delimiter]
     table.describe = f"CSV, {encoding_label(encoding)}, {shown}-separated"
     table.encoding, table.delimiter = encoding, delimiter
@@ -96,15 +98,18 @@ def _records(reader) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise UnreadableFile(
-                f"Line {start:,} cannot be read as CSV ({exc}): often a quote that is never "
-                "closed. The rows before it were read."
+                _(
+                    "Line %(line)s cannot be read as CSV (%(error)s): often a quote that is "
+                    "never closed. The rows before it were read."
+                )
+                % {"line": f"{start:,}", "error": exc}
             ) from None
         yield start, row
         start = reader.line_num + 1
 
 
 def encoding_label(encoding: str) -> str:
-    return ENCODINGS.get(encoding, encoding)
+    return str(ENCODINGS.get(encoding, encoding))
 
 
 def is_text_encoding(encoding: str) -> bool:
@@ -119,7 +124,9 @@ def _checked(encoding: str) -> str:
     if encoding in ENCODINGS:
         return encoding
     if not is_text_encoding(encoding):
-        raise UnreadableFile(f"“{encoding}” is not an encoding this portal knows.")
+        raise UnreadableFile(
+            _("“%(encoding)s” is not an encoding this portal knows.") % {"encoding": encoding}
+        )
     return codecs.lookup(encoding).name
 
 
@@ -141,7 +148,7 @@ def sniff_encoding(sample: bytes) -> str:
         return "utf-16"
     if b"\x00" in sample:
         raise UnreadableFile(
-            "This is not a text file (it holds binary data). Save it as CSV (UTF-8) or XLSX."
+            _("This is not a text file (it holds binary data). Save it as CSV (UTF-8) or XLSX.")
         )
     head = sample[: sample.rfind(b"\n") + 1] or sample  # never judge a character cut in half
     if _mostly_utf8(head):
@@ -225,8 +232,10 @@ def open_xlsx(stream: BinaryIO) -> Table:
         raise UnreadableFile(str(exc)) from None
     except Exception:  # zip or XML damage: openpyxl raises many types
         raise UnreadableFile(
-            "This XLSX file cannot be opened: it is damaged, or not really a spreadsheet. "
-            "Save it again from Excel, or as CSV."
+            _(
+                "This XLSX file cannot be opened: it is damaged, or not really a spreadsheet. "
+                "Save it again from Excel, or as CSV."
+            )
         ) from None
     size = sheet.max_row or 0  # as the sheet declares it: for the progress bar only
     # Read every row there is: the declared size may be stale (a sheet edited by a program
@@ -242,7 +251,7 @@ def open_xlsx(stream: BinaryIO) -> Table:
             header = [c.strip() for c in cells]
             break
     if not header:
-        raise UnreadableFile("The spreadsheet has no rows.")
+        raise UnreadableFile(_("The spreadsheet has no rows."))
 
     def numbered():
         for values in rows:
