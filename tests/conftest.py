@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from smsportal.core.roles import MANAGER, OPERATOR
@@ -29,6 +30,10 @@ def _test_settings(settings, tmp_path):
     }
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.AXES_ENABLED = False  # throttling has its own tests, which switch it back on
+    yield
+    # The test client runs requests in this thread, and LocaleMiddleware leaves the request's
+    # language active after it: a test of a page in Arabic would leave the next test in Arabic.
+    translation.deactivate()
 
 
 def _member_of(role: str, **kwargs):

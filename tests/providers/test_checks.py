@@ -68,7 +68,7 @@ def test_an_option_its_backend_would_refuse_is_an_error_and_an_unknown_one_a_war
     assert [code for code, _ in found] == ["providers.W002", "providers.E003", "providers.E003"]
     assert "an option its kind does not use ('colour')" in found[0][1]
     assert 'the option "Mail server port" is not valid' in found[1][1]
-    assert 'the option "transport" is not valid: Select a valid choice.' in found[2][1]
+    assert 'the option "Transport" is not valid: Select a valid choice.' in found[2][1]
 
 
 def test_a_secret_the_current_keys_cannot_read_is_an_error_that_never_shows_it():
