@@ -41,8 +41,9 @@ def test_no_template_holds_words_outside_translation():
 def test_the_check_finds_a_word_left_unmarked():
     source = (
         '{% load i18n %}<h1>{% translate "Contacts" %}</h1>{# a note #}'
-        '<p title="{% translate "Refresh" %}">{% blocktranslate %}Hi {{ name }}{% endblocktranslate %}'
-        '</p><a aria-label="Next page">{{ page }}</a> <button>Remove</button>'
+        '<p title="{% translate "Refresh" %}">'
+        "{% blocktranslate %}Hi {{ name }}{% endblocktranslate %}</p>"
+        '<a aria-label="Next page">{{ page }}</a> <button>Remove</button>'
     )
     assert words_left(source) == [
         "Next page  ⟵  'Next page'",
