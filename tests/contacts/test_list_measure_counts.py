@@ -24,6 +24,7 @@ from smsportal.contacts.models import (
     OptOut,
 )
 from smsportal.contacts.reading import open_table
+from smsportal.contacts.selectors import one_list_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +164,10 @@ def test_the_kept_counts_equal_a_fresh_count_after_every_change(seed):
     for _ in range(60):
         done.append(step(rng, lists))
         assert kept() == fresh(), f"after {done}"
+        for listed in lists:  # Compose's member counts of one list, read from the kept counts
+            members = Contact.objects.filter(memberships__contact_list=listed)
+            blocked = members.filter(phone__in=OptOut.objects.values("phone")).count()
+            assert one_list_counts(listed.pk) == (members.count(), blocked), f"after {done}"
     assert len(set(done)) >= 10  # the walk went through most paths
 
 
