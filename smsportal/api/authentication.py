@@ -6,6 +6,7 @@ permissions.py asks both. The secret itself is never logged; the key is named by
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Permission
 from rest_framework import authentication, exceptions
 
 from smsportal.core.client_ip import client_ip
@@ -34,7 +35,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if split is None:
             raise refuse(request, "invalid_key", "This is not an API key of this portal.")
         prefix, _ = split
-        key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+        # One query for the key, its user and its department (a send needs all three).
+        key = ApiKey.objects.select_related("user", "department").filter(prefix=prefix).first()
         if key is None or not key.matches(raw):
             raise refuse(request, "invalid_key", "Unknown API key.", prefix)
         if key.is_revoked:
@@ -51,8 +53,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 f"This key may not be used from {address}.", code="address_not_allowed"
             )
         key.record_use(address)
+        load_permissions(key.user)
         request._request.api_key = key  # for the request log line (views.base)
         return key.user, key
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
+
+
+def load_permissions(user) -> None:
+    """Read the user's permissions (their own and their groups') in one query instead of
+    ModelBackend's two, into the cache `user.has_perm` reads: read afresh on every request, so
+    a role taken away applies to the very next one. A superuser has every permission unread."""
+    if user.is_superuser or not user.is_active:
+        return
+    fields = ("content_type__app_label", "codename")
+    own = Permission.objects.filter(user=user).values_list(*fields).order_by()
+    groups = Permission.objects.filter(group__user=user).values_list(*fields).order_by()
+    user._perm_cache = {f"{app}.{codename}" for app, codename in own.union(groups)}

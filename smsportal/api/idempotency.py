@@ -1,12 +1,14 @@
 """`Idempotency-Key`: a repeat of a send (same key, same body, within 24 hours) gets the first
 answer again and creates nothing; the same key with another body is a conflict (409).
 
-Concurrent duplicates are settled by the unique (user, key) constraint, not by a read first:
-the record is inserted in the transaction that creates the message. On PostgreSQL a concurrent
-insert of the same key waits for that transaction and then fails; on SQLite transactions take
-the write lock at BEGIN (IMMEDIATE), so the second one starts after the first committed and its
-insert fails at once. The loser reads the committed record and replays it. A refused send rolls
-its record back with everything else, so retrying it is evaluated afresh.
+A repeat that arrives after the first answer is found by one read and replayed. Concurrent
+duplicates are settled by the unique (user, key) constraint: the record is inserted in the
+transaction that creates the message (`sending.send`'s `also`), with the answer it replays. On
+PostgreSQL a concurrent insert of the same key waits for the first transaction and then fails;
+on SQLite transactions take the write lock at BEGIN (IMMEDIATE), so the second one starts after
+the first committed and its insert fails at once. The loser's transaction is rolled back whole
+(its message with it) and it replays the winner's record. A refused send is not remembered, so
+retrying it is evaluated afresh.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
-from rest_framework import status
+from rest_framework import exceptions, status
 
 from .models import IdempotencyRecord
 from .problems import Problem
 
 MAX_KEY_LENGTH = 255
+
+# remember(status, body, message id): store the answer, inside the send's transaction.
+Remember = Callable[[int, dict, int | None], None]
 
 
 def request_hash(data) -> str:
@@ -40,8 +45,7 @@ def check_key(key: str) -> None:
         )
 
 
-def replay(user, key: str, digest: str) -> IdempotencyRecord:
-    record = IdempotencyRecord.objects.get(user=user, key=key)
+def replay(record: IdempotencyRecord, digest: str) -> IdempotencyRecord:
     if record.request_hash != digest:
         raise Problem(
             status.HTTP_409_CONFLICT,
@@ -53,24 +57,51 @@ def replay(user, key: str, digest: str) -> IdempotencyRecord:
     return record
 
 
-def run_once(user, key: str, data, work: Callable[[], tuple[int, dict, int | None]]):
+def earlier(user, key: str) -> IdempotencyRecord | None:
+    """The record of this key within the window, if any. One older than the window is deleted
+    (only if it is still that one), so the key starts afresh."""
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is not None and record.created_at < timezone.now() - IdempotencyRecord.WINDOW:
+        IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
+        return None
+    return record
+
+
+def run_once(user, key: str, data, work: Callable[[Remember], tuple[int, dict]]):
     """(status, body, replayed): `work` runs at most once per (user, key, body) in 24 hours.
-    `work` returns (status, body, message id) and raises to create nothing."""
+    `work(remember)` must call `remember(status, body, message id)` inside the transaction that
+    creates the message; it raises to create nothing."""
     check_key(key)
     digest = request_hash(data)
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.filter(
-                user=user, key=key, created_at__lt=timezone.now() - IdempotencyRecord.WINDOW
-            ).delete()
-            with transaction.atomic():  # a savepoint: only the insert's failure is caught
-                record = IdempotencyRecord.objects.create(user=user, key=key, request_hash=digest)
-            status_code, body, message_id = work()
-            record.status_code, record.response, record.message_id = status_code, body, message_id
-            record.save(update_fields=["status_code", "response", "message"])
-            return status_code, body, False
-    except IntegrityError:
-        if not IdempotencyRecord.objects.filter(user=user, key=key).exists():
-            raise  # not our constraint: a real fault
-        record = replay(user, key, digest)
+    found = earlier(user, key)
+    if found is not None:
+        record = replay(found, digest)
         return record.status_code, record.response, True
+
+    def remember(status_code: int, body: dict, message_id: int | None) -> None:
+        IdempotencyRecord.objects.create(
+            user=user,
+            key=key,
+            request_hash=digest,
+            status_code=status_code,
+            response=body,
+            message_id=message_id,
+        )
+
+    try:
+        status_code, body = work(remember)
+    except IntegrityError:
+        found = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if found is None:
+            raise  # not our constraint: a real fault
+        record = replay(found, digest)  # a concurrent duplicate committed first
+        return record.status_code, record.response, True
+    except exceptions.APIException:
+        # Refused: unless a concurrent duplicate committed meanwhile (its send may be what left
+        # no room for this one), whose answer is this request's too.
+        found = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if found is None:
+            raise
+        record = replay(found, digest)
+        return record.status_code, record.response, True
+    return status_code, body, False

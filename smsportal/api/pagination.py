@@ -3,8 +3,29 @@ as fast on page 1,000 as on page 1 (no OFFSET)."""
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
+
+LARGEST_ID = 2**63 - 1
+ID = re.compile(r"[0-9]{1,19}")
+
+
+def bad_cursor() -> serializers.ValidationError:
+    return serializers.ValidationError(
+        {
+            "cursor": [
+                serializers.ErrorDetail(
+                    "This cursor is not one this list gave out (it may have been cut or "
+                    "changed). Follow the “next” and “previous” links as given, or start "
+                    "again without a cursor.",
+                    code="invalid_cursor",
+                )
+            ]
+        }
+    )
 
 
 class NewestFirst(CursorPagination):
@@ -31,6 +52,23 @@ class NewestFirst(CursorPagination):
                 }
             )
         return min(int(raw), self.max_page_size)
+
+    def decode_cursor(self, request):
+        """A cursor that does not decode is a 400 naming `cursor` (DRF answers 404, as if the
+        list were gone); so is one whose position is not an id (every list here is ordered by
+        id), which would otherwise reach the database as a filter value and fail there, and one
+        that decodes to nothing at all (garbage that base64 skips)."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as exc:
+            raise bad_cursor() from exc
+        if cursor is not None and not (cursor.offset or cursor.reverse or cursor.position):
+            raise bad_cursor()  # decodes to nothing: ours always say where they point
+        if cursor is not None and cursor.position is not None:
+            position = cursor.position
+            if not ID.fullmatch(position) or int(position) > LARGEST_ID:
+                raise bad_cursor()
+        return cursor
 
 
 class OldestFirst(NewestFirst):

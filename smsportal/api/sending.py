@@ -10,9 +10,11 @@ opt-outs, the backend's own check, flood rules, affordability) and `send` create
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.datastructures import MultiValueDict
 
 from smsportal.contacts import selectors as contacts
@@ -37,7 +39,7 @@ MAX_OUTCOMES = 1000  # per-recipient lines in the answer; the counts are always 
 
 @dataclass
 class Outcome:
-    message: Message
+    message: Message | None  # None until it is created
     queued: list[str]
     skipped: list[tuple[str, str]]
     duplicates: int
@@ -84,24 +86,30 @@ def compose_form(data: dict) -> ComposeForm:
     return ComposeForm(MultiValueDict(values))
 
 
-def send(data: dict, user, department=None) -> Outcome:
+def send(
+    data: dict, user, department=None, record: Callable[[Outcome], None] | None = None
+) -> Outcome:
     """Check and create the message, as `department` (the key's); raises InvalidSend or a
-    `refused` Problem, creating nothing, exactly where compose would refuse."""
+    `refused` Problem, creating nothing, exactly where compose would refuse. `record(outcome)`
+    runs inside the transaction that creates the message (see sending.send's `also`)."""
     form = compose_form(data)
     if not form.is_valid():
         raise InvalidSend(
             {FIELD_NAMES.get(name, name): list(messages) for name, messages in form.errors.items()}
         )
     cleaned = form.cleaned_data
+    # For one account opted-out numbers are not looked up here: `prepare` looks them up (it
+    # always does) and lists them as skipped, "opted out", as compose's resolution would have.
+    # The routes are chosen for the numbers left, so a routed send looks them up first.
     summary = resolve(
         cleaned["recipients"],
         settings.PHONE_DEFAULT_REGION,
         listed=contacts.members([contact_list.pk for contact_list in cleaned["lists"]]),
-        opted_out=contacts.opted_out,
+        opted_out=contacts.opted_out if form.automatic else None,
     )
     resolved = summary.resolved()
     if form.automatic:
-        return _send_routed(form, resolved, summary.duplicates, user, department)
+        return _send_routed(form, resolved, summary.duplicates, user, department, record)
     try:
         body, personal = message_types.as_written(cleaned["text"], form.kind)
         draft = sending.prepare(
@@ -117,20 +125,30 @@ def send(data: dict, user, department=None) -> Outcome:
         )
     except sending.SendRefused as exc:
         raise refused(exc.code, str(exc)) from exc
+    outcome = Outcome(None, list(draft.phones), list(draft.skipped), summary.duplicates)
+
+    def created(message: Message) -> None:
+        outcome.message = message
+        if record is not None:
+            record(outcome)
+
     try:
-        message: Message = sending.send(draft)
+        outcome.message = sending.send(draft, also=created)
     except sending.SendRefused as exc:  # a quota filled up since the check (quota_step.take)
         raise refused(exc.code, str(exc)) from exc
-    return Outcome(message, list(draft.phones), list(draft.skipped), summary.duplicates)
+    return outcome
 
 
 def _account_choice(account) -> str:
     return COMPOSE_AUTOMATIC if account == AUTOMATIC else str(account.pk)
 
 
-def _send_routed(form: ComposeForm, resolved, duplicates: int, user, department) -> Outcome:
+def _send_routed(
+    form: ComposeForm, resolved, duplicates: int, user, department, record=None
+) -> Outcome:
     """Account "automatic": the routes choose each recipient's account, one message per
-    account and route, all created or none (messaging.routed), as Compose's "Automatic"."""
+    account and route, all created or none (messaging.routed), as Compose's "Automatic".
+    `record(outcome)` runs in the transaction that creates them."""
     cleaned = form.cleaned_data
     try:
         body, personal = message_types.as_written(cleaned["text"], form.kind)
@@ -144,9 +162,13 @@ def _send_routed(form: ComposeForm, resolved, duplicates: int, user, department)
             user=user,
             department=department,
         )
-        messages = routed.send_routed(draft)
+        queued = [phone for part in draft.drafts for phone in part.phones]
+        skipped = [pair for part in draft.drafts for pair in part.skipped]
+        with transaction.atomic():
+            messages = routed.send_routed(draft)
+            outcome = Outcome(messages[0], queued, skipped, duplicates, messages)
+            if record is not None:
+                record(outcome)
     except sending.SendRefused as exc:
         raise refused(exc.code, str(exc)) from exc
-    queued = [phone for part in draft.drafts for phone in part.phones]
-    skipped = [pair for part in draft.drafts for pair in part.skipped]
-    return Outcome(messages[0], queued, skipped, duplicates, messages)
+    return outcome

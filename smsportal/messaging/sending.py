@@ -6,7 +6,7 @@ the provider live here too, so no other module creates `Message` or `Delivery` r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -331,10 +331,14 @@ def check_text(account: ProviderAccount, analysis) -> None:
         )
 
 
-def send(draft: Draft) -> Message:
+def send(draft: Draft, *, also: Callable[[Message], None] | None = None) -> Message:
     """Create the message of a `prepare`d draft with every delivery (one transaction, bulk
     inserts) and enqueue its dispatch, for `draft.scheduled_for` or now. A draft whose
-    idempotency key was used meanwhile (a second submit won the race) returns that message."""
+    idempotency key was used meanwhile (a second submit won the race) returns that message.
+
+    `also(message)`, if given, runs in the same transaction once the message and its
+    deliveries exist: what the caller records about the send (the API: the key that sent it
+    and the answer to replay) commits or rolls back with it."""
     if draft.existing:
         return draft.existing
     message = Message(
@@ -361,8 +365,11 @@ def send(draft: Draft) -> Message:
         with transaction.atomic():
             message.save()
             quota_step.take(message, draft.department, draft.total_parts, draft.cost)
-            _insert_deliveries(message, draft)
+            counters = _insert_deliveries(message, draft)
             audit.record(audit.send_event(message), message, recipients=message.recipient_count)
+            if also is not None:
+                also(message)
+            _raise_counters(counters)
             transaction.on_commit(message.send)
     except IntegrityError:
         if draft.idempotency_key:
@@ -371,7 +378,16 @@ def send(draft: Draft) -> Message:
     return message
 
 
-def _insert_deliveries(message: Message, draft: Draft) -> None:
+def _raise_counters(counters: Transitions) -> None:
+    """The day's counters of the new deliveries, as the transaction's last write: every send
+    on an account that day raises the same row, whose lock is held until COMMIT, so concurrent
+    sends queue behind each other only for this statement and the commit."""
+    counters.apply()
+
+
+def _insert_deliveries(message: Message, draft: Draft) -> Transitions:
+    """Insert the draft's deliveries; returns their counter moves, for `_raise_counters`."""
+
     def chunks(rows: Iterable[Delivery]):
         iterator = iter(rows)
         while chunk := list(islice(iterator, INSERT_CHUNK)):
@@ -410,7 +426,7 @@ def _insert_deliveries(message: Message, draft: Draft) -> None:
             )
             for row in created
         )
-    moves.apply()
+    return moves
 
 
 def _insert_queued(message: Message, draft: Draft, now) -> int:

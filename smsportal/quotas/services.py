@@ -105,10 +105,13 @@ def reserve(
     `force` (what already left is counted whatever the room)."""
     if department is None or (parts <= 0 and credit <= 0):
         return 0
+    found = list(applicable(department, account))
+    if not found:  # the common case: no savepoint to open and release for nothing
+        return 0
     starts = period_starts(now)
     raised: list[Usage] = []
     with transaction.atomic():
-        for quota in applicable(department, account):
+        for quota in found:
             for period in quota.periods:
                 usage, _created = Usage.objects.get_or_create(
                     quota=quota, period=period, starts=starts[period]

@@ -81,3 +81,22 @@ def test_a_used_idempotency_key_prepares_the_existing_message_and_sends_nothing_
 
 def test_the_service_has_no_second_entrance():
     assert not hasattr(sending, "create_message") and not hasattr(sending, "check_sendable")
+
+
+def test_what_the_caller_records_with_also_commits_or_rolls_back_with_the_message(account):
+    from smsportal.messaging.models import DailyDeliveryStats, Delivery
+
+    seen = []
+    message = send(draft_for(account, A), also=lambda made: seen.append(made.deliveries.count()))
+    assert seen == [1]  # it ran once the deliveries existed, in the same transaction
+    assert message.pk
+    counted = DailyDeliveryStats.objects.get(status=DeliveryStatus.QUEUED).count
+
+    def refuse(made):
+        raise RuntimeError("the caller's own record failed")
+
+    with pytest.raises(RuntimeError):
+        send(draft_for(account, B), also=refuse)
+    assert Message.objects.count() == 1
+    assert not Delivery.objects.filter(phone=B).exists()
+    assert DailyDeliveryStats.objects.get(status=DeliveryStatus.QUEUED).count == counted

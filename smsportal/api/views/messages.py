@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,7 +14,7 @@ from smsportal.sms.status import DeliveryStatus
 
 from .. import filters, sending
 from ..idempotency import run_once
-from ..models import ApiMessage
+from ..models import ApiKey, ApiMessage
 from ..pagination import NewestFirst, OldestFirst
 from ..problems import refused
 from ..serializers import (
@@ -98,37 +97,43 @@ class MessageListView(ApiGenericView):
         payload.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()
 
-        def work():
+        def work(remember=None) -> tuple[int, dict]:
+            answer = {}
+
+            def record(outcome: sending.Outcome) -> None:
+                # In the send's transaction: the message's origin, and the answer to replay.
+                answer.update(sent_answer(outcome, request.auth))
+                if remember is not None:
+                    remember(status.HTTP_202_ACCEPTED, answer, outcome.message.pk)
+
             try:
-                outcome = sending.send(
-                    payload.validated_data, request.user, request.auth.department
+                sending.send(
+                    payload.validated_data, request.user, request.auth.department, record=record
                 )
             except sending.InvalidSend as exc:
                 raise serializers.ValidationError(exc.errors) from exc
-            for made in outcome.messages or [outcome.message]:
-                ApiMessage.objects.create(
-                    message=made, key=request.auth, key_name=request.auth.name
-                )
-            message = messages_for_api(request).get(pk=outcome.message.pk)
-            body = {
-                "message": MessageSerializer(message).data,
-                "recipients": outcome.summary(),
-            }
-            if outcome.messages:  # account "automatic": one per account and route
-                made = messages_for_api(request).filter(pk__in=[m.pk for m in outcome.messages])
-                body["messages"] = MessageSerializer(made.order_by("pk"), many=True).data
-            return status.HTTP_202_ACCEPTED, body, message.pk
+            return status.HTTP_202_ACCEPTED, answer
 
         if key:
             code, body, replayed = run_once(request.user, key, request.data, work)
         else:
-            with transaction.atomic():
-                code, body, _ = work()
-            replayed = False
+            (code, body), replayed = work(), False
         headers = {"Location": f"/api/v1/messages/{body['message']['id']}"}
         if replayed:
             headers["Idempotent-Replayed"] = "true"
         return Response(body, status=code, headers=headers)
+
+
+def sent_answer(outcome: sending.Outcome, key: ApiKey) -> dict:
+    """Mark the new message as sent through `key` and say what became of it. The message is
+    answered as created (its `api_origin` is the row just made), not read back."""
+    for made in outcome.messages or [outcome.message]:
+        ApiMessage.objects.create(message=made, key=key, key_name=key.name)
+    body = {"message": MessageSerializer(outcome.message).data, "recipients": outcome.summary()}
+    if outcome.messages:  # account "automatic": one per account and route
+        made = sorted(outcome.messages, key=lambda message: message.pk)
+        body["messages"] = MessageSerializer(made, many=True).data
+    return body
 
 
 class MessageDetailView(ApiGenericView):
