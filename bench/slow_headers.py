@@ -57,6 +57,13 @@ def ordinary(port: int, timeout: float) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
+def answered(port: int) -> bool:
+    try:
+        return ordinary(port, 5)[0] != 0
+    except OSError:  # not listening yet
+        return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
@@ -78,7 +85,11 @@ def main() -> None:
     server = subprocess.Popen(command, env={**env, "LOG_LEVEL": "ERROR"}, cwd=ROOT)
     stop = threading.Event()
     try:
-        time.sleep(4)
+        ready = time.monotonic() + 120
+        while not answered(port):
+            if time.monotonic() > ready:
+                raise SystemExit("gunicorn did not answer within 2 minutes")
+            time.sleep(0.5)
         baseline = ordinary(port, 30)
         slow = [threading.Thread(target=trickle, args=(port, stop)) for _ in range(args.slow)]
         for client in slow:
