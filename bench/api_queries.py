@@ -5,8 +5,9 @@ time goes, without gunicorn or a network in between.
     .venv/bin/python bench/api_queries.py [--requests 300] [--profile] [--show-sql]
 
 Prints JSON: statements per request (and of which kind), the mean time and this process's CPU
-time per request of each endpoint; `--profile send|preview` adds cProfile's top functions of that endpoint, `--show-sql` the
-statements of one send. Not part of bench/run_all: a tool for finding the send path's costs.
+time per request of each endpoint; `--profile send|preview` adds cProfile's top functions of
+that endpoint, `--show-sql` the statements of one request of each. Not part of bench/run_all:
+a tool for finding the send path's costs.
 """
 
 from __future__ import annotations
