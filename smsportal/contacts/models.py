@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.providers.backends.base import ProviderError
 from smsportal.sms.measures import contact_measures
 from smsportal.sms.normalise import fold
 
-from .reading import encoding_label
+from .reading import csv_format_label
 from .reasons import translated
 
 
@@ -365,10 +366,9 @@ class ImportJob(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     def get_encoding_display(self) -> str:
-        shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}.get(self.delimiter, "")
         if not self.encoding:
-            return "a spreadsheet (XLSX)"
-        return f"CSV, {encoding_label(self.encoding)}, {shown}-separated"
+            return gettext("a spreadsheet (XLSX)")
+        return csv_format_label(self.encoding, self.delimiter)
 
     @property
     def rejected_file_format(self) -> tuple[str, str]:

@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import islice
 
+from django.utils.translation import gettext as _
+
 from .importer import Columns
 from .models import ImportJob
 from .reading import UnreadableFile, encoding_label, open_table, sniff_file_encoding
+from .reasons import column_role
 
 PREVIEW_ROWS = 10
 
@@ -48,9 +51,10 @@ def import_preview(job: ImportJob, encoding: str = "") -> Preview:
                 (line, cells + [""] * (len(table.header) - len(cells)))
                 for line, cells in islice(table.rows, PREVIEW_ROWS)
             ]
-            preview.columns = Columns.from_header(table.header).describe(table.header)
+            roles = Columns.from_header(table.header).describe(table.header)
+            preview.columns = {header: column_role(role) for header, role in roles.items()}
     except UnreadableFile as exc:
         preview.error = str(exc)
     except FileNotFoundError:
-        preview.error = "The uploaded file is gone (uploads are deleted after a day unused)."
+        preview.error = _("The uploaded file is gone (uploads are deleted after a day unused).")
     return preview

@@ -80,8 +80,7 @@ def open_table(stream: BinaryIO, size: int, encoding: str = "") -> Table:
             break
     else:
         raise UnreadableFile(_("The file has no rows."))
-    shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}[delimiter]
-    table.describe = f"CSV, {encoding_label(encoding)}, {shown}-separated"
+    table.describe = csv_format_label(encoding, delimiter)
     table.encoding, table.delimiter = encoding, delimiter
     table.rows = _records(reader)
     return table
@@ -110,6 +109,20 @@ def _records(reader) -> Iterator[tuple[int, list[str]]]:
 
 def encoding_label(encoding: str) -> str:
     return str(ENCODINGS.get(encoding, encoding))
+
+
+def csv_format_label(encoding: str, delimiter: str) -> str:
+    """How a CSV file reads, in the reader's language: "CSV, UTF-8, comma-separated"."""
+    separated = {
+        "\t": _("tab-separated"),
+        ",": _("comma-separated"),
+        ";": _("semicolon-separated"),
+        "|": _("bar-separated"),
+    }.get(delimiter, "")
+    return _("CSV, %(encoding)s, %(separated)s") % {
+        "encoding": encoding_label(encoding),
+        "separated": separated,
+    }
 
 
 def is_text_encoding(encoding: str) -> bool:
@@ -261,7 +274,7 @@ def open_xlsx(stream: BinaryIO) -> Table:
     return Table(
         header=header,
         rows=numbered(),
-        describe=f"XLSX, sheet “{sheet.title}”",
+        describe=_("XLSX, sheet “%(sheet)s”") % {"sheet": sheet.title},
         position=lambda: progress["row"],
         size=size,
     )

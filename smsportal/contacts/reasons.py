@@ -90,3 +90,23 @@ def _phone_reason(why: str) -> str:
     if match := _NOT_VALID_FOR.fullmatch(why):
         return gettext("not a valid number for %(country)s") % {"country": match["country"]}
     return why
+
+
+# What each column of a file becomes (importer.Columns.describe), for the import preview.
+_ROLES = {
+    "phone": gettext_lazy("phone"),
+    "name": gettext_lazy("name"),
+    "email": gettext_lazy("email"),
+    "attributes (JSON)": gettext_lazy("attributes (JSON)"),
+    "attribute": gettext_lazy("attribute"),
+}
+_FIELD = re.compile(r"the field (?P<placeholder>\{\w+\})")
+
+
+def column_role(role: str) -> str:
+    """A column's role as importer.Columns.describe says it, in the active language."""
+    if role in _ROLES:
+        return str(_ROLES[role])
+    if match := _FIELD.fullmatch(role):
+        return gettext("the field %(placeholder)s") % {"placeholder": match["placeholder"]}
+    return role
