@@ -98,3 +98,31 @@ def test_the_import_page_and_rejected_csv_show_reasons_in_the_users_language(
         operator_client.get(reverse("contacts:import_rejections", args=[job.pk])).streaming_content
     ).decode("utf-8-sig")
     assert "رقم هاتف غير صالح «12»: قصير جدًا" in csv
+
+
+def test_an_imports_preview_and_its_page_in_arabic_hold_no_english(
+    operator, operator_client, django_capture_on_commit_callbacks
+):
+    """From the upload to the finished import's page, read in Arabic: how the file reads,
+    what each column becomes, and why rows were rejected."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.support.untranslated import english_words
+
+    Preference.objects.create(user=operator, language="ar")
+    upload = SimpleUploadedFile(
+        "people.csv", b"phone;name;city\n+96597119440;Ali;Kuwait\n12;Short;\n+96597119440;Again;\n"
+    )
+    response = operator_client.post(
+        "/contacts/imports/",
+        {"file": upload, "region": "kw", "mode": "update", "new_list": "Imported"},
+    )
+    preview = operator_client.get(response.url).content.decode()
+    assert "CSV، UTF-8، مفصولًا بفواصل منقوطة" in preview
+    typed = {"people.csv", "Imported", "city", "Ali", "Kuwait", "Short", "Again"}
+    assert english_words(preview, typed) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(response.url + "start/", {"encoding": "utf-8"})
+    page = operator_client.get(response.url).content.decode()
+    assert "مكرر للسطر 2" in page and "رقم هاتف غير صالح «12»: قصير جدًا" in page
+    assert english_words(page, typed) == []

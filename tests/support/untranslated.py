@@ -19,7 +19,7 @@ ALLOWED = {
     "HTTP", "QR", "Google", "Microsoft", "Authenticator", "FreeOTP",  # apps named as sold
     # Character sets and mail protocols, and the providers' own names of operations and
     # parameters, written as the provider's document writes them.
-    "Unicode", "Windows", "SMTP", "SMTPS", "TLS", "STARTTLS",
+    "Unicode", "Windows", "Latin", "BOM", "SMTP", "SMTPS", "TLS", "STARTTLS",
     "rssendsms", "lang", "ISendSMSUnicode", "aspx",
 }  # fmt: skip
 # Attributes whose words people read (tooltips, screen readers, placeholders, confirmations).
