@@ -4,6 +4,7 @@ no OFFSET, no COUNT of a year of entries), and the streamed CSV export of the sa
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlencode
 
 from auditlog import get_logentry_model
@@ -153,8 +154,10 @@ def _details(entry) -> list[tuple[str, str]]:
 def _text(value) -> str:
     if value is None or value == "None":
         return "—"
-    if value in ("True", "False"):  # how django-auditlog writes a yes/no field
-        return _("yes") if value == "True" else _("no")
+    if isinstance(value, bool) or value in ("True", "False", "true", "false"):  # a yes/no field
+        return _("yes") if str(value).lower() == "true" else _("no")
+    if isinstance(value, str) and re.fullmatch(r"hidden #\w+", value):  # audit/masking.py
+        return _("hidden #%(fingerprint)s") % {"fingerprint": value.removeprefix("hidden #")}
     return value if isinstance(value, str) else json.dumps(value)
 
 

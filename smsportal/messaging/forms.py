@@ -60,6 +60,8 @@ class ComposeForm(forms.Form):
             attrs={
                 "rows": 3,
                 "placeholder": _("One per line, or separated by commas or semicolons"),
+                # Numbers read left to right on an Arabic page too (+965…, not …965+).
+                "dir": "ltr",
             }
         ),
     )

@@ -49,6 +49,8 @@ def test_every_action_kind_field_and_detail_of_the_page_is_in_arabic(client, san
 
     assert '<html lang="ar" dir="rtl">' in page
     assert "أُضيف:" in page + more  # a department's new member
+    assert "مخفي #" in page + more and "hidden #" not in page + more  # a secret's fingerprint
+    assert "<bdi>لا</bdi>" in more and ">true<" not in more  # the account made inactive
     typed = user_content() | {"ali"}
     left = english_words(page, typed) + english_words(more, typed)
     assert left == [], "English left on the audit page in Arabic:\n" + "\n".join(left)
