@@ -41,6 +41,18 @@ class StrictPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class ScopedPrimaryKeyField(StrictPrimaryKeyField):
+    """An id among the rows `scope(request)` gives (a department's: contacts/scope.py); another
+    department's id reads as an id that does not exist. Needs the request in the context."""
+
+    def __init__(self, *, scope, model, **kwargs):
+        self.scope = scope
+        super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        return self.scope(self.context["request"])
+
+
 class NoUnknownFields:
     """Mixin for serializers: a field the API does not know is an error, not silently dropped
     (a typo such as "shedule_at" would otherwise send at once)."""

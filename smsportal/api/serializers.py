@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from smsportal.contacts.models import ContactList
+from smsportal.contacts.scope import lists_of
 from smsportal.messaging import message_types
 from smsportal.messaging.models import Delivery, Message
 from smsportal.providers.models import ProviderAccount
@@ -16,6 +17,7 @@ from smsportal.sms.phones import parse_phone
 from .fields import (
     AccountOrAutomaticField,
     NoUnknownFields,
+    ScopedPrimaryKeyField,
     StrictBooleanField,
     StrictCharField,
     StrictPrimaryKeyField,
@@ -37,7 +39,7 @@ class SendSerializer(NoUnknownFields, serializers.Serializer):
         help_text="Phone numbers; without an international prefix the portal's region is assumed.",
     )
     lists = serializers.ListField(
-        child=StrictPrimaryKeyField(queryset=ContactList.objects.all()),
+        child=ScopedPrimaryKeyField(scope=lists_of, model=ContactList),
         required=False,
         help_text="Contact list ids: every member, once.",
     )

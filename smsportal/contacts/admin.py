@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from smsportal.departments.admin import DepartmentScopedAdmin
+
 from .models import Contact, ContactList, ImportJob, ImportRejection, OptOut, RemoteListPush
 
 
@@ -11,9 +13,9 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
-    list_display = ["phone", "name", "email", "created_at"]
-    list_filter = ["lists", "created_at"]
+class ContactAdmin(DepartmentScopedAdmin):
+    list_display = ["phone", "name", "email", "department", "created_at"]
+    list_filter = ["department", "created_at"]
     search_fields = ["=phone", "name", "email"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MembershipInline]
@@ -22,8 +24,9 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactList)
-class ContactListAdmin(admin.ModelAdmin):
-    list_display = ["name", "members_count", "created_at"]
+class ContactListAdmin(DepartmentScopedAdmin):
+    list_display = ["name", "department", "shared", "members_count", "created_at"]
+    list_filter = ["department", "shared"]
     search_fields = ["name"]
 
     def get_queryset(self, request):
@@ -56,7 +59,7 @@ class RejectionInline(admin.TabularInline):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(DepartmentScopedAdmin):
     list_display = [
         "original_name",
         "status",
@@ -86,7 +89,9 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(RemoteListPush)
-class RemoteListPushAdmin(admin.ModelAdmin):
+class RemoteListPushAdmin(DepartmentScopedAdmin):
+    department_path = "contact_list__department"
+
     list_display = [
         "contact_list",
         "account",

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from smsportal.departments.forms import DepartmentField
 from smsportal.sms.phones import parse_phone
 from smsportal.sms.placeholders import STANDARD_FIELDS
 
@@ -47,14 +48,16 @@ class ContactForm(forms.ModelForm):
     """A contact's standard fields and one text box per custom field (kept in `attributes`)."""
 
     phone = PhoneField()
+    department = DepartmentField()
 
     class Meta:
         model = Contact
-        fields = ["phone", "name", "email"]
+        fields = ["department", "phone", "name", "email"]
         labels = {"name": gettext_lazy("Name"), "email": gettext_lazy("Email")}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["department"].limit_to(user)
         self.custom_fields = list(ContactField.objects.all())
         attributes = self.instance.attributes or {}
         for custom in self.custom_fields:
@@ -144,11 +147,21 @@ def slug_key(label: str) -> str:
 
 
 class ContactListForm(forms.ModelForm):
+    department = DepartmentField()
+
     class Meta:
         model = ContactList
-        fields = ["name", "description"]
-        labels = {"name": gettext_lazy("Name"), "description": gettext_lazy("Description")}
+        fields = ["department", "name", "description", "shared"]
+        labels = {
+            "name": gettext_lazy("Name"),
+            "description": gettext_lazy("Description"),
+            "shared": gettext_lazy("Shared with every department"),
+        }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].limit_to(user)
 
 
 class OptOutForm(forms.ModelForm):
@@ -172,8 +185,15 @@ class BulkForm(forms.Form):
     ]
 
     action = forms.ChoiceField(choices=ACTIONS)
-    contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.all())
-    contact_list = forms.ModelChoiceField(queryset=ContactList.objects.all(), required=False)
+    contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.none())
+    contact_list = forms.ModelChoiceField(queryset=ContactList.objects.none(), required=False)
+
+    def __init__(self, *args, contacts, lists, **kwargs):
+        """`contacts`, `lists`: those the person may change (contacts/scope.py); an id of
+        another department's is "not a valid choice"."""
+        super().__init__(*args, **kwargs)
+        self.fields["contacts"].queryset = contacts
+        self.fields["contact_list"].queryset = lists
 
     def clean(self):
         cleaned = super().clean()
@@ -185,8 +205,11 @@ class BulkForm(forms.Form):
 class ImportForm(forms.Form):
     # The file comes last in the form, so last in the request: an upload stopped at the size
     # limit leaves every other field read, and the form can say only what is wrong.
+    department = DepartmentField(
+        help_text=gettext_lazy("The contacts are this department's (and the new list).")
+    )
     contact_list = forms.ModelChoiceField(
-        queryset=ContactList.objects.all(), required=False, label=gettext_lazy("Add to list")
+        queryset=ContactList.objects.none(), required=False, label=gettext_lazy("Add to list")
     )
     new_list = forms.CharField(
         max_length=100, required=False, label=gettext_lazy("…or a new list named")
@@ -210,8 +233,11 @@ class ImportForm(forms.Form):
     )
     file = forms.FileField(label=gettext_lazy("File"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, lists, **kwargs):
+        """`lists`: those the person may add contacts to (contacts/scope.py own_lists)."""
         super().__init__(*args, **kwargs)
+        self.fields["department"].limit_to(user)
+        self.fields["contact_list"].queryset = lists
         self.fields["file"].help_text = _(
             "CSV (any common delimiter and encoding) or XLSX, up to %(size)s MB. You see its "
             "first rows before it is imported."
@@ -252,7 +278,15 @@ class ImportForm(forms.Form):
         if cleaned.get("contact_list") and cleaned.get("new_list"):
             self.add_error("new_list", _("Choose a list or name a new one, not both."))
         name = cleaned.get("new_list")
-        if name and ContactList.objects.filter(name=name).exists():
+        chosen = cleaned.get("contact_list")
+        department = cleaned.get("department")
+        if chosen and department and chosen.department_id not in (None, department.pk):
+            self.add_error(
+                "contact_list",
+                _("“%(list)s” is another department's list: choose one of %(department)s.")
+                % {"list": chosen, "department": department},
+            )
+        if name and ContactList.objects.filter(name=name, department=department).exists():
             self.add_error(
                 "new_list", _("A list named “%(name)s” exists: choose it above.") % {"name": name}
             )

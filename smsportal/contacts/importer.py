@@ -62,6 +62,9 @@ class Options:
     update_existing: bool = True  # False: contacts already known are left as they are
     dry_run: bool = False
     contact_list: ContactList | None = None
+    # Whose contacts these are (a number is matched against this department's contacts only);
+    # None: the whole organisation's.
+    department_id: int | None = None
     # Processes parsing rows beside the one writing them; 0 parses in this process. Worth it
     # for big files only (starting processes costs more than a small file takes).
     parse_processes: int = 0
@@ -377,11 +380,12 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
     """Create the new, update the changed (empty cells never erase what is known), count the
     rest; then put them all on the list. One transaction per chunk."""
     phones = [row.phone for row in rows]
+    mine = Contact.objects.filter(department_id=options.department_id)
     known = {
         phone: (pk, name, email, attributes)
-        for pk, phone, name, email, attributes in Contact.objects.filter(
-            phone__in=phones
-        ).values_list("id", "phone", "name", "email", "attributes")
+        for pk, phone, name, email, attributes in mine.filter(phone__in=phones).values_list(
+            "id", "phone", "name", "email", "attributes"
+        )
     }
     new = [r for r in rows if r.phone not in known]
     changed = []
@@ -414,20 +418,18 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
     if options.dry_run:
         return
     with transaction.atomic():
-        _insert(new, now)
+        _insert(new, now, options.department_id)
         if changed:
             fields = ["name", "name_key", "email", "attributes", "measures", "updated_at"]
             Contact.objects.bulk_update(changed, fields, batch_size=500)
         if options.contact_list is not None:
             ids = [pk for pk, *_ in known.values()]
             if new:
-                ids += Contact.objects.filter(phone__in=[r.phone for r in new]).values_list(
-                    "id", flat=True
-                )
+                ids += mine.filter(phone__in=[r.phone for r in new]).values_list("id", flat=True)
             summary.added_to_list += options.contact_list.add(ids)
 
 
-def _insert(rows: list[Row], now) -> None:
+def _insert(rows: list[Row], now, department_id: int | None) -> None:
     """New contacts in one multi-row INSERT statement per batch: the same rows as bulk_create
     would write, at several times its speed (no model instances, values adapted once). On
     PostgreSQL, COPY: one stream per chunk, no statement to parse or parameters to bind."""
@@ -444,15 +446,17 @@ def _insert(rows: list[Row], now) -> None:
         "measures",
         "created_at",
         "updated_at",
+        "department",
     ]
     names = ", ".join(ops.quote_name(meta.get_field(c).column) for c in columns)
     if connection.vendor == "postgresql":
-        _copy(rows, now, f"COPY {ops.quote_name(meta.db_table)} ({names}) FROM STDIN")
+        statement = f"COPY {ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
+        _copy(rows, now, department_id, statement)
         return
     stamp = ops.adapt_datetimefield_value(now)
     for start in range(0, len(rows), INSERT_BATCH):
         batch = rows[start : start + INSERT_BATCH]
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(batch))
         params = []
         for r in batch:
             attributes = ops.adapt_json_value(r.attributes, None)
@@ -461,6 +465,7 @@ def _insert(rows: list[Row], now) -> None:
             )
             key = Contact.key_of(r.name)
             params += [r.phone, r.name, key, r.email, attributes, measures, stamp, stamp]
+            params.append(department_id)
         with connection.cursor() as cursor:
             cursor.execute(
                 # Only quoted model names and placeholders are formatted in; data goes as params.
@@ -469,7 +474,7 @@ def _insert(rows: list[Row], now) -> None:
             )
 
 
-def _copy(rows: list[Row], now, statement: str) -> None:
+def _copy(rows: list[Row], now, department_id: int | None, statement: str) -> None:
     """The rows through psycopg's COPY (text format: psycopg escapes every value)."""
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for r in rows:
@@ -483,5 +488,6 @@ def _copy(rows: list[Row], now, statement: str) -> None:
                     json.dumps(Contact.measures_of(r.phone, r.name, r.email, r.attributes)),
                     now,
                     now,
+                    department_id,
                 )
             )

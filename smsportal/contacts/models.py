@@ -27,7 +27,18 @@ class ContactQuerySet(models.QuerySet):
 
 
 class Contact(models.Model):
-    phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +96597119440.")
+    # Whose contact this is: staff see and use only their departments' (contacts/scope.py). A
+    # number may be a contact of several departments, once in each. Empty: the whole
+    # organisation's (rows from before departments are moved to "General" by migration 0011).
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("department"),
+    )
+    phone = models.CharField(max_length=20, help_text="E.164, e.g. +96597119440.")
     name = models.CharField(max_length=200, blank=True)
     # The name folded (case, and Arabic spelling variants: sms.normalise), what search matches
     # against (contacts/search.py). Kept by save() and by the importer, through key_of().
@@ -47,7 +58,24 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["name_key"], name="contact_name_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "phone"],
+                name="contact_phone_unique",
+                violation_error_message=_("This department has a contact with this number."),
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=models.Q(department__isnull=True),
+                name="contact_phone_unique_no_department",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name_key"], name="contact_name_key"),
+            models.Index(fields=["phone"], name="contact_phone"),
+            # The contacts page: a department's newest first, a keyset window at a time.
+            models.Index(fields=["department", "-id"], name="contact_department_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.phone})" if self.name else self.phone
@@ -150,13 +178,41 @@ class RawJSONRemove(models.Func):
 
 
 class ContactList(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    # Whose list this is (contacts/scope.py); `shared`: every department may see it and send to
+    # it, only its own department changes it. Empty: the whole organisation's.
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contact_lists",
+        verbose_name=_("department"),
+    )
+    shared = models.BooleanField(
+        _("shared"),
+        default=False,
+        help_text=_("Every department may see this list and send to it; only yours changes it."),
+    )
+    name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     members = models.ManyToManyField(Contact, through="Membership", related_name="lists")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "name"],
+                name="list_name_unique",
+                violation_error_message=_("This department has a list of this name."),
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(department__isnull=True),
+                name="list_name_unique_no_department",
+            ),
+        ]
+        indexes = [models.Index(fields=["shared", "name"], name="list_shared")]
 
     def __str__(self) -> str:
         return self.name
@@ -343,11 +399,23 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    # The department whose contacts the import writes (contacts/scope.py).
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="imports",
+        verbose_name=_("department"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["department", "-created_at"], name="import_department_recent")
+        ]
 
     def __str__(self) -> str:
         return f"Import of {self.original_name}"

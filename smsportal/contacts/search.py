@@ -60,8 +60,16 @@ class ContactSearch:
     """The contacts matching a query (and on a list), newest first, a window at a time."""
 
     def __init__(
-        self, query: str = "", list_id: int | None = None, field: tuple[str, str] | None = None
+        self,
+        query: str = "",
+        list_id: int | None = None,
+        field: tuple[str, str] | None = None,
+        *,
+        departments: list[int] | None = None,
     ):
+        """`departments`: ids of the departments whose contacts are searched (and the contacts
+        of no department); None: every contact (a superuser)."""
+        self.departments = departments
         self.terms = Terms.parse(query.strip())
         self.list_id = list_id
         # (custom field key, value): contacts whose value is that, case ignored.
@@ -74,6 +82,8 @@ class ContactSearch:
             ids = self._sqlite_ids(before, after, limit)
             found = Contact.objects.in_bulk(ids)
             return [found[pk] for pk in ids if pk in found]
+        if self.departments is not None and not self.terms:
+            return self._merged_window(before=before, after=after, limit=limit)
         contacts = self.queryset()
         if after is not None:
             return list(contacts.filter(pk__gt=after).order_by("pk")[:limit])
@@ -81,9 +91,33 @@ class ContactSearch:
             contacts = contacts.filter(pk__lt=before)
         return list(contacts.order_by("-pk")[:limit])
 
+    def _merged_window(self, *, before: int | None, after: int | None, limit: int):
+        """The window read department by department (and the contacts of none), each an
+        ordered scan of the (department, -id) index stopping at `limit`, merged here: one
+        query over "department in (...) or none" would collect and sort every contact of
+        those departments first."""
+        rows: list[Contact] = []
+        for department in [*self.departments, None]:
+            contacts = self._filtered(Contact.objects.filter(department_id=department))
+            if after is not None:
+                rows += contacts.filter(pk__gt=after).order_by("pk")[:limit]
+            else:
+                if before is not None:
+                    contacts = contacts.filter(pk__lt=before)
+                rows += contacts.order_by("-pk")[:limit]
+        rows.sort(key=lambda c: c.pk, reverse=after is None)
+        return rows[:limit]
+
     def queryset(self) -> QuerySet[Contact]:
         """Every match, for exports: the same rows as the windows, in any order asked for."""
         contacts = Contact.objects.all()
+        if self.departments is not None:
+            contacts = contacts.filter(
+                Q(department_id__in=self.departments) | Q(department__isnull=True)
+            )
+        return self._filtered(contacts)
+
+    def _filtered(self, contacts: QuerySet[Contact]) -> QuerySet[Contact]:
         if self.list_id:
             contacts = contacts.filter(memberships__contact_list_id=self.list_id)
         if self.field:
@@ -123,6 +157,13 @@ class ContactSearch:
 
     def _sqlite_ids(self, before: int | None, after: int | None, limit: int) -> list[int]:
         where, params = self._sqlite_conditions()
+        if self.departments is not None:
+            marks = ", ".join(["%s"] * len(self.departments)) or "NULL"
+            # Only placeholders are formatted in; the ids go as parameters.
+            condition = f"d.department_id IN ({marks}) OR d.department_id IS NULL"
+            exists = "EXISTS (SELECT 1 FROM contacts_contact d WHERE d.id = f.rowid AND ("
+            where.append(exists + condition + "))")
+            params += list(self.departments)
         if self.list_id:
             where.append(
                 "EXISTS (SELECT 1 FROM contacts_membership m"

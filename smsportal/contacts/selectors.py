@@ -42,8 +42,10 @@ def members(list_ids: Iterable[int]) -> Iterator[tuple[str, int]]:
     )
 
 
-def lists_with_counts() -> QuerySet[ContactList]:
-    return ContactList.objects.annotate(size=Count("membership")).order_by("name")
+def lists_with_counts(lists: QuerySet[ContactList] | None = None) -> QuerySet[ContactList]:
+    """`lists` (all by default) with their member counts, by name."""
+    lists = ContactList.objects.all() if lists is None else lists
+    return lists.select_related("department").annotate(size=Count("membership")).order_by("name")
 
 
 def list_counts(list_ids: Iterable[int]) -> tuple[int, int]:

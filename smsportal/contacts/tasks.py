@@ -30,6 +30,7 @@ def run_import(job_id: int) -> str:
         update_existing=job.mode == ImportJob.Mode.UPDATE,
         dry_run=job.dry_run,
         contact_list=job.contact_list,
+        department_id=job.department_id,
         parse_processes=parse_processes_for(job.bytes_total),
     )
     try:

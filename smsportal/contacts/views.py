@@ -21,10 +21,11 @@ from django.views.decorators.http import require_POST
 from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
 from smsportal.departments.models import Department
+from smsportal.departments.scope import department_ids, sees_everything
 from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
 
-from . import selectors
+from . import scope, selectors
 from .forms import (
     BulkForm,
     ContactFieldForm,
@@ -35,7 +36,7 @@ from .forms import (
     OptOutForm,
 )
 from .importer import REJECTED_LINE_HEADER, REJECTED_REASON_HEADER, raw_cells
-from .models import Contact, ContactField, ContactList, ImportJob, OptOut, RemoteListPush
+from .models import ContactField, ContactList, ImportJob, OptOut, RemoteListPush
 from .preview import import_preview
 from .reading import ENCODINGS
 from .reasons import translated
@@ -99,12 +100,18 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     list_id = _int(request.GET.get("list", ""))
     fields = list(ContactField.objects.all())
     field_filter = _field_filter(request, fields)
-    page = keyset_page(ContactSearch(query, list_id, field_filter), request)
+    page = keyset_page(_search(request, query, list_id, field_filter), request)
+    names = dict(Department.objects.of(request.user).values_list("pk", "name"))
+    if len(names) > 1:  # whose contact a row is, where the same number may be several's
+        for contact in page.items:
+            contact.department_name = names.get(contact.department_id, "")
     context = {
         "page": page,
         "query": query,
         "list_id": list_id,
-        "lists": ContactList.objects.all(),
+        "lists": scope.lists_of(request),
+        "own_lists": scope.own_lists(request),
+        "no_department": not names,
         "fields": fields,
         "field_filter": field_filter or ("", request.GET.get("value", "")),
         "filters": _filters(query, list_id, field_filter),
@@ -113,6 +120,12 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "contact-table":
         template += "#contact-table"
     return render(request, template, context)
+
+
+def _search(request, query: str, list_id: int | None, field) -> ContactSearch:
+    """The person's departments' contacts matching the filters (all for a superuser)."""
+    departments = None if sees_everything(request) else department_ids(request)
+    return ContactSearch(query, list_id, field, departments=departments)
 
 
 def _field_filter(request: HttpRequest, fields: list[ContactField]) -> tuple[str, str] | None:
@@ -131,7 +144,7 @@ def _filters(query: str, list_id: int | None, field: tuple[str, str] | None = No
 
 @permission_required("contacts.add_contact", raise_exception=True)
 def contact_create(request: HttpRequest) -> HttpResponse:
-    form = ContactForm(request.POST or None)
+    form = ContactForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         contact = form.save()
         messages.success(request, _("Contact %(contact)s added.") % {"contact": contact})
@@ -141,8 +154,8 @@ def contact_create(request: HttpRequest) -> HttpResponse:
 
 @permission_required("contacts.change_contact", raise_exception=True)
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = get_object_or_404(Contact, pk=pk)
-    form = ContactForm(request.POST or None, instance=contact)
+    contact = get_object_or_404(scope.contacts_of(request), pk=pk)
+    form = ContactForm(request.POST or None, instance=contact, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Contact %(contact)s saved.") % {"contact": contact})
@@ -152,7 +165,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "form": form,
         "contact": contact,
-        "lists": contact.lists.all(),
+        "lists": contact.lists.filter(pk__in=scope.lists_of(request)),
         "other_attributes": other,
     }
     return render(request, "contacts/contact_form.html", context)
@@ -161,7 +174,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("contacts.delete_contact", raise_exception=True)
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = get_object_or_404(Contact, pk=pk)
+    contact = get_object_or_404(scope.contacts_of(request), pk=pk)
     contact.delete()
     messages.success(request, _("Contact %(contact)s deleted.") % {"contact": contact})
     return redirect("contacts:contact_list")
@@ -170,7 +183,9 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("contacts.change_contact", raise_exception=True)
 def contact_bulk(request: HttpRequest) -> HttpResponse:
-    form = BulkForm(request.POST)
+    form = BulkForm(
+        request.POST, contacts=scope.contacts_of(request), lists=scope.own_lists(request)
+    )
     back = request.POST.get("next") or reverse("contacts:contact_list")
     if not back.startswith("/"):
         back = reverse("contacts:contact_list")
@@ -204,7 +219,9 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
             % {"count": removed, "list": target},
         )
     elif request.user.has_perm("contacts.delete_contact"):
-        deleted = Contact.objects.filter(pk__in=ids).delete()[1].get("contacts.Contact", 0)
+        deleted = (
+            scope.contacts_of(request).filter(pk__in=ids).delete()[1].get("contacts.Contact", 0)
+        )
         messages.success(
             request,
             ngettext("%(count)s contacts deleted.", "%(count)s contacts deleted.", deleted)
@@ -221,9 +238,10 @@ def contact_export(request: HttpRequest) -> HttpResponse:
 
     list_id = _int(request.GET.get("list", ""))
     if list_id:
-        get_object_or_404(ContactList, pk=list_id)  # a list gone is a 404, not an empty file
+        # A list gone (or another department's) is a 404, not an empty file.
+        get_object_or_404(scope.lists_of(request), pk=list_id)
     fields = list(ContactField.objects.all())
-    search = ContactSearch(request.GET.get("q", ""), list_id, _field_filter(request, fields))
+    search = _search(request, request.GET.get("q", ""), list_id, _field_filter(request, fields))
     contacts = search.queryset().order_by("id")
     keys = [f.key for f in fields]
 
@@ -251,12 +269,16 @@ def contact_export(request: HttpRequest) -> HttpResponse:
 
 @permission_required("contacts.view_contactlist", raise_exception=True)
 def list_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "contacts/list_list.html", {"lists": selectors.lists_with_counts()})
+    context = {
+        "lists": selectors.lists_with_counts(scope.lists_of(request)),
+        "no_department": not Department.objects.of(request.user).exists(),
+    }
+    return render(request, "contacts/list_list.html", context)
 
 
 @permission_required("contacts.add_contactlist", raise_exception=True)
 def list_create(request: HttpRequest) -> HttpResponse:
-    form = ContactListForm(request.POST or None)
+    form = ContactListForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         contact_list = form.save()
         messages.success(request, _("List %(list)s created.") % {"list": contact_list})
@@ -266,8 +288,8 @@ def list_create(request: HttpRequest) -> HttpResponse:
 
 @permission_required("contacts.change_contactlist", raise_exception=True)
 def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    contact_list = get_object_or_404(ContactList, pk=pk)
-    form = ContactListForm(request.POST or None, instance=contact_list)
+    contact_list = get_object_or_404(scope.own_lists(request), pk=pk)
+    form = ContactListForm(request.POST or None, instance=contact_list, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("List %(list)s saved.") % {"list": contact_list})
@@ -278,7 +300,7 @@ def list_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("contacts.delete_contactlist", raise_exception=True)
 def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    contact_list = get_object_or_404(ContactList, pk=pk)
+    contact_list = get_object_or_404(scope.own_lists(request), pk=pk)
     contact_list.delete()
     messages.success(
         request, _("List %(list)s deleted; its contacts stay.") % {"list": contact_list}
@@ -296,7 +318,7 @@ def _remote_accounts():
 
 @permission_required("contacts.view_contactlist", raise_exception=True)
 def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    contact_list = get_object_or_404(ContactList, pk=pk)
+    contact_list = get_object_or_404(scope.lists_of(request), pk=pk)
     pushes = contact_list.pushes.select_related("account")[:10]
     context = {
         "contact_list": contact_list,
@@ -304,6 +326,8 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pushes": pushes,
         "remote_accounts": _remote_accounts(),
         "running": any(p.status == RemoteListPush.Status.RUNNING for p in pushes),
+        # Another department's shared list: seen and sent to, not changed.
+        "may_change": scope.own_lists(request).filter(pk=contact_list.pk).exists(),
     }
     template = "contacts/list_detail.html"
     if request.htmx and request.htmx.target == "pushes":
@@ -314,7 +338,7 @@ def list_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("contacts.change_contactlist", raise_exception=True)
 def list_push(request: HttpRequest, pk: int) -> HttpResponse:
-    contact_list = get_object_or_404(ContactList, pk=pk)
+    contact_list = get_object_or_404(scope.own_lists(request), pk=pk)
     account = get_object_or_404(ProviderAccount, pk=_int(request.POST.get("account", "")) or 0)
     try:
         with transaction.atomic():
@@ -343,7 +367,9 @@ def remote_lists(request: HttpRequest, account_pk: int) -> HttpResponse:
         error = str(exc)
     pushed = {
         p.remote_name: p
-        for p in RemoteListPush.objects.filter(account=account).select_related("contact_list")
+        for p in RemoteListPush.objects.filter(
+            account=account, contact_list__in=scope.lists_of(request)
+        ).select_related("contact_list")
     }
     context = {
         "account": account,
@@ -449,7 +475,12 @@ def import_create(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 def _import_create(request: HttpRequest) -> HttpResponse:
     """Upload: the file is stored and previewed; nothing is imported until staff confirm."""
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        lists=scope.own_lists(request),
+    )
     refused = getattr(request, "upload_refused", "")
     if request.method == "POST" and form.is_valid() and not refused:
         data = form.cleaned_data
@@ -458,6 +489,7 @@ def _import_create(request: HttpRequest) -> HttpResponse:
             file=data["file"],
             original_name=data["file"].name[:255],
             contact_list=data["contact_list"],
+            department=data["department"],
             new_list=data["new_list"],
             region=data["region"],
             mode=data["mode"],
@@ -468,14 +500,14 @@ def _import_create(request: HttpRequest) -> HttpResponse:
         return redirect(job)
     if refused:
         form.errors["file"] = form.error_class([refused])
-    recent = ImportJob.objects.select_related("created_by")[:10]
+    recent = scope.imports_of(request).select_related("created_by")[:10]
     return render(request, "contacts/import_form.html", {"form": form, "recent": recent})
 
 
 @require_POST
 @permission_required("contacts.add_importjob", raise_exception=True)
 def import_start(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob, pk=pk, status=ImportJob.Status.PREVIEW)
+    job = get_object_or_404(scope.imports_of(request), pk=pk, status=ImportJob.Status.PREVIEW)
     form = ImportStartForm(request.POST, detected=request.POST.get("encoding", ""))
     if not form.is_valid():
         messages.error(request, _("Choose how to read the file."))
@@ -483,7 +515,9 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         contact_list = job.contact_list
         if job.new_list and not job.dry_run:
-            contact_list, _created = ContactList.objects.get_or_create(name=job.new_list)
+            contact_list, _created = ContactList.objects.get_or_create(
+                name=job.new_list, department=job.department
+            )
         # Claimed by its status: a second click (or a second tab) never starts it twice.
         started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
             status=ImportJob.Status.QUEUED,
@@ -498,7 +532,7 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("contacts.view_importjob", raise_exception=True)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=pk)
+    job = get_object_or_404(scope.imports_of(request).select_related("contact_list"), pk=pk)
     if job.status == ImportJob.Status.PREVIEW:
         return _import_preview(request, job)
     issues = job.rejections.order_by("line")
@@ -529,7 +563,7 @@ def import_rejections(request: HttpRequest, pk: int) -> HttpResponse:
     """The rejected rows as the file had them, in its encoding and with its delimiter, each
     after its line and reason: corrected, the file imports as it is (those two columns are
     ignored)."""
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = get_object_or_404(scope.imports_of(request), pk=pk)
     encoding, delimiter = job.rejected_file_format
     rows = (
         [line, translated(reason), *raw_cells(raw, delimiter)]

@@ -3,10 +3,18 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from smsportal.contacts.scope import own_lists
+
 from .models import Confirmations, KeywordRule
 
 
 class KeywordRuleForm(forms.ModelForm):
+    def __init__(self, *args, user, **kwargs):
+        """The lists offered are those `user` may change (their departments')."""
+        super().__init__(*args, **kwargs)
+        for name in ("add_to_list", "remove_from_list"):
+            self.fields[name].queryset = own_lists(user)
+
     class Meta:
         model = KeywordRule
         fields = [

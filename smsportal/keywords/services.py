@@ -246,18 +246,20 @@ def _reply(record: AutoReply, message: InboundMessage, text: str, kind: str) -> 
 def _actions(rule: KeywordRule, message: InboundMessage) -> list[str]:
 
     notes = []
+    phone = message.phone[:20]
     if rule.add_to_list_id or rule.remove_from_list_id:
-        contact = Contact.objects.filter(phone=message.phone[:20]).first()
         if rule.add_to_list_id:
-            if contact is None:
-                contact, _ = Contact.objects.get_or_create(phone=message.phone[:20])
+            # The sender becomes (or is) a contact of the list's department.
+            contact, _ = Contact.objects.get_or_create(
+                phone=phone, department_id=rule.add_to_list.department_id
+            )
             if rule.add_to_list.add([contact.pk]):
                 notes.append(f"added to {rule.add_to_list.name}")
             else:
                 notes.append(f"already on {rule.add_to_list.name}")
-        if rule.remove_from_list_id and contact is not None:
+        if rule.remove_from_list_id:
             removed, _ = Membership.objects.filter(
-                contact_list_id=rule.remove_from_list_id, contact=contact
+                contact_list_id=rule.remove_from_list_id, contact__phone=phone
             ).delete()
             notes.append(
                 f"removed from {rule.remove_from_list.name}"

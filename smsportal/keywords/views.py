@@ -31,7 +31,7 @@ def keyword_list(request: HttpRequest) -> HttpResponse:
 
 
 def _rule_form(request: HttpRequest, rule: KeywordRule | None) -> HttpResponse:
-    form = KeywordRuleForm(request.POST or None, instance=rule)
+    form = KeywordRuleForm(request.POST or None, instance=rule, user=request.user)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         if rule is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from smsportal.departments.forms import DepartmentField
 from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
 
@@ -17,9 +18,11 @@ def check_placeholders(text: str) -> None:
 
 
 class MessageTemplateForm(forms.ModelForm):
+    department = DepartmentField()
+
     class Meta:
         model = MessageTemplate
-        fields = ["name", "account", "text"]
+        fields = ["department", "name", "account", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 6})}
         error_messages = {"text": {"required": _("The text is empty.")}}
         labels = {"name": _("Name"), "account": _("Account"), "text": _("Text")}
@@ -32,8 +35,9 @@ class MessageTemplateForm(forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["department"].limit_to(user)
         self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
         self.fields["account"].empty_label = _("Any account")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from smsportal.sms.encoding import STANDARD, analyse
@@ -42,7 +43,16 @@ class Shape:
 
 
 class MessageTemplate(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    # Whose template this is (message_templates/scope.py); empty: the whole organisation's.
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="message_templates",
+        verbose_name=_("department"),
+    )
+    name = models.CharField(max_length=100)
     text = models.TextField()
     # Offered for this account only (its alphabet counts the parts); empty: for every account.
     account = models.ForeignKey(
@@ -56,6 +66,18 @@ class MessageTemplate(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "message template"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "name"],
+                name="template_name_unique",
+                violation_error_message=_("This department has a template of this name."),
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(department__isnull=True),
+                name="template_name_unique_no_department",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -12,8 +12,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from smsportal.departments.models import Department
+
 from .forms import MessageTemplateForm
 from .models import MessageTemplate
+from .scope import templates_of
 
 
 def compose_url(template: MessageTemplate) -> str:
@@ -26,14 +29,15 @@ def compose_url(template: MessageTemplate) -> str:
 
 @permission_required("message_templates.view_messagetemplate", raise_exception=True)
 def template_list(request: HttpRequest) -> HttpResponse:
-    templates = MessageTemplate.objects.select_related("account")
+    templates = templates_of(request).select_related("account", "department")
     rows = [{"template": t, "shape": t.shape, "use": compose_url(t)} for t in templates]
-    return render(request, "message_templates/list.html", {"rows": rows})
+    context = {"rows": rows, "no_department": not Department.objects.of(request.user).exists()}
+    return render(request, "message_templates/list.html", context)
 
 
 @permission_required("message_templates.add_messagetemplate", raise_exception=True)
 def template_create(request: HttpRequest) -> HttpResponse:
-    form = MessageTemplateForm(request.POST or None)
+    form = MessageTemplateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         template = form.save(commit=False)
         template.created_by = request.user
@@ -45,8 +49,8 @@ def template_create(request: HttpRequest) -> HttpResponse:
 
 @permission_required("message_templates.change_messagetemplate", raise_exception=True)
 def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(MessageTemplate, pk=pk)
-    form = MessageTemplateForm(request.POST or None, instance=template)
+    template = get_object_or_404(templates_of(request), pk=pk)
+    form = MessageTemplateForm(request.POST or None, instance=template, user=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Template “%(name)s” saved.") % {"name": template})
@@ -58,7 +62,7 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("message_templates.delete_messagetemplate", raise_exception=True)
 def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    template = get_object_or_404(MessageTemplate, pk=pk)
+    template = get_object_or_404(templates_of(request), pk=pk)
     template.delete()
     messages.success(request, _("Template “%(name)s” deleted.") % {"name": template})
     return redirect("message_templates:list")

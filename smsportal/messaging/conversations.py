@@ -245,10 +245,13 @@ def thread(conversation: Conversation, before: datetime | None = None, limit: in
     return items[-limit:], earlier
 
 
-def threads(query: str = "", cursor: str = "", limit: int = INBOX_PAGE, conversations=None):
+def threads(
+    query: str = "", cursor: str = "", limit: int = INBOX_PAGE, conversations=None, contacts=None
+):
     """(conversations, next cursor or ''): newest activity first, matching `query` (part of the
     number, or the start of a contact's name: an index range, not a scan), after `cursor` (the
-    last row of the previous page). `conversations`: those the person may see (scope.py)."""
+    last row of the previous page). `conversations`, `contacts`: those the person may see
+    (scope.py, contacts/scope.py)."""
 
     rows = Conversation.objects.all() if conversations is None else conversations
     rows = rows.select_related("account").order_by("-last_at", "-id")
@@ -256,7 +259,9 @@ def threads(query: str = "", cursor: str = "", limit: int = INBOX_PAGE, conversa
     if query:
         digits = query.lstrip("+").replace(" ", "")
         match = Q(
-            phone__in=Contact.objects.filter(name_key__startswith=query.casefold()).values("phone")
+            phone__in=(Contact.objects.all() if contacts is None else contacts)
+            .filter(name_key__startswith=query.casefold())
+            .values("phone")
         )
         if digits.isdigit():
             match |= Q(phone__contains=digits)
@@ -280,12 +285,13 @@ def parse_cursor(cursor: str) -> tuple[datetime, int] | None:
     return when, int(pk)
 
 
-def name_contacts(phones) -> dict[str, tuple[int, str]]:
-    """phone -> (contact id, name) for the contacts among `phones`, in one query."""
-
+def name_contacts(phones, contacts=None) -> dict[str, tuple[int, str]]:
+    """phone -> (contact id, name) for the contacts among `phones` (of `contacts`: those the
+    person may see), in one query."""
+    contacts = Contact.objects.all() if contacts is None else contacts
     return {
         phone: (pk, name)
-        for pk, phone, name in Contact.objects.filter(phone__in=set(phones)).values_list(
+        for pk, phone, name in contacts.filter(phone__in=set(phones)).values_list(
             "pk", "phone", "name"
         )
     }

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.contacts.models import ContactList
+from smsportal.contacts.scope import lists_of
 from smsportal.departments.forms import DepartmentField
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
@@ -118,6 +119,10 @@ class ComposeForm(forms.Form):
             self.initial.setdefault("token", secrets.token_urlsafe(24))
         if user is not None:
             self.fields["department"].limit_to(user)
+        # The lists the person may send to: their departments' and the shared ones. Without a
+        # person (the API's form), the caller has checked the lists (api/serializers.py).
+        if user is not None:
+            self.fields["lists"].queryset = lists_of(user)
 
     def types_by_account(self) -> dict[str, list[str]]:
         """For the page's script: which kinds each account offers (the server checks again)."""

@@ -396,9 +396,12 @@ def _note_cause(estimate: Estimate, template: Template, values: Mapping, who: st
 # --- the send -----------------------------------------------------------------------------------
 
 
-def values_for(phones: Iterable[str], contact_ids: Mapping[str, int]) -> dict[str, dict]:
-    """Each phone's placeholder values: its contact's (by id where known, else by number), or
-    just the number for a phone that is no contact."""
+def values_for(
+    phones: Iterable[str], contact_ids: Mapping[str, int], *, department_id: int | None = None
+) -> dict[str, dict]:
+    """Each phone's placeholder values: its contact's (by id where known, else by number among
+    `department_id`'s contacts and those of no department), or just the number for a phone
+    that is no contact."""
     phones = list(phones)
     found: dict[str, dict] = {}
     by_id = {pk: phone for phone, pk in contact_ids.items()}
@@ -413,7 +416,11 @@ def values_for(phones: Iterable[str], contact_ids: Mapping[str, int]) -> dict[st
     rest = [p for p in phones if p not in found]
     for start in range(0, len(rest), 900):
         chunk = rest[start : start + 900]
-        for phone, name, email, attributes in Contact.objects.filter(phone__in=chunk).values_list(
+        # Another department's contact of the same number is not this message's to read.
+        mine = Contact.objects.filter(
+            Q(department_id=department_id) | Q(department__isnull=True), phone__in=chunk
+        )
+        for phone, name, email, attributes in mine.values_list(
             "phone", "name", "email", "attributes"
         ):
             found[phone] = contact_values(
@@ -443,12 +450,13 @@ def personalise(
     *,
     values: Mapping[str, Mapping[str, str]] | None = None,
     known: frozenset[str] | None = None,
+    department=None,
 ) -> Personalised:
     """Render `body` for each phone and count it; raises SendRefused saying what is wrong (a
     field unknown, or missing without a fallback, and for how many; a text too long).
 
     `values` (a mail merge) gives each phone's values, and `known` the placeholders they can
-    fill; otherwise both come from contacts."""
+    fill; otherwise both come from contacts (`department`'s, for a number typed in)."""
     from .sending import SendRefused
 
     template = parse(body)
@@ -471,7 +479,11 @@ def personalise(
         if values is not None:
             own = {p: values.get(p) or {"phone": p} for p in chunk}
         else:
-            own = values_for(chunk, {p: contact_ids[p] for p in chunk if p in contact_ids})
+            own = values_for(
+                chunk,
+                {p: contact_ids[p] for p in chunk if p in contact_ids},
+                department_id=getattr(department, "pk", None),
+            )
         for phone in chunk:
             result = template.render(own[phone])
             if result.missing:
@@ -514,7 +526,11 @@ def personalise(
 
 
 def compose_estimate(
-    text: str, list_ids: list[int], pasted: list[str], profile: EncodingProfile
+    text: str,
+    list_ids: list[int],
+    pasted: list[str],
+    profile: EncodingProfile,
+    departments: list[int] | None = None,
 ) -> Estimate:
     """The preview's figures for a personalised text: the members of the lists and the pasted
     numbers that are contacts counted in SQL (opted-out numbers left out); pasted numbers that
@@ -522,6 +538,9 @@ def compose_estimate(
     # Nobody chosen yet (a template picked before the numbers) must still make SQL: an empty
     # `pk__in` alone compiles to nothing and the counting query would raise EmptyResultSet.
     chosen = Q(phone__in=pasted) if pasted else Q(pk__isnull=True)
+    if pasted and departments is not None:
+        # A typed number is read as the sender's departments' contact, never another's.
+        chosen &= Q(department_id__in=departments) | Q(department__isnull=True)
     if list_ids:
         members = Membership.objects.filter(contact_list_id__in=list_ids).values("contact_id")
         chosen |= Q(pk__in=members)

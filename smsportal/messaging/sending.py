@@ -218,6 +218,7 @@ def prepare(
             account.max_parts,
             values=recipients.values,
             known=recipients.known_fields,
+            department=department,
         )
         phones = list(own.texts)  # sorted by text: identical ones go in one request
     one_text = own.longest if own else body

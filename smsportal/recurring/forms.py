@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.contacts.models import ContactList
+from smsportal.contacts.scope import lists_of
 from smsportal.departments.forms import DepartmentField
 from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
@@ -92,6 +93,7 @@ class RecurringSendForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if user is not None:
             self.fields["department"].limit_to(user)
+            self.fields["lists"].queryset = lists_of(user)
         self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
         self.fields["account"].empty_label = None
         self.fields["frequency"].choices = RecurringSend.Frequency.choices

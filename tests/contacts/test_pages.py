@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from smsportal.contacts.models import Contact, ContactList, ImportJob, OptOut
+from smsportal.departments.models import Department
 from tests.factories import ContactFactory, ContactListFactory, OptOutFactory
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +175,10 @@ def test_the_import_form_refuses_an_empty_file_and_an_unknown_region(operator_cl
 def test_the_command_imports_reports_and_writes_rejected_rows(tmp_path, capsys):
     path = tmp_path / "people.csv"
     path.write_text("phone;name\n+96597119440;Ali\nabc;Bad\n")
-    call_command("import_contacts", str(path), "--list", "Staff", "--quiet-progress")
+    sales = Department.objects.create(name="Sales")
+    call_command(
+        "import_contacts", str(path), "--department", "sales", "--list", "Staff", "--quiet-progress"
+    )
     out = capsys.readouterr().out
     assert "created 1, updated 0, unchanged 0, rejected 1" in out
     assert "line 3: invalid phone number “abc”: not a number" in out
@@ -182,17 +186,55 @@ def test_the_command_imports_reports_and_writes_rejected_rows(tmp_path, capsys):
         "rejected line;rejected because;phone;name",
         "3;invalid phone number “abc”: not a number;abc;Bad",
     ]
-    assert ContactList.objects.get(name="Staff").members.count() == 1
-    call_command("import_contacts", str(path), "--dry-run", "--quiet-progress")
+    staff = ContactList.objects.get(name="Staff")
+    assert staff.department == sales
+    assert list(staff.members.values_list("phone", "department")) == [("+96597119440", sales.pk)]
+    call_command(
+        "import_contacts", str(path), "--department", str(sales.pk), "--dry-run", "--quiet-progress"
+    )
     assert "Would import 2 rows" in capsys.readouterr().out
 
 
 def test_the_command_refuses_a_missing_or_unreadable_file(tmp_path):
+    Department.objects.create(name="Sales")
     with pytest.raises(CommandError, match="No such file"):
-        call_command("import_contacts", str(tmp_path / "nope.csv"))
+        call_command("import_contacts", str(tmp_path / "nope.csv"), "--department", "Sales")
     (tmp_path / "bin.csv").write_bytes(bytes(range(256)))
     with pytest.raises(CommandError, match="binary"):
-        call_command("import_contacts", str(tmp_path / "bin.csv"), "--quiet-progress")
+        call_command(
+            "import_contacts",
+            str(tmp_path / "bin.csv"),
+            "--department",
+            "Sales",
+            "--quiet-progress",
+        )
+
+
+def test_the_command_needs_a_department_it_knows(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("phone\n+96597119440\n")
+    Department.objects.create(name="Sales")
+    with pytest.raises(CommandError, match="required: --department"):
+        call_command("import_contacts", str(path), "--quiet-progress")
+    with pytest.raises(CommandError, match=r"No department “Marketing”\. Departments: Sales\."):
+        call_command("import_contacts", str(path), "--department", "Marketing")
+    assert not Contact.objects.exists()
+
+
+def test_the_same_number_is_a_contact_of_each_department_apart(tmp_path, capsys):
+    path = tmp_path / "people.csv"
+    path.write_text("phone,name\n+96597119440,Ali\n")
+    sales = Department.objects.create(name="Sales")
+    Department.objects.create(name="Support")
+    Contact.objects.create(phone="+96597119440", name="Sales' Ali", department=sales)
+
+    call_command("import_contacts", str(path), "--department", "Support", "--quiet-progress")
+
+    assert "created 1, updated 0" in capsys.readouterr().out
+    assert dict(Contact.objects.values_list("department__name", "name")) == {
+        "Sales": "Sales' Ali",
+        "Support": "Ali",
+    }
 
 
 def test_sending_to_a_list_skips_opted_out_numbers_and_pasted_duplicates(operator_client, account):

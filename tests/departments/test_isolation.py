@@ -2,9 +2,10 @@
 every named page and action with B's ids guessed, every API endpoint with B's ids, and the
 admin.
 
-What is department-scoped so far: messages (and their deliveries, exports, actions),
-conversations and incoming SMS, recurring sends, API keys. B's rows carry marker words; no
-answer to A may contain one, and no request of A's may change a row of B's."""
+What is department-scoped: messages (and their deliveries, exports, actions), conversations
+and incoming SMS, recurring sends, API keys, contacts, lists (a shared one is read and sent to
+by all, changed by its own department only), message templates and imports. B's rows carry
+marker words; no answer to A may contain one, and no request of A's may change a row of B's."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from smsportal.api.models import ApiKey
+from smsportal.contacts.models import Contact, ContactList, ImportJob, Membership
 from smsportal.core.roles import OPERATOR
 from smsportal.departments.models import Department
+from smsportal.message_templates.models import MessageTemplate
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Conversation, Message
 from smsportal.messaging.sending import ResolvedRecipients
@@ -30,7 +33,17 @@ from tests.support.sending import create_message
 pytestmark = pytest.mark.django_db
 
 ORIGIN = "http://testserver"
-B_MARKERS = ("Zulu-secret", "+96597000222", "Zulu schedule", "Zulu key")
+B_MARKERS = (
+    "Zulu-secret",
+    "+96597000222",
+    "Zulu schedule",
+    "Zulu key",
+    "Zulu contact",
+    "+96597000333",
+    "Zulu list",
+    "Zulu template",
+    "zulu-import.csv",
+)
 
 
 def _operator(username: str, department: Department):
@@ -66,7 +79,30 @@ def _department_data(department, user, account, *, word: str, phone: str, django
     key, secret = ApiKey.issue(user, f"{word} key", ["send", "read", "contacts"])
     key.department = department
     key.save()
+    contact = Contact.objects.create(
+        phone="+96597000333" if word.startswith("Zulu") else "+96597000444",
+        name=f"{word.split('-')[0]} contact",
+        department=department,
+    )
+    contact_list = ContactList.objects.create(
+        name=f"{word.split('-')[0]} list", department=department
+    )
+    contact_list.add([contact.pk])
+    template = MessageTemplate.objects.create(
+        name=f"{word.split('-')[0]} template", text=f"{word} template text", department=department
+    )
+    job = ImportJob.objects.create(
+        original_name=f"{word.split('-')[0].lower()}-import.csv",
+        region="KW",
+        status=ImportJob.Status.DONE,
+        department=department,
+        created_by=user,
+    )
     return {
+        "contact": contact,
+        "list": contact_list,
+        "template": template,
+        "import": job,
         "message": message,
         "conversation": Conversation.objects.get(phone=phone),
         "schedule": schedule,
@@ -112,6 +148,15 @@ def _state_of_b(b) -> dict:
         "schedule": schedule,
         "key": key,
         "messages_of_b": Message.objects.filter(department__name="Bravo").count(),
+        "contacts_of_b": list(
+            Contact.objects.filter(department__name="Bravo").values().order_by("pk")
+        ),
+        "lists_of_b": list(ContactList.objects.filter(department__name="Bravo").values()),
+        "members_of_b": list(
+            Membership.objects.filter(contact_list=b["list"]).values_list("contact_id", flat=True)
+        ),
+        "templates_of_b": list(MessageTemplate.objects.filter(department__name="Bravo").values()),
+        "imports_of_b": list(ImportJob.objects.filter(department__name="Bravo").values()),
     }
 
 
@@ -169,7 +214,16 @@ def _patterns(prefix_filter=None):
 def _guesses(pattern, b, account) -> list[dict]:
     """Arguments for `pattern` naming B's rows: each of B's ids for an id, B's number for a
     phone, the shared account for an account."""
-    ids = [b["message"].pk, b["conversation"].pk, b["schedule"].pk, b["key"].pk]
+    ids = [
+        b["message"].pk,
+        b["conversation"].pk,
+        b["schedule"].pk,
+        b["key"].pk,
+        b["contact"].pk,
+        b["list"].pk,
+        b["template"].pk,
+        b["import"].pk,
+    ]
     kwargs_list = [{}]
     for name, converter in pattern.pattern.converters.items():
         if name == "account_pk":
@@ -193,7 +247,13 @@ def test_no_page_or_action_with_bs_ids_guessed_reads_or_changes_bs_rows(client, 
         for kwargs in _guesses(pattern, b, world["account"]):
             url = reverse(name, kwargs=kwargs)
             for method in ("get", "post"):
-                response = getattr(client, method)(url, {"status": ["failed", "unknown"]})
+                payload = {
+                    "status": ["failed", "unknown"],
+                    "contacts": [b["contact"].pk],
+                    "contact_list": b["list"].pk,
+                    "action": "delete",
+                }
+                response = getattr(client, method)(url, payload)
                 body = _read(response)
                 if response.status_code >= 500:
                     problems.append(f"{method.upper()} {url} answered {response.status_code}")
@@ -258,7 +318,14 @@ def test_no_api_endpoint_with_bs_ids_reads_or_changes_bs_rows(world):
 
 
 def _api_lists():
-    names = ["api-messages", "api-inbox", "api-accounts", "api-sender-ids", "api-contacts"]
+    names = [
+        "api-messages",
+        "api-inbox",
+        "api-accounts",
+        "api-sender-ids",
+        "api-contacts",
+        "api-lists",
+    ]
     return [(name, None) for name in names]
 
 

@@ -13,10 +13,12 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 
 from smsportal.contacts.models import Contact, ContactList, OptOut
+from smsportal.contacts.scope import contacts_of, lists_of, own_lists
+from smsportal.departments.scope import departments_of
 from smsportal.sms.phones import parse_phone
 
 from .. import filters
-from ..fields import NoUnknownFields, StrictCharField, StrictPrimaryKeyField
+from ..fields import NoUnknownFields, ScopedPrimaryKeyField, StrictCharField
 from ..pagination import NewestFirst, OldestFirst
 from .base import ApiMixin
 
@@ -44,7 +46,7 @@ class ContactSerializer(NoUnknownFields, serializers.ModelSerializer):
 
     def validate_phone(self, raw: str) -> str:
         phone = e164(raw)
-        others = Contact.objects.filter(phone=phone)
+        others = Contact.objects.filter(phone=phone, department=key_department(self.context))
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
@@ -69,7 +71,7 @@ class ListSerializer(NoUnknownFields, serializers.ModelSerializer):
         return getattr(contact_list, "member_count", 0)
 
     def validate_name(self, name: str) -> str:
-        others = ContactList.objects.filter(name=name)
+        others = ContactList.objects.filter(name=name, department=key_department(self.context))
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
@@ -79,10 +81,20 @@ class ListSerializer(NoUnknownFields, serializers.ModelSerializer):
 
 class MembersSerializer(NoUnknownFields, serializers.Serializer):
     contacts = serializers.ListField(
-        child=StrictPrimaryKeyField(queryset=Contact.objects.all()),
+        child=ScopedPrimaryKeyField(scope=contacts_of, model=Contact),
         min_length=1,
         max_length=10_000,
     )
+
+
+def key_department(context):
+    """The department an API key writes for: the key's own (None for an older key made before
+    departments, whose rows are the whole organisation's)."""
+    request = context["request"]
+    department_id = getattr(request.auth, "department_id", None)
+    if department_id is None:
+        return None
+    return departments_of(request).filter(pk=department_id).first()
 
 
 class OptOutSerializer(NoUnknownFields, serializers.ModelSerializer):
@@ -109,7 +121,7 @@ class ContactListView(ApiMixin, generics.ListCreateAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        found = Contact.objects.prefetch_related("lists")
+        found = contacts_of(self.request).prefetch_related("lists")
         if (list_id := filters.integer(params, "list")) is not None:
             found = found.filter(memberships__contact_list_id=list_id)
         if (phone := filters.text(params, "phone", 40)) is not None:
@@ -133,6 +145,9 @@ class ContactListView(ApiMixin, generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
+    def perform_create(self, serializer):
+        serializer.save(department=key_department(serializer.context))
+
 
 class ContactDetailView(ApiMixin, generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete"]
@@ -142,7 +157,9 @@ class ContactDetailView(ApiMixin, generics.RetrieveUpdateDestroyAPIView):
         "DELETE": (CONTACTS, ["contacts.delete_contact"]),
     }
     serializer_class = ContactSerializer
-    queryset = Contact.objects.prefetch_related("lists")
+
+    def get_queryset(self):
+        return contacts_of(self.request).prefetch_related("lists")
 
 
 class ListListView(ApiMixin, generics.ListCreateAPIView):
@@ -152,7 +169,12 @@ class ListListView(ApiMixin, generics.ListCreateAPIView):
     }
     serializer_class = ListSerializer
     pagination_class = OldestFirst
-    queryset = ContactList.objects.annotate(member_count=Count("membership"))
+
+    def get_queryset(self):
+        return lists_of(self.request).annotate(member_count=Count("membership"))
+
+    def perform_create(self, serializer):
+        serializer.save(department=key_department(serializer.context))
 
 
 class ListDetailView(ApiMixin, generics.RetrieveUpdateDestroyAPIView):
@@ -163,7 +185,11 @@ class ListDetailView(ApiMixin, generics.RetrieveUpdateDestroyAPIView):
         "DELETE": (CONTACTS, ["contacts.delete_contactlist"]),
     }
     serializer_class = ListSerializer
-    queryset = ContactList.objects.annotate(member_count=Count("membership"))
+
+    def get_queryset(self):
+        # A shared list of another department is read, never changed.
+        lists = lists_of(self.request) if self.request.method == "GET" else own_lists(self.request)
+        return lists.annotate(member_count=Count("membership"))
 
 
 class AddedSerializer(serializers.Serializer):
@@ -180,9 +206,11 @@ class ListMembersView(ApiMixin, generics.GenericAPIView):
 
     @extend_schema(responses=ContactSerializer(many=True), operation_id="lists_members_list")
     def get(self, request, pk: int):
-        contact_list = get_object_or_404(ContactList, pk=pk)
-        found = Contact.objects.filter(memberships__contact_list=contact_list).prefetch_related(
-            "lists"
+        contact_list = get_object_or_404(lists_of(request), pk=pk)
+        found = (
+            contacts_of(request)
+            .filter(memberships__contact_list=contact_list)
+            .prefetch_related("lists")
         )
         page = self.paginate_queryset(found)
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
@@ -191,8 +219,8 @@ class ListMembersView(ApiMixin, generics.GenericAPIView):
         request=MembersSerializer, responses=AddedSerializer, operation_id="lists_members_add"
     )
     def post(self, request, pk: int):
-        contact_list = get_object_or_404(ContactList, pk=pk)
-        payload = MembersSerializer(data=request.data)
+        contact_list = get_object_or_404(own_lists(request), pk=pk)
+        payload = MembersSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         added = contact_list.add(c.pk for c in payload.validated_data["contacts"])
         return Response({"added": added})
@@ -204,7 +232,7 @@ class ListMemberView(ApiMixin, generics.GenericAPIView):
 
     @extend_schema(responses={204: None}, operation_id="lists_members_remove")
     def delete(self, request, pk: int, contact_id: int):
-        contact_list = get_object_or_404(ContactList, pk=pk)
+        contact_list = get_object_or_404(own_lists(request), pk=pk)
         if not contact_list.remove([contact_id]):
             raise exceptions.NotFound("That contact is not a member of this list.")
         return Response(status=status.HTTP_204_NO_CONTENT)

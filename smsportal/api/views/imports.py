@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from smsportal.contacts.forms import ImportForm, ImportStartForm
 from smsportal.contacts.models import ContactList, ImportJob
+from smsportal.contacts.scope import imports_of, own_lists
 from smsportal.contacts.tasks import run_import
 from smsportal.contacts.uploads import LimitedUploadHandler, max_upload_bytes, too_big
 from smsportal.core import audit
@@ -194,7 +195,15 @@ class ImportListView(ApiGenericView):
         fields.setdefault("region", settings.PHONE_DEFAULT_REGION)
         fields.setdefault("mode", ImportJob.Mode.UPDATE)
         dry_run = BOOLEANS.get(fields.pop("dry_run", "false"))
-        upload = ImportForm(fields | {"dry_run": dry_run or ""}, files)
+        # The contacts are the key's department's (its only one for a key made before them).
+        if getattr(request.auth, "department_id", None):
+            fields["department"] = str(request.auth.department_id)
+        upload = ImportForm(
+            fields | {"dry_run": dry_run or ""},
+            files,
+            user=request.user,
+            lists=own_lists(request),
+        )
         reading = ImportStartForm({"encoding": fields.get("encoding", "")})
         errors = form_errors(upload, reading)
         if dry_run is None:
@@ -217,13 +226,16 @@ def queue(cleaned: dict, encoding: str, user) -> ImportJob:
     with transaction.atomic():
         contact_list = cleaned["contact_list"]
         if cleaned["new_list"] and not cleaned["dry_run"]:
-            contact_list, _made = ContactList.objects.get_or_create(name=cleaned["new_list"])
+            contact_list, _made = ContactList.objects.get_or_create(
+                name=cleaned["new_list"], department=cleaned["department"]
+            )
         job = ImportJob.objects.create(
             status=ImportJob.Status.QUEUED,
             file=upload,
             original_name=upload.name[:255],
             encoding=encoding,
             contact_list=contact_list,
+            department=cleaned["department"],
             new_list=cleaned["new_list"],
             region=cleaned["region"],
             mode=cleaned["mode"],
@@ -242,7 +254,11 @@ class ImportDetailView(ApiGenericView):
 
     @extend_schema(operation_id="imports_retrieve", summary="Progress and rejected rows")
     def get(self, request, pk: int):
-        found = ImportJob.objects.select_related("contact_list").exclude(
-            status=ImportJob.Status.PREVIEW  # an upload on the page, not yet started
+        found = (
+            imports_of(request)
+            .select_related("contact_list")
+            .exclude(
+                status=ImportJob.Status.PREVIEW  # an upload on the page, not yet started
+            )
         )
         return Response(ImportSerializer(get_object_or_404(found, pk=pk)).data)

@@ -93,7 +93,7 @@ class MessageListView(ApiGenericView):
         summary="Send a message",
     )
     def post(self, request):
-        payload = SendSerializer(data=request.data)
+        payload = SendSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()
 

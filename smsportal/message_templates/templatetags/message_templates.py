@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from ..models import MessageTemplate
+from ..scope import templates_of
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ def template_picker(context) -> dict:
     user = context["request"].user
     if not user.has_perm("message_templates.view_messagetemplate"):
         return {"choices": []}
-    choices = [
-        {"template": t, "shape": t.shape} for t in MessageTemplate.objects.select_related("account")
-    ]
+    # The person's departments' templates only (message_templates/scope.py).
+    templates = templates_of(context["request"]).select_related("account")
+    choices = [{"template": t, "shape": t.shape} for t in templates]
     return {"choices": choices}

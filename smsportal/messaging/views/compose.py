@@ -154,8 +154,14 @@ LIST_COUNTS_SECONDS = 30  # how long the live preview reuses a list's member cou
 
 
 def chosen_lists(form: ComposeForm) -> list[int]:
+    """The chosen lists the person may send to (another department's id is left out, even in
+    the live preview's counts)."""
     chosen = form.data.getlist("lists") if hasattr(form.data, "getlist") else []
-    return sorted({int(i) for i in chosen if str(i).isdigit()})
+    ids = {int(i) for i in chosen if str(i).isdigit()}
+    if not ids:
+        return []
+    usable = form.fields["lists"].queryset.filter(pk__in=ids)
+    return sorted(usable.values_list("pk", flat=True))
 
 
 def recipients_of(form: ComposeForm, *, live: bool = False):
@@ -335,7 +341,14 @@ def personalise_preview(context: dict, form: ComposeForm, text: str, kind: str, 
             if (p := parse_phone(raw, region)).valid
         )
     )
-    own = compose_estimate(text, chosen_lists(form), pasted, profile)
+    departments = form.fields["department"].queryset
+    own = compose_estimate(
+        text,
+        chosen_lists(form),
+        pasted,
+        profile,
+        departments=list(departments.values_list("pk", flat=True)),
+    )
     context["personal"] = own
     if own.problems:
         context["problem"] = own.problem

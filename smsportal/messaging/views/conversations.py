@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from smsportal.contacts.scope import contacts_of
 from smsportal.contacts.selectors import opted_out
 from smsportal.departments.forms import chosen_department
 from smsportal.routing.prices import PriceTable
@@ -70,11 +71,12 @@ def _explain(items) -> None:
         )
 
 
-def thread_context(conversation: Conversation, before_text: str = "") -> dict:
+def thread_context(conversation: Conversation, before_text: str = "", contacts=None) -> dict:
     before = parse_datetime(before_text) if before_text else None
     items, earlier = thread(conversation, before)
     _explain(items)
-    contact = name_contacts([conversation.phone]).get(conversation.phone)
+    # `contacts`: those the person may see (another department's contact is not named).
+    contact = name_contacts([conversation.phone], contacts).get(conversation.phone)
 
     return {
         "opted_out": bool(opted_out([conversation.phone])),
@@ -89,7 +91,7 @@ def thread_context(conversation: Conversation, before_text: str = "") -> dict:
 @permission_required("messaging.view_inboundmessage", raise_exception=True)
 def conversation(request: HttpRequest, pk: int) -> HttpResponse:
     convo = get_object_or_404(conversations_of(request).select_related("account"), pk=pk)
-    context = thread_context(convo, request.GET.get("before", ""))
+    context = thread_context(convo, request.GET.get("before", ""), contacts_of(request))
     if request.htmx and not request.htmx.boosted:
         return render(request, "messaging/conversation.html#thread", context)
     if convo.unread and request.user.has_perm("messaging.change_inboundmessage"):
@@ -148,7 +150,7 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(convo)
             form = _fresh_form()
     context = {
-        **thread_context(convo),
+        **thread_context(convo, contacts=contacts_of(request)),
         "form": form,
         "preview": reply_preview(convo, text) if text and form.errors else None,
     }

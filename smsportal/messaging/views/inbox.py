@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from smsportal.contacts.scope import contacts_of
+
 from ..conversations import mark_all_read, name_contacts, threads
 from ..models import InboundMessage
 from ..scope import conversations_of
@@ -18,8 +20,11 @@ from ..scope import conversations_of
 def inbox(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     cursor = request.GET.get("after", "")
-    rows, next_cursor = threads(query, cursor, conversations=conversations_of(request))
-    contacts = name_contacts(row.phone for row in rows)
+    mine = contacts_of(request)
+    rows, next_cursor = threads(
+        query, cursor, conversations=conversations_of(request), contacts=mine
+    )
+    contacts = name_contacts((row.phone for row in rows), mine)
     for row in rows:
         row.contact = contacts.get(row.phone)
     params = {"q": query} if query else {}

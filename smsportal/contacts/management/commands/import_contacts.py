@@ -23,6 +23,7 @@ from smsportal.contacts.importer import (
 from smsportal.contacts.models import ContactList
 from smsportal.contacts.reading import Table, UnreadableFile, open_table
 from smsportal.core.csv_export import csv_line
+from smsportal.departments.models import Department
 
 
 class Command(BaseCommand):
@@ -30,6 +31,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--department",
+            required=True,
+            help="the department (name or id) whose contacts these are; its list is --list",
+        )
         parser.add_argument("--list", dest="list_name", help="add every imported contact to it")
         parser.add_argument("--region", default=None, help="for numbers without +/00 (e.g. KW)")
         existing = parser.add_mutually_exclusive_group()
@@ -58,19 +64,25 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, list_name, region, update, dry_run, rejected, **options):
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
+        department = _department(options["department"])
         region = (region or settings.PHONE_DEFAULT_REGION).upper()
         contact_list = None
         if list_name:
             if dry_run:
-                contact_list = ContactList.objects.filter(name=list_name).first()
+                contact_list = ContactList.objects.filter(
+                    name=list_name, department=department
+                ).first()
             else:
-                contact_list, _ = ContactList.objects.get_or_create(name=list_name)
+                contact_list, _ = ContactList.objects.get_or_create(
+                    name=list_name, department=department
+                )
         rejected_path = rejected or file.with_name(file.name + ".rejected.csv")
         opts = Options(
             region=region,
             update_existing=update,
             dry_run=dry_run,
             contact_list=contact_list,
+            department_id=department.pk,
             parse_processes=parse_processes_for(file.stat().st_size),
         )
         started = time.monotonic()
@@ -97,6 +109,18 @@ class Command(BaseCommand):
                 self.stdout.write(f"  line {warning.line}: {warning.reason}")
             if summary.warned > len(rejections.warnings):
                 self.stdout.write(f"  … and {summary.warned - len(rejections.warnings):,} more")
+
+
+def _department(given: str) -> Department:
+    """The department named (case ignored) or numbered, or an error listing those there are."""
+    given = (given or "").strip()
+    found = Department.objects.filter(name__iexact=given).first()
+    if found is None and given.isdigit():
+        found = Department.objects.filter(pk=int(given)).first()
+    if found is None:
+        known = ", ".join(Department.objects.values_list("name", flat=True)) or "none yet"
+        raise CommandError(f"No department “{given}”. Departments: {known}.")
+    return found
 
 
 def _report(summary: Summary, seconds: float, dry_run: bool) -> str:
