@@ -20,7 +20,6 @@ from .fields import (
     ScopedPrimaryKeyField,
     StrictBooleanField,
     StrictCharField,
-    StrictPrimaryKeyField,
 )
 
 MAX_NUMBERS = 10_000  # pasted numbers per request; larger sends go through lists
