@@ -156,6 +156,8 @@ def test_compose_with_automatic_in_arabic_holds_no_english(
         "senders": senders.content.decode(),
     }
     assert 'id="routing-split"' in pages["preview"] and 'id="routing-refused"' in pages["preview"]
+    # The summary beside Send gives the split's cost (it once gave the words and no figure).
+    assert "التكلفة التقديرية 0.04" in pages["preview"]
     assert 'id="confirm-routed"' in pages["confirmation"]
     assert 'id="preview-cost"' in pages["one account"]
     typed = user_content()

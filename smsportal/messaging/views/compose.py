@@ -238,6 +238,9 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     }
     if form.automatic:
         context["routing"] = routing_preview(form, summary, text)
+        # The summary beside the Send button says the split's cost (it said "estimated cost"
+        # with no figure: there is no one account to price it).
+        context["cost"] = context["routing"]["cost"]
     if account:
         capabilities = account.backend.capabilities
         context["capabilities"] = capabilities
