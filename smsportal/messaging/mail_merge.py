@@ -113,7 +113,9 @@ class MergeFile:
         return replace(self, values=values)
 
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False).encode()
+        # Reasons may be lazy translations (a number's parse error): kept as the words the
+        # uploader read, like the rest of this copy of their file.
+        return json.dumps(asdict(self), ensure_ascii=False, default=str).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> MergeFile:
