@@ -5,6 +5,7 @@ is read and sent to by everyone, changed only by its own department (`own_lists`
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from smsportal.departments.scope import visible
 
@@ -27,3 +28,28 @@ def own_lists(request_or_user) -> QuerySet[ContactList]:
 
 def imports_of(request_or_user) -> QuerySet[ImportJob]:
     return visible(ImportJob.objects.all(), request_or_user)
+
+
+def not_for(department, lists) -> list[ContactList]:
+    """Of the chosen `lists`, those a message for `department` may not go to: another
+    department's list it did not share. A person in two departments sees both's lists, but a
+    message for one goes only to that one's lists and shared ones (it counts against that
+    department's quota, and the other's members are not its contacts)."""
+    if department is None:
+        return []
+    return [
+        chosen
+        for chosen in lists
+        if chosen.department_id not in (None, department.pk) and not chosen.shared
+    ]
+
+
+def not_for_error(department, chosen: ContactList) -> str:
+    return gettext(
+        "%(list)s is a list of %(owner)s, not of %(department)s: send it for %(owner)s, "
+        "or ask them to share it."
+    ) % {
+        "list": chosen.name,
+        "owner": chosen.department,
+        "department": department,
+    }

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.contacts.models import ContactList
-from smsportal.contacts.scope import lists_of
+from smsportal.contacts.scope import lists_of, not_for, not_for_error
 from smsportal.departments.forms import DepartmentField
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
@@ -190,6 +190,8 @@ class ComposeForm(forms.Form):
     def clean(self):
         data = super().clean()
         self.clean_type_fields(data)
+        for chosen in not_for(data.get("department"), data.get("lists") or []):
+            self.add_error("lists", not_for_error(data.get("department"), chosen))
         account, sender = data.get("account"), data.get("sender")
         if account and sender and not account.backend_class.capabilities.sender_per_message:
             self.add_error(

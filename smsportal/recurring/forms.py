@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from smsportal.contacts.models import ContactList
-from smsportal.contacts.scope import lists_of
+from smsportal.contacts.scope import lists_of, not_for, not_for_error
 from smsportal.departments.forms import DepartmentField
 from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
@@ -119,6 +119,8 @@ class RecurringSendForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        for chosen in not_for(cleaned.get("department"), cleaned.get("lists") or []):
+            self.add_error("lists", not_for_error(cleaned.get("department"), chosen))
         frequency = cleaned.get("frequency")
         # Only the fields of the chosen frequency are kept (the page hides the others).
         if frequency != rules.WEEKLY:

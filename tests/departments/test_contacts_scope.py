@@ -18,6 +18,7 @@ from smsportal.message_templates.models import MessageTemplate
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Message
 from smsportal.providers.backends.base import InboundSMS
+from smsportal.recurring.models import RecurringSend
 from tests.api.conftest import caller_for
 from tests.factories import OptOutFactory, UserFactory
 
@@ -103,6 +104,49 @@ def test_compose_with_another_departments_list_guessed_sends_nothing_and_counts_
 
     assert "+96597200001" not in preview
     assert not Message.objects.exists()
+
+
+def test_a_person_in_two_departments_sends_for_one_only_to_its_lists_and_shared_ones(
+    client, world, account
+):
+    """Alice sees both departments' lists; a message for Alpha (its quota, its contacts) may not
+    go to Bravo's private list, on Compose nor as a recurring send."""
+    world["bravo"].members.add(world["alice"])
+    client.force_login(world["alice"])
+    secret, shared = world["lists"]["Bravo secret"], world["lists"]["Bravo newsletter"]
+    form = {
+        "account": account.pk,
+        "department": world["alpha"].pk,
+        "text": "Hello",
+        "token": "t3",
+        "action": "confirm",
+        "lists": [secret.pk, shared.pk],
+    }
+
+    page = client.post(COMPOSE, form).content.decode()
+    assert "Bravo secret is a list of Bravo, not of Alpha" in page
+    assert "Bravo newsletter is a list of" not in page  # shared: fine for Alpha
+    assert not Message.objects.exists()
+
+    recurring = {
+        "name": "Weekly",
+        "department": world["alpha"].pk,
+        "account": account.pk,
+        "lists": [secret.pk],
+        "text": "Hello",
+        "frequency": "weekly",
+        "weekdays": ["0"],
+        "time_of_day": "09:00",
+        "timezone": "Asia/Kuwait",
+        "starts_on": "2030-01-01",
+        "on_missed": "late",
+    }
+    page = client.post(reverse("recurring:create"), recurring).content.decode()
+    assert "Bravo secret is a list of Bravo, not of Alpha" in page
+    assert not RecurringSend.objects.exists()
+
+    client.post(COMPOSE, {**form, "department": world["bravo"].pk, "token": "t4"})
+    assert Message.objects.get().department == world["bravo"]
 
 
 def test_the_api_sends_to_a_shared_list_but_not_to_a_private_one(world, account, script):
