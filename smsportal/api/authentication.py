@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Permission
 from rest_framework import authentication, exceptions
 
+from smsportal.core import audit
 from smsportal.core.client_ip import client_ip
 
 from .models import ApiKey
@@ -54,6 +55,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             )
         key.record_use(address)
         load_permissions(key.user)
+        audit.act_as(key.user)
         request._request.api_key = key  # for the request log line (views.base)
         return key.user, key
 

@@ -90,6 +90,15 @@ def record(
     return entry_model.objects.create(**fields)
 
 
+def act_as(user) -> None:
+    """Name `user` as who acts for the rest of the request being served. An API key's user is
+    known only once the view has authenticated the key, after AuditContextMiddleware read the
+    (then anonymous) user: without this, what an API call does is put down to "system"."""
+    context = auditlog_value.get(None)
+    if context is not None:
+        context["actor"] = user
+
+
 def diff(before: dict, after: dict) -> dict[str, tuple[Any, Any]]:
     """{name: (before, after)} for each name of `before` whose value `after` changes."""
     return {k: (v, after.get(k)) for k, v in before.items() if k in after and after[k] != v}
