@@ -23,7 +23,7 @@ class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
         fields = ["department", "name", "account", "text"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
+        widgets = {"text": forms.Textarea(attrs={"rows": 6, "dir": "auto"})}
         error_messages = {"text": {"required": _("The text is empty.")}}
         labels = {"name": _("Name"), "account": _("Account"), "text": _("Text")}
         help_texts = {

@@ -77,7 +77,7 @@ class ComposeForm(forms.Form):
         label=_("Message"),
         strip=False,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "autofocus": True}),
+        widget=forms.Textarea(attrs={"rows": 6, "autofocus": True, "dir": "auto"}),
     )
     flash = forms.BooleanField(
         label=_("Flash"),

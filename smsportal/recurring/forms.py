@@ -83,7 +83,7 @@ class RecurringSendForm(forms.ModelForm):
             "ends_on": _("Set an end date, a number of sends, or neither to go on until deleted."),
         }
         widgets = {
-            "text": forms.Textarea(attrs={"rows": 4}),
+            "text": forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
             "time_of_day": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

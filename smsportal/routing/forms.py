@@ -119,7 +119,7 @@ class DryRunForm(forms.Form):
     phone = forms.CharField(
         label=_("Number"), max_length=40, widget=forms.TextInput(attrs={"dir": "ltr"})
     )
-    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}))
     message_type = forms.ChoiceField(label=_("Message type"), choices=(), required=False)
     sender = forms.CharField(label=_("Sender ID"), max_length=32, required=False)
 

@@ -209,7 +209,9 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class RescheduleForm(forms.Form):
-    body = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(
+        label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"})
+    )
     scheduled_for = forms.DateTimeField(
         label=gettext_lazy("Scheduled for"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
