@@ -45,8 +45,6 @@ class Failing:
                 with front.lock:
                     front.seen += 1
                     number = front.seen
-                    if number == ANSWERED + LOST:
-                        threading.Thread(target=front.stop, daemon=True).start()
                 answer = requests.request(
                     self.command,
                     front.target + self.path.split("/API/", 1)[1],
@@ -55,6 +53,11 @@ class Failing:
                     timeout=10,
                 )
                 if number > ANSWERED:
+                    if number == ANSWERED + LOST:
+                        # Stop listening before this answer is lost: requests go one at a time,
+                        # so the next one certainly finds nothing listening (stopping from a
+                        # thread of its own let one more connection in, now and then).
+                        front.stop()
                     self.close_connection = True  # the request arrived; its answer is lost
                     return
                 self.send_response(answer.status_code)

@@ -17,7 +17,9 @@ from django.utils import timezone
 from smsportal.contacts.models import ContactList
 from smsportal.forwarding import delivery, events
 from smsportal.forwarding.models import Attempt, Endpoint, Event, EventType
+from smsportal.keywords import services as keyword_services
 from smsportal.keywords.models import KeywordRule
+from smsportal.messaging.delivery_reports import webhooks
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Conversation, InboundMessage
 from smsportal.providers.backends.base import InboundSMS
@@ -68,10 +70,17 @@ def incoming(client, account, sender, text):
     )
 
 
-def test_an_incoming_sms_with_rules_and_endpoints_takes_a_handful_of_queries(client, isms):
+def test_an_incoming_sms_with_rules_and_endpoints_takes_a_handful_of_queries(
+    client, isms, monkeypatch
+):
     """Before: 15 queries (the summary's update then savepoint, department and insert; the rules;
     the endpoints; the events in a second transaction; a task per endpoint). Now: the SMS, one
     upsert of its conversation, one insert of its events, its tasks — in one transaction."""
+    # What is kept for a few seconds stays kept here: on a loaded machine more than those few
+    # seconds passed between the warm-up and the counted request, and the account was read again.
+    monkeypatch.setattr(webhooks, "ACCOUNT_CACHE_SECONDS", 3600)
+    monkeypatch.setattr(keyword_services, "RULE_KEYS_SECONDS", 3600)
+    monkeypatch.setattr(events, "ENDPOINTS_SECONDS", 3600)
     for n in range(2):
         make_endpoint(f"https://hooks{n}.example.com/sms", name=f"Endpoint {n}")
     incoming(client, isms, "96590000001", "warm up")  # the account, rules and endpoints read once
