@@ -55,9 +55,10 @@ class Progress:
     @property
     def summary(self) -> str:
         """ "28 delivered, 2 failed": the non-zero counts in the bar's order."""
-        return ", ".join(f"{_number(seg['count'])} {word(seg['status'])}" for seg in self.bar) or _(
-            "no recipient"
-        )
+        # The list's comma is the reader's: "28 delivered, 2 failed", "28 وصلت، 2 فشلت".
+        return _(", ").join(
+            f"{_number(seg['count'])} {word(seg['status'])}" for seg in self.bar
+        ) or _("no recipient")
 
     def get(self, status: str) -> int:
         return self.counts.get(status, 0)
