@@ -109,6 +109,17 @@ def test_the_dry_run_says_which_account_and_why(operator_client, two_accounts):
     assert "No route matches this number and message." in response.content.decode()
 
 
+def test_the_dry_run_says_what_is_wrong_with_a_number_it_cannot_read(operator_client):
+    for number in ("abc", "+44 7700 900123"):
+        response = operator_client.get(
+            reverse("routing:dry_run"),
+            {"phone": number, "text": "Hello", "message_type": "text"},
+            headers={"HX-Request": "true"},
+        )
+        page = response.content.decode()
+        assert 'role="alert"' in page and "Number:" in page, page
+
+
 def test_a_route_whose_accounts_cannot_carry_the_text_refuses_with_the_reason(two_accounts):
     kwt, _isms = two_accounts  # KwtSMS sends no flash messages
     route("Kuwait", "KW", kwt)
