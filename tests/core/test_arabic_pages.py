@@ -96,6 +96,11 @@ def marked_pages(client) -> dict[str, str]:
         if name in NOT_CHECKED or name.startswith("admin:"):
             continue
         response = client.get(path)
+        if response.streaming:
+            # Read a streamed export to its end now: left unread, the garbage collector closes
+            # its server-side cursor (PostgreSQL) in the middle of a later query on the same
+            # connection, which then waits on itself for ever.
+            b"".join(response.streaming_content)
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
         html = response.content.decode()
