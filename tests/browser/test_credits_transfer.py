@@ -26,6 +26,7 @@ def test_a_manager_transfers_credits_end_to_end(page, live_server, login, manage
 
     page.goto(f"{live_server.url}/credits/")
     page.get_by_role("link", name="Transfer credits").click()
+    page.wait_for_load_state()  # htmx listens from the load on: a change before it is lost
     page.get_by_label("From account").select_option(label="ISMS main")
     page.get_by_label("Customer username").fill("reseller42")
     page.get_by_label("Credits").fill("80")

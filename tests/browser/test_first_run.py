@@ -25,6 +25,7 @@ def test_a_new_user_sends_a_first_message_and_watches_it_arrive(
 
     login(manager, PASSWORD)
     page.get_by_role("link", name="Compose").first.click()
+    page.wait_for_load_state()  # htmx listens from the load on: a change before it is lost
     page.get_by_label("Account").select_option(label="ISMS (sandbox)")
     page.get_by_label("Numbers").fill("+965 9711 9440")
     page.get_by_label("Lists").select_option(label="Support team")

@@ -55,6 +55,7 @@ def test_an_endpoint_receives_signed_events_and_a_failing_one_is_disabled(
     else:
         page.goto(f"{live_server.url}/forwarding/")
         page.get_by_role("link", name="New endpoint").click()
+        page.wait_for_load_state()  # htmx listens from the load on: a change before it is lost
         page.get_by_label("Name").fill("CRM")
         page.get_by_label("URL").fill("http://10.0.0.5/hook")
         page.get_by_role("button", name="Save").click()

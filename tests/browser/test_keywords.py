@@ -48,6 +48,7 @@ def test_a_keyword_adds_to_a_list_and_replies_and_stop_is_confirmed(
         )
     else:
         page.get_by_role("link", name="New rule").click()
+        page.wait_for_load_state()  # htmx listens from the load on: a change before it is lost
         page.get_by_label("Account").select_option(str(account.pk))
         page.get_by_label("Keyword").fill("stop")
         page.get_by_label("Automatic reply").fill("Welcome to our offers!")

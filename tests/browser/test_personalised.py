@@ -110,6 +110,7 @@ def test_an_operator_makes_a_weekly_recurring_send_that_fires(
 
     page.goto(f"{live_server.url}/recurring/")
     page.get_by_role("link", name="New recurring send").click()
+    page.wait_for_load_state()  # htmx listens from the load on: a change before it is lost
     page.get_by_label("Name").fill("Monday meeting")
     page.locator("#id_lists").select_option(label="Team")
     page.get_by_label("Text").fill("Hi {first_name}, team meeting at 10")

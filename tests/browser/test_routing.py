@@ -48,6 +48,7 @@ def test_a_manager_prices_routes_and_sends_automatically_to_mixed_destinations(
     for name, destinations, account in [("Kuwait", "KW", kwt), ("Saudi", "SA", isms)]:
         page.goto(f"{live_server.url}/routing/")
         page.get_by_role("link", name="Add route").click()
+        page.wait_for_load_state()  # htmx listens from the load on: a change before it is lost
         page.get_by_label("Name").fill(name)
         page.get_by_label("Destinations").fill(destinations)
         page.get_by_label("Account 1").select_option(label=account.name)

@@ -20,6 +20,7 @@ def test_a_manager_adds_a_sender_id_and_makes_it_the_default(
     page.goto(f"{live_server.url}/senders/")
     expect(page.get_by_text("No sender IDs")).to_be_visible()
     page.get_by_role("link", name="Add sender ID").click()
+    page.wait_for_load_state()  # htmx listens from the load on: a change before it is lost
     page.get_by_label("Account").select_option(label="ISMS main")
     page.get_by_label("Sender ID").fill("60123456789012")
     page.get_by_role("button", name="Save").click()
