@@ -42,14 +42,15 @@ with connection.cursor() as cursor:
     cursor.execute(
         '''
         INSERT INTO messaging_delivery (message_id, account_id, phone, status, provider_message_id,
-            error_code, error_text, segments, cost, attempts, claim, confirmed, polls, queued_at)
+            error_code, error_text, segments, cost, attempts, claim, seqno, confirmed, polls,
+            queued_at, text)
         SELECT m.id, m.account_id, '+9655' || lpad(mod(g, 10000000)::text, 7, '0'),
                (ARRAY['delivered','delivered','delivered','submitted','failed','undelivered',
                       'unknown','expired','rejected','skipped'])[1 + mod(g, 10)],
                'P' || g,
                CASE WHEN mod(g, 10) IN (4, 5) THEN (1700 + mod(g, 7))::text ELSE '' END, '',
-               1, 0.01, 1, '', true, 0,
-               now() - (mod(g, 60) || ' days')::interval
+               1, 0.01, 1, '', '', true, 0,
+               now() - (mod(g, 60) || ' days')::interval, ''
         FROM generate_series(1, %s) AS g
         JOIN messaging_message m ON m.id = %s + mod(g, 4)
         ''',
