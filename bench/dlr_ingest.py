@@ -1,17 +1,30 @@
-"""Delivery-report ingest: ISMS callbacks per second into gunicorn on PostgreSQL, and p99 latency.
+"""Delivery-report ingest: ISMS callbacks per second into gunicorn on PostgreSQL, and p99 latency,
+against a floor measured in the same run: the same SQL behind a bare WSGI app.
 
-    .venv/bin/python bench/dlr_ingest.py [--deliveries 60000] [--seconds 15] [--workers 4]
+    .venv/bin/python bench/dlr_ingest.py [--deliveries 100000] [--seconds 15] [--workers 4]
 
-Starts a throwaway PostgreSQL and gunicorn on 127.0.0.1, seeds one ISMS account and a message
-whose deliveries wait for reports, then drives `GET /hooks/isms/<token>/dlr` with wrk (Debian's
-`wrk`), each request for a different delivery. Afterwards it checks that every answered callback
-moved exactly one delivery (one event each, no report lost, none applied twice).
-Prints the figures; `bench/run_all` records them in docs/benchmarks.md.
+Starts a throwaway PostgreSQL, seeds one ISMS account and a message whose deliveries wait for
+reports (`--deliveries` for each phase), then runs two phases of `--seconds` each, in this order,
+each driven by wrk (Debian's `wrk`) over the same connections, each request for a different
+delivery (`GET /hooks/isms/<token>/dlr?MsgId=…&Status=6`):
+
+- floor: `bench/dlr_floor.py`, a bare WSGI app (no Django request machinery) that runs the
+  portal's own statements for a report (the account lookup by token, kept for the same few
+  seconds; the one statement of `delivery_reports/apply_sql.py`; `last_report_at` once a minute),
+  generated here from the portal's code;
+- portal: `smsportal.wsgi`, the webhook.
+
+Both under the same gunicorn settings (`--workers`, `--threads`), against the same database and
+the same seeded rows (each phase its own half). After each phase it checks that every answered
+callback moved exactly one delivery (one event each, no report lost, none applied twice), and
+counts the database's transactions per callback (each statement is its own, in autocommit): the
+two phases must show the same SQL. Prints JSON; `bench/run_all` records it in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -19,9 +32,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,6 +62,14 @@ Delivery.objects.bulk_create(
 print(json.dumps({"token": account.webhook_token}))
 """
 
+# What the floor runs, from the portal's code (bench/dlr_floor.py).
+FLOOR_SPEC = """
+import django, json
+django.setup()
+from bench.dlr_floor import floor_spec
+print(json.dumps(floor_spec()))
+"""
+
 CHECK = """
 import django, json
 django.setup()
@@ -60,10 +82,9 @@ print(json.dumps({
 """
 
 WRK_SCRIPT = """
-local counter = 0
 local threads = {}
 function setup(thread)
-  thread:set("offset", #threads * %(per_thread)d)
+  thread:set("offset", %(first)d + #threads * %(per_thread)d)
   table.insert(threads, thread)
 end
 function init(args)
@@ -75,6 +96,7 @@ request = function()
   return wrk.format("GET", "%(path)s?MsgId=D" .. id .. "&Status=6&Sender=63633")
 end
 """
+WRK_THREADS = 2
 
 
 def run_python(code: str, env: dict, *args: str) -> dict:
@@ -86,9 +108,134 @@ def run_python(code: str, env: dict, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def transactions(url: str) -> int:
+    """The database's committed and rolled-back transactions so far (in autocommit, one per
+    statement); a backend reports its own when it ends, so read after the server has stopped."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+            " WHERE datname = current_database()"
+        ).fetchone()
+    return row[0]
+
+
+def wait_until_answering(port: int, server: subprocess.Popen) -> None:
+    """Until gunicorn answers HTTP (`/`: the portal redirects to log in, the floor says not
+    found; neither touches the database), then a second for the other workers to boot."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn stopped (exit code {server.returncode})")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
+            time.sleep(1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def wrk_figures(output: str) -> dict:
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    failed = int(errors.group(1)) if errors else 0
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    return {
+        "callbacks_per_second": rate,
+        "p99_ms": round(p99_ms, 2),
+        "answered": requests - failed,
+        "non_2xx": failed,
+    }
+
+
+def phase(app: str, first: int, token: str, env: dict, pg_url: str, args) -> dict:
+    """One app under gunicorn, driven by wrk over deliveries D<first>… for --seconds; then
+    checked."""
+    port = free_port()
+    before_counts = run_python(CHECK, env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "-w",
+            str(args.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(args.threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        wait_until_answering(port, server)
+        before = transactions(pg_url)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(
+                WRK_SCRIPT
+                % {
+                    "first": first,
+                    "per_thread": args.deliveries // WRK_THREADS,
+                    "path": f"/hooks/isms/{token}/dlr",
+                }
+            )
+        output = subprocess.run(
+            [
+                "wrk",
+                f"-t{WRK_THREADS}",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "-s",
+                script.name,
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        os.unlink(script.name)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    time.sleep(1)  # the server's backends end and report their transactions
+    spent = transactions(pg_url) - before
+    print(output, file=sys.stderr)
+    figures = wrk_figures(output)
+    if figures["answered"] > args.deliveries - args.connections:
+        raise SystemExit(f"{app} answered more callbacks than seeded: raise --deliveries")
+    after = run_python(CHECK, env)
+    counts = {key: after[key] - before_counts[key] for key in after}
+    answered = figures["answered"]
+    return {
+        **figures,
+        **counts,
+        "transactions_per_callback": round(spent / answered, 3) if answered else None,
+        # wrk stops counting at the deadline while a few requests are still in flight, so the
+        # server may have applied up to one more callback per connection than wrk saw answered.
+        "accounted_exactly_once": counts["delivered"] == counts["events"]
+        and answered <= counts["delivered"] <= answered + args.connections
+        and counts["unmatched"] == 0
+        and figures["non_2xx"] == 0,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--deliveries", type=int, default=60_000)
+    parser.add_argument(
+        "--deliveries", type=int, default=100_000, help="deliveries seeded for each phase"
+    )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
@@ -99,8 +246,9 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
 
-    with ThrowawayPostgres() as pg:
+    with ThrowawayPostgres() as pg, tempfile.TemporaryDirectory() as tmp:
         pg.create_database("bench")
+        spec = Path(tmp) / "floor.json"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "smsportal.settings",
@@ -111,80 +259,27 @@ def main() -> None:
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "false",
             "LOG_LEVEL": "WARNING",
+            "DLR_FLOOR_SPEC": str(spec),
         }
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True
         )
-        token = run_python(SEED, env, str(args.deliveries))["token"]
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "smsportal.wsgi",
-                "-w",
-                str(args.workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(args.threads),
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        try:
-            time.sleep(3)
-            with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-                script.write(
-                    WRK_SCRIPT
-                    % {"per_thread": args.deliveries // 2, "path": f"/hooks/isms/{token}/dlr"}
-                )
-            result = subprocess.run(
-                [
-                    "wrk",
-                    "-t2",
-                    f"-c{args.connections}",
-                    f"-d{args.seconds}s",
-                    "--latency",
-                    "-s",
-                    script.name,
-                    f"http://127.0.0.1:{port}/",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        counts = run_python(CHECK, env)
+        token = run_python(SEED, env, str(2 * args.deliveries))["token"]
+        spec.write_text(json.dumps(run_python(FLOOR_SPEC, env)))
+        floor = phase("bench.dlr_floor:application", 0, token, env, pg.url("bench"), args)
+        portal = phase("smsportal.wsgi", args.deliveries, token, env, pg.url("bench"), args)
 
-    requests = int(re.search(r"(\d+) requests in", result).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
-    failed = int(errors.group(1)) if errors else 0
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", result)
-    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
-    answered = requests - failed
-    print(textwrap.dedent(result))
     figures = {
-        "callbacks_per_second": rate,
-        "p99_ms": p99_ms,
-        "answered": answered,
-        "non_2xx": failed,
-        **counts,
-        # wrk stops counting at the deadline while a few requests are still in flight, so the
-        # server may have applied up to one more callback per connection than wrk saw answered.
-        "accounted_exactly_once": counts["delivered"] == counts["events"]
-        and answered <= counts["delivered"] <= answered + args.connections
-        and counts["unmatched"] == 0,
+        # The portal's figures at the top level, as before the floor was added.
+        **portal,
+        "floor": floor,
+        "ratio_to_floor": round(portal["callbacks_per_second"] / floor["callbacks_per_second"], 2),
+        "gunicorn": f"{args.workers} workers × {args.threads} "
+        f"thread{'s' if args.threads != 1 else ''} (gthread)",
+        "connections": args.connections,
+        "seconds": args.seconds,
     }
-    print(json.dumps(figures))
+    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,22 +1,30 @@
-"""Contact import at a million rows, and the contacts page over a million contacts.
+"""Contact import at a million rows (and a smaller file, to show memory flat in the file's size),
+and the contacts page over a million contacts.
 
-    .venv/bin/python bench/import_contacts.py [--rows 1000000] [--postgres]
+    .venv/bin/python bench/import_contacts.py [--rows 250000 1000000] [--postgres]
 
-Writes a CSV of `--rows` distinct Kuwaiti mobile numbers (names, emails and a "team" column; a
-few bad rows) to a temporary folder, then, on a fresh SQLite file with the default settings:
+For each size in `--rows` (smallest first) it writes a CSV of that many distinct Kuwaiti mobile
+numbers (names, emails and a "team" column; a few bad rows) to a temporary folder, and on a fresh
+SQLite file with the default settings runs `manage.py import_contacts` end to end (a new process:
+start-up included), then the same file again (every row already known). Each import gives its
+rows per second and the peak memory of all its processes together (bench/process_memory.py: the
+command, the processes it forks to parse, and on PostgreSQL the server's backend serving it,
+sampled every 50 ms), beside that process's own peak RSS.
+
+At the largest size only:
 - the floor: phonenumbers' parse-and-validate rate alone, and a raw bulk INSERT of the same rows;
-- `manage.py import_contacts` end to end (a new process: start-up included), rows per second and
-  the peak memory of that process;
-- the same file again (every row already known);
 - the contacts page: first page, name searches (first word, a later word, none matching),
   number searches (international start, a run of digits, the national form, none matching), a
   page deep in the list, a list filter, timed through Django's test client (server time).
-With --postgres, the import again on a throwaway PostgreSQL. Prints JSON.
+With --postgres, the imports again on a throwaway PostgreSQL (a database per size). The largest
+size's figures are at the top level of the JSON; `memory_by_size` puts each import's peak of
+all processes beside the same import of the other sizes. Prints JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -31,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.process_memory import ProcessMemory, backends  # noqa: E402
 from bench.settings_env import django_env  # noqa: E402
 from tests.support.postgres import ThrowawayPostgres  # noqa: E402
 
@@ -151,9 +160,15 @@ Department.objects.get_or_create(name="Bench")
 """
 
 
-def timed_import(csv_path: Path, env: dict) -> dict:
-    """`manage.py import_contacts` in its own process: wall time and that process's peak RSS."""
+def timed_import(csv_path: Path, env: dict, postgres: tuple[int, str] | None = None) -> dict:
+    """`manage.py import_contacts` in its own process: wall time, the peak memory of all its
+    processes together (with `postgres`, (postmaster pid, database): its backend too), and
+    that process's own peak RSS."""
     python(DEPARTMENT, env)
+    if postgres:  # the backend of the step above ends, so it is not counted as the import's
+        deadline = time.monotonic() + 10
+        while backends(*postgres) and time.monotonic() < deadline:
+            time.sleep(0.05)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -171,51 +186,105 @@ def timed_import(csv_path: Path, env: dict) -> dict:
         stderr=subprocess.PIPE,
         text=True,
     )
-    _, _, rusage = os.wait4(proc.pid, 0)
+    with ProcessMemory(proc.pid, postgres=postgres) as memory:
+        # Pipes are read after the end: the command prints a few lines only.
+        _, _, rusage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     out = proc.stdout.read()
     if "Imported" not in out:
         raise SystemExit(out + proc.stderr.read())
+    together = memory.result()
+    if postgres and not together["processes_by_role"].get("PostgreSQL backend"):
+        raise SystemExit("no PostgreSQL backend was seen serving the import")
     rows = int(out.split("Imported ")[1].split(" rows")[0].replace(",", ""))
     return {
         "rows": rows,
         "seconds": round(seconds, 1),
         "rows_per_second": round(rows / seconds),
+        "peak_all_processes_mb": together["peak_pss_mb"],
+        "all_processes": together,
         "peak_rss_mb": round(rusage.ru_maxrss / 1024),
         "report": out.strip().splitlines()[1].strip(),
     }
 
 
+def postmaster_pid(pg: ThrowawayPostgres) -> int:
+    return int((pg.data / "postmaster.pid").read_text().split()[0])
+
+
+IMPORTS = ("sqlite_first_import", "sqlite_reimport", "postgres_first_import", "postgres_reimport")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rows",
+        type=int,
+        nargs="+",
+        default=[250_000, 1_000_000],
+        help="file sizes, in rows (the floors and pages are measured at the largest)",
+    )
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    result: dict = {"rows": args.rows}
-    with tempfile.TemporaryDirectory() as tmp:
+    sizes = sorted(set(args.rows))
+    result: dict = {"rows": sizes[-1], "sizes": sizes}
+    by_size: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         tmp = Path(tmp)
-        csv_path = tmp / "contacts.csv"
-        result["bad_rows"] = write_csv(csv_path, args.rows)
-        result["file_mb"] = round(csv_path.stat().st_size / 2**20, 1)
-        env = django_env(f"sqlite:///{tmp / 'raw.sqlite3'}")
-        python(["manage.py", "migrate", "-v0"], env)
-        result["floor_phonenumbers_per_second"] = round(float(python(FLOOR, env, str(csv_path))))
-        result["floor_raw_insert_per_second"] = round(float(python(RAW_INSERT, env, str(csv_path))))
-
-        env = django_env(f"sqlite:///{tmp / 'portal.sqlite3'}")
-        python(["manage.py", "migrate", "-v0"], env)
-        result["sqlite_first_import"] = timed_import(csv_path, env)
-        result["sqlite_reimport"] = timed_import(csv_path, env)
-        result["contacts_page"] = json.loads(python(PAGES, env))
-
-        if args.postgres:
-            with ThrowawayPostgres() as pg:
-                pg.create_database("bench")
-                env = django_env(pg.url("bench"))
+        pg = stack.enter_context(ThrowawayPostgres()) if args.postgres else None
+        for rows in sizes:
+            largest = rows == sizes[-1]
+            here: dict = {}
+            csv_path = tmp / f"contacts-{rows}.csv"
+            here["bad_rows"] = write_csv(csv_path, rows)
+            here["file_mb"] = round(csv_path.stat().st_size / 2**20, 1)
+            if largest:
+                env = django_env(f"sqlite:///{tmp / 'raw.sqlite3'}")
                 python(["manage.py", "migrate", "-v0"], env)
-                result["postgres_first_import"] = timed_import(csv_path, env)
-                result["postgres_reimport"] = timed_import(csv_path, env)
-                result["postgres_contacts_page"] = json.loads(python(PAGES, env))
+                here["floor_phonenumbers_per_second"] = round(
+                    float(python(FLOOR, env, str(csv_path)))
+                )
+                here["floor_raw_insert_per_second"] = round(
+                    float(python(RAW_INSERT, env, str(csv_path)))
+                )
+
+            env = django_env(f"sqlite:///{tmp / f'portal-{rows}.sqlite3'}")
+            python(["manage.py", "migrate", "-v0"], env)
+            here["sqlite_first_import"] = timed_import(csv_path, env)
+            here["sqlite_reimport"] = timed_import(csv_path, env)
+            if largest:
+                here["contacts_page"] = json.loads(python(PAGES, env))
+
+            if pg:
+                database = f"bench_{rows}"
+                pg.create_database(database)
+                env = django_env(pg.url(database))
+                python(["manage.py", "migrate", "-v0"], env)
+                server = (postmaster_pid(pg), database)
+                here["postgres_first_import"] = timed_import(csv_path, env, server)
+                here["postgres_reimport"] = timed_import(csv_path, env, server)
+                if largest:
+                    here["postgres_contacts_page"] = json.loads(python(PAGES, env))
+            csv_path.unlink()
+            by_size[str(rows)] = here
+            if largest:
+                result.update(here)
+    # "Flat in the file's size": each import's peak of all processes, size beside size.
+    result["memory_by_size"] = {
+        key: {
+            **{size: here[key]["peak_all_processes_mb"] for size, here in by_size.items()},
+            "largest_to_smallest": round(
+                by_size[str(sizes[-1])][key]["peak_all_processes_mb"]
+                / by_size[str(sizes[0])][key]["peak_all_processes_mb"],
+                2,
+            ),
+        }
+        for key in IMPORTS
+        if key in by_size[str(sizes[0])]
+    }
+    result["smaller_sizes"] = {
+        size: here for size, here in by_size.items() if size != str(sizes[-1])
+    }
     print(json.dumps(result, indent=2))
 
 

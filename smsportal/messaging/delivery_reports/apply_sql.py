@@ -85,6 +85,16 @@ SELECT (SELECT count(*) FROM matched), (SELECT count(*) FROM moved)
 
 def apply(account_id: int, update: StatusUpdate, source: str) -> tuple[int, int]:
     """(deliveries matching the report, deliveries it moved)."""
+    sql, params = statement(account_id, update, source)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        matched, moved = cursor.fetchone()
+    return matched, moved
+
+
+def statement(account_id: int, update: StatusUpdate, source: str) -> tuple[str, dict]:
+    """The statement `apply` runs for this report, and its parameters (bench/dlr_ingest.py runs
+    the same behind a bare WSGI app, its floor)."""
     new = DeliveryStatus(update.status)
     params = {
         "account": account_id,
@@ -114,7 +124,4 @@ def apply(account_id: int, update: StatusUpdate, source: str) -> tuple[int, int]
         # them apart.
         phone="AND phone = %(phone)s" if update.recipient else "",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        matched, moved = cursor.fetchone()
-    return matched, moved
+    return sql, params
