@@ -9,7 +9,7 @@ SQLite file with the default settings runs `manage.py import_contacts` end to en
 start-up included), then the same file again (every row already known). Each import gives its
 rows per second and the peak memory of all its processes together (bench/process_memory.py: the
 command, the processes it forks to parse, and on PostgreSQL the server's backend serving it,
-sampled every 50 ms), beside that process's own peak RSS.
+sampled every 100 ms), beside that process's own peak RSS.
 
 At the largest size only:
 - the floor: phonenumbers' parse-and-validate rate alone, and a raw bulk INSERT of the same rows;

@@ -93,7 +93,7 @@ class ProcessMemory:
         pid: int,
         *,
         postgres: tuple[int, str] | None = None,
-        interval: float = 0.05,
+        interval: float = 0.1,
         rescan_every: int = 10,
     ) -> None:
         self.pid = pid
@@ -102,6 +102,7 @@ class ProcessMemory:
         self.rescan_every = rescan_every  # samples between two looks for new processes
         self.peak_pss = 0
         self.peak_rss = 0
+        self.peak_rss_of_pid = 0  # beside the kernel's ru_maxrss: what sampling missed
         self.peak_by_role: dict[str, int] = {}
         self.seen: dict[str, set[int]] = {}
         self.samples = 0
@@ -130,6 +131,8 @@ class ProcessMemory:
                     continue
                 rss += memory[0]
                 pss += memory[1]
+                if pid == self.pid:
+                    self.peak_rss_of_pid = max(self.peak_rss_of_pid, memory[0])
                 by_role[role] = by_role.get(role, 0) + memory[1]
                 self.seen.setdefault(role, set()).add(pid)
             self.peak_pss = max(self.peak_pss, pss)
@@ -156,6 +159,7 @@ class ProcessMemory:
                 role: round(value / MB, 1) for role, value in self.peak_by_role.items()
             },
             "processes_by_role": {role: len(pids) for role, pids in self.seen.items()},
+            "peak_rss_mb_of_process": round(self.peak_rss_of_pid / MB, 1),
             "samples": self.samples,
             "sampler_cpu_seconds": round(self.cpu_seconds, 2),
         }
