@@ -13,7 +13,12 @@ from django.db import connection
 from psycopg.conninfo import make_conninfo
 
 from bench.dlr_floor import Floor, floor_spec
-from smsportal.messaging.daily_stats import computed_from_deliveries, current
+from smsportal.messaging.daily_stats import (
+    Transitions,
+    computed_from_deliveries,
+    current,
+    day_of,
+)
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message, UnmatchedReport
 from tests.factories import ProviderAccountFactory
 
@@ -44,8 +49,9 @@ def account():
     message = Message.objects.create(
         account=account, body="x", encoding="GSM-7", segments=1, status=Message.Status.DONE
     )
+    counters = Transitions()
     for n in (1, 2, 3):
-        Delivery.objects.create(
+        delivery = Delivery.objects.create(
             message=message,
             account=account,
             phone=f"+9655000000{n}",
@@ -53,6 +59,9 @@ def account():
             provider_message_id=f"D{n}",
             cost=Decimal("0.0100"),
         )
+        counters.add(day_of(delivery.queued_at), account.pk, "submitted", "", cost=delivery.cost)
+    counters.apply()  # as the send path counts them
+    assert current() == computed_from_deliveries()
     return account
 
 
