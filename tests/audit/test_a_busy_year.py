@@ -1,0 +1,185 @@
+"""The audit page asked for a year of a busy system: 200,000 entries spread over 365 days.
+
+The page answers with one page of the newest entries in a fixed number of queries, whatever the
+volume (keyset paging: no COUNT of the range, no OFFSET), its "Older" link leads on without a gap
+or a repeat, and the export streams every matching entry, chunk by chunk, never the whole file
+in memory. Timings are not asserted (benchmarks live in bench/): what is asserted is what makes
+the time independent of the volume."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tracemalloc
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from smsportal.audit.views import PAGE_SIZE
+from smsportal.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("audit:index")
+EXPORT_URL = reverse("audit:export")
+VOLUME = 200_000
+OUTSIDE = 25  # entries older than the year asked for: in no page and no file
+EVENTS = ["login", "message_sent", "exported", "changed", "logout"]
+
+
+def fill_a_year(users) -> dict[str, str]:
+    """VOLUME entries spread evenly over the last 365 days (to now), OUTSIDE more two years ago;
+    returns the filters that ask for that year."""
+    today = timezone.localdate()
+    since = today - timedelta(days=364)
+    start = datetime.combine(since, time.min, tzinfo=timezone.get_current_timezone())
+    span = timezone.now() - start
+    step = span / VOLUME
+    long_ago = start - timedelta(days=730)
+    stamps = [start + step * n for n in range(VOLUME)]
+    stamps += [long_ago + timedelta(minutes=n) for n in range(OUTSIDE)]
+    AuditEntry.objects.bulk_create(
+        (
+            AuditEntry(
+                timestamp=stamp,
+                event=EVENTS[n % len(EVENTS)],
+                action=AuditEntry.Action.ACCESS,
+                actor=users[n % len(users)],
+                actor_name=users[n % len(users)].username,
+                object_repr=f"entry {n}",
+                remote_addr="192.0.2.7",
+                additional_data={"n": n},
+            )
+            for n, stamp in enumerate(stamps)
+        ),
+        batch_size=5_000,
+    )
+    return {"since": str(since), "until": str(today)}
+
+
+def in_range(filters: dict[str, str]):
+    zone = timezone.get_current_timezone()
+    since = datetime.combine(datetime.fromisoformat(filters["since"]), time.min, tzinfo=zone)
+    until = datetime.combine(datetime.fromisoformat(filters["until"]), time.min, tzinfo=zone)
+    return AuditEntry.objects.filter(timestamp__gte=since, timestamp__lt=until + timedelta(days=1))
+
+
+def audit_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if "core_auditentry" in q["sql"]]
+
+
+def page_ids(response) -> list[int]:
+    return [row["entry"].pk for row in response.context["entries"]]
+
+
+@pytest.fixture
+def a_busy_year(manager, operator):
+    return fill_a_year([manager, operator])
+
+
+def test_a_year_of_a_busy_system_answers_one_page_in_as_many_queries_as_an_empty_one(
+    manager_client, manager, operator, django_assert_max_num_queries
+):
+    year = {"since": str(timezone.localdate() - timedelta(days=364))}
+    year["until"] = str(timezone.localdate())
+    manager_client.get(URL, year)  # sessions, content types: what a first request warms
+    with CaptureQueriesContext(connection) as quiet:
+        assert manager_client.get(URL, year).status_code == 200
+
+    fill_a_year([manager, operator])
+    with django_assert_max_num_queries(len(quiet)) as busy:
+        response = manager_client.get(URL, year)
+
+    assert response.status_code == 200
+    expected = list(in_range(year).order_by("-timestamp", "-id").values_list("pk", flat=True)[:50])
+    assert page_ids(response) == expected and len(expected) == PAGE_SIZE
+    assert response.context["older_url"]
+    reads = audit_reads(busy.captured_queries)
+    assert reads, "the page read no entry"
+    for sql in reads:  # each read stops early: none counts, skips or sorts out the whole year
+        assert "LIMIT" in sql.upper(), sql
+        for whole_year in ("COUNT(", "OFFSET", "DISTINCT"):
+            assert whole_year not in sql.upper(), sql
+
+
+def test_the_older_link_leads_on_from_any_depth_in_the_same_number_of_queries(
+    manager_client, a_busy_year, django_assert_max_num_queries
+):
+    newest_first = list(
+        in_range(a_busy_year).order_by("-timestamp", "-id").values_list("pk", flat=True)
+    )
+    first = manager_client.get(URL, a_busy_year)
+    with CaptureQueriesContext(connection) as on_first:
+        manager_client.get(URL, a_busy_year)
+
+    older = first.context["older_url"]
+    assert re.search(r"since=[\d-]+", older) and re.search(r"until=[\d-]+", older)
+    # One query more than the first page: the cursor entry's time, read by its primary key.
+    with django_assert_max_num_queries(len(on_first) + 1) as on_second:
+        second = manager_client.get(URL + older)
+    assert page_ids(second) == list(newest_first[PAGE_SIZE : 2 * PAGE_SIZE])
+    assert second.context["first_url"]  # and a way back to the newest
+
+    # Half a year back (page 2,000): the cursor is an entry, not a page number to skip to.
+    half = VOLUME // 2
+    with django_assert_max_num_queries(len(on_second)) as deep:
+        far = manager_client.get(URL, {**a_busy_year, "before": newest_first[half]})
+    assert page_ids(far) == list(newest_first[half + 1 : half + 1 + PAGE_SIZE])
+    for sql in audit_reads(deep.captured_queries):
+        assert "OFFSET" not in sql.upper(), sql
+
+    # The oldest page of the year says there is nothing older (the entries before it are
+    # outside the range asked for).
+    total = len(newest_first)
+    end = manager_client.get(URL, {**a_busy_year, "before": newest_first[total - 2]})
+    assert page_ids(end) == [newest_first[total - 1]]
+    assert end.context["older_url"] is None
+
+
+def test_the_export_of_a_year_streams_every_matching_entry_chunk_by_chunk(
+    manager_client, a_busy_year
+):
+    expected = in_range(a_busy_year).count()
+    assert expected >= VOLUME
+
+    response = manager_client.get(EXPORT_URL, a_busy_year)
+
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    rows = 0
+    chunks = 0
+    biggest = 0
+    size = 0
+    tail = ""
+    previous = ""
+    tracemalloc.start()
+    try:
+        for chunk in response.streaming_content:
+            chunks += 1
+            biggest = max(biggest, len(chunk))
+            size += len(chunk)
+            text = tail + chunk.decode("utf-8-sig" if chunks == 1 else "utf-8")
+            lines = text.split("\r\n")
+            tail = lines.pop()  # a line still being written
+            for line in lines:
+                if rows:  # not the header: oldest first
+                    stamp = next(csv.reader(io.StringIO(line)))[0]
+                    assert stamp >= previous
+                    previous = stamp
+                rows += 1
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        response.close()
+
+    assert tail == ""
+    assert rows - 1 == expected  # every entry of the year, none from before it
+    assert chunks > 1_000 and biggest < 64 * 1024  # written as it goes, not as one answer
+    # Read row by row: what the reading holds at its peak is a small part of the whole file.
+    assert peak < size / 2, f"peak {peak:,} bytes for a file of {size:,}"
