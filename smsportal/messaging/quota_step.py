@@ -3,6 +3,7 @@
 - `check` in `prepare`: refuses early (the confirm page, the API's 4xx) saying what is left;
 - `take` in `send`, inside the transaction that creates the message: the race-free reservation
   (a conditional UPDATE per counter), so two concurrent sends cannot both take the last parts;
+- `room_left` for the compose preview: what is left of each quota the send must fit;
 - `give_back` in dispatch, for parts that never leave: deliveries cancelled, skipped, or failed
   before or at the provider's door (not charged). Parts whose fate is unknown, and parts
   submitted (even if never delivered), stay counted: they may have been charged.
@@ -13,8 +14,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from smsportal.quotas import services as quotas
+from smsportal.quotas import usage
 
 from .models import Delivery
 
@@ -26,6 +29,30 @@ def check(department, account, parts: int, cost: Decimal) -> None:
         quotas.check(department, account, parts=parts, credit=cost)
     except quotas.QuotaExceeded as exc:
         raise SendRefused(str(exc), code=exc.code) from exc
+
+
+def room_left(department, account) -> list[dict]:
+    """What is left of each limit of the quotas a send by `department` through `account` must
+    fit, as the compose preview says it before anyone presses Send: {"text": "Left in the quota
+    of Alpha on KwtSMS: 2 of 5 parts today", "level": "success" | "warning" | "danger"}. Nothing
+    when the department has no quota there (it is unlimited) or is not known yet."""
+    if department is None or account is None:
+        return []
+    rooms = []
+    for quota, bars in usage.bars(quotas.applicable(department, account)):
+        for bar in bars:
+            number = "{:,.2f}" if bar.is_credit else "{:,}"
+            text = _(
+                "Left in the quota of %(department)s on %(scope)s: %(left)s of %(limit)s %(what)s"
+            ) % {
+                "department": quota.department.name,
+                "scope": quota.scope,
+                "left": number.format(bar.left),
+                "limit": number.format(bar.limit),
+                "what": bar.label,
+            }
+            rooms.append({"text": text, "level": bar.level})
+    return rooms
 
 
 def take(message, department, parts: int, cost: Decimal) -> None:

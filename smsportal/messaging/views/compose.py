@@ -33,7 +33,7 @@ from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivale
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
 
-from .. import message_types, routed, sending
+from .. import message_types, quota_step, routed, sending
 from ..forms import ComposeForm
 from ..message_types import measure
 from ..personal import compose_estimate
@@ -248,6 +248,7 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
             account, summary, analysis.segments, chosen_lists(form)
         )
         context["too_many_parts"] = analysis.segments > account.max_parts
+        context["quota_left"] = quota_step.room_left(form.cleaned_data.get("department"), account)
         context["default_sender_only"] = not capabilities.sender_per_message
     personalise_preview(context, form, text, kind, profile)
     return context
