@@ -63,10 +63,13 @@ class AuditFilterForm(forms.Form):
             raise forms.ValidationError(_("“From” is after “To”."))
         return data
 
-    def apply(self, entries: QuerySet) -> QuerySet:
-        """`entries` narrowed by the valid filters (an invalid form narrows nothing)."""
+    def apply(self, entries: QuerySet, not_after: datetime | None = None) -> QuerySet:
+        """`entries` narrowed by the valid filters (an invalid form narrows nothing) and to
+        `not_after` (a page's cursor) if given. The time gets one upper bound, the tighter of
+        `not_after` and “To”: given both, a database walks its index down from the one it
+        picks, and if that is “To”, it reads every entry between them to reach the page."""
         if not self.is_valid():
-            return entries
+            return entries.filter(timestamp__lte=not_after) if not_after else entries
         data = self.cleaned_data
         if data["user"]:
             entries = entries.filter(actor=data["user"])
@@ -85,7 +88,11 @@ class AuditFilterForm(forms.Form):
             entries = entries.filter(
                 timestamp__gte=datetime.combine(data["since"], time.min, tzinfo=zone)
             )
+        end = None
         if data["until"]:
             end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
+        if not_after is not None and (end is None or not_after < end):
+            entries = entries.filter(timestamp__lte=not_after)
+        elif end is not None:
             entries = entries.filter(timestamp__lt=end)
         return entries

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from urllib.parse import urlencode
 
 from auditlog import get_logentry_model
@@ -41,23 +42,30 @@ def _object_types() -> QuerySet:
     return ContentType.objects.filter(Exists(about)).order_by("model")
 
 
-def _older_than(entries: QuerySet, cursor: str) -> QuerySet:
-    """The entries after the entry `cursor` (an id) in newest-first order."""
+def _cursor(cursor: str) -> tuple[datetime, int] | None:
+    """The time and id of the entry `cursor` (an id): the last entry of the page before."""
     if not cursor.isdigit():
-        return entries
+        return None
     last = get_logentry_model().objects.filter(pk=int(cursor)).values("timestamp").first()
-    if last is None:
-        return entries
-    stamp = last["timestamp"]
-    return entries.filter(Q(timestamp__lt=stamp) | Q(timestamp=stamp, pk__lt=int(cursor)))
+    return (last["timestamp"], int(cursor)) if last else None
+
+
+def _page_entries(form: AuditFilterForm, cursor: str) -> QuerySet:
+    """The filtered entries, newest first, after the entry `cursor` if there is one (keyset:
+    the page starts where the index says, however deep)."""
+    after = _cursor(cursor)
+    if after is None:
+        return form.apply(_entries())
+    stamp, pk = after
+    entries = form.apply(_entries(), not_after=stamp)
+    return entries.filter(Q(timestamp__lt=stamp) | Q(timestamp=stamp, pk__lt=pk))
 
 
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def index(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, object_types=_object_types())
-    entries = form.apply(_entries())
     cursor = request.GET.get("before", "")
-    page = list(_older_than(entries, cursor)[: PAGE_SIZE + 1])
+    page = list(_page_entries(form, cursor)[: PAGE_SIZE + 1])
     has_older = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     filters = {k: v for k, v in request.GET.items() if k != "before" and v}
