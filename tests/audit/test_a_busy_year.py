@@ -26,7 +26,7 @@ from django.utils import timezone
 from smsportal.audit.views import PAGE_SIZE
 from smsportal.core.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 URL = reverse("audit:index")
 EXPORT_URL = reverse("audit:export")

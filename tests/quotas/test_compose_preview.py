@@ -72,3 +72,22 @@ def test_no_quota_there_no_quota_line(operator_client, operator, account, sales)
     quota(sales, other, parts_per_day=10)  # on another account: this send need not fit it
 
     assert 'id="preview-quota"' not in preview(operator_client, account)
+
+
+def test_the_confirmation_and_a_refusal_say_it_too(operator_client, operator, account, sales):
+    operator.departments.set([sales])
+    quota(sales, account, parts_per_day=2)
+    data = {"account": account.pk, "text": "Hello", "token": "tok-1", "action": "send"}
+
+    confirmation = operator_client.post(
+        reverse("messaging:compose"), {**data, "recipients": "+96550000001"}
+    ).content.decode()
+    refusal = operator_client.post(
+        reverse("messaging:compose"),
+        {**data, "recipients": "+96550000001\n+96550000002\n+96550000003"},
+    ).content.decode()
+
+    assert "Confirm and send" in confirmation
+    assert f"Left in the quota of Sales on {account.name}: 2 of 2 parts today" in confirmation
+    assert "Over quota: this send needs 3 parts; 2 parts left today in Sales" in refusal
+    assert f"Left in the quota of Sales on {account.name}: 2 of 2 parts today" in refusal
