@@ -1,9 +1,9 @@
 """In the browser: two departments, each with its own list and its own quota on the same account.
-An Operator of Alpha sees only Alpha's list and Alpha's quota (what is left of it in Compose's
-preview, its usage on the Quotas page), cannot open Bravo's list nor send to it by a guessed id,
-sends within Alpha's quota, and is refused over it with what is left; Bravo's usage is
-untouched, and an Operator of Bravo sends what Alpha can no longer send (Alpha's usage does not
-count against Bravo).
+An Operator of Falcon sees only Falcon's list and Falcon's quota (what is left of it in Compose's
+preview, its usage on the Quotas page), cannot open Heron's list nor send to it by a guessed id,
+sends within Falcon's quota, and is refused over it with what is left; Heron's usage is
+untouched, and an Operator of Heron sends what Falcon can no longer send (Falcon's usage does not
+count against Heron).
 
 With SCREENSHOTS=<folder> set, each page is saved at 1366 and 390 px wide."""
 
@@ -58,13 +58,13 @@ def _operator_of(username: str, department: Department):
 
 
 @pytest.fixture
-def alpha_and_bravo(kwt):
-    alpha = _department_with_list("Alpha", "+9659710000")
-    bravo = _department_with_list("Bravo", "+9659720000")
-    Quota.objects.create(department=alpha, account=kwt, parts_per_day=5)
-    Quota.objects.create(department=bravo, account=kwt, parts_per_day=6)
-    services.reserve(bravo, kwt, parts=1, credit=Decimal("0.01"), message_id=0)  # sent earlier
-    return alpha, bravo
+def falcon_and_heron(kwt):
+    falcon = _department_with_list("Falcon", "+9659710000")
+    heron = _department_with_list("Heron", "+9659720000")
+    Quota.objects.create(department=falcon, account=kwt, parts_per_day=5)
+    Quota.objects.create(department=heron, account=kwt, parts_per_day=6)
+    services.reserve(heron, kwt, parts=1, credit=Decimal("0.01"), message_id=0)  # sent earlier
+    return falcon, heron
 
 
 def used_today(department: Department) -> int:
@@ -90,84 +90,84 @@ def expect_quota_page(page, live_server, mine: Department, theirs: Department, s
 
 
 def test_each_department_sends_within_its_own_quota_and_sees_only_its_own(
-    page, live_server, login, kwt, alpha_and_bravo
+    page, live_server, login, kwt, falcon_and_heron
 ):
-    alpha, bravo = alpha_and_bravo
-    alice = _operator_of("alice", alpha)
-    bob = _operator_of("bob", bravo)
-    bravo_list = ContactList.objects.get(name="Bravo customers")
+    falcon, heron = falcon_and_heron
+    alice = _operator_of("alice", falcon)
+    bob = _operator_of("bob", heron)
+    heron_list = ContactList.objects.get(name="Heron customers")
     main = page.locator("main")
 
     login(alice, PASSWORD)
-    expect_quota_page(page, live_server, alpha, bravo, "0 of 5")
-    shoot(page, "department-quotas-alpha-operator")
+    expect_quota_page(page, live_server, falcon, heron, "0 of 5")
+    shoot(page, "department-quotas-falcon-operator")
 
-    # Compose offers Alpha's list, not Bravo's, and sends as Alpha.
+    # Compose offers Falcon's list, not Heron's, and sends as Falcon.
     page.goto(f"{live_server.url}/messages/compose/")
-    expect(page.locator("#compose-department")).to_contain_text("Alpha")
+    expect(page.locator("#compose-department")).to_contain_text("Falcon")
     lists = page.locator("#id_lists option")
-    expect(lists.filter(has_text="Alpha customers")).to_have_count(1)
-    expect(lists.filter(has_text="Bravo customers")).to_have_count(0)
-    page.locator("#id_lists").select_option(label="Alpha customers")
-    page.locator("#id_text").fill("Hello from Alpha")
+    expect(lists.filter(has_text="Falcon customers")).to_have_count(1)
+    expect(lists.filter(has_text="Heron customers")).to_have_count(0)
+    page.locator("#id_lists").select_option(label="Falcon customers")
+    page.locator("#id_text").fill("Hello from Falcon")
     expect(page.locator("#preview-quota")).to_have_text(
-        "Left in the quota of Alpha on KwtSMS: 5 of 5 parts today"
+        "Left in the quota of Falcon on KwtSMS: 5 of 5 parts today"
     )
-    expect(main).not_to_contain_text("Bravo")
+    expect(main).not_to_contain_text("Heron")
     shoot(page, "department-quotas-compose-operator")
 
-    # Bravo's list by a guessed id: not found, and not sendable from Compose either.
-    assert page.goto(f"{live_server.url}/contacts/lists/{bravo_list.pk}/").status == 404
+    # Heron's list by a guessed id: not found, and not sendable from Compose either.
+    assert page.goto(f"{live_server.url}/contacts/lists/{heron_list.pk}/").status == 404
     page.goto(f"{live_server.url}/messages/compose/")
-    alpha_option = page.locator("#id_lists option", has_text="Alpha customers")
-    alpha_option.evaluate("(option, id) => { option.value = id }", str(bravo_list.pk))
-    page.locator("#id_lists").select_option(label="Alpha customers")
+    falcon_option = page.locator("#id_lists option", has_text="Falcon customers")
+    falcon_option.evaluate("(option, id) => { option.value = id }", str(heron_list.pk))
+    page.locator("#id_lists").select_option(label="Falcon customers")
     page.locator("#id_text").fill("Guessed")
     page.get_by_role("button", name="Send…").click()
-    expect(main).to_contain_text(f"{bravo_list.pk} is not one of the available choices")
+    expect(main).to_contain_text(f"{heron_list.pk} is not one of the available choices")
     expect(page.get_by_role("button", name="Confirm and send")).to_have_count(0)
 
-    # Within Alpha's quota: 3 parts of 5.
-    compose_to_list(page, live_server, "Alpha customers", "Hello from Alpha")
+    # Within Falcon's quota: 3 parts of 5.
+    compose_to_list(page, live_server, "Falcon customers", "Hello from Falcon")
     page.get_by_role("button", name="Confirm and send").click()
     expect(page).to_have_url(re.compile(r"/messages/\d+/$"))
     sent = Message.objects.get()
-    assert sent.department == alpha
+    assert sent.department == falcon
     assert sorted(sent.deliveries.values_list("phone", flat=True)) == [
         "+96597100001",
         "+96597100002",
         "+96597100003",
     ]
-    expect_quota_page(page, live_server, alpha, bravo, "3 of 5")
+    expect_quota_page(page, live_server, falcon, heron, "3 of 5")
 
-    # Over Alpha's quota: refused on Compose, saying what is left of Alpha's.
-    compose_to_list(page, live_server, "Alpha customers", "Hello again from Alpha")
+    # Over Falcon's quota: refused on Compose, saying what is left of Falcon's.
+    compose_to_list(page, live_server, "Falcon customers", "Hello again from Falcon")
     expect(
         page.get_by_text(
-            "Over quota: this send needs 3 parts; 2 parts left today in Alpha on KwtSMS."
+            "Over quota: this send needs 3 parts; 2 parts left today in Falcon on KwtSMS."
         )
     ).to_be_visible()
     expect(page.get_by_role("button", name="Confirm and send")).to_have_count(0)
     expect(page.locator("#preview-quota")).to_have_text(
-        "Left in the quota of Alpha on KwtSMS: 2 of 5 parts today"
+        "Left in the quota of Falcon on KwtSMS: 2 of 5 parts today"
     )
-    expect(main).not_to_contain_text("Bravo")
+    expect(main).not_to_contain_text("Heron")
     shoot(page, "department-quotas-refused-operator")
     assert Message.objects.count() == 1
-    assert (used_today(alpha), used_today(bravo)) == (3, 1)  # Bravo's counter untouched
+    assert (used_today(falcon), used_today(heron)) == (3, 1)  # Heron's counter untouched
 
-    # Bravo's Operator sends 3 parts: 1 + 3 fits Bravo's 6, which Alpha's 3 would not leave.
+    # Heron's Operator sends 3 parts: 1 + 3 fits Heron's 6, which Falcon's 3 would not leave.
     page.context.clear_cookies()
     login(bob, PASSWORD)
-    expect_quota_page(page, live_server, bravo, alpha, "1 of 6")
-    compose_to_list(page, live_server, "Bravo customers", "Hello from Bravo")
+    expect_quota_page(page, live_server, heron, falcon, "1 of 6")
+    compose_to_list(page, live_server, "Heron customers", "Hello from Heron")
     expect(page.locator("#preview-quota")).to_have_text(
-        "Left in the quota of Bravo on KwtSMS: 5 of 6 parts today"
+        "Left in the quota of Heron on KwtSMS: 5 of 6 parts today"
     )
-    expect(main).not_to_contain_text("Alpha")
+    expect(main).not_to_contain_text("Falcon")
     page.get_by_role("button", name="Confirm and send").click()
     expect(page).to_have_url(re.compile(r"/messages/\d+/$"))
-    assert Message.objects.get(body="Hello from Bravo").department == bravo
-    expect_quota_page(page, live_server, bravo, alpha, "4 of 6")
-    shoot(page, "department-quotas-bravo-operator")
-    assert (used_today(alpha), used_today(bravo)) == (3, 4)
+    assert Message.objects.get(body="Hello from Heron").department == heron
+    expect_quota_page(page, live_server, heron, falcon, "4 of 6")
+    shoot(page, "department-quotas-heron-operator")
+    assert (used_today(falcon), used_today(heron)) == (3, 4)
