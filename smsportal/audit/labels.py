@@ -86,6 +86,10 @@ DETAILS = {
     "customer": _("customer"),
 }
 
+# Details that are counts, shown with thousands separators ("recipients: 1,204"); other numbers
+# (a new message's id) are names, shown as they are.
+COUNTS = frozenset({"recipients", "withdrawn", "prices"})
+
 # What an export was of (the detail "what"), as recorded.
 EXPORTS = {
     "quota usage": _("quota usage"),

@@ -23,7 +23,7 @@ from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
 
 from .forms import AuditFilterForm
-from .labels import DETAILS, EXPORTS, FIELDS, kind_name
+from .labels import COUNTS, DETAILS, EXPORTS, FIELDS, kind_name
 
 PAGE_SIZE = 50
 VIEW_PERMISSION = "core.view_auditentry"
@@ -154,6 +154,8 @@ def _details(entry) -> list[tuple[str, str]]:
             value = ", ".join(f"{k} = {v}" for k, v in value.items()) or _("none")
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
+        elif name in COUNTS and isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value:,}"
         elif name == "what" and value in EXPORTS:
             value = EXPORTS[value]
         label = DETAILS.get(name) or name.replace("_", " ")

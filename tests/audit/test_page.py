@@ -43,6 +43,17 @@ def test_the_page_shows_the_days_actions(manager_client, manager):
     assert "Rotated a callback token" in page and "Main" in page and "manager" in page
 
 
+def test_counts_in_an_actions_details_have_thousands_separators(manager_client, manager):
+    account = ProviderAccountFactory(name="Main")
+    audit.record("message_sent", account, actor=manager, recipients=1204)
+    audit.record("message_retried", account, actor=manager, new_message=12345, recipients=7)
+
+    page = manager_client.get(URL).content.decode()
+
+    assert "recipients:</span> <bdi>1,204</bdi>" in page
+    assert "new message:</span> <bdi>12345</bdi>" in page  # an id, not a count
+
+
 def test_filters_by_user_action_object_and_date(manager_client, manager, operator):
     account = ProviderAccountFactory(name="Main")
     audit.record("token_rotated", account, actor=manager)

@@ -57,3 +57,25 @@ def test_an_operator_has_no_audit_page(page, live_server, login):
     expect(page.get_by_role("link", name="Audit")).to_have_count(0)
     response = page.goto(f"{live_server.url}/audit/")
     assert response.status == 403
+
+
+@pytest.mark.parametrize("role", [MANAGER, "superuser"])
+def test_on_a_phone_each_entry_is_one_block_with_every_part_on_screen(
+    page, live_server, login, role
+):
+    user = make_user(role)
+    account = ProviderAccountFactory(name="Main account")
+    audit.record("message_sent", account, actor=user, recipients=1204)
+    page.set_viewport_size({"width": 390, "height": 900})
+    login(user, PASSWORD)
+    page.goto(f"{live_server.url}/audit/")
+
+    entry = page.locator("#audit-entries tbody tr", has_text="Sent a message")
+    for part in ("Sent a message", "Main account", "recipients: 1,204"):
+        box = entry.get_by_text(part).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (part, box)
+    expect(page.locator("#audit-entries thead")).to_be_hidden()
+    # A log-in changes nothing: its block leaves out the empty "Before → after".
+    login_entry = page.locator("#audit-entries tbody tr", has_text="Logged in").first
+    expect(login_entry.locator("td").nth(4)).to_be_hidden()
+    expect(entry.locator("td").nth(4)).to_be_visible()
