@@ -481,8 +481,10 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
             )
         moves = Transitions()
         for (day, status, reason), (count, cost) in groups.items():
-            moves.add(day, message.account_id, DeliveryStatus.QUEUED, "", -count)
-            moves.add(day, message.account_id, status, reason, count, cost)
+            moves.add(
+                day, message.account_id, message.department_id, DeliveryStatus.QUEUED, "", -count
+            )
+            moves.add(day, message.account_id, message.department_id, status, reason, count, cost)
         _write_outcomes(written)
         record_parts(message.account_id, ((o.delivery_id, o.part_ids) for o in outcomes))
         insert_rows(
@@ -793,14 +795,15 @@ def _count_moves(token: str, old: str, new: str, reason: str = "") -> None:
     moves = Transitions()
     groups = (
         Delivery.objects.filter(claim=token)
-        .values("account_id", day=TruncDate("queued_at"))
+        .values("account_id", "message__department_id", day=TruncDate("queued_at"))
         .annotate(n=Count("id"), cost=Sum("cost"))
         .order_by()
     )
     for group in groups:
         cost = group["cost"] or Decimal("0")
-        moves.add(group["day"], group["account_id"], old, "", -group["n"], -cost)
-        moves.add(group["day"], group["account_id"], new, reason, group["n"], cost)
+        where = (group["day"], group["account_id"], group["message__department_id"])
+        moves.add(*where, old, "", -group["n"], -cost)
+        moves.add(*where, new, reason, group["n"], cost)
     moves.apply()
 
 

@@ -206,8 +206,10 @@ def _move(message, route, account_id: int, account_name: str, group) -> list[tup
     done = [row for row in group if row[0] in held]
     for delivery_id, _phone, _segments, queued_at, code, text in done:
         day = day_of(queued_at)
-        moves.add(day, message.account_id, DeliveryStatus.FAILED, code[:40], -1)
-        moves.add(day, account_id, DeliveryStatus.QUEUED, "", 1)
+        moves.add(
+            day, message.account_id, message.department_id, DeliveryStatus.FAILED, code[:40], -1
+        )
+        moves.add(day, account_id, message.department_id, DeliveryStatus.QUEUED, "", 1)
         events.append(
             DeliveryEvent(
                 delivery_id=delivery_id,

@@ -398,6 +398,10 @@ class DailyDeliveryStats(models.Model):
 
     day = models.DateField()
     account = models.ForeignKey("providers.ProviderAccount", on_delete=models.CASCADE)
+    # The department of the deliveries' message, so staff read only their departments' figures;
+    # 0 for a message of no department. A number, not a nullable foreign key: NULLs never meet
+    # in a unique key, so ON CONFLICT could not add to a row without a department.
+    department_key = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=12, choices=DeliveryStatus.choices)
     reason = models.CharField(max_length=40, blank=True, default="")
     count = models.BigIntegerField(default=0)
@@ -408,13 +412,17 @@ class DailyDeliveryStats(models.Model):
         verbose_name_plural = "daily delivery stats"
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "account", "status", "reason"], name="daily_stats_key"
+                fields=["day", "account", "department_key", "status", "reason"],
+                name="daily_stats_key",
             )
         ]
-        indexes = [models.Index(fields=["day", "account"], name="daily_stats_day")]
+        indexes = [
+            models.Index(fields=["day", "account"], name="daily_stats_day"),
+            models.Index(fields=["department_key", "day"], name="daily_stats_department"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.account_id} {self.status}: {self.count}"
+        return f"{self.day} {self.account_id} {self.department_key} {self.status}: {self.count}"
 
 
 class Conversation(models.Model):

@@ -32,6 +32,21 @@ def _everything(request_or_user) -> bool:
     return bool(getattr(user, "is_superuser", False)) and key is None
 
 
+def department_keys(request_or_user) -> list[int] | None:
+    """The `DailyDeliveryStats.department_key`s a person may read: their departments' ids and 0
+    (messages of no department), or None for everything (a superuser on the pages)."""
+    if _everything(request_or_user):
+        return None
+    return [0, *departments_of(request_or_user).values_list("pk", flat=True)]
+
+
+def deliveries_visible(rows: QuerySet, keys: list[int] | None) -> QuerySet:
+    """Deliveries narrowed to the messages of `keys` (department_keys); None leaves them all."""
+    if keys is None:
+        return rows
+    return rows.filter(Q(message__department__in=keys) | Q(message__department__isnull=True))
+
+
 def messages_of(request_or_user) -> QuerySet[Message]:
     if _everything(request_or_user):
         return Message.objects.all()

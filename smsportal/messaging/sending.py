@@ -399,7 +399,8 @@ def _insert_deliveries(message: Message, draft: Draft) -> Transitions:
     moves = Transitions()
     # Multi-row INSERTs (bulk_insert.py): the same rows as bulk_create, at several times its speed.
     inserted = _insert_queued(message, draft, now)
-    moves.add(day_of(now), message.account_id, DeliveryStatus.QUEUED, count=inserted)
+    where = (day_of(now), message.account_id, message.department_id)
+    moves.add(*where, DeliveryStatus.QUEUED, count=inserted)
 
     skipped = (
         Delivery(
@@ -416,7 +417,7 @@ def _insert_deliveries(message: Message, draft: Draft) -> Transitions:
     )
     for chunk in chunks(skipped):
         created = Delivery.objects.bulk_create(chunk)
-        moves.add(day_of(now), message.account_id, DeliveryStatus.SKIPPED, count=len(chunk))
+        moves.add(*where, DeliveryStatus.SKIPPED, count=len(chunk))
         DeliveryEvent.objects.bulk_create(
             DeliveryEvent(
                 delivery_id=row.pk,
@@ -657,7 +658,9 @@ def send_to_remote_list(
             raw={"provider_message_id": submitted.provider_message_id, "list": name},
         )
         moves = Transitions()
-        moves.add(day_of(delivery.queued_at), account.pk, DeliveryStatus.SUBMITTED)
+        moves.add(
+            day_of(delivery.queued_at), account.pk, message.department_id, DeliveryStatus.SUBMITTED
+        )
         moves.apply()
         quota_step.count_sent(message, department, parts, estimate(account, 1, parts))
     return message

@@ -12,6 +12,7 @@ from django.db.models.functions import Substr
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
 from smsportal.messaging.models import Delivery
+from smsportal.messaging.scope import deliveries_visible
 
 from .queries import Figures
 
@@ -27,9 +28,10 @@ def country_of(head: str) -> str:
 
 
 def by_country(
-    since: date, until: date, account_id: int | None = None
+    since: date, until: date, departments: list[int] | None, account_id: int | None = None
 ) -> list[tuple[str, Figures]]:
     rows = Delivery.objects.filter(queued_at__date__gte=since, queued_at__date__lte=until)
+    rows = deliveries_visible(rows, departments)
     if account_id:
         rows = rows.filter(account_id=account_id)
     grouped = (

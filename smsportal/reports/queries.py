@@ -1,5 +1,8 @@
-"""Figures for the dashboard and the charts, read from the daily summary (a few rows per day and
-account), never by scanning deliveries."""
+"""Figures for the dashboard and the charts, read from the daily summary (a few rows per day,
+account and department), never by scanning deliveries.
+
+Every function takes `departments`: the department keys the reader may see
+(`messaging.scope.department_keys`), or None for every department."""
 
 from __future__ import annotations
 
@@ -65,17 +68,21 @@ class Figures:
         return 100 * self.delivered / reported if reported else None
 
 
-def _rows(since: date, until: date, account_id: int | None = None):
+def _rows(since: date, until: date, departments: list[int] | None, account_id: int | None = None):
     rows = DailyDeliveryStats.objects.filter(day__gte=since, day__lte=until)
+    if departments is not None:
+        rows = rows.filter(department_key__in=departments)
     if account_id:
         rows = rows.filter(account_id=account_id)
     return rows
 
 
-def totals_by_account(since: date, until: date) -> dict[int, Figures]:
+def totals_by_account(
+    since: date, until: date, departments: list[int] | None
+) -> dict[int, Figures]:
     figures: dict[int, Figures] = defaultdict(Figures)
     grouped = (
-        _rows(since, until)
+        _rows(since, until, departments)
         .values_list("account_id", "status")
         .annotate(n=Sum("count"), c=Sum("cost"))
         .order_by()
@@ -94,11 +101,11 @@ def periods(today: date | None = None) -> dict[str, tuple[date, date]]:
     }
 
 
-def per_day(since: date, until: date, account_id: int | None = None):
+def per_day(since: date, until: date, departments: list[int] | None, account_id: int | None = None):
     """Rows of (day, Figures) for every day of the range, empty days included."""
     by_day: dict[date, Figures] = defaultdict(Figures)
     grouped = (
-        _rows(since, until, account_id)
+        _rows(since, until, departments, account_id)
         .values_list("day", "status")
         .annotate(n=Sum("count"), c=Sum("cost"))
         .order_by()
@@ -109,9 +116,15 @@ def per_day(since: date, until: date, account_id: int | None = None):
     return [(day, by_day[day]) for day in days]
 
 
-def failure_reasons(since: date, until: date, account_id: int | None = None, limit: int = 10):
+def failure_reasons(
+    since: date,
+    until: date,
+    departments: list[int] | None,
+    account_id: int | None = None,
+    limit: int = 10,
+):
     return list(
-        _rows(since, until, account_id)
+        _rows(since, until, departments, account_id)
         .filter(status__in=list(FAILURES | {S.UNKNOWN}), count__gt=0)
         .values_list("status", "reason")
         .annotate(n=Sum("count"))
@@ -119,12 +132,14 @@ def failure_reasons(since: date, until: date, account_id: int | None = None, lim
     )
 
 
-def rate_by_provider(since: date, until: date, account_id: int | None = None):
+def rate_by_provider(
+    since: date, until: date, departments: list[int] | None, account_id: int | None = None
+):
     """(provider kind label, Figures) per kind of provider."""
     labels = dict(ProviderAccount._meta.get_field("kind").choices)
     figures: dict[str, Figures] = defaultdict(Figures)
     grouped = (
-        _rows(since, until, account_id)
+        _rows(since, until, departments, account_id)
         .values_list("account__kind", "status")
         .annotate(n=Sum("count"), c=Sum("cost"))
         .order_by()

@@ -11,6 +11,7 @@ from datetime import date
 from django.db.models import Count, Sum
 
 from smsportal.messaging.models import Delivery
+from smsportal.messaging.scope import deliveries_visible
 
 from .queries import Figures
 
@@ -31,10 +32,13 @@ class RouteFigures:
         return sorted(rows, key=lambda row: (-row[2], row[0]))
 
 
-def by_route(since: date, until: date, account_id: int | None = None) -> list[RouteFigures]:
+def by_route(
+    since: date, until: date, departments: list[int] | None, account_id: int | None = None
+) -> list[RouteFigures]:
     rows = Delivery.objects.filter(
         queued_at__date__gte=since, queued_at__date__lte=until, message__route__isnull=False
     )
+    rows = deliveries_visible(rows, departments)
     if account_id:
         rows = rows.filter(account_id=account_id)
     grouped = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,7 +14,12 @@ from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
 from smsportal.core.words import word
 from smsportal.messaging.models import Delivery, Message
-from smsportal.messaging.scope import departments_of, messages_of
+from smsportal.messaging.scope import (
+    deliveries_visible,
+    department_keys,
+    departments_of,
+    messages_of,
+)
 from smsportal.providers.models import ProviderAccount
 from smsportal.quotas.usage import bars as quota_bars
 from smsportal.quotas.views import visible_quotas
@@ -45,7 +49,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     periods = queries.periods()
     rows = []
     if can["figures"] and accounts:
-        totals = {name: queries.totals_by_account(*span) for name, span in periods.items()}
+        keys = department_keys(request)
+        totals = {name: queries.totals_by_account(*span, keys) for name, span in periods.items()}
         rows = [
             {
                 "account": account,
@@ -86,9 +91,10 @@ def index(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     since, until, account = data["since"], data["until"], data.get("account")
     account_id = account.pk if account else None
-    days = queries.per_day(since, until, account_id)
-    providers = queries.rate_by_provider(since, until, account_id)
-    reasons = queries.failure_reasons(since, until, account_id)
+    keys = department_keys(request)  # an Operator reads only their departments' figures
+    days = queries.per_day(since, until, keys, account_id)
+    providers = queries.rate_by_provider(since, until, keys, account_id)
+    reasons = queries.failure_reasons(since, until, keys, account_id)
     chart = {
         "days": [day.isoformat() for day, _ in days],
         "statuses": [
@@ -118,11 +124,13 @@ def index(request: HttpRequest) -> HttpResponse:
         "days": days,
         "providers": providers,
         "reasons": reasons,
-        "countries": by_country(since, until, account_id),
-        "routes": by_route(since, until, account_id),
+        "countries": by_country(since, until, keys, account_id),
+        "routes": by_route(since, until, keys, account_id),
         "chart": chart,
         "export_query": request.GET.urlencode(),
         "quota_usage": _quota_usage(request),
+        # Whose figures these are, said on the page when they are not everyone's.
+        "departments": None if keys is None else departments_of(request).order_by("name"),
     }
     return render(request, "reports/index.html", context)
 
@@ -159,10 +167,7 @@ def export(request: HttpRequest) -> HttpResponse:
     start = datetime.combine(data["since"], time.min, tzinfo=zone)
     end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
     rows = Delivery.objects.filter(queued_at__gte=start, queued_at__lt=end)
-    if not request.user.is_superuser:  # only their departments' messages' deliveries
-        rows = rows.filter(
-            Q(message__department__in=departments_of(request)) | Q(message__department__isnull=True)
-        )
+    rows = deliveries_visible(rows, department_keys(request))  # their departments' messages
     if data.get("account"):
         rows = rows.filter(account=data["account"])
     if data.get("status"):

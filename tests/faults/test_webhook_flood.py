@@ -43,7 +43,8 @@ def submitted_message(account) -> Message:
         for i in range(SENT)
     )
     moves = Transitions()
-    moves.add(day_of(Delivery.objects.first().queued_at), account.pk, "submitted", count=SENT)
+    day = day_of(Delivery.objects.first().queued_at)
+    moves.add(day, account.pk, message.department_id, "submitted", count=SENT)
     moves.apply()
     return message
 

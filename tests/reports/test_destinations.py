@@ -42,7 +42,7 @@ def test_deliveries_rate_and_cost_per_country(account, django_assert_max_num_que
     )
     today = timezone.localdate()
     with django_assert_max_num_queries(1):
-        figures = dict(by_country(today, today))
+        figures = dict(by_country(today, today, None))
     kuwait, saudi = figures["KW (+965)"], figures["SA (+966)"]
     assert (kuwait.sent, kuwait.delivery_rate, kuwait.cost) == (2, 50.0, Decimal("0.04"))
     assert (saudi.sent, saudi.delivery_rate, saudi.cost) == (1, None, Decimal("0.05"))

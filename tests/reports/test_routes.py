@@ -62,7 +62,7 @@ def test_deliveries_rate_and_cost_per_route_and_account(
 ):
     today = timezone.localdate()
     with django_assert_max_num_queries(1):
-        routes = by_route(today, today)
+        routes = by_route(today, today, None)
     assert [r.name for r in routes] == ["Kuwait", "Saudi"]
     kuwait, saudi = routes
     assert (kuwait.deliveries, kuwait.total.delivery_rate, kuwait.total.cost) == (
@@ -82,7 +82,7 @@ def test_deliveries_rate_and_cost_per_route_and_account(
 def test_an_account_filter_narrows_the_routes(routed_sends):
     _kuwait_line, saudi_line = routed_sends
     today = timezone.localdate()
-    assert by_route(today, today, saudi_line.pk) == []
+    assert by_route(today, today, None, saudi_line.pk) == []
 
 
 @pytest.mark.parametrize("who", ["operator_client", "manager_client", "admin_client"])

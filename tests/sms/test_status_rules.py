@@ -62,7 +62,8 @@ def test_a_report_moves_a_delivery_exactly_as_the_table_says(path, old, new):
         cost=Decimal("0.0500"),
     )
     moves = Transitions()
-    moves.add(day_of(delivery.queued_at), account.pk, old, "OLD-CODE", cost=delivery.cost)
+    where = (day_of(delivery.queued_at), account.pk, message.department_id)
+    moves.add(*where, old, "OLD-CODE", cost=delivery.cost)
     moves.apply()
     assert current() == computed_from_deliveries()
     update = StatusUpdate(

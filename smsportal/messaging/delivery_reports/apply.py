@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from smsportal.providers.backends.base import StatusUpdate
@@ -37,6 +38,8 @@ def _matching(account_id: int, update: StatusUpdate):
     rows = Delivery.objects.filter(
         account_id=account_id, provider_message_id=update.provider_message_id
     ).only("status", "error_code", "error_text", "final_at", "queued_at", "account_id", "cost")
+    # Whose figures the move counts in (DailyDeliveryStats.department_key), in the same query.
+    rows = rows.annotate(department_id=F("message__department_id"))
     rows = rows.order_by("pk")  # one lock order for reports racing over the same rows
     # IntelliSoftware gives one id to every recipient of a submission: the number tells them apart.
     if update.recipient:
@@ -78,6 +81,7 @@ def _write(deliveries: list[Delivery], update: StatusUpdate, source: str) -> int
             moves.move(
                 day_of(d.queued_at),
                 d.account_id,
+                d.department_id,
                 old_status,
                 d.status,
                 old_reason=old_reason,

@@ -27,11 +27,11 @@ from smsportal.sms.status_rules import (
     report_sets_final_at,
 )
 
-from ..models import DailyDeliveryStats, Delivery, DeliveryEvent
+from ..models import DailyDeliveryStats, Delivery, DeliveryEvent, Message
 
 SQL = """
 WITH matched AS (
-    SELECT id, status, error_code, queued_at, cost
+    SELECT id, message_id, status, error_code, queued_at, cost
     FROM {delivery}
     WHERE account_id = %(account)s AND provider_message_id = %(message_id)s {phone}
     ORDER BY id
@@ -49,8 +49,8 @@ WITH matched AS (
             THEN COALESCE(NULLIF(%(description)s, ''), d.error_text) ELSE d.error_text END
     FROM old
     WHERE d.id = old.id
-    RETURNING d.id, old.status AS old_status, old.error_code AS old_code, old.queued_at,
-        old.cost, d.error_code AS new_code
+    RETURNING d.id, old.message_id, old.status AS old_status, old.error_code AS old_code,
+        old.queued_at, old.cost, d.error_code AS new_code
 ), events AS (
     INSERT INTO {event}
         (delivery_id, source, from_status, to_status, provider_status, description, raw,
@@ -60,23 +60,27 @@ WITH matched AS (
 ), status_rule AS (
     SELECT * FROM unnest(%(rule_status)s::text[], %(rule_bucket)s::text[],
         %(rule_with_reason)s::boolean[]) AS r(status, bucket, with_reason)
+), owned AS (
+    -- Whose figures the move counts in: the message's department, 0 for none (read, not locked).
+    SELECT moved.*, COALESCE(m.department_id, 0) AS department
+    FROM moved JOIN {message} AS m ON m.id = moved.message_id
 ), counted AS (
-    SELECT (queued_at AT TIME ZONE %(tz)s)::date AS day, old_rule.bucket AS status,
+    SELECT (queued_at AT TIME ZONE %(tz)s)::date AS day, department, old_rule.bucket AS status,
         CASE WHEN old_rule.with_reason THEN left(old_code, 40) ELSE '' END AS reason,
         -1 AS n, -COALESCE(cost, 0) AS cost
-    FROM moved JOIN status_rule AS old_rule ON old_rule.status = moved.old_status
+    FROM owned JOIN status_rule AS old_rule ON old_rule.status = owned.old_status
     UNION ALL
-    SELECT (queued_at AT TIME ZONE %(tz)s)::date, new_rule.bucket,
+    SELECT (queued_at AT TIME ZONE %(tz)s)::date, department, new_rule.bucket,
         CASE WHEN new_rule.with_reason THEN left(new_code, 40) ELSE '' END,
         1, COALESCE(cost, 0)
-    FROM moved JOIN status_rule AS new_rule ON new_rule.status = %(new)s
+    FROM owned JOIN status_rule AS new_rule ON new_rule.status = %(new)s
 ), summary AS (
-    INSERT INTO {counters} AS s (day, account_id, status, reason, count, cost)
-    SELECT day, %(account)s, status, reason, sum(n), sum(cost)
+    INSERT INTO {counters} AS s (day, account_id, department_key, status, reason, count, cost)
+    SELECT day, %(account)s, department, status, reason, sum(n), sum(cost)
     FROM counted
-    GROUP BY day, status, reason
+    GROUP BY day, department, status, reason
     HAVING sum(n) <> 0 OR sum(cost) <> 0
-    ON CONFLICT (day, account_id, status, reason) DO UPDATE
+    ON CONFLICT (day, account_id, department_key, status, reason) DO UPDATE
         SET count = s.count + excluded.count, cost = s.cost + excluded.cost
 )
 SELECT (SELECT count(*) FROM matched), (SELECT count(*) FROM moved)
@@ -120,6 +124,7 @@ def statement(account_id: int, update: StatusUpdate, source: str) -> tuple[str, 
         delivery=quote(Delivery._meta.db_table),
         event=quote(DeliveryEvent._meta.db_table),
         counters=quote(DailyDeliveryStats._meta.db_table),
+        message=quote(Message._meta.db_table),
         # IntelliSoftware gives one id to every recipient of a submission: the number tells
         # them apart.
         phone="AND phone = %(phone)s" if update.recipient else "",
