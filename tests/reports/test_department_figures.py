@@ -95,6 +95,7 @@ def test_an_operator_reads_only_their_departments_figures(client, world):
     assert B_REASON not in page
     assert "SA (+966)" not in page
     assert "The messages of your departments only: Alpha." in page
+    assert [(name, f.sent) for name, f in context["by_department"]] == [("Alpha", 2)]
 
     dashboard = client.get(reverse("dashboard")).context
     (row,) = dashboard["rows"]
@@ -108,6 +109,8 @@ def test_a_superuser_reads_every_department(client, world):
     assert [reason for _, reason, _ in context["reasons"]] == [B_REASON]
     assert {name for name, _ in context["countries"]} == {"KW (+965)", "SA (+966)"}
     assert context["departments"] is None  # nothing said: the figures are everyone's
+    rows = [(name, f.sent, f.delivered, f.delivery_rate) for name, f in context["by_department"]]
+    assert rows == [("Bravo", 3, 0, 0.0), ("Alpha", 2, 1, 100.0)]
 
 
 def test_the_export_follows_the_same_scope(client, world):
