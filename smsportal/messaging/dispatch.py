@@ -497,7 +497,7 @@ def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: lis
         moves.apply()
         # Refused before or at the provider's door: not charged, so not counted in a quota.
         unsent = sum(row[5] for row in written if row[0] == DeliveryStatus.FAILED)
-        quota_step.give_back(message.pk, unsent)
+        quota_step.give_back(message.pk, unsent, message.account_id)  # the account of this round
         if late:
             _keep_late_answers(late)
     return len(written)

@@ -85,16 +85,24 @@ def recount(message, parts: int, cost: Decimal) -> None:
         raise SendRefused(str(exc), code=exc.code) from exc
 
 
-def give_back(message_id: int, parts: int) -> None:
-    """Give back `parts` of the message's reservation, with their share of its credit."""
+def give_back(message_id: int, parts: int, account_id: int) -> None:
+    """Give back `parts` of the message's reservation on `account_id` (the account they were to
+    go through: a delivery that failed over holds quota on each account it was moved to), with
+    their share of its credit."""
     if parts > 0:
-        quotas.release(message_id, parts=parts)
+        quotas.release(message_id, parts=parts, account_id=account_id)
 
 
 def give_back_marked(message_id: int, token: str) -> None:
-    """Give back the parts of the deliveries dispatch just stamped with `token`; one query when
-    the message counts against no quota."""
+    """Give back the parts of the deliveries dispatch just stamped with `token`, per account
+    they were at; one query when the message counts against no quota."""
     if not quotas.holds(message_id):
         return
-    parts = Delivery.objects.filter(claim=token).aggregate(n=Sum("segments"))["n"] or 0
-    give_back(message_id, parts)
+    per_account = (
+        Delivery.objects.filter(claim=token)
+        .values_list("account_id")
+        .annotate(n=Sum("segments"))
+        .order_by()
+    )
+    for account_id, parts in per_account:
+        give_back(message_id, parts or 0, account_id)

@@ -138,18 +138,34 @@ def holds(message_id: int) -> bool:
     return Hold.objects.filter(message_id=message_id).exists()
 
 
-def release(message_id: int, *, parts: int | None = None) -> int:
+def release(message_id: int, *, parts: int | None = None, account_id: int | None = None) -> int:
     """Give back what `message_id` holds: all of it, or `parts` of it (deliveries cancelled, or
     failed before they left) with their share of the credit it holds (parts to different
     destinations may cost differently; the share is what was reserved for them on average).
-    Returns the parts given back per counter."""
+    Returns the parts given back per counter.
+
+    `account_id`: the parts were to go through that account, so only its quota and the quota
+    over all accounts give them back. A delivery that failed over (messaging.failover) was
+    reserved again on its next account: when it fails there too, the first account's quota
+    must not give its parts back a second time. The quota over all accounts then holds the
+    message twice; `parts` is given back at most once per counter (quota and period)."""
     given = 0
     with transaction.atomic():
-        holds = list(
-            Hold.objects.select_for_update().filter(message_id=message_id).order_by("usage_id")
-        )
+        # Only the holds are locked (`of`): the joins below must not lock quotas or counters.
+        holds = Hold.objects.select_for_update(of=("self",)).filter(message_id=message_id)
+        if account_id is not None:
+            holds = holds.filter(
+                Q(usage__quota__account_id=account_id) | Q(usage__quota__account__isnull=True)
+            )
+        holds = list(holds.select_related("usage").order_by("usage_id", "id"))
+        left: dict[tuple[int, str], int] = {}  # parts still to give back, per counter
         for hold in holds:
-            back_parts = hold.parts if parts is None else min(parts, hold.parts)
+            counter = (hold.usage.quota_id, hold.usage.period)
+            if parts is None:
+                back_parts = hold.parts
+            else:
+                back_parts = min(left.setdefault(counter, parts), hold.parts)
+                left[counter] -= back_parts
             back_credit = (
                 hold.credit
                 if back_parts == hold.parts

@@ -30,14 +30,16 @@ PHONES = ["+96550000001", "+96550000002", "+96550000003"]
 @pytest.fixture
 def provider(monkeypatch, script):
     """The scripted provider, told which accounts are down and with what error."""
-    down: dict = {}  # account id -> the error it raises (or a function making it)
+    # account id, or (account id, number) -> the error it raises (or a function making it)
+    down: dict = {}
 
     class PerAccount(FakeBackend):
         def send(self, message, recipients):
             with script.lock:
                 script.calls.append([(self.account.name, r.phone) for r in recipients])
-            if self.account.pk in down:
-                error = down[self.account.pk]
+            keys = [self.account.pk, *((self.account.pk, r.phone) for r in recipients)]
+            if key := next((k for k in keys if k in down), None):
+                error = down[key]
                 raise error if isinstance(error, BaseException) else error()
             return base.SendResult(
                 [
@@ -192,6 +194,32 @@ def test_the_next_accounts_quota_is_respected(
     # Bravo's quota has room for 1 part, not 2: both go on to Charlie.
     assert rows == {("submitted", charlie.pk)}
     assert not any(name == "Bravo" for name, _ in sent_through(provider))
+
+
+def test_a_delivery_failing_on_two_accounts_is_given_back_once_per_quota(
+    accounts, provider, django_capture_on_commit_callbacks
+):
+    """Each account's quota gives back only what was to go through it; the quota over all
+    accounts, which holds a moved delivery once per account it was moved to, gives it back
+    once per failure. (Before, the second failure gave back the first account's parts of the
+    deliveries still there, and the all-accounts quota twice.)"""
+    alpha, bravo, charlie = accounts
+    department = general_department()
+    quotas = {
+        name: Quota.objects.create(department=department, account=account, parts_per_day=10)
+        for name, account in (("alpha", alpha), ("bravo", bravo), ("all", None))
+    }
+    provider.bulk_size = 1  # one request per number: the first number fails alone on Alpha
+    refused = base.TransientError("connection refused", request_sent=False)
+    provider.down[(alpha.pk, PHONES[0])] = refused
+    provider.down[bravo.pk] = provider.down[charlie.pk] = refused
+    [message] = send_routed(django_capture_on_commit_callbacks, PHONES[:2])
+    rows = dict(Delivery.objects.filter(message=message).values_list("phone", "status"))
+    assert rows == {PHONES[0]: "failed", PHONES[1]: "submitted"}
+    used = {name: sum(q.usage.values_list("parts", flat=True)) for name, q in quotas.items()}
+    # The second number's part, submitted through Alpha, stays counted on Alpha and over all
+    # accounts; nothing on Bravo.
+    assert used == {"alpha": 1, "bravo": 0, "all": 1}
 
 
 def test_a_message_not_sent_by_a_route_never_fails_over(
