@@ -13,7 +13,6 @@ import logging
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from smsportal.providers.backends.base import StatusUpdate
@@ -27,7 +26,7 @@ from smsportal.sms.status_rules import (
 
 from ..daily_stats import Transitions, day_of
 from ..id_lists import one_parameter
-from ..models import Delivery, DeliveryEvent, DeliveryPart, UnmatchedReport
+from ..models import Delivery, DeliveryEvent, DeliveryPart, Message, UnmatchedReport
 from ..parts import through_parts
 from . import apply_sql
 
@@ -37,9 +36,16 @@ log = logging.getLogger(__name__)
 def _matching(account_id: int, update: StatusUpdate):
     rows = Delivery.objects.filter(
         account_id=account_id, provider_message_id=update.provider_message_id
-    ).only("status", "error_code", "error_text", "final_at", "queued_at", "account_id", "cost")
-    # Whose figures the move counts in (DailyDeliveryStats.department_key), in the same query.
-    rows = rows.annotate(department_id=F("message__department_id"))
+    ).only(
+        "status",
+        "error_code",
+        "error_text",
+        "final_at",
+        "queued_at",
+        "account_id",
+        "cost",
+        "message",
+    )
     rows = rows.order_by("pk")  # one lock order for reports racing over the same rows
     # IntelliSoftware gives one id to every recipient of a submission: the number tells them apart.
     if update.recipient:
@@ -75,13 +81,20 @@ def _write(deliveries: list[Delivery], update: StatusUpdate, source: str) -> int
     events = [event for d in deliveries if (event := _apply(d, update, source, now))]
     if events:
         moves = Transitions()
+        # Whose figures each move counts in (DailyDeliveryStats.department_key). Read apart, not
+        # joined to the locking query: FOR UPDATE would lock the message rows too.
+        department_of = dict(
+            Message.objects.filter(pk__in={e.delivery.message_id for e in events}).values_list(
+                "pk", "department_id"
+            )
+        )
         for event in events:
             d = event.delivery
             old_status, old_reason = before[d.pk]
             moves.move(
                 day_of(d.queued_at),
                 d.account_id,
-                d.department_id,
+                department_of.get(d.message_id),
                 old_status,
                 d.status,
                 old_reason=old_reason,
