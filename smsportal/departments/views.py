@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,6 +50,21 @@ class MemberForm(forms.Form):
         )
 
 
+def _created_text(creator, department: Department) -> str:
+    """Make the creator a member of their new department, and say so.
+
+    A Manager sees and uses only their departments' rows: without this, the department they
+    just made would be invisible to them in Compose, contacts and lists, with nothing to say
+    why. A superuser sees every department anyway, so is not added (a member list with every
+    superuser in it would say nothing about who works there)."""
+    if creator.is_superuser:
+        return _("Department “%(name)s” created. Add its members below.") % {"name": department}
+    department.members.add(creator)
+    return _(
+        "Department “%(name)s” created, with you as its first member. Add the others below."
+    ) % {"name": department}
+
+
 @permission_required("departments.view_department", raise_exception=True)
 def department_list(request: HttpRequest) -> HttpResponse:
     """Every department with how many members it has; a Manager adds one here."""
@@ -57,8 +73,10 @@ def department_list(request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("departments.add_department"):
             return HttpResponse(status=403)
         if form.is_valid():
-            department = form.save()
-            messages.success(request, _("Department “%(name)s” created.") % {"name": department})
+            with transaction.atomic():  # never a department its creator was left out of
+                department = form.save()
+                text = _created_text(request.user, department)
+            messages.success(request, text)
             return redirect("departments:detail", pk=department.pk)
     departments = Department.objects.annotate(member_count=Count("members")).order_by("name")
     return render(request, "departments/list.html", {"departments": departments, "form": form})

@@ -33,7 +33,11 @@ def schedules_of(request: HttpRequest):
 @permission_required("recurring.view_recurringsend", raise_exception=True)
 def schedule_list(request: HttpRequest) -> HttpResponse:
     schedules = schedules_of(request).select_related("account").prefetch_related("lists")
-    return render(request, "recurring/list.html", {"schedules": schedules})
+    context = {
+        "schedules": schedules,
+        "no_department": not Department.objects.of(request.user).exists(),
+    }
+    return render(request, "recurring/list.html", context)
 
 
 @permission_required("recurring.add_recurringsend", raise_exception=True)

@@ -92,3 +92,25 @@ def test_an_operator_can_neither_see_nor_change_departments(operator_client, ope
     assert operator_client.post(remove).status_code == 403
     assert not Department.objects.filter(name="Mine").exists()
     assert general.members.filter(pk=operator.pk).exists()
+
+
+def test_the_manager_who_creates_a_department_is_its_first_member_and_is_told(
+    manager_client, manager
+):
+    answer = manager_client.post(LIST, {"name": "Field sales"}, follow=True)
+
+    department = Department.objects.get(name="Field sales")
+    assert list(department.members.all()) == [manager]
+    assert "with you as its first member" in answer.content.decode()
+    assert Department.objects.of(manager).filter(pk=department.pk).exists()
+
+
+def test_a_superuser_who_creates_a_department_is_not_made_a_member(client, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "x")
+    client.force_login(root)
+
+    answer = client.post(LIST, {"name": "Field sales"}, follow=True)
+
+    department = Department.objects.get(name="Field sales")
+    assert not department.members.exists()
+    assert "Add its members below" in answer.content.decode()

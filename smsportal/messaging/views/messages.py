@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from smsportal.core import audit
 from smsportal.core.words import word
+from smsportal.departments.models import Department
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
 
@@ -57,6 +58,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
             for value, label in Message.Status.choices
         ],
         "accounts": ProviderAccount.objects.all(),
+        "no_department": not Department.objects.of(request.user).exists(),
         "status": status,
         "account": account,
         "filter_query": urlencode(
