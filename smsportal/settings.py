@@ -439,6 +439,8 @@ LOGGING = {
         "quiet_routine_tasks": {"()": "smsportal.core.logfilters.QuietRoutineTasks"},
         # Webhook URLs carry the account's secret token: no log line may show it.
         "redact_tokens": {"()": "smsportal.core.log_redaction.RedactWebhookTokens"},
+        # A refused request (403, 400) is one line naming the user, not a traceback.
+        "one_line_refusals": {"()": "smsportal.core.logfilters.OneLineRefusals"},
     },
     "handlers": {
         "console": {
@@ -454,6 +456,10 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # Django's own handlers print request errors a second time, unformatted: one line each.
         "django": {"handlers": ["console"], "propagate": False},
+        # Django logs 403s and 400s here with the exception attached (a traceback each); the
+        # filter sits on this logger, not a handler, so every handler (and a test's capture)
+        # sees the one line. Its records still go up to "django"'s console handler.
+        "django.request": {"filters": ["one_line_refusals"]},
         "django.server": {"handlers": ["console"], "filters": ["quiet_reads"], "propagate": False},
         "django_tasks": {"filters": ["quiet_routine_tasks"]},
         # One line per provider call ("answered (10 bytes)"): the calls' effects are logged

@@ -38,3 +38,34 @@ class QuietRoutineTasks(logging.Filter):
 
         message = record.getMessage()
         return not any(f"path={path} " in message for path, _ in settings.PERIODIC_TASKS)
+
+
+class OneLineRefusals(logging.Filter):
+    """Turns Django's log record of a refused request (a 4xx on `django.request`) into one line
+    saying who was refused: "Forbidden (Permission denied): /accounts/ (403, user operator)".
+
+    Django logs a PermissionDenied, a BadRequest and an unreadable upload with the exception
+    attached (`log_response(..., exception=exc)`), so every Operator who opens a Manager's page
+    printed a traceback of the decorator that said no: noise that hid real errors, and the one
+    useful fact, who it was, was missing. A 5xx keeps its traceback. With LOG_LEVEL=DEBUG the
+    traceback stays too (where a refusal came from, while developing). Never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if not isinstance(status, int) or not 400 <= status < 500:
+            return True
+        record.msg = (
+            f"{record.getMessage()} ({status}, user {who(getattr(record, 'request', None))})"
+        )
+        record.args = ()
+        if not _debugging():
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def who(request) -> str:
+    """The user a log line names: their username, or "anonymous"."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return "anonymous"
+    return user.get_username()
