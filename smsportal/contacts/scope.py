@@ -21,6 +21,17 @@ def lists_of(request_or_user) -> QuerySet[ContactList]:
     return visible(ContactList.objects.all(), request_or_user, also=Q(shared=True))
 
 
+def lists_for(request_or_user, department) -> QuerySet[ContactList]:
+    """The lists a message for `department` may go to, of those the person may see: that
+    department's, the shared ones and those of no department (the rule `not_for` checks).
+    Without a department (the person has none to choose), every list they may see."""
+    if department is None:
+        return lists_of(request_or_user)
+    return lists_of(request_or_user).filter(
+        Q(department=department) | Q(department__isnull=True) | Q(shared=True)
+    )
+
+
 def own_lists(request_or_user) -> QuerySet[ContactList]:
     """Lists that may be changed (renamed, deleted, members added or removed)."""
     return visible(ContactList.objects.all(), request_or_user)

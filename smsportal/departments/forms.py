@@ -33,6 +33,18 @@ class DepartmentField(forms.ModelChoiceField):
             self.widget = forms.HiddenInput()
             self.initial = self.only.pk
 
+    def chosen(self, value) -> Department | None:
+        """The department a form is being filled in for: `value` (the posted or initial id)
+        if it is one of the user's, else the one the select shows first; None when the user
+        has none. Other fields (lists, templates) offer what belongs to it."""
+        if self.only is not None:
+            return self.only
+        if str(value or "").isdigit():
+            named = self.queryset.filter(pk=int(value)).first()
+            if named is not None:
+                return named
+        return self.queryset.first()
+
     def clean(self, value):
         if self.no_department:
             raise forms.ValidationError(no_department_text(), code="no_department")

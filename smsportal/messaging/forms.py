@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from smsportal.contacts.list_choices import offer_department_lists
 from smsportal.contacts.models import ContactList
-from smsportal.contacts.scope import lists_of, not_for, not_for_error
+from smsportal.contacts.scope import not_for, not_for_error
 from smsportal.departments.forms import DepartmentField
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
@@ -117,12 +118,15 @@ class ComposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("token", secrets.token_urlsafe(24))
+        # The lists offered: the chosen department's and the shared ones; accepted: any the
+        # person may see, another department's then refused below with the reason. Without a
+        # person (the API's form), the caller has checked the lists (api/serializers.py).
+        self.offered_lists = self.fields["lists"].queryset
+        self.chosen_department = None
         if user is not None:
             self.fields["department"].limit_to(user)
-        # The lists the person may send to: their departments' and the shared ones. Without a
-        # person (the API's form), the caller has checked the lists (api/serializers.py).
-        if user is not None:
-            self.fields["lists"].queryset = lists_of(user)
+            self.chosen_department = self.fields["department"].chosen(self["department"].value())
+            self.offered_lists = offer_department_lists(self, user, self.chosen_department)
 
     def types_by_account(self) -> dict[str, list[str]]:
         """For the page's script: which kinds each account offers (the server checks again)."""

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from smsportal.contacts.list_choices import offer_department_lists
 from smsportal.contacts.models import ContactList
-from smsportal.contacts.scope import lists_of, not_for, not_for_error
+from smsportal.contacts.scope import not_for, not_for_error
 from smsportal.departments.forms import DepartmentField
 from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
@@ -91,9 +92,13 @@ class RecurringSendForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.chosen_department = None
         if user is not None:
             self.fields["department"].limit_to(user)
-            self.fields["lists"].queryset = lists_of(user)
+            self.chosen_department = self.fields["department"].chosen(self["department"].value())
+            # The chosen department's lists and shared ones offered (swapped in place when the
+            # department changes); another department's refused by `not_for` in clean().
+            offer_department_lists(self, user, self.chosen_department)
         self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
         self.fields["account"].empty_label = None
         self.fields["frequency"].choices = RecurringSend.Frequency.choices

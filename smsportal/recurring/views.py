@@ -40,8 +40,25 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
     return render(request, "recurring/list.html", context)
 
 
+def department_lists(request: HttpRequest, schedule: RecurringSend | None = None) -> HttpResponse:
+    """The form's Lists field (htmx, when the department changes): the lists of the department
+    now chosen and shared ones, the chosen lists it may send to kept."""
+    initial = {
+        "department": request.GET.get("department"),
+        "lists": [int(i) for i in request.GET.getlist("lists") if i.isdigit()],
+    }
+    form = RecurringSendForm(instance=schedule, initial=initial, user=request.user)
+    return render(request, "recurring/form.html#department-lists", {"form": form})
+
+
+def _asks_for_lists(request: HttpRequest) -> bool:
+    return request.method == "GET" and request.htmx and request.htmx.target == "department-lists"
+
+
 @permission_required("recurring.add_recurringsend", raise_exception=True)
 def schedule_create(request: HttpRequest) -> HttpResponse:
+    if _asks_for_lists(request):
+        return department_lists(request)
     form = RecurringSendForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         schedule = form.save(commit=False)
@@ -60,6 +77,8 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
 @permission_required("recurring.change_recurringsend", raise_exception=True)
 def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = get_object_or_404(schedules_of(request), pk=pk)
+    if _asks_for_lists(request):
+        return department_lists(request, schedule)
     form = RecurringSendForm(request.POST or None, instance=schedule, user=request.user)
     if request.method == "POST" and form.is_valid():
         schedule = form.save(commit=False)

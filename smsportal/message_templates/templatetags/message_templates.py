@@ -4,6 +4,7 @@ its parts, filling the text box (static/js/templates.js); the text stays editabl
 from __future__ import annotations
 
 from django import template
+from django.db.models import Q
 
 from ..scope import templates_of
 
@@ -11,11 +12,14 @@ register = template.Library()
 
 
 @register.inclusion_tag("message_templates/_picker.html", takes_context=True)
-def template_picker(context) -> dict:
+def template_picker(context, department=None) -> dict:
+    """The templates of `department` (the one Compose is sending for) and those of no
+    department; without one, all the person's departments' (message_templates/scope.py)."""
     user = context["request"].user
     if not user.has_perm("message_templates.view_messagetemplate"):
         return {"choices": []}
-    # The person's departments' templates only (message_templates/scope.py).
     templates = templates_of(context["request"]).select_related("account")
+    if department is not None:
+        templates = templates.filter(Q(department=department) | Q(department__isnull=True))
     choices = [{"template": t, "shape": t.shape} for t in templates]
     return {"choices": choices}

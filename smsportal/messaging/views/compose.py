@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from smsportal.contacts import selectors as contacts
 from smsportal.contacts.models import Contact, OptOut
+from smsportal.contacts.scope import lists_of
 from smsportal.providers.models import ProviderAccount
 from smsportal.routing.prices import PriceTable
 from smsportal.senders.models import SenderID
@@ -154,13 +155,13 @@ LIST_COUNTS_SECONDS = 30  # how long the live preview reuses a list's member cou
 
 
 def chosen_lists(form: ComposeForm) -> list[int]:
-    """The chosen lists the person may send to (another department's id is left out, even in
-    the live preview's counts)."""
+    """The chosen lists the message may go to: the chosen department's and shared ones (a list
+    of another department is left out, even in the live preview's counts)."""
     chosen = form.data.getlist("lists") if hasattr(form.data, "getlist") else []
     ids = {int(i) for i in chosen if str(i).isdigit()}
     if not ids:
         return []
-    usable = form.fields["lists"].queryset.filter(pk__in=ids)
+    usable = form.offered_lists.filter(pk__in=ids)
     return sorted(usable.values_list("pk", flat=True))
 
 
@@ -410,12 +411,24 @@ def compose(request: HttpRequest) -> HttpResponse:
 
 
 def compose_page(request: HttpRequest) -> HttpResponse:
-    initial = {key: request.GET[key] for key in ("account", "text") if key in request.GET}
+    """The page, or (htmx, when the department changes) its lists and templates: those of the
+    department now chosen, the lists still chosen that it may send to kept."""
+    initial = {
+        key: request.GET[key] for key in ("account", "text", "department") if key in request.GET
+    }
+    chosen = [int(i) for i in request.GET.getlist("lists") if i.isdigit()]
     if request.GET.get("list", "").isdigit():
-        initial["lists"] = [int(request.GET["list"])]
+        chosen = [int(request.GET["list"])]
+        # "Send to this list": for the list's department, so it is among the lists offered.
+        owner = lists_of(request).filter(pk=chosen[0]).values_list("department", flat=True)
+        initial.setdefault("department", owner.first())
+    if chosen:
+        initial["lists"] = chosen
     if "to" in request.GET:
         initial["recipients"] = request.GET["to"]
     form = ComposeForm(initial=initial, user=request.user)
+    if request.htmx and request.htmx.target == "department-choices":
+        return render(request, "messaging/compose.html#department-choices", {"form": form})
     return render(request, "messaging/compose.html", compose_context(form))
 
 
