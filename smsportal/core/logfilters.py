@@ -64,8 +64,13 @@ class OneLineRefusals(logging.Filter):
 
 
 def who(request) -> str:
-    """The user a log line names: their username, or "anonymous"."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return "anonymous"
-    return user.get_username()
+    """The user a log line names: their username, or "anonymous" (also for a request refused
+    before the user was read). A log filter must never raise: if reading the user fails (the
+    database is gone), the line says "unknown" rather than losing the refusal."""
+    try:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return "anonymous"
+        return user.get_username()
+    except Exception:
+        return "unknown"

@@ -7,6 +7,8 @@ With SCREENSHOTS=<folder> set, each page is saved at 1366 and 390 px wide."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -136,3 +138,53 @@ def test_a_superuser_sees_every_department_and_message(
     expect(page.locator("main")).to_contain_text("Alpha-own offer")
     expect(page.locator("main")).to_contain_text("Zulu-secret offer")
     shoot(page, "departments-messages-superuser")
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "superuser"])
+def test_compose_and_recurring_lists_follow_the_chosen_department(
+    page, live_server, login, account, role
+):
+    """A person with several departments (a superuser has them all): Compose and the recurring
+    form offer the chosen department's lists (and shared ones), Compose its templates too,
+    swapped in place when the department changes; what was typed stays."""
+    from smsportal.contacts.models import ContactList
+    from smsportal.core.roles import MANAGER
+    from smsportal.message_templates.models import MessageTemplate
+
+    alpha, bravo = Department.objects.create(name="Alpha"), Department.objects.create(name="Bravo")
+    for name, department, shared in [
+        ("Alpha customers", alpha, False),
+        ("Bravo secret", bravo, False),
+        ("Bravo newsletter", bravo, True),
+    ]:
+        ContactList.objects.create(name=name, department=department, shared=shared)
+    MessageTemplate.objects.create(department=alpha, name="Alpha welcome", text="Hi from Alpha")
+    MessageTemplate.objects.create(department=bravo, name="Bravo welcome", text="Hi from Bravo")
+    if role == "superuser":
+        person = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    else:
+        person = _operator(role, alpha, bravo)
+        if role == "manager":
+            person.groups.set([Group.objects.get(name=MANAGER)])
+
+    login(person, PASSWORD)
+    page.goto(f"{live_server.url}/messages/compose/")
+    page.wait_for_load_state("load")
+    lists = page.get_by_label("Lists")
+    expect(lists.locator("option")).to_have_text(["Alpha customers", "Bravo newsletter"])
+    page.locator("#id_text").fill("Kept while the department changes")
+    page.get_by_label("Department").select_option(label="Bravo")
+    expect(lists.locator("option")).to_have_text(["Bravo newsletter", "Bravo secret"])
+    picker = page.locator("#template-picker option")
+    expect(picker).to_have_text(["—", re.compile("^Bravo welcome")])
+    page.locator("#template-picker").select_option(label=re.compile("^Bravo welcome"))
+    expect(page.locator("#id_text")).to_have_value("Hi from Bravo")
+    shoot(page, f"departments-compose-lists-follow-{role}")
+
+    page.goto(f"{live_server.url}/recurring/add/")
+    page.wait_for_load_state("load")
+    lists = page.get_by_label("Lists")
+    expect(lists.locator("option")).to_have_text(["Alpha customers", "Bravo newsletter"])
+    page.get_by_label("Department").select_option(label="Bravo")
+    expect(lists.locator("option")).to_have_text(["Bravo newsletter", "Bravo secret"])
+    shoot(page, f"departments-recurring-lists-follow-{role}")

@@ -57,3 +57,12 @@ def test_a_server_error_keeps_its_traceback(client, caplog, monkeypatch, operato
     (record,) = _refusals(caplog)
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
+
+
+def test_a_user_that_cannot_be_read_is_unknown_and_the_line_still_written():
+    class Broken:
+        @property
+        def user(self):
+            raise RuntimeError("the database went away")
+
+    assert who(Broken()) == "unknown"
