@@ -168,3 +168,16 @@ def test_editing_a_recurring_send_offers_its_departments_lists(client, two, acco
         headers={**HTMX, "HX-Target": "department-lists"},
     ).content.decode()
     assert offered(fragment) == ["Alpha customers", "Bravo newsletter"]
+
+
+def test_without_javascript_a_refused_recurring_send_shows_the_chosen_departments_lists(
+    client, two, account
+):
+    secret = two["lists"]["Alpha customers"]
+    form = {"name": "Weekly", "department": two["bravo"].pk, "account": account.pk}
+
+    page = client.post(RECURRING, {**form, "lists": [secret.pk], "text": "Hi"}).content.decode()
+
+    assert "Alpha customers is a list of Alpha, not of Bravo" in page
+    assert offered(page) == ["Bravo newsletter", "Bravo secret"]
+    assert not RecurringSend.objects.exists()
