@@ -58,6 +58,9 @@ def fill_a_year() -> tuple[range, dict[str, str]]:
     newest = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(insert, list(rows))
+    if connection.vendor == "postgresql":  # the statistics autovacuum keeps on a live system
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE core_auditentry")
     return range(newest + 1, newest + 1 + len(stamps)), {"since": str(since), "until": str(today)}
 
 
@@ -169,8 +172,11 @@ def test_the_older_link_leads_on_from_any_depth_in_the_same_number_of_queries(
     assert second.context["first_url"]  # and a way back to the newest
 
     # Half a year back (page 2,000): the cursor is an entry, not a page number to skip to, and
-    # the database starts there: it does about the work of page 2, not of 2,000 pages.
+    # the database starts there: it does about the work of one page, not of 2,000 pages.
     half = VOLUME // 2
+    two_years_ago = str(timezone.localdate() - timedelta(days=364 + 730))
+    with database_work() as quiet_work:  # a page of a quiet day: OUTSIDE entries
+        manager_client.get(URL, {"since": two_years_ago, "until": two_years_ago})
     with database_work() as near_work:
         manager_client.get(URL + older)
     reset_queries()
@@ -179,7 +185,11 @@ def test_the_older_link_leads_on_from_any_depth_in_the_same_number_of_queries(
     assert page_ids(far) == list(newest_first[half + 1 : half + 1 + PAGE_SIZE])
     for sql in audit_reads(deep.captured_queries):
         assert "OFFSET" not in sql.upper(), sql
-    assert deep_work[0] <= 2 * near_work[0] + 100, (near_work[0], deep_work[0])
+    # Page 2 and page 2,000 of the year each cost about what a quiet day's page costs (on
+    # PostgreSQL a plan that sorted the year read all 200,000 rows even for page 2).
+    works = (quiet_work[0], near_work[0], deep_work[0])
+    assert near_work[0] <= 3 * quiet_work[0] + 100, works
+    assert deep_work[0] <= 3 * quiet_work[0] + 100, works
 
     # The oldest page of the year says there is nothing older (the entries before it are
     # outside the range asked for).
