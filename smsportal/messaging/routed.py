@@ -9,6 +9,7 @@ never sent by a route no one meant."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from smsportal.providers.models import ProviderAccount
 from smsportal.routing.service import router_for
 
 from .models import Message
-from .sending import Draft, ResolvedRecipients, SendRefused, prepare, send
+from .sending import Draft, ResolvedRecipients, SendRefused, analyse_for, prepare, send
 
 NO_ROUTE = "no route"
 
@@ -50,6 +51,91 @@ def plan(*, body: str, phones: list[str], sender: str = "", message_type: str = 
     router = router_for(body=body, message_type=message_type, sender=sender)
     split = router.split(phones)
     return split, router
+
+
+@dataclass(frozen=True)
+class Share:
+    """The recipients one account will carry, from which sender ID, at what cost."""
+
+    account: ProviderAccount
+    phones: list[str]
+    parts: int  # SMS per recipient, as this account counts the text
+    sender: str
+    cost: Decimal
+    routes: list[str]
+
+    @property
+    def recipients(self) -> int:
+        return len(self.phones)
+
+
+@dataclass(frozen=True)
+class RefusedGroup:
+    """The recipients refused for one reason: a few named, the rest counted."""
+
+    reason: str
+    count: int
+    shown: list[str]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.shown)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What "Automatic" would do, before anything is checked or sent: the shares by account
+    (most recipients first) and the recipients refused with the reason."""
+
+    shares: list[Share]
+    refused: list[tuple[str, str]]  # (phone, reason), in the order given
+
+    @property
+    def recipient_count(self) -> int:
+        return sum(share.recipients for share in self.shares)
+
+    @property
+    def cost(self) -> Decimal:
+        return sum((share.cost for share in self.shares), Decimal("0"))
+
+    def refused_groups(self, shown: int = 5) -> list[RefusedGroup]:
+        """The refused recipients by reason, the commonest reason first, `shown` numbers of
+        each named (staff fix the numbers or the routes from them)."""
+        by_reason: dict[str, list[str]] = defaultdict(list)
+        for phone, reason in self.refused:
+            by_reason[reason].append(phone)
+        groups = [
+            RefusedGroup(reason, len(phones), phones[:shown])
+            for reason, phones in by_reason.items()
+        ]
+        return sorted(groups, key=lambda group: -group.count)
+
+
+def preview(
+    *, body: str, phones: list[str], sender: str = "", message_type: str = MessageType.TEXT
+) -> Preview:
+    """How many recipients go through which account, from which sender ID (mapped onto each
+    account), at what cost (each at its destination's price), and who is refused and why: the
+    Compose preview's and the API preview's answer for "Automatic". Set-based (`plan`)."""
+    split, router = plan(body=body, phones=phones, sender=sender, message_type=message_type)
+    accounts = ProviderAccount.objects.in_bulk(list(split.by_account))
+    shares = []
+    for account_id, members in split.by_account.items():
+        account = accounts[account_id]
+        candidate = router.candidates[account_id]
+        parts = analyse_for(account, body).segments
+        shares.append(
+            Share(
+                account=account,
+                phones=members,
+                parts=parts,
+                sender=candidate.sender,
+                cost=candidate.prices.cost(members, parts),
+                routes=sorted(split.rule_of.get(account_id, ())),
+            )
+        )
+    shares.sort(key=lambda share: (-share.recipients, share.account.name))
+    return Preview(shares, split.refused)
 
 
 def prepare_routed(

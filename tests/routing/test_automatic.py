@@ -118,3 +118,44 @@ def test_the_sender_is_mapped_or_the_recipient_refused_in_the_preview(operator_c
     AccountRouting.objects.create(account=kuwait, default_sender="KWT")
     text = plain(post(operator_client, sender="SHOP"))
     assert "Kuwait line 2 KWT" in text
+
+
+def test_the_preview_names_the_numbers_without_a_route_with_the_reason(operator_client, gulf):
+    others = [f"+4479111234{n:02}" for n in range(7)]  # no route for the UK
+    response = post(operator_client, recipients="\n".join([KW1, UK1, *others]))
+    refused = response.content.decode().split('id="routing-refused"')[1]
+    shown = re.findall(r'<code dir="ltr" class="text-nowrap">([^<]+)</code>', refused)
+    assert shown == [UK1, *others[:4]]  # a few named, in the order typed
+    text = plain(response)
+    assert "8 recipients have no route and will not be sent to" in text
+    assert "No route matches this number and message. (8)" in text
+    assert "and 3 more" in text
+
+
+def test_the_preview_names_a_number_refused_for_want_of_a_sender(operator_client, gulf):
+    _kuwait, saudi = gulf
+    SenderIDFactory(account=saudi, value="SHOP")
+    text = plain(post(operator_client, sender="SHOP", recipients=f"{KW1}\n{SA1}"))
+    assert (
+        "Route “Kuwait” matches, but none of its accounts can send it (Kuwait line: it has no "
+        "sender ID “SHOP” and no default sender for routed messages). (1) +96550000001"
+    ) in text
+
+
+def test_the_narrow_screen_summary_counts_only_the_numbers_a_route_carries(operator_client, gulf):
+    response = post(operator_client)  # KW1, KW2, SA1 have routes; UK1 has none
+    summary = plain(response).split("See the preview")[0]
+    summary = summary[summary.rindex("numbers") - 3 :]
+    assert "3 numbers · 1 SMS each · estimated cost 0.06 · 1 with no route left out" in summary
+
+    data = {"account": "auto", "recipients": "\n".join([KW1, KW2, SA1, UK1]), "text": "Hello"}
+    page = operator_client.post(URL, {**data, "action": "preview"})  # the page, without htmx
+    assert "3 numbers · 1 SMS each · estimated cost 0.06 · 1 with no route left out" in plain(page)
+
+
+def test_the_narrow_screen_summary_says_nothing_is_left_out_when_all_have_a_route(
+    operator_client, gulf
+):
+    text = plain(post(operator_client, recipients=f"{KW1}\n{SA1}"))
+    assert "2 numbers · 1 SMS each · estimated cost 0.03" in text
+    assert "left out" not in text

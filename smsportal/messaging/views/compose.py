@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from decimal import Decimal
 
 from django.conf import settings
@@ -26,7 +25,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from smsportal.contacts import selectors as contacts
 from smsportal.contacts.models import Contact, OptOut
 from smsportal.contacts.scope import lists_of
-from smsportal.providers.models import ProviderAccount
 from smsportal.routing.prices import PriceTable
 from smsportal.senders.models import SenderID
 from smsportal.senders.selectors import active_sender_ids
@@ -255,41 +253,29 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     return context
 
 
+REFUSED_SHOWN = 5  # refused numbers named per reason in the preview; the rest are counted
+
+
 def routing_preview(form: ComposeForm, summary, text: str) -> dict:
     """ "Automatic": how many recipients go through which account, from which sender ID, at what
-    cost, and who is refused and why - before anything is sent (`routed.plan`, set-based)."""
+    cost, and who is refused and why - a few numbers named for each reason, so staff can fix
+    them - before anything is sent (`routed.preview`, set-based)."""
     phones = list(summary.phones)
     if getattr(summary, "listed_to_send", 0):
-        phones += [p for p in listed_phones(chosen_lists(form)) if p not in set(summary.phones)]
-    body = message_types.body_for(text, form.kind)
-    split, router = routed.plan(
-        body=body,
+        pasted = set(summary.phones)
+        phones += [p for p in listed_phones(chosen_lists(form)) if p not in pasted]
+    found = routed.preview(
+        body=message_types.body_for(text, form.kind),
         phones=phones,
         sender=form.data.get("sender", ""),
         message_type=message_types.message_type(form.kind),
     )
-    accounts = ProviderAccount.objects.in_bulk(list(split.by_account))
-    rows = []
-    for account_id, members in sorted(split.by_account.items(), key=lambda i: -len(i[1])):
-        account = accounts[account_id]
-        candidate = router.candidates[account_id]
-        segments = sending.analyse_for(account, body).segments
-        rows.append(
-            {
-                "account": account,
-                "recipients": len(members),
-                "parts": segments,
-                "sender": candidate.sender,
-                "cost": candidate.prices.cost(members, segments),
-                "routes": sorted(split.rule_of.get(account_id, ())),
-            }
-        )
-    reasons = Counter(reason for _phone, reason in split.refused)
     return {
-        "rows": rows,
-        "cost": sum((row["cost"] for row in rows), Decimal("0")),
-        "refused": len(split.refused),
-        "reasons": reasons.most_common(5),
+        "rows": found.shares,
+        "cost": found.cost,
+        "to_send": found.recipient_count,
+        "refused": len(found.refused),
+        "reasons": found.refused_groups(REFUSED_SHOWN),
     }
 
 
