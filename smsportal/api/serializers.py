@@ -25,23 +25,57 @@ from .fields import (
 MAX_NUMBERS = 10_000  # pasted numbers per request; larger sends go through lists
 
 
+NUMBERS_HELP = "Phone numbers; without an international prefix the portal's region is assumed."
+
+
+def numbers_field(help_text: str = NUMBERS_HELP) -> serializers.ListField:
+    """`to`: phone numbers, as POST /messages and POST /preview take them."""
+    return serializers.ListField(
+        child=StrictCharField(max_length=40),
+        required=False,
+        max_length=MAX_NUMBERS,
+        help_text=help_text,
+    )
+
+
+def lists_field(help_text: str = "Contact list ids: every member, once.") -> serializers.ListField:
+    """`lists`: contact list ids of the key's department (or shared with it)."""
+    return serializers.ListField(
+        child=ScopedPrimaryKeyField(scope=lists_of, model=ContactList),
+        required=False,
+        help_text=help_text,
+    )
+
+
+def check_numbers(numbers: list[str]) -> list[str]:
+    """Every number in `to` must parse; each one that does not is an error at its index."""
+    errors = {}
+    for index, raw in enumerate(numbers):
+        parsed = parse_phone(raw, settings.PHONE_DEFAULT_REGION)
+        if not parsed.valid:
+            errors[index] = [
+                serializers.ErrorDetail(
+                    f"“{raw}” is not a phone number: {parsed.error}", code="invalid_number"
+                )
+            ]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return numbers
+
+
+NO_RECIPIENTS = serializers.ErrorDetail(
+    "Give numbers in “to” or lists in “lists”.", code="required"
+)
+
+
 class SendSerializer(NoUnknownFields, serializers.Serializer):
     account = AccountOrAutomaticField(
         queryset=ProviderAccount.objects.all(),
         help_text='Provider account id (GET /accounts), or "automatic": the routes choose '
         "each recipient's account.",
     )
-    to = serializers.ListField(
-        child=StrictCharField(max_length=40),
-        required=False,
-        max_length=MAX_NUMBERS,
-        help_text="Phone numbers; without an international prefix the portal's region is assumed.",
-    )
-    lists = serializers.ListField(
-        child=ScopedPrimaryKeyField(scope=lists_of, model=ContactList),
-        required=False,
-        help_text="Contact list ids: every member, once.",
-    )
+    to = numbers_field()
+    lists = lists_field()
     text = StrictCharField(trim_whitespace=False, max_length=10_000)
     sender = StrictCharField(required=False, allow_blank=True, max_length=20, default="")
     type = serializers.ChoiceField(
@@ -59,18 +93,7 @@ class SendSerializer(NoUnknownFields, serializers.Serializer):
     )
 
     def validate_to(self, numbers: list[str]) -> list[str]:
-        errors = {}
-        for index, raw in enumerate(numbers):
-            parsed = parse_phone(raw, settings.PHONE_DEFAULT_REGION)
-            if not parsed.valid:
-                errors[index] = [
-                    serializers.ErrorDetail(
-                        f"“{raw}” is not a phone number: {parsed.error}", code="invalid_number"
-                    )
-                ]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return numbers
+        return check_numbers(numbers)
 
     def validate_schedule_at(self, when):
         if when is not None and when <= timezone.now():
@@ -79,15 +102,7 @@ class SendSerializer(NoUnknownFields, serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         if not data.get("to") and not data.get("lists"):
-            raise serializers.ValidationError(
-                {
-                    "to": [
-                        serializers.ErrorDetail(
-                            "Give numbers in “to” or lists in “lists”.", code="required"
-                        )
-                    ]
-                }
-            )
+            raise serializers.ValidationError({"to": [NO_RECIPIENTS]})
         return data
 
 

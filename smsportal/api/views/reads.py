@@ -18,13 +18,16 @@ from smsportal.senders.models import SenderID, SenderStatus
 
 from .. import filters
 from ..fields import (
+    AUTOMATIC,
+    AccountOrAutomaticField,
     NoUnknownFields,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
-    StrictPrimaryKeyField,
 )
 from ..pagination import NewestFirst, OldestFirst
+from ..routed_preview import routed_preview
+from ..serializers import NO_RECIPIENTS, check_numbers, lists_field, numbers_field
 from .base import ApiGenericView
 
 
@@ -182,7 +185,14 @@ class InboxView(ApiGenericView):
 
 
 class PreviewSerializer(NoUnknownFields, serializers.Serializer):
-    account = StrictPrimaryKeyField(queryset=ProviderAccount.objects.all())
+    """A text to count as an account would send it; with the account "automatic", the numbers
+    to split between the accounts the routes choose."""
+
+    account = AccountOrAutomaticField(
+        queryset=ProviderAccount.objects.all(),
+        help_text='Provider account id (GET /accounts), or "automatic": how the routes would '
+        "split the numbers in `to` and `lists` between the accounts.",
+    )
     text = StrictCharField(trim_whitespace=False, allow_blank=True, max_length=10_000)
     type = serializers.ChoiceField(
         choices=list(message_types.KINDS), required=False, default=message_types.TEXT
@@ -193,7 +203,74 @@ class PreviewSerializer(NoUnknownFields, serializers.Serializer):
         default=1,
         min_value=1,
         max_value=10_000_000,
-        help_text="How many recipients to price (default 1).",
+        help_text="How many recipients to price (default 1); with an account id only (with "
+        '"automatic" each number is priced: give `to` or `lists`).',
+    )
+    to = numbers_field('Only with "automatic": the numbers, as POST /messages takes them.')
+    lists = lists_field('Only with "automatic": contact list ids, every member once.')
+    sender = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        default="",
+        help_text='Only with "automatic": the sender ID asked for; each account sends from it '
+        "where registered, else from its default for routed messages.",
+    )
+
+    def validate_to(self, numbers: list[str]) -> list[str]:
+        return check_numbers(numbers)
+
+    def validate(self, data: dict) -> dict:
+        given = self.initial_data if isinstance(self.initial_data, dict) else {}
+        if data["account"] == AUTOMATIC:
+            if "recipients" in given:
+                raise serializers.ValidationError(
+                    {
+                        "recipients": [
+                            serializers.ErrorDetail(
+                                "With “automatic” each number is priced at its destination: "
+                                "give the numbers in “to” or lists in “lists”, not a count.",
+                                code="not_with_automatic",
+                            )
+                        ]
+                    }
+                )
+            if not data.get("to") and not data.get("lists"):
+                raise serializers.ValidationError({"to": [NO_RECIPIENTS]})
+            return data
+        only_automatic = [name for name in ("to", "lists", "sender") if name in given]
+        if only_automatic:
+            raise serializers.ValidationError(
+                {
+                    name: [
+                        serializers.ErrorDetail(
+                            "Only with “account”: “automatic” (the routes choose by each "
+                            "number); with an account id give the count in “recipients”.",
+                            code="only_with_automatic",
+                        )
+                    ]
+                    for name in only_automatic
+                }
+            )
+        return data
+
+
+class RoutedShareSerializer(serializers.Serializer):
+    account = serializers.IntegerField(help_text="The account id (GET /accounts).")
+    account_name = serializers.CharField()
+    recipient_count = serializers.IntegerField()
+    sender = serializers.CharField(
+        help_text="The sender ID this account sends from (the one asked for where registered, "
+        "else its default for routed messages); empty: the account's own default."
+    )
+    segments = serializers.IntegerField(help_text="SMS per recipient, as this account counts.")
+    estimated_cost = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        help_text="Each recipient at this account's price for their destination.",
+    )
+    routes = serializers.ListField(
+        child=serializers.CharField(), help_text="The routes that chose this account."
     )
 
 
@@ -205,10 +282,30 @@ class PreviewAnswerSerializer(serializers.Serializer):
     parts = serializers.ListField(child=serializers.CharField())
     remaining = serializers.IntegerField(help_text="characters left in the last part")
     non_standard_characters = serializers.ListField(child=serializers.CharField())
-    max_parts = serializers.IntegerField()
+    max_parts = serializers.IntegerField(
+        allow_null=True,
+        help_text='null with "automatic": each account allows its own, and one that cannot '
+        "carry the text is not chosen.",
+    )
     sendable = serializers.BooleanField()
     problem = serializers.CharField()
-    estimated_cost = serializers.DecimalField(max_digits=14, decimal_places=4)
+    estimated_cost = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        help_text='With "automatic": the sum of the accounts\' costs in `routing`.',
+    )
+    routing = RoutedShareSerializer(
+        many=True,
+        required=False,
+        help_text='Only with "automatic": the accounts the routes choose, most recipients first.',
+    )
+    recipients = serializers.DictField(
+        required=False,
+        help_text='Only with "automatic", as POST /messages answers it: queued (would be sent), '
+        "skipped (opted out, or `no route: ...` with the reason) and duplicates counts, and "
+        "outcomes: one line per recipient (to, outcome, reason), at most 1,000 "
+        "(outcomes_complete says if all).",
+    )
 
 
 class PreviewView(ApiGenericView):
@@ -222,12 +319,14 @@ class PreviewView(ApiGenericView):
         request=PreviewSerializer,
         responses=PreviewAnswerSerializer,
         operation_id="preview",
-        summary="Count a text's parts and cost",
+        summary="Count a text's parts and cost (with \"automatic\": the routes' split)",
     )
     def post(self, request):
-        payload = PreviewSerializer(data=request.data)
+        payload = PreviewSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        if data["account"] == AUTOMATIC:
+            return Response(PreviewAnswerSerializer(routed_preview(data)).data)
         account, kind = data["account"], data["type"]
         analysis = message_types.measure(
             message_types.body_for(data["text"], kind),
