@@ -70,5 +70,8 @@ def routed_preview(data: dict) -> dict:
             }
             for share in found.shares
         ],
-        "recipients": Outcome(None, queued, skipped, summary.duplicates).summary(),
+        # The numbers left out first: a preview is asked to find them.
+        "recipients": Outcome(None, queued, skipped, summary.duplicates).summary(
+            skipped_first=True
+        ),
     }

@@ -45,13 +45,15 @@ class Outcome:
     duplicates: int
     messages: list[Message] = field(default_factory=list)  # account "automatic": all of them
 
-    def summary(self) -> dict:
-        lines = [{"to": phone, "outcome": "queued"} for phone in self.queued[:MAX_OUTCOMES]]
-        room = MAX_OUTCOMES - len(lines)
-        lines += [
+    def summary(self, *, skipped_first: bool = False) -> dict:
+        """The counts, and a line per recipient up to MAX_OUTCOMES: the queued first, or, for a
+        preview (`skipped_first`), those left out, whom the caller came to find."""
+        queued = [{"to": phone, "outcome": "queued"} for phone in self.queued[:MAX_OUTCOMES]]
+        skipped = [
             {"to": number, "outcome": "skipped", "reason": reason}
-            for number, reason in self.skipped[: max(room, 0)]
+            for number, reason in self.skipped[:MAX_OUTCOMES]
         ]
+        lines = (skipped + queued if skipped_first else queued + skipped)[:MAX_OUTCOMES]
         return {
             "queued": len(self.queued),
             "skipped": len(self.skipped),

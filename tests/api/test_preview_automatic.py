@@ -78,13 +78,24 @@ def test_it_answers_which_account_carries_whom_at_what_cost_and_who_is_refused(
     assert (data["sendable"], data["problem"], data["max_parts"]) == (True, "", None)
     recipients = data["recipients"]
     assert (recipients["queued"], recipients["skipped"], recipients["duplicates"]) == (3, 1, 1)
-    assert recipients["outcomes"][-1] == {
+    assert recipients["outcomes"][0] == {  # the numbers left out first
         "to": UK1,
         "outcome": "skipped",
         "reason": "no route: No route matches this number and message.",
     }
     assert recipients["outcomes_complete"] is True
     assert not Message.objects.exists()
+
+
+def test_the_numbers_left_out_are_named_first_when_not_all_lines_fit(
+    operator, gulf, key_for, monkeypatch
+):
+    monkeypatch.setattr("smsportal.api.sending.MAX_OUTCOMES", 2)
+    body = {"account": "automatic", "to": [KW1, KW2, SA1, UK1], "text": "Hello"}
+    recipients = key_for(operator)("POST", URL, body).json()["recipients"]
+    assert [line["to"] for line in recipients["outcomes"]] == [UK1, KW1]
+    assert (recipients["queued"], recipients["skipped"]) == (3, 1)
+    assert recipients["outcomes_complete"] is False
 
 
 def test_a_number_whose_route_has_no_valid_sender_is_refused_with_the_reason(
