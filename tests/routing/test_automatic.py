@@ -159,3 +159,9 @@ def test_the_narrow_screen_summary_says_nothing_is_left_out_when_all_have_a_rout
     text = plain(post(operator_client, recipients=f"{KW1}\n{SA1}"))
     assert "2 numbers · 1 SMS each · estimated cost 0.03" in text
     assert "left out" not in text
+
+
+def test_the_preview_counts_to_send_only_the_numbers_a_route_carries(operator_client, gulf):
+    text = plain(post(operator_client))  # KW1, KW2, SA1 have routes; UK1 has none
+    assert "3 numbers to send to 1 with no route left out" in text
+    assert "4 numbers to send to" not in text
