@@ -59,7 +59,8 @@ def account():
             provider_message_id=f"D{n}",
             cost=Decimal("0.0100"),
         )
-        counters.add(day_of(delivery.queued_at), account.pk, "submitted", "", cost=delivery.cost)
+        where = (day_of(delivery.queued_at), account.pk, message.department_id)
+        counters.add(*where, "submitted", "", cost=delivery.cost)
     counters.apply()  # as the send path counts them
     assert current() == computed_from_deliveries()
     return account
