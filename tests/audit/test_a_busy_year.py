@@ -61,6 +61,9 @@ def fill_a_year() -> tuple[range, dict[str, str]]:
     if connection.vendor == "postgresql":  # the statistics autovacuum keeps on a live system
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE core_auditentry")
+    # Every id the INSERTs took is above `newest`; not newest + 1 onwards on PostgreSQL, whose
+    # sequence goes on from ids earlier tests took and rolled back (the teardown once left the
+    # year behind for the worker's next tests).
     return range(newest + 1, newest + 1 + len(stamps)), {"since": str(since), "until": str(today)}
 
 
@@ -118,7 +121,7 @@ def a_busy_year(django_db_setup, django_db_blocker):
         ids, year = fill_a_year()
     yield year
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM core_auditentry WHERE id BETWEEN %s AND %s", [ids[0], ids[-1]])
+        cursor.execute("DELETE FROM core_auditentry WHERE id >= %s", [ids[0]])
 
 
 def test_a_year_of_a_busy_system_answers_one_page_in_as_many_queries_as_a_quiet_day(
