@@ -47,13 +47,7 @@ def routed_preview(data: dict) -> dict:
     skipped += [(phone, f"{routed.NO_ROUTE}: {reason}") for phone, reason in found.refused]
     queued = [phone for share in found.shares for phone in share.phones]
     return {
-        "encoding": analysis.encoding,
-        "alphabet": getattr(analysis, "label", analysis.encoding),
-        "characters": len(data["text"]),
-        "segments": analysis.segments,
-        "parts": list(getattr(analysis, "parts", ())),
-        "remaining": getattr(analysis, "remaining", 0),
-        "non_standard_characters": list(getattr(analysis, "non_gsm", ())),
+        **text_figures(analysis, data["text"]),
         "max_parts": None,
         "sendable": not problem,
         "problem": problem,
@@ -74,4 +68,17 @@ def routed_preview(data: dict) -> dict:
         "recipients": Outcome(None, queued, skipped, summary.duplicates).summary(
             skipped_first=True
         ),
+    }
+
+
+def text_figures(analysis, text: str) -> dict:
+    """What both previews (a named account's and "automatic") say of the text itself."""
+    return {
+        "encoding": analysis.encoding,
+        "alphabet": getattr(analysis, "label", analysis.encoding),
+        "characters": len(text),
+        "segments": analysis.segments,
+        "parts": list(getattr(analysis, "parts", ())),
+        "remaining": getattr(analysis, "remaining", 0),
+        "non_standard_characters": list(getattr(analysis, "non_gsm", ())),
     }

@@ -26,7 +26,7 @@ from ..fields import (
     StrictIntegerField,
 )
 from ..pagination import NewestFirst, OldestFirst
-from ..routed_preview import routed_preview
+from ..routed_preview import routed_preview, text_figures
 from ..serializers import NO_RECIPIENTS, check_numbers, lists_field, numbers_field
 from .base import ApiGenericView
 
@@ -341,13 +341,7 @@ class PreviewView(ApiGenericView):
                 f"{account.max_parts} per message."
             )
         answer = {
-            "encoding": analysis.encoding,
-            "alphabet": getattr(analysis, "label", analysis.encoding),
-            "characters": len(data["text"]),
-            "segments": analysis.segments,
-            "parts": list(getattr(analysis, "parts", ())),
-            "remaining": getattr(analysis, "remaining", 0),
-            "non_standard_characters": list(getattr(analysis, "non_gsm", ())),
+            **text_figures(analysis, data["text"]),
             "max_parts": account.max_parts,
             "sendable": not problem,
             "problem": problem,
