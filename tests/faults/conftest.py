@@ -50,20 +50,23 @@ def kill(worker: subprocess.Popen) -> None:
 
     On PostgreSQL the worker's server process outlives it for a moment: a COMMIT the worker sent
     just before it died still lands after `wait()` returns. Counting rows before that would
-    count a state that is about to change, so wait until no other session is left."""
+    count a state that is about to change, so wait until none of *its* sessions is left. Only
+    its own, found by the application name it connected with: a session some earlier test's
+    thread left open in this process is not the worker's, and would never go away."""
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
     if connection.vendor == "postgresql":
 
-        def others() -> int:
+        def sessions() -> int:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "WHERE datname = current_database() AND application_name = %s",
+                    [worker.application_name],
                 )
                 return cursor.fetchone()[0]
 
-        wait_for(lambda: others() == 0, timeout=30)
+        wait_for(lambda: sessions() == 0, timeout=30)
 
 
 @pytest.fixture
@@ -81,6 +84,8 @@ def workers(database_tasks):
 
     def start(**env) -> subprocess.Popen:
         connection.close()  # the worker opens its own; SQLite needs our writes committed
+        # libpq names the worker's PostgreSQL sessions after this, so kill() can tell them apart.
+        application_name = f"fault-worker-{os.getpid()}-{len(started)}"
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -93,10 +98,11 @@ def workers(database_tasks):
                 "--no-startup-delay",
             ],
             cwd=ROOT,
-            env=worker_env(**env),
+            env=worker_env(PGAPPNAME=application_name, **env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        proc.application_name = application_name
         started.append(proc)
         return proc
 
