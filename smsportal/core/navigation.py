@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 # A link with a group sits in that group's menu; a group of one visible link is a plain link.
@@ -88,12 +89,19 @@ def _current(path: str, urls: list[str]) -> str | None:
 
 
 def navigation(request: HttpRequest) -> dict:
+    """The context processor: `navigation`, worked out only when a template reads it. An htmx
+    fragment (the compose preview, a send's progress polled every second) has no navigation
+    bar, so it pays for none: no permission checks, no badge counts."""
+    return {"navigation": SimpleLazyObject(lambda: links_for(request))}
+
+
+def links_for(request: HttpRequest) -> list[dict]:
     """The links this user may follow, grouped: a dict per place in the bar, with `children`
     (the group's links) where a group has more than one. The one link for this page is
     `active`, and so is the group holding it (its bar entry names the link: "Contacts · Lists")."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"navigation": []}
+        return []
     links = []
     for label, name, icon, permission, group in NAVIGATION:
         if permission and not user.has_perm(permission):
@@ -130,4 +138,4 @@ def navigation(request: HttpRequest) -> dict:
                 "children": group,
             }
         )
-    return {"navigation": items}
+    return items

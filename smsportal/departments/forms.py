@@ -21,12 +21,14 @@ class DepartmentField(forms.ModelChoiceField):
         kwargs.setdefault("label", gettext_lazy("Department"))
         super().__init__(Department.objects.none(), empty_label=None, **kwargs)
         self.only: Department | None = None
+        self.first: Department | None = None  # the one the select shows first
         self.no_department = False  # until limit_to: an empty value is None
 
     def limit_to(self, user) -> None:
         self.queryset = Department.objects.of(user)
         first_two = list(self.queryset[:2])
         self.no_department = not first_two
+        self.first = first_two[0] if first_two else None
         self.only = first_two[0] if len(first_two) == 1 else None
         if self.only is not None:
             # One department: nothing to choose; the page shows its name (`only`).
@@ -43,7 +45,7 @@ class DepartmentField(forms.ModelChoiceField):
             named = self.queryset.filter(pk=int(value)).first()
             if named is not None:
                 return named
-        return self.queryset.first()
+        return self.first
 
     def clean(self, value):
         if self.no_department:

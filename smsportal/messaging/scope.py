@@ -10,32 +10,15 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from smsportal.departments.models import Department
+from smsportal.departments.scope import departments_of, sees_everything, visible
 
 from .models import Conversation, Message
-
-
-def departments_of(request_or_user) -> QuerySet[Department]:
-    """The departments of a request's user; through an API key, only the key's department (and
-    only while its user is still in it)."""
-    user = getattr(request_or_user, "user", request_or_user)
-    departments = Department.objects.of(user)
-    key = getattr(request_or_user, "auth", None)
-    if key is not None and hasattr(key, "department_id"):
-        departments = departments.filter(pk=key.department_id)
-    return departments
-
-
-def _everything(request_or_user) -> bool:
-    user = getattr(request_or_user, "user", request_or_user)
-    key = getattr(request_or_user, "auth", None)
-    return bool(getattr(user, "is_superuser", False)) and key is None
 
 
 def department_keys(request_or_user) -> list[int] | None:
     """The `DailyDeliveryStats.department_key`s a person may read: their departments' ids and 0
     (messages of no department), or None for everything (a superuser on the pages)."""
-    if _everything(request_or_user):
+    if sees_everything(request_or_user):
         return None
     return [0, *departments_of(request_or_user).values_list("pk", flat=True)]
 
@@ -48,16 +31,8 @@ def deliveries_visible(rows: QuerySet, keys: list[int] | None) -> QuerySet:
 
 
 def messages_of(request_or_user) -> QuerySet[Message]:
-    if _everything(request_or_user):
-        return Message.objects.all()
-    return Message.objects.filter(
-        Q(department__in=departments_of(request_or_user)) | Q(department__isnull=True)
-    )
+    return visible(Message.objects.all(), request_or_user)
 
 
 def conversations_of(request_or_user) -> QuerySet[Conversation]:
-    if _everything(request_or_user):
-        return Conversation.objects.all()
-    return Conversation.objects.filter(
-        Q(department__in=departments_of(request_or_user)) | Q(department__isnull=True)
-    )
+    return visible(Conversation.objects.all(), request_or_user)
