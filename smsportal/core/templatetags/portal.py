@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import forms, template
 from django.conf import settings
-from django.forms.boundfield import BoundField
+from django.forms.boundfield import BoundField, BoundWidget
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -31,6 +31,21 @@ def bootstrap_widget(field: BoundField) -> str:
         css += " is-invalid"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.simple_tag
+def bootstrap_choices(field: BoundField) -> list:
+    """The options of a radio or checkbox list (RadioSelect, CheckboxSelectMultiple), each an
+    input with Bootstrap's `form-check-input`, for `_field.html` to lay out one by one: given
+    "form-control" like a text box, the weekdays of a recurring send were drawn as empty bars."""
+    css = "form-check-input" + (" is-invalid" if field.errors else "")
+    id_ = field.field.widget.attrs.get("id") or field.auto_id
+    attrs = field.build_widget_attrs({"id": id_} if id_ else {})
+    attrs["class"] = f"{attrs.get('class', '')} {css}".strip()
+    return [
+        BoundWidget(field.field.widget, option, field.form.renderer)
+        for option in field.field.widget.subwidgets(field.html_name, field.value(), attrs=attrs)
+    ]
 
 
 @register.filter
