@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from urllib.parse import urlencode
 
 from auditlog import get_logentry_model
 from django.contrib.auth.decorators import permission_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -71,7 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
     filters = {k: v for k, v in request.GET.items() if k != "before" and v}
     context = {
         "form": form,
-        "entries": [_row(entry) for entry in page],
+        "entries": list(_rows(page)),
         "older_url": "?" + urlencode({**filters, "before": page[-1].pk}) if has_older else None,
         "first_url": "?" + urlencode(filters) if cursor else None,
         "export_url": reverse("audit:export") + "?" + urlencode(filters),
@@ -88,7 +91,7 @@ def export(request: HttpRequest) -> HttpResponse:
     this_export = audit.record("exported", what="audit trail", filters=filters)
     # What existed when it was asked for: entries written while it streams are not in it.
     entries = form.apply(_entries()).filter(pk__lt=this_export.pk).order_by("timestamp", "id")
-    rows = (_csv_row(entry) for entry in entries.iterator(chunk_size=2000))
+    rows = (_csv_row(row) for row in _rows(entries.iterator(chunk_size=2000)))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return streaming_csv(f"audit-trail-{stamp}.csv", CSV_HEADER, rows)
 
@@ -106,16 +109,54 @@ CSV_HEADER = [
 ]
 
 
-def _row(entry) -> dict:
+def _rows(entries: Iterable) -> Iterator[dict]:
+    """The entries as the page and the export show them, a batch at a time: the rows a batch's
+    changes point at by id (a contact list's department) are named with one query per kind."""
+    entries = iter(entries)
+    while batch := list(islice(entries, 500)):
+        names = _names_of_related(batch)
+        for entry in batch:
+            yield _row(entry, names)
+
+
+def _row(entry, names: dict) -> dict:
     return {
         "entry": entry,
         "when": timezone.localtime(entry.timestamp),
         "who": entry.actor_name or ("system" if not entry.actor_id else ""),
         "action": audit.EVENTS.get(entry.event, entry.event),
         "kind": kind_name(entry.content_type) if entry.content_type else "",
-        "changes": list(_changes(entry)),
+        "changes": list(_changes(entry, names)),
         "details": _details(entry),
     }
+
+
+def _related_model(entry, field: str):
+    """The model a changed field points at, if it is a foreign key; else None."""
+    model = entry.content_type.model_class() if entry.content_type else None
+    try:
+        related = model._meta.get_field(field)
+    except (AttributeError, FieldDoesNotExist):
+        return None
+    return related.related_model if related.many_to_one or related.one_to_one else None
+
+
+def _names_of_related(entries) -> dict[tuple[type, str], str]:
+    """{(model, id): name} of every row the entries' changes point at by foreign key."""
+    wanted: dict[type, set[str]] = defaultdict(set)
+    for entry in entries:
+        for field, change in (entry.changes or {}).items():
+            related = _related_model(entry, field)
+            if related is not None and isinstance(change, list | tuple):
+                wanted[related].update(str(v) for v in change if v not in (None, "None", ""))
+    names = {}
+    for related, ids in wanted.items():
+        try:
+            found = related._default_manager.in_bulk(list(ids))
+        except (ValueError, ValidationError):  # an id this kind could never have
+            continue
+        names.update({(related, str(pk)): str(row) for pk, row in found.items()})
+    return names
 
 
 def _label(entry, field: str) -> str:
@@ -131,9 +172,12 @@ def _label(entry, field: str) -> str:
         return field.replace("_", " ")
 
 
-def _changes(entry):
+def _changes(entry, names: dict):
     """(field, before, after) for each changed field; a group or permission change says what
-    was added or removed."""
+    was added or removed. A foreign key is named (`names`), or "#id" once its row is gone. A
+    creation lists the values it was made with, no "before", and leaves out its id and its
+    empty fields."""
+    created = entry.action == get_logentry_model().Action.CREATE
     for field, change in (entry.changes or {}).items():
         if isinstance(change, dict) and change.get("type") == "m2m":
             objects = ", ".join(change.get("objects", []))
@@ -143,7 +187,19 @@ def _changes(entry):
                 after = _("removed: %(objects)s") % {"objects": objects}
             yield _label(entry, field), "", after
         elif isinstance(change, list | tuple) and len(change) == 2:
-            yield _label(entry, field), _text(change[0]), _text(change[1])
+            before, after = change
+            if created and (field == "id" or after in (None, "None", "", "[]", "{}")):
+                continue
+            related = _related_model(entry, field)
+            if related is not None:
+                before, after = (_related_name(related, v, names) for v in (before, after))
+            yield _label(entry, field), "" if created else _text(before), _text(after)
+
+
+def _related_name(related, value, names: dict):
+    if value in (None, "None", ""):
+        return value
+    return names.get((related, str(value)), f"#{value}")
 
 
 def _details(entry) -> list[tuple[str, str]]:
@@ -173,9 +229,12 @@ def _text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _csv_row(entry) -> list:
-    row = _row(entry)
-    changes = "; ".join(f"{field}: {before} → {after}" for field, before, after in row["changes"])
+def _csv_row(row: dict) -> list:
+    entry = row["entry"]
+    changes = "; ".join(
+        f"{field}: {before} → {after}" if before else f"{field}: {after}"
+        for field, before, after in row["changes"]
+    )
     details = json.dumps(entry.additional_data, ensure_ascii=False) if entry.additional_data else ""
     return [
         row["when"].isoformat(timespec="seconds"),

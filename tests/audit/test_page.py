@@ -8,12 +8,15 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from smsportal.contacts.models import ContactList
 from smsportal.core import audit
 from smsportal.core.models import AuditEntry
+from smsportal.departments.models import Department
 from tests.factories import ProviderAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +185,50 @@ def test_a_changed_password_shows_as_changed_and_nothing_more(manager_client, ma
     assert '<strong>password</strong>: <del dir="auto">hidden #' in page
     assert '<strong>max parts</strong>: <del dir="auto">10</del> → <bdi>3</bdi>' in page
     assert "a-new-provider-password" not in page and "ciphertext" not in page
+
+
+def test_a_creation_lists_its_values_and_names_what_it_points_at(manager_client):
+    """A created row shows the values it was made with (no "— →", no id, no empty field), and
+    a foreign key by the name of its row, also in the export; a row since deleted by its id."""
+    sales = Department.objects.create(name="Sales")
+    gone = Department.objects.create(name="Gone")
+    ContactList.objects.create(name="Staff", department=sales)
+    ContactList.objects.create(name="Old", department=gone)
+    gone_id = gone.pk
+    ContactList.objects.filter(name="Old").update(department=None)
+    gone.delete()
+
+    page = manager_client.get(
+        URL, {"object_type": ContentType.objects.get_for_model(ContactList).pk}
+    )
+    staff = next(row for row in page.context["entries"] if row["entry"].object_repr == "Staff")
+    old = next(row for row in page.context["entries"] if row["entry"].object_repr == "Old")
+
+    staff_changes = {field: (before, after) for field, before, after in staff["changes"]}
+    assert staff_changes["department"] == ("", "Sales")
+    assert staff_changes["name"] == ("", "Staff")
+    assert "ID" not in staff_changes and "description" not in staff_changes
+    assert dict((f, a) for f, _b, a in old["changes"])["department"] == f"#{gone_id}"
+    html = page.content.decode()
+    assert "<del" not in html.split("Staff", 1)[1].split("</tr>", 1)[0]
+
+    export = manager_client.get(reverse("audit:export"))
+    body = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert "department: Sales" in body and "name: Staff" in body
+
+
+def test_a_change_of_foreign_key_names_both_sides(manager_client):
+    sales, support = (Department.objects.create(name=n) for n in ("Sales", "Support"))
+    staff = ContactList.objects.create(name="Staff", department=sales)
+    staff.department = support
+    staff.save()
+
+    page = manager_client.get(URL)
+    changed = next(
+        row
+        for row in page.context["entries"]
+        if row["entry"].action == row["entry"].Action.UPDATE and row["entry"].object_repr == "Staff"
+    )
+    assert ("department", "Sales", "Support") in [
+        (str(f).lower(), b, a) for f, b, a in changed["changes"]
+    ]
