@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils.formats import number_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -86,7 +87,7 @@ class Phase:
 
     label: str  # the status word staff see (never the internal "draft")
     css: str  # Bootstrap colour of the badge and the banner
-    text: str  # one sentence for the banner
+    text: str  # one sentence for the banner (lazy: written when shown)
     live: bool  # whether the page should keep asking for news
     cancellable: bool  # whether Cancel still has anything to withdraw
 
@@ -110,52 +111,88 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
         return Phase(
             "cancelled",
             "secondary",
-            ngettext(
-                "Cancelled: %(count)s delivery was withdrawn before sending.",
-                "Cancelled: %(count)s deliveries were withdrawn before sending.",
-                withdrawn,
-            )
-            % {"count": _number(withdrawn)},
+            _later(
+                lambda: (
+                    ngettext(
+                        "Cancelled: %(count)s delivery was withdrawn before sending.",
+                        "Cancelled: %(count)s deliveries were withdrawn before sending.",
+                        withdrawn,
+                    )
+                    % {"count": _number(withdrawn)}
+                )
+            ),
             live=waiting > 0 or awaiting > 0,
             cancellable=False,
         )
     if message.status == Status.SCHEDULED:
-        when = f"{message.scheduled_for:%Y-%m-%d %H:%M}" if message.scheduled_for else _("later")
-        text = ngettext(
-            "Scheduled for %(when)s, to %(count)s recipient.",
-            "Scheduled for %(when)s, to %(count)s recipients.",
-            total,
-        ) % {"when": when, "count": _number(total)}
+        text = _later(
+            lambda: (
+                ngettext(
+                    "Scheduled for %(when)s, to %(count)s recipient.",
+                    "Scheduled for %(when)s, to %(count)s recipients.",
+                    total,
+                )
+                % {
+                    "when": f"{message.scheduled_for:%Y-%m-%d %H:%M}"
+                    if message.scheduled_for
+                    else _("later"),
+                    "count": _number(total),
+                }
+            )
+        )
         return Phase("scheduled", "info", text, False, cancellable)
     if message.status == Status.DRAFT:
-        text = ngettext(
-            "Queued: sending to %(count)s recipient starts in a moment.",
-            "Queued: sending to %(count)s recipients starts in a moment.",
-            total,
-        ) % {"count": _number(total)}
+        text = _later(
+            lambda: (
+                ngettext(
+                    "Queued: sending to %(count)s recipient starts in a moment.",
+                    "Queued: sending to %(count)s recipients starts in a moment.",
+                    total,
+                )
+                % {"count": _number(total)}
+            )
+        )
         return Phase("queued", "secondary", text, True, cancellable)
     if message.status == Status.SENDING or waiting:
-        text = ngettext(
-            "Sending: %(processed)s of %(count)s recipient processed, %(waiting)s still to go.",
-            "Sending: %(processed)s of %(count)s recipients processed, %(waiting)s still to go.",
-            total,
-        ) % {
-            "processed": _number(counts.processed),
-            "count": _number(total),
-            "waiting": _number(waiting),
-        }
+        text = _later(
+            lambda: (
+                ngettext(
+                    "Sending: %(processed)s of %(count)s recipient processed, "
+                    "%(waiting)s still to go.",
+                    "Sending: %(processed)s of %(count)s recipients processed, "
+                    "%(waiting)s still to go.",
+                    total,
+                )
+                % {
+                    "processed": _number(counts.processed),
+                    "count": _number(total),
+                    "waiting": _number(waiting),
+                }
+            )
+        )
         return Phase("sending", "primary", text, True, cancellable)
     if awaiting:
-        text = ngettext(
-            "Handed to the provider: %(summary)s. Waiting for delivery reports on %(count)s "
-            "recipient.",
-            "Handed to the provider: %(summary)s. Waiting for delivery reports on %(count)s "
-            "recipients.",
-            awaiting,
-        ) % {"summary": counts.summary, "count": _number(awaiting)}
+        text = _later(
+            lambda: (
+                ngettext(
+                    "Handed to the provider: %(summary)s. Waiting for delivery reports on "
+                    "%(count)s recipient.",
+                    "Handed to the provider: %(summary)s. Waiting for delivery reports on "
+                    "%(count)s recipients.",
+                    awaiting,
+                )
+                % {"summary": counts.summary, "count": _number(awaiting)}
+            )
+        )
         return Phase("done", "info", text, True, False)
-    text = _("Done: %(summary)s.") % {"summary": counts.summary}
+    text = _later(lambda: _("Done: %(summary)s.") % {"summary": counts.summary})
     return Phase("done", "success", text, False, False)
+
+
+def _later(make: Callable[[], str]) -> str:
+    """The banner's sentence, written when a page shows it: the messages list shows each row's
+    badge, never its sentence, and fifty sentences were a tenth of that page's time."""
+    return lazy(make, str)()
 
 
 def _number(n: int) -> str:

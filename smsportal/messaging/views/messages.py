@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,29 +20,37 @@ from django.views.decorators.http import require_POST
 from smsportal.core import audit
 from smsportal.core.words import word
 from smsportal.departments.models import Department
+from smsportal.departments.scope import department_ids, sees_everything
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
 
 from .. import sending
 from ..models import Delivery, Message
 from ..progress import Progress, phase_of, progress, progress_of
-from ..scope import messages_of
+from ..scope import messages_in, messages_of
 
 PAGE_SIZE = 50
 
 
 @permission_required("messaging.view_message", raise_exception=True)
 def message_list(request: HttpRequest) -> HttpResponse:
-    rows = messages_of(request).select_related("account", "created_by", "department")
+    """The messages, newest first, a keyset page at a time: what it costs does not grow with
+    the number of messages nor with their sizes (status counts are kept per message)."""
+    departments = None if sees_everything(request) else department_ids(request)
+    visible = messages_in(departments)
+    rows = visible
     status = request.GET.get("status", "")
     account = request.GET.get("account", "")
     if status in Message.Status.values:
         rows = rows.filter(status=status)
     if account.isdigit():
         rows = rows.filter(account_id=int(account))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    progress_by_id = progress_of(m.pk for m in page)
-    for message in page:
+    # The filter's choices, and each row's account (a handful of accounts: no join per row).
+    accounts = {a.pk: a for a in ProviderAccount.objects.only("name", "kind")}
+    page = message_page(rows, visible, request)
+    progress_by_id = progress_of(m.pk for m in page.items)
+    for message in page.items:
+        message.account = accounts[message.account_id]
         message.progress = progress_by_id.get(message.pk, Progress({}))
         capabilities = message.account.backend_class.capabilities
         message.phase = phase_of(
@@ -57,8 +65,10 @@ def message_list(request: HttpRequest) -> HttpResponse:
             (value, word("queued" if value == Message.Status.DRAFT else value))
             for value, label in Message.Status.choices
         ],
-        "accounts": ProviderAccount.objects.all(),
-        "no_department": not Department.objects.of(request.user).exists(),
+        "accounts": accounts.values(),
+        "no_department": not departments
+        if departments is not None
+        else not Department.objects.exists(),
         "status": status,
         "account": account,
         "filter_query": urlencode(
@@ -66,6 +76,53 @@ def message_list(request: HttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "messaging/message_list.html", context)
+
+
+@dataclass
+class MessagePage:
+    """A page of the messages list, newest first, found from the message at its edge (keyset)
+    rather than by offset: page 1,000 costs what page 1 does, and nothing is counted."""
+
+    items: list
+    newer: int | None  # `after=` for the newer page, if there is one
+    older: int | None  # `before=` for the older page, if there is one
+
+
+def message_page(rows, visible, request: HttpRequest) -> MessagePage:
+    """`rows` (filtered) in the list's order, newest first: (created_at, id) descending.
+
+    `?before=<id>` is the page of messages older than message `id`, `?after=<id>` the page of
+    those newer. The edge message is looked up among the messages the person may see (`visible`,
+    unfiltered: it may have changed status since), and a position that is not one (a message
+    deleted since, or never seen) gives the first page."""
+    size = PAGE_SIZE
+    before, after = _id(request.GET.get("before", "")), _id(request.GET.get("after", ""))
+    edge = after if after is not None else before
+    at = (
+        visible.filter(pk=edge).values_list("created_at", flat=True).first()
+        if edge is not None
+        else None
+    )
+    if at is not None and after is not None:
+        newer_rows = rows.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(pk__gt=edge))
+        found = list(newer_rows.order_by("created_at", "id")[: size + 1])
+        if len(found) > size:
+            items = found[:size][::-1]
+            return MessagePage(items, items[0].pk, items[-1].pk)
+        at = None  # fewer than a page newer: that is the first page, whole
+    if at is not None:
+        rows = rows.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=edge))
+    found = list(rows.order_by("-created_at", "-id")[: size + 1])
+    items = found[:size]
+    return MessagePage(
+        items,
+        items[0].pk if at is not None and items else None,
+        items[-1].pk if len(found) > size else None,
+    )
+
+
+def _id(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
 
 
 @dataclass
