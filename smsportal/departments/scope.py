@@ -36,9 +36,16 @@ def sees_everything(request_or_user) -> bool:
 def visible(rows: QuerySet, request_or_user, *, also: Q | None = None) -> QuerySet:
     """`rows` narrowed to those of the person's departments or of none (`also`: more rows
     they may see, such as lists shared with everyone)."""
-    if sees_everything(request_or_user):
+    ids = None if sees_everything(request_or_user) else department_ids(request_or_user)
+    return within(rows, ids, also=also)
+
+
+def within(rows: QuerySet, ids: list[int] | None, *, also: Q | None = None) -> QuerySet:
+    """`visible` for a page that already holds the person's department ids (`None`: every
+    row), and needs them for more than the filter (whether they are in any department)."""
+    if ids is None:
         return rows
-    condition = Q(department_id__in=department_ids(request_or_user)) | Q(department__isnull=True)
+    condition = Q(department_id__in=ids) | Q(department__isnull=True)
     if also is not None:
         condition |= also
     return rows.filter(condition)

@@ -34,15 +34,5 @@ def messages_of(request_or_user) -> QuerySet[Message]:
     return visible(Message.objects.all(), request_or_user)
 
 
-def messages_in(department_ids: list[int] | None) -> QuerySet[Message]:
-    """The messages of these departments and those of none (`department_ids` from
-    departments.scope.department_ids); None is every message (a superuser on the pages). A list
-    of ids rather than a subquery, which would keep the database from walking the list's
-    newest-first index in order."""
-    if department_ids is None:
-        return Message.objects.all()
-    return Message.objects.filter(Q(department_id__in=department_ids) | Q(department__isnull=True))
-
-
 def conversations_of(request_or_user) -> QuerySet[Conversation]:
     return visible(Conversation.objects.all(), request_or_user)

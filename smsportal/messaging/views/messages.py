@@ -20,14 +20,14 @@ from django.views.decorators.http import require_POST
 from smsportal.core import audit
 from smsportal.core.words import word
 from smsportal.departments.models import Department
-from smsportal.departments.scope import department_ids, sees_everything
+from smsportal.departments.scope import department_ids, sees_everything, within
 from smsportal.providers.models import ProviderAccount
 from smsportal.sms.status import DeliveryStatus
 
 from .. import sending
 from ..models import Delivery, Message
 from ..progress import Progress, phase_of, progress, progress_of
-from ..scope import messages_in, messages_of
+from ..scope import messages_of
 
 PAGE_SIZE = 50
 
@@ -37,7 +37,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
     """The messages, newest first, a keyset page at a time: what it costs does not grow with
     the number of messages nor with their sizes (status counts are kept per message)."""
     departments = None if sees_everything(request) else department_ids(request)
-    visible = messages_in(departments)
+    visible = within(Message.objects.all(), departments)
     rows = visible
     status = request.GET.get("status", "")
     account = request.GET.get("account", "")
@@ -45,9 +45,10 @@ def message_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(status=status)
     if account.isdigit():
         rows = rows.filter(account_id=int(account))
-    # The filter's choices, and each row's account (a handful of accounts: no join per row).
-    accounts = {a.pk: a for a in ProviderAccount.objects.only("name", "kind")}
     page = message_page(rows, visible, request)
+    # The filter's choices and each row's account, read after the page so that every row's
+    # account is among them (accounts are few; no join per row).
+    accounts = {a.pk: a for a in ProviderAccount.objects.only("name", "kind")}
     progress_by_id = progress_of(m.pk for m in page.items)
     for message in page.items:
         message.account = accounts[message.account_id]
