@@ -13,13 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .encoding import gsm_septets
+from .encoding import GSM_BASIC, gsm_septets
 from .placeholders import contact_values
 
 TWICE_LIMIT = 1024
 
 
 def pack(value: str) -> int:
+    if GSM_BASIC.issuperset(value):  # most values (every character one septet): no loop
+        return len(value) * TWICE_LIMIT * 4
+    return _pack_each(value)
+
+
+def _pack_each(value: str) -> int:
+    """`pack`, character by character."""
     length = len(value)
     twice = 0
     outside = special = False

@@ -35,7 +35,6 @@ def temporary_tables() -> list[str]:
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_duplicates_are_found_across_batches(monkeypatch, dry_run):
     monkeypatch.setattr(importer, "CHUNK", 2)  # every two rows a new batch
-    monkeypatch.setattr(importer, "LOOKUP_BATCH", 1)  # and one phone per lookup
     lines = ["name,phone"] + [f"P{i},+9659711{9440 + i % 3}" for i in range(7)]
 
     summary, rejected = run(("\n".join(lines) + "\n").encode(), dry_run=dry_run)
@@ -60,3 +59,48 @@ def test_an_import_that_fails_drops_its_table_and_reports_its_own_error(monkeypa
     with pytest.raises(RuntimeError, match="the disk is full"):
         run(b"name,phone\nAli,+96597119440\n")
     assert temporary_tables() == []
+
+
+def test_a_phone_twice_in_one_batch_and_again_in_a_later_one(monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK", 3)
+    lines = ["name,phone", "A,+96597119440", "B,+96597119441", "A again,+96597119440"]
+    lines += ["A third,+96597119440", "C,+96597119442", "B again,+96597119441"]
+
+    summary, rejected = run(("\n".join(lines) + "\n").encode())
+
+    assert rejected == [
+        (4, "duplicate of line 2"),
+        (5, "duplicate of line 2"),
+        (7, "duplicate of line 3"),
+    ]
+    assert (summary.rows, summary.created) == (6, 3)
+
+
+def test_known_contacts_are_found_phone_by_phone_whatever_the_department_holds():
+    """The lookup of a chunk's phones probes the (department, phone) index once per phone; it
+    never walks the department's contacts (the model's newest-first index, or a bitmap of the
+    whole department on PostgreSQL), which made an import slow down as the table grew."""
+    from django.test.utils import CaptureQueriesContext
+
+    from smsportal.departments.models import Department
+
+    department = Department.objects.create(name="Sales")
+    Contact.objects.bulk_create(  # the department holds many: no statistics say so yet
+        Contact(department=department, phone=f"+9655{i:07d}") for i in range(3_000)
+    )
+    data = b"name,phone\nAli,+96597119440\nSara,+96597119441\n"
+    with CaptureQueriesContext(connection) as queries:
+        run(data, department_id=department.pk)
+    lookups = [q["sql"] for q in queries if 'SELECT c."id"' in q["sql"]]
+    assert len(lookups) == 1
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + lookups[0])
+            plan = " / ".join(row[-1] for row in cursor.fetchall())
+            assert "(department_id=? AND phone=?)" in plan or "(phone=?)" in plan, plan
+            assert plan.index("SCAN p") < plan.index("SEARCH c"), plan  # the phones outside
+        else:
+            cursor.execute("EXPLAIN " + lookups[0])
+            plan = " / ".join(row[0] for row in cursor.fetchall())
+            assert "Nested Loop" in plan and "Function Scan on unnest" in plan, plan
+            assert "Index Cond: ((phone)::text = p.phone)" in plan, plan

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsportal.sms.encoding import analyse
-from smsportal.sms.measures import contact_measures, pack, unpack
+from smsportal.sms.encoding import GSM_BASIC, GSM_EXTENDED, analyse
+from smsportal.sms.measures import _pack_each, contact_measures, pack, unpack
 
 
 def test_a_measure_holds_length_doubled_characters_alphabet_and_whether_to_render():
@@ -26,6 +26,16 @@ def test_the_measure_agrees_with_the_encoder(value):
         assert outside == (analysis.encoding != "GSM-7")
         if not outside:
             assert analysis.units == length + twice
+
+
+GSM = "".join(sorted(GSM_BASIC | GSM_EXTENDED))
+
+
+@given(
+    st.text(GSM, max_size=300) | st.text(GSM + "\x1bمحمد😀é", max_size=40) | st.text(max_size=40)
+)
+def test_the_shortcut_for_one_septet_characters_measures_as_the_loop_does(value):
+    assert pack(value) == _pack_each(value)
 
 
 def test_a_contact_is_measured_by_placeholder_name_empty_values_left_out():
