@@ -133,7 +133,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "smsportal.users.middleware.AuthenticationMiddleware",  # Django's, see users/backends.py
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "smsportal.core.locale.UserPreferences",
     "django_otp.middleware.OTPMiddleware",
@@ -148,7 +148,9 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a login after repeated failures
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the user with their preferences, two-factor state and
+    # permissions in fewer queries (read afresh on every request).
+    "smsportal.users.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "smsportal.urls"
@@ -198,6 +200,10 @@ def _database() -> dict:
             }
         )
     else:
+        if engine == "django.db.backends.postgresql":
+            # Django's backend, checking a kept connection by its socket before a request
+            # reuses it, not by a SELECT 1 round trip (smsportal/core/postgresql/base.py).
+            config["ENGINE"] = "smsportal.core.postgresql"
         config.setdefault("CONN_HEALTH_CHECKS", True)
     # Connections are kept between requests (SQLite too: opening one and running its PRAGMAs
     # was a tenth of a compose preview's request).

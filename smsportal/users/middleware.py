@@ -10,12 +10,14 @@ before anything else. Requests authenticated otherwise (API keys) carry no sessi
 from __future__ import annotations
 
 from django.contrib import auth, messages
+from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
-from . import two_factor
+from . import backends, two_factor
 
 # Pages an unverified user may still reach: the log-in steps, the set-up itself, log-out.
 OPEN = {
@@ -26,6 +28,22 @@ OPEN = {
     "users:two_factor_start",
     "users:recovery_codes",
 }
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's: `request.user`, loaded when first read, through the backend the session names
+    (users/backends.py: the user, their preferences and two-factor state in one query). A
+    session that names Django's ModelBackend, begun before, is carried over to ours first."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _user(request))
+
+
+def _user(request: HttpRequest):
+    if not hasattr(request, "_cached_user"):
+        backends.carry_over(request.session)
+    return auth_middleware.get_user(request)
 
 
 class TwoFactorMiddleware:
@@ -43,7 +61,7 @@ class TwoFactorMiddleware:
         name = match.view_name if match else ""
         if name in OPEN - {"users:two_factor_setup", "users:two_factor_start"}:
             return None
-        if two_factor.is_enabled(user):
+        if two_factor.is_on_for(user):
             auth.logout(request)
             messages.info(request, _("Log in again with your code."))
             return _redirect(request, reverse("login"))

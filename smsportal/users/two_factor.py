@@ -44,6 +44,13 @@ def is_enabled(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def is_on_for(user) -> bool:
+    """`is_enabled`, as read with the user when the request began (users/backends.py loads
+    `two_factor_on` in the user's own query), asked of the database for a user loaded otherwise."""
+    loaded = getattr(user, "two_factor_on", None)
+    return is_enabled(user) if loaded is None else loaded
+
+
 def pending_app_device(user) -> TOTPDevice | None:
     """The app being set up: shown as a QR code until a code from it confirms it."""
     return TOTPDevice.objects.filter(user=user, confirmed=False).first()
