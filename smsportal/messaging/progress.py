@@ -192,7 +192,11 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
 def _later(make: Callable[[], str]) -> str:
     """The banner's sentence, written when a page shows it: the messages list shows each row's
     badge, never its sentence, and fifty sentences were a tenth of that page's time."""
-    return lazy(make, str)()
+    return _written_when_shown(make)
+
+
+# `lazy` builds its proxy class once here, not on every call.
+_written_when_shown = lazy(lambda make: make(), str)
 
 
 def _number(n: int) -> str:
