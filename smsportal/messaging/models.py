@@ -23,8 +23,12 @@ class Message(models.Model):
         DONE = "done", "done"  # every delivery left queued/sending
         CANCELLED = "cancelled", "cancelled"  # stopped by staff; unsent deliveries cancelled
 
+    # Indexed by (account, -created_at, -id) below, which serves the foreign key too.
     account = models.ForeignKey(
-        "providers.ProviderAccount", on_delete=models.PROTECT, related_name="messages"
+        "providers.ProviderAccount",
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,
     )
     sender = models.CharField("sender ID", max_length=20, blank=True)
     body = models.TextField()
@@ -95,6 +99,10 @@ class Message(models.Model):
             models.Index(
                 fields=["department", "-created_at", "-id"], name="message_department_recent"
             ),
+            # The messages page filtered by status or by account, newest first: an ordered walk
+            # that stops at a page, however many messages the status or account has.
+            models.Index(fields=["status", "-created_at", "-id"], name="message_status_recent"),
+            models.Index(fields=["account", "-created_at", "-id"], name="message_account_recent"),
         ]
 
     def __str__(self) -> str:

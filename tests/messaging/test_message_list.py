@@ -278,3 +278,33 @@ def test_the_created_column_keeps_its_schedule(operator_client, account, queued)
     page = operator_client.get(LIST).content.decode()
 
     assert f"for {when:%Y-%m-%d %H:%M}" in page
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's plan (PostgreSQL's follows its statistics)"
+)
+@pytest.mark.parametrize("query", ["", "?status=draft", "?account={account}", "?before={last}"])
+def test_a_page_is_an_ordered_index_walk_never_a_sort_of_every_message(
+    superuser_client, account, queued, query
+):
+    made = [_send(account, f"Message {i}") for i in range(3)]
+    url = LIST + query.format(account=account.pk, last=made[-1].pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert superuser_client.get(url).status_code == 200
+    (page_query,) = [
+        q["sql"]
+        for q in queries
+        if 'FROM "messaging_message"' in q["sql"] and "LIMIT 51" in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + page_query)
+        plan = " / ".join(row[-1] for row in cursor.fetchall())
+
+    assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, plan
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x"))
+    return client
