@@ -251,3 +251,22 @@ def test_a_refused_page_says_why_inside_the_portal(operator_client):
     body = response.content.decode()
     assert "Not allowed" in body
     assert 'href="/"' in body or "Back to the dashboard" in body
+
+
+def test_the_live_part_reads_the_message_its_counts_and_one_page_of_rows(
+    operator_client, message
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _live(operator_client, message)  # session and permissions cached alike
+    with CaptureQueriesContext(connection) as queries:
+        body = _live(operator_client, message)
+
+    read = [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries if " FROM " in q["sql"]]
+    # The API's note ("via API") comes joined to the message, not as a query of its own.
+    assert not [table for table in read if table == '"api_apimessage"']
+    assert read.count('"messaging_message"') == 1
+    assert read.count('"messaging_messagestatuscount"') == 1
+    assert read.count('"messaging_delivery"') == 1
+    assert "via-api" not in body

@@ -176,10 +176,14 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     The live part holds everything a send changes (actions, banner, progress card, filter
     counts, recipients table), so one poll keeps all of them in agreement. It costs three
-    queries whatever the message's size: the message, its counts by status, one page of rows.
+    queries whatever the message's size: the message (with its API origin), its counts by
+    status, one page of rows.
     """
     message = get_object_or_404(
-        messages_of(request).select_related("account", "created_by", "department"), pk=pk
+        # The API's note on a message sent through it ("via API (key)") comes with the message
+        # rather than as a query of its own on every poll (api sits above messaging: by name).
+        messages_of(request).select_related("account", "created_by", "department", "api_origin"),
+        pk=pk,
     )
     counts = progress(message.pk)
     capabilities = message.account.backend_class.capabilities
