@@ -48,7 +48,7 @@ def test_a_server_error_keeps_its_traceback(client, caplog, monkeypatch, operato
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(message_views, "messages_of", broken)
+    monkeypatch.setattr(message_views, "message_page", broken)
     client.raise_request_exception = False
     client.force_login(operator)
 

@@ -253,9 +253,7 @@ def test_a_refused_page_says_why_inside_the_portal(operator_client):
     assert 'href="/"' in body or "Back to the dashboard" in body
 
 
-def test_the_live_part_reads_the_message_its_counts_and_one_page_of_rows(
-    operator_client, message
-):
+def test_the_live_part_reads_the_message_its_counts_and_one_page_of_rows(operator_client, message):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
