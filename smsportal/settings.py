@@ -307,6 +307,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Django's database sessions, each request's read made with one statement (core/sessions.py).
+SESSION_ENGINE = "smsportal.core.sessions"
 
 # Login throttling (django-axes): lock a username+address pair after repeated failures, the
 # address being the client's as our trusted proxies report it (TRUSTED_PROXIES below): behind a
