@@ -103,17 +103,25 @@ def periods(today: date | None = None) -> dict[str, tuple[date, date]]:
     }
 
 
-def per_day(since: date, until: date, departments: list[int] | None, account_id: int | None = None):
-    """Rows of (day, Figures) for every day of the range, empty days included."""
-    by_day: dict[date, Figures] = defaultdict(Figures)
+def _figures_by(
+    column: str, since: date, until: date, departments: list[int] | None, account_id: int | None
+) -> defaultdict:
+    """{value of `column`: Figures} over the range, in one query grouped by it and status."""
+    figures: defaultdict = defaultdict(Figures)
     grouped = (
         _rows(since, until, departments, account_id)
-        .values_list("day", "status")
+        .values_list(column, "status")
         .annotate(n=Sum("count"), c=Sum("cost"))
         .order_by()
     )
-    for day, status, n, cost in grouped:
-        by_day[day].add(status, n or 0, cost or Decimal("0"))
+    for key, status, n, cost in grouped:
+        figures[key].add(status, n or 0, cost or Decimal("0"))
+    return figures
+
+
+def per_day(since: date, until: date, departments: list[int] | None, account_id: int | None = None):
+    """Rows of (day, Figures) for every day of the range, empty days included."""
+    by_day = _figures_by("day", since, until, departments, account_id)
     days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
     return [(day, by_day[day]) for day in days]
 
@@ -139,16 +147,8 @@ def rate_by_provider(
 ):
     """(provider kind label, Figures) per kind of provider."""
     labels = dict(ProviderAccount._meta.get_field("kind").choices)
-    figures: dict[str, Figures] = defaultdict(Figures)
-    grouped = (
-        _rows(since, until, departments, account_id)
-        .values_list("account__kind", "status")
-        .annotate(n=Sum("count"), c=Sum("cost"))
-        .order_by()
-    )
-    for kind, status, n, cost in grouped:
-        figures[labels.get(kind, kind)].add(status, n or 0, cost or Decimal("0"))
-    return sorted(figures.items())
+    by_kind = _figures_by("account__kind", since, until, departments, account_id)
+    return sorted(((labels.get(kind, kind), f) for kind, f in by_kind.items()), key=lambda r: r[0])
 
 
 def by_department(
@@ -156,15 +156,7 @@ def by_department(
 ) -> list[tuple[str, Figures]]:
     """(department name, Figures) per department the reader may see, the busiest first;
     messages of no department under "No department". One grouped query and one for the names."""
-    figures: dict[int, Figures] = defaultdict(Figures)
-    grouped = (
-        _rows(since, until, departments, account_id)
-        .values_list("department_key", "status")
-        .annotate(n=Sum("count"), c=Sum("cost"))
-        .order_by()
-    )
-    for key, status, n, cost in grouped:
-        figures[key].add(status, n or 0, cost or Decimal("0"))
+    figures = _figures_by("department_key", since, until, departments, account_id)
     names = dict(Department.objects.filter(pk__in=figures).values_list("pk", "name"))
     names[0] = gettext("No department")
     rows = [(names.get(key, gettext("Deleted department")), f) for key, f in figures.items()]
