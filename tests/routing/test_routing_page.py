@@ -159,3 +159,11 @@ def test_operators_read_the_page_but_cannot_change_routes(operator_client, two_a
     assert operator_client.post(reverse("routing:route_delete", args=[saved.pk])).status_code == 403
     assert operator_client.get(reverse("routing:route_create")).status_code == 403
     assert Route.objects.exists()
+
+
+def test_without_javascript_the_dry_run_answer_is_scrolled_into_view(operator_client):
+    """The form's plain GET goes to the card (below the tables on a phone), not the page's top."""
+    page = operator_client.get(reverse("routing:index")).content.decode()
+    form = re.search(r'<form method="get" action="([^"]+)"[^>]*id="dry-run-form"', page)
+    assert form and form.group(1).endswith("#try-a-number")
+    assert 'id="try-a-number"' in page
