@@ -248,6 +248,12 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=2, help="gthread threads per worker (keep-alive)"
     )
+    parser.add_argument(
+        "--portal-app",
+        default="smsportal.wsgi",
+        help="the portal's WSGI app for gunicorn; for an A/B of the request path, "
+        "'django.core.wsgi:get_wsgi_application()' is Django's full handler for every URL",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -273,7 +279,7 @@ def main() -> None:
         token = run_python(SEED, env, str(2 * args.deliveries))["token"]
         spec.write_text(json.dumps(run_python(FLOOR_SPEC, env)))
         floor = phase("bench.dlr_floor:application", 0, token, env, pg.url("bench"), args)
-        portal = phase("smsportal.wsgi", args.deliveries, token, env, pg.url("bench"), args)
+        portal = phase(args.portal_app, args.deliveries, token, env, pg.url("bench"), args)
 
     figures = {
         # The portal's figures at the top level, as before the floor was added.
@@ -284,6 +290,7 @@ def main() -> None:
         f"thread{'s' if args.threads != 1 else ''} (gthread)",
         "connections": args.connections,
         "seconds": args.seconds,
+        "portal_app": args.portal_app,
     }
     print(json.dumps(figures, indent=2))
 

@@ -11,6 +11,7 @@ from hypothesis import settings as hypothesis_settings
 from smsportal.core.roles import MANAGER, OPERATOR
 from tests.factories import UserFactory
 from tests.fakes import account, script  # noqa: F401  (fixtures)
+from tests.support.lean import RoutedClient
 from tests.support.sandbox import _running_sandbox, sandbox, sandbox_account  # noqa: F401
 
 # Tests never assert timings (benchmarks live in bench/): on a busy machine an example may take
@@ -34,6 +35,13 @@ def _test_settings(settings, tmp_path):
     # The test client runs requests in this thread, and LocaleMiddleware leaves the request's
     # language active after it: a test of a page in Arabic would leave the next test in Arabic.
     translation.deactivate()
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, routing requests as gunicorn does (smsportal/wsgi.py):
+    providers' callbacks through the lean request path, every other request the full one."""
+    return RoutedClient()
 
 
 def _member_of(role: str, **kwargs):
