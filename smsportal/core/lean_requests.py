@@ -27,12 +27,14 @@ from django.utils.module_loading import import_string
 
 # The hook URLs, under the same paths and names as in the site's URLconf.
 LEAN_URLCONF = "smsportal.lean_urls"
-# What a provider's callback still needs of the site's middleware: HTTPS redirect and security
-# headers (SECURE_*), and a number beyond 64 bits answered 400 as everywhere else. Nothing here
-# reads a session, a user or a cookie.
+# What a provider's callback still needs of the site's middleware, in the site's order: HTTPS
+# redirect and security headers (SECURE_*); a number beyond 64 bits answered 400 as everywhere
+# else; the audit context, so that what a callback changes (an opt-out by reply) is put down to
+# the provider's address. Nothing here reads a session, a user or a cookie.
 LEAN_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",
     "smsportal.core.middleware.RefuseHugeNumbers",
+    "smsportal.core.audit.AuditContextMiddleware",
 )
 # Every path of LEAN_URLCONF begins so: any other request pays one string comparison.
 LEAN_PREFIX = "/hooks/"

@@ -167,3 +167,23 @@ def test_the_wsgi_application_routes_callbacks_lean_and_pages_full(delivery):
     assert status.startswith("302")
     assert MATCH_KEY not in page
     assert "Content-Security-Policy" in answers[-1][1]
+
+
+def test_an_opt_out_by_reply_is_audited_with_the_providers_address(client, isms):
+    """The audit context (who, from where) is kept on the lean path: an opt-out a provider's
+    callback makes is put down to its address, as through the full stack."""
+    from smsportal.contacts.models import OptOut
+    from smsportal.core.models import AuditEntry
+
+    response = client.get(
+        reverse("hooks:isms_incoming", args=[isms.webhook_token]),
+        {"ShortCode": "63633", "Sender": "60123456789", "ContentType": "1", "Msg": "STOP"},
+        REMOTE_ADDR=ISMS_ADDRESS,
+    )
+
+    assert response.status_code == 200
+    assert client.handler.last_route == "lean"
+    optout = OptOut.objects.get()
+    entry = AuditEntry.objects.get_for_object(optout).get()
+    assert entry.remote_addr == ISMS_ADDRESS
+    assert entry.actor is None
