@@ -58,7 +58,7 @@ class Progress:
         """ "28 delivered, 2 failed": the non-zero counts in the bar's order."""
         # The list's comma is the reader's: "28 delivered, 2 failed", "28 وصلت، 2 فشلت".
         return _(", ").join(
-            f"{_number(seg['count'])} {word(seg['status'])}" for seg in self.bar
+            f"{grouped(seg['count'])} {word(seg['status'])}" for seg in self.bar
         ) or _("no recipient")
 
     def get(self, status: str) -> int:
@@ -118,7 +118,7 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
                         "Cancelled: %(count)s deliveries were withdrawn before sending.",
                         withdrawn,
                     )
-                    % {"count": _number(withdrawn)}
+                    % {"count": grouped(withdrawn)}
                 )
             ),
             live=waiting > 0 or awaiting > 0,
@@ -136,7 +136,7 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
                     "when": f"{message.scheduled_for:%Y-%m-%d %H:%M}"
                     if message.scheduled_for
                     else _("later"),
-                    "count": _number(total),
+                    "count": grouped(total),
                 }
             )
         )
@@ -149,7 +149,7 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
                     "Queued: sending to %(count)s recipients starts in a moment.",
                     total,
                 )
-                % {"count": _number(total)}
+                % {"count": grouped(total)}
             )
         )
         return Phase("queued", "secondary", text, True, cancellable)
@@ -164,9 +164,9 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
                     total,
                 )
                 % {
-                    "processed": _number(counts.processed),
-                    "count": _number(total),
-                    "waiting": _number(waiting),
+                    "processed": grouped(counts.processed),
+                    "count": grouped(total),
+                    "waiting": grouped(waiting),
                 }
             )
         )
@@ -181,7 +181,7 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
                     "%(count)s recipients.",
                     awaiting,
                 )
-                % {"summary": counts.summary, "count": _number(awaiting)}
+                % {"summary": counts.summary, "count": grouped(awaiting)}
             )
         )
         return Phase("done", "info", text, True, False)
@@ -199,6 +199,6 @@ def _later(make: Callable[[], str]) -> str:
 _written_when_shown = lazy(lambda make: make(), str)
 
 
-def _number(n: int) -> str:
+def grouped(n: int) -> str:
     """1,204 in the reader's format (the thousands separator of their language)."""
     return number_format(n, force_grouping=True)

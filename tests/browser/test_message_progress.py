@@ -28,6 +28,13 @@ def test_the_progress_bar_follows_a_send_without_reloading(
     expect(page.locator("#message-status")).to_have_text("queued")  # never "draft"
     expect(page.locator("#cancel-message")).to_be_visible()
     expect(page.locator("[data-filter-count=queued]")).to_have_text("30")
+    # Polls with nothing new keep the recipients table and the message's facts the page shows.
+    with page.expect_response(lambda r: "shown=" in r.url):
+        pass
+    with page.expect_response(lambda r: "shown=" in r.url):
+        pass
+    expect(page.locator("#deliveries tbody .badge", has_text="queued")).to_have_count(30)
+    expect(page.locator("#message-body")).to_have_text("Live progress")
 
     tasks.dispatch_message.call(message.pk)  # the worker runs while the page is open
 

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import html
+import time
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.urls import reverse
 
 from smsportal.messaging.models import Message
 from smsportal.messaging.sending import ResolvedRecipients
+from smsportal.messaging.views.messages import ROWS_PACE, Shown
 from smsportal.sms.status import DeliveryStatus
 from tests.support.sending import create_message
 
@@ -121,7 +126,7 @@ def test_the_live_part_keeps_the_chosen_filter_while_reports_are_awaited(
     body = _live(operator_client, message, "?status=failed")
 
     poller = body.split(">", 1)[0]
-    assert f'hx-get="{message.get_absolute_url()}?status=failed"' in poller
+    assert f'hx-get="{message.get_absolute_url()}?status=failed&amp;shown=' in poller
     assert 'hx-trigger="every 3s"' in poller
     assert "+96550000001" in body and "+96550000002" not in body
     assert "Waiting for delivery reports on 1 recipient." in body
@@ -268,3 +273,110 @@ def test_the_live_part_reads_the_message_its_counts_and_one_page_of_rows(operato
     assert read.count('"messaging_messagestatuscount"') == 1
     assert read.count('"messaging_delivery"') == 1
     assert "via-api" not in body
+
+
+# The live part while a send runs: the recipients table and the message's facts come again only
+# when something changed, at most every ROWS_PACE seconds, and always in the last answer.
+
+
+def _poll_url(body: str) -> str:
+    poller = body.split(">", 1)[0]
+    return html.unescape(poller.split('hx-get="', 1)[1].split('"', 1)[0])
+
+
+def _poll(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="message-live")
+    assert response.status_code == 200
+    read = [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries if " FROM " in q["sql"]]
+    return response.content.decode(), read
+
+
+def _shown(url: str) -> Shown:
+    return Shown.parse(parse_qs(urlsplit(url).query)["shown"][0])
+
+
+def _with_shown(url: str, shown: Shown) -> str:
+    return url.split("shown=", 1)[0] + f"shown={shown}"
+
+
+KEPT_ROWS = '<div id="delivery-rows" hx-preserve="true"></div>'
+KEPT_FACTS = 'id="message-facts" hx-preserve="true"></div>'
+
+
+def test_a_poll_with_nothing_new_keeps_the_table_and_reads_no_row(operator_client, waiting):
+    url = _poll_url(_live(operator_client, waiting))
+    assert _shown(url) is not None
+
+    drawn, drawn_reads = _poll(operator_client, url.split("?", 1)[0])  # no shown: all drawn
+    kept, kept_reads = _poll(operator_client, url)
+
+    assert (
+        drawn.count("<tr data-phone=") == 3 and KEPT_ROWS not in drawn and KEPT_FACTS not in drawn
+    )
+    assert KEPT_ROWS in kept and KEPT_FACTS in kept
+    assert "+9655000" not in kept and "Waiting</p>" not in kept
+    # What changes every second still comes: counts, filter counts, banner, actions.
+    assert 'data-count="queued">3<' in kept and 'data-filter-count="queued">3<' in kept
+    assert "Queued: sending to 3 recipients starts in a moment." in kept
+    assert 'id="cancel-message"' in kept and 'hx-trigger="every 1s"' in kept
+    assert _poll_url(kept) == url  # the page still shows the table drawn then
+    assert '"messaging_delivery"' in drawn_reads
+    assert '"messaging_delivery"' not in kept_reads
+    assert len(kept_reads) == len(drawn_reads) - 1
+
+
+def test_a_poll_draws_the_table_again_when_counts_moved_and_it_is_old_enough(
+    operator_client, waiting
+):
+    url = _poll_url(_live(operator_client, waiting))
+    waiting.deliveries.filter(phone="+96550000001").update(status=DeliveryStatus.SENDING)
+    old = _shown(url)
+
+    young, _reads = _poll(operator_client, _with_shown(url, Shown(old.key, int(time.time()))))
+    aged = Shown(old.key, int(time.time()) - ROWS_PACE)
+    drawn, reads = _poll(operator_client, _with_shown(url, aged))
+
+    # Moved, but drawn less than ROWS_PACE ago: the counts come, the table waits.
+    assert KEPT_ROWS in young and 'data-count="sending">1<' in young
+    assert _shown(_poll_url(young)).key == old.key
+    # Old enough: drawn again, and the next poll compares with what it shows now.
+    assert KEPT_ROWS not in drawn and '"messaging_delivery"' in reads
+    assert drawn.count('<span class="badge text-bg-primary">sending</span>') == 1
+    assert _shown(_poll_url(drawn)).key != old.key
+    assert _shown(_poll_url(drawn)).at >= aged.at + ROWS_PACE
+
+
+def test_the_last_answer_of_a_send_always_draws_the_final_table(operator_client, waiting):
+    from smsportal.messaging import tasks
+
+    url = _poll_url(_live(operator_client, waiting))
+    tasks.dispatch_message.call(waiting.pk)
+    just_drawn = _with_shown(url, Shown(_shown(url).key, int(time.time())))
+
+    body, _reads = _poll(operator_client, just_drawn)
+
+    assert "Done: 3 submitted." in body
+    assert KEPT_ROWS not in body and KEPT_FACTS not in body
+    assert body.count('<span class="badge text-bg-info">submitted</span>') == 3
+    assert "hx-trigger" not in body.split(">", 1)[0]  # nothing more to follow
+
+
+@pytest.mark.parametrize(
+    "shown", ["", "zzz", "0123456789ab", "0123456789ab.", "0123456789AB.1", "0123.1"]
+)
+def test_a_poll_without_a_valid_shown_draws_everything(operator_client, waiting, shown):
+    body, _reads = _poll(operator_client, f"{waiting.get_absolute_url()}?shown={shown}")
+
+    assert KEPT_ROWS not in body and body.count("<tr data-phone=") == 3
+
+
+def test_the_page_itself_always_draws_everything(operator_client, waiting):
+    url = _poll_url(_live(operator_client, waiting))
+
+    page = operator_client.get(url).content.decode()
+
+    assert "<html" in page and KEPT_ROWS not in page and page.count("<tr data-phone=") == 3

@@ -7,6 +7,10 @@ bars were most of the list's rendering (bench/message_pages.py).
 
 {% load message_progress %}
 {% progress_bar message.progress %}
+
+The message page's counts by status (`{% status_counts progress %}`) and its recipients'
+filters (`{% status_filters progress status %}`) are built the same way: they come with every
+poll of the live part while a send runs, each word translated once per answer.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from smsportal.core.words import word
+from smsportal.sms.status import DeliveryStatus
+
+from ..progress import grouped
 
 register = template.Library()
 
@@ -27,17 +34,13 @@ HUNDREDTH = Decimal("0.01")
 
 @register.simple_tag(takes_context=True)
 def progress_bar(context, progress) -> SafeString:
-    # Each status's word once per page (gettext is most of a bar's cost), whatever the bars.
-    words = context.render_context.setdefault(_WORDS, {})
     segments = progress.bar
     total = progress.total
     parts = []
     label = []
     for seg in segments:
         count, css = seg["count"], seg["css"]
-        status = words.get(seg["status"])
-        if status is None:
-            status = words[seg["status"]] = escape(word(seg["status"]))
+        status = _word(context, seg["status"])
         label.append(f"{count} {status}")
         parts.append(
             f'<div class="progress" role="progressbar" style="width: {_width(seg["percent"])}%" '
@@ -51,6 +54,66 @@ def progress_bar(context, progress) -> SafeString:
         '<div class="progress-stacked" style="height: 1.1rem" role="img" '
         f'aria-label="{comma.join(label)}">{"".join(parts)}</div>'
     )
+
+
+# The message page's counts: these always, the rarer ones only when some delivery has them.
+ALWAYS_COUNTED = [
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.SUBMITTED,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.UNKNOWN,
+    DeliveryStatus.SKIPPED,
+]
+COUNTED_WHEN_SOME = [
+    DeliveryStatus.UNDELIVERED,
+    DeliveryStatus.EXPIRED,
+    DeliveryStatus.REJECTED,
+    DeliveryStatus.CANCELLED,
+]
+
+
+@register.simple_tag(takes_context=True)
+def status_counts(context, progress) -> SafeString:
+    """The progress card's count of each status, `data-count` naming the status."""
+    counts = progress.counts
+    shown = ALWAYS_COUNTED + [s for s in COUNTED_WHEN_SOME if counts.get(s)]
+    cells = "".join(
+        f'<div class="col"><span class="text-body-secondary">{_word(context, status)}</span> '
+        f'<strong data-count="{status}">{grouped(counts.get(status, 0))}</strong></div>'
+        for status in shown
+    )
+    return mark_safe(  # noqa: S308  (statuses are ours, numbers formatted, words escaped)
+        '<div class="row row-cols-2 row-cols-md-4 row-cols-xl-6 g-2 mt-2 small" id="counts">'
+        f"{cells}</div>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def status_filters(context, progress, chosen: str) -> SafeString:
+    """A link per status some recipient has, with its count, showing only those recipients."""
+    links = []
+    for seg in progress.bar:
+        status = seg["status"]
+        active = " active" if status == chosen else ""
+        links.append(
+            f'<li class="nav-item"><a class="nav-link{active}" href="?status={status}" '
+            f'hx-get="?status={status}" hx-target="#message-live" hx-swap="outerHTML" '
+            f'hx-push-url="true">{_word(context, status)} <span class="badge text-bg-light" '
+            f'data-filter-count="{status}">{grouped(seg["count"])}</span></a></li>'
+        )
+    return mark_safe("".join(links))  # noqa: S308  (as status_counts)
+
+
+def _word(context, status: str) -> str:
+    """A status's word, escaped, translated once per answer whatever the bars and counts
+    (gettext was most of a bar's cost)."""
+    words = context.render_context.setdefault(_WORDS, {})
+    found = words.get(status)
+    if found is None:
+        found = words[status] = escape(word(status))
+    return found
 
 
 _WORDS = "message_progress.words"

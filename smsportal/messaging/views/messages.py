@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from dataclasses import dataclass
 
 from django import forms
@@ -13,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -170,14 +173,61 @@ def failed_over(message: Message, page: DeliveryPage) -> DeliveryPage:
     return page
 
 
+# While a send runs the live part is asked for every second, and its recipients table (fifty
+# rows) was most of each answer's cost. The table and the message's facts are drawn again only
+# when the counts have changed, at most every ROWS_PACE seconds, and always when the page stops
+# following (the last answer shows the final table); in between the page keeps what it shows.
+ROWS_PACE = 5
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the page's recipients table was drawn from (`key`: the message's status and counts)
+    and when (`at`, seconds since the epoch). It travels in the poll's URL (`?shown=key.at`),
+    so the server keeps no state per open page; a made-up value only changes what that page
+    itself shows, and never for longer than ROWS_PACE seconds or past the end of the send."""
+
+    key: str
+    at: int
+
+    @classmethod
+    def parse(cls, value: str) -> Shown | None:
+        key, _dot, at = value.partition(".")
+        if len(key) == 12 and at.isdigit() and all(c in "0123456789abcdef" for c in key):
+            return cls(key, int(at))
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.key}.{self.at}"
+
+
+def rows_key(message: Message, counts: Progress) -> str:
+    """Changes whenever a delivery or the message changes status (every change moves a count)."""
+    drawn = ";".join(
+        [
+            message.status,
+            str(message.actual_cost),
+            *sorted(f"{s}={n}" for s, n in counts.counts.items()),
+        ]
+    )
+    return hashlib.blake2s(drawn.encode(), digest_size=6).hexdigest()
+
+
+def keeps_rows(seen: Shown | None, key: str, now: int, *, following: bool) -> bool:
+    """Whether a poll may leave the table the page shows as it is."""
+    if seen is None or not following:
+        return False  # a page of its own, a filter chosen, or the last answer: draw it all
+    return seen.key == key or now - seen.at < ROWS_PACE
+
+
 @permission_required("messaging.view_message", raise_exception=True)
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The message page, and its live part (`#message-live`) alone for htmx.
 
     The live part holds everything a send changes (actions, banner, progress card, filter
-    counts, recipients table), so one poll keeps all of them in agreement. It costs three
-    queries whatever the message's size: the message (with its API origin), its counts by
-    status, one page of rows.
+    counts, recipients table), so the page follows a send without reloading. A poll costs two
+    queries whatever the message's size: the message (with its API origin) and its counts by
+    status; a third, one page of rows, when the table is drawn again (see ROWS_PACE).
     """
     message = get_object_or_404(
         # The API's note on a message sent through it ("via API (key)") comes with the message
@@ -191,25 +241,51 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in DeliveryStatus.values:
         status = ""
-    deliveries = Delivery.objects.filter(message=message)
-    if status:
-        deliveries = deliveries.filter(status=status)
+    phase = phase_of(message, counts, reports_expected=reports_expected)
+    live_part = bool(request.htmx) and request.htmx.target == "message-live"
+    now = int(time.time())
+    key = rows_key(message, counts)
+    seen = Shown.parse(request.GET.get("shown", "")) if live_part else None
+    keep_rows = keeps_rows(seen, key, now, following=phase.live)
+    shown = seen if keep_rows else Shown(key, now)
+    poll = request.GET.copy()
+    poll["shown"] = str(shown)
     context = {
         "message": message,
         "progress": counts,
-        "phase": phase_of(message, counts, reports_expected=reports_expected),
+        "phase": phase,
         # Sent, but reports still to come: keep the page live, at a gentler pace.
         "awaiting_reports": reports_expected and bool(counts.get(DeliveryStatus.SUBMITTED)),
-        "deliveries": failed_over(message, delivery_page(deliveries, request)),
+        "poll_url": f"{request.path}?{poll.urlencode()}",
+        "keep_rows": keep_rows,
+        "deliveries": None if keep_rows else _delivery_rows(message, status, request),
         "status": status,
         "filter_query": urlencode({"status": status}) if status else "",
         "capabilities": capabilities,
         # Shown beside "Retry" when unknown deliveries may reach their numbers twice.
         "retry_warning": sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
     }
-    if request.htmx and request.htmx.target == "message-live":
+    if live_part:
         return render(request, "messaging/message_detail.html#live", context)
     return render(request, "messaging/message_detail.html", context)
+
+
+def _delivery_rows(message: Message, status: str, request: HttpRequest) -> DeliveryPage:
+    """One page of the recipients table, each row's status word and time written once here
+    rather than by a filter per row (a translation lookup and a date format each)."""
+    deliveries = Delivery.objects.filter(message=message)
+    if status:
+        deliveries = deliveries.filter(status=status)
+    page = delivery_page(deliveries, request)
+    words: dict[str, str] = {}
+    for delivery in page.items:
+        delivery.failed_over_to = None  # set by failed_over() for a route's other accounts
+        delivery.status_word = words.get(delivery.status) or words.setdefault(
+            delivery.status, str(word(delivery.status))
+        )
+        updated = delivery.final_at or delivery.submitted_at or delivery.queued_at
+        delivery.updated = f"{localtime(updated):%Y-%m-%d %H:%M:%S}" if updated else ""
+    return failed_over(message, page)
 
 
 @require_POST
