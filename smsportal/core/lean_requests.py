@@ -8,8 +8,8 @@ resolving its URL among every pattern of the site: half of what the portal spent
 beside the same SQL behind a bare WSGI app (bench/dlr_floor.py).
 
 Here a request whose path resolves in a narrow URLconf (`LEAN_URLCONF`: the hook URLs only, the
-same views as the site's) goes through Django's own handler with a short middleware list
-(`LEAN_MIDDLEWARE`): the same request and response objects, database connection handling
+same views as the site's) goes through Django's own handler with a short middleware list for
+its URL (`LEAN_MIDDLEWARE`): the same request and response objects, database connection handling
 (`close_old_connections` at the start and end of each request), exception handling and logging.
 Every other request — a hook URL that does not resolve included, so its 404 is the site's —
 takes the full handler unchanged.
@@ -27,15 +27,20 @@ from django.utils.module_loading import import_string
 
 # The hook URLs, under the same paths and names as in the site's URLconf.
 LEAN_URLCONF = "smsportal.lean_urls"
-# What a provider's callback still needs of the site's middleware, in the site's order: HTTPS
-# redirect and security headers (SECURE_*); a number beyond 64 bits answered 400 as everywhere
-# else; the audit context, so that what a callback changes (an opt-out by reply) is put down to
-# the provider's address. Nothing here reads a session, a user or a cookie.
-LEAN_MIDDLEWARE = (
-    "django.middleware.security.SecurityMiddleware",
-    "smsportal.core.middleware.RefuseHugeNumbers",
-    "smsportal.core.audit.AuditContextMiddleware",
-)
+_SECURITY = "django.middleware.security.SecurityMiddleware"
+_HUGE_NUMBERS = "smsportal.core.middleware.RefuseHugeNumbers"
+_AUDIT_CONTEXT = "smsportal.core.audit.AuditContextMiddleware"
+# What each callback still needs of the site's middleware, in the site's order. Every one: the
+# HTTPS redirect and security headers (SECURE_*), and a number beyond 64 bits answered 400 as
+# everywhere else. A callback that may change audited rows (an incoming SMS: an opt-out by
+# reply) also the audit context, so the change is put down to the provider's address; a
+# delivery report changes none (deliveries, their events and the daily summary are not
+# audited), and the context costs a report a signal connected and disconnected. Nothing here
+# reads a session, a user or a cookie. A hook URL not named here takes the full handler.
+LEAN_MIDDLEWARE = {
+    "hooks:isms_dlr": (_SECURITY, _HUGE_NUMBERS),
+    "hooks:isms_incoming": (_SECURITY, _HUGE_NUMBERS, _AUDIT_CONTEXT),
+}
 # Every path of LEAN_URLCONF begins so: any other request pays one string comparison.
 LEAN_PREFIX = "/hooks/"
 # Where the resolver match found by `lean_match` travels to the handler.
@@ -48,15 +53,20 @@ def lean_match(environ: dict) -> ResolverMatch | None:
     if not path.startswith(LEAN_PREFIX):
         return None
     try:
-        return get_resolver(LEAN_URLCONF).resolve(path)
+        match = get_resolver(LEAN_URLCONF).resolve(path)
     except Resolver404:
         return None
+    return match if match.view_name in LEAN_MIDDLEWARE else None
 
 
 class LeanRequests(BaseHandler):
-    """Django's handler with LEAN_MIDDLEWARE instead of settings.MIDDLEWARE, resolving the
-    path in LEAN_URLCONF (mixed into the WSGI handler, and into the test client's handler in
-    tests/support/lean.py)."""
+    """Django's handler with a short middleware list (one of LEAN_MIDDLEWARE's) instead of
+    settings.MIDDLEWARE, resolving the path in LEAN_URLCONF (mixed into the WSGI handler, and
+    into the test client's handler in tests/support/lean.py)."""
+
+    def __init__(self, middleware: tuple[str, ...], *args, **kwargs) -> None:
+        self.middleware = middleware
+        super().__init__(*args, **kwargs)
 
     def load_middleware(self, is_async: bool = False) -> None:
         if is_async:
@@ -65,7 +75,7 @@ class LeanRequests(BaseHandler):
         self._template_response_middleware = []
         self._exception_middleware = []
         handler = convert_exception_to_response(self._get_response)
-        for path in reversed(LEAN_MIDDLEWARE):
+        for path in reversed(self.middleware):
             middleware = import_string(path)(handler)
             # Django's loop, for the hooks a middleware of this list may define.
             if hasattr(middleware, "process_view"):
@@ -97,11 +107,13 @@ class RoutedApplication:
         if settings.ROOT_URLCONF == LEAN_URLCONF:
             raise ImproperlyConfigured("LEAN_URLCONF must not be the site's URLconf.")
         self.full = full
-        self.lean = LeanWSGIHandler()
+        # One handler for each middleware list (handlers hold no request state).
+        handlers = {chain: LeanWSGIHandler(chain) for chain in set(LEAN_MIDDLEWARE.values())}
+        self.lean = {name: handlers[chain] for name, chain in LEAN_MIDDLEWARE.items()}
 
     def __call__(self, environ, start_response):
         match = lean_match(environ)
         if match is None:
             return self.full(environ, start_response)
         environ[MATCH_KEY] = match
-        return self.lean(environ, start_response)
+        return self.lean[match.view_name](environ, start_response)

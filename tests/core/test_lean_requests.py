@@ -61,7 +61,15 @@ def test_the_lean_urls_are_exactly_the_sites_hook_urls():
     lean = set(_flatten(get_resolver(LEAN_URLCONF).url_patterns))
 
     assert lean == site
-    assert {name for _, _, name in lean} == {"hooks:isms_dlr", "hooks:isms_incoming"}
+    # Each has its middleware list; one left out would take the full handler.
+    assert (
+        {name for _, _, name in lean}
+        == set(LEAN_MIDDLEWARE)
+        == {
+            "hooks:isms_dlr",
+            "hooks:isms_incoming",
+        }
+    )
 
 
 def test_a_report_takes_the_lean_path_without_session_user_or_page_headers(client, delivery):
@@ -117,7 +125,7 @@ def test_the_https_redirect_holds_on_the_lean_path(client, delivery, settings):
 
 def test_the_lean_handler_resolves_for_itself_when_not_routed(delivery):
     client = Client()
-    client.handler = LeanClientHandler(enforce_csrf_checks=False)
+    client.handler = LeanClientHandler(LEAN_MIDDLEWARE["hooks:isms_dlr"], False)
 
     response = client.get(
         dlr_url(delivery.account), {"MsgId": "M1", "Status": "6"}, REMOTE_ADDR=ISMS_ADDRESS
@@ -127,10 +135,23 @@ def test_the_lean_handler_resolves_for_itself_when_not_routed(delivery):
     assert response.wsgi_request.resolver_match.view_name == "hooks:isms_dlr"
 
 
-def test_the_lean_middleware_is_a_subset_of_the_sites_in_the_same_order():
-    order = [path for path in settings.MIDDLEWARE if path in LEAN_MIDDLEWARE]
+@pytest.mark.parametrize("view_name", sorted(LEAN_MIDDLEWARE))
+def test_each_lean_middleware_list_is_the_sites_own_in_the_same_order(view_name):
+    chain = LEAN_MIDDLEWARE[view_name]
 
-    assert order == list(LEAN_MIDDLEWARE)
+    assert [path for path in settings.MIDDLEWARE if path in chain] == list(chain)
+
+
+def test_a_hook_url_without_a_middleware_list_takes_the_full_path(client, isms, monkeypatch):
+    monkeypatch.delitem(LEAN_MIDDLEWARE, "hooks:isms_incoming")
+
+    response = client.get(
+        reverse("hooks:isms_incoming", args=[isms.webhook_token]),
+        {"ShortCode": "63633", "Sender": "60123456789", "ContentType": "1", "Msg": "hi"},
+    )
+
+    assert response.status_code == 200
+    assert client.handler.last_route == "full"
 
 
 @pytest.mark.django_db(transaction=True)  # the handler opens and closes connections itself

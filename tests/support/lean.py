@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.test import Client
 from django.test.client import ClientHandler
 
-from smsportal.core.lean_requests import MATCH_KEY, LeanRequests, lean_match
+from smsportal.core.lean_requests import LEAN_MIDDLEWARE, MATCH_KEY, LeanRequests, lean_match
 
 
 class LeanClientHandler(LeanRequests, ClientHandler):
@@ -16,7 +16,10 @@ class LeanClientHandler(LeanRequests, ClientHandler):
 class RoutedClientHandler:
     def __init__(self, enforce_csrf_checks: bool) -> None:
         self.full = ClientHandler(enforce_csrf_checks)
-        self.lean = LeanClientHandler(enforce_csrf_checks)
+        self.lean = {
+            name: LeanClientHandler(chain, enforce_csrf_checks)
+            for name, chain in LEAN_MIDDLEWARE.items()
+        }
         self.last_route: str | None = None  # "lean" or "full": which handler answered last
 
     def __call__(self, environ):
@@ -26,7 +29,7 @@ class RoutedClientHandler:
             return self.full(environ)
         environ[MATCH_KEY] = match
         self.last_route = "lean"
-        return self.lean(environ)
+        return self.lean[match.view_name](environ)
 
 
 class RoutedClient(Client):
