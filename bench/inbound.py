@@ -225,6 +225,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="gthread threads per worker")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--deliveries", type=int, default=60_000, help="for the floor")
+    parser.add_argument(
+        "--portal-app",
+        default="smsportal.wsgi",
+        help="the portal's WSGI app for gunicorn; for an A/B of the request path, "
+        "'django.core.wsgi:get_wsgi_application()' is Django's full handler for every URL",
+    )
     args = parser.parse_args()
 
     with ThrowawayPostgres() as pg:
@@ -237,7 +243,7 @@ def main() -> None:
         port = free_port()
         server = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "smsportal.wsgi",
+                sys.executable, "-m", "gunicorn", args.portal_app,
                 "-w", str(args.workers), "--worker-class", "gthread",
                 "--threads", str(args.threads), "-b", f"127.0.0.1:{port}",
                 "--log-level", "warning",
@@ -293,6 +299,7 @@ def main() -> None:
         },
         "load_average_before_after": [round(load_before, 1), round(load_after, 1)],
         "cores": os.cpu_count(),
+        "portal_app": args.portal_app,
     }
     print(json.dumps(figures, indent=2))
 

@@ -14,6 +14,8 @@ replaces the error, and which bucket (and reason) each status counts in are the 
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -104,29 +106,42 @@ def statement(account_id: int, update: StatusUpdate, source: str) -> tuple[str, 
         "account": account_id,
         "message_id": update.provider_message_id,
         "phone": update.recipient,
-        "movable": [str(s) for s in moved_by_report(new)],
-        "new": str(new),
-        "final": report_sets_final_at(new),
+        **_rule_params(new),
         "final_at": update.occurred_at or timezone.now(),
-        "with_error": report_replaces_error(new),
         "code": update.provider_status[:40],
         "description": update.description,
         "source": source,
         "raw": connection.ops.adapt_json_value(dict(update.raw), None),
         "now": timezone.now(),
         "tz": settings.TIME_ZONE,
+    }
+    return _sql(bool(update.recipient)), params
+
+
+# What the rule table says of a status, and the statement's text, are the same for every report
+# (the table is fixed at import): made once, not for each of thousands of reports a minute.
+@cache
+def _rule_params(new: DeliveryStatus) -> dict:
+    return {
+        "movable": [str(s) for s in moved_by_report(new)],
+        "new": str(new),
+        "final": report_sets_final_at(new),
+        "with_error": report_replaces_error(new),
         "rule_status": [str(s) for s in RULES],
         "rule_bucket": [str(rule.bucket) for rule in RULES.values()],
         "rule_with_reason": [rule.counted_with_reason for rule in RULES.values()],
     }
+
+
+@cache
+def _sql(with_phone: bool) -> str:
     quote = connection.ops.quote_name
-    sql = SQL.format(
+    return SQL.format(
         delivery=quote(Delivery._meta.db_table),
         event=quote(DeliveryEvent._meta.db_table),
         counters=quote(DailyDeliveryStats._meta.db_table),
         message=quote(Message._meta.db_table),
         # IntelliSoftware gives one id to every recipient of a submission: the number tells
         # them apart.
-        phone="AND phone = %(phone)s" if update.recipient else "",
+        phone="AND phone = %(phone)s" if with_phone else "",
     )
-    return sql, params
