@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -27,6 +28,7 @@ from tests.support.sending import create_message
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("messaging:message_list")
+KUWAIT = zoneinfo.ZoneInfo("Asia/Kuwait")
 
 
 @pytest.fixture
@@ -308,3 +310,22 @@ def test_a_page_is_an_ordered_index_walk_never_a_sort_of_every_message(
 def superuser_client(client, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x"))
     return client
+
+
+def test_each_row_reads_in_the_readers_time_zone_with_its_text_shortened(
+    operator_client, operator, account, queued
+):
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=operator, defaults={"time_zone": "Asia/Kuwait"})
+    when = timezone.now() + timedelta(days=2)
+    long = _send(account, "é" * 30 + "x" * 40, scheduled_for=when)
+    _send(account, "e\u0301" * 60)  # sixty characters once composed (NFC), as truncatechars saw
+    created = timezone.localtime(Message.objects.get(pk=long.pk).created_at, KUWAIT)
+
+    page = operator_client.get(LIST).content.decode()
+
+    assert _bodies(page) == ["é" * 60, "é" * 30 + "x" * 29 + "…"]
+    assert f'<td title="{created:%Y-%m-%d %H:%M:%S}">{created:%Y-%m-%d %H:%M}<br>' in page
+    assert f"for {timezone.localtime(when, KUWAIT):%Y-%m-%d %H:%M}" in page
+    assert ">queued</span>" in page and ">1</td>" in page

@@ -49,7 +49,9 @@ def progress_bar(context, progress) -> SafeString:
             f'{" text-dark" if css == "light" else ""}">'
             f"{count if seg['percent'] > 8 else ''}</div></div>"
         )
-    comma = escape(_(", "))
+    comma = context.render_context.get(_COMMA)
+    if comma is None:
+        comma = context.render_context[_COMMA] = escape(_(", "))
     return mark_safe(  # noqa: S308  (counts are ints, colours ours, every word escaped above)
         '<div class="progress-stacked" style="height: 1.1rem" role="img" '
         f'aria-label="{comma.join(label)}">{"".join(parts)}</div>'
@@ -117,6 +119,7 @@ def _word(context, status: str) -> str:
 
 
 _WORDS = "message_progress.words"
+_COMMA = "message_progress.comma"
 
 
 def _width(percent: float) -> str:

@@ -15,9 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.text import Truncator
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from smsportal.core import audit
@@ -29,7 +30,7 @@ from smsportal.sms.status import DeliveryStatus
 
 from .. import sending
 from ..models import Delivery, Message
-from ..progress import Progress, phase_of, progress, progress_of
+from ..progress import Progress, grouped, phase_of, progress, progress_of
 from ..scope import messages_of
 
 PAGE_SIZE = 50
@@ -53,6 +54,8 @@ def message_list(request: HttpRequest) -> HttpResponse:
     # account is among them (accounts are few; no join per row).
     accounts = {a.pk: a for a in ProviderAccount.objects.only("name", "kind")}
     progress_by_id = progress_of(m.pk for m in page.items)
+    words: dict[str, str] = {}
+    ellipsis = pgettext("String to return when truncating text", "%(truncated_text)s…")
     for message in page.items:
         message.account = accounts[message.account_id]
         message.progress = progress_by_id.get(message.pk, Progress({}))
@@ -61,6 +64,19 @@ def message_list(request: HttpRequest) -> HttpResponse:
             message,
             message.progress,
             reports_expected=message.want_delivery_report and capabilities.delivery_reports,
+        )
+        # Each row's words, numbers, times and text written here, each word translated once
+        # per page: as template filters they were a fifth of the page (a date format, a
+        # number format and two translations per row; `truncatechars` asks for its ellipsis).
+        label = message.phase.label
+        message.phase_word = words.get(label) or words.setdefault(label, str(word(label)))
+        message.recipients = grouped(message.progress.total)
+        message.short_body = Truncator(message.body).chars(60, truncate=ellipsis)
+        created = localtime(message.created_at)
+        message.created = f"{created:%Y-%m-%d %H:%M}"
+        message.created_exactly = f"{created:%Y-%m-%d %H:%M:%S}"  # its title, to the second
+        message.scheduled = (
+            f"{localtime(message.scheduled_for):%Y-%m-%d %H:%M}" if message.scheduled_for else ""
         )
     context = {
         "page": page,
