@@ -143,7 +143,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "smsportal.core.csp.CSPMiddleware",  # django-csp's, the header built once
 ]
 
 AUTHENTICATION_BACKENDS = [

@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .catalogues import prune_languages
         from .log_redaction import redact_request_loggers
         from .profile import PROFILE_SECTIONS
         from .roles import sync_role_permissions
@@ -16,6 +17,8 @@ class CoreConfig(AppConfig):
         # idempotently, each time migrate runs.
         post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")
         redact_request_loggers()
+        # Every gettext of a string without translation walked six empty catalogues.
+        prune_languages()
         # A person's language, time zone and digits come first on their profile page.
         from .views import preferences_section
 

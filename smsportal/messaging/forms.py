@@ -4,6 +4,7 @@ import json
 import secrets
 
 from django import forms
+from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -20,6 +21,16 @@ from smsportal.senders.validation import validate_sender
 from . import message_types
 
 AUTOMATIC = "auto"  # the account choice that lets the routes (smsportal.routing) decide
+
+
+def cleaned_lists(cleaned: dict):
+    """The lists chosen on a cleaned form, nothing when none was. Django's field cleans "none
+    chosen" to `queryset.none()`, and asking whether that is empty compiled its query (as dear as
+    running one) on every preview, to learn what `is_empty()` says at once."""
+    lists = cleaned.get("lists")
+    if not isinstance(lists, QuerySet):
+        return lists or []
+    return [] if lists.query.is_empty() else lists
 
 
 class AccountsWithAutomatic(ModelChoiceIterator):
@@ -194,7 +205,7 @@ class ComposeForm(forms.Form):
     def clean(self):
         data = super().clean()
         self.clean_type_fields(data)
-        for chosen in not_for(data.get("department"), data.get("lists") or []):
+        for chosen in not_for(data.get("department"), cleaned_lists(data)):
             self.add_error("lists", not_for_error(data.get("department"), chosen))
         account, sender = data.get("account"), data.get("sender")
         if account and sender and not account.backend_class.capabilities.sender_per_message:

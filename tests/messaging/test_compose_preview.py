@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -215,3 +216,17 @@ def test_a_text_beyond_the_limit_is_refused_on_send_without_javascript(operator_
     body = response.content.decode()
     assert "The text has 50,000 characters" in body
     assert 'id="confirm"' not in body
+
+
+def test_no_list_chosen_runs_no_query_to_say_so(operator):
+    from smsportal.contacts.models import ContactList
+    from smsportal.messaging.forms import cleaned_lists
+
+    nothing = ContactList.objects.none()
+    with mock.patch("django.db.models.sql.compiler.SQLCompiler.as_sql") as compiled:
+        assert cleaned_lists({"lists": nothing}) == []
+        assert cleaned_lists({}) == [] and cleaned_lists({"lists": None}) == []
+    compiled.assert_not_called()
+    assert nothing._result_cache is None
+    chosen = ContactList.objects.all()
+    assert cleaned_lists({"lists": chosen}) is chosen
