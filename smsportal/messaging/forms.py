@@ -4,6 +4,7 @@ import json
 import secrets
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from smsportal.contacts.list_choices import offer_department_lists
 from smsportal.contacts.models import ContactList
 from smsportal.contacts.scope import not_for, not_for_error
+from smsportal.core.prepared import Prepared
 from smsportal.departments.forms import DepartmentField
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import active_sender_ids
@@ -42,23 +44,47 @@ class AccountsWithAutomatic(ModelChoiceIterator):
         return super().__len__() + 1
 
 
+LARGEST_ID = 2**63 - 1
+
+
 class AccountOrAutomaticField(forms.ModelChoiceField):
     """An account, or "Automatic" (cleaned to None: each recipient's account is then chosen
-    by the routes)."""
+    by the routes). `lookup`, if given, finds an account of the queryset by its id (a Prepared
+    query selecting what the queryset selects): the compose preview asks on every keystroke."""
 
     iterator = AccountsWithAutomatic
+
+    def __init__(self, queryset, *, lookup: Prepared | None = None, **kwargs):
+        super().__init__(queryset, **kwargs)
+        self.lookup = lookup
 
     def clean(self, value):
         if value == AUTOMATIC:
             return None
         return super().clean(value)
 
+    def to_python(self, value):
+        if not (self.lookup and isinstance(value, str) and value.isascii() and value.isdigit()):
+            return super().to_python(value)  # Django's lookup, its errors included
+        found = self.lookup(int(value)) if 0 < int(value) <= LARGEST_ID else []
+        if not found:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found[0]
+
+
+# The active account the compose form names, read afresh each time (core/prepared.py).
+active_account = Prepared(lambda pk: ProviderAccount.objects.filter(is_active=True, pk=pk), int)
+
 
 class ComposeForm(forms.Form):
     """What staff fill in to send. Nothing here is sent until the confirmation step."""
 
     account = AccountOrAutomaticField(
-        ProviderAccount.objects.filter(is_active=True), empty_label=None
+        ProviderAccount.objects.filter(is_active=True), empty_label=None, lookup=active_account
     )
     # Whose message it is (a select if the user has several departments, fixed if one).
     department = DepartmentField(

@@ -20,21 +20,31 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from smsportal.core.prepared import Prepared
+
 PATH = "smsportal.users.backends.ModelBackend"
 # What sessions begun before this backend name as theirs (see carry_over).
 DJANGOS_PATH = "django.contrib.auth.backends.ModelBackend"
+
+
+def user_with_preference(user_id: int):
+    """The user, their preference row joined and `two_factor_on` annotated (a queryset)."""
+    users = get_user_model()._default_manager.select_related("preference")
+    return users.annotate(two_factor_on=confirmed_app_exists()).filter(pk=user_id)
+
+
+# Asked on every request: its SQL compiled once (core/prepared.py), the row read every time.
+_session_user = Prepared(user_with_preference, int)
 
 
 class ModelBackend(auth_backends.ModelBackend):
     def get_user(self, user_id):
         """The user for a session, their preference row joined (None cached when they have
         none) and `two_factor_on` set: whether a confirmed authenticator app is theirs now."""
-        model = get_user_model()
-        users = model._default_manager.select_related("preference")
-        try:
-            user = users.annotate(two_factor_on=confirmed_app_exists()).get(pk=user_id)
-        except model.DoesNotExist:
+        found = _session_user(user_id)
+        if not found:
             return None
+        user = found[0]
         return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):
