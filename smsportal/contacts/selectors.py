@@ -23,9 +23,24 @@ def opted_out(phones: Iterable[str]) -> set[str]:
         listed = OptOut.objects.values_list("phone", flat=True).iterator(chunk_size=10_000)
         return {phone for phone in listed if phone in wanted}
     for start in range(0, len(phones), IN_CHUNK):
-        chunk = phones[start : start + IN_CHUNK]
-        blocked.update(OptOut.objects.filter(phone__in=chunk).values_list("phone", flat=True))
+        blocked.update(opted_out_among(phones[start : start + IN_CHUNK]))
     return blocked
+
+
+def opted_out_among(phones: list[str]) -> list[str]:
+    """`OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True)`, as SQL written
+    out: the compose preview asks it on every keystroke, and compiling the ORM's query (its
+    ordering included, of no use to a set) took several times what the database took to answer."""
+    if not phones:
+        return []
+    quote = connection.ops.quote_name
+    column = quote(OptOut._meta.get_field("phone").column)
+    places = ", ".join(["%s"] * len(phones))
+    # Names from the model's own metadata; the phones are parameters.
+    sql = f"SELECT {column} FROM {quote(OptOut._meta.db_table)} WHERE {column} IN ({places})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, phones)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def members(list_ids: Iterable[int]) -> Iterator[tuple[str, int]]:

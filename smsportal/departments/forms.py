@@ -41,6 +41,7 @@ class DepartmentField(forms.ModelChoiceField):
         self.only: Department | None = None
         self.first: Department | None = None  # the one the select shows first
         self.no_department = False  # until limit_to: an empty value is None
+        self.known: Department | None = None  # the department `chosen` found by its id
 
     def limit_to(self, user) -> None:
         self.queryset = Department.objects.of(user)
@@ -62,6 +63,7 @@ class DepartmentField(forms.ModelChoiceField):
         if str(value or "").isdigit():
             named = self.queryset.filter(pk=int(value)).first()
             if named is not None:
+                self.known = named
                 return named
         return self.first
 
@@ -70,6 +72,13 @@ class DepartmentField(forms.ModelChoiceField):
             raise forms.ValidationError(no_department_text(), code="no_department")
         if value in self.empty_values and self.only is not None:
             return self.only
+        # The department already read from the user's for this form (the only one, or the one
+        # `chosen` found): the same row the field's own lookup would read again.
+        for known in (self.only, self.known):
+            if known is not None and str(value) == str(known.pk):
+                self.validate(known)
+                self.run_validators(known)
+                return known
         return super().clean(value)
 
 
