@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -400,15 +401,22 @@ def _outcomes(ids: list[int], recipients: list[Recipient], result: SendResult) -
     return outcomes
 
 
-def record(message: Message, token: str, rows: Sequence[Delivery], outcomes: list[Outcome]) -> int:
+def record(
+    message: Message,
+    token: str,
+    rows: Sequence[Delivery],
+    outcomes: list[Outcome],
+    prices: PriceTable | None = None,
+) -> int:
     """Write outcomes back in bulk, with one history event per delivery; returns how many.
 
     Only rows this batch still holds (`sending` under its `token`) are written, in the same
     transaction that locks them: if the sweeper took a row first (its lease ran out), the late
     answer changes neither its status nor the daily counts. It only leaves the provider's id,
-    where the row has none, so a delivery report can still settle it."""
+    where the row has none, so a delivery report can still settle it. `prices`: the account's
+    table, when the caller read it once for many calls."""
     now = timezone.now()
-    prices = PriceTable.of(message.account)  # each recipient at its destination's price
+    prices = prices or PriceTable.of(message.account)  # each recipient at its destination's price
     by_id = {row.id: row for row in rows}
     with transaction.atomic():
         held = set(
@@ -690,6 +698,10 @@ def _send_claimed(message: Message, ids: list[int]) -> int:
     lease = Lease(uuid.uuid4().hex)
     waiting = iter(requests)
     in_flight: dict[Future, list[Delivery]] = {}
+    # Answered requests, in the order they were answered: each thread hands its future over as
+    # it finishes, so the loop takes every answer so far without polling each request.
+    answers: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    prices = _patiently(PriceTable.of, message.account)  # read once for the batch's records
     settled = 0
 
     def fill(pool: ThreadPoolExecutor) -> None:
@@ -708,23 +720,39 @@ def _send_claimed(message: Message, ids: list[int]) -> int:
         for chunk in wanted:
             chunk_rows = [rows[i] for i in chunk if i in rows]
             for text_outgoing, group in by_text(outgoing, chunk_rows):
-                in_flight[pool.submit(submit, backend, text_outgoing, group)] = group
+                future = pool.submit(submit, backend, text_outgoing, group)
+                in_flight[future] = group
+                future.add_done_callback(answers.put)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         fill(pool)
         while in_flight:
-            done, _ = wait(list(in_flight), timeout=lease.every, return_when=FIRST_COMPLETED)
+            done = _answered(answers, lease.every)
             answered = [(in_flight.pop(future), future.result()) for future in done]
             if answered:
                 rows = [row for chunk_rows, _ in answered for row in chunk_rows]
                 results = [outcomes for _, (outcomes, _balance) in answered]
                 outcomes = [outcome for chunk in results for outcome in chunk]
-                settled += _patiently(record, message, lease.token, rows, outcomes)
+                settled += _patiently(record, message, lease.token, rows, outcomes, prices)
                 balances = [balance for _, (_o, balance) in answered if balance]
                 _patiently(after_batch, message, results, balances)
             _patiently(lease.renew_if_due)
             fill(pool)
     return settled
+
+
+def _answered(answers: queue.SimpleQueue, timeout: float) -> list[Future]:
+    """The requests answered so far, waiting up to `timeout` for the first one (the lease's
+    heartbeat is due then, answered or not)."""
+    try:
+        done = [answers.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(answers.get_nowait())
+        except queue.Empty:
+            return done
 
 
 def after_batch(message: Message, results: list[list[Outcome]], balances: list[Balance]) -> None:

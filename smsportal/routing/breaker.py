@@ -52,11 +52,13 @@ def note(account_id: int, *, not_sent: int, answered: int) -> bool:
     `answered` ones the provider answered. Returns True when this takes the account out."""
     if not not_sent and not answered:
         return False
-    AccountRouting.objects.get_or_create(account_id=account_id)
     rows = AccountRouting.objects.filter(account_id=account_id)
     if answered and not not_sent:
+        # One statement: an account without its row has no failures to put back to zero. A
+        # sender one request per recipient answers here after every few requests.
         rows.filter(not_sent_failures__gt=0).update(not_sent_failures=0, out_until=None)
         return False
+    AccountRouting.objects.get_or_create(account_id=account_id)
     rows.update(not_sent_failures=F("not_sent_failures") + not_sent)
     now = timezone.now()
     # Conditional: of several batches failing together, one takes the account out.

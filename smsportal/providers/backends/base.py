@@ -379,10 +379,22 @@ class Backend:
                 setattr(cls, name, _redacting(method))
 
     def redactor(self) -> Callable[[str], str]:
-        """A function removing this account's password, in every form, from a text."""
+        """A function removing this account's password, in every form, from a text.
+
+        The password is decrypted and its forms worked out only when a text is given: most
+        results (a send's, one per recipient at ISMS) carry no text at all."""
         from . import http
 
-        return http.redactor(self.account.password)
+        made: list[Callable[[str], str]] = []
+
+        def redact(text: str) -> str:
+            if not text:
+                return text
+            if not made:
+                made.append(http.redactor(self.account.password))
+            return made[0](text)
+
+        return redact
 
     def redact(self, text: str) -> str:
         return self.redactor()(text) if text else text

@@ -1,8 +1,9 @@
 """The one place the portal speaks HTTP to a provider.
 
-One pooled `requests.Session` per account and process (keep-alive connections shared by the
-threads of a batch), explicit connect and read timeouts, a User-Agent naming the portal, and one
-mapping of transport failures onto the backend errors:
+One pooled client per account and process (`http_client.PooledClient`: requests' behaviour on
+the wire without its work per request; keep-alive connections shared by the threads of a
+batch), explicit connect and read timeouts, a User-Agent naming the portal, and one mapping of
+transport failures onto the backend errors:
 
 - the connection could not be made -> TransientError(request_sent=False): safe to retry;
 - a timeout or a reset once the request was on its way, or a 5xx -> TransientError(request_sent=
@@ -21,7 +22,6 @@ may echo it (`redact`); `Backend` applies it to everything its operations return
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import re
@@ -32,9 +32,9 @@ from urllib.parse import quote, quote_plus
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
 from .base import ProtocolError, TransientError
+from .http_client import PooledClient
 
 if TYPE_CHECKING:
     from smsportal.providers.models import ProviderAccount
@@ -45,24 +45,22 @@ USER_AGENT = "SMS-Portal/1.0 (+https://github.com/sms-portal)"
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 
-_sessions: dict[tuple, requests.Session] = {}
+_sessions: dict[tuple, PooledClient] = {}
 _sessions_lock = threading.Lock()
 
 
-def session_for(account: ProviderAccount) -> requests.Session:
-    """The pooled session of this account in this process (a cache, not shared state)."""
-    secret = hashlib.sha256(f"{account.username}\0{account.password}".encode()).hexdigest()
-    key = (account.pk, account.base_url, secret)
-    with _sessions_lock:
-        session = _sessions.get(key)
-        if session is None:
-            session = requests.Session()
-            pool = max(10, settings.SEND_CONCURRENCY * 2)
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.headers["User-Agent"] = USER_AGENT
-            _sessions[key] = session
+def session_for(account: ProviderAccount) -> PooledClient:
+    """The pooled client of this account in this process (a cache, not shared state). A new
+    login (username, or password: a new ciphertext) gets a new one; keyed by the stored
+    ciphertext, the key costs no decryption per request."""
+    key = (account.pk, account.base_url, account.username, account.password_ciphertext)
+    session = _sessions.get(key)
+    if session is None:
+        with _sessions_lock:
+            session = _sessions.get(key)
+            if session is None:
+                pool = max(10, settings.SEND_CONCURRENCY * 2)
+                session = _sessions[key] = PooledClient(pool, USER_AGENT)
     return session
 
 
@@ -124,7 +122,6 @@ def call(
     `params` go in the body for POST and in the query string for GET. `encoding` forces how the
     body is decoded (providers rarely declare it).
     """
-    password = account.password
     label = f"{account.name} {operation}"
     timeout = timeout or (CONNECT_TIMEOUT, READ_TIMEOUT)  # read now: tests and settings adjust them
     try:
@@ -163,7 +160,9 @@ def call(
     is_page = body.lstrip().startswith("<") or "<html" in body[:500].lower()
     # A web page is no provider's answer (a proxy's, or a server on the network that the base
     # URL points at): it is named, never echoed to staff, not even as an excerpt.
-    shown = "" if is_page else redact(body, password)
+    if response.status_code >= 300:
+        # Only an error's answer is kept (as the error's provider text): redacted then, once.
+        shown = "" if is_page else redact(body, account.password)
     if response.status_code >= 500:
         log.warning("%s: HTTP %s", label, response.status_code)
         raise TransientError(
