@@ -10,9 +10,10 @@ delivery is queued or sending. Prints deliveries per second from the confirm to 
 `submitted`, checks with the sandbox that every number arrived exactly once, and prints the
 floor: the same number of deliveries bulk-updated to `submitted`, in batches as dispatch does,
 with nothing else running. The ISMS case also times a bare client sending the same requests to
-the same sandbox (`bare_isms`): issue 17 asks the portal for 0.9 of it. `--personal` (issue 18)
-adds the same cases with a personalised text: KwtSMS with 10 distinct texts (grouped into one
-request per text and batch), ISMS with every text distinct.
+the same sandbox (`bare_isms`): issue 17 asks the portal for 0.9 of it; and the same requests
+through urllib3 alone (`bare_client_urllib3`), what the client library itself costs.
+`--personal` (issue 18) adds the same cases with a personalised text: KwtSMS with 10 distinct
+texts (grouped into one request per text and batch), ISMS with every text distinct.
 """
 
 from __future__ import annotations
@@ -113,8 +114,33 @@ with ThreadPoolExecutor(threads) as pool:
 print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 
+# The same floor through urllib3 alone (requests' transport; what the portal's pooled client
+# sends through since issue 17): what the client library itself costs, beside requests'.
+BARE_ISMS_URLLIB3 = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+import urllib3
+url, first, n, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+pool = urllib3.PoolManager(maxsize=threads, retries=False)
+headers = {"Content-Type": "application/x-www-form-urlencoded"}
 
-def bare_isms(url: str, n: int, processes: int, env: dict) -> dict:
+def one(i):
+    body = urlencode({"username": "demo-isms", "password": "demo-isms-pass",
+                      "message": "Benchmark", "mobile": f"6014{i:07d}", "sender": "",
+                      "type": "1", "seqno": f"bare3-{i}"})
+    answer = pool.request("POST", url, body=body, headers=headers, timeout=30)
+    if answer.status != 200:
+        raise SystemExit(f"HTTP {answer.status}")
+
+started = time.perf_counter()
+with ThreadPoolExecutor(threads) as pool_:
+    list(pool_.map(one, range(first, first + n)))
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+
+def bare_isms(url: str, n: int, processes: int, env: dict, code: str = BARE_ISMS) -> dict:
     """The floor of the ISMS case (issue 17): the same requests (one ISendSMS per recipient,
     the portal's SEND_CONCURRENCY connections per worker process) from a bare client — a
     pooled requests.Session per process and nothing else — to the same sandbox, right after
@@ -128,7 +154,7 @@ def bare_isms(url: str, n: int, processes: int, env: dict) -> dict:
             [
                 sys.executable,
                 "-c",
-                BARE_ISMS,
+                code,
                 f"{url}/websmsapi/ISendSMS.aspx",
                 str(k * share),
                 str(min(share, n - k * share)),
@@ -211,7 +237,10 @@ def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) 
         target = f"smpp://127.0.0.1:{smpp_port}" if kind == "smscentre" else url
         result = run_json(SEND, env, kind, str(n), target, str(distinct))
         counts = requests.get(f"{url}/_sandbox/counts", timeout=30).json()
-        floor_client = bare_isms(url, n, workers, env) if kind == "isms" and not distinct else None
+        floor_client = floor_urllib3 = None
+        if kind == "isms" and not distinct:
+            floor_client = bare_isms(url, n, workers, env)
+            floor_urllib3 = bare_isms(url, n, workers, env, BARE_ISMS_URLLIB3)
     finally:
         for proc in [*pool, sandbox]:
             proc.kill()
@@ -223,6 +252,8 @@ def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) 
         extra = {
             "bare_client": floor_client,
             "ratio_to_bare_client": round(per_second / floor_client["requests_per_second"], 2),
+            "bare_client_urllib3": floor_urllib3,
+            "ratio_to_bare_urllib3": round(per_second / floor_urllib3["requests_per_second"], 2),
         }
     return {
         **extra,
