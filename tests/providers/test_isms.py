@@ -255,3 +255,23 @@ def test_end_to_end_with_seqno_repeat_and_transfer(sandbox, sandbox_account):
     assert backend.transfer("customer1", Decimal("25"), "T1").outcome == TransferOutcome.UNKNOWN
     assert backend.transfer("nobody", Decimal("25"), "T2").outcome == TransferOutcome.REFUSED
     assert sandbox.world.account("isms", "customer1").credit == Decimal("25")
+
+
+def test_one_backend_sending_texts_in_turn_gives_each_its_own_type_and_body(isms, wire):
+    # The backend keeps the last text's type and body (one text per batch): a new text, or
+    # the same text as another kind, is worked out again.
+    backend = isms.backend
+    sends = [
+        (OutgoingMessage("Hello"), "1", "Hello"),
+        (OutgoingMessage("Hello"), "1", "Hello"),
+        (OutgoingMessage("مرحبا"), "3", ucs2_hex("مرحبا")),
+        (OutgoingMessage("Hello", type=MessageType.FLASH), "2", "Hello"),
+        (OutgoingMessage("Hello"), "1", "Hello"),
+    ]
+    for message, _type, _body in sends:
+        wire.answer("1701:ID")
+        backend.send(message, ONE)
+
+    assert [(r.params["type"], r.params["message"]) for r in wire.requests] == [
+        (type_, body) for _message, type_, body in sends
+    ]

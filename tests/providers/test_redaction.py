@@ -16,7 +16,10 @@ from smsportal.providers.backends.base import (
     OutgoingMessage,
     ProviderError,
     Recipient,
+    SendResult,
+    SubmitResult,
     SubmitStatus,
+    redact_result,
 )
 from tests.factories import ProviderAccountFactory
 
@@ -180,3 +183,16 @@ def test_parsing_never_depends_on_the_password(wire, kind, operation, data):
     for text in shown:
         for form in http.secret_forms(password):
             assert form not in text
+
+
+def test_a_result_without_text_is_returned_as_it_is_and_the_password_left_unread(monkeypatch):
+    # A send's results mostly carry no text: nothing to copy, nothing to decrypt.
+    isms = account("isms", "s3cret")
+    backend = isms.backend
+    results = [SubmitResult(Recipient("+60123456789", "1"), SubmitStatus.SUBMITTED, "ID1")]
+    result = SendResult(results)
+    monkeypatch.setattr(
+        type(isms), "password", property(lambda self: pytest.fail("password decrypted"))
+    )
+
+    assert redact_result(result, backend.redactor()) is result

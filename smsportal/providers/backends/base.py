@@ -339,8 +339,11 @@ def redact_result(value: Any, redact: Callable[[str], str]) -> Any:
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
             if f.name in _TEXT_FIELDS or dataclasses.is_dataclass(item) or isinstance(item, list):
-                changes[f.name] = redact_result(item, redact)
-        return dataclasses.replace(value, **changes)
+                redacted = redact_result(item, redact)
+                if redacted is not item and redacted != item:
+                    changes[f.name] = redacted
+        # Copied only where a text changed: a send's results mostly carry none.
+        return dataclasses.replace(value, **changes) if changes else value
     return value
 
 

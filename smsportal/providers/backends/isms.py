@@ -158,7 +158,19 @@ class ISMSBackend(Backend):
         return recipient.reference
 
     def message_type(self, message: OutgoingMessage) -> tuple[str, str]:
-        """(`type`, message body) for the text and options."""
+        """(`type`, message body) for the text and options. The last text's answer is kept:
+        a batch's backend sends one text to each number in its own request."""
+        key = (message.type, bool(message.udh), message.text)
+        last = self._last_type
+        if last is not None and last[0] == key:
+            return last[1]
+        answer = self._message_type(message)
+        self._last_type = (key, answer)  # one assignment: safe between the batch's threads
+        return answer
+
+    _last_type: tuple[tuple, tuple[str, str]] | None = None
+
+    def _message_type(self, message: OutgoingMessage) -> tuple[str, str]:
         if message.type == MessageType.BINARY:
             return ("5" if message.udh else "6"), message.text
         unicode = analyse(message.text, self.encoding_profile).encoding == UCS2
