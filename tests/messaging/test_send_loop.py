@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from smsportal.messaging.models import Message
+from smsportal.messaging.delivery_reports import apply_unmatched_reports
+from smsportal.messaging.models import DeliveryEvent, Message, UnmatchedReport
 from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.routing import breaker
 from smsportal.routing.models import AccountRouting
@@ -57,3 +58,33 @@ def test_an_answer_puts_the_breaker_back_in_one_statement(account, django_assert
     with django_assert_num_queries(1):
         breaker.note(account.pk, not_sent=0, answered=1)
     assert AccountRouting.objects.get(account=account).not_sent_failures == 0
+
+
+def test_a_report_that_overtook_its_send_is_applied_when_the_batch_records_the_id(
+    account, script, settings, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    script.bulk_size = 1
+    settings.SEND_CONCURRENCY = 4
+    with django_capture_on_commit_callbacks() as dispatched:
+        message = create_message(
+            account=account,
+            body="Hi",
+            recipients=ResolvedRecipients(phones=[f"+9655{i:07d}" for i in range(10)]),
+        )
+    first = message.deliveries.order_by("id").first()
+    UnmatchedReport.objects.create(
+        account=account,
+        provider_message_id=f"M{first.pk}",  # the id the fake provider will give it
+        status=DeliveryStatus.DELIVERED,
+        source=DeliveryEvent.Source.WEBHOOK,
+    )
+
+    for callback in dispatched:
+        callback()
+
+    statuses = dict(message.deliveries.values_list("id", "status"))
+    assert statuses.pop(first.pk) == DeliveryStatus.DELIVERED
+    assert set(statuses.values()) == {DeliveryStatus.SUBMITTED}
+    assert not UnmatchedReport.objects.filter(applied_at__isnull=True).exists()
+    with django_assert_num_queries(1):  # none open: one look, nothing else
+        assert apply_unmatched_reports(account, [f"M{first.pk}", "M-other"]) == 0
