@@ -104,3 +104,35 @@ def test_known_contacts_are_found_phone_by_phone_whatever_the_department_holds()
             plan = " / ".join(row[0] for row in cursor.fetchall())
             assert "Nested Loop" in plan and "Function Scan on unnest" in plan, plan
             assert "Index Cond: ((phone)::text = p.phone)" in plan, plan
+
+
+def test_each_batch_asks_the_seen_phones_once_on_postgresql_probing_the_phone_index(monkeypatch):
+    """PostgreSQL: one statement a batch reads the phones met before and records the rest, and
+    returns only those met before. SQLite: a probe, and an INSERT only when some are new."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(importer, "CHUNK", 2)  # batches: 40 41 | 42 40 | 41 42 | 40
+    lines = ["name,phone"] + [f"P{i},+9659711{9440 + i % 3}" for i in range(7)]
+
+    with CaptureQueriesContext(connection) as queries:
+        summary, rejected = run(("\n".join(lines) + "\n").encode())
+
+    assert (summary.created, len(rejected)) == (3, 4)
+    seen = [
+        q["sql"]
+        for q in queries
+        if "import_seen_" in q["sql"] and not q["sql"].startswith(("CREATE", "DROP"))
+    ]
+    if connection.vendor == "postgresql":
+        assert len(seen) == 4
+        with connection.cursor() as cursor:
+            table = seen[0].split("INSERT INTO ")[1].split(" ")[0]
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {table} (phone VARCHAR(32) PRIMARY KEY, line INTEGER)"
+            )
+            cursor.execute("EXPLAIN " + seen[1])
+            plan = " / ".join(row[0] for row in cursor.fetchall())
+            cursor.execute(f"DROP TABLE {table}")
+        assert "Index Scan using" in plan and "Index Cond: ((phone)::text = b.phone)" in plan, plan
+    else:
+        assert [sql.split()[0] for sql in seen] == ["SELECT", "INSERT"] * 2 + ["SELECT"] * 2

@@ -4,6 +4,7 @@ file twice changes nothing."""
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 
@@ -319,3 +320,51 @@ def test_a_quote_never_closed_stops_with_the_line_it_started_on():
     data = b'phone,name\n+96597119440,Ali\n+96597119441,"Sara\n' + rows
     with pytest.raises(UnreadableFile, match=r"Line 3 cannot be read as CSV"):
         run(data)
+
+
+TRICKY = [
+    "back\\slash",
+    "\\N",  # COPY's NULL, as a name
+    "tab\tinside",
+    "\\t written",
+    "line\nbreak",
+    "carriage\rreturn",
+    "quote \" and ' ",
+    "علي حسن",
+    "emoji 👍 ok",
+    "ends with a backslash\\",
+]
+
+
+@pytest.mark.parametrize("with_department", [False, True])
+def test_any_text_is_stored_exactly_as_the_file_wrote_it(with_department):
+    """New contacts go in as COPY text on PostgreSQL (escaped where they are parsed) and as
+    parameters on SQLite: either way every character comes back as written, with the name key
+    and measures save() would give them."""
+    from smsportal.departments.models import Department
+
+    department = Department.objects.create(name="Sales") if with_department else None
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["phone", "name", "email", "note"])
+    for i, text in enumerate(TRICKY):
+        writer.writerow([f"+9659711{9400 + i}", f"x {text} y", f"p{i}@example.com", f"n {text} m"])
+
+    summary, rejected = run(
+        out.getvalue().encode(), department_id=department.pk if department else None
+    )
+
+    assert (summary.created, rejected) == (len(TRICKY), [])
+    for i, text in enumerate(TRICKY):
+        contact = Contact.objects.get(phone=f"+9659711{9400 + i}")
+        name, attributes = f"x {text} y", {"note": f"n {text} m"}
+        assert (contact.name, contact.email, contact.attributes) == (
+            name,
+            f"p{i}@example.com",
+            attributes,
+        )
+        assert contact.department == department
+        assert contact.name_key == Contact.key_of(name)
+        assert contact.measures == Contact.measures_of(
+            contact.phone, name, contact.email, attributes
+        )
