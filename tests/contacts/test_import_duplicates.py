@@ -136,3 +136,26 @@ def test_each_batch_asks_the_seen_phones_once_on_postgresql_probing_the_phone_in
         assert "Index Scan using" in plan and "Index Cond: ((phone)::text = b.phone)" in plan, plan
     else:
         assert [sql.split()[0] for sql in seen] == ["SELECT", "INSERT"] * 2 + ["SELECT"] * 2
+
+
+def test_a_contacts_department_has_no_index_of_its_own_and_still_protects_the_department():
+    """Every imported contact writes each index of the table: the department's own index was a
+    third copy of what (department, phone) and (department, -id) already lead with."""
+    from django.db.models import ProtectedError
+
+    from smsportal.departments.models import Department
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Contact._meta.db_table)
+    leading = {
+        name: c["columns"]
+        for name, c in constraints.items()
+        if c["index"] and c["columns"] and c["columns"][0] == "department_id"
+    }
+    assert ["department_id"] not in leading.values(), leading
+    assert len(leading) == 2, leading  # (department, phone) and (department, -id)
+
+    department = Department.objects.create(name="Sales")
+    Contact.objects.create(department=department, phone="+96597119440")
+    with pytest.raises(ProtectedError):
+        department.delete()

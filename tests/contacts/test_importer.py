@@ -368,3 +368,31 @@ def test_any_text_is_stored_exactly_as_the_file_wrote_it(with_department):
         assert contact.measures == Contact.measures_of(
             contact.phone, name, contact.email, attributes
         )
+
+
+@settings(max_examples=3_000, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.builds(
+            lambda user, domain: f"{user}@{domain}",
+            st.text(alphabet=st.sampled_from('ab.-_+"\\ @[]:1é'), max_size=12),
+            st.one_of(
+                st.sampled_from(["example.com", "localhost", "[127.0.0.1]", "[::1]", "x", "a.b-"]),
+                st.text(alphabet=st.sampled_from("ab.-1é[]:"), max_size=15),
+            ),
+        ),
+    )
+)
+def test_the_importers_email_check_is_djangos(email):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from smsportal.contacts.importer import email_is_valid
+
+    try:
+        validate_email(email)
+        django_says = True
+    except ValidationError:
+        django_says = False
+    assert email_is_valid(email) == django_says, email
