@@ -48,3 +48,37 @@ def test_the_progress_bar_follows_a_send_without_reloading(
     expect(page.locator("#deliveries tbody .badge", has_text="submitted")).to_have_count(30)
     expect(page.locator("#message-banner")).to_have_text("Done: 30 submitted.")
     expect(page.locator("#cancel-message")).to_have_count(0)
+
+
+def test_a_filter_chosen_while_the_page_polls_keeps_its_rows(
+    page, live_server, login, operator, account, script, settings
+):
+    from smsportal.messaging.models import Message
+    from smsportal.sms.status import DeliveryStatus
+
+    immediate = settings.TASKS
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    message = create_message(
+        account=account,
+        body="Filter while live",
+        recipients=ResolvedRecipients(phones=[f"+9655100{i:04d}" for i in range(12)]),
+    )
+    settings.TASKS = immediate
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.SENDING)
+    failed = list(message.deliveries.order_by("id").values_list("id", flat=True)[:2])
+    message.deliveries.filter(id__in=failed).update(status=DeliveryStatus.FAILED)
+    login(operator, PASSWORD)
+    page.goto(f"{live_server.url}{message.get_absolute_url()}")
+    expect(page.locator("#deliveries tbody tr")).to_have_count(12)
+
+    page.locator("#deliveries .nav-link", has_text="failed").click()
+
+    expect(page.locator("#deliveries .nav-link.active")).to_contain_text("failed")
+    expect(page.locator("#deliveries tbody tr")).to_have_count(2)
+    # The polls that follow ask for the filter chosen and keep its rows.
+    with page.expect_response(lambda r: "status=failed" in r.url and "shown=" in r.url):
+        pass
+    with page.expect_response(lambda r: "status=failed" in r.url and "shown=" in r.url):
+        pass
+    expect(page.locator("#deliveries tbody tr")).to_have_count(2)
+    expect(page.locator("#deliveries .nav-link.active")).to_contain_text("failed")

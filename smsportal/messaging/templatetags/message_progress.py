@@ -94,7 +94,10 @@ def status_counts(context, progress) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def status_filters(context, progress, chosen: str) -> SafeString:
-    """A link per status some recipient has, with its count, showing only those recipients."""
+    """A link per status some recipient has, with its count, showing only those recipients.
+
+    A poll of the live part still on its way when a filter is chosen is dropped (hx-sync
+    replace): its answer, for the filter before, would keep the new filter's table."""
     links = []
     for seg in progress.bar:
         status = seg["status"]
@@ -102,7 +105,8 @@ def status_filters(context, progress, chosen: str) -> SafeString:
         links.append(
             f'<li class="nav-item"><a class="nav-link{active}" href="?status={status}" '
             f'hx-get="?status={status}" hx-target="#message-live" hx-swap="outerHTML" '
-            f'hx-push-url="true">{_word(context, status)} <span class="badge text-bg-light" '
+            f'hx-sync="closest #message-live:replace" hx-push-url="true">'
+            f'{_word(context, status)} <span class="badge text-bg-light" '
             f'data-filter-count="{status}">{grouped(seg["count"])}</span></a></li>'
         )
     return mark_safe("".join(links))  # noqa: S308  (as status_counts)
