@@ -55,7 +55,7 @@ from smsportal.routing.prices import PriceTable
 from smsportal.sms.status import DeliveryStatus
 
 from . import failover, quota_step
-from .bulk_insert import insert_rows, max_parameters
+from .bulk_insert import max_parameters
 from .daily_stats import Transitions, day_of
 from .delivery_reports import apply_unmatched_reports
 from .id_lists import one_parameter
@@ -217,13 +217,41 @@ def claim(message_id: int, ids: Sequence[int], token: str) -> list[Claimed]:
     # Read back by token even when this UPDATE claimed nothing: after a lost connection, a
     # repeated claim finds the rows the first one took (it may have committed unseen).
     del claimed
-    rows = Delivery.objects.filter(
-        claim=token, id__in=one_parameter(ids, "bigint"), status=DeliveryStatus.SENDING
-    ).order_by("id")
+    rows = (
+        Delivery.objects.filter(
+            claim=token, id__in=one_parameter(ids, "bigint"), status=DeliveryStatus.SENDING
+        )
+        .order_by("id")
+        .values_list("id", "phone", "text", "segments", "queued_at", "seqno")
+    )
+    # Read with a plain cursor: the ORM's per-row converters turned each row's queued_at text
+    # into a datetime anew, where a message's rows share one or a few (see _queued_times).
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    when = _queued_times()
     return [
-        Claimed(*values)
-        for values in rows.values_list("id", "phone", "text", "segments", "queued_at", "seqno")
+        Claimed(delivery_id, phone, text, segments, when(queued_at), seqno)
+        for delivery_id, phone, text, segments, queued_at, seqno in fetched
     ]
+
+
+def _queued_times():
+    """queued_at as the database gives it -> the aware datetime the ORM would make of it,
+    converted once per distinct value (a send writes its rows with one time)."""
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    if convert is None:  # PostgreSQL: the driver gives aware datetimes already
+        return lambda value: value
+    seen: dict = {}
+
+    def when(value):
+        moment = seen.get(value)
+        if moment is None:
+            moment = seen[value] = convert(value, None, connection)
+        return moment
+
+    return when
 
 
 def skip_opted_out(message_id: int, first_id: int, last_id: int) -> int:
@@ -428,7 +456,6 @@ def record(
             .values_list("id", flat=True)
         )
         written = []
-        events = []
         # What moved, per (day, new status, reason): [count, cost]. Counted here and added to
         # the daily summary once per group, not twice per delivery.
         groups: dict[tuple, list] = {}
@@ -476,17 +503,6 @@ def record(
             group[0] += 1
             if cost is not None:
                 group[1] += cost
-            events.append(
-                (
-                    row.id,
-                    status,
-                    reason,
-                    outcome.error_text,
-                    {"provider_message_id": outcome.provider_message_id}
-                    if outcome.provider_message_id
-                    else {},
-                )
-            )
         moves = Transitions()
         for (day, status, reason), (count, cost) in groups.items():
             moves.add(
@@ -495,13 +511,7 @@ def record(
             moves.add(day, message.account_id, message.department_id, status, reason, count, cost)
         _write_outcomes(written)
         record_parts(message.account_id, ((o.delivery_id, o.part_ids) for o in outcomes))
-        insert_rows(
-            DeliveryEvent,
-            ["delivery_id", "to_status", "provider_status", "description", "raw"],
-            events,
-            source=DeliveryEvent.Source.SUBMIT,
-            from_status=DeliveryStatus.SENDING,
-        )
+        _submit_events([row[9] for row in written], now)
         moves.apply()
         # Refused before or at the provider's door: not charged, so not counted in a quota.
         unsent = sum(row[5] for row in written if row[0] == DeliveryStatus.FAILED)
@@ -509,6 +519,50 @@ def record(
         if late:
             _keep_late_answers(late)
     return len(written)
+
+
+def _submit_events(ids: list[int], now) -> None:
+    """One `submit` event per delivery just written, made by the database from the rows
+    themselves (`INSERT … SELECT`): the new status, the reason, the text and the provider's
+    id, exactly what the outcome wrote there. Built in Python, a tuple, a JSON text and five
+    parameters per delivery were a fifth of the worker's time."""
+    if not ids:
+        return
+    ops = connection.ops
+    events, deliveries = DeliveryEvent._meta, Delivery._meta
+    names = ["delivery", "source", "from_status", "to_status", "provider_status"]
+    names += ["description", "raw", "created_at"]
+    column = {name: ops.quote_name(events.get_field(name).column) for name in names}
+    of = {
+        name: ops.quote_name(deliveries.get_field(name).column)
+        for name in ("id", "status", "error_code", "error_text", "provider_message_id")
+    }
+    if connection.vendor == "postgresql":
+        raw = f"jsonb_build_object('provider_message_id', {of['provider_message_id']})"
+        empty = "'{}'::jsonb"
+    else:
+        raw = f"json_object('provider_message_id', {of['provider_message_id']})"
+        empty = "'{}'"
+    listed = one_parameter(ids, "bigint")
+    created = events.get_field("created_at").get_db_prep_save(now, connection)
+    # Only quoted model names go in the text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {ops.quote_name(events.db_table)} ({', '.join(column.values())}) "  # noqa: S608
+        f"SELECT {of['id']}, %s, %s, {of['status']}, {of['error_code']}, {of['error_text']}, "
+        f"CASE WHEN {of['provider_message_id']} = '' THEN {empty} ELSE {raw} END, %s "
+        f"FROM {ops.quote_name(deliveries.db_table)} WHERE {of['id']} IN ({listed.sql}) "
+        f"ORDER BY {of['id']}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                DeliveryEvent.Source.SUBMIT.value,
+                DeliveryStatus.SENDING.value,
+                created,
+                *listed.params,
+            ],
+        )
 
 
 def _keep_late_answers(late: list[Outcome]) -> None:

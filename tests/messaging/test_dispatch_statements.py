@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from smsportal.messaging import dispatch
-from smsportal.messaging.models import Delivery, MessageStatusCount
+from smsportal.messaging.models import Delivery, DeliveryEvent, MessageStatusCount
 from smsportal.messaging.sending import ResolvedRecipients, prepare, send
 from smsportal.sms.status import DeliveryStatus
 from tests.factories import ProviderAccountFactory
@@ -88,3 +88,68 @@ def test_outcomes_are_written_in_statements_of_many_rows_only_to_held_rows(messa
         )
     )
     assert counts == {"submitted": 732, "failed": 367, "unknown": 1, "queued": 100}
+
+
+def test_each_written_outcome_gets_its_submit_event_made_from_its_row(message):
+    ids = list(Delivery.objects.filter(message=message).values_list("id", flat=True))
+    claimed = dispatch.claim(message.pk, ids[:30], "token-1")
+    Delivery.objects.filter(pk=ids[5]).update(status=DeliveryStatus.UNKNOWN, claim="sweeper")
+    outcomes = [
+        dispatch.Outcome(row.id, DeliveryStatus.SUBMITTED, provider_message_id=f"p-{row.id}")
+        if n % 3
+        else dispatch.Outcome(
+            row.id, DeliveryStatus.FAILED, error_code="x" * 50, error_text="Refused: «no»."
+        )
+        for n, row in enumerate(claimed)
+    ]
+
+    dispatch.record(message, "token-1", claimed, outcomes)
+
+    events = {
+        e.delivery_id: e
+        for e in DeliveryEvent.objects.filter(
+            delivery_id__in=ids[:30], source="submit", from_status="sending"
+        )
+    }
+    assert ids[5] not in events  # the swept row's late answer made no submit event
+    assert len(events) == 29
+    submitted, failed = events[ids[1]], events[ids[3]]
+    assert (submitted.from_status, submitted.to_status, submitted.provider_status) == (
+        "sending",
+        "submitted",
+        "",
+    )
+    assert submitted.raw == {"provider_message_id": f"p-{ids[1]}"}
+    assert (failed.to_status, failed.provider_status, failed.description) == (
+        "failed",
+        "x" * 40,
+        "Refused: «no».",
+    )
+    assert failed.raw == {}
+    assert submitted.created_at is not None and failed.created_at == submitted.created_at
+
+
+def test_a_batch_reads_its_price_table_once_whatever_its_answers(message, monkeypatch):
+    reads = []
+    real = dispatch.PriceTable.of
+    monkeypatch.setattr(
+        dispatch.PriceTable, "of", classmethod(lambda cls, a: reads.append(a) or real(a))
+    )
+    monkeypatch.setattr(
+        dispatch,
+        "submit",
+        lambda backend, outgoing, rows: (
+            [
+                dispatch.Outcome(r.id, DeliveryStatus.SUBMITTED, provider_message_id=f"p{r.id}")
+                for r in rows
+            ],
+            None,
+        ),
+    )
+    ids = list(Delivery.objects.filter(message=message).order_by("id").values_list("id", flat=True))
+    message.refresh_from_db()
+
+    settled = dispatch._send_claimed(message, ids[:1000])
+
+    assert settled == 1000
+    assert len(reads) == 1
