@@ -196,3 +196,23 @@ def test_a_result_without_text_is_returned_as_it_is_and_the_password_left_unread
     )
 
     assert redact_result(result, backend.redactor()) is result
+
+
+def test_results_with_nothing_to_hide_come_back_as_they_are_the_others_redacted():
+    redact = http.redactor("s3cret!")
+    clean = [
+        SubmitResult(Recipient(f"+9655{i:07d}", str(i)), SubmitStatus.SUBMITTED, "id-1")
+        for i in range(200)
+    ]
+    leaky = SubmitResult(
+        Recipient("+96550000999", "999"), SubmitStatus.FAILED, error_text="bad pass s3cret!"
+    )
+    result = SendResult([*clean, leaky], raw="OK s3cret%21")
+
+    redacted = redact_result(result, redact)
+
+    assert all(new is old for new, old in zip(redacted.results, clean, strict=False))
+    assert redacted.results[-1].error_text == "bad pass ********"
+    assert redacted.results[-1].recipient is leaky.recipient
+    assert "s3cret" not in redacted.raw
+    assert result.raw == "OK s3cret%21"  # the provider's answer itself is not changed
