@@ -935,7 +935,9 @@ def _expired(older_than: timedelta):
 
 
 def _repeatable_accounts(rows) -> list[int]:
-    account_ids = set(rows.values_list("account_id", flat=True).distinct())
+    # No ordering: the model's (by id) made it DISTINCT (account, id), a row per delivery, read
+    # in id order instead of through the sweeper's index.
+    account_ids = set(rows.order_by().values_list("account_id", flat=True).distinct())
     return [
         account.pk
         for account in ProviderAccount.objects.filter(pk__in=account_ids)
