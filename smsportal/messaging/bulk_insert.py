@@ -87,6 +87,15 @@ def insert_rows(
     if connection.vendor == "sqlite" and varying:
         table = ops.quote_name(meta.db_table)
         return _insert_constants_once(table, names, len(varying), adapters, fixed_values, rows)
+    if (
+        connection.vendor == "postgresql"
+        and varying
+        and not any(isinstance(field, models.JSONField) for field in varying)
+    ):
+        table = ops.quote_name(meta.db_table)
+        types = [field.db_type(connection) for field in varying]
+        fixed_types = [field.db_type(connection) for field, _ in fixed]
+        return _insert_arrays(table, names, types, adapters, fixed_types, fixed_values, rows)
     width = len(varying) + len(fixed)
     per_statement = max(1, min(MAX_ROWS_PER_STATEMENT, max_parameters() // width))
     row_sql = "(" + ", ".join(["%s"] * width) + ")"
@@ -140,5 +149,35 @@ def _insert_constants_once(table, names, width, adapters, fixed_values, rows) ->
                 for row in batch:
                     params.extend([adapt(v) for adapt, v in zip(adapters, row, strict=True)])
             cursor.execute(full_sql if len(batch) == per_statement else sql(len(batch)), params)
+            inserted += len(batch)
+    return inserted
+
+
+ROWS_PER_ARRAY_STATEMENT = 10_000
+
+
+def _insert_arrays(table, names, types, adapters, fixed_types, fixed_values, rows) -> int:
+    """PostgreSQL: `INSERT … SELECT v.c0, …, <each constant once> FROM unnest(<an array per
+    varying column>) WITH ORDINALITY`: a statement carries one parameter per varying column
+    and one per constant, whatever its number of rows, where a multi-row VALUES carried every
+    column of every row (psycopg adapted 15 values a delivery, the confirm step's largest
+    cost on PostgreSQL). Rows go in their order (ORDER BY the ordinality), so ids follow the
+    rows as with the plain multi-row INSERT."""
+    width = len(types)
+    columns = ", ".join(f"c{i}" for i in range(width))
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    constants = ", ".join(f"%s::{kind}" for kind in fixed_types)
+    picked = ", ".join([f"v.c{i}" for i in range(width)] + ([constants] if constants else []))
+    # Only quoted model names, column types and placeholders are formatted in.
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {picked} "  # noqa: S608
+        f"FROM unnest({arrays}) WITH ORDINALITY AS v({columns}, n) ORDER BY v.n"
+    )
+    inserted = 0
+    iterator = iter(rows)
+    with connection.cursor() as cursor:
+        while batch := list(islice(iterator, ROWS_PER_ARRAY_STATEMENT)):
+            by_column = [[adapt(row[i]) for row in batch] for i, adapt in enumerate(adapters)]
+            cursor.execute(sql, [*fixed_values, *by_column])  # the SELECT list comes first
             inserted += len(batch)
     return inserted

@@ -601,22 +601,14 @@ OUTCOME_FIELDS = [
 
 
 def _write_outcomes(written: list[tuple]) -> None:
-    """One UPDATE statement run for every delivery (executemany): each row has its own message
-    id and reason, which `bulk_update` would turn into a CASE per column, far slower. The WHERE
-    repeats the claim: an outcome never lands on a row another worker or the sweeper holds."""
+    """The outcomes in statements of many rows (each row has its own provider id and reason,
+    which `bulk_update` would turn into a CASE per column, far slower). The WHERE repeats the
+    claim: an outcome never lands on a row another worker or the sweeper holds."""
     if not written:
         return
     ops = connection.ops
     meta = Delivery._meta
     cost = meta.get_field("cost")
-    assignments = ", ".join(
-        f"{ops.quote_name(meta.get_field(name).column)} = %s" for name in OUTCOME_FIELDS
-    )
-    lease = ops.quote_name(meta.get_field("lease_until").column)
-    sql = (
-        f"UPDATE {ops.quote_name(meta.db_table)} SET {assignments}, {lease} = NULL "  # noqa: S608
-        "WHERE id = %s AND claim = %s AND status = %s"
-    )
     # A batch's rows share a handful of times and costs: each is adapted once.
     adapted: dict = {None: None}
 
@@ -641,8 +633,48 @@ def _write_outcomes(written: list[tuple]) -> None:
     if connection.vendor == "sqlite":
         _update_from_values(params)
         return
+    _update_from_arrays(params)
+
+
+# Each outcome column's PostgreSQL array type, in OUTCOME_FIELDS order, then the id's.
+_ARRAY_TYPES = [
+    "text[]",
+    "text[]",
+    "text[]",
+    "text[]",
+    "boolean[]",
+    "smallint[]",
+    "timestamptz[]",
+    "timestamptz[]",
+    "numeric[]",
+    "bigint[]",
+]
+
+
+def _update_from_arrays(params: list[tuple]) -> None:
+    """PostgreSQL: the outcomes as one `UPDATE … FROM unnest(<an array per column>)`. Run once
+    per row (`executemany`), each execution also ran the status-count statement trigger, with
+    its transition tables, for its one row; now it runs once for the batch. Same WHERE (only
+    rows still `sending` under this batch's claim)."""
+    ops, meta = connection.ops, Delivery._meta
+    table = ops.quote_name(meta.db_table)
+    width = len(OUTCOME_FIELDS) + 1  # the values, then the id
+    names = [f"c{number}" for number in range(width)]
+    assignments = ", ".join(
+        f"{ops.quote_name(meta.get_field(name).column)} = v.{names[number]}"
+        for number, name in enumerate(OUTCOME_FIELDS)
+    )
+    lease = ops.quote_name(meta.get_field("lease_until").column)
+    arrays = ", ".join(f"%s::{kind}" for kind in _ARRAY_TYPES)
+    columns = [list(column) for column in zip(*(row[:width] for row in params), strict=True)]
+    _id, claim, status = params[0][width - 1 :]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments}, {lease} = NULL "  # noqa: S608
+            f"FROM unnest({arrays}) AS v({', '.join(names)}) "
+            f"WHERE {table}.id = v.{names[-1]} AND {table}.claim = %s AND {table}.status = %s",
+            [*columns, claim, status],
+        )
 
 
 def _update_from_values(params: list[tuple]) -> None:
