@@ -75,13 +75,22 @@ def confirmed_app_exists() -> RawSQL:
     return RawSQL(sql, (), output_field=BooleanField())  # noqa: S611
 
 
+def permission_rows(user_id: int):
+    """(app label, codename) of the user's own permissions and their groups', one query."""
+    fields = ("content_type__app_label", "codename")
+    own = Permission.objects.filter(user=user_id).values_list(*fields).order_by()
+    groups = Permission.objects.filter(group__user=user_id).values_list(*fields).order_by()
+    return own.union(groups)
+
+
+# Asked on every request of a user who is not a superuser (has_perm): compiled once, read afresh.
+_permission_rows = Prepared(permission_rows, int)
+
+
 def permissions_of(user) -> set[str]:
     """`app_label.codename` of every permission the user holds, their own and their groups',
     in one query (ModelBackend asks two)."""
-    fields = ("content_type__app_label", "codename")
-    own = Permission.objects.filter(user=user).values_list(*fields).order_by()
-    groups = Permission.objects.filter(group__user=user).values_list(*fields).order_by()
-    return {f"{app}.{codename}" for app, codename in own.union(groups)}
+    return {f"{app}.{codename}" for app, codename in _permission_rows(user.pk)}
 
 
 def carry_over(session) -> None:

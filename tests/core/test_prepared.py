@@ -133,3 +133,24 @@ def test_a_str_value_is_compared_as_it_is():
     assert by_name("zain kuwait") == list(ProviderAccount.objects.filter(name="zain kuwait"))
     assert by_name("Robert'); DROP TABLE providers_provideraccount;--") == []
     assert ProviderAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_a_union_of_two_queries_is_the_orms(django_assert_num_queries):
+    from django.contrib.auth.models import Group
+
+    from smsportal.users.backends import permission_rows, permissions_of
+
+    user, other = UserFactory(), UserFactory()
+    codenames = list(Permission.objects.order_by("pk")[:6])
+    user.user_permissions.add(*codenames[:2])
+    group = Group.objects.create(name="Readers")
+    group.permissions.add(*codenames[1:4])
+    user.groups.add(group)
+    other.user_permissions.add(codenames[5])
+    for person in (user, other, UserFactory()):
+        with django_assert_num_queries(1):
+            found = permissions_of(person)
+        assert found == {f"{app}.{code}" for app, code in permission_rows(person.pk)}
+    assert len(permissions_of(user)) == 4
+    group.permissions.add(codenames[4])
+    assert len(permissions_of(user)) == 5  # read afresh
