@@ -380,3 +380,43 @@ def test_the_page_itself_always_draws_everything(operator_client, waiting):
     page = operator_client.get(url).content.decode()
 
     assert "<html" in page and KEPT_ROWS not in page and page.count("<tr data-phone=") == 3
+
+
+def test_the_recipients_rows_escape_every_value_and_say_what_the_template_said():
+    from types import SimpleNamespace
+
+    from smsportal.messaging.templatetags.message_rows import delivery_rows
+
+    def row(**kwargs):
+        base = dict(
+            phone="+96550000001", text="", status="failed", status_word="failed",
+            status_colour="danger", confirmed=True, failed_over_to=None,
+            provider_message_id="", error_code="", error_text="", segments=2,
+            updated="2026-12-01 18:00:00",
+        )  # fmt: skip
+        return SimpleNamespace(**{**base, **kwargs})
+
+    page = SimpleNamespace(
+        items=[
+            row(text="Hi <b>Ali</b>", error_code="1705", error_text='Bad <number> & "x"'),
+            row(status="skipped", error_code="OPT", error_text="opted out", confirmed=False),
+            row(provider_message_id="<id>", failed_over_to=SimpleNamespace(name="Back<up>")),
+        ]
+    )
+
+    personal = str(delivery_rows(page, SimpleNamespace(personal=True))).split("\n")
+    plain = str(delivery_rows(page, SimpleNamespace(personal=False)))
+
+    assert 'dir="auto">Hi &lt;b&gt;Ali&lt;/b&gt;</td>' in personal[0]
+    assert (
+        '<code>1705</code> <bdi dir="auto">Bad &lt;number&gt; &amp; &quot;x&quot;</bdi>'
+        in (personal[0])
+    )
+    assert "<code>OPT</code>" not in personal[1] and 'dir="auto">opted out</bdi>' in personal[1]
+    assert "not confirmed by the provider" in personal[1]
+    assert "not confirmed" not in personal[0]
+    assert '<td class="small text-break delivery-text" dir="auto">—</td>' in personal[2]
+    assert "<code>&lt;id&gt;</code>" in personal[2]
+    assert "through <bdi>Back&lt;up&gt;</bdi>, the route's next account" in personal[2]
+    assert "delivery-text" not in plain and plain.count("<tr ") == 3
+    assert '<td class="num">2</td><td class="text-nowrap"><small>2026-12-01 18:00:00' in plain
