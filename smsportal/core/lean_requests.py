@@ -29,17 +29,19 @@ from django.utils.module_loading import import_string
 LEAN_URLCONF = "smsportal.lean_urls"
 _SECURITY = "django.middleware.security.SecurityMiddleware"
 _HUGE_NUMBERS = "smsportal.core.middleware.RefuseHugeNumbers"
+_COMMON = "django.middleware.common.CommonMiddleware"
 _AUDIT_CONTEXT = "smsportal.core.audit.AuditContextMiddleware"
 # What each callback still needs of the site's middleware, in the site's order. Every one: the
-# HTTPS redirect and security headers (SECURE_*), and a number beyond 64 bits answered 400 as
-# everywhere else. A callback that may change audited rows (an incoming SMS: an opt-out by
-# reply) also the audit context, so the change is put down to the provider's address; a
-# delivery report changes none (deliveries, their events and the daily summary are not
-# audited), and the context costs a report a signal connected and disconnected. Nothing here
-# reads a session, a user or a cookie. A hook URL not named here takes the full handler.
+# HTTPS redirect and security headers (SECURE_*), a number beyond 64 bits answered 400 as
+# everywhere else, and the Host header checked against ALLOWED_HOSTS (CommonMiddleware). A
+# callback that may change audited rows (an incoming SMS: an opt-out by reply) also the audit
+# context, so the change is put down to the provider's address; a delivery report changes none
+# (deliveries, their events and the daily summary are not audited), and the context costs a
+# report a signal connected and disconnected. Nothing here reads a session, a user or a
+# cookie. A hook URL not named here takes the full handler.
 LEAN_MIDDLEWARE = {
-    "hooks:isms_dlr": (_SECURITY, _HUGE_NUMBERS),
-    "hooks:isms_incoming": (_SECURITY, _HUGE_NUMBERS, _AUDIT_CONTEXT),
+    "hooks:isms_dlr": (_SECURITY, _HUGE_NUMBERS, _COMMON),
+    "hooks:isms_incoming": (_SECURITY, _HUGE_NUMBERS, _COMMON, _AUDIT_CONTEXT),
 }
 # Every path of LEAN_URLCONF begins so: any other request pays one string comparison.
 LEAN_PREFIX = "/hooks/"

@@ -208,3 +208,17 @@ def test_an_opt_out_by_reply_is_audited_with_the_providers_address(client, isms)
     entry = AuditEntry.objects.get_for_object(optout).get()
     assert entry.remote_addr == ISMS_ADDRESS
     assert entry.actor is None
+
+
+def test_a_host_not_allowed_is_refused_on_the_lean_path_too(client, delivery):
+    response = client.get(
+        dlr_url(delivery.account),
+        {"MsgId": "M1", "Status": "6"},
+        REMOTE_ADDR=ISMS_ADDRESS,
+        HTTP_HOST="portal.example.evil",
+    )
+
+    assert response.status_code == 400
+    assert client.handler.last_route == "lean"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUBMITTED
