@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import re
+import sqlite3
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -564,7 +565,7 @@ def _insert(rows: list[Row], now, department_id: int | None) -> None:
         _copy(rows, now, department_id, statement)
         return
     stamp = ops.adapt_datetimefield_value(now)
-    row_marks = "(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    row_marks = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start : start + INSERT_BATCH]
@@ -572,7 +573,11 @@ def _insert(rows: list[Row], now, department_id: int | None) -> None:
             for r in batch:
                 params += (r.phone, r.name, r.name_key, r.email, r.attributes_json)
                 params += (r.measures_json, stamp, stamp, department_id)
-            cursor.execute(
+            # sqlite3's own execute, with its own "?" marks: Django's SQLite cursor rewrites
+            # every "%s" of a statement to "?" with a regular expression, 4,500 a statement
+            # here (a quarter of the writing process's time).
+            sqlite3.Cursor.execute(
+                cursor.cursor,
                 # Only quoted model names and placeholders are formatted in; data goes as params.
                 f"INSERT INTO {ops.quote_name(meta.db_table)} ({names}) VALUES "  # noqa: S608
                 + ", ".join([row_marks] * len(batch)),
