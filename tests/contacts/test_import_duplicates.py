@@ -158,3 +158,25 @@ def test_a_contacts_department_has_no_index_of_its_own_and_still_protects_the_de
     Contact.objects.create(department=department, phone="+96597119440")
     with pytest.raises(ProtectedError):
         department.delete()
+
+
+def test_new_contacts_written_in_several_statements_are_each_written_once(monkeypatch):
+    """SQLite writes a chunk's new contacts in multi-row INSERTs of INSERT_BATCH rows (through
+    sqlite3's own cursor); PostgreSQL in one COPY. Either way each row once, in file order."""
+    monkeypatch.setattr(importer, "INSERT_BATCH", 2)
+    lines = ["name,phone,team"] + [f"P{i},+9659711{9440 + i},T{i % 2}" for i in range(5)]
+
+    summary, rejected = run(("\n".join(lines) + "\n").encode())
+
+    assert (summary.created, rejected) == (5, [])
+    assert list(
+        Contact.objects.order_by("id").values_list("name", "phone", "attributes", "measures")
+    ) == [
+        (
+            f"P{i}",
+            f"+9659711{9440 + i}",
+            {"team": f"T{i % 2}"},
+            Contact.measures_of(f"+9659711{9440 + i}", f"P{i}", "", {"team": f"T{i % 2}"}),
+        )
+        for i in range(5)
+    ]
