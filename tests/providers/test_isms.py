@@ -275,3 +275,18 @@ def test_one_backend_sending_texts_in_turn_gives_each_its_own_type_and_body(isms
     assert [(r.params["type"], r.params["message"]) for r in wire.requests] == [
         (type_, body) for _message, type_, body in sends
     ]
+
+
+def test_a_backend_decrypts_the_password_once_for_all_its_requests(isms, wire, monkeypatch):
+    from smsportal.providers import crypto
+
+    decrypted = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda value: decrypted.append(1) or real(value))
+    backend = isms.backend
+    for n in range(3):
+        wire.answer(f"1701:ID{n}")
+        backend.send(OutgoingMessage("Hello"), [Recipient(f"+6012345678{n}", str(n))])
+
+    assert [r.params["password"] for r in wire.requests] == ["Pass"] * 3
+    assert len(decrypted) == 1
