@@ -305,7 +305,7 @@ class SeenPhones:
 def _batches(table: Table) -> Iterator[list[tuple[int, list[str]]]]:
     batch = []
     for line, cells in table.rows:
-        if any(cell.strip() for cell in cells):
+        if any(map(str.strip, cells)):  # a row of empty or blank cells is no row
             batch.append((line, cells))
             if len(batch) >= CHUNK:
                 yield batch

@@ -180,3 +180,12 @@ def test_new_contacts_written_in_several_statements_are_each_written_once(monkey
         )
         for i in range(5)
     ]
+
+
+def test_rows_of_empty_or_blank_cells_are_skipped_and_later_lines_keep_their_numbers():
+    data = b"name,phone\nAli,+96597119440\n,\n  , \t\n\nSara,12\nOmar,+96597119441\n"
+
+    summary, rejected = run(data)
+
+    assert (summary.rows, summary.created) == (3, 2)
+    assert rejected == [(6, "invalid phone number “12”: too short")]
