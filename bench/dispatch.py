@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -175,6 +176,12 @@ def bare_isms(url: str, n: int, processes: int, env: dict, code: str = BARE_ISMS
     return {"seconds": round(seconds, 2), "requests_per_second": round(n / seconds)}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a live process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_json(code: str, env: dict, *args: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", code, *args], env=env, cwd=ROOT, capture_output=True, text=True
@@ -236,6 +243,10 @@ def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) 
         ]
         target = f"smpp://127.0.0.1:{smpp_port}" if kind == "smscentre" else url
         result = run_json(SEND, env, kind, str(n), target, str(distinct))
+        # CPU seconds the workers and the sandbox used for the run: on a busy machine the wall
+        # time measures the machine, this measures the code.
+        worker_cpu = sum(cpu_seconds(proc.pid) for proc in pool)
+        sandbox_cpu = cpu_seconds(sandbox.pid)
         counts = requests.get(f"{url}/_sandbox/counts", timeout=30).json()
         floor_client = floor_urllib3 = None
         if kind == "isms" and not distinct:
@@ -263,6 +274,8 @@ def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) 
         "seconds": round(result["seconds"], 2),
         "deliveries_per_second": round(n / result["seconds"]),
         "confirm_step_seconds": round(result["create_seconds"], 2),
+        "worker_cpu_seconds": round(worker_cpu, 2),
+        "sandbox_cpu_seconds": round(sandbox_cpu, 2),
         "statuses": result["counts"],
         "sandbox_received": received,
         "sent_twice": len(counts["duplicates"]),
