@@ -91,3 +91,22 @@ def test_exactly_one_navigation_item_is_lit(as_role, live_server, path, lit):
     page.goto(f"{live_server.url}{path}")
     expect(page.locator("#mainnav .nav-link.active")).to_have_count(1)
     expect(page.locator("#mainnav .nav-link.active")).to_contain_text(lit)
+
+
+def test_the_messages_list_fits_at_1366_and_turns_rows_into_cards_at_390(as_role, live_server):
+    page = as_role("manager")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/messages/")
+    table = page.locator("#message-table")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    row = table.locator("tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "table-row"
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    # Neither the page nor the table beside its own box scrolls sideways on a phone.
+    assert page.evaluate(OVERFLOW) <= 0
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    assert row.evaluate("r => getComputedStyle(r).display") == "flex"
+    expect(table.locator("thead")).to_be_hidden()
+    expect(row.locator("td[data-label=Progress] .progress-stacked")).to_be_visible()
