@@ -326,6 +326,8 @@ def test_each_row_reads_in_the_readers_time_zone_with_its_text_shortened(
     page = operator_client.get(LIST).content.decode()
 
     assert _bodies(page) == ["é" * 60, "é" * 30 + "x" * 29 + "…"]
-    assert f'<td title="{created:%Y-%m-%d %H:%M:%S}">{created:%Y-%m-%d %H:%M}<br>' in page
+    assert (
+        f'<td title="{created:%Y-%m-%d %H:%M:%S}" data-label="Created">{created:%Y-%m-%d %H:%M}<br>'
+    ) in page
     assert f"for {timezone.localtime(when, KUWAIT):%Y-%m-%d %H:%M}" in page
     assert ">queued</span>" in page and ">1</td>" in page
