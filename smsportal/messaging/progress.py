@@ -10,6 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from smsportal.core.prepared import Prepared
 from smsportal.core.words import word
 from smsportal.sms.status import COLOURS, DeliveryStatus
 
@@ -77,8 +78,17 @@ def progress_of(message_ids: Iterable[int]) -> dict[int, Progress]:
     return result
 
 
+# One message's counts, asked on every poll of its page: compiled once per connection.
+_counts_of = Prepared(
+    lambda message_id: MessageStatusCount.objects.filter(
+        message_id=message_id, count__gt=0
+    ).values_list("status", "count"),
+    int,
+)
+
+
 def progress(message_id: int) -> Progress:
-    return progress_of([message_id]).get(message_id, Progress({}))
+    return Progress(dict(_counts_of(message_id)))
 
 
 @dataclass(frozen=True)

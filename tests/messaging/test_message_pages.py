@@ -269,10 +269,44 @@ def test_the_live_part_reads_the_message_its_counts_and_one_page_of_rows(operato
     read = [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries if " FROM " in q["sql"]]
     # The API's note ("via API") comes joined to the message, not as a query of its own.
     assert not [table for table in read if table == '"api_apimessage"']
+    # The reader's departments are asked inside the message's query, not read first as a list.
+    assert '"departments_department"' not in read
     assert read.count('"messaging_message"') == 1
     assert read.count('"messaging_messagestatuscount"') == 1
     assert read.count('"messaging_delivery"') == 1
     assert "via-api" not in body
+
+
+def test_the_page_and_its_polls_find_a_message_of_the_readers_departments_or_of_none(
+    client, operator, waiting
+):
+    from smsportal.departments.models import Department
+    from tests.factories import UserFactory
+
+    general, other = operator.departments.get(), Department.objects.create(name="Other")
+    client.force_login(operator)
+
+    def answers(pk=waiting.pk):
+        url = reverse("messaging:message_detail", args=[pk])
+        live = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="message-live")
+        return client.get(url).status_code, live.status_code
+
+    def belongs_to(department):
+        Message.objects.filter(pk=waiting.pk).update(department=department)
+
+    belongs_to(general)
+    assert answers() == (200, 200)
+    belongs_to(None)  # the whole organisation's
+    assert answers() == (200, 200)
+    belongs_to(other)
+    assert answers() == (404, 404)
+    other.members.add(operator)  # asked afresh on every request, never a kept answer
+    assert answers() == (200, 200)
+    operator.departments.clear()
+    assert answers() == (404, 404)
+    assert answers(waiting.pk + 1000) == (404, 404)
+    client.force_login(UserFactory(is_superuser=True))  # in no department, sees every message
+    assert answers() == (200, 200)
 
 
 # The live part while a send runs: the recipients table and the message's facts come again only

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -31,7 +31,7 @@ from smsportal.sms.status import DeliveryStatus
 from .. import sending
 from ..models import Delivery, Message
 from ..progress import Progress, grouped, phase_of, progress, progress_of
-from ..scope import messages_of
+from ..scope import messages_of, page_message
 
 PAGE_SIZE = 50
 
@@ -245,12 +245,9 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     queries whatever the message's size: the message (with its API origin) and its counts by
     status; a third, one page of rows, when the table is drawn again (see ROWS_PACE).
     """
-    message = get_object_or_404(
-        # The API's note on a message sent through it ("via API (key)") comes with the message
-        # rather than as a query of its own on every poll (api sits above messaging: by name).
-        messages_of(request).select_related("account", "created_by", "department", "api_origin"),
-        pk=pk,
-    )
+    message = page_message(request, pk)
+    if message is None:
+        raise Http404("No message matches the given query.")
     counts = progress(message.pk)
     capabilities = message.account.backend_class.capabilities
     reports_expected = message.want_delivery_report and capabilities.delivery_reports
