@@ -19,6 +19,7 @@ Exactly once or honestly unknown, and never to a number that opted out:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import queue
 import time
@@ -56,6 +57,7 @@ from smsportal.sms.status import DeliveryStatus
 
 from . import failover, quota_step
 from .bulk_insert import max_parameters
+from .compiled import MARKER_ID, MARKER_TIMES, Compiled, adapted_time, select_sql, update_sql
 from .daily_stats import Transitions, day_of
 from .delivery_reports import apply_unmatched_reports
 from .id_lists import one_parameter
@@ -197,44 +199,71 @@ def claim(message_id: int, ids: Sequence[int], token: str) -> list[Claimed]:
 
     The opt-out list is read in the same statement: a number that opted out after the message
     was composed (or scheduled, or copied from a retry) is never claimed, so never sent."""
+    statements = _claim_statements(connection.vendor, message_id, token)
     now = timezone.now()
-    claimed = (
-        Delivery.objects.filter(
-            message_id=message_id,
-            id__in=one_parameter(ids, "bigint"),
-            status=DeliveryStatus.QUEUED,
-        )
-        .exclude(phone__in=_opted_out_phones(message_id))
-        .update(
-            status=DeliveryStatus.SENDING,
-            claim=token,
-            sending_at=now,
-            first_sent_at=Coalesce("first_sent_at", Value(now)),
-            lease_until=now + timedelta(seconds=lease_seconds()),
-            attempts=F("attempts") + 1,
-        )
-    )
-    # Read back by token even when this UPDATE claimed nothing: after a lost connection, a
-    # repeated claim finds the rows the first one took (it may have committed unseen).
-    del claimed
-    rows = (
-        Delivery.objects.filter(
-            claim=token, id__in=one_parameter(ids, "bigint"), status=DeliveryStatus.SENDING
-        )
-        .order_by("id")
-        .values_list("id", "phone", "text", "segments", "queued_at", "seqno")
-    )
-    # Read with a plain cursor: the ORM's per-row converters turned each row's queued_at text
-    # into a datetime anew, where a message's rows share one or a few (see _queued_times).
-    sql, params = rows.query.sql_with_params()
+    listed = one_parameter(ids, "bigint").params[0]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        statements.update.execute(
+            cursor,
+            now=statements.adapt(now),
+            lease=statements.adapt(now + timedelta(seconds=lease_seconds())),
+            ids=listed,
+        )
+        # Read back by token even when this UPDATE claimed nothing: after a lost connection, a
+        # repeated claim finds the rows the first one took (it may have committed unseen).
+        # Read with a plain cursor: the ORM's per-row converters turned each row's queued_at
+        # text into a datetime anew, where a message's rows share one or a few (_queued_times).
+        statements.read.execute(cursor, ids=listed)
         fetched = cursor.fetchall()
     when = _queued_times()
     return [
         Claimed(delivery_id, phone, text, segments, when(queued_at), seqno)
         for delivery_id, phone, text, segments, queued_at, seqno in fetched
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _ClaimStatements:
+    update: Compiled
+    read: Compiled
+    adapt: object  # a time -> as the database is given it
+
+
+@functools.lru_cache(maxsize=16)
+def _claim_statements(vendor: str, message_id: int, token: str) -> _ClaimStatements:
+    """The claim's UPDATE and its read-back as the ORM writes them, compiled once per batch
+    (its token): a batch of a per-request provider claims a few rows hundreds of times, and
+    building the querysets cost eight times running them (see compiled.py)."""
+    del vendor  # part of the key only: the SQL differs between databases
+    field = Delivery._meta.get_field("sending_at")
+    now_marker, lease_marker = MARKER_TIMES
+    ids_marker = one_parameter([MARKER_ID], "bigint")
+    sql, params = update_sql(
+        Delivery.objects.filter(
+            message_id=message_id, id__in=ids_marker, status=DeliveryStatus.QUEUED
+        ).exclude(phone__in=_opted_out_phones(message_id)),
+        status=DeliveryStatus.SENDING,
+        claim=token,
+        sending_at=now_marker,
+        first_sent_at=Coalesce("first_sent_at", Value(now_marker)),
+        lease_until=lease_marker,
+        attempts=F("attempts") + 1,
+    )
+    markers = {
+        "now": adapted_time(field, now_marker),
+        "lease": adapted_time(field, lease_marker),
+        "ids": ids_marker.params[0],
+    }
+    update = Compiled.of(sql, params, markers)
+    read = Compiled.of(
+        *select_sql(
+            Delivery.objects.filter(claim=token, id__in=ids_marker, status=DeliveryStatus.SENDING)
+            .order_by("id")
+            .values_list("id", "phone", "text", "segments", "queued_at", "seqno")
+        ),
+        {"ids": markers["ids"]},
+    )
+    return _ClaimStatements(update, read, lambda value: adapted_time(field, value))
 
 
 def _queued_times():
@@ -447,14 +476,11 @@ def record(
     prices = prices or PriceTable.of(message.account)  # each recipient at its destination's price
     by_id = {row.id: row for row in rows}
     with transaction.atomic():
-        held = set(
-            Delivery.objects.select_for_update()
-            .filter(
-                id__in=one_parameter(by_id, "bigint"), claim=token, status=DeliveryStatus.SENDING
+        with connection.cursor() as cursor:
+            _held_statement(connection.vendor, token).execute(
+                cursor, ids=one_parameter(by_id, "bigint").params[0]
             )
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
+            held = {delivery_id for (delivery_id,) in cursor.fetchall()}
         written = []
         # What moved, per (day, new status, reason): [count, cost]. Counted here and added to
         # the daily summary once per group, not twice per delivery.
@@ -519,6 +545,22 @@ def record(
         if late:
             _keep_late_answers(late)
     return len(written)
+
+
+@functools.lru_cache(maxsize=16)
+def _held_statement(vendor: str, token: str) -> Compiled:
+    """The outcome lock's SELECT … FOR UPDATE of the rows the batch still holds, as the ORM
+    writes it, compiled once per batch (see _claim_statements). Called inside the record's
+    transaction: the ORM refuses to compile FOR UPDATE outside one."""
+    del vendor  # part of the key only: the SQL differs between databases
+    ids_marker = one_parameter([MARKER_ID], "bigint")
+    held = (
+        Delivery.objects.select_for_update()
+        .filter(id__in=ids_marker, claim=token, status=DeliveryStatus.SENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return Compiled.of(*select_sql(held), {"ids": ids_marker.params[0]})
 
 
 def _submit_events(ids: list[int], now) -> None:
