@@ -159,3 +159,69 @@ def test_a_batch_reads_its_price_table_once_whatever_its_answers(message, monkey
 
     assert settled == 1000
     assert len(reads) == 1
+
+
+def test_a_batch_compiles_its_claim_and_lock_once_and_each_claim_reads_the_list_anew(
+    message, monkeypatch
+):
+    """A per-request provider claims a few rows hundreds of times a batch: the ORM writes the
+    statements once (compiled.py), and each run still takes its own time, lease and ids, and
+    the opt-out list of its own moment (the list is read by the statement, not the compile)."""
+    from datetime import UTC, datetime, timedelta
+
+    from smsportal.contacts.models import OptOut
+
+    built = []
+    for name in ("update_sql", "select_sql"):
+        real = getattr(dispatch, name)
+        monkeypatch.setattr(
+            dispatch,
+            name,
+            lambda *a, _real=real, _name=name, **k: built.append(_name) or _real(*a, **k),
+        )
+    clock = [datetime(2026, 12, 1, 21, 1, tzinfo=UTC)]
+    monkeypatch.setattr(dispatch.timezone, "now", lambda: clock[0])
+    ids = list(Delivery.objects.filter(message=message).order_by("id").values_list("id", flat=True))
+
+    first = dispatch.claim(message.pk, ids[:4], "compiled-once")
+    dispatch.record(
+        message, "compiled-once", first, [dispatch.Outcome(r.id, "submitted") for r in first]
+    )
+    OptOut.objects.create(phone=Delivery.objects.get(pk=ids[5]).phone)
+    clock[0] = datetime(2026, 12, 1, 21, 3, tzinfo=UTC)
+    second = dispatch.claim(message.pk, ids[4:8], "compiled-once")
+    dispatch.record(
+        message, "compiled-once", second, [dispatch.Outcome(r.id, "submitted") for r in second]
+    )
+
+    assert sorted(built) == ["select_sql", "select_sql", "update_sql"]  # read-back, lock, claim
+    assert [r.id for r in first] == ids[:4]
+    assert [r.id for r in second] == [ids[4], ids[6], ids[7]]
+    rows = {d.id: d for d in Delivery.objects.filter(id__in=ids[:8])}
+    assert rows[ids[5]].status == DeliveryStatus.QUEUED and rows[ids[5]].attempts == 0
+    assert {rows[i].status for i in (*ids[:5], *ids[6:8])} == {DeliveryStatus.SUBMITTED}
+    claimed_at = datetime(2026, 12, 1, 21, 3, tzinfo=UTC)  # the second claim's moment
+    assert (rows[ids[4]].sending_at, rows[ids[4]].first_sent_at, rows[ids[4]].attempts) == (
+        claimed_at,
+        claimed_at,
+        1,
+    )
+    assert rows[ids[0]].sending_at == datetime(2026, 12, 1, 21, 1, tzinfo=UTC)
+    assert Delivery.objects.filter(id__in=ids[:8], lease_until__isnull=False).count() == 0
+    # The lease each claim gave: the claim's moment plus the lease's length.
+    clock[0] = datetime(2026, 12, 1, 21, 4, tzinfo=UTC)
+    dispatch.claim(message.pk, ids[8:9], "compiled-once")
+    assert Delivery.objects.get(pk=ids[8]).lease_until == datetime(
+        2026, 12, 1, 21, 4, tzinfo=UTC
+    ) + timedelta(seconds=dispatch.lease_seconds())
+
+
+def test_a_compiled_statement_refuses_a_marker_it_does_not_hold():
+    from smsportal.messaging.compiled import Compiled
+
+    statement = Compiled.of("SELECT %s, %s, %s", ["a", "[-1]", "a"], {"t": "a", "ids": "[-1]"})
+    assert statement.with_values(t="b", ids="[1, 2]") == ["b", "[1, 2]", "b"]
+    with pytest.raises(ValueError, match="expected values"):
+        statement.with_values(t="b")
+    with pytest.raises(ValueError, match="no parameter for 'ids'"):
+        Compiled.of("SELECT %s", ["[-1]"], {"ids": ["-1"]})  # a list is not its JSON text
