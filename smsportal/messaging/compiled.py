@@ -26,6 +26,7 @@ MARKER_TIMES = (
     datetime(1901, 3, 4, 5, 6, 7, 890123, tzinfo=UTC),
 )
 MARKER_ID = -7_654_321_987
+MARKER_FIRST, MARKER_LAST = -7_654_321_001, -7_654_321_002  # an id range's bounds
 
 
 @dataclass(frozen=True, slots=True)

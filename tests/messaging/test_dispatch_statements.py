@@ -225,3 +225,36 @@ def test_a_compiled_statement_refuses_a_marker_it_does_not_hold():
         statement.with_values(t="b")
     with pytest.raises(ValueError, match="no parameter for 'ids'"):
         Compiled.of("SELECT %s", ["[-1]"], {"ids": ["-1"]})  # a list is not its JSON text
+
+
+def test_a_claim_reads_only_the_rows_of_its_ids_range(message):
+    """The claim names the range its ids span: it takes exactly its ids (none between them),
+    and PostgreSQL reads the range from the (message, status, id) index instead of walking
+    every queued row of the message to join it with the list."""
+    ids = list(Delivery.objects.filter(message=message).order_by("id").values_list("id", flat=True))
+    captured = []
+
+    def keep(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        claimed = dispatch.claim(message.pk, [ids[13], ids[10]], "range-token")
+
+    assert [row.id for row in claimed] == [ids[10], ids[13]]
+    states = dict(Delivery.objects.filter(id__in=ids[9:15]).values_list("id", "status"))
+    assert [states[i] for i in ids[9:15]] == [
+        "queued",
+        "sending",
+        "queued",
+        "queued",
+        "sending",
+        "queued",
+    ]
+    update_sql, update_params = next(c for c in captured if c[0].startswith("UPDATE"))
+    assert ids[10] in update_params and ids[13] in update_params  # the range's bounds
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + update_sql, update_params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "delivery_message_status_id" in plan and "(id >= " in plan, plan
