@@ -21,15 +21,15 @@ def lists_of(request_or_user) -> QuerySet[ContactList]:
     return visible(ContactList.objects.all(), request_or_user, also=Q(shared=True))
 
 
-def lists_for(request_or_user, department) -> QuerySet[ContactList]:
-    """The lists a message for `department` may go to, of those the person may see: that
-    department's, the shared ones and those of no department (the rule `not_for` checks).
-    Without a department (the person has none to choose), every list they may see."""
+def for_department(lists: QuerySet[ContactList], department) -> QuerySet[ContactList]:
+    """Of `lists` (those the person may see: `lists_of`), the ones a message for `department`
+    may go to: that department's, the shared ones and those of no department (the rule
+    `not_for` checks). Without a department (the person has none to choose), all of them.
+    Narrowing what `lists_of` gave, a form that needs both asks for the person's departments
+    once."""
     if department is None:
-        return lists_of(request_or_user)
-    return lists_of(request_or_user).filter(
-        Q(department=department) | Q(department__isnull=True) | Q(shared=True)
-    )
+        return lists
+    return lists.filter(Q(department=department) | Q(department__isnull=True) | Q(shared=True))
 
 
 def own_lists(request_or_user) -> QuerySet[ContactList]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from smsportal.contacts.list_choices import offer_department_lists
 from smsportal.contacts.models import ContactList
 from smsportal.contacts.scope import not_for, not_for_error
+from smsportal.core.field_copies import fields_copied_cheaply
 from smsportal.core.prepared import Prepared
 from smsportal.departments.forms import DepartmentField
 from smsportal.providers.models import ProviderAccount
@@ -80,6 +81,9 @@ class AccountOrAutomaticField(forms.ModelChoiceField):
 active_account = Prepared(lambda pk: ProviderAccount.objects.filter(is_active=True, pk=pk), int)
 
 
+# Built on every keystroke of the live preview: its fields are copied without copy.deepcopy's
+# generic machinery (core/field_copies.py), a tenth of the preview's floor.
+@fields_copied_cheaply
 class ComposeForm(forms.Form):
     """What staff fill in to send. Nothing here is sent until the confirmation step."""
 

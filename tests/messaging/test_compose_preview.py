@@ -230,3 +230,31 @@ def test_no_list_chosen_runs_no_query_to_say_so(operator):
     assert nothing._result_cache is None
     chosen = ContactList.objects.all()
     assert cleaned_lists({"lists": chosen}) is chosen
+
+
+def test_an_operators_preview_reads_their_departments_once(operator_client, operator):
+    """The lists accepted and the lists offered are both narrowed to the person's departments:
+    one read of their department ids for both (contacts/list_choices.py), and the preview still
+    offers a list of theirs and not another department's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from smsportal.departments.models import Department
+    from tests.factories import ContactListFactory
+
+    mine = Department.objects.create(name="Mine")
+    mine.members.add(operator)
+    other = Department.objects.create(name="Other")
+    ContactListFactory(name="Our list", department=mine)
+    ContactListFactory(name="Their list", department=other)
+    account = ProviderAccountFactory(kind="kwtsms")
+    with CaptureQueriesContext(connection) as seen:
+        preview(operator_client, account, "Hello")
+    ids_read = [
+        query["sql"]
+        for query in seen.captured_queries
+        if query["sql"].startswith('SELECT "departments_department"."id" AS "pk" FROM')
+    ]
+    assert len(ids_read) == 1, ids_read
+    page = operator_client.get(URL, {"department": mine.pk}).content.decode()
+    assert "Our list" in page and "Their list" not in page
