@@ -258,3 +258,23 @@ def test_an_operators_preview_reads_their_departments_once(operator_client, oper
     assert len(ids_read) == 1, ids_read
     page = operator_client.get(URL, {"department": mine.pk}).content.decode()
     assert "Our list" in page and "Their list" not in page
+
+
+def test_each_part_is_marked_as_alone_with_its_text_classified_once(operator_client):
+    """The parts' HTML uses the whole text's invisible characters, classified once, and is what
+    each part marked alone gives; each distinct part size is said once ("153 characters")."""
+    from smsportal.messaging.views import compose
+
+    account = ProviderAccountFactory(kind="kwtsms", max_parts=30)
+    text = ("Pay\u00a0now\u200b [€] " * 40) + "mid\u2060word " * 30
+    with (
+        mock.patch.object(compose, "invisible_among", wraps=compose.invisible_among) as classify,
+        mock.patch.object(compose, "characters", wraps=compose.characters) as sized,
+    ):
+        body = preview(operator_client, account, text).content.decode()
+    classify.assert_called_once_with(set(text))  # the whole text's, not each part's again
+    analysis = compose.analyse(text)
+    assert sized.call_count == len(set(analysis.part_units)) == 2
+    shown = re.findall(r'<div class="preview-text flex-grow-1" dir="auto">(.*?)</div>', body, re.S)
+    assert shown == [compose.highlight(part) for part in analysis.parts]
+    assert 'title="U+00A0">no-break space</span>' in shown[0]

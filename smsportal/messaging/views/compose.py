@@ -69,13 +69,20 @@ def _character_class(chars: set[str]) -> str:
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
-def highlight(text: str, costly: tuple[str, ...] = ()) -> str:
+def invisible_among(chars: set[str]) -> set[str]:
+    """The characters nobody can see among `chars`."""
+    return {c for c in chars if invisible_name(c)}
+
+
+def highlight(text: str, costly: tuple[str, ...] = (), invisible: set[str] | None = None) -> str:
     """The text as HTML: the runs of characters that need a dearer alphabet marked (one
     element per run, so a word is never cut into one element per letter: that breaks Arabic
     joining), and invisible characters shown by name. The text's distinct characters are
-    classified once; a regular expression finds the runs, and plain text is escaped whole."""
+    classified once; a regular expression finds the runs, and plain text is escaped whole.
+    `invisible`: the invisible characters of a whole text this text is a part of, classified
+    once for all its parts (a 1,600-character text has up to 24)."""
     chars = set(text)
-    invisible = {c for c in chars if invisible_name(c)}
+    invisible = invisible_among(chars) if invisible is None else chars & invisible
     marked = set(costly) - invisible
     if not invisible and not marked:
         return mark_safe(escape(text))  # noqa: S308 (escaped)
@@ -210,24 +217,23 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     costly = analysis.non_gsm if analysis.encoding != GSM7 else ()
     # The text as typed, marked, when there is something to point at: an invisible
     # character, or characters the "standard characters" button would replace.
-    shows_typed = any(invisible_name(c) for c in set(text)) or bool(costly and better)
+    invisible = invisible_among(set(text))
+    shows_typed = bool(invisible) or bool(costly and better)
     binary = kind == message_types.BINARY
+    sizes = [analysis.units] * len(analysis.parts) if binary else analysis.part_units
+    # Each distinct size said once ("153 characters" for every part but the last).
+    size_labels = {size: characters(size) for size in set(sizes)}
     context = {
         "analysis": analysis,
         "problem": analysis.problem,
-        "highlighted": highlight(text, costly) if shows_typed else "",
+        "highlighted": highlight(text, costly, invisible) if shows_typed else "",
         "costly_chips": costly_chips(costly),
         "shows_typed": shows_typed,
         # Labels made here, not by filters in the template's loop: a 1,600-character Arabic
         # text has 24 parts, and the loop was most of the preview's rendering.
         "parts": [
-            {
-                "html": highlight(part),
-                "size": characters(analysis.units if binary else units),
-            }
-            for part, units in zip(
-                analysis.parts, analysis.parts if binary else analysis.part_units, strict=True
-            )
+            {"html": highlight(part, invisible=invisible), "size": size_labels[size]}
+            for part, size in zip(analysis.parts, sizes, strict=True)
         ],
         "type_preview": type_preview(form, kind, analysis, text),
         "summary": summary,
