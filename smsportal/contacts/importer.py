@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from typing import NamedTuple
 
 from django.core.validators import validate_email
 from django.db import DatabaseError, connection, transaction
@@ -146,8 +147,11 @@ class Columns:
         return described
 
 
-@dataclass
-class Row:
+class Row(NamedTuple):
+    """A row to write (made by `new_row`). A tuple, not a dataclass: a batch comes back from the
+    parsing process pickled, and tuples unpickle in about half the time of dataclass instances
+    (which the writing process spent as much CPU on as on its INSERTs' Python side)."""
+
     line: int
     phone: str
     name: str
@@ -155,19 +159,47 @@ class Row:
     attributes: dict
     # What a new contact's INSERT writes besides: worked out where the row is parsed (another
     # process for a big file), not by the process writing.
-    name_key: str = field(init=False)
-    attributes_json: str = field(init=False)
-    measures_json: str = field(init=False)
-    # PostgreSQL: the row's columns as COPY text (set by `_parse_batch`), so that the process
+    name_key: str
+    attributes_json: str
+    measures_json: str
+    # PostgreSQL: the row's columns as COPY text ("" when not asked for), so that the process
     # writing only joins strings.
-    copy_text: str = field(init=False, default="")
+    copy_text: str
 
-    def __post_init__(self) -> None:
-        self.name_key = Contact.key_of(self.name)
-        self.attributes_json = json.dumps(self.attributes)
-        self.measures_json = json.dumps(
-            Contact.measures_of(self.phone, self.name, self.email, self.attributes)
-        )
+
+def new_row(
+    line: int, phone: str, name: str, email: str, attributes: dict, *, copy_text: bool = False
+) -> Row:
+    name_key = Contact.key_of(name)
+    attributes_json = to_json(attributes)
+    measures_json = to_json(Contact.measures_of(phone, name, email, attributes))
+    text = (
+        _copy_text(phone, name, name_key, email, attributes_json, measures_json)
+        if copy_text
+        else ""
+    )
+    return Row(line, phone, name, email, attributes, name_key, attributes_json, measures_json, text)
+
+
+# `json.dumps(value)` with its default options, but with one encoder made once: `dumps` makes a
+# new one for every call, most of what it costs for a contact's small dicts (two a row). The
+# same text as `dumps` (tests/contacts/test_importer.py); never circular here (a row's values
+# come from a file), so no check for it.
+_ENCODE = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
+    None,
+    json.JSONEncoder().default,
+    json.encoder.encode_basestring_ascii,
+    None,
+    ": ",
+    ", ",
+    False,
+    False,
+    True,
+)
+
+
+def to_json(value) -> str:
+    return "".join(_ENCODE(value, 0)) if _ENCODE else json.dumps(value)
 
 
 def import_contacts(
@@ -211,7 +243,7 @@ def import_contacts(
         _parsed(parse, _batches(table), options.parse_processes) as batches,
         SeenPhones() as seen,
     ):
-        for batch in batches:
+        for cells, batch in batches:
             # Duplicates inside the file: the first line of each phone is kept in a temporary
             # table, not in memory, so a file of millions costs the same memory as a small one.
             firsts: dict[str, int] = {}  # this batch's phones, each with its first line here
@@ -219,13 +251,15 @@ def import_contacts(
                 if row is not None:
                     firsts.setdefault(row.phone, line)
             earlier = seen.claim(firsts)  # those met in an earlier batch: their first line
-            for line, row, reason, raw in batch:
+            for index, (line, row, reason, raw) in enumerate(batch):
                 summary.rows += 1
                 if row is not None:
                     first = earlier.get(row.phone, firsts[row.phone])
                     if first != line:
                         reason = f"duplicate of line {first}"
-                        row, raw = None, raw if isinstance(raw, str) else _raw(raw, delimiter)
+                        row = None
+                        if raw is None:  # the file's own row, from this process's copy
+                            raw = _raw(cells[index][1], delimiter)
                 if row is None:
                     rejected.append(Rejection(line, raw, reason))
                     continue
@@ -321,14 +355,13 @@ def _parse_batch(
 
     Each row comes back as (line, Row or None, reason, raw): the reason says why a row was
     rejected, or what was changed in one kept; raw is the row as written in the file when
-    there is a reason, else its cells (formatted only if it turns out to be a duplicate).
-    With `copy_text`, each Row also carries its columns as PostgreSQL's COPY reads them."""
+    there is a reason, else None (the cells are not sent back: the caller has them, and
+    formats them only if the row turns out to be a duplicate). With `copy_text`, each Row also
+    carries its columns as PostgreSQL's COPY reads them."""
     parsed = []
     for line, cells in batch:
-        row, reason = _row(line, cells, columns, width, region)
-        if copy_text and row is not None:
-            row.copy_text = _copy_text(row)
-        parsed.append((line, row, reason, _raw(cells, delimiter) if reason else cells))
+        row, reason = _row(line, cells, columns, width, region, copy_text)
+        parsed.append((line, row, reason, _raw(cells, delimiter) if reason else None))
     return parsed
 
 
@@ -341,25 +374,29 @@ COPY_COLUMNS = ("phone", "name", "name_key", "email", "attributes", "measures")
 COPY_TAIL_COLUMNS = ("created_at", "updated_at", "department")
 
 
-def _copy_text(row: Row) -> str:
-    """The row's own columns (COPY_COLUMNS) as one line of COPY text, without its end."""
+def _copy_text(*values: str) -> str:
+    """A row's own columns (the values of COPY_COLUMNS, in order) as one line of COPY text,
+    without its end."""
     # Joined by NUL, which no value holds (a row with one is rejected; JSON escapes it), then
     # escaped only when there is something to escape: most rows have nothing (a translate of
     # every value cost six times as much).
-    text = "\x00".join(
-        [row.phone, row.name, row.name_key, row.email, row.attributes_json, row.measures_json]
-    )
+    text = "\x00".join(values)
     if _COPY_SPECIAL.search(text):
         text = text.translate(_COPY_ESCAPES)
     return text.replace("\x00", "\t")
 
 
+def _row_copy_text(r: Row) -> str:
+    return _copy_text(r.phone, r.name, r.name_key, r.email, r.attributes_json, r.measures_json)
+
+
 @contextmanager
 def _parsed(parse, batches, processes: int):
     """Batches parsed here, or by `processes` other processes while this one writes: parsing
-    phone numbers is most of an import's work, and a machine has more than one core."""
+    phone numbers is most of an import's work, and a machine has more than one core. Yields
+    each batch of cells with what `parse` made of it."""
     if processes < 1:
-        yield map(parse, batches)
+        yield ((batch, parse(batch)) for batch in batches)
         return
     # fork: the children inherit the loaded code and settings, and never touch the database.
     with multiprocessing.get_context("fork").Pool(processes) as pool:
@@ -368,11 +405,13 @@ def _parsed(parse, batches, processes: int):
             # At most IN_FLIGHT batches read ahead (Pool.imap would read the whole file).
             pending = deque()
             for batch in batches:
-                pending.append(pool.apply_async(parse, (batch,)))
+                pending.append((batch, pool.apply_async(parse, (batch,))))
                 if len(pending) >= IN_FLIGHT:
-                    yield pending.popleft().get()
+                    batch, parsed = pending.popleft()
+                    yield batch, parsed.get()
             while pending:
-                yield pending.popleft().get()
+                batch, parsed = pending.popleft()
+                yield batch, parsed.get()
 
         yield in_order()
 
@@ -409,7 +448,7 @@ def email_is_valid(email: str) -> bool:
 
 
 def _row(
-    line: int, cells: list[str], columns: Columns, width: int, region: str
+    line: int, cells: list[str], columns: Columns, width: int, region: str, copy_text: bool = False
 ) -> tuple[Row | None, str]:
     cells = [unescape(cell) for cell in cells]
     if len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -453,7 +492,8 @@ def _row(
     if len(name) > NAME_MAX:
         changes.append(f"name of {len(name):,} characters cut to {NAME_MAX}")
         name = name[:NAME_MAX].rstrip()
-    return Row(line, parsed.e164, name, email, attributes), "; ".join(changes)
+    row = new_row(line, parsed.e164, name, email, attributes, copy_text=copy_text)
+    return row, "; ".join(changes)
 
 
 def _write(rows: list[Row], options: Options, summary: Summary) -> None:
@@ -591,6 +631,6 @@ def _copy(rows: list[Row], now, department_id: int | None, statement: str) -> No
     department = "\\N" if department_id is None else str(department_id)
     stamp = now.isoformat()
     tail = f"\t{stamp}\t{stamp}\t{department}\n"
-    text = tail.join([r.copy_text or _copy_text(r) for r in rows]) + tail
+    text = tail.join([r.copy_text or _row_copy_text(r) for r in rows]) + tail
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         copy.write(text)
