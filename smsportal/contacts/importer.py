@@ -500,13 +500,10 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
     """Create the new, update the changed (empty cells never erase what is known), count the
     rest; then put them all on the list. One transaction per chunk."""
     phones = [row.phone for row in rows]
+    # Attributes as the database gives them: JSON text on SQLite (parsed below only when needed),
+    # already a dict on PostgreSQL.
     known = {
-        phone: (
-            pk,
-            name,
-            email,
-            json.loads(attributes) if isinstance(attributes, str) else attributes,
-        )
+        phone: (pk, name, email, attributes)
         for pk, phone, name, email, attributes in known_contacts(phones, options.department_id)
     }
     new = [r for r in rows if r.phone not in known]
@@ -519,6 +516,17 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
         if not options.update_existing:
             summary.unchanged += 1
             continue
+        if attributes == row.attributes_json and (row.name or name, row.email or email) == (
+            name,
+            email,
+        ):
+            # The stored text is the one this row's attributes make (a file imported again):
+            # nothing changes, and the text need not be parsed (a fifth of the writing
+            # process's CPU when every row is known).
+            summary.unchanged += 1
+            continue
+        if isinstance(attributes, str):
+            attributes = json.loads(attributes)
         merged = {**attributes, **row.attributes}
         after = (row.name or name, row.email or email, merged)
         if after == (name, email, attributes):
