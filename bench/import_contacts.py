@@ -212,6 +212,9 @@ def timed_import(csv_path: Path, env: dict, postgres: tuple[int, str] | None = N
         "seconds": round(seconds, 1),
         "rows_per_second": round(rows / seconds),
         "peak_all_processes_mb": together["peak_pss_mb"],
+        # The same without shared memory (on PostgreSQL the backend's share of the shared
+        # buffers, a fixed cache of the server): the processes' own memory.
+        "peak_all_processes_mb_own": together["peak_pss_mb_without_shared_memory"],
         "all_processes": together,
         "peak_rss_mb": round(rusage.ru_maxrss / 1024),
         "report": out.strip().splitlines()[1].strip(),

@@ -9,7 +9,10 @@ all together, sampled in a thread (Linux: read from /proc, no dependency).
 a page shared by n processes counts 1/n in each, so the copy-on-write pages a forked child shares
 with its parent, and the libraries, count once. The sum of RSS is given beside it as an upper
 bound (it counts every shared page once per process). A backend's PSS includes its share of the
-shared buffers it has touched (a fixed cache of the server, bounded by `shared_buffers`).
+shared buffers it has touched (a fixed cache of the server, bounded by `shared_buffers`): the
+peak without shared memory (`Pss_Shmem`: PostgreSQL's shared buffers are a shared mapping) is
+given beside it, the processes' own memory — a backend's work_mem, temporary buffers, its
+caches.
 
 The backends are the postmaster's children whose process title names the database (PostgreSQL
 titles them `postgres: <user> <database> <client> <activity>`): the benchmark's database, which
@@ -70,8 +73,9 @@ def backends(postmaster: int, database: str) -> list[int]:
     ]
 
 
-def _memory(pid: int) -> tuple[int, int] | None:
-    """(RSS, PSS) in bytes, or None once the process is gone."""
+def _memory(pid: int) -> tuple[int, int, int] | None:
+    """(RSS, PSS, the part of PSS in shared memory) in bytes, or None once the process is
+    gone."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             lines = f.read().splitlines()
@@ -80,11 +84,11 @@ def _memory(pid: int) -> tuple[int, int] | None:
     values = {}
     for line in lines:
         name, _, rest = line.partition(":")
-        if name in ("Rss", "Pss"):
+        if name in ("Rss", "Pss", "Pss_Shmem"):
             values[name] = int(rest.split()[0]) * 1024
     if "Rss" not in values:  # a zombie has no mappings left
         return None
-    return values["Rss"], values["Pss"]
+    return values["Rss"], values["Pss"], values.get("Pss_Shmem", 0)  # (Linux 5.x and later)
 
 
 class ProcessMemory:
@@ -102,6 +106,8 @@ class ProcessMemory:
         self.rescan_every = rescan_every  # samples between two looks for new processes
         self.peak_pss = 0
         self.peak_rss = 0
+        self.peak_own = 0  # PSS without shared memory
+        self.peak_own_by_role: dict[str, int] = {}
         self.peak_rss_of_pid = 0  # beside the kernel's ru_maxrss: what sampling missed
         self.peak_by_role: dict[str, int] = {}
         self.seen: dict[str, set[int]] = {}
@@ -124,21 +130,27 @@ class ProcessMemory:
             if self.samples % self.rescan_every == 0:
                 roles = self._roles()
             self.samples += 1
-            pss = rss = 0
+            pss = rss = own = 0
             by_role: dict[str, int] = {}
+            own_by_role: dict[str, int] = {}
             for pid, role in roles.items():
                 if (memory := _memory(pid)) is None:
                     continue
                 rss += memory[0]
                 pss += memory[1]
+                own += memory[1] - memory[2]
+                own_by_role[role] = own_by_role.get(role, 0) + memory[1] - memory[2]
                 if pid == self.pid:
                     self.peak_rss_of_pid = max(self.peak_rss_of_pid, memory[0])
                 by_role[role] = by_role.get(role, 0) + memory[1]
                 self.seen.setdefault(role, set()).add(pid)
             self.peak_pss = max(self.peak_pss, pss)
             self.peak_rss = max(self.peak_rss, rss)
+            self.peak_own = max(self.peak_own, own)
             for role, value in by_role.items():
                 self.peak_by_role[role] = max(self.peak_by_role.get(role, 0), value)
+            for role, value in own_by_role.items():
+                self.peak_own_by_role[role] = max(self.peak_own_by_role.get(role, 0), value)
             # The sampling's own CPU, to show what it takes from the figure it measures.
             self.cpu_seconds = time.thread_time() - started
             self._stop.wait(self.interval)
@@ -155,6 +167,10 @@ class ProcessMemory:
         return {
             "peak_pss_mb": round(self.peak_pss / MB, 1),
             "peak_rss_mb": round(self.peak_rss / MB, 1),
+            "peak_pss_mb_without_shared_memory": round(self.peak_own / MB, 1),
+            "peak_pss_mb_without_shared_memory_by_role": {
+                role: round(value / MB, 1) for role, value in self.peak_own_by_role.items()
+            },
             "peak_pss_mb_by_role": {
                 role: round(value / MB, 1) for role, value in self.peak_by_role.items()
             },

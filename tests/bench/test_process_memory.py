@@ -20,8 +20,12 @@ MB = 2**20
 # fills after the fork (its own). Both then wait a second for the sampler.
 PROGRAM = textwrap.dedent(
     """
-    import os, sys, time
+    import mmap, os, sys, time
     shared = bytearray(int(sys.argv[1]) * 2**20)
+    # argv[3]: MB of a shared mapping (as PostgreSQL's shared buffers are), filled by the parent.
+    segment = mmap.mmap(-1, max(int(sys.argv[3]), 1) * 2**20)
+    for page in range(0, int(sys.argv[3]) * 2**20, 4096):
+        segment[page] = 120
     shared[::4096] = b"x" * len(shared[::4096])
     pid = os.fork()
     if pid == 0:
@@ -34,8 +38,9 @@ PROGRAM = textwrap.dedent(
 )
 
 
-def measure(shared_mb: int, own_mb: int) -> dict:
-    proc = subprocess.Popen([sys.executable, "-c", PROGRAM, str(shared_mb), str(own_mb)])
+def measure(shared_mb: int, own_mb: int, segment_mb: int = 0) -> dict:
+    argv = [sys.executable, "-c", PROGRAM, str(shared_mb), str(own_mb), str(segment_mb)]
+    proc = subprocess.Popen(argv)
     with ProcessMemory(proc.pid, interval=0.02, rescan_every=5) as memory:
         assert proc.wait(timeout=30) == 0
     return memory.result()
@@ -54,3 +59,12 @@ def test_memory_shared_by_a_fork_counts_once():
 
     assert 75 <= result["peak_pss_mb"] < 120  # 80 MB once, not twice
     assert result["peak_rss_mb"] >= 155  # each process maps the 80 MB: RSS counts it twice
+
+
+def test_shared_memory_such_as_a_servers_shared_buffers_is_also_given_apart():
+    result = measure(shared_mb=0, own_mb=0, segment_mb=80)
+
+    assert result["peak_pss_mb"] >= 75  # counted in the peak, as a backend's share is
+    assert result["peak_pss_mb_without_shared_memory"] < 40
+    own = result["peak_pss_mb_without_shared_memory_by_role"]
+    assert own["process"] < 40
