@@ -500,8 +500,7 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
     """Create the new, update the changed (empty cells never erase what is known), count the
     rest; then put them all on the list. One transaction per chunk."""
     phones = [row.phone for row in rows]
-    # Attributes as the database gives them: JSON text on SQLite (parsed below only when needed),
-    # already a dict on PostgreSQL.
+    # Attributes as JSON text (`known_contacts`), parsed below only when needed.
     known = {
         phone: (pk, name, email, attributes)
         for pk, phone, name, email, attributes in known_contacts(phones, options.department_id)
@@ -525,8 +524,7 @@ def _write(rows: list[Row], options: Options, summary: Summary) -> None:
             # process's CPU when every row is known).
             summary.unchanged += 1
             continue
-        if isinstance(attributes, str):
-            attributes = json.loads(attributes)
+        attributes = json.loads(attributes)
         merged = {**attributes, **row.attributes}
         after = (row.name or name, row.email or email, merged)
         if after == (name, email, attributes):
@@ -578,8 +576,14 @@ def known_contacts(phones: list[str], department_id: int | None, columns=KNOWN_C
     ops = connection.ops
     table = ops.quote_name(Contact._meta.db_table)
     department = ops.quote_name(Contact._meta.get_field("department").column)
-    selected = ", ".join(f"c.{ops.quote_name(column)}" for column in columns)
-    if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    # The attributes as text on PostgreSQL too (jsonb's own), as SQLite gives them: `_write`
+    # parses them only when they differ from the text of the row's.
+    selected = ", ".join(
+        f"c.{ops.quote_name(column)}" + ("::text" if postgres and column == "attributes" else "")
+        for column in columns
+    )
+    if postgres:
         sql = (
             f"SELECT {selected} FROM unnest(string_to_array(%s, ' ')) AS p(phone)"  # noqa: S608
             " CROSS JOIN LATERAL"
