@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from smsportal.messaging.models import Message
 from smsportal.messaging.sending import ResolvedRecipients
-from smsportal.messaging.views.messages import ROWS_PACE, Shown
+from smsportal.messaging.views.messages import ROWS_PACE, Shown, _cancel_question
 from smsportal.sms.status import DeliveryStatus
 from tests.support.sending import create_message
 
@@ -454,3 +454,43 @@ def test_the_recipients_rows_escape_every_value_and_say_what_the_template_said()
     assert "through <bdi>Back&lt;up&gt;</bdi>, the route's next account" in personal[2]
     assert "delivery-text" not in plain and plain.count("<tr ") == 3
     assert '<td class="num">2</td><td class="text-nowrap"><small>2026-12-01 18:00:00' in plain
+
+
+@pytest.mark.parametrize(
+    "language, status, processed",
+    [
+        ("en", "sending", "1,200 of 1,500 recipients processed (80%)"),
+        ("ar", "قيد الإرسال", "عولج 1,200 من 1,500 مستلم (80%)"),
+    ],
+)
+def test_the_progress_card_says_what_its_template_said(language, status, processed):
+    from django.template import Context
+    from django.utils import translation
+
+    from smsportal.messaging.progress import Progress, phase_of
+    from smsportal.messaging.templatetags.message_progress import progress_card
+
+    counts = Progress({"queued": 200, "sending": 100, "delivered": 1_150, "failed": 50})
+    message = Message(status=Message.Status.SENDING)
+    with translation.override(language):
+        phase = phase_of(message, counts, reports_expected=False)
+        card = str(progress_card(Context(), counts, phase))
+
+    assert card.startswith(
+        '<div id="progress" data-status="sending">\n'
+        '  <div class="d-flex flex-wrap justify-content-between gap-2 small mb-1">\n'
+        f"    <span>{'Status:' if language == 'en' else 'الحالة:'} "
+        f'<strong id="message-status">{status}</strong></span>\n'
+        f'    <span id="processed">{processed}</span>\n'
+        "  </div>\n"
+        '  <div class="progress-stacked" '
+    )
+    assert '<strong data-count="delivered">1,150</strong>' in card and card.endswith("</div>\n")
+
+
+def test_cancel_asks_before_withdrawing_the_queued_recipients(operator_client, waiting):
+    body = _live(operator_client, waiting)
+
+    assert 'data-confirm="Withdraw the 3 recipients not yet sent?">' in body
+    assert _cancel_question(1_204) == "Withdraw the 1,204 recipients not yet sent?"
+    assert _cancel_question(1) == "Withdraw the 1 recipient not yet sent?"

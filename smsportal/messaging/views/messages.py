@@ -275,12 +275,24 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status": status,
         "filter_query": urlencode({"status": status}) if status else "",
         "capabilities": capabilities,
+        # Cancel's question (data-confirm), written only when Cancel is offered.
+        "cancel_question": _cancel_question(counts.get(DeliveryStatus.QUEUED))
+        if phase.cancellable
+        else "",
         # Shown beside "Retry" when unknown deliveries may reach their numbers twice.
         "retry_warning": sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
     }
     if live_part:
         return render(request, "messaging/message_detail.html#live", context)
     return render(request, "messaging/message_detail.html", context)
+
+
+def _cancel_question(queued: int) -> str:
+    return ngettext(
+        "Withdraw the %(count)s recipient not yet sent?",
+        "Withdraw the %(count)s recipients not yet sent?",
+        queued,
+    ) % {"count": grouped(queued)}
 
 
 def _delivery_rows(message: Message, status: str, request: HttpRequest) -> DeliveryPage:
