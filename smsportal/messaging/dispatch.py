@@ -709,44 +709,66 @@ def _write_outcomes(written: list[tuple]) -> None:
     _update_from_arrays(params)
 
 
-# Each outcome column's PostgreSQL array type, in OUTCOME_FIELDS order, then the id's.
-_ARRAY_TYPES = [
-    "text[]",
-    "text[]",
-    "text[]",
-    "text[]",
-    "boolean[]",
-    "smallint[]",
-    "timestamptz[]",
-    "timestamptz[]",
-    "numeric[]",
-    "bigint[]",
+# Each outcome column's PostgreSQL type, in OUTCOME_FIELDS order, then the id's.
+_PG_TYPES = [
+    "text",
+    "text",
+    "text",
+    "text",
+    "boolean",
+    "smallint",
+    "timestamptz",
+    "timestamptz",
+    "numeric",
+    "bigint",
 ]
+
+
+def _shared_and_varying(rows: list[tuple]) -> tuple[list[int], list[int]]:
+    """The outcome columns (indexes into OUTCOME_FIELDS) whose value every row of `rows`
+    shares, and the others. A provider that answers a request at once (KwtSMS) gives a
+    batch's rows the same status, reason, text, times and cost: only the provider's id and
+    the delivery's id differ, so each row needs two values, not ten."""
+    shared, varying = [], []
+    for number in range(len(OUTCOME_FIELDS)):
+        first = rows[0][number]
+        kind = type(first)
+        if all(row[number] == first and type(row[number]) is kind for row in rows):
+            shared.append(number)
+        else:
+            varying.append(number)
+    return shared, varying
 
 
 def _update_from_arrays(params: list[tuple]) -> None:
     """PostgreSQL: the outcomes as one `UPDATE … FROM unnest(<an array per column>)`. Run once
     per row (`executemany`), each execution also ran the status-count statement trigger, with
-    its transition tables, for its one row; now it runs once for the batch. Same WHERE (only
-    rows still `sending` under this batch's claim)."""
+    its transition tables, for its one row; now it runs once for the batch. A value every row
+    shares is one parameter, not an array. Same WHERE (only rows still `sending` under this
+    batch's claim)."""
     ops, meta = connection.ops, Delivery._meta
     table = ops.quote_name(meta.db_table)
-    width = len(OUTCOME_FIELDS) + 1  # the values, then the id
-    names = [f"c{number}" for number in range(width)]
-    assignments = ", ".join(
-        f"{ops.quote_name(meta.get_field(name).column)} = v.{names[number]}"
-        for number, name in enumerate(OUTCOME_FIELDS)
-    )
+    id_at = len(OUTCOME_FIELDS)
+    shared, varying = _shared_and_varying(params)
+    listed = [*varying, id_at]  # the columns unnest gives, the id last
+    names = [f"c{number}" for number in listed]
+    assignments = [
+        f"{ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)} = %s::{_PG_TYPES[number]}"
+        for number in shared
+    ] + [
+        f"{ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)} = v.c{number}"
+        for number in varying
+    ]
     lease = ops.quote_name(meta.get_field("lease_until").column)
-    arrays = ", ".join(f"%s::{kind}" for kind in _ARRAY_TYPES)
-    columns = [list(column) for column in zip(*(row[:width] for row in params), strict=True)]
-    _id, claim, status = params[0][width - 1 :]
+    arrays = ", ".join(f"%s::{_PG_TYPES[number]}[]" for number in listed)
+    columns = [[row[number] for row in params] for number in listed]
+    claim, status = params[0][id_at + 1 :]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {assignments}, {lease} = NULL "  # noqa: S608
+            f"UPDATE {table} SET {', '.join(assignments)}, {lease} = NULL "  # noqa: S608
             f"FROM unnest({arrays}) AS v({', '.join(names)}) "
-            f"WHERE {table}.id = v.{names[-1]} AND {table}.claim = %s AND {table}.status = %s",
-            [*columns, claim, status],
+            f"WHERE {table}.id = v.c{id_at} AND {table}.claim = %s AND {table}.status = %s",
+            [*(params[0][number] for number in shared), *columns, claim, status],
         )
 
 
@@ -754,27 +776,39 @@ def _update_from_values(params: list[tuple]) -> None:
     """SQLite: the outcomes as `UPDATE … FROM (VALUES …)`, up to 1,000 rows a statement. Run
     once per row (`executemany`), each execution also set up the status-count trigger's
     program: a third of the CPU for the same rows, the same trigger firing per row, the same
-    WHERE (only rows still `sending` under this batch's claim)."""
+    WHERE (only rows still `sending` under this batch's claim). A value every row of the
+    statement shares is one parameter, not one per row: SQLite binds, copies and reads ten
+    values a row otherwise, where a KwtSMS batch varies in two."""
     ops, meta = connection.ops, Delivery._meta
     table = ops.quote_name(meta.db_table)
-    width = len(OUTCOME_FIELDS) + 1  # the values, then the id
-    assignments = ", ".join(
-        f"{ops.quote_name(meta.get_field(name).column)} = v.column{number}"
-        for number, name in enumerate(OUTCOME_FIELDS, start=1)
-    )
+    id_at = len(OUTCOME_FIELDS)
     lease = ops.quote_name(meta.get_field("lease_until").column)
-    per_statement = max(1, min(1000, (max_parameters() - 2) // width))
+    limit = max_parameters() - 2 - len(OUTCOME_FIELDS)  # the claim, the status, shared values
+    start = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(params), per_statement):
-            chunk = params[start : start + per_statement]
-            rows = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
-            values: list = []
+        while start < len(params):
+            # As many rows as fit if every column varied; fewer parameters when some are shared.
+            chunk = params[start : start + max(1, min(1000, limit // (id_at + 1)))]
+            start += len(chunk)
+            shared, varying = _shared_and_varying(chunk)
+            listed = [*varying, id_at]
+            assignments = [
+                f"{ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)} = %s"
+                for number in shared
+            ] + [
+                f"{ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)} "
+                f"= v.column{position}"
+                for position, number in enumerate(varying, start=1)
+            ]
+            rows = ", ".join(["(" + ", ".join(["%s"] * len(listed)) + ")"] * len(chunk))
+            values: list = [chunk[0][number] for number in shared]
             for row in chunk:
-                values.extend(row[:width])  # the outcome's values and the delivery's id
-            _id, claim, status = chunk[0][width - 1 :]
+                values.extend([row[number] for number in listed])
+            claim, status = chunk[0][id_at + 1 :]
+            # Placeholders are numbered as they appear: SET, then FROM, then WHERE.
             cursor.execute(
-                f"UPDATE {table} SET {assignments}, {lease} = NULL "  # noqa: S608
-                f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column{width} "
+                f"UPDATE {table} SET {', '.join(assignments)}, {lease} = NULL "  # noqa: S608
+                f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column{len(listed)} "
                 "AND claim = %s AND status = %s",
                 [*values, claim, status],
             )

@@ -96,6 +96,52 @@ def test_outcomes_are_written_in_statements_of_many_rows_only_to_held_rows(messa
     assert counts == {"submitted": 732, "failed": 367, "unknown": 1, "queued": 100}
 
 
+def test_values_a_batch_shares_go_once_only_the_varying_ones_per_row(message):
+    """A KwtSMS answer gives a request's rows one status, reason, time and cost: each row
+    sends only its provider id and its id; what the rows share is one parameter."""
+    ids = list(Delivery.objects.filter(message=message).values_list("id", flat=True))
+    claimed = dispatch.claim(message.pk, ids[:1100], "token-1")
+    outcomes = [
+        dispatch.Outcome(row.id, DeliveryStatus.SUBMITTED, provider_message_id=f"m-{n // 200}")
+        for n, row in enumerate(claimed)
+    ]
+    statements = Statements()
+
+    with connection.execute_wrapper(statements):
+        written = dispatch.record(message, "token-1", claimed, outcomes)
+
+    assert written == 1100
+    updates = [
+        (sql, count)
+        for sql, count, _many in statements.seen
+        if sql.startswith("UPDATE") and ("FROM (VALUES" in sql or "FROM unnest" in sql)
+    ]
+    shared = len(dispatch.OUTCOME_FIELDS) - 1  # all but the provider's id
+    if connection.vendor == "sqlite":
+        # 1,000 rows: two values a row, the shared ones, the claim and the status; then 100
+        # rows of one request, which share the provider's id too: only the id varies.
+        every = len(dispatch.OUTCOME_FIELDS)
+        assert [count for _sql, count in updates] == [shared + 2 * 1000 + 2, every + 100 + 2]
+    else:
+        [(sql, count)] = updates
+        assert "unnest(%s::text[], %s::bigint[])" in sql and count == shared + 2 + 2
+    rows = list(
+        Delivery.objects.filter(id__in=ids[:1100])
+        .order_by("id")
+        .values_list("status", "provider_message_id", "error_code", "lease_until", "final_at")
+    )
+    assert rows[0] == ("submitted", "m-0", "", None, None)
+    assert rows[1099] == ("submitted", "m-5", "", None, None)
+    assert {row[0] for row in rows} == {"submitted"}
+    assert Delivery.objects.filter(id__in=ids[:1100], submitted_at__isnull=True).count() == 0
+    counts = dict(
+        MessageStatusCount.objects.filter(message=message, count__gt=0).values_list(
+            "status", "count"
+        )
+    )
+    assert counts == {"submitted": 1100, "queued": 100}
+
+
 def test_each_written_outcome_gets_its_submit_event_made_from_its_row(message):
     ids = list(Delivery.objects.filter(message=message).values_list("id", flat=True))
     claimed = dispatch.claim(message.pk, ids[:30], "token-1")
