@@ -29,6 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -679,34 +680,51 @@ def _write_outcomes(written: list[tuple]) -> None:
     claim: an outcome never lands on a row another worker or the sweeper holds."""
     if not written:
         return
-    ops = connection.ops
-    meta = Delivery._meta
-    cost = meta.get_field("cost")
-    # A batch's rows share a handful of times and costs: each is adapted once.
-    adapted: dict = {None: None}
-
-    def once(value, adapt, *args):
-        if value not in adapted:
-            adapted[value] = adapt(value, *args)
-        return adapted[value]
-
-    stamp, money = ops.adapt_datetimefield_value, ops.adapt_decimalfield_value
-    params = [
-        (
-            *values[:6],
-            once(values[6], stamp),
-            once(values[7], stamp),
-            once(values[8], money, cost.max_digits, cost.decimal_places),
-            values[9],
-            values[10],
-            DeliveryStatus.SENDING.value,
-        )
-        for values in written
-    ]
+    token = written[0][len(OUTCOME_FIELDS) + 1]  # one batch, one claim
     if connection.vendor == "sqlite":
-        _update_from_values(params)
+        # As many rows as fit if every column varied (each row's values, then the id).
+        room = max_parameters() - 2 - len(OUTCOME_FIELDS)  # the claim, the status, shared ones
+        per_statement = max(1, min(1000, room // (len(OUTCOME_FIELDS) + 1)))
+        for start in range(0, len(written), per_statement):
+            chunk = written[start : start + per_statement]
+            _update_from_values(*_outcome_columns(chunk), token)
         return
-    _update_from_arrays(params)
+    _update_from_arrays(*_outcome_columns(written), token)
+
+
+def _outcome_columns(rows: list[tuple]) -> tuple[list[tuple[int, object]], list[tuple[int, list]]]:
+    """The outcome columns (numbers into OUTCOME_FIELDS) every row of `rows` shares, each with
+    its value adapted for the database once; then the others, each with its values, and the
+    delivery ids last. A provider that answers a request at once (KwtSMS) gives a batch's rows
+    one status, reason, text, time and cost: only the provider's id and the delivery's id
+    differ, so each row needs two values, not ten. (Each column holds one type, or None.)"""
+    ops = connection.ops
+    cost = Delivery._meta.get_field("cost")
+    stamp = ops.adapt_datetimefield_value
+
+    def money(value):
+        return ops.adapt_decimalfield_value(value, cost.max_digits, cost.decimal_places)
+
+    adapters = {6: stamp, 7: stamp, 8: money}  # submitted_at, final_at, cost
+    shared: list[tuple[int, object]] = []
+    varying: list[tuple[int, list]] = []
+    for number in range(len(OUTCOME_FIELDS)):
+        column = list(map(itemgetter(number), rows))
+        first = column[0]
+        adapt = adapters.get(number)
+        if column.count(first) == len(column):
+            shared.append((number, adapt(first) if adapt and first is not None else first))
+        elif adapt is None:
+            varying.append((number, column))
+        else:
+            # A batch's rows share a handful of times and costs: each is adapted once.
+            adapted: dict = {None: None}
+            for value in column:
+                if value not in adapted:
+                    adapted[value] = adapt(value)
+            varying.append((number, [adapted[value] for value in column]))
+    varying.append((len(OUTCOME_FIELDS), list(map(itemgetter(len(OUTCOME_FIELDS)), rows))))
+    return shared, varying
 
 
 # Each outcome column's PostgreSQL type, in OUTCOME_FIELDS order, then the id's.
@@ -724,23 +742,12 @@ _PG_TYPES = [
 ]
 
 
-def _shared_and_varying(rows: list[tuple]) -> tuple[list[int], list[int]]:
-    """The outcome columns (indexes into OUTCOME_FIELDS) whose value every row of `rows`
-    shares, and the others. A provider that answers a request at once (KwtSMS) gives a
-    batch's rows the same status, reason, text, times and cost: only the provider's id and
-    the delivery's id differ, so each row needs two values, not ten."""
-    shared, varying = [], []
-    for number in range(len(OUTCOME_FIELDS)):
-        first = rows[0][number]
-        kind = type(first)
-        if all(row[number] == first and type(row[number]) is kind for row in rows):
-            shared.append(number)
-        else:
-            varying.append(number)
-    return shared, varying
+def _column(number: int) -> str:
+    meta = Delivery._meta
+    return connection.ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)
 
 
-def _update_from_arrays(params: list[tuple]) -> None:
+def _update_from_arrays(shared: list, varying: list, token: str) -> None:
     """PostgreSQL: the outcomes as one `UPDATE … FROM unnest(<an array per column>)`. Run once
     per row (`executemany`), each execution also ran the status-count statement trigger, with
     its transition tables, for its one row; now it runs once for the batch. A value every row
@@ -749,30 +756,26 @@ def _update_from_arrays(params: list[tuple]) -> None:
     ops, meta = connection.ops, Delivery._meta
     table = ops.quote_name(meta.db_table)
     id_at = len(OUTCOME_FIELDS)
-    shared, varying = _shared_and_varying(params)
-    listed = [*varying, id_at]  # the columns unnest gives, the id last
-    names = [f"c{number}" for number in listed]
-    assignments = [
-        f"{ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)} = %s::{_PG_TYPES[number]}"
-        for number in shared
-    ] + [
-        f"{ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)} = v.c{number}"
-        for number in varying
-    ]
+    assignments = [f"{_column(number)} = %s::{_PG_TYPES[number]}" for number, _ in shared]
+    assignments += [f"{_column(number)} = v.c{number}" for number, _ in varying[:-1]]
     lease = ops.quote_name(meta.get_field("lease_until").column)
-    arrays = ", ".join(f"%s::{_PG_TYPES[number]}[]" for number in listed)
-    columns = [[row[number] for row in params] for number in listed]
-    claim, status = params[0][id_at + 1 :]
+    arrays = ", ".join(f"%s::{_PG_TYPES[number]}[]" for number, _ in varying)
+    names = ", ".join(f"c{number}" for number, _ in varying)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {', '.join(assignments)}, {lease} = NULL "  # noqa: S608
-            f"FROM unnest({arrays}) AS v({', '.join(names)}) "
+            f"FROM unnest({arrays}) AS v({names}) "
             f"WHERE {table}.id = v.c{id_at} AND {table}.claim = %s AND {table}.status = %s",
-            [*(params[0][number] for number in shared), *columns, claim, status],
+            [
+                *(value for _, value in shared),
+                *(values for _, values in varying),
+                token,
+                DeliveryStatus.SENDING.value,
+            ],
         )
 
 
-def _update_from_values(params: list[tuple]) -> None:
+def _update_from_values(shared: list, varying: list, token: str) -> None:
     """SQLite: the outcomes as `UPDATE … FROM (VALUES …)`, up to 1,000 rows a statement. Run
     once per row (`executemany`), each execution also set up the status-count trigger's
     program: a third of the CPU for the same rows, the same trigger firing per row, the same
@@ -781,37 +784,25 @@ def _update_from_values(params: list[tuple]) -> None:
     values a row otherwise, where a KwtSMS batch varies in two."""
     ops, meta = connection.ops, Delivery._meta
     table = ops.quote_name(meta.db_table)
-    id_at = len(OUTCOME_FIELDS)
+    assignments = [f"{_column(number)} = %s" for number, _ in shared]
+    assignments += [
+        f"{_column(number)} = v.column{position}"
+        for position, (number, _) in enumerate(varying[:-1], start=1)
+    ]
     lease = ops.quote_name(meta.get_field("lease_until").column)
-    limit = max_parameters() - 2 - len(OUTCOME_FIELDS)  # the claim, the status, shared values
-    start = 0
+    count = len(varying[-1][1])
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(varying)) + ")"] * count)
+    values: list = [value for _, value in shared]
+    for row in zip(*(column for _, column in varying), strict=True):
+        values.extend(row)
     with connection.cursor() as cursor:
-        while start < len(params):
-            # As many rows as fit if every column varied; fewer parameters when some are shared.
-            chunk = params[start : start + max(1, min(1000, limit // (id_at + 1)))]
-            start += len(chunk)
-            shared, varying = _shared_and_varying(chunk)
-            listed = [*varying, id_at]
-            assignments = [
-                f"{ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)} = %s"
-                for number in shared
-            ] + [
-                f"{ops.quote_name(meta.get_field(OUTCOME_FIELDS[number]).column)} "
-                f"= v.column{position}"
-                for position, number in enumerate(varying, start=1)
-            ]
-            rows = ", ".join(["(" + ", ".join(["%s"] * len(listed)) + ")"] * len(chunk))
-            values: list = [chunk[0][number] for number in shared]
-            for row in chunk:
-                values.extend([row[number] for number in listed])
-            claim, status = chunk[0][id_at + 1 :]
-            # Placeholders are numbered as they appear: SET, then FROM, then WHERE.
-            cursor.execute(
-                f"UPDATE {table} SET {', '.join(assignments)}, {lease} = NULL "  # noqa: S608
-                f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column{len(listed)} "
-                "AND claim = %s AND status = %s",
-                [*values, claim, status],
-            )
+        # Placeholders are numbered as they appear: SET, then FROM, then WHERE.
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(assignments)}, {lease} = NULL "  # noqa: S608
+            f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column{len(varying)} "
+            "AND claim = %s AND status = %s",
+            [*values, token, DeliveryStatus.SENDING.value],
+        )
 
 
 class Lease:
