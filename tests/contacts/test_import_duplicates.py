@@ -189,3 +189,26 @@ def test_rows_of_empty_or_blank_cells_are_skipped_and_later_lines_keep_their_num
 
     assert (summary.rows, summary.created) == (3, 2)
     assert rejected == [(6, "invalid phone number “12”: too short")]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's JIT")
+def test_an_import_runs_without_jit_and_puts_the_setting_back():
+    """A first import's statements were estimated costly enough for JIT: the backend loaded
+    LLVM (51-55 MB) to compile statements that take milliseconds."""
+
+    def jit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    data = b"name,phone\nAli,+96597119440\n"
+    for setting in ("on", "off"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET jit = {setting}")
+        during: list[str] = []
+        table = open_table(io.BytesIO(data), len(data))
+        import_contacts(
+            table, Options(region="KW"), on_progress=lambda _, seen=during: seen.append(jit())
+        )
+        assert during == ["off"]
+        assert jit() == setting  # as it was before this import
