@@ -304,3 +304,33 @@ def test_a_claim_reads_only_the_rows_of_its_ids_range(message):
             cursor.execute("EXPLAIN " + update_sql, update_params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "delivery_message_status_id" in plan and "(id >= " in plan, plan
+
+
+def test_a_claim_asks_the_opt_out_list_about_its_own_rows(message):
+    """Each claimed row's number is looked up in the opt-out list's index (`NOT EXISTS`), not
+    the whole list read at every claim; the one opt-out a message may reach (the opt-out's
+    own confirmation) is still claimed, every other opted-out number is not."""
+    from smsportal.contacts.models import OptOut
+
+    ids = list(Delivery.objects.filter(message=message).order_by("id").values_list("id", flat=True))
+    phones = dict(Delivery.objects.filter(id__in=ids[:3]).values_list("id", "phone"))
+    OptOut.objects.create(phone=phones[ids[0]], confirmation_message_id=message.pk)
+    OptOut.objects.create(phone=phones[ids[1]], confirmation_message_id=message.pk + 1)
+    OptOut.objects.create(phone=phones[ids[2]])
+    OptOut.objects.bulk_create(OptOut(phone=f"+9712{i:07d}") for i in range(50))
+    captured = []
+
+    def keep(execute, sql, params, many, context):
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        claimed = dispatch.claim(message.pk, ids[:4], "opt-out-token")
+
+    assert [row.id for row in claimed] == [ids[0], ids[3]]
+    update_sql, update_params = next(c for c in captured if c[0].startswith("UPDATE"))
+    explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + update_sql, update_params)
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    assert "SCAN U0" not in plan and "Seq Scan on contacts_optout" not in plan, plan
