@@ -329,8 +329,9 @@ def test_a_claim_asks_the_opt_out_list_about_its_own_rows(message):
 
     assert [row.id for row in claimed] == [ids[0], ids[3]]
     update_sql, update_params = next(c for c in captured if c[0].startswith("UPDATE"))
-    explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
-    with connection.cursor() as cursor:
-        cursor.execute(explain + update_sql, update_params)
-        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
-    assert "SCAN U0" not in plan and "Seq Scan on contacts_optout" not in plan, plan
+    assert "NOT (EXISTS(" in update_sql and 'phone" IN (SELECT' not in update_sql, update_sql
+    if connection.vendor == "sqlite":  # PostgreSQL may rightly scan a list this short
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + update_sql, update_params)
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+        assert "SCAN U0" not in plan, plan
