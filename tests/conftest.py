@@ -19,6 +19,47 @@ from tests.support.sandbox import _running_sandbox, sandbox, sandbox_account  # 
 hypothesis_settings.register_profile("portal", deadline=None)
 hypothesis_settings.load_profile("portal")
 
+# What makes a test depend on the suite's database: pytest-django's marker, or a fixture that
+# opens it (directly or through another fixture: `fixturenames` is the whole closure). Not
+# django_db_blocker: pytest-django asks it for every test; a fixture that unblocks the
+# database by hand asks django_db_setup for it.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "django_db_setup",
+        "live_server",
+    }
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--only-database-tests",
+        action="store_true",
+        help="Run only the tests that use the suite's database. CI's second run (PostgreSQL) "
+        "takes it: every other test gives the same answer on any database and ran in the first.",
+    )
+
+
+def uses_the_database(item) -> bool:
+    if item.get_closest_marker("django_db"):
+        return True
+    return not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("only_database_tests"):
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if uses_the_database(item) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
