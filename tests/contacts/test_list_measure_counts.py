@@ -185,3 +185,20 @@ def test_members_already_there_are_counted_by_the_migration():
         cursor.execute(migration.count_existing(connection.vendor))
     assert kept() == fresh()
     assert sum(kept().values()) == 2
+
+
+def test_thousands_of_opt_outs_in_one_transaction_keep_the_counts():
+    # PostgreSQL's triggers lock numbers against a concurrent change of a contact's number: one
+    # lock per number overflowed the server's lock table ("out of shared memory": it holds about
+    # 64 locks per connection) with tens of thousands of numbers in one statement; the numbers
+    # now share a fixed set of locks.
+    listed = ContactList.objects.create(name="Many")
+    listed.add([Contact.objects.create(phone=f"+9655100000{i}", name="Ali").pk for i in range(3)])
+    phones = [f"+9655{i:07d}" for i in range(30_000)] + ["+96551000001"]
+    OptOut.objects.bulk_create(OptOut(phone=phone) for phone in phones)
+    assert kept() == fresh()
+    assert sum(kept().values()) == 2
+    with connection.cursor() as cursor:  # all lifted in one statement
+        cursor.execute("DELETE FROM contacts_optout WHERE phone LIKE %s", ["+9655%"])
+    assert kept() == fresh()
+    assert sum(kept().values()) == 3
