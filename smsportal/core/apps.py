@@ -14,7 +14,7 @@ class CoreConfig(AppConfig):
         from .roles import sync_role_permissions
 
         # Permissions exist only after every app has migrated, so the roles get theirs here,
-        # idempotently, each time migrate runs.
+        # idempotently, each time migrate runs (once, at the last app's signal).
         post_migrate.connect(sync_role_permissions, dispatch_uid="sync_role_permissions")
         redact_request_loggers()
         # Every gettext of a string without translation walked six empty catalogues.

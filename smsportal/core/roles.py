@@ -7,6 +7,7 @@ never group names, so a site may grant a single permission to a single user.
 
 from __future__ import annotations
 
+from django.apps import AppConfig, apps
 from django.contrib.auth.models import Group, Permission
 
 OPERATOR = "Operator"
@@ -85,8 +86,18 @@ def permissions_for(patterns: list[str]) -> list[Permission]:
     return list(found.values())
 
 
-def sync_role_permissions(**kwargs) -> None:
-    """Give each role group exactly the permissions ROLE_PERMISSIONS lists (post_migrate)."""
+def sync_role_permissions(app_config=None, **kwargs) -> None:
+    """Give each role group exactly the permissions ROLE_PERMISSIONS lists (post_migrate).
+
+    post_migrate comes once for each app, each creating that app's permissions: the roles are
+    set once, after the last app's (each test that empties the database sends it again)."""
+    if app_config is not None and app_config is not last_app_with_models():
+        return
     for name, patterns in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(permissions_for(patterns))
+
+
+def last_app_with_models() -> AppConfig:
+    """The app whose post_migrate comes last (Django sends it to apps with models, in order)."""
+    return [config for config in apps.get_app_configs() if config.models_module is not None][-1]

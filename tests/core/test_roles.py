@@ -56,3 +56,32 @@ def test_role_groups_hold_their_permissions(manager, operator):
     assert manager.has_perm("providers.add_provideraccount")
     assert operator.has_perm("providers.view_provideraccount")
     assert not operator.has_perm("providers.add_provideraccount")
+
+
+def test_the_roles_are_set_once_per_migrate_after_every_apps_permissions(django_assert_num_queries):
+    # post_migrate comes once for each app (and again after every test that empties the
+    # database): the roles are set at the last app's, when every permission exists.
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from smsportal.core.roles import (
+        MANAGER,
+        ROLE_PERMISSIONS,
+        last_app_with_models,
+        permissions_for,
+        sync_role_permissions,
+    )
+
+    Group.objects.get(name=MANAGER).permissions.clear()
+    for config in apps.get_app_configs():
+        if config is not last_app_with_models():
+            with django_assert_num_queries(0):
+                sync_role_permissions(app_config=config)
+    assert not Group.objects.get(name=MANAGER).permissions.exists()
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    held = set(Group.objects.get(name=MANAGER).permissions.all())
+    assert held == set(permissions_for(ROLE_PERMISSIONS[MANAGER]))
+    assert any(p.codename == "add_provideraccount" for p in held)
