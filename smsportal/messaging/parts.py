@@ -68,17 +68,6 @@ def through_parts(account_id: int, update: StatusUpdate) -> tuple[bool, StatusUp
     """Route a report through the part it names, if it names one: (whether a part matched, the
     update to apply to the delivery now or None). A report for no part is returned unchanged."""
     part = _part(account_id, update.provider_message_id)
-    if part is None and (
-        Delivery.objects.filter(
-            account_id=account_id,
-            provider_message_id=update.provider_message_id,
-            segments__gt=1,
-        ).exists()
-    ):
-        # A batch writes a delivery's id and its parts' ids in one transaction, which may have
-        # committed between the two looks: its parts are there now. (Applied to the delivery
-        # directly, the first part's receipt would count for the whole message.)
-        part = _part(account_id, update.provider_message_id)
     if part is None:
         return False, update
     with transaction.atomic():

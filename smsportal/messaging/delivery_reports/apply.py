@@ -33,7 +33,7 @@ from . import apply_sql
 log = logging.getLogger(__name__)
 
 
-def _matching(account_id: int, update: StatusUpdate):
+def _matching(account_id: int, update: StatusUpdate, *, one_part_only: bool = False):
     rows = Delivery.objects.filter(
         account_id=account_id, provider_message_id=update.provider_message_id
     ).only(
@@ -50,6 +50,8 @@ def _matching(account_id: int, update: StatusUpdate):
     # IntelliSoftware gives one id to every recipient of a submission: the number tells them apart.
     if update.recipient:
         rows = rows.filter(phone=update.recipient)
+    if one_part_only:
+        rows = rows.filter(segments__lte=1)
     return rows
 
 
@@ -124,24 +126,20 @@ def apply_status_update(
     account: ProviderAccount, update: StatusUpdate, source: str = DeliveryEvent.Source.WEBHOOK
 ) -> int:
     """Apply one report; returns how many deliveries changed (0 for a repeat or an unknown id)."""
-    matched_part, whole = _through_parts(account, update)
-    if not matched_part and account.backend.capabilities.receipts_per_part:
-        with transaction.atomic():
-            # No part had this id when we looked, but a batch may have written the delivery's
-            # id and its parts' ids (one transaction) since. Once the rows this report names
-            # are locked, any such batch has committed: a delivery cut into parts is then
-            # reached through the part, never directly (else the first part's receipt would
-            # count for the whole text).
-            segments = _matching(account.pk, update).select_for_update()
-            if any(n > 1 for n in segments.values_list("segments", flat=True)):
-                matched_part, whole = through_parts(account.pk, update)
-            if not matched_part:
-                return _apply_to_deliveries(account, update, source)
+    if not account.backend.capabilities.receipts_per_part:
+        return _apply_to_deliveries(account, update, source)
+    matched_part, whole = through_parts(account.pk, update)
     if matched_part:
         if whole is None:
             return 0  # kept on its part; the other parts have not settled the delivery yet
-        update = whole
-    return _apply_to_deliveries(account, update, source)
+        return _apply_to_deliveries(account, whole, source)
+    # No part has this id. A delivery cut into parts is reached through its parts only (else
+    # the first part's receipt would count for the whole text), so the report goes straight
+    # only to a delivery of one part, checked in the statement that moves it. A batch writes a
+    # delivery's id and its parts' ids in one transaction: if it committed after the look for
+    # the part, the statement sees the delivery but does not take it, and the report is kept
+    # and applied through its part once it is committed (`_keep_unmatched`).
+    return _apply_to_deliveries(account, update, source, one_part_only=True)
 
 
 def _through_parts(account: ProviderAccount, update: StatusUpdate):
@@ -152,21 +150,26 @@ def _through_parts(account: ProviderAccount, update: StatusUpdate):
     return through_parts(account.pk, update)
 
 
-def _apply_to_deliveries(account: ProviderAccount, update: StatusUpdate, source: str) -> int:
+def _apply_to_deliveries(
+    account: ProviderAccount, update: StatusUpdate, source: str, *, one_part_only: bool = False
+) -> int:
     if connection.vendor == "postgresql":  # one statement, see apply_sql
-        matched, moved = apply_sql.apply(account.pk, update, source)
+        matched, moved = apply_sql.apply(account.pk, update, source, one_part_only=one_part_only)
     else:
-        matched, moved = apply_portably(account.pk, update, source)
+        matched, moved = apply_portably(account.pk, update, source, one_part_only=one_part_only)
     if not matched:
         _keep_unmatched(account, update, source)
     return moved
 
 
-def apply_portably(account_id: int, update: StatusUpdate, source: str) -> tuple[int, int]:
+def apply_portably(
+    account_id: int, update: StatusUpdate, source: str, *, one_part_only: bool = False
+) -> tuple[int, int]:
     """(deliveries matching the report, deliveries it moved), in one transaction on any
     database: `apply_sql.apply`'s twin, held to the same rules."""
     with transaction.atomic():
-        deliveries = list(_matching(account_id, update).select_for_update())
+        matching = _matching(account_id, update, one_part_only=one_part_only)
+        deliveries = list(matching.select_for_update())
         if not deliveries:
             return 0, 0
         return len(deliveries), _write(deliveries, update, source)
@@ -234,6 +237,8 @@ def apply_unmatched_reports(account: ProviderAccount, provider_ids: Iterable[str
                 applied += _apply_to_deliveries(account, whole, report.source)
             UnmatchedReport.objects.filter(pk=report.pk).update(applied_at=timezone.now())
             continue
+        # Looked at once the id is committed, with the parts' ids written in the same
+        # transaction: a report that found no part here names a delivery, not a part of one.
         with transaction.atomic():
             deliveries = list(_matching(account.pk, update).select_for_update())
             if deliveries:

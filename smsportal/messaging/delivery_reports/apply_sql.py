@@ -35,7 +35,7 @@ SQL = """
 WITH matched AS (
     SELECT id, message_id, status, error_code, queued_at, cost
     FROM {delivery}
-    WHERE account_id = %(account)s AND provider_message_id = %(message_id)s {phone}
+    WHERE account_id = %(account)s AND provider_message_id = %(message_id)s {phone} {one_part}
     ORDER BY id
     FOR UPDATE
 ), old AS (
@@ -89,16 +89,21 @@ SELECT (SELECT count(*) FROM matched), (SELECT count(*) FROM moved)
 """
 
 
-def apply(account_id: int, update: StatusUpdate, source: str) -> tuple[int, int]:
-    """(deliveries matching the report, deliveries it moved)."""
-    sql, params = statement(account_id, update, source)
+def apply(
+    account_id: int, update: StatusUpdate, source: str, *, one_part_only: bool = False
+) -> tuple[int, int]:
+    """(deliveries matching the report, deliveries it moved). `one_part_only`: match no
+    delivery cut into parts (a report that came through none of its parts)."""
+    sql, params = statement(account_id, update, source, one_part_only=one_part_only)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         matched, moved = cursor.fetchone()
     return matched, moved
 
 
-def statement(account_id: int, update: StatusUpdate, source: str) -> tuple[str, dict]:
+def statement(
+    account_id: int, update: StatusUpdate, source: str, *, one_part_only: bool = False
+) -> tuple[str, dict]:
     """The statement `apply` runs for this report, and its parameters (bench/dlr_ingest.py runs
     the same behind a bare WSGI app, its floor)."""
     new = DeliveryStatus(update.status)
@@ -115,7 +120,7 @@ def statement(account_id: int, update: StatusUpdate, source: str) -> tuple[str, 
         "now": timezone.now(),
         "tz": settings.TIME_ZONE,
     }
-    return _sql(bool(update.recipient)), params
+    return _sql(bool(update.recipient), one_part_only), params
 
 
 # What the rule table says of a status, and the statement's text, are the same for every report
@@ -134,7 +139,7 @@ def _rule_params(new: DeliveryStatus) -> dict:
 
 
 @cache
-def _sql(with_phone: bool) -> str:
+def _sql(with_phone: bool, one_part_only: bool) -> str:
     quote = connection.ops.quote_name
     return SQL.format(
         delivery=quote(Delivery._meta.db_table),
@@ -144,4 +149,5 @@ def _sql(with_phone: bool) -> str:
         # IntelliSoftware gives one id to every recipient of a submission: the number tells
         # them apart.
         phone="AND phone = %(phone)s" if with_phone else "",
+        one_part="AND segments <= 1" if one_part_only else "",
     )
