@@ -1,7 +1,7 @@
 """Dispatch throughput, end to end through the sandbox over real sockets.
 
     .venv/bin/python bench/dispatch.py [--kwtsms 100000] [--isms 10000] [--smscentre 20000]
-                                       [--postgres]
+                                       [--postgres] [--cases kwtsms,isms] [--profile DIR]
 
 For each case: a fresh database, the sandbox (`manage.py sandbox`) and task workers
 (`manage.py worker`) as separate processes; then, in one more process, the confirm step
@@ -191,6 +191,9 @@ def run_json(code: str, env: dict, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+PROFILE_DIR: str | None = None  # --profile
+
+
 def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) -> dict:
     env = django_env(database_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
@@ -231,15 +234,20 @@ def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) 
         requests.put(
             f"{url}/_sandbox/accounts/{kind}/demo-{kind}", json={"credit": 10**9}, timeout=5
         ).raise_for_status()
+        profiled = lambda i: (  # noqa: E731
+            ["-m", "cProfile", "-o", str(Path(PROFILE_DIR) / f"{kind}-worker-{i}.prof")]
+            if PROFILE_DIR
+            else []
+        )
         pool = [
             subprocess.Popen(
-                [sys.executable, "manage.py", "worker", "--interval", "0.05"],
+                [sys.executable, *profiled(i), "manage.py", "worker", "--interval", "0.05"],
                 env=env,
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            for _ in range(workers)
+            for i in range(workers)
         ]
         target = f"smpp://127.0.0.1:{smpp_port}" if kind == "smscentre" else url
         result = run_json(SEND, env, kind, str(n), target, str(distinct))
@@ -254,7 +262,10 @@ def case(kind: str, n: int, database_url: str, workers: int, distinct: int = 0) 
             floor_urllib3 = bare_isms(url, n, workers, env, BARE_ISMS_URLLIB3)
     finally:
         for proc in [*pool, sandbox]:
-            proc.kill()
+            if PROFILE_DIR and proc in pool:
+                proc.terminate()  # a worker stops on SIGTERM, and cProfile writes its file
+            else:
+                proc.kill()
             proc.wait()
     received = sum(counts["counts"].values())
     extra = {}
@@ -304,7 +315,15 @@ def main() -> None:
     parser.add_argument(
         "--cases", default="kwtsms,isms,smscentre", help="which cases to run, comma-separated"
     )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="run each worker under cProfile, writing DIR/<kind>-worker-<n>.prof (slower: "
+        "for finding where the time goes, not for figures)",
+    )
     args = parser.parse_args()
+    global PROFILE_DIR
+    PROFILE_DIR = args.profile
     wanted = set(args.cases.split(","))
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
