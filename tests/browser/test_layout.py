@@ -110,3 +110,24 @@ def test_the_messages_list_fits_at_1366_and_turns_rows_into_cards_at_390(as_role
     assert row.evaluate("r => getComputedStyle(r).display") == "flex"
     expect(table.locator("thead")).to_be_hidden()
     expect(row.locator("td[data-label=Progress] .progress-stacked")).to_be_visible()
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "superuser"])
+def test_a_messages_recipients_fit_at_1366_and_turn_into_cards_at_390(as_role, live_server, role):
+    page = as_role(role)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/messages/")
+    page.locator("#message-table tbody tr a").first.click()
+    table = page.locator("#delivery-table")
+    row = table.locator("tbody tr").first
+    expect(row).to_be_visible()
+    assert row.evaluate("r => getComputedStyle(r).display") == "table-row"
+    assert page.evaluate(OVERFLOW) <= 0
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    # Neither the page nor the table inside its own box scrolls sideways on a phone.
+    assert page.evaluate(OVERFLOW) <= 0
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    assert row.evaluate("r => getComputedStyle(r).display") == "flex"
+    expect(table.locator("thead")).to_be_hidden()
+    expect(row.locator("td[data-label=Parts]")).to_be_visible()

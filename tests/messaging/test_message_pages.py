@@ -441,7 +441,7 @@ def test_the_recipients_rows_escape_every_value_and_say_what_the_template_said()
     personal = str(delivery_rows(page, SimpleNamespace(personal=True))).split("\n")
     plain = str(delivery_rows(page, SimpleNamespace(personal=False)))
 
-    assert 'dir="auto">Hi &lt;b&gt;Ali&lt;/b&gt;</td>' in personal[0]
+    assert 'data-label="Text sent">Hi &lt;b&gt;Ali&lt;/b&gt;</td>' in personal[0]
     assert (
         '<code>1705</code> <bdi dir="auto">Bad &lt;number&gt; &amp; &quot;x&quot;</bdi>'
         in (personal[0])
@@ -449,11 +449,20 @@ def test_the_recipients_rows_escape_every_value_and_say_what_the_template_said()
     assert "<code>OPT</code>" not in personal[1] and 'dir="auto">opted out</bdi>' in personal[1]
     assert "not confirmed by the provider" in personal[1]
     assert "not confirmed" not in personal[0]
-    assert '<td class="small text-break delivery-text" dir="auto">—</td>' in personal[2]
+    assert (
+        '<td class="small text-break delivery-text" dir="auto" data-label="Text sent">—</td>'
+        in personal[2]
+    )
     assert "<code>&lt;id&gt;</code>" in personal[2]
     assert "through <bdi>Back&lt;up&gt;</bdi>, the route's next account" in personal[2]
     assert "delivery-text" not in plain and plain.count("<tr ") == 3
-    assert '<td class="num">2</td><td class="text-nowrap"><small>2026-12-01 18:00:00' in plain
+    assert (
+        '<td class="num" data-label="Parts">2</td>'
+        '<td class="text-nowrap" data-label="Updated"><small>2026-12-01 18:00:00'
+    ) in plain
+    # An empty cell is empty (a card leaves it out): no id, no error.
+    assert '<td data-label="Provider&#x27;s message ID"></td>' in personal[0]
+    assert '<td data-label="Error"></td>' in personal[2]
 
 
 @pytest.mark.parametrize(

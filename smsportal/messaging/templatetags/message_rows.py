@@ -23,14 +23,35 @@ register = template.Library()
 def delivery_rows(deliveries, message) -> SafeString:
     unconfirmed = None
     through = None
+    # Each cell's label, shown above its value when a phone turns the rows into cards
+    # (`table-cards`): the table head's words, translated once per table.
+    label = {
+        key: escape(_(words))
+        for key, words in (
+            ("text", "Text sent"),
+            ("id", "Provider's message ID"),
+            ("error", "Error"),
+            ("parts", "Parts"),
+            ("updated", "Updated"),
+        )
+    }
     rows = []
     for d in deliveries.items:
         phone = escape(d.phone)
-        cells = [f'<tr data-phone="{phone}">', f'<td class="text-nowrap" dir="ltr">{phone}</td>']
+        cells = [
+            f'<tr data-phone="{phone}">',
+            f'<td class="text-nowrap card-lead" dir="ltr">{phone}</td>',
+        ]
         if message.personal:
             text = escape(d.text) if d.text else "—"
-            cells.append(f'<td class="small text-break delivery-text" dir="auto">{text}</td>')
-        status = f'<td><span class="badge text-bg-{d.status_colour}">{escape(d.status_word)}</span>'
+            cells.append(
+                f'<td class="small text-break delivery-text" dir="auto" '
+                f'data-label="{label["text"]}">{text}</td>'
+            )
+        status = (
+            f'<td class="card-lead"><span class="badge text-bg-{d.status_colour}">'
+            f"{escape(d.status_word)}</span>"
+        )
         if not d.confirmed:
             if unconfirmed is None:
                 unconfirmed = escape(_("not confirmed by the provider"))
@@ -43,16 +64,23 @@ def delivery_rows(deliveries, message) -> SafeString:
                 f"{through % {'account': escape(d.failed_over_to.name)}}</small>"
             )
         cells.append(status + "</td>")
-        cells.append(f"<td><code>{escape(d.provider_message_id)}</code></td>")
+        # A cell with nothing in it stays empty: a card leaves it out, label and all.
+        provider_id = (
+            f"<code>{escape(d.provider_message_id)}</code>" if d.provider_message_id else ""
+        )
+        cells.append(f'<td data-label="{label["id"]}">{provider_id}</td>')
         error = ""
         if d.error_code or d.error_text:
             code = ""
             if d.error_code and d.status != DeliveryStatus.SKIPPED:
                 code = f"<code>{escape(d.error_code)}</code> "
             error = f'<small>{code}<bdi dir="auto">{escape(d.error_text)}</bdi></small>'
-        cells.append(f"<td>{error}</td>")
-        cells.append(f'<td class="num">{d.segments}</td>')
-        cells.append(f'<td class="text-nowrap"><small>{d.updated}</small></td></tr>')
+        cells.append(f'<td data-label="{label["error"]}">{error}</td>')
+        cells.append(f'<td class="num" data-label="{label["parts"]}">{d.segments}</td>')
+        cells.append(
+            f'<td class="text-nowrap" data-label="{label["updated"]}"><small>{d.updated}</small>'
+            "</td></tr>"
+        )
         rows.append("".join(cells))
     # Every value above is escaped; the status colours and the sentences are ours.
     return mark_safe("\n".join(rows))  # noqa: S308
