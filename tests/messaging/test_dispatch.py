@@ -65,6 +65,34 @@ def test_it_batches_at_the_providers_bulk_size(account, script, django_capture_o
     assert sorted(len(call) for call in script.calls) == [50, 200, 200]
 
 
+@pytest.mark.parametrize(
+    ("kind", "want_report", "size"),
+    [
+        ("kwtsms", True, 5000),  # 200 a request: 25 requests a task
+        ("isms", True, 1000),  # one number a request
+        ("isms", False, 2500),  # 100 a request without delivery reports
+        ("smscentre", True, 2500),
+    ],
+)
+def test_a_task_is_at_least_1000_deliveries_and_25_requests(kind, want_report, size):
+    from smsportal.providers.models import ProviderAccount
+
+    account = ProviderAccount(kind=kind, base_url="http://127.0.0.1:9")
+    message = Message(account=account, want_delivery_report=want_report)
+    assert dispatch.task_size(account.backend, message) == size
+
+
+def test_a_task_of_many_requests_sends_each_recipient_once(
+    account, script, django_capture_on_commit_callbacks
+):
+    script.bulk_size = 200
+    message = send(account, phones(5450), django_capture_on_commit_callbacks)
+
+    assert statuses(message) == {"submitted": 5450}
+    assert sorted(script.sent_to()) == sorted(phones(5450))
+    assert len(script.calls) == 28  # 27 full requests and one of 50
+
+
 def test_skipped_recipients_are_recorded_with_their_reason(
     account, script, django_capture_on_commit_callbacks
 ):

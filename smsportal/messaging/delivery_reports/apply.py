@@ -231,15 +231,17 @@ def apply_unmatched_reports(account: ProviderAccount, provider_ids: Iterable[str
             recipient=report.recipient,
             raw=report.raw,
         )
-        matched_part, whole = _through_parts(account, update)
-        if matched_part:
-            if whole is not None:
-                applied += _apply_to_deliveries(account, whole, report.source)
-            UnmatchedReport.objects.filter(pk=report.pk).update(applied_at=timezone.now())
-            continue
-        # Looked at once the id is committed, with the parts' ids written in the same
-        # transaction: a report that found no part here names a delivery, not a part of one.
+        # The report applied and marked applied together, or neither: whoever sees its part
+        # (or delivery) moved also sees it closed.
         with transaction.atomic():
+            matched_part, whole = _through_parts(account, update)
+            if matched_part:
+                if whole is not None:
+                    applied += _apply_to_deliveries(account, whole, report.source)
+                UnmatchedReport.objects.filter(pk=report.pk).update(applied_at=timezone.now())
+                continue
+            # Looked at once the id is committed, with the parts' ids written in the same
+            # transaction: a report that found no part here names a delivery, not a part of one.
             deliveries = list(_matching(account.pk, update).select_for_update())
             if deliveries:
                 applied += _write(deliveries, update, report.source)
