@@ -53,7 +53,6 @@ FIELDS = {
     "phone": _("phone"),
     "email": _("email"),
     "attributes": _("attributes"),
-    "measures": _("measures"),
     "description": _("description"),
     "reason": _("reason"),
     "note": _("note"),

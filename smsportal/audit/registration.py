@@ -42,7 +42,9 @@ def register_models() -> None:
     )
     # Who is in which department decides what they see: recorded like a user's roles.
     _register(Department, exclude=("created_at",), m2m_fields={"members"})
-    _register(Contact, exclude=("name_key", "created_at", "updated_at"))
+    # `name_key` and `measures` are derived from the fields recorded (search key, placeholder
+    # sizes): shown, they were internal numbers nobody had typed.
+    _register(Contact, exclude=("name_key", "measures", "created_at", "updated_at"))
     _register(ContactList, exclude=("created_at",))
     _register(OptOut, exclude=("created_at",))
     _register(Quota, exclude=("created_at", "updated_at"))

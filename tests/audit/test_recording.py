@@ -113,6 +113,20 @@ def test_a_users_password_and_last_log_in_are_not_recorded(manager):
     assert set(entry.changes) == {"first_name"}
 
 
+def test_a_contacts_derived_columns_are_not_recorded(manager):
+    from smsportal.contacts.models import Contact
+
+    with set_actor(manager):
+        contact = Contact.objects.create(phone="+96597119440", name="Mona")
+        contact.name = "Mona Saleh"
+        contact.save()
+
+    created, changed = AuditEntry.objects.get_for_object(contact).order_by("pk")
+    assert "measures" not in created.changes and "name_key" not in created.changes
+    assert {"phone", "name"} <= set(created.changes)
+    assert set(changed.changes) == {"name"}
+
+
 def test_a_users_groups_are_recorded(client, operator, manager):
     from django.contrib.auth.models import Group
 
