@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import AutoReply, Confirmations, KeywordRule
+from .scope import replies_of
 
 
 @admin.register(KeywordRule)
@@ -21,6 +22,10 @@ class AutoReplyAdmin(admin.ModelAdmin):
     list_filter = ["kind", "account"]
     search_fields = ["phone"]
     readonly_fields = [f.name for f in AutoReply._meta.fields]
+
+    def get_queryset(self, request):
+        # A staff member who is no superuser sees the replies of their departments' threads.
+        return replies_of(request)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 from smsportal.providers.models import ProviderAccount
 
 from .forms import ConfirmationsForm, KeywordRuleForm
-from .models import AutoReply, KeywordRule
+from .models import KeywordRule
+from .scope import replies_of
 from .services import confirmations_for
 
 RECENT_REPLIES = 50
@@ -21,7 +22,7 @@ RECENT_REPLIES = 50
 @permission_required("keywords.view_keywordrule", raise_exception=True)
 def keyword_list(request: HttpRequest) -> HttpResponse:
     rules = KeywordRule.objects.select_related("account", "add_to_list", "remove_from_list")
-    recent = AutoReply.objects.select_related("account", "rule")[:RECENT_REPLIES]
+    recent = replies_of(request).select_related("account", "rule")[:RECENT_REPLIES]
     accounts = ProviderAccount.objects.order_by("name")
     return render(
         request,

@@ -86,3 +86,36 @@ def test_a_conversation_with_replies_both_ways_and_statuses(
     page.get_by_role("link", name="Contact details").click()
     expect(page.locator("#contact-conversations")).to_contain_text("Thank you!")
     shoot(page, f"contact-conversation-{role}")
+
+
+def test_a_superuser_in_two_departments_chooses_which_answers_a_new_thread(
+    page, live_server, login, account, script
+):
+    """A number no department wrote to sends HELP: a replier in several departments chooses
+    the one the reply (and from then on the thread) is sent as, in place."""
+    from smsportal.departments.models import Department
+    from smsportal.messaging.models import Conversation, Message
+
+    user = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    sales = Department.objects.create(name="Sales")
+    support = Department.objects.create(name="Support")
+    sales.members.add(user)
+    support.members.add(user)
+    _incoming(account, "HELP")
+    convo = Conversation.objects.get()
+
+    login(user, PASSWORD)
+    page.goto(f"{live_server.url}{convo.get_absolute_url()}")
+    choice = page.get_by_label("Department")
+    expect(choice).to_be_visible()
+    choice.select_option(label="Support")
+    page.get_by_label(f"Reply through {account.name}").fill("How can we help?")
+    shoot(page, "conversation-choose-department")
+    page.get_by_role("button", name="Send reply").click()
+
+    reply = page.locator('[data-direction="out"]', has_text="How can we help?")
+    expect(reply.locator("[data-status]")).to_have_text("submitted")
+    expect(page.get_by_label("Department")).to_have_count(0)  # the thread is Support's now
+    assert Message.objects.get(created_by=user).department == support
+    convo.refresh_from_db()
+    assert convo.department == support

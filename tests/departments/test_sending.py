@@ -5,6 +5,7 @@ user sends only as one of their departments; a user in none can send nothing."""
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -237,6 +238,113 @@ def test_the_first_reply_to_an_unanswered_thread_gives_it_to_the_repliers_depart
     convo.refresh_from_db()
     assert convo.department.name == "General"
     assert Message.objects.get().department == convo.department
+
+
+def _new_thread(account):
+    """A thread of a number no department wrote to (its first SMS a HELP): it has none."""
+    receive(account, InboundSMS(sender="+96597119440", recipient="", text="HELP", raw={}))
+    convo = Conversation.objects.get()
+    assert convo.department is None
+    return convo
+
+
+def _reply(client, convo, text="Hi, how can we help?", token="t-1", department=None, **extra):  # noqa: S107
+    fields = {"text": text, "token": token}
+    if department is not None:
+        fields["department"] = department
+    return client.post(reverse("messaging:conversation_reply", args=[convo.pk]), fields, **extra)
+
+
+def _offered(page: str) -> list[str]:
+    """The departments the reply form's select offers, in order ([] without a select)."""
+    form = page.partition('id="reply-form"')[2].partition("</form>")[0]
+    select = form.partition('name="department"')[2].partition("</select>")[0]
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_a_member_of_several_departments_chooses_the_department_of_a_new_threads_reply(
+    operator_client, operator, account, script, sales, support, django_capture_on_commit_callbacks
+):
+    sales.members.add(operator)  # and General, as every user
+    Department.objects.create(name="Warehouse")  # not theirs: not offered
+    convo = _new_thread(account)
+
+    page = operator_client.get(convo.get_absolute_url()).content.decode()
+    assert _offered(page) == ["General", "Sales"]
+
+    refused = _reply(operator_client, convo, text="Typed with care", department=support.pk)
+    assert refused.status_code == 400 and not Message.objects.filter(created_by=operator).exists()
+    assert "Typed with care" in refused.content.decode()  # the text is kept
+    assert _offered(refused.content.decode()) == ["General", "Sales"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = _reply(operator_client, convo, department=sales.pk, HTTP_HX_REQUEST="true")
+
+    assert sent.status_code == 200
+    convo.refresh_from_db()
+    assert convo.department == sales
+    assert Message.objects.get(created_by=operator).department == sales
+    assert _offered(sent.content.decode()) == []  # the thread is Sales' now: nothing to choose
+
+
+def test_a_superuser_chooses_any_department_for_a_new_threads_reply(
+    admin_client, admin_user, account, script, sales, support, django_capture_on_commit_callbacks
+):
+    sales.members.add(admin_user)
+    support.members.add(admin_user)
+    Department.objects.create(name="Warehouse")
+    convo = _new_thread(account)
+
+    page = admin_client.get(convo.get_absolute_url()).content.decode()
+    assert _offered(page) == ["Sales", "Support", "Warehouse"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _reply(admin_client, convo, department=support.pk)
+
+    assert Message.objects.get(created_by=admin_user).department == support
+    convo.refresh_from_db()
+    assert convo.department == support
+
+
+def test_a_reply_offers_no_choice_when_its_department_is_known(
+    client, manager, operator, account, script, sales, django_capture_on_commit_callbacks
+):
+    """A member of one department answers as it; a thread with a department is answered as
+    its department, whoever of its members replies."""
+    convo = _new_thread(account)
+    client.force_login(manager)  # in General only
+    assert _offered(client.get(convo.get_absolute_url()).content.decode()) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _reply(client, convo).status_code == 302
+
+    convo.refresh_from_db()
+    assert convo.department.name == "General"
+    assert Message.objects.get(created_by=manager).department.name == "General"
+    sales.members.add(operator)  # General and Sales
+    client.force_login(operator)
+    assert _offered(client.get(convo.get_absolute_url()).content.decode()) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        _reply(client, convo, token="t-2", department=sales.pk)
+
+    assert Message.objects.get(created_by=operator).department.name == "General"
+
+
+def test_a_user_in_no_department_sees_why_a_reply_cannot_be_sent(client, account):
+    from django.contrib.auth.models import Group
+
+    from smsportal.core.roles import OPERATOR
+
+    loner = UserFactory(username="loner")
+    loner.groups.add(Group.objects.get(name=OPERATOR))
+    client.force_login(loner)
+    convo = _new_thread(account)
+
+    page = client.get(convo.get_absolute_url()).content.decode()
+    answer = _reply(client, convo)
+
+    assert 'id="reply-no-department"' in page and _offered(page) == []
+    assert answer.status_code == 400 and 'id="reply-no-department"' in answer.content.decode()
+    assert not Message.objects.filter(created_by=loner).exists()
 
 
 def test_the_upgrade_puts_every_user_and_existing_row_in_general(account):

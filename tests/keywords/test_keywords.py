@@ -5,16 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
 from smsportal.contacts.models import Contact, ContactList, OptOut
+from smsportal.core.roles import MANAGER, OPERATOR
+from smsportal.departments.models import Department
 from smsportal.keywords.models import AutoReply, Confirmations, KeywordRule
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Conversation, Delivery, Message
+from smsportal.messaging.sending import ResolvedRecipients
 from smsportal.providers.backends.base import InboundSMS
 from smsportal.sms.status import DeliveryStatus
+from tests.factories import UserFactory
+from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
 
@@ -272,3 +278,53 @@ def test_an_operator_sees_the_rules_but_cannot_change_them(operator_client, acco
     assert (
         operator_client.get(reverse("keywords:confirmations", args=[account.pk])).status_code == 403
     )
+
+
+def test_the_latest_replies_are_those_of_the_threads_the_person_may_see(
+    client, sms, account, admin_user, django_capture_on_commit_callbacks
+):
+    """A STOP to a number Support wrote to is Support's thread and confirmation: an Operator or
+    a Manager of Sales (or of no department) sees neither its row nor a link to its message."""
+    sales = Department.objects.create(name="Sales")
+    support = Department.objects.create(name="Support")
+    with django_capture_on_commit_callbacks(execute=True):
+        create_message(
+            account=account,
+            body="Offer",
+            recipients=ResolvedRecipients(phones=[PHONE]),
+            department=support,
+            created_by=admin_user,
+        )
+    sms("STOP")
+    confirmation = AutoReply.objects.get().message
+    assert confirmation.department == support
+    link = reverse("messaging:message_detail", args=[confirmation.pk])
+
+    def page_as(user) -> str:
+        client.force_login(user)
+        return client.get(reverse("keywords:list")).content.decode()
+
+    for role in (OPERATOR, MANAGER):
+        in_sales = UserFactory(username=f"sales-{role}")
+        in_sales.groups.add(Group.objects.get(name=role))
+        sales.members.add(in_sales)
+        in_none = UserFactory(username=f"none-{role}")
+        in_none.groups.add(Group.objects.get(name=role))
+        in_support = UserFactory(username=f"support-{role}")
+        in_support.groups.add(Group.objects.get(name=role))
+        support.members.add(in_support)
+
+        for outsider in (in_sales, in_none):
+            page = page_as(outsider)
+            assert PHONE not in page and link not in page
+            assert "No automatic replies yet." in page
+        page = page_as(in_support)
+        assert PHONE in page and link in page
+    page = page_as(admin_user)
+    assert PHONE in page and link in page
+    staff = UserFactory(username="sales-staff", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_autoreply"))
+    sales.members.add(staff)
+    client.force_login(staff)
+    listing = client.get("/admin/keywords/autoreply/")
+    assert listing.status_code == 200 and PHONE not in listing.content.decode()

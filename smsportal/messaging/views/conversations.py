@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from smsportal.contacts.scope import contacts_of
 from smsportal.contacts.selectors import opted_out
-from smsportal.departments.forms import chosen_department
+from smsportal.departments.forms import DepartmentField
 from smsportal.routing.prices import PriceTable
 from smsportal.sms.phones import parse_phone
 
@@ -45,6 +45,23 @@ class ReplyForm(forms.Form):
     )
     # One-time token: a double click sends one reply.
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # Whose reply it is in a thread nobody has answered yet (a number no department wrote to):
+    # a select if the user has several departments, fixed if one, as on compose. The first
+    # reply gives the thread to it; a thread with a department is answered as its department.
+    department = DepartmentField(
+        help_text=gettext_lazy("The message counts against this department's quota.")
+    )
+
+    def __init__(self, *args, user, conversation: Conversation, **kwargs):
+        super().__init__(*args, **kwargs)
+        if conversation.department_id is not None:
+            del self.fields["department"]
+        else:
+            self.fields["department"].limit_to(user)
+
+    def department_for(self, conversation: Conversation):
+        """The department the (valid) reply is sent as."""
+        return conversation.department or self.cleaned_data["department"]
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]
@@ -53,8 +70,10 @@ class ReplyForm(forms.Form):
         return text
 
 
-def _fresh_form() -> ReplyForm:
-    return ReplyForm(initial={"token": secrets.token_urlsafe(24)})
+def _fresh_form(user, conversation: Conversation) -> ReplyForm:
+    return ReplyForm(
+        initial={"token": secrets.token_urlsafe(24)}, user=user, conversation=conversation
+    )
 
 
 def _explain(items) -> None:
@@ -96,7 +115,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "messaging/conversation.html#thread", context)
     if convo.unread and request.user.has_perm("messaging.change_inboundmessage"):
         mark_read(convo)
-    context["form"] = _fresh_form()
+    context["form"] = _fresh_form(request.user, convo)
     context["preview"] = None
     return render(request, "messaging/conversation.html", context)
 
@@ -115,7 +134,7 @@ def reply_preview(convo: Conversation, text: str) -> dict:
 @permission_required("messaging.add_message", raise_exception=True)
 def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
     convo = get_object_or_404(conversations_of(request).select_related("account"), pk=pk)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, user=request.user, conversation=convo)
     text = request.POST.get("text", "")[:REPLY_MAX_CHARS]
     if request.POST.get("action") == "preview":
         return render(
@@ -123,10 +142,8 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
             "messaging/conversation.html#reply-preview",
             {"preview": reply_preview(convo, text) if text else None},
         )
-    # A thread nobody has answered yet (a number no department wrote to) is answered as the
-    # replier's department, which then owns it.
-    department = convo.department or chosen_department(request.user, request.POST.get("department"))
     if form.is_valid():
+        department = form.department_for(convo)
         try:
             message, created = send_to_one(
                 convo.account,
@@ -142,13 +159,15 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
             if created:
                 record_reply(convo, message.body)
                 if convo.department_id is None:
+                    # The first reply gives the thread to the replier's department.
                     Conversation.objects.filter(pk=convo.pk, department__isnull=True).update(
                         department=department
                     )
+                    convo.refresh_from_db(fields=["department"])
             if not request.htmx:
                 messages.success(request, _("Reply handed to the send queue."))
                 return redirect(convo)
-            form = _fresh_form()
+            form = _fresh_form(request.user, convo)
     context = {
         **thread_context(convo, contacts=contacts_of(request)),
         "form": form,
