@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from smsportal.departments.models import Department
 from smsportal.messaging.models import DailyDeliveryStats
 from smsportal.providers.models import ProviderAccount
+from smsportal.providers.registry import KIND_CHOICES, backend_class
 from smsportal.sms.status import DeliveryStatus as S
 
 LEFT_THE_PORTAL = {S.SUBMITTED, S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED, S.UNKNOWN}
@@ -161,3 +162,31 @@ def by_department(
     names[0] = gettext("No department")
     rows = [(names.get(key, gettext("Deleted department")), f) for key, f in figures.items()]
     return sorted((row for row in rows if sum(row[1].counts.values())), key=lambda r: -r[1].sent)
+
+
+@dataclass(frozen=True)
+class Unrated:
+    """What the delivery rate leaves out without a word: messages that left the portal through
+    accounts whose provider sends no delivery reports (KwtSMS, IntelliSoftware), so never
+    reach a final report, and the names of those providers."""
+
+    sent: int
+    providers: list[str]
+
+
+def unrated(
+    since: date, until: date, departments: list[int] | None, account_id: int | None = None
+) -> Unrated:
+    """The messages sent through accounts without delivery reports, which `delivery_rate`
+    cannot count (it counts only those with a final report). One grouped query."""
+    kinds = [k for k, _ in KIND_CHOICES if not backend_class(k).capabilities.delivery_reports]
+    grouped = (
+        _rows(since, until, departments, account_id)
+        .filter(account__kind__in=kinds, status__in=list(LEFT_THE_PORTAL - REPORTED))
+        .values_list("account__kind")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    counts = {kind: n for kind, n in grouped if n}
+    labels = dict(KIND_CHOICES)
+    return Unrated(sum(counts.values()), sorted(labels[kind] for kind in counts))

@@ -127,6 +127,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "countries": by_country(since, until, keys, account_id),
         "routes": by_route(since, until, keys, account_id),
         "by_department": queries.by_department(since, until, keys, account_id),
+        "unrated": queries.unrated(since, until, keys, account_id),
         "chart": chart,
         "export_query": request.GET.urlencode(),
         "quota_usage": _quota_usage(request),

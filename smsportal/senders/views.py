@@ -14,7 +14,7 @@ from smsportal.providers.models import ProviderAccount
 from . import services
 from .forms import SenderIDForm
 from .models import SenderID
-from .selectors import active_sender_ids
+from .selectors import sender_choices
 
 
 def _list_url(account_id: int | None = None) -> str:
@@ -139,10 +139,9 @@ def sender_options(request: HttpRequest) -> HttpResponse:
     (`hx-get="/senders/options/?account=ID"`), with the line under the select that says why
     there is no choice, if there is none. An unknown account gives an empty choice."""
     account = _selected_account(request)
-    senders = active_sender_ids(account) if account else SenderID.objects.none()
-    automatic = request.GET.get("account") == "auto"
-    if automatic:  # routing maps the name onto each account's own (smsportal.routing)
+    context = sender_choices(account)
+    context["automatic"] = request.GET.get("account") == "auto"
+    if context["automatic"]:  # routing maps the name onto each account's own (smsportal.routing)
         values = SenderID.objects.usable().order_by("value").values_list("value", flat=True)
-        senders = [{"value": value} for value in dict.fromkeys(values)]
-    context = {"senders": senders, "account": account, "automatic": automatic}
+        context["senders"] = [{"value": value} for value in dict.fromkeys(values)]
     return render(request, "senders/_options_response.html", context)

@@ -205,3 +205,58 @@ def test_a_change_after_a_refused_send_clears_the_refusal_shown_above_the_form(
         in (live)
     )
     assert "The message is empty." not in live
+
+
+def sender_select(body: str) -> str:
+    start = body.index('id="id_sender"')
+    return body[start : body.index("</select>", start)]
+
+
+def test_an_added_sender_id_leaves_the_providers_default_sender_first_and_chosen(
+    manager_client, account
+):
+    """Adding a sender ID that is not the default must not take away the default an account
+    sent from before: the provider's default sender (an empty sender) stays the chosen first
+    choice, the added ID after it, and choosing it sends exactly as before."""
+    from tests.factories import SenderIDFactory
+
+    SenderIDFactory(account=account, value="WalkCo")
+
+    select = sender_select(manager_client.get(URL, {"account": account.pk}).content.decode())
+
+    assert '<option value="" selected>The provider\'s default sender</option>' in select
+    assert select.index("The provider's default sender") < select.index("WalkCo")
+    assert '<option value="WalkCo">WalkCo</option>' in select
+    sent = manager_client.post(URL, form(account, action="confirm"))
+    assert sent.status_code == 302
+    assert Message.objects.get().sender == ""
+
+
+def test_a_sender_id_marked_default_is_the_first_choice_and_no_provider_default(
+    operator_client, account
+):
+    from tests.factories import SenderIDFactory
+
+    SenderIDFactory(account=account, value="WalkCo")
+    SenderIDFactory(account=account, value="Main", is_default=True)
+
+    select = sender_select(operator_client.get(URL, {"account": account.pk}).content.decode())
+
+    assert "provider" not in select
+    assert select.index('<option value="Main" selected>Main (default)') < select.index("WalkCo")
+
+
+def test_the_confirmation_keeps_the_sender_chosen(operator_client, account):
+    """The confirmation step renders the form again: the select must still hold the sender
+    chosen, or "Confirm and send" sends from another one."""
+    from tests.factories import SenderIDFactory
+
+    SenderIDFactory(account=account, value="Main", is_default=True)
+    SenderIDFactory(account=account, value="WalkCo")
+
+    confirm = operator_client.post(URL, form(account, sender="WalkCo", action="send"))
+
+    select = sender_select(confirm.content.decode())
+    assert 'id="confirm"' in confirm.content.decode()
+    assert '<option value="WalkCo" selected>' in select
+    assert '<option value="Main">' in select

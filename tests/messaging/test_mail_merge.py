@@ -295,3 +295,26 @@ def test_the_preview_reads_the_file_once_per_phone_column(operator_client, accou
 
     operator_client.post(url, merge_form(account, phone_column="1"), HTTP_HX_REQUEST="true")
     assert len(reads) == 2  # another phone column: read once more
+
+
+def test_the_sender_select_offers_the_accounts_senders_and_keeps_the_one_chosen(
+    operator_client, account, script
+):
+    """As on the compose page: the account shown's sender IDs from the start (the provider's
+    default first and chosen when none is marked), and the confirmation keeps the choice."""
+    from tests.factories import SenderIDFactory
+
+    SenderIDFactory(account=account, value="WalkCo")
+    url = upload(operator_client, ORDERS)["Location"]
+
+    def select(html: str) -> str:
+        start = html.index('id="id_sender"')
+        return html[start : html.index("</select>", start)]
+
+    page = select(operator_client.get(url).content.decode())
+    assert page.index('<option value="" selected>The provider\'s default sender</option>') < (
+        page.index('<option value="WalkCo">WalkCo</option>')
+    )
+
+    confirm = operator_client.post(url, merge_form(account, sender="WalkCo", action="send"))
+    assert '<option value="WalkCo" selected>' in select(confirm.content.decode())

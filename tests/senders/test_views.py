@@ -194,9 +194,27 @@ def test_options_list_the_accounts_usable_senders_default_selected(operator_clie
     assert html.index("DEF") < html.index("AAA")
 
 
+def test_options_keep_the_providers_default_first_when_no_sender_is_marked_default(
+    operator_client, provider
+):
+    """Changing the account on the compose page gets these options: an added ID that is not
+    the default must not take the provider's default sender away."""
+    account = ProviderAccountFactory(name="ISMS")
+    SenderIDFactory(account=account, value="WalkCo")
+
+    html = operator_client.get(
+        reverse("senders:options"), {"account": account.pk}, headers={"HX-Request": "true"}
+    ).content.decode()
+
+    assert html.index('<option value="" selected>The provider\'s default sender</option>') < (
+        html.index('<option value="WalkCo">WalkCo</option>')
+    )
+    assert "has no active sender IDs" not in html
+
+
 def test_options_without_senders_say_so(operator_client, provider):
     account = ProviderAccountFactory(name="Bare")
     html = operator_client.get(reverse("senders:options"), {"account": account.pk}).content
-    assert b'<option value="">The provider\'s default sender</option>' in html
+    assert b'<option value="" selected>The provider\'s default sender</option>' in html
     assert b"Bare has no active sender IDs: the provider's default sender is used." in html
     assert b"Choose an account first" in operator_client.get(reverse("senders:options")).content

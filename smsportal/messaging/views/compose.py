@@ -27,7 +27,7 @@ from smsportal.contacts.models import Contact, OptOut
 from smsportal.contacts.scope import lists_of
 from smsportal.routing.prices import PriceTable
 from smsportal.senders.models import SenderID
-from smsportal.senders.selectors import active_sender_ids
+from smsportal.senders.selectors import sender_choices
 from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
@@ -372,24 +372,32 @@ def type_preview(form: ComposeForm, kind: str, analysis, text: str) -> dict:
     return preview
 
 
-def compose_context(form: ComposeForm, preview: dict | None = None) -> dict:
-    """The page around the form: the chosen account's sender IDs and balance."""
+def shown_account(form: ComposeForm):
+    """The account the form's select shows: the one chosen, else the first offered; None for
+    "Automatic"."""
     account = form.cleaned_data.get("account") if form.is_bound and form.is_valid() else None
     if account is None and not form.automatic:
         chosen = form["account"].value()
         field = form.fields["account"]
         account = field.queryset.filter(pk=chosen).first() if chosen else field.queryset.first()
-    senders = active_sender_ids(account) if account else []
+    return account
+
+
+def sender_select(form: ComposeForm) -> dict:
+    """The sender select's choices (senders/_options.html) for the account the form shows. A
+    page sent back (preview, confirmation) keeps the sender chosen; a new one the default."""
+    chosen = form.data.get("sender", "") if form.is_bound else None
+    choices = sender_choices(shown_account(form), chosen)
     if form.automatic:  # any account's sender ID: routing maps it onto each account
         values = SenderID.objects.usable().order_by("value").values_list("value", flat=True)
-        senders = [{"value": value, "is_default": False} for value in dict.fromkeys(values)]
-    return {
-        "form": form,
-        "preview": preview,
-        "account": account,
-        "senders": senders,
-        "automatic": form.automatic,
-    }
+        choices["senders"] = [{"value": value} for value in dict.fromkeys(values)]
+        choices["selected_sender"] = chosen or ""
+    return {**choices, "automatic": form.automatic}
+
+
+def compose_context(form: ComposeForm, preview: dict | None = None) -> dict:
+    """The page around the form: the chosen account's sender IDs and balance."""
+    return {**sender_select(form), "form": form, "preview": preview}
 
 
 @permission_required("messaging.add_message", raise_exception=True)

@@ -35,6 +35,7 @@ from ..mail_merge import (
 )
 from ..mail_merge_forms import MailMergeForm, MergeUploadForm
 from ..models import Message
+from .compose import sender_select
 
 UPLOAD_DIR = "mail_merge"
 SESSION_KEY = "mail_merge_files"
@@ -214,10 +215,20 @@ def mail_merge(request: HttpRequest, key: str) -> HttpResponse:
                 % {"pk": message.pk, "count": f"{message.recipient_count:,}"},
             )
             return redirect(message)
+    # The sender select as on the compose page; its account is the one the select shows, while
+    # `account` stays the valid choice the preview counts for.
+    select = sender_select(form)
+    select["sender_account"] = select.pop("account")
     return render(
         request,
         "messaging/mail_merge.html",
-        {**context, "form": form, "key": key, "draft": draft if action == "send" else None},
+        {
+            **context,
+            **select,
+            "form": form,
+            "key": key,
+            "draft": draft if action == "send" else None,
+        },
     )
 
 
