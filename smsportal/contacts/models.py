@@ -358,6 +358,14 @@ class OptOut(models.Model):
         creator = self.created_by
         return bool(creator and creator.has_perm("contacts.lift_any_optout"))
 
+    @property
+    def shown_note(self) -> str:
+        """The note in the reader's language: a keyword's ("keyword STOP") is kept in English by
+        the webhook that made it; staff's and an import's notes are theirs, shown as written."""
+        if self.reason == self.Reason.KEYWORD and self.note.startswith("keyword "):
+            return gettext("keyword %(keyword)s") % {"keyword": self.note.removeprefix("keyword ")}
+        return self.note
+
     def may_be_lifted_by(self, user) -> bool:
         if not user.has_perm("contacts.delete_optout"):
             return False

@@ -112,7 +112,8 @@ class BalanceSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.account}: {self.amount} at {self.taken_at:%Y-%m-%d %H:%M}"
+        taken = timezone.localtime(self.taken_at)
+        return f"{self.account}: {self.amount} at {taken:%Y-%m-%d %H:%M}"
 
 
 class AccountCredit(models.Model):

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from smsportal.sms.keywords import normalise
 
+from .outcomes import shown_outcome
+
 DEFAULT_STOP = "You will get no more messages from us. Send START to receive them again."
 DEFAULT_STOP_ARABIC = "لن تصلك رسائل منا بعد الآن. أرسل اشتراك لتصلك من جديد."
 DEFAULT_START = "You will receive our messages again. Send STOP to stop them."
@@ -155,7 +157,7 @@ class ReplyGate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.phone} last replied {self.last_reply_at:%Y-%m-%d %H:%M}"
+        return f"{self.phone} last replied {timezone.localtime(self.last_reply_at):%Y-%m-%d %H:%M}"
 
 
 class AutoReply(models.Model):
@@ -191,3 +193,8 @@ class AutoReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.phone}: {self.outcome}"
+
+    @property
+    def shown_outcome(self) -> str:
+        """The outcome in the reader's language (kept in English)."""
+        return shown_outcome(self.outcome)

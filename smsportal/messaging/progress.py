@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.formats import number_format
 from django.utils.functional import lazy
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -143,7 +144,8 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
                     total,
                 )
                 % {
-                    "when": f"{message.scheduled_for:%Y-%m-%d %H:%M}"
+                    # In the reader's time zone, as the page's "Scheduled for" row reads it.
+                    "when": f"{localtime(message.scheduled_for):%Y-%m-%d %H:%M}"
                     if message.scheduled_for
                     else _("later"),
                     "count": grouped(total),

@@ -190,4 +190,4 @@ class Occurrence(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.schedule} at {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.schedule} at {timezone.localtime(self.due_at):%Y-%m-%d %H:%M}"

@@ -131,3 +131,32 @@ def test_a_messages_recipients_fit_at_1366_and_turn_into_cards_at_390(as_role, l
     assert row.evaluate("r => getComputedStyle(r).display") == "flex"
     expect(table.locator("thead")).to_be_hidden()
     expect(row.locator("td[data-label=Parts]")).to_be_visible()
+
+
+@pytest.mark.parametrize("role", ["operator", "manager"])
+def test_a_long_unbroken_name_wraps_in_headings_and_the_breadcrumb(as_role, live_server, role):
+    from smsportal.contacts.models import Contact
+
+    page = as_role(role)
+    contact = Contact.objects.get(name="Staff 0")
+    Contact.objects.filter(pk=contact.pk).update(name="W" * 200)
+    for width, height in [(1366, 768), (390, 844)]:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/contacts/{contact.pk}/")
+        expect(page.locator("h1")).to_contain_text("W" * 200)
+        assert page.evaluate(OVERFLOW) <= 0, width
+        page.goto(f"{live_server.url}/messages/inbox/")  # the name heads its conversation
+        expect(page.get_by_text("W" * 200)).to_be_visible()
+        assert page.evaluate(OVERFLOW) <= 0, width
+
+
+@pytest.mark.parametrize("role", ["operator", "manager"])
+def test_a_long_unbroken_message_text_wraps_on_the_dashboard(as_role, live_server, role):
+    from smsportal.messaging.models import Message
+
+    page = as_role(role)
+    Message.objects.filter(body="Hello from SMS Portal").update(body="x" * 300)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_text("x" * 69, exact=False).first).to_be_visible()
+    assert page.evaluate(OVERFLOW) <= 0

@@ -271,7 +271,9 @@ def test_the_inbox_names_a_sender_who_is_a_contact(operator_client, account):
     receive(account, InboundSMS(sender="+96597119440", recipient="", text="Hi", raw={}))
     receive(account, InboundSMS(sender="+96597119441", recipient="", text="Yo", raw={}))
     page = operator_client.get("/messages/inbox/").content.decode()
-    assert 'Ali <span class="fw-normal text-body-secondary">+96597119440</span>' in page
+    assert (
+        '<bdi>Ali</bdi> <bdi class="fw-normal text-body-secondary" dir="ltr">+96597119440</bdi>'
+    ) in page
     convo = Conversation.objects.get(phone="+96597119440")
     thread_page = operator_client.get(convo.get_absolute_url()).content.decode()
     assert f'href="/contacts/{contact.pk}/"' in thread_page
@@ -311,3 +313,15 @@ def test_the_live_preview_counts_big_lists_and_agrees_with_the_send(operator_cli
         and '"phone" IN' not in q["sql"]
         for q in queries.captured_queries
     )
+
+
+def test_a_contacts_number_beside_an_arabic_name_reads_left_to_right(operator_client, operator):
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=operator, defaults={"language": "ar"})
+    contact = ContactFactory(name="أحمد", phone="+96597119440")
+
+    page = operator_client.get(f"/contacts/{contact.pk}/").content.decode()
+
+    shown = '<bdi>أحمد</bdi> (<bdi dir="ltr">+96597119440</bdi>)'
+    assert page.count(shown) == 2  # the breadcrumb and the heading

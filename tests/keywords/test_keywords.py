@@ -328,3 +328,54 @@ def test_the_latest_replies_are_those_of_the_threads_the_person_may_see(
     client.force_login(staff)
     listing = client.get("/admin/keywords/autoreply/")
     assert listing.status_code == 200 and PHONE not in listing.content.decode()
+
+
+def test_in_arabic_what_happened_and_a_keywords_opt_out_are_translated(
+    sms, manager_client, manager, account
+):
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=manager, defaults={"language": "ar"})
+    team = ContactList.objects.create(name="Support team")
+    KeywordRule.objects.create(account=account, keyword="JOIN", reply="Welcome", add_to_list=team)
+    sms("STOP")
+    sms("JOIN", sender="+96597119441")
+
+    page = manager_client.get(reverse("keywords:list")).content.decode()
+    optouts = manager_client.get(reverse("contacts:optout_list")).content.decode()
+
+    assert '<td class="small">أُرسل الرد ·' in page
+    assert "أُضيف إلى <bdi>Support team</bdi>؛ أُرسل الرد" in page
+    assert "replied" not in page.split("<main", 1)[1]
+    assert "الكلمة المفتاحية STOP" in optouts and "keyword STOP" not in optouts
+
+
+def test_in_arabic_a_number_inside_a_sentence_reads_left_to_right(
+    sms, manager_client, manager, account
+):
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=manager, defaults={"language": "ar"})
+    sms("STOP")
+    conversation = Conversation.objects.get()
+
+    inbox = manager_client.get(reverse("messaging:inbox")).content.decode()
+    thread = manager_client.get(conversation.get_absolute_url()).content.decode()
+
+    assert f'<bdi dir="ltr">{PHONE}</bdi>' in inbox
+    assert f'ألغى <bdi dir="ltr">{PHONE}</bdi> اشتراكه' in thread  # the opt-out banner
+    assert f"<bdi>{PHONE}</bdi>" not in thread
+
+
+def test_an_outcome_is_read_back_escaped_and_an_unknown_note_kept():
+    from smsportal.keywords.outcomes import shown_outcome
+
+    shown = shown_outcome(
+        "added to <b>Team</b>; not replied: it had 3 automatic replies in the "
+        "last 24 hours; something new"
+    )
+
+    assert shown == (
+        "added to <bdi>&lt;b&gt;Team&lt;/b&gt;</bdi>; "
+        "not replied: it had 3 automatic replies in the last 24 hours; something new"
+    )

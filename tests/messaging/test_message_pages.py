@@ -503,3 +503,27 @@ def test_cancel_asks_before_withdrawing_the_queued_recipients(operator_client, w
     assert 'data-confirm="Withdraw the 3 recipients not yet sent?">' in body
     assert _cancel_question(1_204) == "Withdraw the 1,204 recipients not yet sent?"
     assert _cancel_question(1) == "Withdraw the 1 recipient not yet sent?"
+
+
+def test_the_banner_of_a_scheduled_message_reads_in_the_readers_time_zone(
+    operator_client, operator, account, settings
+):
+    import zoneinfo
+    from datetime import datetime
+
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=operator, defaults={"time_zone": "Asia/Kuwait"})
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    when = datetime(2030, 12, 2, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Kuwait"))  # 07:00 UTC
+    message = create_message(
+        account=account,
+        body="Later",
+        recipients=ResolvedRecipients(phones=["+96550000001"]),
+        scheduled_for=when,
+    )
+
+    page = operator_client.get(message.get_absolute_url()).content.decode()
+
+    assert "Scheduled for 2030-12-02 10:00, to 1 recipient." in page
+    assert "07:00" not in page

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -552,7 +553,7 @@ def send(request: HttpRequest) -> HttpResponse:
     count = message.recipient_count
     values = {"number": message.pk, "count": f"{count:,}"}
     if message.scheduled_for:
-        values["when"] = f"{message.scheduled_for:%Y-%m-%d %H:%M}"
+        values["when"] = f"{localtime(message.scheduled_for):%Y-%m-%d %H:%M}"
         done = ngettext(
             "Message #%(number)s to %(count)s recipient is scheduled for %(when)s.",
             "Message #%(number)s to %(count)s recipients is scheduled for %(when)s.",
