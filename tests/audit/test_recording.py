@@ -15,9 +15,9 @@ from smsportal.messaging.models import Message
 from smsportal.providers import crypto
 from smsportal.providers.models import ProviderAccount
 from tests.factories import PASSWORD, ProviderAccountFactory
-from tests.messaging.test_compose import URL as COMPOSE_URL
 from tests.messaging.test_compose import form as compose_form
 from tests.providers.test_account_pages import no_dns, post_data  # noqa: F401  (fixture)
+from tests.support.compose import confirm_and_send
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +35,7 @@ def test_a_send_is_recorded_with_who_and_from_where(
     operator_client, operator, account, script, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        operator_client.post(
-            COMPOSE_URL, compose_form(account, action="confirm"), REMOTE_ADDR="192.0.2.7"
-        )
+        confirm_and_send(operator_client, compose_form(account), REMOTE_ADDR="192.0.2.7")
 
     message = Message.objects.get()
     entry = AuditEntry.objects.get(event="message_sent")

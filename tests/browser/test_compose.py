@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from smsportal.contacts.models import Contact, ContactList
+from smsportal.messaging.models import Message
 from tests.factories import PASSWORD, ProviderAccountFactory, SenderIDFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -113,3 +117,32 @@ def test_a_refusal_is_gone_once_the_text_is_filled_and_the_account_switched(
     expect(page.locator("#compose-errors")).to_be_hidden()
     expect(page.get_by_text("The message is empty.")).to_have_count(0)
     assert errors == []  # every out-of-band target was on the page
+
+
+def test_a_change_after_send_withdraws_the_confirmation(
+    page, live_server, login, operator, account, script
+):
+    staff = ContactList.objects.create(name="Staff")
+    staff.add([Contact.objects.create(phone=f"+9655100000{n}").pk for n in range(1, 4)])
+    login(operator, PASSWORD)
+    page.goto(f"{live_server.url}/messages/compose/")
+    page.get_by_label("Numbers").fill("+965 9711 9440")
+    page.get_by_label("Message").fill("Hello")
+    page.get_by_role("button", name="Send…").click()
+    confirm = page.locator("#confirm")
+    expect(confirm).to_contain_text("1 recipient × 1 SMS")
+
+    page.get_by_label("Message").fill("Hello again")
+
+    expect(confirm).to_have_count(0)  # it described the text before the change
+    expect(page.get_by_role("button", name="Confirm and send")).to_have_count(0)
+    expect(page.locator("#confirm-withdrawn")).to_be_visible()
+    page.get_by_label("Lists").select_option(label="Staff")
+    page.get_by_role("button", name="Send…").click()
+    expect(confirm).to_contain_text("4 recipients × 1 SMS")
+    expect(page.locator("#confirm-withdrawn")).to_be_hidden()
+
+    page.get_by_role("button", name="Confirm and send").click()
+    expect(page).to_have_url(re.compile(r"/messages/\d+/$"))
+    sent = Message.objects.get()
+    assert (sent.body, sent.recipient_count) == ("Hello again", 4)

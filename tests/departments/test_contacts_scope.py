@@ -21,6 +21,7 @@ from smsportal.providers.backends.base import InboundSMS
 from smsportal.recurring.models import RecurringSend
 from tests.api.conftest import caller_for
 from tests.factories import OptOutFactory, UserFactory
+from tests.support.compose import confirm_and_send
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +82,9 @@ def test_compose_offers_own_and_shared_lists_and_sends_to_a_shared_lists_members
     assert "Alpha customers" in page and "Bravo newsletter" in page
     assert "Bravo secret" not in page
 
-    form = {"account": account.pk, "text": "Hello", "token": "t1", "action": "confirm"}
+    form = {"account": account.pk, "text": "Hello", "token": "t1"}
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(COMPOSE, {**form, "lists": [lists["Bravo newsletter"].pk]})
+        confirm_and_send(client, {**form, "lists": [lists["Bravo newsletter"].pk]})
 
     message = Message.objects.get()
     assert message.department == world["alpha"]
@@ -100,7 +101,7 @@ def test_compose_with_another_departments_list_guessed_sends_nothing_and_counts_
     preview = client.post(
         COMPOSE, {**form, "action": "preview"}, headers={"HX-Request": "true"}
     ).content.decode()
-    client.post(COMPOSE, {**form, "action": "confirm"})
+    confirm_and_send(client, form)
 
     assert "+96597200001" not in preview
     assert not Message.objects.exists()
@@ -119,11 +120,10 @@ def test_a_person_in_two_departments_sends_for_one_only_to_its_lists_and_shared_
         "department": world["alpha"].pk,
         "text": "Hello",
         "token": "t3",
-        "action": "confirm",
         "lists": [secret.pk, shared.pk],
     }
 
-    page = client.post(COMPOSE, form).content.decode()
+    page = confirm_and_send(client, form).content.decode()
     assert "Bravo secret is a list of Bravo, not of Alpha" in page
     assert "Bravo newsletter is a list of" not in page  # shared: fine for Alpha
     assert not Message.objects.exists()
@@ -145,7 +145,7 @@ def test_a_person_in_two_departments_sends_for_one_only_to_its_lists_and_shared_
     assert "Bravo secret is a list of Bravo, not of Alpha" in page
     assert not RecurringSend.objects.exists()
 
-    client.post(COMPOSE, {**form, "department": world["bravo"].pk, "token": "t4"})
+    confirm_and_send(client, {**form, "department": world["bravo"].pk, "token": "t4"})
     assert Message.objects.get().department == world["bravo"]
 
 
@@ -180,15 +180,14 @@ def test_an_opt_out_holds_for_every_department(
     client.force_login(world["bob"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            COMPOSE,
+        confirm_and_send(
+            client,
             {
                 "account": account.pk,
                 "text": "Offer",
                 "token": "t3",
                 "lists": [bravo_list.pk],
                 "recipients": "+96597100001",
-                "action": "confirm",
             },
         )
 
@@ -405,7 +404,7 @@ def test_another_departments_contact_name_is_not_shown_in_the_inbox_nor_filled_i
     }
     preview = client.post(COMPOSE, {**form, "action": "preview"}).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(COMPOSE, {**form, "action": "confirm"})
+        confirm_and_send(client, form)
         receive(account, InboundSMS(sender="+96597200001", recipient="", text="Hi", raw={}))
     inbox = client.get(reverse("messaging:inbox")).content.decode()
     searched = client.get(reverse("messaging:inbox"), {"q": "Bravo"}).content.decode()

@@ -18,6 +18,7 @@ from smsportal.departments.models import Department
 from smsportal.message_templates.models import MessageTemplate
 from smsportal.recurring.models import RecurringSend
 from tests.factories import UserFactory
+from tests.support.compose import confirm_and_send
 
 pytestmark = pytest.mark.django_db
 
@@ -108,11 +109,10 @@ def test_another_departments_list_is_still_refused_on_submit_with_the_reason(cli
         "department": two["alpha"].pk,
         "text": "Hi",
         "token": "t1",
-        "action": "confirm",
         "lists": [secret.pk],
     }
 
-    page = client.post(COMPOSE, form).content.decode()
+    page = confirm_and_send(client, form).content.decode()
 
     assert "Bravo secret is a list of Bravo, not of Alpha" in page
 

@@ -24,6 +24,7 @@ from smsportal.recurring.models import RecurringSend
 from smsportal.recurring.sending import run_due
 from tests.api.conftest import Caller
 from tests.factories import ContactFactory, ContactListFactory, UserFactory
+from tests.support.compose import confirm_and_send
 from tests.support.sending import create_message
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,7 @@ def test_compose_fixes_the_only_department_and_the_message_is_its(
     assert 'id="compose-department"' in page and "General" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        operator_client.post(COMPOSE, compose_form(account, action="confirm"))
+        confirm_and_send(operator_client, compose_form(account))
 
     assert Message.objects.get().department.name == "General"
 
@@ -102,7 +103,7 @@ def test_compose_offers_a_choice_to_a_member_of_several_and_sends_as_the_chosen(
     assert 'name="department"' in page and "<select" in page and "Sales" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        operator_client.post(COMPOSE, compose_form(account, action="confirm", department=sales.pk))
+        confirm_and_send(operator_client, compose_form(account, department=sales.pk))
 
     assert Message.objects.get().department == sales
 
@@ -112,9 +113,7 @@ def test_compose_refuses_a_department_of_someone_else(
 ):
     sales.members.add(operator)
 
-    answer = operator_client.post(
-        COMPOSE, compose_form(account, action="confirm", department=support.pk)
-    )
+    answer = confirm_and_send(operator_client, compose_form(account, department=support.pk))
 
     assert answer.status_code == 200
     assert not Message.objects.exists()
@@ -130,7 +129,7 @@ def test_a_user_in_no_department_sees_why_and_cannot_send(client, account):
     client.force_login(loner)
 
     page = client.get(COMPOSE).content.decode()
-    answer = client.post(COMPOSE, compose_form(account, action="confirm"))
+    answer = confirm_and_send(client, compose_form(account))
 
     assert 'id="no-department"' in page
     assert answer.status_code == 200

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from smsportal.messaging.models import Message
+from tests.support.compose import confirm_and_send, confirmation_in
 
 pytestmark = pytest.mark.django_db
 
@@ -85,10 +86,11 @@ def test_send_asks_for_confirmation_then_sends_once(
     first = operator_client.post(URL, form(account, action="send"))
     assert 'id="confirm"' in first.content.decode()
     assert not Message.objects.exists()
+    confirmed = form(account, action="confirm", confirmation=confirmation_in(first))
 
     with django_capture_on_commit_callbacks(execute=True):
-        sent = operator_client.post(URL, form(account, action="confirm"))
-        again = operator_client.post(URL, form(account, action="confirm"))  # double click
+        sent = operator_client.post(URL, confirmed)
+        again = operator_client.post(URL, confirmed)  # double click
 
     message = Message.objects.get()
     assert sent["Location"] == again["Location"] == message.get_absolute_url()
@@ -154,7 +156,7 @@ def test_the_note_after_sending_stays_true_once_the_send_is_done(
     operator_client, account, script, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        sent = operator_client.post(URL, form(account, action="confirm"), follow=True)
+        sent = confirm_and_send(operator_client, form(account), follow=True)
 
     body = sent.content.decode()
     assert "to 1 recipient was handed to the send queue." in body
@@ -227,7 +229,7 @@ def test_an_added_sender_id_leaves_the_providers_default_sender_first_and_chosen
     assert '<option value="" selected>The provider\'s default sender</option>' in select
     assert select.index("The provider's default sender") < select.index("WalkCo")
     assert '<option value="WalkCo">WalkCo</option>' in select
-    sent = manager_client.post(URL, form(account, action="confirm"))
+    sent = confirm_and_send(manager_client, form(account))
     assert sent.status_code == 302
     assert Message.objects.get().sender == ""
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from smsportal.contacts.models import Contact, ContactField, ContactList
 from smsportal.messaging.models import Message
+from tests.support.compose import confirm_and_send
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +118,7 @@ def test_confirm_sends_each_person_their_own_text(
     operator_client, account, script, customers, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        operator_client.post(URL, form(account, customers, action="confirm"))
+        confirm_and_send(operator_client, form(account, customers))
 
     message = Message.objects.get()
     assert message.personal
@@ -138,10 +139,9 @@ def test_double_braces_send_one_brace_without_personalising(
         "recipients": "+96550000001",
         "text": "Use code {{SAVE10}}",
         "token": "tok-braces",
-        "action": "confirm",
     }
     with django_capture_on_commit_callbacks(execute=True):
-        operator_client.post(URL, data)
+        confirm_and_send(operator_client, data)
 
     message = Message.objects.get()
     assert (message.body, message.personal) == ("Use code {SAVE10}", False)

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from smsportal.messaging.models import Message
 from tests.factories import ProviderAccountFactory, SenderIDFactory
+from tests.support.compose import confirm_and_send
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +64,9 @@ def test_an_iso_account_counts_latin_text_as_it_sends_it(operator_client, iso, s
 
 def test_the_message_stores_what_the_account_will_send(operator_client, iso):
     text = "Crêpe © ® " * 10
-    data = form(iso, text=text, action="confirm", token="tok-iso")
+    data = form(iso, text=text, token="tok-iso")
 
-    operator_client.post(URL, data)
+    confirm_and_send(operator_client, data)
 
     message = Message.objects.get(idempotency_key="tok-iso")
     assert (message.encoding, message.segments) == ("Latin-1", 1)
@@ -78,7 +79,7 @@ def test_a_text_the_account_cannot_carry_is_shown_and_refused(operator_client, d
     text = "Line one\nmobile:96512345678"
 
     shown = preview(operator_client, mail, text).content.decode()
-    sent = operator_client.post(URL, form(mail, text=text, action="confirm", token="tok-m"))
+    sent = confirm_and_send(operator_client, form(mail, text=text, token="tok-m"))
 
     assert "cannot hold a line break" in shown
     assert "cannot hold a line break" in sent.content.decode()

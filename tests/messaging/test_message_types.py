@@ -11,6 +11,7 @@ from smsportal.messaging import message_types
 from smsportal.messaging.models import Delivery, Message
 from smsportal.providers.registry import backend_class
 from smsportal.sms.status import DeliveryStatus
+from tests.support.compose import confirm_and_send
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +129,7 @@ def test_the_preview_explains_the_barcode_placeholder(operator_client, sandbox_a
 
 def send(client, account, capture, **fields):
     with capture(execute=True):
-        response = client.post(URL, form(account, action="confirm", **fields))
+        response = confirm_and_send(client, form(account, **fields))
     assert response.status_code == 302, response.content.decode()[-3000:]
     return Message.objects.filter(account=account).latest("id")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import pytest
-from django.urls import reverse
 
 from smsportal.api.models import ApiKey
 from smsportal.messaging.models import Message
@@ -14,6 +13,7 @@ from smsportal.recurring.models import Occurrence, RecurringSend
 from smsportal.recurring.sending import run_due
 from tests.api.conftest import Caller
 from tests.factories import ContactFactory, ContactListFactory
+from tests.support.compose import confirm_and_send
 
 from .conftest import quota
 
@@ -69,15 +69,14 @@ def test_compose_shows_the_refusal_on_the_form(operator_client, operator, accoun
     operator.departments.set([sales])
     quota(sales, account, parts_per_day=2)
 
-    page = operator_client.post(
-        reverse("messaging:compose"),
+    page = confirm_and_send(
+        operator_client,
         {
             "account": account.pk,
             "sender": "",
             "recipients": "+96550000001\n+96550000002\n+96550000003",
             "text": "Hello",
             "token": "tok-1",
-            "action": "confirm",
         },
     ).content.decode()
 

@@ -14,6 +14,7 @@ from smsportal.messaging.models import Message
 from smsportal.routing.models import AccountRouting, DestinationPrice, Route, RouteAccount
 from smsportal.sms.status import DeliveryStatus
 from tests.factories import ProviderAccountFactory, SenderIDFactory
+from tests.support.compose import confirmation_in
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,11 @@ def test_the_preview_splits_recipients_and_cost_by_account(operator_client, gulf
 
 def test_the_send_makes_one_message_per_account_and_records_who_had_no_route(operator_client, gulf):
     kuwait, saudi = gulf
-    response = post(operator_client, action="confirm")
+    unconfirmed = post(operator_client, action="confirm")
+    assert 'id="confirm"' in unconfirmed.content.decode()  # shown for confirming, not sent
+    assert not Message.objects.exists()
+    fingerprint = confirmation_in(unconfirmed)
+    response = post(operator_client, action="confirm", confirmation=fingerprint)
 
     assert response.status_code == 302
     messages = {m.account: m for m in Message.objects.all()}
@@ -94,8 +99,44 @@ def test_the_send_makes_one_message_per_account_and_records_who_had_no_route(ope
     assert messages[kuwait].estimated_cost == Decimal("0.05")
     assert messages[saudi].estimated_cost == Decimal("0.01")
 
-    post(operator_client, action="confirm")  # the same form again: nothing new
+    again = post(operator_client, action="confirm", confirmation=fingerprint)
+    assert again.status_code == 302  # the same form again (a double click): nothing new
     assert Message.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"recipients": "\n".join([KW1, KW2, SA1, UK1, "+966500000002"])},  # one more for Saudi
+        {"text": "Hello again"},
+    ],
+)
+def test_a_change_after_the_automatic_confirmation_is_shown_again_not_sent(
+    operator_client, gulf, change
+):
+    shown = post(operator_client, action="send")
+    assert 'id="confirm-routed"' in shown.content.decode()
+
+    answer = post(operator_client, action="confirm", confirmation=confirmation_in(shown), **change)
+
+    assert not Message.objects.exists()
+    assert "The message changed after you reviewed it" in plain(answer)
+
+
+def test_switching_one_account_to_automatic_after_the_confirmation_sends_nothing(
+    operator_client, gulf
+):
+    kuwait, _saudi = gulf
+    shown = post(operator_client, action="send", account=kuwait.pk, recipients=KW1)
+    assert "through Kuwait line" in plain(shown)
+
+    answer = post(
+        operator_client, action="confirm", confirmation=confirmation_in(shown), recipients=KW1
+    )
+
+    assert not Message.objects.exists()
+    assert "The message changed after you reviewed it" in plain(answer)
+    assert 'id="confirm-routed"' in answer.content.decode()  # the new send: by the routes
 
 
 def test_a_route_whose_accounts_cannot_carry_the_text_sends_nothing(operator_client, gulf):

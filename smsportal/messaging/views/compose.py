@@ -33,7 +33,7 @@ from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivale
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
 
-from .. import message_types, quota_step, routed, sending
+from .. import confirmation, message_types, quota_step, routed, sending
 from ..forms import ComposeForm
 from ..message_types import measure
 from ..personal import compose_estimate
@@ -508,19 +508,53 @@ def routed_draft_for(request, form, preview, body: str, personal: bool):
 
 
 def confirm(request: HttpRequest) -> HttpResponse:
-    """The confirmation: what the send will do, as the send service prepared it."""
+    """The confirmation: what the send will do, as the send service prepared it, and its
+    fingerprint, for "Confirm and send" to post back (messaging/confirmation.py)."""
     form = ComposeForm(request.POST, user=request.user)
     preview = preview_context(form)
-    return render_page(request, form, preview=preview, draft=draft_for(request, form, preview))
+    draft = draft_for(request, form, preview)
+    fingerprint = confirmation_of(request, form, draft) if draft else ""
+    return render_page(request, form, preview=preview, draft=draft, confirmation=fingerprint)
+
+
+def confirmation_of(request: HttpRequest, form: ComposeForm, draft) -> str:
+    return confirmation.fingerprint(
+        draft,
+        account_choice=form.data.get("account", ""),
+        list_ids=chosen_lists(form),
+        user=request.user,
+    )
+
+
+def reconfirm_note(posted: str) -> str:
+    """Why the confirmation is shown again instead of sending."""
+    if posted:
+        return _(
+            "The message changed after you reviewed it: check the new summary and confirm again."
+        )
+    return _("Nothing has been sent yet: check the summary and confirm.")
 
 
 def send(request: HttpRequest) -> HttpResponse:
-    """The send, after the confirmation; a second submit of the same form finds its message."""
+    """The send, after the confirmation; a second submit of the same form finds its message.
+    Only the send the confirmation showed goes: a form changed since (a list added, the text
+    or the account changed), or posted without a confirmation, is shown for confirming."""
     form = ComposeForm(request.POST, user=request.user)
     preview = preview_context(form)
     draft = draft_for(request, form, preview)
     if draft is None:
         return render_page(request, form, preview=preview)
+    posted = request.POST.get(confirmation.FIELD, "")
+    expected = confirmation_of(request, form, draft)
+    if not (confirmation.already_sent(draft) or confirmation.matches(posted, expected)):
+        return render_page(
+            request,
+            form,
+            preview=preview,
+            draft=draft,
+            confirmation=expected,
+            confirm_note=reconfirm_note(posted),
+        )
     try:
         if isinstance(draft, routed.RoutedDraft):
             sent = routed.send_routed(draft)  # all or none: one transaction
