@@ -160,3 +160,32 @@ def test_a_long_unbroken_message_text_wraps_on_the_dashboard(as_role, live_serve
     page.goto(f"{live_server.url}/")
     expect(page.get_by_text("x" * 69, exact=False).first).to_be_visible()
     assert page.evaluate(OVERFLOW) <= 0
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "superuser"])
+def test_the_reports_and_keywords_tables_turn_into_cards_at_390(as_role, live_server, role):
+    from smsportal.keywords.models import AutoReply, KeywordRule
+
+    page = as_role(role)
+    rule = KeywordRule.objects.get(keyword="JOIN")
+    AutoReply.objects.create(
+        account=rule.account,
+        phone="+96597119440",
+        kind=AutoReply.Kind.RULE,
+        rule=rule,
+        outcome="replied; added to Support team, a list with a long name that wraps",
+    )
+    for path, table_id in (("/reports/", "table-departments"), ("/keywords/", "auto-replies")):
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.goto(f"{live_server.url}{path}")
+        row = page.locator(f"#{table_id} tbody tr").first
+        expect(row).to_be_visible()
+        assert row.evaluate("r => getComputedStyle(r).display") == "table-row"
+        page.set_viewport_size({"width": 390, "height": 844})
+        # Loaded afresh at the phone's width: the reports' charts redraw at their own pace.
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate(OVERFLOW) <= 0, path
+        table = page.locator(f"#{table_id}")
+        assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0, path
+        assert row.evaluate("r => getComputedStyle(r).display") == "flex", path
+        expect(row.locator("td[data-label]").first).to_be_visible()
