@@ -6,6 +6,7 @@ nothing added to contacts, opted-out numbers never sent to."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -154,7 +155,9 @@ def test_upload_then_preview_then_send_through_the_send_service(
     assert "2 recipients, each with their own text, 2 SMS in all" in html
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = operator_client.post(url, merge_form(account, action="confirm"))
+        response = operator_client.post(
+            url, merge_form(account, action="confirm", confirmation=fingerprint_in(html))
+        )
     message = Message.objects.get()
     assert response["Location"] == message.get_absolute_url()
     assert message.personal
@@ -173,6 +176,38 @@ def test_upload_then_preview_then_send_through_the_send_service(
     again = operator_client.post(url, merge_form(account, action="confirm"))
     assert again["Location"] == message.get_absolute_url()
     assert Delivery.objects.count() == 4
+
+
+def fingerprint_in(html: str) -> str:
+    return re.search(r'name="confirmation" value="([^"]*)"', html).group(1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"text": "Dear {first_name|Customer}, order {order_no} is ready today, come early"},
+        {"text": "Dear {first_name|Customer}, order {order_no} is READY"},  # same length
+        {"confirmation": ""},  # a send posted without the confirmation
+        {"confirmation": "0" * 64},
+    ],
+)
+def test_a_merge_changed_after_its_confirmation_is_shown_again_not_sent(
+    operator_client, account, script, change
+):
+    url = upload(operator_client, ORDERS)["Location"]
+    html = operator_client.post(url, merge_form(account, action="send")).content.decode()
+    confirmed = {"action": "confirm", "confirmation": fingerprint_in(html)}
+
+    html = operator_client.post(url, merge_form(account, **{**confirmed, **change})).content
+    html = html.decode()
+
+    assert not Message.objects.exists() and not script.calls
+    assert 'id="confirm"' in html and 'id="confirm-note"' in html
+    # The new confirmation sends, once confirmed as shown.
+    operator_client.post(
+        url, merge_form(account, **{**change, **confirmed, "confirmation": fingerprint_in(html)})
+    )
+    assert Message.objects.count() == 1
 
 
 def test_the_send_is_refused_while_a_value_is_missing(operator_client, account, script):

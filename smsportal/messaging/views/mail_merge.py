@@ -25,7 +25,7 @@ from smsportal.contacts.uploads import LimitedUploadHandler
 from smsportal.sms.encoding import STANDARD
 from smsportal.sms.placeholders import parse
 
-from .. import sending
+from .. import confirmation, sending
 from ..mail_merge import (
     MergeFile,
     guess_phone_column,
@@ -35,7 +35,7 @@ from ..mail_merge import (
 )
 from ..mail_merge_forms import MailMergeForm, MergeUploadForm
 from ..models import Message
-from .compose import sender_select
+from .compose import reconfirm_note, sender_select
 
 UPLOAD_DIR = "mail_merge"
 SESSION_KEY = "mail_merge_files"
@@ -200,8 +200,21 @@ def mail_merge(request: HttpRequest, key: str) -> HttpResponse:
     if request.htmx and action == "preview":
         return render(request, "messaging/_mail_merge_preview.html", context)
     draft = None
+    fingerprint = confirm_note = ""
     if request.method == "POST" and action in ("send", "confirm"):
         draft = _draft(request, form, context)
+        if draft:
+            # As on Compose (messaging/confirmation.py): only the send the confirmation showed
+            # goes; a column, text, account or time changed since, or no confirmation at all,
+            # is shown for confirming again.
+            fingerprint = confirmation.fingerprint(
+                draft, account_choice=form.data.get("account", ""), list_ids=(), user=request.user
+            )
+            posted = request.POST.get(confirmation.FIELD, "")
+            if action == "confirm" and not (
+                confirmation.already_sent(draft) or confirmation.matches(posted, fingerprint)
+            ):
+                action, confirm_note = "send", reconfirm_note(posted)
         if draft and action == "confirm":
             message = sending.send(draft)
             _forget(request, key)
@@ -228,6 +241,8 @@ def mail_merge(request: HttpRequest, key: str) -> HttpResponse:
             "form": form,
             "key": key,
             "draft": draft if action == "send" else None,
+            "confirmation": fingerprint,
+            "confirm_note": confirm_note,
         },
     )
 
