@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -344,7 +345,7 @@ def test_in_arabic_what_happened_and_a_keywords_opt_out_are_translated(
     page = manager_client.get(reverse("keywords:list")).content.decode()
     optouts = manager_client.get(reverse("contacts:optout_list")).content.decode()
 
-    assert '<td class="small">أُرسل الرد ·' in page
+    assert re.search(r'<td class="small" data-label="[^"]+">أُرسل الرد ·', page)
     assert "أُضيف إلى <bdi>Support team</bdi>؛ أُرسل الرد" in page
     assert "replied" not in page.split("<main", 1)[1]
     assert "الكلمة المفتاحية STOP" in optouts and "keyword STOP" not in optouts
