@@ -15,6 +15,7 @@ from smsportal.contacts.models import Contact, ContactList
 from smsportal.messaging.models import Message
 from tests.conftest import general_department
 from tests.factories import ProviderAccountFactory
+from tests.messaging.test_compose import form
 from tests.support.compose import confirmation_in
 
 pytestmark = pytest.mark.django_db
@@ -38,17 +39,6 @@ def sender_client(request, client, operator, admin_user):
     department, and is in none here)."""
     client.force_login(operator if request.param == "operator" else admin_user)
     return client
-
-
-def form(account, **fields):
-    return {
-        "account": account.pk,
-        "sender": "",
-        "recipients": "+96550000001",
-        "text": "Hello",
-        "token": "tok-confirm",
-        **fields,
-    }
 
 
 def department() -> dict:

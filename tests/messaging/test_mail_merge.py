@@ -6,7 +6,6 @@ nothing added to contacts, opted-out numbers never sent to."""
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from smsportal.messaging.mail_merge import column_keys, merge_estimate, read_mer
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.views.mail_merge import UPLOAD_DIR, purge_uploads
 from smsportal.sms.encoding import STANDARD
+from tests.support.compose import confirmation_in
 from tests.support.html_forms import form_problems
 
 pytestmark = pytest.mark.django_db
@@ -150,13 +150,14 @@ def test_upload_then_preview_then_send_through_the_send_service(
     assert "1 recipient gets the message in Unicode" in html
     assert "Dear Sara, order A-17 is ready" in html
 
-    html = operator_client.post(url, merge_form(account, action="send")).content.decode()
+    shown = operator_client.post(url, merge_form(account, action="send"))
+    html = shown.content.decode()
     assert 'id="confirm"' in html
     assert "2 recipients, each with their own text, 2 SMS in all" in html
 
     with django_capture_on_commit_callbacks(execute=True):
         response = operator_client.post(
-            url, merge_form(account, action="confirm", confirmation=fingerprint_in(html))
+            url, merge_form(account, action="confirm", confirmation=confirmation_in(shown))
         )
     message = Message.objects.get()
     assert response["Location"] == message.get_absolute_url()
@@ -178,10 +179,6 @@ def test_upload_then_preview_then_send_through_the_send_service(
     assert Delivery.objects.count() == 4
 
 
-def fingerprint_in(html: str) -> str:
-    return re.search(r'name="confirmation" value="([^"]*)"', html).group(1)
-
-
 @pytest.mark.parametrize(
     "change",
     [
@@ -195,17 +192,17 @@ def test_a_merge_changed_after_its_confirmation_is_shown_again_not_sent(
     operator_client, account, script, change
 ):
     url = upload(operator_client, ORDERS)["Location"]
-    html = operator_client.post(url, merge_form(account, action="send")).content.decode()
-    confirmed = {"action": "confirm", "confirmation": fingerprint_in(html)}
+    shown = operator_client.post(url, merge_form(account, action="send"))
+    confirmed = {"action": "confirm", "confirmation": confirmation_in(shown)}
 
-    html = operator_client.post(url, merge_form(account, **{**confirmed, **change})).content
-    html = html.decode()
+    again = operator_client.post(url, merge_form(account, **{**confirmed, **change}))
+    html = again.content.decode()
 
     assert not Message.objects.exists() and not script.calls
     assert 'id="confirm"' in html and 'id="confirm-note"' in html
     # The new confirmation sends, once confirmed as shown.
     operator_client.post(
-        url, merge_form(account, **{**change, **confirmed, "confirmation": fingerprint_in(html)})
+        url, merge_form(account, **{**change, **confirmed, "confirmation": confirmation_in(again)})
     )
     assert Message.objects.count() == 1
 
