@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from smsportal.sms.keywords import normalise
 
-from .outcomes import shown_outcome
+from .outcomes import outcome_text, shown_outcome
 
 DEFAULT_STOP = "You will get no more messages from us. Send START to receive them again."
 DEFAULT_STOP_ARABIC = "لن تصلك رسائل منا بعد الآن. أرسل اشتراك لتصلك من جديد."
@@ -180,7 +180,8 @@ class AutoReply(models.Model):
     message = models.ForeignKey(
         "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    outcome = models.CharField(max_length=300)
+    # What happened, as notes (outcomes.Note): written in the reader's language when shown.
+    notes = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -195,6 +196,11 @@ class AutoReply(models.Model):
         return f"{self.get_kind_display()} to {self.phone}: {self.outcome}"
 
     @property
+    def outcome(self) -> str:
+        """The outcome in the reader's language, as plain text."""
+        return outcome_text(self.notes)
+
+    @property
     def shown_outcome(self) -> str:
-        """The outcome in the reader's language (kept in English)."""
-        return shown_outcome(self.outcome)
+        """The outcome in the reader's language, for a page."""
+        return shown_outcome(self.notes)

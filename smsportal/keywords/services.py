@@ -33,6 +33,7 @@ from smsportal.messaging.sending import SendRefused
 from smsportal.sms.keywords import is_arabic, normalise
 
 from .models import AutoReply, Confirmations, KeywordRule, ReplyGate
+from .outcomes import Note, note
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +138,9 @@ def confirmations_for(account) -> Confirmations:
         return confirmations
 
 
-def take_gate(account_id: int, phone: str, window: timedelta, daily_limit: int) -> str:
-    """Claim the right to send `phone` one automatic reply now: '' when granted, else why not.
-    One conditional UPDATE, so racing workers cannot both win."""
+def take_gate(account_id: int, phone: str, window: timedelta, daily_limit: int) -> dict | None:
+    """Claim the right to send `phone` one automatic reply now: None when granted, else the
+    note of why not. One conditional UPDATE, so racing workers cannot both win."""
     now = timezone.now()
     day_ago = now - timedelta(days=1)
     try:
@@ -147,11 +148,11 @@ def take_gate(account_id: int, phone: str, window: timedelta, daily_limit: int) 
             ReplyGate.objects.create(
                 account_id=account_id, phone=phone, last_reply_at=now, day_count=1
             )
-        return ""
+        return None
     except IntegrityError:
         pass  # the number had replies before: the conditional update decides
     if daily_limit < 1:
-        return "automatic replies are switched off (a daily limit of 0)"
+        return note(Note.SWITCHED_OFF)
     granted = (
         ReplyGate.objects.filter(
             account_id=account_id, phone=phone, last_reply_at__lte=now - window
@@ -168,14 +169,11 @@ def take_gate(account_id: int, phone: str, window: timedelta, daily_limit: int) 
         )
     )
     if granted:
-        return ""
+        return None
     gate = ReplyGate.objects.get(account_id=account_id, phone=phone)
     if gate.last_reply_at > now - window:
-        minutes = max(1, int(window.total_seconds() // 60))
-        return (
-            f"it had an automatic reply less than {minutes} minute{'s' if minutes != 1 else ''} ago"
-        )
-    return f"it had {daily_limit} automatic replies in the last 24 hours"
+        return note(Note.QUIET_TIME, minutes=max(1, int(window.total_seconds() // 60)))
+    return note(Note.DAILY_LIMIT, count=daily_limit)
 
 
 def handle(inbound_id: int, opt: str) -> AutoReply | None:
@@ -200,12 +198,12 @@ def handle(inbound_id: int, opt: str) -> AutoReply | None:
         notes += _actions(rule, message)
     text = _reply_text(message, kind, rule)
     if kind == AutoReply.Kind.STOP and opt != messaging_inbound.OPTED_OUT:
-        notes.append("no confirmation: the number had opted out already")
+        notes.append(note(Note.ALREADY_OPTED_OUT))
     elif text:
         notes.append(_reply(record, message, text, kind))
     else:
-        notes.append("no reply set")
-    record.outcome = "; ".join(n for n in notes if n)[:300]
+        notes.append(note(Note.NO_REPLY_SET))
+    record.notes = notes
     record.save()
     return record
 
@@ -216,7 +214,7 @@ def _reply_text(message: InboundMessage, kind: str, rule: KeywordRule | None) ->
     return confirmations_for(message.account).text_for(kind, is_arabic(message.text)).strip()
 
 
-def _reply(record: AutoReply, message: InboundMessage, text: str, kind: str) -> str:
+def _reply(record: AutoReply, message: InboundMessage, text: str, kind: str) -> dict:
     settings = confirmations_for(message.account)
     refusal = take_gate(
         message.account_id,
@@ -225,26 +223,25 @@ def _reply(record: AutoReply, message: InboundMessage, text: str, kind: str) -> 
         settings.daily_limit,
     )
     if refusal:
-        return f"not replied: {refusal}"
+        return refusal
     # The reply is the thread's department's message (its quota, its pages).
     department = department_of_thread(message.account_id, message.phone)
     try:
         if kind == AutoReply.Kind.STOP:
             sent = confirm_opt_out(message.account, message.phone, text, department)
             if sent is None:
-                return "no confirmation: the opt-out was confirmed already or lifted"
+                return note(Note.CONFIRMED_ALREADY)
         else:
             sent, _ = send_to_one(message.account, message.phone, text, department=department)
     except SendRefused as exc:
-        return f"not replied: {exc}"
+        return note(Note.REFUSED, reason=str(exc))
     record.message = sent
 
     record_reply_to(message.account_id, message.phone, text)
-    return "replied"
+    return note(Note.REPLIED)
 
 
-def _actions(rule: KeywordRule, message: InboundMessage) -> list[str]:
-
+def _actions(rule: KeywordRule, message: InboundMessage) -> list[dict]:
     notes = []
     phone = message.phone[:20]
     if rule.add_to_list_id or rule.remove_from_list_id:
@@ -253,25 +250,23 @@ def _actions(rule: KeywordRule, message: InboundMessage) -> list[str]:
             contact, _ = Contact.objects.get_or_create(
                 phone=phone, department_id=rule.add_to_list.department_id
             )
-            if rule.add_to_list.add([contact.pk]):
-                notes.append(f"added to {rule.add_to_list.name}")
-            else:
-                notes.append(f"already on {rule.add_to_list.name}")
+            added = rule.add_to_list.add([contact.pk])
+            notes.append(
+                note(Note.ADDED_TO if added else Note.ALREADY_ON, list=rule.add_to_list.name)
+            )
         if rule.remove_from_list_id:
             removed, _ = Membership.objects.filter(
                 contact_list_id=rule.remove_from_list_id, contact__phone=phone
             ).delete()
             notes.append(
-                f"removed from {rule.remove_from_list.name}"
-                if removed
-                else f"was not on {rule.remove_from_list.name}"
+                note(Note.REMOVED_FROM if removed else Note.NOT_ON, list=rule.remove_from_list.name)
             )
     if rule.forward_to:
         notes.append(_forward(rule, message))
     return notes
 
 
-def _forward(rule: KeywordRule, message: InboundMessage) -> str:
+def _forward(rule: KeywordRule, message: InboundMessage) -> dict:
     try:
         send_mail(
             subject=f"SMS from {message.phone}: {rule.keyword}",
@@ -284,5 +279,5 @@ def _forward(rule: KeywordRule, message: InboundMessage) -> str:
         )
     except Exception as exc:  # an SMTP failure of any kind is recorded, never lost silently
         log.warning("Forwarding SMS %s to %s failed: %s", message.pk, rule.forward_to, exc)
-        return f"e-mail to {rule.forward_to} failed: {exc.__class__.__name__}"
-    return f"forwarded to {rule.forward_to}"
+        return note(Note.FORWARD_FAILED, address=rule.forward_to, error=exc.__class__.__name__)
+    return note(Note.FORWARDED, address=rule.forward_to)

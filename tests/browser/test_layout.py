@@ -173,7 +173,10 @@ def test_the_reports_and_keywords_tables_turn_into_cards_at_390(as_role, live_se
         phone="+96597119440",
         kind=AutoReply.Kind.RULE,
         rule=rule,
-        outcome="replied; added to Support team, a list with a long name that wraps",
+        notes=[
+            {"code": "replied"},
+            {"code": "added_to", "list": "Support team, a list with a long name that wraps"},
+        ],
     )
     for path, table_id in (("/reports/", "table-departments"), ("/keywords/", "auto-replies")):
         page.set_viewport_size({"width": 1366, "height": 768})
