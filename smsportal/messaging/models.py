@@ -280,6 +280,34 @@ class MessageStatusCount(models.Model):
         return f"{self.message_id}: {self.count} {self.status}"
 
 
+class MessageUnknownCount(models.Model):
+    """How many of a message's unknown deliveries were first sent at each moment (a claim gives
+    its whole batch one `first_sent_at`): what the message page's retry warning reads to tell
+    the unknown deliveries a deduplicating provider still remembers from those it has forgotten,
+    without counting the deliveries on every poll. Unknown deliveries never sent are not
+    counted (none is remembered).
+
+    Kept like MessageStatusCount, by database triggers on the deliveries table (migration
+    0022), in the statement that changes a delivery. Nothing in Python writes it."""
+
+    # Indexed by the unique (message, first_sent_at) below, which serves the foreign key too.
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="unknown_counts", db_index=False
+    )
+    first_sent_at = models.DateTimeField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "first_sent_at"], name="message_unknown_count"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.count} unknown, first sent {self.first_sent_at}"
+
+
 class DeliveryPart(models.Model):
     """One part of a long text that the provider accepted under its own id (SMPP gives every
     submit_sm its own message id, and sends a receipt per part). Every part's id is kept so that

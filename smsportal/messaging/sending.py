@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
@@ -39,7 +40,7 @@ from . import flood, quota_step
 from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .message_types import measure
-from .models import Delivery, DeliveryEvent, Message
+from .models import Delivery, DeliveryEvent, Message, MessageUnknownCount
 from .personal import personalise
 
 INSERT_CHUNK = 5000
@@ -523,17 +524,18 @@ def duplicates_warning(at_risk: int, provider: str) -> str:
 
 
 def retry_warning(message: Message, unknown: int) -> str:
-    """The warning for retrying `message`'s `unknown` deliveries, cheaply (the message page
-    shows it on every refresh): no query where the provider cannot deduplicate, one count of
-    those past its memory where it can."""
+    """The warning for retrying `message`'s `unknown` deliveries (its status count), cheaply:
+    the message page shows it on every poll. No query where the provider cannot deduplicate;
+    where it can, one over the message's unknown counts by first send (MessageUnknownCount,
+    a row per claimed batch), never over its deliveries. The same count as `retry_plan`'s."""
     if not unknown:
         return ""
     at_risk = unknown
     if message.account.backend_class.capabilities.idempotent_retry:
-        safe = message.deliveries.filter(
-            status=DeliveryStatus.UNKNOWN, first_sent_at__gte=timezone.now() - REPEAT_WINDOW
-        ).count()
-        at_risk = unknown - safe
+        remembered = MessageUnknownCount.objects.filter(
+            message_id=message.pk, first_sent_at__gte=timezone.now() - REPEAT_WINDOW
+        ).aggregate(n=Sum("count"))["n"]
+        at_risk = unknown - (remembered or 0)
     return duplicates_warning(at_risk, message.account.get_kind_display())
 
 

@@ -5,11 +5,14 @@ like compose. A wrong encryption key fails a send plainly: nothing went."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from smsportal.credits.models import BalanceSnapshot
@@ -128,3 +131,36 @@ def test_a_wrong_encryption_key_fails_the_send_saying_so_and_nothing_is_left_unk
     assert script.calls == []
     message.refresh_from_db()
     assert message.status == Message.Status.DONE
+
+
+def test_the_pages_warning_at_a_deduplicating_provider_counts_the_forgotten_from_the_summary(
+    operator_client, account, script, django_capture_on_commit_callbacks
+):
+    """Where the provider remembers a reference for a while (ISMS), the page warns about the
+    unknown deliveries first sent before that: the same count as the retry's own plan, read from
+    the unknown counts by first send, never from the deliveries (the page asks on every poll)."""
+    script.idempotent_retry = True
+    message = unknown_message(account, script, django_capture_on_commit_callbacks)
+    first, second, third = message.deliveries.order_by("id")
+    long_ago = timezone.now() - sending.REPEAT_WINDOW - timedelta(minutes=1)
+
+    def warned() -> str:
+        shown = Message.objects.select_related("account").get(pk=message.pk)
+        with CaptureQueriesContext(connection) as queries:
+            warning = sending.retry_warning(shown, len(PHONES))
+        assert len(queries) == 1
+        assert '"messaging_delivery"' not in queries[0]["sql"]
+        assert warning == sending.retry_plan(shown, [DeliveryStatus.UNKNOWN]).warning
+        page = operator_client.get(message.get_absolute_url()).content.decode()
+        assert ('id="retry-warning"' in page) == bool(warning)
+        return warning
+
+    assert warned() == ""  # all three first sent a moment ago: the provider remembers them
+    Delivery.objects.filter(pk=first.pk).update(first_sent_at=long_ago)
+    assert warned().startswith("1 recipient whose outcome is unknown may get the message twice")
+    Delivery.objects.filter(pk=second.pk).update(first_sent_at=None)  # never sent, as it stands
+    assert warned().startswith("2 recipients whose outcome is unknown may get the message twice")
+    Delivery.objects.filter(pk__in=[first.pk, second.pk]).update(first_sent_at=timezone.now())
+    assert warned() == ""
+    Delivery.objects.filter(pk=third.pk).update(first_sent_at=long_ago)
+    assert warned().startswith("1 recipient whose outcome is unknown")

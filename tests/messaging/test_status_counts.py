@@ -1,18 +1,26 @@
-"""A message's counts by status (MessageStatusCount) stay equal to a COUNT of its deliveries
-whatever path moves them: the confirm step's INSERTs, ORM updates one by one and in bulk, the
-report services (portable, and the one-statement path on PostgreSQL), raw SQL, deletes."""
+"""A message's counts by status (MessageStatusCount), and of its unknown deliveries by first send
+(MessageUnknownCount), stay equal to a COUNT of its deliveries whatever path moves them: the
+confirm step's INSERTs, ORM updates one by one and in bulk, the report services (portable, and
+the one-statement path on PostgreSQL), raw SQL, deletes."""
 
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.utils import timezone
 
 from smsportal.messaging import dispatch
 from smsportal.messaging.delivery_reports import apply_status_update
-from smsportal.messaging.models import Delivery, Message, MessageStatusCount
+from smsportal.messaging.models import (
+    Delivery,
+    Message,
+    MessageStatusCount,
+    MessageUnknownCount,
+)
 from smsportal.messaging.progress import progress, progress_of
 from smsportal.messaging.sending import ResolvedRecipients, prepare
 from smsportal.messaging.sending import send as send_draft
@@ -43,11 +51,33 @@ def summary(message_id: int) -> dict[str, int]:
     )
 
 
+def unknown_counted(message_id: int) -> dict:
+    rows = (
+        Delivery.objects.filter(
+            message_id=message_id, status=DeliveryStatus.UNKNOWN, first_sent_at__isnull=False
+        )
+        .values_list("first_sent_at")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+def unknown_summary(message_id: int) -> dict:
+    return dict(
+        MessageUnknownCount.objects.filter(message_id=message_id, count__gt=0).values_list(
+            "first_sent_at", "count"
+        )
+    )
+
+
 def assert_in_step(*messages: Message) -> None:
     for message in messages:
         assert summary(message.pk) == counted(message.pk)
         assert progress(message.pk).counts == counted(message.pk)
+        assert unknown_summary(message.pk) == unknown_counted(message.pk)
     assert not MessageStatusCount.objects.filter(count__lt=0).exists()
+    assert not MessageUnknownCount.objects.filter(count__lt=0).exists()
 
 
 def send(account, n: int, skipped: int = 0) -> Message:
@@ -61,6 +91,12 @@ def send(account, n: int, skipped: int = 0) -> Message:
 def test_the_counts_follow_random_transitions_on_every_path(db):
     account = ProviderAccountFactory(kind="kwtsms", price_per_segment=0)
     one, two = send(account, 120, skipped=3), send(account, 40)
+    # A few moments of first send, as claimed batches give them; None: never sent.
+    now = timezone.now()
+    moments = [None, now, now - timedelta(hours=1), now - timedelta(days=2)]
+    Delivery.objects.filter(message=one, id__in=Delivery.objects.filter(message=one)[:60]).update(
+        status=DeliveryStatus.UNKNOWN, first_sent_at=now
+    )
     assert_in_step(one, two)
     rng = random.Random(17)
     table = Delivery._meta.db_table
@@ -69,7 +105,7 @@ def test_the_counts_follow_random_transitions_on_every_path(db):
         ids = list(Delivery.objects.filter(message=message).values_list("id", flat=True))
         picked = rng.sample(ids, rng.randint(1, min(30, len(ids))))
         new = rng.choice(STATUSES)
-        path = round_ % 5
+        path = round_ % 6
         if path == 0:  # one row at a time, through the ORM's save()
             for delivery in Delivery.objects.filter(id__in=picked[:5]):
                 delivery.status = new
@@ -95,6 +131,8 @@ def test_the_counts_follow_random_transitions_on_every_path(db):
                     raw={},
                 ),
             )
+        elif path == 4:  # first sends moved (a claim's, a retry's copy), statuses kept
+            Delivery.objects.filter(id__in=picked).update(first_sent_at=rng.choice(moments))
         else:  # rows deleted, and rows that do not change status at all
             Delivery.objects.filter(id__in=picked[:2]).delete()
             Delivery.objects.filter(id__in=picked[2:]).update(attempts=7)

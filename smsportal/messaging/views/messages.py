@@ -243,7 +243,9 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     The live part holds everything a send changes (actions, banner, progress card, filter
     counts, recipients table), so the page follows a send without reloading. A poll costs two
     queries whatever the message's size: the message (with its API origin) and its counts by
-    status; a third, one page of rows, when the table is drawn again (see ROWS_PACE).
+    status; a third, one page of rows, when the table is drawn again (see ROWS_PACE); and one
+    of its unknown counts by first send while unknown deliveries wait at a provider that
+    deduplicates (the retry warning, `sending.retry_warning`).
     """
     message = page_message(request, pk)
     if message is None:
