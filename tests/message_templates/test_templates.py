@@ -3,6 +3,7 @@ the picker and the list show each template's parts."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -58,6 +59,28 @@ def test_operators_see_and_use_templates_but_cannot_change_them(operator_client,
     assert operator_client.post("/templates/add/", {"name": "X", "text": "y"}).status_code == 403
     assert operator_client.get(f"/templates/{template.pk}/").status_code == 403
     assert operator_client.post(f"/templates/{template.pk}/delete/").status_code == 403
+
+
+def test_use_opens_compose_with_the_preview_of_the_templates_text(operator_client, account):
+    MessageTemplate.objects.create(name="Arabic", text="مرحبا " * 20, account=account)
+    use = operator_client.get("/templates/").context["rows"][0]["use"]
+
+    response = operator_client.get(use)
+
+    # Counted at once, as the live preview counts the first keystroke: not "Type a message".
+    html = response.content.decode()
+    assert "Type a message to see how it will be sent." not in html
+    assert re.search(r'id="preview-encoding"[^>]*>Unicode<', html)
+    assert re.search(r'id="preview-characters">120<', html)
+    assert re.search(r'id="preview-segments">2<', html)
+    assert response.context["preview"]["account"] == account
+
+
+def test_compose_opened_without_a_text_waits_for_one(operator_client, account):
+    html = operator_client.get("/messages/compose/?to=%2B96550000001").content.decode()
+
+    assert "Type a message to see how it will be sent." in html
+    assert 'id="preview-encoding"' not in html
 
 
 def test_compose_offers_the_templates_with_their_parts(operator_client, account):

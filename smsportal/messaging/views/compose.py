@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -464,7 +464,29 @@ def compose_page(request: HttpRequest) -> HttpResponse:
     form = ComposeForm(initial=initial, user=request.user)
     if request.htmx and request.htmx.target == "department-choices":
         return render(request, "messaging/compose.html#department-choices", {"form": form})
-    return render(request, "messaging/compose.html", compose_context(form))
+    return render(
+        request,
+        "messaging/compose.html",
+        compose_context(form, opening_preview(form, request.user)),
+    )
+
+
+def opening_preview(form: ComposeForm, user) -> dict | None:
+    """The preview of a page opened with its text filled in (a template's "Use", a link), shown
+    at once: the live preview only answers a change, so the person saw "Type a message" beside
+    a text already typed. It counts the form as the page shows it (the account the select
+    shows, the department, numbers and lists filled in), as the first keystroke would post it."""
+    text = form.initial.get("text")
+    if not text:
+        return None
+    account = shown_account(form)
+    shown = QueryDict(mutable=True)
+    shown["text"] = text
+    shown["account"] = str(account.pk) if account else ""
+    shown["department"] = str(form.chosen_department.pk) if form.chosen_department else ""
+    shown["recipients"] = form.initial.get("recipients", "")
+    shown.setlist("lists", [str(pk) for pk in form.initial.get("lists", [])])
+    return preview_context(ComposeForm(shown, user=user), live=True)
 
 
 def render_page(request: HttpRequest, form: ComposeForm, **extra) -> HttpResponse:
