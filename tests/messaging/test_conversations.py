@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from smsportal.contacts.models import OptOut
+from smsportal.core.models import Preference
 from smsportal.messaging.conversations import thread
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Conversation, Delivery, InboundMessage, Message
@@ -182,3 +183,18 @@ def test_an_operator_without_send_rights_sees_no_reply_box(client, operator, acc
     assert 'id="reply-form"' not in page
     assert _reply(client, convo, "Hi").status_code == 403
     assert not Delivery.objects.exists()
+
+
+def test_the_arabic_subtitle_joins_its_counts_with_the_arabic_comma(
+    operator_client, operator, account
+):
+    Preference.objects.update_or_create(user=operator, defaults={"language": "ar"})
+    _sms(account, "مرحبا")
+    _sms(account, "هل أنتم مفتوحون؟")
+    convo = Conversation.objects.get()
+
+    page = operator_client.get(convo.get_absolute_url()).content.decode()
+
+    subtitle = page.split('<span class="text-body-secondary small">', 1)[1].split("</span>")[0]
+    assert "، " in subtitle  # between "2 incoming SMS" and "0 replies", as Arabic writes it
+    assert "," not in subtitle
