@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.departments.models import Department
+from smsportal.senders.selectors import sender_choices
 
 from .forms import RecurringSendForm
 from .models import RecurringSend
@@ -38,6 +39,29 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
         "no_department": not Department.objects.of(request.user).exists(),
     }
     return render(request, "recurring/list.html", context)
+
+
+def sender_select(form: RecurringSendForm) -> dict:
+    """The sender select's choices (senders/_options.html), as on Compose: the usable sender IDs
+    of the account the form shows, its default chosen for a new schedule, the schedule's own (or
+    the one posted) otherwise. A sender no longer usable stays offered as it was chosen, so that
+    saving says why instead of switching to another sender unseen."""
+    accounts = form.fields["account"].queryset
+    shown = str(form["account"].value() or "")
+    account = (accounts.filter(pk=shown).first() if shown.isdigit() else None) or accounts.first()
+    if form.is_bound:
+        chosen = form.data.get("sender", "")
+    else:
+        chosen = form.instance.sender if form.instance.pk else None
+    choices = sender_choices(account, chosen)
+    offered = {sender.value for sender in choices["senders"]}
+    if chosen and chosen not in offered:
+        choices["senders"] = [*choices["senders"], {"value": chosen}]
+    return choices
+
+
+def form_page(request: HttpRequest, form: RecurringSendForm, **extra) -> HttpResponse:
+    return render(request, "recurring/form.html", {**sender_select(form), "form": form, **extra})
 
 
 def department_lists(request: HttpRequest, schedule: RecurringSend | None = None) -> HttpResponse:
@@ -71,7 +95,7 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
             request, _("Recurring send “%(schedule)s” created.") % {"schedule": schedule}
         )
         return redirect(schedule)
-    return render(request, "recurring/form.html", {"form": form})
+    return form_page(request, form)
 
 
 @permission_required("recurring.change_recurringsend", raise_exception=True)
@@ -90,7 +114,7 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("Recurring send “%(schedule)s” saved.") % {"schedule": schedule}
         )
         return redirect(schedule)
-    return render(request, "recurring/form.html", {"form": form, "schedule": schedule})
+    return form_page(request, form, schedule=schedule)
 
 
 @permission_required("recurring.view_recurringsend", raise_exception=True)

@@ -4,6 +4,7 @@ form refuses what cannot be meant."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -14,7 +15,12 @@ from smsportal.contacts.models import OptOut
 from smsportal.messaging.models import Message
 from smsportal.recurring.models import Occurrence, RecurringSend
 from smsportal.recurring.sending import run_due
-from tests.factories import ContactFactory, ContactListFactory
+from tests.factories import (
+    ContactFactory,
+    ContactListFactory,
+    ProviderAccountFactory,
+    SenderIDFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -213,6 +219,75 @@ def test_the_form_refuses_with_the_reason(account, staff_list, operator_client, 
 
     assert response.status_code == 200
     assert error in response.content.decode()
+    assert not RecurringSend.objects.exists()
+
+
+def sender_options(html: str) -> list[tuple[str, bool]]:
+    """The sender select's options: (value, selected)."""
+    select = re.search(r'<select[^>]*name="sender".*?</select>', html, re.S)
+    assert select, "the sender is chosen from a select"
+    return [
+        (value, bool(selected))
+        for value, selected in re.findall(
+            r'<option value="([^"]*)"( selected)?', select.group(), re.S
+        )
+    ]
+
+
+def test_the_sender_is_chosen_among_the_accounts_sender_ids_as_on_compose(account, operator_client):
+    SenderIDFactory(account=account, value="CLINIC")
+    SenderIDFactory(account=account, value="ALERTS", is_default=True)
+    SenderIDFactory(account=ProviderAccountFactory(kind="kwtsms"), value="OTHERS")
+
+    html = operator_client.get("/recurring/add/").content.decode()
+
+    # The account's default first and chosen; another account's sender IDs not offered.
+    assert sender_options(html) == [("ALERTS", True), ("CLINIC", False)]
+    assert 'hx-get="/senders/options/"' in html  # follows the account chosen
+
+
+def test_an_account_with_no_default_id_keeps_the_providers_default_sender(account, operator_client):
+    SenderIDFactory(account=account, value="CLINIC")
+
+    html = operator_client.get("/recurring/add/").content.decode()
+
+    assert sender_options(html) == [("", True), ("CLINIC", False)]
+    assert ">The provider's default sender<" in html
+
+
+def test_editing_shows_the_schedules_own_sender_chosen(account, staff_list, operator_client):
+    SenderIDFactory(account=account, value="ALERTS", is_default=True)
+    SenderIDFactory(account=account, value="CLINIC")
+    schedule = make_schedule(account, [staff_list], timezone.now(), sender="CLINIC")
+
+    html = operator_client.get(f"/recurring/{schedule.pk}/edit/").content.decode()
+
+    assert sender_options(html) == [("ALERTS", False), ("CLINIC", True)]
+
+
+def test_a_sender_no_longer_usable_stays_shown_and_saving_says_why(
+    account, staff_list, operator_client
+):
+    SenderIDFactory(account=account, value="ALERTS", is_default=True)
+    schedule = make_schedule(account, [staff_list], timezone.now(), sender="RETIRED")
+
+    html = operator_client.get(f"/recurring/{schedule.pk}/edit/").content.decode()
+    assert sender_options(html) == [("ALERTS", False), ("RETIRED", True)]
+    saved = operator_client.post(
+        f"/recurring/{schedule.pk}/edit/", form_data(account, staff_list, sender="RETIRED")
+    )
+    assert "RETIRED is not an active sender ID" in saved.content.decode()
+
+
+def test_another_accounts_sender_id_is_refused(account, staff_list, operator_client):
+    SenderIDFactory(account=ProviderAccountFactory(kind="kwtsms"), value="OTHERS")
+
+    response = operator_client.post(
+        "/recurring/add/", form_data(account, staff_list, sender="OTHERS")
+    )
+
+    assert "OTHERS is not an active sender ID" in response.content.decode()
+    assert sender_options(response.content.decode())[-1] == ("OTHERS", True)
     assert not RecurringSend.objects.exists()
 
 
