@@ -1,17 +1,22 @@
-// Compose: the confirmation ("Send this message?") describes the form as it was when Send… was
-// pressed. Any change after that (a number, a list, the text, the account, the type, the time,
-// or "use standard characters") withdraws it: the box goes, and Send… comes back with a line
-// saying why, so the person reviews the message as it now is. The server refuses a changed form
-// anyway (messaging/confirmation.py); this spares the person a second round trip to learn it.
+// Compose and Send from a file: the confirmation ("Send this message?") describes the form as it
+// was when Send… was pressed. Any change after that (a number, a list, the text, the account,
+// the type, the time, the file's phone column, or "use standard characters") withdraws it: the
+// box goes, and Send… comes back with a line saying why, so the person reviews the message as
+// it now is. The server refuses a changed form anyway (messaging/confirmation.py); this spares
+// the person a second round trip to learn it.
+// The page's markup: the box is #confirm inside the form, and the hidden block holding Send…
+// (and the line saying why) is marked data-confirm-actions.
 (function () {
-  var form = document.getElementById("compose-form");
-  if (!form || !document.getElementById("confirm")) return;
+  var shown = document.getElementById("confirm");
+  var form = shown && shown.closest("form");
+  var actions = form && form.querySelector("[data-confirm-actions]");
+  if (!actions) return;
 
   function withdraw(event) {
     var box = document.getElementById("confirm");
     if (!box || (event.target && box.contains(event.target))) return;
     box.remove();
-    document.getElementById("compose-actions").hidden = false;
+    actions.hidden = false;
     form.removeEventListener("input", withdraw);
     form.removeEventListener("change", withdraw);
     document.body.removeEventListener("compose-changed", withdraw);
@@ -19,6 +24,6 @@
 
   form.addEventListener("input", withdraw);
   form.addEventListener("change", withdraw);
-  // "Use standard characters" swaps the text box (htmx) and says so with this event.
+  // "Use standard characters" (Compose) swaps the text box (htmx) and says so with this event.
   document.body.addEventListener("compose-changed", withdraw);
 })();

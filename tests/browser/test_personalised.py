@@ -208,3 +208,33 @@ def test_an_operator_sends_a_mail_merge_from_a_file(
         ("96597119461", "Dear محمد, order A-18 is ready"),
     ]
     assert not Contact.objects.exists()
+
+
+def test_a_change_after_send_withdraws_the_mail_merge_confirmation(
+    page, live_server, login, operator, account, script, tmp_path
+):
+    """As on Compose (static/js/compose.js): the box described the merge as it was."""
+    path = tmp_path / "orders.csv"
+    path.write_text("Customer,Phone\nSara,+96597119460\nOmar,+96597119461\n", encoding="utf-8")
+    login(operator, PASSWORD)
+    page.goto(f"{live_server.url}/messages/compose/file/")
+    page.get_by_label("File").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and continue").click()
+    page.get_by_label("Message").fill("Dear {customer}")
+    page.get_by_role("button", name="Send…").click()
+    confirm = page.locator("#confirm")
+    expect(confirm).to_contain_text("2 recipients, each with their own text")
+    expect(page.locator("#confirm-withdrawn")).to_be_hidden()
+
+    page.get_by_label("Message").fill("Dear {customer}, your order is ready")
+
+    expect(confirm).to_have_count(0)  # it described the text before the change
+    expect(page.get_by_role("button", name="Confirm and send")).to_have_count(0)
+    expect(page.locator("#confirm-withdrawn")).to_be_visible()
+    page.get_by_role("button", name="Send…").click()
+    expect(confirm).to_contain_text("2 recipients, each with their own text")
+
+    page.get_by_label("Send at").fill("2031-01-02T09:00")  # any field, not only the text
+
+    expect(confirm).to_have_count(0)
+    expect(page.get_by_role("button", name="Send…")).to_be_visible()
