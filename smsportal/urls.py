@@ -1,13 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from smsportal.api import profile as api_profile
 from smsportal.core import views as core_views
 from smsportal.reports.views import dashboard
-from smsportal.users.views import LogInView
+from smsportal.users.views import LogInView, admin_log_in
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
@@ -38,10 +36,7 @@ urlpatterns = [
     path("departments/", include("smsportal.departments.urls")),
     path("hooks/", include("smsportal.messaging.webhook_urls")),
     # One log-in page, with its second step: the admin's own would skip the code.
-    path(
-        "admin/login/",
-        login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
-    ),
+    path("admin/login/", admin_log_in),
     path("auth/profile/api-keys/", api_profile.create_key, name="api-key-create"),
     path("auth/profile/api-keys/<int:pk>/revoke/", api_profile.revoke_key, name="api-key-revoke"),
     path("api/", include("smsportal.api.urls")),

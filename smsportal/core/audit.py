@@ -34,6 +34,7 @@ EVENTS = {
     "logout": _("Logged out"),
     "message_sent": _("Sent a message"),
     "message_scheduled": _("Scheduled a message"),
+    "message_changed": _("Changed a scheduled message"),  # its text or time, before it went
     "message_cancelled": _("Cancelled a message"),
     "message_retried": _("Retried a message"),
     "token_rotated": _("Rotated a callback token"),

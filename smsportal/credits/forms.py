@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -40,8 +39,14 @@ class TransferForm(forms.Form):
         ),
         widget=forms.TextInput(attrs={"list": "known-customers", "autocomplete": "off"}),
     )
+    # Above zero is checked in clean_amount, not by a min_value of 0.0001: Django's words for
+    # that ("greater than or equal to 0.0001") tell a Manager who typed -3 nothing plain, and
+    # would also be said of 0.00001, which is above zero (its fifth decimal is what is wrong).
     amount = forms.DecimalField(
-        label=gettext_lazy("Credits"), max_digits=14, decimal_places=4, min_value=Decimal("0.0001")
+        label=gettext_lazy("Credits"),
+        max_digits=14,
+        decimal_places=4,
+        widget=forms.NumberInput(attrs={"min": "0.0001"}),
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -57,6 +62,14 @@ class TransferForm(forms.Form):
         return TransferCustomer.objects.filter(
             account__in=self.fields["account"].queryset
         ).select_related("account")
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount <= 0:
+            raise forms.ValidationError(
+                _("Enter an amount greater than zero."), code="not_positive"
+            )
+        return amount
 
     def clean(self):
         data = super().clean()

@@ -3,15 +3,19 @@ where each user sets up, changes or turns off their own two-factor log-in."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import django_otp
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
-from django.contrib import auth, messages
+from django.contrib import admin, auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -36,6 +40,30 @@ class LogInView(auth_views.LoginView):
             return super().form_valid(form)
         pending.start(self.request, user, self.get_success_url())
         return redirect("users:two_factor_verify")
+
+
+@login_not_required
+def admin_log_in(request: HttpRequest) -> HttpResponse:
+    """The admin site's log-in address, where it sends whom it refuses. Someone logged out goes
+    on to the portal's log-in page (one log-in, with its second step: the admin's own would skip
+    the code). Someone logged in whom the admin refuses (not staff) would find only a log-in form
+    there, with no word on why (the admin's own page says it, the portal's does not): they are
+    told that their account has no access, with the way back and the way to log in as another."""
+    if request.user.is_authenticated and not admin.site.has_permission(request):
+        return _no_admin_access(request)
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(reverse("login") + (f"?{query}" if query else ""))
+
+
+def _no_admin_access(request: HttpRequest) -> HttpResponse:
+    wanted = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        wanted = reverse("admin:index")
+    # Log out, then log in (as someone the admin lets in) and land on the page that was wanted.
+    log_in_again = reverse("login") + "?" + urlencode({"next": wanted})
+    return render(request, "users/no_admin_access.html", {"log_in_again": log_in_again}, status=403)
 
 
 @login_not_required

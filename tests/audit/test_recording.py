@@ -45,6 +45,43 @@ def test_a_send_is_recorded_with_who_and_from_where(
     assert entry.additional_data == {"recipients": 1}
 
 
+def test_editing_a_scheduled_message_is_recorded_as_a_change_not_as_a_new_schedule(
+    operator_client, operator, account, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from smsportal.messaging.sending import ResolvedRecipients
+    from tests.support.sending import create_message
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    when = timezone.now() + timedelta(days=1)
+    with set_actor(operator):
+        message = create_message(
+            account=account,
+            body="Later",
+            recipients=ResolvedRecipients(phones=["+96550000001"]),
+            scheduled_for=when,
+            created_by=operator,
+        )
+    later = timezone.localtime(when + timedelta(hours=1)).replace(second=0, microsecond=0)
+
+    response = operator_client.post(
+        reverse("messaging:message_edit", args=[message.pk]),
+        {"body": "Later still", "scheduled_for": later.strftime("%Y-%m-%d %H:%M")},
+    )
+
+    assert response.status_code == 302
+    scheduled, changed = AuditEntry.objects.filter(
+        object_pk=str(message.pk), content_type__model="message"
+    ).order_by("id")
+    assert scheduled.event == "message_scheduled"
+    assert changed.event == "message_changed" and changed.actor == operator
+    assert changed.changes["body"] == ["Later", "Later still"]
+    assert audit.EVENTS[changed.event] == "Changed a scheduled message"
+
+
 def test_an_account_change_keeps_before_and_after_but_never_the_password(manager_client, manager):
     response = manager_client.post(reverse("providers:create"), post_data("kwtsms"))
     assert response.status_code == 302

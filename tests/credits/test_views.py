@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import UTC, timedelta
 from decimal import Decimal
 
@@ -217,8 +218,28 @@ def test_the_form_refuses_bad_input_and_keeps_it(manager_client, isms):
     )
     html = response.content.decode()
     assert "A username has no spaces." in html
-    assert "greater than or equal to 0.0001" in html
+    assert "Enter an amount greater than zero." in html
+    assert "greater than or equal to" not in html  # never the field's bare lower bound
     assert 'value="two words"' in html
+    assert not CreditTransfer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "amount, error",
+    [
+        ("0", "Enter an amount greater than zero."),
+        ("-0.5", "Enter an amount greater than zero."),
+        ("0.00001", "Ensure that there are no more than 4 decimal places."),  # not "zero"
+    ],
+)
+def test_an_amount_of_nothing_or_less_says_so_in_plain_words(manager_client, isms, amount, error):
+    response = manager_client.post(
+        reverse("credits:transfer_create"),
+        {"account": isms.pk, "customer": "c1", "amount": amount, "token": str(uuid.uuid4())},
+    )
+
+    errors = response.context["form"].errors["amount"]
+    assert errors == [error]
     assert not CreditTransfer.objects.exists()
 
 

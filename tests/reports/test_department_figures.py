@@ -102,6 +102,31 @@ def test_an_operator_reads_only_their_departments_figures(client, world):
     assert [figures.sent if figures else 0 for _, figures in row["periods"]] == [2, 2, 2]
 
 
+def test_a_user_in_no_department_is_told_whose_figures_they_read(
+    client, world, account, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # e.g. an automatic reply: no one's
+        create_message(
+            account=account,
+            body="Thanks",
+            recipients=ResolvedRecipients(phones=["+96550000009"]),
+            department=None,
+        )
+    loner = UserFactory(username="loner")
+    loner.groups.add(Group.objects.get(name=OPERATOR))
+    client.force_login(loner)
+
+    answer = client.get(reverse("reports:index"))
+
+    assert sum(figures.sent for _, figures in answer.context["days"]) == 1  # only that message
+    page = answer.content.decode()
+    assert "your departments only" not in page
+    assert (
+        "You are in no department, so these figures count only the messages that belong to no "
+        "department: ask a Manager to add you to one."
+    ) in page
+
+
 def test_a_superuser_reads_every_department(client, world):
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     context = client.get(reverse("reports:index")).context

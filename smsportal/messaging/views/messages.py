@@ -410,9 +410,7 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except sending.SendRefused as exc:
             form.add_error(None, str(exc))
         else:
-            audit.record(
-                "message_scheduled", message, changes=audit.diff(initial, form.cleaned_data)
-            )
+            audit.record("message_changed", message, changes=audit.diff(initial, form.cleaned_data))
             messages.success(request, _("The scheduled message was changed."))
             return redirect(message)
     return render(request, "messaging/message_edit.html", {"message": message, "form": form})
