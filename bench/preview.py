@@ -8,7 +8,11 @@ Gunicorn runs as docs/deployment.md recommends (`gthread`, `--keep-alive 5`): it
 worker closes the connection after every answer, so each request paid a new TCP connection
 that neither a browser behind the recommended set-up nor htmx pays.
 Prints median and p95 in milliseconds; the same request with an empty text (the request's
-floor: form, recipients and page without text work); the time `analyse()` alone takes, and its
+floor: form, recipients and page without text work); the round trip of a request the portal
+does no work for (a static file whitenoise answers, over the same connection: what HTTP, the
+server and this client cost); the same preview timed inside Django (the test client, no
+network: the server's own time, as bench/message_pages.py times its pages); the time
+`analyse()` alone takes, and its
 floor: a set-based count of the same text (the alphabet from the set of its characters, the
 units by counting the two-unit ones, the parts by slicing), the least work giving the answer.
 """
@@ -42,6 +46,37 @@ account = ProviderAccount.objects.create(
     name="Bench", kind="kwtsms", username="u", password="p", max_parts=30
 )
 print(account.pk)
+"""
+
+# The same preview inside Django: the test client posts it as htmx does (form-encoded), the
+# text's request and the empty text's interleaved; the median of each, in milliseconds.
+IN_PROCESS = """
+import django, json, statistics, sys, time
+from urllib.parse import urlencode
+django.setup()
+from django.contrib.auth import get_user_model
+from django.test import Client
+from bench.preview import TEXTS
+account_id, requests = sys.argv[1], int(sys.argv[2])
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(get_user_model().objects.get(username="bench"))
+def body(text):
+    return urlencode({"account": account_id, "recipients": "+96550000001\\n+96550000002",
+                      "text": text, "action": "preview"})
+out = {}
+for name, text in TEXTS.items():
+    timings = {"server_ms": [], "server_empty_text_ms": []}
+    for i in range(requests + 20):
+        for key, payload in (("server_ms", body(text)), ("server_empty_text_ms", body(""))):
+            start = time.perf_counter()
+            response = client.post("/messages/compose/", payload, HTTP_HX_REQUEST="true",
+                                   content_type="application/x-www-form-urlencoded")
+            elapsed = (time.perf_counter() - start) * 1000
+            assert response.status_code == 200 and b"preview-figures" in response.content
+            if i >= 20:
+                timings[key].append(elapsed)
+    out[name] = {key: round(statistics.median(values), 2) for key, values in timings.items()}
+print(json.dumps(out))
 """
 
 TEXTS = {
@@ -162,6 +197,12 @@ def main() -> None:
                         size = len(response.content)
                         kept_alive = response.headers.get("Connection", "") != "close"
                         assert b"preview-parts" in response.content, response.text[:300]
+            static_timings = []
+            for i in range(args.requests + 20):
+                start = time.perf_counter()
+                session.get(f"{base}/static/favicon.svg").raise_for_status()
+                if i >= 20:
+                    static_timings.append((time.perf_counter() - start) * 1000)
             from smsportal.sms.encoding import analyse
 
             engine, floor = per_call_ms(analyse, text), per_call_ms(set_based_floor, text)
@@ -176,12 +217,25 @@ def main() -> None:
                 "text_work_ms": round(
                     statistics.median(timings) - statistics.median(empty_timings), 2
                 ),
+                "http_floor_static_file_ms": round(statistics.median(static_timings), 2),
                 "response_bytes": size,
                 "keep_alive": kept_alive,
             }
     finally:
         server.terminate()
         server.wait(timeout=20)
+    server_times = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", IN_PROCESS, account_id, str(args.requests)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    for name, figures in server_times.items():
+        results[name].update(figures)
     print(json.dumps(results, indent=2))
 
 
