@@ -34,17 +34,23 @@ from .sending import ResolvedRecipients
 SHOWN_REFUSED = 50  # refused rows listed one by one (all are counted)
 SHOWN_RENDERED = 5  # rendered texts shown in the preview
 WORD = re.compile(r"\W+")
+PHONE = "phone"  # the placeholder of the recipient's number
 
 
-def column_keys(header: list[str]) -> list[str]:
+def column_keys(header: list[str], phone_column: int | None = None) -> list[str]:
     """The placeholder each column answers to: its header in lower case, with `_` for spaces and
-    punctuation ("Order No." → `order_no`); a header that gives no name is `column_3`."""
+    punctuation ("Order No." → `order_no`); a header that gives no name is `column_3`.
+
+    `{phone}` is the recipient's number as sent, whichever column holds it (as it is a
+    contact's number on Compose): only the phone column may be `phone`, so that a landline
+    headed "Phone" beside the chosen "Mobile" column is `phone_1`, as a repeated header is."""
     keys: list[str] = []
     for position, title in enumerate(header, start=1):
         key = WORD.sub("_", title.casefold()).strip("_")
         if not key or key[0].isdigit():
             key = f"column_{position}"
-        while key in keys:
+        may_be_phone = phone_column is None or position - 1 == phone_column
+        while key in keys or (key == PHONE and not may_be_phone):
             key = f"{key}_{position}"
         keys.append(key)
     return keys
@@ -94,7 +100,7 @@ class MergeFile:
         """The placeholders the file can fill: its columns and the number; a `name` column
         also gives `first_name` and `last_name`."""
         derived = {"first_name", "last_name"} if "name" in self.keys else set()
-        return frozenset(self.keys) | {"phone"} | derived
+        return frozenset(self.keys) | {PHONE} | derived
 
     @property
     def recipients(self) -> int:
@@ -108,7 +114,7 @@ class MergeFile:
     def for_text(self, text: str) -> MergeFile:
         """This file as `text` uses it: per number only the values of its placeholders (and the
         number), what the send keeps."""
-        names = set(parse(text).names) | {"phone"}
+        names = set(parse(text).names) | {PHONE}
         values = {p: {k: v for k, v in row.items() if k in names} for p, row in self.values.items()}
         return replace(self, values=values)
 
@@ -179,7 +185,7 @@ def read_rows(
         phone_column = guess_phone_column(header)
     if phone_column is None or not 0 <= phone_column < len(header):
         raise UnreadableFile(no_phone_column(header))
-    keys = column_keys(header)
+    keys = column_keys(header, phone_column)
     merge = MergeFile(table.describe, header, keys, phone_column)
     used = list(enumerate(keys))
     name_index = keys.index("name") if "name" in keys else None
@@ -204,8 +210,7 @@ def read_rows(
             )
             continue
         values = {key: (cells[i].strip() if i < len(cells) else "") for i, key in used}
-        if keys[phone_column] == "phone" or "phone" not in values:
-            values["phone"] = phone.e164  # {phone} is the number as sent, as for a contact
+        values[PHONE] = phone.e164  # the number as sent, as a contact's (column_keys)
         if name_index is not None and name_index < len(cells):
             full = cells[name_index]
             values.setdefault("first_name", first_name(full))
@@ -290,7 +295,22 @@ def merge_estimate(text: str, merge: MergeFile, profile: EncodingProfile) -> Est
     return estimate
 
 
-def placeholders_of(merge_or_header: MergeFile | list[str]) -> list[tuple[str, str]]:
-    """(column header, its placeholder) for the page."""
-    header = merge_or_header.header if isinstance(merge_or_header, MergeFile) else merge_or_header
-    return list(zip(header, column_keys(header), strict=True))
+@dataclass(frozen=True)
+class Column:
+    """A column of the file as the page lists it under the text."""
+
+    title: str
+    key: str  # its placeholder
+
+    @property
+    def is_number(self) -> bool:
+        """Whether `{phone}` is this column's: the recipient's number, listed once."""
+        return self.key == PHONE
+
+
+def placeholders_of(header: list[str], phone_column: int | None = None) -> list[Column]:
+    """The file's columns and their placeholders, for the page."""
+    return [
+        Column(title, key)
+        for title, key in zip(header, column_keys(header, phone_column), strict=True)
+    ]

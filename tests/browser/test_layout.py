@@ -192,3 +192,84 @@ def test_the_reports_and_keywords_tables_turn_into_cards_at_390(as_role, live_se
         assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0, path
         assert row.evaluate("r => getComputedStyle(r).display") == "flex", path
         expect(row.locator("td[data-label]").first).to_be_visible()
+
+
+# Each element under `root` that reaches past the viewport's edges, described (none expected).
+OUTSIDE_THE_SCREEN = """root => {
+  const width = document.documentElement.clientWidth;
+  return [...root.querySelectorAll('*')].filter(e => {
+    const box = e.getBoundingClientRect();
+    return box.width && (box.left < -0.5 || box.right > width + 0.5);
+  }).map(e => `${e.tagName} “${e.textContent.trim().slice(0, 30)}”`);
+}"""
+
+
+@pytest.mark.parametrize("role", ["operator", "manager", "superuser"])
+def test_the_keyword_rules_fit_at_1366_and_turn_into_cards_at_390(as_role, live_server, role):
+    """A rule with a long keyword, reply and e-mail: at 390 px every cell, the Edit and Delete
+    buttons too, is on the screen, nothing scrolls sideways (the table once did, in its own box,
+    and cut the Delete button off)."""
+    from smsportal.keywords.models import KeywordRule
+
+    page = as_role(role)
+    rule = KeywordRule.objects.get(keyword="JOIN")
+    KeywordRule.objects.create(
+        account=rule.account,
+        keyword="SUBSCRIBE-TO-THE-NEWSLETTER",
+        reply="Thank you for subscribing to our weekly newsletter; reply STOP to leave any time.",
+        remove_from_list=rule.add_to_list,
+        forward_to="someone.with.a.rather.long.address@example.com",
+        is_active=False,
+    )
+    can_change = role != "operator"
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/keywords/")
+    table = page.locator("#rules")
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    assert rows.first.evaluate("r => getComputedStyle(r).display") == "table-row"
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    expect(table.get_by_role("button", name="Delete")).to_have_count(2 if can_change else 0)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(OVERFLOW) <= 0
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    expect(table.locator("thead")).to_be_hidden()
+    for row in rows.all():
+        assert row.evaluate("r => getComputedStyle(r).display") == "flex"
+        assert row.evaluate(OUTSIDE_THE_SCREEN) == []
+        expect(row.locator("td[data-label=Reply]")).to_be_visible()
+        if can_change:
+            for button in (row.get_by_role("link", name="Edit"), row.get_by_role("button")):
+                button.scroll_into_view_if_needed()
+                expect(button).to_be_in_viewport(ratio=1)  # not cut off by the table's box
+
+
+@pytest.mark.parametrize("role", ["operator", "manager"])
+def test_a_mail_merge_with_long_headings_and_values_fits_at_390(
+    as_role, live_server, role, tmp_path
+):
+    """A heading or a number cell with no space in it wraps: the placeholders under the text and
+    the refused rows' table stay within the phone's screen (the table once scrolled in its own
+    box, its Reason cut off)."""
+    heading = "Averyveryverylongcolumnheadingwithoutanyspacesatall"
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        f"Customer,Phone,{heading}\n"
+        "Sara,+96597119460,x\n"
+        "Omar,callmeonmyofficelineextension4711pleasethanks,y\n",
+        encoding="utf-8",
+    )
+    page = as_role(role)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/messages/compose/file/")
+    page.get_by_label("File").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and continue").click()
+    page.get_by_label("Message").fill("Dear {customer}")
+    refused = page.locator("#merge-refused")
+    expect(refused).to_contain_text("invalid number")
+    expect(page.locator("#merge-columns")).to_contain_text(heading.casefold())
+    assert page.evaluate(OVERFLOW) <= 0
+    assert refused.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    assert page.locator("#merge-columns").evaluate(OUTSIDE_THE_SCREEN) == []
+    assert refused.evaluate(OUTSIDE_THE_SCREEN) == []

@@ -6,7 +6,9 @@ nothing added to contacts, opted-out numbers never sent to."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.core.files.storage import default_storage
@@ -75,6 +77,22 @@ def test_a_file_without_a_phone_column_is_refused_saying_so():
 def test_staff_may_choose_the_phone_column():
     merge = read("Who,Contact at\nSara,+96550000001\n", "Hi {who}", phone_column=1)
     assert merge.values == {"+96550000001": {"who": "Sara", "phone": "+96550000001"}}
+
+
+def test_phone_is_the_recipients_number_as_sent_whichever_column_holds_it():
+    """{phone} is always the number the message goes to, in international format; the phone
+    column's own placeholder keeps its value as written, and another column headed "Phone"
+    (a landline, say) is `{phone_N}` by its position, as a repeated header is."""
+    merge = read("Mobile,Phone\n50000001,22000000\n", "{phone} {mobile} {phone_2}")
+    assert merge.values == {
+        "+96550000001": {"phone": "+96550000001", "mobile": "50000001", "phone_2": "22000000"}
+    }
+    assert column_keys(["Mobile", "Phone"], phone_column=0) == ["mobile", "phone_2"]
+
+    # The phone column headed "Phone": {phone} is its number, as sent.
+    merge = read("Name,Phone\nSara,50000001\n", "{phone}")
+    assert merge.values == {"+96550000001": {"phone": "+96550000001"}}
+    assert column_keys(["Name", "Phone"], phone_column=1) == ["name", "phone"]
 
 
 def test_opted_out_numbers_are_refused_in_the_preview():
@@ -245,6 +263,42 @@ def test_a_file_without_a_phone_column_is_refused_until_one_is_chosen(
     ).content.decode()
     assert "Choose the column that holds the phone numbers." in html
     assert not Message.objects.exists()
+
+
+def columns_shown(html: str) -> str:
+    """The text of the list of placeholders under the message (#merge-columns: no div inside)."""
+    start = html.index('id="merge-columns"')
+    inner = html[html.index(">", start) + 1 : html.index("</div>", start)]
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", inner)).split())
+
+
+def test_a_phone_column_headed_phone_is_listed_once_as_the_recipients_number(
+    operator_client, account
+):
+    url = upload(operator_client, "Customer,Phone,Order No.\nSara,50000001,A-17\n")["Location"]
+    shown = columns_shown(operator_client.get(url).content.decode())
+    assert shown.count("{phone} (") == 1  # listed once, …
+    assert "{phone} (Phone: the recipient's number)" in shown
+    # … and what it gives is said in words.
+    assert "{phone} is the number each message goes to, in international format" in shown
+
+    form = merge_form(account, phone_column="1", text="Order {order_no} for {phone}")
+    html = operator_client.post(url, form, HTTP_HX_REQUEST="true").content.decode()
+    assert "Order A-17 for +96550000001" in html
+    assert columns_shown(html).count("{phone} (") == 1  # the list, swapped with the preview
+
+
+def test_choosing_another_phone_column_renames_a_column_headed_phone(operator_client, account):
+    """A file with a landline headed "Phone" and the mobiles under "Mobile": {phone} stays the
+    number the message goes to, and the list, swapped with the preview, says so."""
+    url = upload(operator_client, "Phone,Mobile\n22000000,50000001\n")["Location"]
+    form = merge_form(account, phone_column="1", text="Call {phone_1} from {phone}")
+    html = operator_client.post(url, form, HTTP_HX_REQUEST="true").content.decode()
+    assert "Call 22000000 from +96550000001" in html
+    shown = columns_shown(html)
+    assert "{phone_1} (Phone)" in shown and "{mobile} (Mobile)" in shown
+    assert shown.count("{phone} (") == 1
+    assert "{phone} (the recipient's number)" in shown
 
 
 def test_an_xlsx_file_is_read_by_the_same_reader(operator_client, account, script):

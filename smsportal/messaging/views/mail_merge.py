@@ -144,7 +144,8 @@ def merge_context(form: MailMergeForm, entry: dict) -> dict:
     text = form.data.get("text", "") if form.is_bound else ""
     column = data.get("phone_column") if form.is_bound else form.initial.get("phone_column")
     context = {"entry": entry, "account": account, "text": text, "problem": ""}
-    context["columns"] = placeholders_of(entry["header"])
+    context["columns"] = columns = placeholders_of(entry["header"], column)
+    context["number_column_listed"] = any(listed.is_number for listed in columns)
     try:
         merge = read_once(entry, column).with_opt_outs().for_text(text)
     except UnreadableFile as exc:
@@ -198,7 +199,8 @@ def mail_merge(request: HttpRequest, key: str) -> HttpResponse:
         form = MailMergeForm(header, initial={"phone_column": guessed}, user=request.user)
     context = merge_context(form, entry)
     if request.htmx and action == "preview":
-        return render(request, "messaging/_mail_merge_preview.html", context)
+        # With the list of placeholders, out of band: the phone column chosen names {phone}.
+        return render(request, "messaging/_mail_merge_preview.html", {**context, "oob": True})
     draft = None
     fingerprint = confirm_note = ""
     if request.method == "POST" and action in ("send", "confirm"):
