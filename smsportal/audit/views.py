@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from smsportal.core import audit
 from smsportal.core.csv_export import streaming_csv
+from smsportal.core.words import listed
 
 from .forms import AuditFilterForm
 from .labels import COUNTS, DETAILS, EXPORTS, FIELDS, kind_name
@@ -180,7 +181,7 @@ def _changes(entry, names: dict):
     created = entry.action == get_logentry_model().Action.CREATE
     for field, change in (entry.changes or {}).items():
         if isinstance(change, dict) and change.get("type") == "m2m":
-            objects = ", ".join(change.get("objects", []))
+            objects = listed(change.get("objects", []))
             if change.get("operation") == "add":
                 after = _("added: %(objects)s") % {"objects": objects}
             else:
@@ -207,9 +208,9 @@ def _details(entry) -> list[tuple[str, str]]:
     rows = []
     for name, value in (entry.additional_data or {}).items():
         if isinstance(value, dict):
-            value = ", ".join(f"{k} = {v}" for k, v in value.items()) or _("none")
+            value = listed(f"{k} = {v}" for k, v in value.items()) or _("none")
         elif isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
+            value = listed(value)
         elif name in COUNTS and isinstance(value, int) and not isinstance(value, bool):
             value = f"{value:,}"
         elif name == "what" and value in EXPORTS:

@@ -3,7 +3,9 @@ with their translations: `word("delivered")` is "delivered" or "تم التسل�
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from collections.abc import Iterable
+
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 WORDS = {
     # Delivery and message statuses (sms.status.DeliveryStatus, messaging.Message.Status).
@@ -43,3 +45,9 @@ WORDS = {
 def word(value) -> str:
     """A stored word in the reader's language; a value not listed comes back unchanged."""
     return str(WORDS.get(str(value), value))
+
+
+def listed(items: Iterable) -> str:
+    """The items joined by the reader's comma: "a, b", in Arabic "a، b" (an English ", " read
+    wrong in every Arabic sentence it joined)."""
+    return (pgettext("between items of a list", ",") + " ").join(str(item) for item in items)

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from smsportal.contacts.importer import Columns
 from smsportal.contacts.reading import UnreadableFile, open_table
 from smsportal.contacts.selectors import opted_out
+from smsportal.core.words import listed
 from smsportal.sms.encoding import UCS2, EncodingProfile, analyse
 from smsportal.sms.phones import parse_phone
 from smsportal.sms.placeholders import first_name, last_name, parse
@@ -65,7 +66,7 @@ def guess_phone_column(header: list[str]) -> int | None:
 
 
 def no_phone_column(header: list[str]) -> str:
-    shown = ", ".join(f"“{h}”" for h in header if h) or _("nothing")
+    shown = listed(f"“{h}”" for h in header if h) or _("nothing")
     return _(
         "The file has no phone column: choose the column that holds the numbers, or head it "
         "“phone”. Its first row holds %(columns)s."
@@ -246,7 +247,7 @@ class MissingValue:
             "{%(name)s} is empty on %(count)s rows and has no fallback",
             self.recipients,
         ) % {"name": self.name, "count": f"{self.recipients:,}"}
-        shown = ", ".join(f"{line:,}" for line in self.lines)
+        shown = listed(f"{line:,}" for line in self.lines)
         more = "…" if self.recipients > len(self.lines) else ""
         return _("%(who)s (line %(lines)s%(more)s): give one, as {%(name)s|…}, or fill it in.") % {
             "who": who,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.core import audit
+from smsportal.core.words import listed
 
 from .backends.base import ProviderError
 from .forms import ProviderAccountForm, is_secret
@@ -161,7 +162,7 @@ def account_allow_callback_addresses(request: HttpRequest, pk: int) -> HttpRespo
         messages.success(
             request,
             _("Only %(addresses)s may now call this account's webhooks.")
-            % {"addresses": ", ".join(account.allowed_ips)},
+            % {"addresses": listed(account.allowed_ips)},
         )
     else:
         messages.info(request, _("Those addresses were already on the allow-list."))

@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from smsportal.core.words import listed
 from smsportal.departments.models import Department
 from smsportal.providers.models import ProviderAccount
 
@@ -47,7 +48,7 @@ class QuotaForm(forms.ModelForm):
                 bad.append(address)
         if bad:
             raise forms.ValidationError(
-                _("Not an e-mail address: %(addresses)s") % {"addresses": ", ".join(bad)}
+                _("Not an e-mail address: %(addresses)s") % {"addresses": listed(bad)}
             )
         return "\n".join(addresses)
 

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from smsportal.core.models import Preference
 from smsportal.core.roles import OPERATOR
 from smsportal.departments.models import Department
 from smsportal.messaging.daily_stats import Transitions, computed_from_deliveries, current
@@ -231,3 +232,18 @@ def test_no_note_when_every_account_reports_deliveries(manager_client):
     page = manager_client.get(reverse("reports:index")).content.decode()
 
     assert "are not counted" not in page and "is not counted" not in page
+
+
+def test_the_departments_are_listed_with_the_readers_comma(client, world):
+    """An English ", " between the departments read wrong in Arabic: the list uses the reader's
+    comma ("،"), as every list of the portal does (core.words.listed, the `listed` filter)."""
+    _, bravo, operator = world
+    bravo.members.add(operator)
+    client.force_login(operator)
+    page = client.get(reverse("reports:index")).content.decode()
+    assert "The messages of your departments only: Alpha, Bravo." in page
+
+    Preference.objects.create(user=operator, language="ar")
+    page = client.get(reverse("reports:index")).content.decode()
+    assert "Alpha، Bravo" in page
+    assert "Alpha, Bravo" not in page
