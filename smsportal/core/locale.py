@@ -34,14 +34,47 @@ def english() -> str:
     return next(code for code, _name in settings.LANGUAGES if code.split("-")[0] == "en")
 
 
+# The IANA database's geographic areas: a zone in one of them is a place (Asia/Kuwait). The
+# database also holds names that are not: "Factory" and "localtime", POSIX rules ("EST5EDT"),
+# fixed offsets with inverted signs ("Etc/GMT-3" is three hours ahead), and old aliases kept for
+# compatibility ("US/Eastern", "Japan"), each the duplicate of a place.
+PLACE_AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
+
+def is_place(name: str) -> bool:
+    area, slash, _city = name.partition("/")
+    return bool(slash) and area in PLACE_AREAS
+
+
 @cache
 def time_zones() -> list[str]:
-    """Every IANA time zone name, sorted (the choices of the preferences form)."""
-    return sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
+    """The time zones a person may choose: UTC, then every IANA zone of a place, sorted (the
+    choices of the preferences form and of recurring sends)."""
+    return ["UTC", *sorted(name for name in zoneinfo.available_timezones() if is_place(name))]
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    """Every name the IANA database knows (read from disk once: asked on every request)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 def user_time_zone(name: str) -> zoneinfo.ZoneInfo | None:
-    if not name or name not in time_zones():
+    # Any zone the database knows: a choice saved before the list was narrowed still applies.
+    if not name or name not in known_time_zones():
         return None
     return zoneinfo.ZoneInfo(name)
 

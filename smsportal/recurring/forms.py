@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -11,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from smsportal.contacts.list_choices import offer_department_lists
 from smsportal.contacts.models import ContactList
 from smsportal.contacts.scope import not_for, not_for_error
+from smsportal.core.locale import time_zones
 from smsportal.departments.forms import DepartmentField
 from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
@@ -102,7 +101,7 @@ class RecurringSendForm(forms.ModelForm):
         self.fields["account"].queryset = ProviderAccount.objects.filter(is_active=True)
         self.fields["account"].empty_label = None
         self.fields["frequency"].choices = RecurringSend.Frequency.choices
-        zones = sorted(available_timezones())
+        zones = time_zones()  # real places and UTC; the choices are what the form accepts
         self.fields["timezone"].choices = [(z, z) for z in zones]
         if not self.instance.pk:
             default_zone = settings.TIME_ZONE if settings.TIME_ZONE in zones else "UTC"

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.departments.models import Department
-from smsportal.senders.selectors import sender_choices
+from smsportal.senders.selectors import sender_choices, unusable
 
 from .forms import RecurringSendForm
 from .models import RecurringSend
@@ -45,7 +45,9 @@ def sender_select(form: RecurringSendForm) -> dict:
     """The sender select's choices (senders/_options.html), as on Compose: the usable sender IDs
     of the account the form shows, its default chosen for a new schedule, the schedule's own (or
     the one posted) otherwise. A sender no longer usable stays offered as it was chosen, so that
-    saving says why instead of switching to another sender unseen."""
+    saving says why instead of switching to another sender unseen; it is marked in the select,
+    and said under it from the moment the page opens (a sender ID retired since the schedule was
+    saved), not only when Save is pressed."""
     accounts = form.fields["account"].queryset
     shown = str(form["account"].value() or "")
     account = (accounts.filter(pk=shown).first() if shown.isdigit() else None) or accounts.first()
@@ -56,7 +58,11 @@ def sender_select(form: RecurringSendForm) -> dict:
     choices = sender_choices(account, chosen)
     offered = {sender.value for sender in choices["senders"]}
     if chosen and chosen not in offered:
-        choices["senders"] = [*choices["senders"], {"value": chosen}]
+        problem = unusable(account, chosen)
+        choices["senders"] = [*choices["senders"], {"value": chosen, "unusable": problem}]
+        # Saving says why (form.clean) once it is posted; before, the page says it here.
+        if problem and not form.errors.get("sender"):
+            choices["sender_warning"] = problem.warning
     return choices
 
 

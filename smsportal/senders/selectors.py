@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
 from smsportal.providers.models import ProviderAccount
 
-from .models import SenderID, SenderIDQuerySet
+from .models import SenderID, SenderIDQuerySet, SenderStatus
 
 
 def active_sender_ids(account: ProviderAccount | int) -> SenderIDQuerySet:
@@ -32,3 +36,40 @@ def sender_choices(account: ProviderAccount | None, chosen: str | None = None) -
         "offers_provider_default": marked is None,
         "selected_sender": default if chosen is None else chosen,
     }
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """Why a sender ID a form was saved with can no longer be sent from: `mark`, a word or two
+    beside it in the select; `warning`, the sentence shown under it."""
+
+    value: str
+    mark: str
+    warning: str
+
+
+def unusable(account: ProviderAccount | None, value: str) -> Unusable | None:
+    """Why `value` is not among `account`'s usable sender IDs (retired, rejected...), or None
+    if it is one (or is the provider's default sender, the empty value)."""
+    if not value or account is None:
+        return None
+    sender = SenderID.objects.filter(account=account, value=value).first()
+    if sender is not None and sender.status == SenderStatus.ACTIVE and not sender.missing_since:
+        return None
+    figures = {"sender": value, "account": account}
+    if sender is None:
+        mark = _("not of this account")
+        warning = _("%(sender)s is not a sender ID of %(account)s: choose another.")
+    elif sender.status == SenderStatus.RETIRED:
+        mark = _("retired")
+        warning = _("%(sender)s has been retired and can no longer be sent from: choose another.")
+    elif sender.status == SenderStatus.REJECTED:
+        mark = _("rejected")
+        warning = _("%(sender)s was rejected by the provider: choose another.")
+    elif sender.status == SenderStatus.PENDING:
+        mark = _("not approved yet")
+        warning = _("%(sender)s is still waiting for the provider's approval: choose another.")
+    else:
+        mark = _("no longer listed")
+        warning = _("%(account)s no longer lists %(sender)s among its sender IDs: choose another.")
+    return Unusable(value, mark, warning % figures)

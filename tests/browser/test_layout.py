@@ -273,3 +273,27 @@ def test_a_mail_merge_with_long_headings_and_values_fits_at_390(
     assert refused.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
     assert page.locator("#merge-columns").evaluate(OUTSIDE_THE_SCREEN) == []
     assert refused.evaluate(OUTSIDE_THE_SCREEN) == []
+
+
+@pytest.mark.parametrize("role", ["operator", "manager"])
+def test_the_recurring_sends_fit_at_1366_and_turn_into_cards_at_390(as_role, live_server, role):
+    """At 390 px each schedule is a card with every column under its label, the Next one
+    included (the table scrolled sideways in its box, and cut Next off)."""
+    page = as_role(role)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/recurring/")
+    table = page.locator("#schedule-table")
+    row = table.locator("tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "table-row"
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(OVERFLOW) <= 0
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    expect(table.locator("thead")).to_be_hidden()
+    assert row.evaluate("r => getComputedStyle(r).display") == "flex"
+    assert row.evaluate(OUTSIDE_THE_SCREEN) == []
+    for label in ("When", "To", "Next", "State"):
+        expect(row.locator(f'td[data-label="{label}"]')).to_be_visible()
+    expect(row.locator('td[data-label="Next"]')).to_contain_text(":")
+    expect(row.locator('td[data-label="Next"]')).to_be_in_viewport(ratio=1)

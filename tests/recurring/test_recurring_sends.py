@@ -279,6 +279,48 @@ def test_a_sender_no_longer_usable_stays_shown_and_saving_says_why(
     assert "RETIRED is not an active sender ID" in saved.content.decode()
 
 
+def test_a_retired_sender_is_marked_and_warned_about_as_the_page_opens(
+    account, staff_list, operator_client
+):
+    SenderIDFactory(account=account, value="ALERTS", is_default=True)
+    SenderIDFactory(account=account, value="SMS-PORTAL", status="retired")
+    schedule = make_schedule(account, [staff_list], timezone.now(), sender="SMS-PORTAL")
+
+    html = operator_client.get(f"/recurring/{schedule.pk}/edit/").content.decode()
+
+    assert sender_options(html) == [("ALERTS", False), ("SMS-PORTAL", True)]
+    assert "SMS-PORTAL (retired — choose another)</option>" in html
+    warning = re.search(r'id="sender-warning">(.*?)</div>', html, re.S)
+    assert warning, "the warning is shown before Save is pressed"
+    assert "SMS-PORTAL has been retired and can no longer be sent from" in warning.group(1)
+
+
+def test_a_usable_sender_has_no_warning(account, staff_list, operator_client):
+    SenderIDFactory(account=account, value="ALERTS", is_default=True)
+    schedule = make_schedule(account, [staff_list], timezone.now(), sender="ALERTS")
+
+    html = operator_client.get(f"/recurring/{schedule.pk}/edit/").content.decode()
+
+    assert 'id="sender-warning"' not in html and "choose another" not in html
+
+
+def test_the_time_zones_offered_are_real_places_and_only_those_are_accepted(
+    account, staff_list, operator_client
+):
+    html = operator_client.get("/recurring/add/").content.decode()
+    select = re.search(r'<select[^>]*name="timezone".*?</select>', html, re.S).group()
+    offered = re.findall(r'<option value="([^"]*)"', select)
+
+    assert {"Asia/Kuwait", "Europe/London", "America/Argentina/Buenos_Aires", "UTC"} <= set(offered)
+    for not_a_place in ("Factory", "localtime", "posixrules", "EST5EDT", "Etc/GMT-3", "US/Eastern"):
+        assert not_a_place not in offered
+        response = operator_client.post(
+            "/recurring/add/", form_data(account, staff_list, timezone=not_a_place)
+        )
+        assert "Select a valid choice" in response.content.decode()
+    assert not RecurringSend.objects.exists()
+
+
 def test_another_accounts_sender_id_is_refused(account, staff_list, operator_client):
     SenderIDFactory(account=ProviderAccountFactory(kind="kwtsms"), value="OTHERS")
 
