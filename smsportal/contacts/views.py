@@ -201,7 +201,7 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             ngettext(
-                "%(added)s of %(count)s contacts added to %(list)s.",
+                "%(added)s of %(count)s contact added to %(list)s.",
                 "%(added)s of %(count)s contacts added to %(list)s.",
                 len(ids),
             )
@@ -212,7 +212,7 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             ngettext(
-                "%(count)s contacts removed from %(list)s.",
+                "%(count)s contact removed from %(list)s.",
                 "%(count)s contacts removed from %(list)s.",
                 removed,
             )
@@ -224,7 +224,7 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
         )
         messages.success(
             request,
-            ngettext("%(count)s contacts deleted.", "%(count)s contacts deleted.", deleted)
+            ngettext("%(count)s contact deleted.", "%(count)s contacts deleted.", deleted)
             % {"count": deleted},
         )
     return redirect(back)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from smsportal.core.text import time_since
 from smsportal.providers.models import ProviderAccount
 
 from .balances import available_balance
@@ -54,7 +54,7 @@ def check_affordable(account: ProviderAccount, estimate: Decimal, user) -> None:
             estimate=estimate,
             available=None,
         )
-    age = timesince(current.snapshot.taken_at)
+    age = time_since(current.snapshot.taken_at)
     figures = {
         "estimate": f"{estimate:.2f}",
         "account": account,

@@ -11,7 +11,6 @@ from django.forms.boundfield import BoundField, BoundWidget
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from smsportal.core import text, words
@@ -66,7 +65,7 @@ def ago(moment) -> str:
     age = timezone.now() - moment
     if age < timedelta(minutes=1):
         return _("just now")
-    span = timesince(moment, depth=1 if age < timedelta(days=1) else 2)
+    span = text.time_since(moment, depth=1 if age < timedelta(days=1) else 2)
     return _("%(span)s ago") % {"span": span}
 
 
