@@ -20,10 +20,13 @@ from .scope import templates_of
 
 
 def compose_url(template: MessageTemplate) -> str:
-    """Compose with the template's text (and account) filled in, to change before sending."""
-    query = {"text": template.text}
+    """Compose with the template's text (and account, and department) filled in, to change
+    before sending, and the template shown chosen in its picker."""
+    query = {"text": template.text, "template": template.pk}
     if template.account_id:
         query["account"] = template.account_id
+    if template.department_id:
+        query["department"] = template.department_id
     return reverse("messaging:compose") + "?" + urlencode(query)
 
 

@@ -241,6 +241,20 @@ def _carried(chars: set[str], alphabet: str, invalid: tuple[str, ...]) -> bool:
     return not invalid
 
 
+def character_ceiling(text: str, max_parts: int, profile: EncodingProfile = STANDARD) -> int:
+    """The most characters `max_parts` parts can hold for a text of `text`'s characters: in the
+    roomiest of the profile's alphabets that carries them all, every character taking at least
+    one unit. A longer text certainly needs more parts, and can be told so without analysing it
+    (a Unicode text's ceiling is 67 a part, not GSM-7's 153)."""
+    chars = set(text)
+    ceilings = [
+        max(LIMITS[alphabet][0], max_parts * LIMITS[alphabet][1])
+        for alphabet in profile.alphabets
+        if _carried(chars, alphabet, ())
+    ]
+    return max(ceilings, default=max(LIMITS[UCS2][0], max_parts * LIMITS[UCS2][1]))
+
+
 def analyse(text: str, profile: EncodingProfile = STANDARD) -> Analysis:
     """Everything the preview and the senders need to know about `text` sent by an account with
     this `profile`. Never raises.

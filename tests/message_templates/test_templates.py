@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from smsportal.contacts.models import ContactField
+from smsportal.departments.models import Department
 from smsportal.message_templates.models import MessageTemplate
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,11 @@ def test_operators_see_and_use_templates_but_cannot_change_them(operator_client,
     assert "Sale today" in html and "1 part, Standard" in html
     assert "New template" not in html
     use = page.context["rows"][0]["use"]
-    assert parse_qs(urlsplit(use).query) == {"text": ["Sale today"], "account": [str(account.pk)]}
+    assert parse_qs(urlsplit(use).query) == {
+        "text": ["Sale today"],
+        "template": [str(template.pk)],
+        "account": [str(account.pk)],
+    }
     compose = operator_client.get(use).content.decode()
     assert "Sale today" in compose
     assert operator_client.post("/templates/add/", {"name": "X", "text": "y"}).status_code == 403
@@ -103,3 +108,22 @@ def test_a_manager_edits_and_deletes_a_template(manager_client):
     assert (template.name, template.text) == ("New", "Hi")
     manager_client.post(f"/templates/{template.pk}/delete/")
     assert not MessageTemplate.objects.exists()
+
+
+def test_use_shows_the_template_chosen_for_its_department(operator_client, operator, account):
+    """Compose opened by "Use" said "Start from a template: —": the picker now shows the
+    template in use, for the template's department (whose templates the picker offers)."""
+    sales = Department.objects.create(name="Sales")
+    sales.members.add(operator)
+    template = MessageTemplate.objects.create(name="Promo", text="Sale today", department=sales)
+    MessageTemplate.objects.create(name="Other", text="Not this one")
+    rows = operator_client.get("/templates/").context["rows"]
+    (use,) = [row["use"] for row in rows if row["template"] == template]
+
+    response = operator_client.get(use)
+
+    assert response.context["form"].chosen_department == sales
+    page = response.content.decode()
+    picker = re.search(r'<select[^>]*id="template-picker".*?</select>', page, re.S)[0]
+    chosen = re.findall(r'<option value="(\d+)"[^>]*\bselected\b', picker)
+    assert chosen == [str(template.pk)]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -101,6 +103,22 @@ def test_an_empty_text_is_refused_with_the_reason(operator_client, account):
     response = operator_client.post(URL, form(account, text="", action="send"))
 
     assert "The message is empty." in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_an_empty_text_to_nobody_says_both_reasons_once(operator_client, account):
+    """Send… with an empty text and no number said only "The message is empty." (three times
+    on a phone: above the form, beside the button and in the preview): every reason is said
+    above the form, and the preview does not say it again."""
+    body = operator_client.post(
+        URL, form(account, text="", recipients="", action="send")
+    ).content.decode()
+
+    errors = re.search(r'id="compose-errors">(.*?)</div>', body, re.S)[1]
+    assert "The message is empty." in errors
+    assert "There is no recipient to send to." in errors
+    assert 'id="preview-problem"' not in body
+    assert body.count("The message is empty.") == 2  # above the form, and beside the button
     assert not Message.objects.exists()
 
 

@@ -159,6 +159,21 @@ def test_a_text_beyond_the_account_limit_is_answered_at_once(operator_client, sm
     assert len(body) < 1000
 
 
+def test_a_unicode_text_is_held_to_the_unicode_limit(operator_client, smsc):
+    """The shortcut for a text too long to analyse said "no more than 459 characters" (GSM-7's
+    153 a part) for an Arabic text too: the limit is that of the alphabet the text needs."""
+    smsc.max_parts = 3
+    smsc.save()
+
+    arabic = preview(operator_client, smsc, "مرحبا " * 40).content.decode()  # 240 characters
+    plain = preview(operator_client, smsc, "a" * 240).content.decode()
+
+    assert "The text has 240 characters" in arabic
+    assert "at most 3 SMS per message, which holds no more than 201 characters" in arabic
+    assert "The text has 240" not in plain  # 2 parts of GSM-7: analysed as usual
+    assert 'id="preview-segments">2<' in plain
+
+
 def test_the_live_preview_waits_for_a_pause_in_typing(operator_client, smsc):
     page = operator_client.get(URL).content.decode()
 
@@ -279,3 +294,15 @@ def test_each_part_is_marked_as_alone_with_its_text_classified_once(operator_cli
     shown = re.findall(r'<div class="preview-text flex-grow-1" dir="auto">(.*?)</div>', body, re.S)
     assert shown == [compose.highlight(part) for part in analysis.parts]
     assert 'title="U+00A0">no-break space</span>' in shown[0]
+
+
+def test_a_text_with_placeholders_and_no_recipient_says_what_to_add(operator_client, smsc):
+    """The "Each recipient's own text" box stood empty until a number was typed."""
+    body = preview(operator_client, smsc, "Hi {first_name|friend}", recipients="").content.decode()
+
+    box = body[body.index('id="preview-personal"') :]
+    assert "Add numbers or lists to see each recipient's own text." in box[: box.index("</div>")]
+
+    with_one = preview(operator_client, smsc, "Hi {first_name|friend}").content.decode()
+    assert 'id="preview-personal-empty"' not in with_one
+    assert 'id="preview-distribution"' in with_one

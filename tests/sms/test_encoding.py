@@ -128,3 +128,15 @@ def test_gsm_equivalent_saves_segments():
 
     assert analyse(text).segments == 2
     assert analyse(gsm_equivalent(text)).segments == 1
+
+
+def test_the_character_ceiling_is_the_roomiest_alphabet_that_carries_the_text():
+    from smsportal.sms.encoding import LATIN1, EncodingProfile, character_ceiling
+
+    assert character_ceiling("plain [text]", 10) == 1530  # GSM-7: 153 a part
+    assert character_ceiling("plain", 1) == 160  # one SMS holds more than one part
+    assert character_ceiling("مرحبا", 10) == 670  # Unicode: 67 a part
+    latin = EncodingProfile(name="iso", alphabets=(GSM7, LATIN1, UCS2))
+    assert character_ceiling("crêpe", 10, latin) == 1340  # Latin-1: 134 a part
+    assert character_ceiling("crêpe", 10) == 670
+    assert character_ceiling("crêpe 😀", 10, latin) == 670

@@ -21,5 +21,7 @@ def template_picker(context, department=None) -> dict:
     templates = templates_of(context["request"]).select_related("account")
     if department is not None:
         templates = templates.filter(Q(department=department) | Q(department__isnull=True))
-    choices = [{"template": t, "shape": t.shape} for t in templates]
+    # Opened from a template's "Use" (message_templates/views.py compose_url): shown chosen.
+    chosen = context["request"].GET.get("template", "")
+    choices = [{"template": t, "shape": t.shape, "chosen": str(t.pk) == chosen} for t in templates]
     return {"choices": choices}

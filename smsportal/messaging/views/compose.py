@@ -31,7 +31,7 @@ from smsportal.contacts.scope import lists_of
 from smsportal.routing.prices import PriceTable
 from smsportal.senders.models import SenderID
 from smsportal.senders.selectors import sender_choices
-from smsportal.sms.encoding import GSM7, LIMITS, STANDARD, analyse, gsm_equivalent
+from smsportal.sms.encoding import GSM7, STANDARD, analyse, character_ceiling, gsm_equivalent
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
 
@@ -186,11 +186,10 @@ def _chip_kind(char: str) -> tuple[str, str]:
     return "", ""
 
 
-def character_limit(account) -> int:
-    """Characters beyond which a text certainly needs more parts than `account` allows: every
-    character counts at least once, and no alphabet holds more than 153 per part (160 alone)."""
-    max_parts = account.max_parts if account else DEFAULT_MAX_PARTS
-    return max(LIMITS[GSM7][0], max_parts * LIMITS[GSM7][1])
+def character_limit(account, text: str, profile) -> int:
+    """Characters beyond which `text` certainly needs more parts than `account` allows, in the
+    alphabet its characters need (encoding.character_ceiling)."""
+    return character_ceiling(text, account.max_parts if account else DEFAULT_MAX_PARTS, profile)
 
 
 LIST_COUNTS_SECONDS = 30  # how long the live preview reuses a list's member counts
@@ -231,7 +230,8 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     form.is_valid()
     account = form.cleaned_data.get("account")
     text = form.data.get("text", "")
-    limit = character_limit(account)
+    profile = account.backend.encoding_profile if account else STANDARD
+    limit = character_limit(account, text, profile)
     if len(text) > limit:
         figures = {"count": f"{len(text):,}", "limit": f"{limit:,}"}
         if account:
@@ -245,7 +245,6 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
                 "holds no more than %(limit)s characters."
             ) % {**figures, "parts": f"{DEFAULT_MAX_PARTS:,}"}
         return {"too_long": True, "problem": problem, "account": account, "limit": limit}
-    profile = account.backend.encoding_profile if account else STANDARD
     kind = form.kind
     analysis = measure(text, kind, bool(form.cleaned_data.get("binary_udh")), profile)
     summary = recipients_of(form, live=live)
@@ -519,7 +518,10 @@ def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending
     if not form.is_valid():
         return None
     if preview["problem"]:
+        # Every reason at once: an empty text sent to nobody says both, not one per try.
         form.add_error(None, preview["problem"])
+        if not preview.get("too_long") and not preview["summary"].count:
+            form.add_error(None, _("There is no recipient to send to."))
         return None
     data = form.cleaned_data
     body, personal = message_types.as_written(data["text"], form.kind)
