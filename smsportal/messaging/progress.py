@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.formats import number_format
 from django.utils.functional import lazy
@@ -24,22 +24,39 @@ BAR = list(COLOURS)
 @dataclass
 class Progress:
     counts: dict[str, int]
+    # Rows skipped when the message was made (numbers that had opted out, invalid ones, with no
+    # route): kept on the message, with their reason, but never among its recipients, which are
+    # the numbers the person confirmed (`Message.recipient_count`). See `made_for`.
+    set_aside: int = 0
+
+    def made_for(self, recipient_count: int) -> Progress:
+        """These counts, with the skipped rows beyond the message's `recipient_count` set aside.
+        A number skipped later (opted out during the send) was a recipient and stays one; a
+        message with fewer rows than recipients sets nothing aside."""
+        beyond = max(self.total - recipient_count, 0)
+        return replace(self, set_aside=min(beyond, self.get(DeliveryStatus.SKIPPED)))
 
     @property
     def total(self) -> int:
+        """Every row of the message, skipped ones included (the recipients table's "All")."""
         return sum(self.counts.values())
 
     @property
+    def recipients(self) -> int:
+        """The numbers the message is sent to, as confirmed: the rows set aside left out."""
+        return self.total - self.set_aside
+
+    @property
     def processed(self) -> int:
-        """Deliveries no longer waiting for a worker (sent, refused, skipped or withdrawn)."""
+        """Recipients no longer waiting for a worker (sent, refused, skipped or withdrawn)."""
         waiting = self.counts.get(DeliveryStatus.QUEUED, 0) + self.counts.get(
             DeliveryStatus.SENDING, 0
         )
-        return self.total - waiting
+        return self.recipients - waiting
 
     @property
     def percent_processed(self) -> int:
-        return round(100 * self.processed / self.total) if self.total else 100
+        return round(100 * self.processed / self.recipients) if self.recipients else 100
 
     @property
     def bar(self) -> list[dict]:
@@ -116,7 +133,7 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
     awaiting = counts.get(DeliveryStatus.SUBMITTED) if reports_expected else 0
     open_message = message.status in (Status.DRAFT, Status.SCHEDULED, Status.SENDING)
     cancellable = open_message and queued > 0
-    total = counts.total
+    total = counts.recipients  # as confirmed on Compose (`Progress.made_for`)
     if message.status == Status.CANCELLED:
         withdrawn = counts.get(DeliveryStatus.CANCELLED)
         return Phase(
@@ -198,7 +215,29 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
         )
         return Phase("done", "info", text, True, False)
     text = _later(lambda: _("Done: %(summary)s.") % {"summary": counts.summary})
-    return Phase("done", "success", text, False, False)
+    return Phase("done", outcome_css(counts), text, False, False)
+
+
+# Outcomes of a finished message that did not reach, or may not have reached, their number.
+NOT_REACHED = (
+    DeliveryStatus.FAILED,
+    DeliveryStatus.UNKNOWN,
+    DeliveryStatus.UNDELIVERED,
+    DeliveryStatus.REJECTED,
+    DeliveryStatus.EXPIRED,
+)
+HANDED_OVER = (DeliveryStatus.DELIVERED, DeliveryStatus.SUBMITTED)
+
+
+def outcome_css(counts: Progress) -> str:
+    """The colour of a finished message: a warning when some recipient failed or may not have
+    got it (staff may retry them), green only when every one sent was delivered or handed to
+    the provider, grey when nothing was sent (every number skipped)."""
+    if any(counts.get(status) for status in NOT_REACHED):
+        return "warning"
+    if any(counts.get(status) for status in HANDED_OVER):
+        return "success"
+    return "secondary"
 
 
 def _later(make: Callable[[], str]) -> str:

@@ -580,7 +580,9 @@ def retry(
     if not plan.phones:
         raise SendRefused(_("No delivery of this message is in that state."))
     if plan.at_risk and not accept_duplicates:
-        raise DuplicatesPossible(plan.warning + " " + _("Confirm to send to them anyway."))
+        # The warning alone: what to press to accept depends on where the retry was asked
+        # (the message page names its own box and button).
+        raise DuplicatesPossible(plan.warning)
     draft = prepare(
         account=message.account,
         body=message.body,

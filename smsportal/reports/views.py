@@ -48,6 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     accounts = list(ProviderAccount.objects.filter(is_active=True)) if can["accounts"] else []
     periods = queries.periods()
     rows = []
+    keys = None
     if can["figures"] and accounts:
         keys = department_keys(request)
         totals = {name: queries.totals_by_account(*span, keys) for name, span in periods.items()}
@@ -71,6 +72,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "can": can,
         "out_of_routes": accounts_out_of_routes() if can["accounts"] else [],
         "quota_usage": _quota_usage(request),
+        # In no department, the figures are those of no one's messages: said, as on Reports.
+        "no_department": keys == [0],
     }
     return render(request, "reports/dashboard.html", context)
 

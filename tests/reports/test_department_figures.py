@@ -247,3 +247,29 @@ def test_the_departments_are_listed_with_the_readers_comma(client, world):
     page = client.get(reverse("reports:index")).content.decode()
     assert "Alpha، Bravo" in page
     assert "Alpha, Bravo" not in page
+
+
+def test_the_dashboard_tells_a_user_in_no_department_whose_figures_they_read(client, world):
+    loner = UserFactory(username="loner")
+    loner.groups.add(Group.objects.get(name=OPERATOR))
+    client.force_login(loner)
+
+    page = client.get(reverse("dashboard")).content.decode()
+
+    assert 'id="account-figures"' in page
+    assert (
+        '<div class="alert alert-warning" id="dashboard-scope">You are in no department, so '
+        "these figures count only the messages that belong to no department: ask a Manager to "
+        "add you to one.</div>"
+    ) in page
+
+
+def test_the_dashboard_of_a_user_in_a_department_or_a_superuser_has_no_such_notice(client, world):
+    _alpha, _bravo, operator = world
+    for user in (
+        operator,
+        UserFactory(username="root", is_superuser=True, is_staff=True),
+    ):
+        client.force_login(user)
+        page = client.get(reverse("dashboard")).content.decode()
+        assert 'id="account-figures"' in page and 'id="dashboard-scope"' not in page

@@ -65,7 +65,7 @@ def progress_card(context, progress, phase) -> SafeString:
     the counts (`#progress`), drawn on every poll of the live part while a send runs. Built
     here rather than as an included template: its filters and plural sentence were a fifth of
     a poll's rendering."""
-    total = progress.total
+    total = progress.recipients
     processed = ngettext(
         "%(processed)s of %(total)s recipient processed (%(percent)s%%)",
         "%(processed)s of %(total)s recipients processed (%(percent)s%%)",
@@ -85,8 +85,22 @@ def progress_card(context, progress, phase) -> SafeString:
         "  </div>\n"
         f"  {progress_bar(context, progress)}\n"
         f"  {status_counts(context, progress)}\n"
+        f"{_set_aside(progress.set_aside)}"
         "</div>\n"
     )
+
+
+def _set_aside(count: int) -> str:
+    """The rows skipped when the message was made, said apart from its recipients: the bar and
+    the counts show them as skipped, and the recipients table lists them with the reason."""
+    if not count:
+        return ""
+    said = ngettext(
+        "%(count)s more number was skipped when the message was made; the table below says why.",
+        "%(count)s more numbers were skipped when the message was made; the table below says why.",
+        count,
+    ) % {"count": grouped(count)}
+    return f'  <p class="small text-body-secondary mt-2 mb-0" id="set-aside">{escape(said)}</p>\n'
 
 
 # The message page's counts: these always, the rarer ones only when some delivery has them.

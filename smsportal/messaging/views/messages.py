@@ -58,7 +58,9 @@ def message_list(request: HttpRequest) -> HttpResponse:
     ellipsis = pgettext("String to return when truncating text", "%(truncated_text)s…")
     for message in page.items:
         message.account = accounts[message.account_id]
-        message.progress = progress_by_id.get(message.pk, Progress({}))
+        message.progress = progress_by_id.get(message.pk, Progress({})).made_for(
+            message.recipient_count
+        )
         capabilities = message.account.backend_class.capabilities
         message.phase = phase_of(
             message,
@@ -70,7 +72,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
         # number format and two translations per row; `truncatechars` asks for its ellipsis).
         label = message.phase.label
         message.phase_word = words.get(label) or words.setdefault(label, str(word(label)))
-        message.recipients = grouped(message.progress.total)
+        message.recipients = grouped(message.progress.recipients)  # as confirmed on Compose
         message.short_body = Truncator(message.body).chars(60, truncate=ellipsis)
         created = localtime(message.created_at)
         message.created = f"{created:%Y-%m-%d %H:%M}"
@@ -250,7 +252,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = page_message(request, pk)
     if message is None:
         raise Http404("No message matches the given query.")
-    counts = progress(message.pk)
+    counts = progress(message.pk).made_for(message.recipient_count)
     capabilities = message.account.backend_class.capabilities
     reports_expected = message.want_delivery_report and capabilities.delivery_reports
     status = request.GET.get("status", "")
@@ -276,17 +278,29 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deliveries": None if keep_rows else _delivery_rows(message, status, request),
         "status": status,
         "filter_query": urlencode({"status": status}) if status else "",
-        "capabilities": capabilities,
+        "no_reports_note": _says_why_submitted_stays(capabilities, phase, counts),
         # Cancel's question (data-confirm), written only when Cancel is offered.
         "cancel_question": _cancel_question(counts.get(DeliveryStatus.QUEUED))
         if phase.cancellable
         else "",
+        # What the Retry form shows ticked (the person's own ticks after a refused retry).
+        "retry_choice": RetryChoice.shown(request.GET),
         # Shown beside "Retry" when unknown deliveries may reach their numbers twice.
         "retry_warning": sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
     }
     if live_part:
         return render(request, "messaging/message_detail.html#live", context)
     return render(request, "messaging/message_detail.html", context)
+
+
+def _says_why_submitted_stays(capabilities, phase, counts: Progress) -> bool:
+    """Whether the page explains that a provider without delivery reports leaves deliveries
+    "submitted": while some may be handed over or are, not once the message is over with none
+    handed over (every one unknown, failed or skipped), where it would explain nothing."""
+    if capabilities.delivery_reports:
+        return False
+    still_to_send = phase.live or phase.label == "scheduled"
+    return still_to_send or bool(counts.get(DeliveryStatus.SUBMITTED))
 
 
 def _cancel_question(queued: int) -> str:
@@ -345,10 +359,78 @@ def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(message)
 
 
+@dataclass(frozen=True)
+class RetryChoice:
+    """The statuses the Retry form shows ticked. On a page of its own: the failed deliveries
+    (the usual retry), never the unknown ones. After a refused retry: those the person had
+    ticked, brought back in the page's address (`?retry=…`), so that the refusal's advice
+    applies to the form as they left it. Only ticks on the page: the retry takes what is
+    posted, and checks all of it again. The consent to duplicates is never brought back
+    ticked (nor by an address): it is given on the page, each time."""
+
+    statuses: frozenset[str]
+
+    DEFAULT = (DeliveryStatus.FAILED,)
+    KEPT = "retry"  # the address's key for the kept statuses (present, maybe empty, when kept)
+
+    @classmethod
+    def of(cls, data, key: str) -> RetryChoice:
+        """The retryable statuses in `data` (a QueryDict) under `key`."""
+        return cls(frozenset(data.getlist(key)) & frozenset(sending.RETRYABLE))
+
+    @classmethod
+    def shown(cls, query) -> RetryChoice:
+        if cls.KEPT not in query:
+            return cls(frozenset(cls.DEFAULT))
+        return cls.of(query, cls.KEPT)
+
+    def kept_at(self, message: Message) -> str:
+        """The message page with this choice ticked."""
+        query = urlencode({self.KEPT: sorted(self.statuses) or [""]}, doseq=True)
+        return f"{message.get_absolute_url()}?{query}"
+
+
+def _retry_button() -> str:
+    return _("Retry as a new message")  # the button's own words, so the advice quotes it
+
+
+def _choose_what_to_retry(offered: list[str]) -> str:
+    """Asked when Retry is pressed with no box ticked: the boxes the page has, by their words."""
+    if len(offered) == 1:
+        return _("Choose which deliveries to retry: tick “%(status)s”, then press “%(retry)s”.") % {
+            "status": word(offered[0]),
+            "retry": _retry_button(),
+        }
+    return _(
+        "Choose which deliveries to retry: tick “%(failed)s”, “%(unknown)s” or both, then press "
+        "“%(retry)s”."
+    ) % {
+        "failed": word(DeliveryStatus.FAILED),
+        "unknown": word(DeliveryStatus.UNKNOWN),
+        "retry": _retry_button(),
+    }
+
+
+def _accept_to_send_anyway() -> str:
+    """What to do on the page to retry unknown deliveries that may arrive twice."""
+    return _("To send to them anyway, tick “%(accept)s” and press “%(retry)s” again.") % {
+        "accept": _("accept that some may get it twice"),
+        "retry": _retry_button(),
+    }
+
+
 @require_POST
 @permission_required("messaging.add_message", raise_exception=True)
 def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new message to the chosen failed or unknown deliveries (sending.retry, the one send
+    path, with its checks). Refused, it goes back to the message page with the person's ticks
+    kept and the refusal saying what to do with them."""
     message = get_object_or_404(messages_of(request).select_related("account"), pk=pk)
+    chosen = RetryChoice.of(request.POST, "status")
+    offered = [s for s in sending.RETRYABLE if progress(message.pk).get(s)]
+    if not chosen.statuses and offered:
+        messages.warning(request, _choose_what_to_retry(offered))
+        return redirect(chosen.kept_at(message))
     try:
         retry = sending.retry(
             message,
@@ -357,11 +439,11 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
             accept_duplicates=request.POST.get("accept_duplicates") == "1",
         )
     except sending.DuplicatesPossible as exc:
-        messages.warning(request, str(exc))
-        return redirect(message)
+        messages.warning(request, f"{exc} {_accept_to_send_anyway()}")
+        return redirect(chosen.kept_at(message))
     except sending.SendRefused as exc:
         messages.error(request, str(exc))
-        return redirect(message)
+        return redirect(chosen.kept_at(message))
     audit.record("message_retried", message, new_message=retry.pk, recipients=retry.recipient_count)
     messages.success(
         request,
