@@ -33,7 +33,7 @@ from smsportal.providers.backends.base import (
 )
 from smsportal.providers.models import ProviderAccount
 from smsportal.routing.prices import destination_cost
-from smsportal.sms.encoding import Analysis, analyse
+from smsportal.sms.encoding import ALPHABET_LABELS, Analysis, analyse
 from smsportal.sms.status import DeliveryStatus
 
 from . import flood, quota_step
@@ -455,25 +455,133 @@ def _insert_queued(message: Message, draft: Draft, now) -> int:
     return insert_rows(Delivery, columns, rows, queued_at=now, **constants)
 
 
-def reschedule(message: Message, *, body: str | None = None, scheduled_for: datetime) -> None:
-    """Change a scheduled message's time (and text); the task for the old time becomes stale."""
+def credit_figure(amount: Decimal) -> str:
+    """An amount of credits with only the decimals it has (1,200 · 1.2 · 0.0125), as pages show
+    it (the `credits` template filter)."""
+    return f"{Decimal(amount):,.4f}".rstrip("0").rstrip(".") or "0"
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """A scheduled message's text, changed: the alphabet, the parts of each recipient's message
+    and the estimated cost of the whole send, before and after."""
+
+    encoding_before: str
+    segments_before: int
+    cost_before: Decimal
+    encoding: str
+    segments: int
+    cost: Decimal
+
+    @property
+    def costs_more(self) -> bool:
+        return self.segments > self.segments_before or self.cost > self.cost_before
+
+    @property
+    def token(self) -> str:
+        """What the confirmation of this change posts back: it accepts these figures, and a
+        text changed again since (dearer still) is asked about again."""
+        return f"{self.encoding}:{self.segments}:{self.cost}"
+
+    @property
+    def described(self) -> str:
+        """ "each message 4 SMS instead of 1 (Unicode instead of Standard): estimated cost 4
+        instead of 1 credits", the alphabet said only when it changes."""
+        said = _("each message %(segments)s SMS instead of %(before)s") % {
+            "segments": f"{self.segments:,}",
+            "before": f"{self.segments_before:,}",
+        }
+        if self.encoding != self.encoding_before:
+            said += " " + _("(%(alphabet)s instead of %(before)s)") % {
+                "alphabet": ALPHABET_LABELS.get(self.encoding, self.encoding),
+                "before": ALPHABET_LABELS.get(self.encoding_before, self.encoding_before),
+            }
+        whole = self.cost == self.cost.to_integral_value()
+        return said + ngettext(
+            ": estimated cost %(cost)s instead of %(before)s credit",
+            ": estimated cost %(cost)s instead of %(before)s credits",
+            int(self.cost) if whole else 100,  # as the `plural_count` filter: 2.5 credits
+        ) % {"cost": credit_figure(self.cost), "before": credit_figure(self.cost_before)}
+
+    @property
+    def warning(self) -> str:
+        return _("This change makes %(change)s.") % {"change": self.described}
+
+    @property
+    def question(self) -> str:
+        return _("This change makes %(change)s. Save anyway?") % {"change": self.described}
+
+
+class CostRises(SendRefused):
+    """A scheduled message's new text makes it cost more (more parts, a dearer alphabet): staff
+    must accept that explicitly (`accept`, the change's token), as Compose confirms a send."""
+
+    def __init__(self, change: TextChange):
+        super().__init__(
+            _("This change makes %(change)s: confirm it to save.") % {"change": change.described},
+            code="costs_more",
+        )
+        self.change = change
+
+
+def part_cost(message: Message) -> Decimal:
+    """What one part to each of the message's recipients costs, each at its destination's price
+    (the send's cost is this times its parts)."""
+    phones = (
+        message.deliveries.exclude(status=DeliveryStatus.SKIPPED)
+        .values_list("phone", flat=True)
+        .iterator(chunk_size=10_000)
+    )
+    return destination_cost(message.account, phones, 1)
+
+
+def text_change(message: Message, analysis, per_part: Decimal | None = None) -> TextChange:
+    """What the new text (`analysis`, as `measure` counted it) changes in what `message` costs.
+    `per_part`: `part_cost(message)`, when the caller has it already."""
+    per_part = part_cost(message) if per_part is None else per_part
+    return TextChange(
+        encoding_before=message.encoding,
+        segments_before=message.segments,
+        cost_before=message.estimated_cost,
+        encoding=analysis.encoding,
+        segments=analysis.segments,
+        cost=per_part * analysis.segments,
+    )
+
+
+def reschedule(
+    message: Message,
+    *,
+    body: str | None = None,
+    scheduled_for: datetime,
+    accept: str = "",
+    user=None,
+) -> None:
+    """Change a scheduled message's time (and text); the task for the old time becomes stale.
+
+    A text that makes the message cost more is refused (CostRises, with the figures) unless
+    `accept` is that change's token: the person saw and confirmed it. The balance must then
+    cover the new cost, as at compose (`user` may be allowed past it), and the quota the new
+    parts (`quota_step.recount`)."""
     fields = {"scheduled_for": scheduled_for}
     if body is not None:
         analysis = measure(
             body, message.message_type, message.binary_udh, message.account.backend.encoding_profile
         )
         check_text(message.account, analysis)
+        change = text_change(message, analysis)
+        if change.costs_more:
+            if accept != change.token:
+                raise CostRises(change)
+            try:
+                check_affordable(message.account, change.cost, user or AnonymousUser())
+            except Unaffordable as exc:
+                raise SendRefused(exc.message, code=exc.code) from exc
         fields.update(
             body=body,
             encoding=analysis.encoding,
             segments=analysis.segments,
-            estimated_cost=destination_cost(
-                message.account,
-                message.deliveries.exclude(status=DeliveryStatus.SKIPPED)
-                .values_list("phone", flat=True)
-                .iterator(chunk_size=10_000),
-                analysis.segments,
-            ),
+            estimated_cost=change.cost,
         )
     with transaction.atomic():
         updated = Message.objects.filter(pk=message.pk, status=Message.Status.SCHEDULED).update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from smsportal.providers.models import ProviderAccount
 
@@ -64,10 +65,10 @@ def unusable(account: ProviderAccount | None, value: str) -> Unusable | None:
         mark = _("retired")
         warning = _("%(sender)s has been retired and can no longer be sent from: choose another.")
     elif sender.status == SenderStatus.REJECTED:
-        mark = _("rejected")
+        mark = pgettext("sender", "rejected")  # the words of the Sender IDs page
         warning = _("%(sender)s was rejected by the provider: choose another.")
     elif sender.status == SenderStatus.PENDING:
-        mark = _("not approved yet")
+        mark = _("pending")
         warning = _("%(sender)s is still waiting for the provider's approval: choose another.")
     else:
         mark = _("no longer listed")

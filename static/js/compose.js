@@ -1,5 +1,6 @@
 // Compose and Send from a file: the confirmation ("Send this message?") describes the form as it
-// was when Send… was pressed. Any change after that (a number, a list, the text, the account,
+// was when Send… was pressed (and the change of a scheduled message: "Save this change?", as it
+// was when Save was pressed). Any change after that (a number, a list, the text, the account,
 // the type, the time, the file's phone column, or "use standard characters") withdraws it: the
 // box goes, and Send… comes back with a line saying why, so the person reviews the message as
 // it now is. The server refuses a changed form anyway (messaging/confirmation.py); this spares

@@ -201,14 +201,20 @@ def test_a_scheduled_texts_change_recounts_its_parts(account, sales):
     q = quota(sales, account, parts_per_day=10)
     later = timezone.now() + timedelta(hours=2)
     message = send_to(account, sales, 4, scheduled_for=later)  # 4 parts
-    from smsportal.messaging.sending import reschedule
+    from smsportal.messaging.sending import CostRises, reschedule
+
+    def confirmed(body: str) -> None:
+        """The change, confirmed as the page confirms a dearer text (CostRises' token)."""
+        with pytest.raises(CostRises) as asked:
+            reschedule(message, body=body, scheduled_for=later)
+        reschedule(message, body=body, scheduled_for=later, accept=asked.value.change.token)
 
     with pytest.raises(SendRefused, match="needs 8 parts; 6 parts left today"):
-        reschedule(message, body="x" * 400, scheduled_for=later)  # 3 parts each: 12
+        confirmed("x" * 400)  # 3 parts each: 12
     message.refresh_from_db()
     assert (message.segments, used(q)) == (1, 4)  # nothing changed
 
-    reschedule(message, body="x" * 200, scheduled_for=later)  # 2 parts each: 8
+    confirmed("x" * 200)  # 2 parts each: 8
     assert used(q) == 8
     reschedule(message, body="Short", scheduled_for=later)
     assert used(q) == 4

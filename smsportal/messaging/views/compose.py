@@ -230,6 +230,37 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     form.is_valid()
     account = form.cleaned_data.get("account")
     text = form.data.get("text", "")
+    kind = form.kind
+    context = text_preview(text, kind, bool(form.cleaned_data.get("binary_udh")), account)
+    if context["too_long"]:
+        return context
+    summary = recipients_of(form, live=live)
+    context["type_preview"] = type_preview(form, kind, context["analysis"], text)
+    context["summary"] = summary
+    if form.automatic:
+        context["routing"] = routing_preview(form, summary, text)
+        # The summary beside the Send button says the split's cost (it said "estimated cost"
+        # with no figure: there is no one account to price it).
+        context["cost"] = context["routing"]["cost"]
+    if account:
+        capabilities = account.backend.capabilities
+        context["capabilities"] = capabilities
+        context["cost"], context["cost_lines"] = preview_cost(
+            account, summary, context["analysis"].segments, chosen_lists(form)
+        )
+        context["quota_left"] = quota_step.room_left(form.cleaned_data.get("department"), account)
+        context["default_sender_only"] = not capabilities.sender_per_message
+    profile = account.backend.encoding_profile if account else STANDARD
+    personalise_preview(context, form, text, kind, profile)
+    return context
+
+
+def text_preview(text: str, kind: str, with_udh: bool, account) -> dict:
+    """The preview's account of the text itself, as `account` will send it: its alphabet, its
+    parts (each shown), the characters that cost a dearer alphabet, the standard characters
+    that would replace them, and any problem; `too_long` (and the limit, nothing analysed) for a
+    text longer than the account could ever send. Compose's preview, and the change of a
+    scheduled message's text (messaging/_text_preview.html)."""
     profile = account.backend.encoding_profile if account else STANDARD
     limit = character_limit(account, text, profile)
     if len(text) > limit:
@@ -245,9 +276,7 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
                 "holds no more than %(limit)s characters."
             ) % {**figures, "parts": f"{DEFAULT_MAX_PARTS:,}"}
         return {"too_long": True, "problem": problem, "account": account, "limit": limit}
-    kind = form.kind
-    analysis = measure(text, kind, bool(form.cleaned_data.get("binary_udh")), profile)
-    summary = recipients_of(form, live=live)
+    analysis = measure(text, kind, with_udh, profile)
     replaced = gsm_equivalent(text)
     better = analyse(replaced, profile) if replaced != text else None
     costly = analysis.non_gsm if analysis.encoding != GSM7 else ()
@@ -259,7 +288,8 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
     sizes = [analysis.units] * len(analysis.parts) if binary else analysis.part_units
     # Each distinct size said once ("153 characters" for every part but the last).
     size_labels = {size: characters(size) for size in set(sizes)}
-    context = {
+    return {
+        "too_long": False,
         "analysis": analysis,
         "problem": analysis.problem,
         "highlighted": highlight(text, costly, invisible) if shows_typed else "",
@@ -269,28 +299,11 @@ def preview_context(form: ComposeForm, *, live: bool = False) -> dict:
             [highlight(part, invisible=invisible) for part in analysis.parts],
             [size_labels[size] for size in sizes],
         ),
-        "type_preview": type_preview(form, kind, analysis, text),
-        "summary": summary,
         "account": account,
         "gsm_suggestion": better,
         "segments_saved": analysis.segments - better.segments if better else 0,
+        "too_many_parts": bool(account) and analysis.segments > account.max_parts,
     }
-    if form.automatic:
-        context["routing"] = routing_preview(form, summary, text)
-        # The summary beside the Send button says the split's cost (it said "estimated cost"
-        # with no figure: there is no one account to price it).
-        context["cost"] = context["routing"]["cost"]
-    if account:
-        capabilities = account.backend.capabilities
-        context["capabilities"] = capabilities
-        context["cost"], context["cost_lines"] = preview_cost(
-            account, summary, analysis.segments, chosen_lists(form)
-        )
-        context["too_many_parts"] = analysis.segments > account.max_parts
-        context["quota_left"] = quota_step.room_left(form.cleaned_data.get("department"), account)
-        context["default_sender_only"] = not capabilities.sender_per_message
-    personalise_preview(context, form, text, kind, profile)
-    return context
 
 
 REFUSED_SHOWN = 5  # refused numbers named per reason in the preview; the rest are counted

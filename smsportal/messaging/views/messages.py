@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -26,12 +28,14 @@ from smsportal.core.words import word
 from smsportal.departments.models import Department
 from smsportal.departments.scope import department_ids, sees_everything, within
 from smsportal.providers.models import ProviderAccount
+from smsportal.sms.encoding import gsm_equivalent
 from smsportal.sms.status import DeliveryStatus
 
 from .. import sending
 from ..models import Delivery, Message
 from ..progress import Progress, grouped, phase_of, progress, progress_of
 from ..scope import messages_of, page_message
+from .compose import text_preview
 
 PAGE_SIZE = 50
 
@@ -474,25 +478,91 @@ class RescheduleForm(forms.Form):
         return when
 
 
+PART_COST_SECONDS = 30  # how long the live preview reuses what one part to everyone costs
+
+
+def edit_preview(message: Message, text: str) -> dict:
+    """The live preview of a scheduled message's new text: Compose's account of the text
+    (`text_preview`: alphabet, parts, costly characters), and what the change does to the cost
+    of sending it to the message's recipients (`sending.text_change`)."""
+    context = text_preview(text, message.message_type, message.binary_udh, message.account)
+    context["gsm_url"] = reverse("messaging:message_edit", args=[message.pk])
+    context["gsm_form"] = "#edit-form"
+    if context["too_long"] or context["problem"]:
+        return context
+    # A keystroke's preview reads the recipients' prices once per PART_COST_SECONDS, not each
+    # time: they do not change while the message waits (its recipients are fixed).
+    per_part = cache.get_or_set(
+        f"messaging:part-cost:{message.pk}",
+        lambda: sending.part_cost(message),
+        PART_COST_SECONDS,
+    )
+    context["change"] = sending.text_change(message, context["analysis"], per_part)
+    return context
+
+
+def edit_page(request: HttpRequest, message: Message, form: RescheduleForm, **extra):
+    text = form["body"].value() or ""
+    context = {"message": message, "form": form, "preview": edit_preview(message, text), **extra}
+    return render(request, "messaging/message_edit.html", context)
+
+
+def changed_since_note(posted: str) -> str:
+    """Why the confirmation is asked for again: the text changed after the last one."""
+    if posted:
+        return _("The text changed after you reviewed it: check the new figures and confirm again.")
+    return ""
+
+
 @permission_required("messaging.change_message", raise_exception=True)
 def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a scheduled message's text and time: the page, its live preview (POST `action`
+    "preview", htmx), "Use standard characters" (`gsm`), and Save (`save`), which asks to
+    confirm a text that makes the message cost more before it saves it (sending.CostRises)."""
     message = get_object_or_404(messages_of(request).select_related("account"), pk=pk)
     if not message.is_editable:
         messages.error(request, _("Only a message that is still scheduled can be changed."))
         return redirect(message)
+    action = request.POST.get("action", "save")
+    if request.method == "POST" and action == "preview" and request.htmx:
+        preview = edit_preview(message, request.POST.get("body", ""))
+        return render(request, "messaging/_edit_preview.html", {"message": message, **preview})
+    if request.method == "POST" and action == "gsm":
+        return use_standard_characters(request, message)
     initial = {"body": message.body, "scheduled_for": message.scheduled_for}
     form = RescheduleForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and action == "save" and form.is_valid():
+        posted = request.POST.get(CONFIRMATION_FIELD, "")
         try:
             sending.reschedule(
                 message,
                 body=form.cleaned_data["body"],
                 scheduled_for=form.cleaned_data["scheduled_for"],
+                accept=posted,
+                user=request.user,
             )
+        except sending.CostRises as exc:
+            note = changed_since_note(posted)
+            return edit_page(request, message, form, change=exc.change, confirm_note=note)
         except sending.SendRefused as exc:
             form.add_error(None, str(exc))
         else:
             audit.record("message_changed", message, changes=audit.diff(initial, form.cleaned_data))
             messages.success(request, _("The scheduled message was changed."))
             return redirect(message)
-    return render(request, "messaging/message_edit.html", {"message": message, "form": form})
+    return edit_page(request, message, form)
+
+
+CONFIRMATION_FIELD = "accept_change"  # the dearer change's token, posted by "Save anyway"
+
+
+def use_standard_characters(request: HttpRequest, message: Message) -> HttpResponse:
+    """The text with look-alike standard characters in place of costly ones, as on Compose."""
+    data = request.POST.copy()
+    data["body"] = gsm_equivalent(data.get("body", ""))
+    form = RescheduleForm(data)
+    if request.htmx:
+        response = render(request, "messaging/message_edit.html#text-field", {"form": form})
+        response["HX-Trigger-After-Settle"] = "compose-changed"
+        return response
+    return edit_page(request, message, form)
