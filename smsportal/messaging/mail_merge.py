@@ -29,7 +29,7 @@ from smsportal.sms.encoding import UCS2, EncodingProfile, analyse
 from smsportal.sms.phones import parse_phone
 from smsportal.sms.placeholders import first_name, last_name, parse
 
-from .personal import Estimate, _note_cause
+from .personal import Estimate, _note_cause, fixed_text_unicode
 from .sending import ResolvedRecipients
 
 SHOWN_REFUSED = 50  # refused rows listed one by one (all are counted)
@@ -65,8 +65,14 @@ def guess_phone_column(header: list[str]) -> int | None:
         return None
 
 
+# First-strong isolate and its end: a header in another direction than the sentence (Arabic in
+# English, or the reverse) keeps to its quotes instead of carrying them to its side. The message
+# is plain text (an error of the upload form too), where <bdi> cannot be.
+ISOLATE, END_ISOLATE = "\u2068", "\u2069"
+
+
 def no_phone_column(header: list[str]) -> str:
-    shown = listed(f"“{h}”" for h in header if h) or _("nothing")
+    shown = listed(f"“{ISOLATE}{h}{END_ISOLATE}”" for h in header if h) or _("nothing")
     return _(
         "The file has no phone column: choose the column that holds the numbers, or head it "
         "“phone”. Its first row holds %(columns)s."
@@ -262,7 +268,7 @@ def merge_estimate(text: str, merge: MergeFile, profile: EncodingProfile) -> Est
     so rendering is the exact and simple way): the distribution of parts, who
     goes in Unicode and why, the first texts, and what stops the send."""
     template = parse(text)
-    estimate = Estimate(template)
+    estimate = Estimate(template, text_unicode=fixed_text_unicode(template, profile))
     unknown = template.unknown(merge.known)
     blocked = set(merge.opted_out)
     if unknown:

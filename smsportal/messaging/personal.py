@@ -38,7 +38,15 @@ from smsportal.contacts.models import (
 )
 from smsportal.sms.encoding import GSM7, LIMITS, UCS2, EncodingProfile, analyse, gsm_septets
 from smsportal.sms.measures import unpack
-from smsportal.sms.placeholders import STANDARD_FIELDS, Template, contact_values, parse
+from smsportal.sms.placeholders import (
+    STANDARD_FIELDS,
+    Template,
+    contact_values,
+    parse,
+    value_text,
+)
+
+from .characters import costly_chips
 
 SHOWN_RENDERED = 3  # rendered messages shown in the preview
 SHOWN_UCS2 = 5  # recipients named as the reason their message goes in Unicode
@@ -92,11 +100,18 @@ class Problem:
 
 @dataclass
 class Cause:
-    """A recipient whose own text goes in Unicode, and the field that makes it so."""
+    """A recipient whose own text goes in Unicode, and the field that makes it so: its value, or
+    the placeholder's fallback where the recipient has none (`fallback`)."""
 
     who: str
     field: str
     value: str
+    fallback: bool = False
+
+    @property
+    def chips(self) -> list[dict]:
+        """The characters of the value outside the standard alphabet, named for staff."""
+        return costly_chips(tuple(dict.fromkeys(c for c in self.value if gsm_septets(c) is None)))
 
 
 @dataclass
@@ -111,6 +126,9 @@ class Estimate:
     problems: list[Problem] = field(default_factory=list)
     rendered: list[tuple[str, str]] = field(default_factory=list)  # (who, text), the first few
     longest: int = 0  # most parts any recipient gets
+    # The fixed text alone goes in Unicode: every recipient's text does, whatever their values
+    # (no recipient is named as the reason; the preview names the text's characters).
+    text_unicode: bool = False
 
     @property
     def total_parts(self) -> int:
@@ -163,7 +181,7 @@ def estimate_contacts(
     `kept_list`: the contacts are exactly that list's reachable members, so their measures are
     read from its kept counts (ListMeasureCount) instead of from every contact."""
     template = parse(text)
-    estimate = Estimate(template)
+    estimate = Estimate(template, text_unicode=fixed_text_unicode(template, profile))
     known = known if known is not None else known_fields()
     for name in template.unknown(known):
         estimate.problems.append(Problem(name, contacts.count(), unknown=True))
@@ -382,15 +400,23 @@ def _find_causes(estimate, template, contacts, names) -> None:
         _note_cause(estimate, template, values, name or phone)
 
 
+def fixed_text_unicode(template: Template, profile: EncodingProfile) -> bool:
+    """Whether the text every recipient gets (all but the placeholders) needs Unicode alone."""
+    return analyse(template.literal, profile).encoding == UCS2
+
+
 def _note_cause(estimate: Estimate, template: Template, values: Mapping, who: str) -> None:
-    if any(cause.who == who for cause in estimate.causes):
+    """Name `who` among those whose own text goes in Unicode, with the value (or the fallback
+    used for a value they lack) that makes it so. Nobody is named when the fixed text is the
+    reason: it is everybody's."""
+    if estimate.text_unicode or any(cause.who == who for cause in estimate.causes):
         return  # found both by its measures and when rendered
-    for name in template.names:
-        value = values.get(name, "")
-        if any(gsm_septets(c) is None for c in value):
-            estimate.causes.append(Cause(who, name, value))
+    for placeholder in template.placeholders:
+        value = value_text(values.get(placeholder.name))
+        used = value or placeholder.fallback or ""
+        if any(gsm_septets(c) is None for c in used):
+            estimate.causes.append(Cause(who, placeholder.name, used, fallback=not value))
             return
-    estimate.causes.append(Cause(who, "", ""))  # the fixed text itself
 
 
 # --- the send -----------------------------------------------------------------------------------

@@ -7,9 +7,7 @@ the form and the same preview comes back in the page.
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from decimal import Decimal
 from html import escape as html_escape
 
@@ -23,7 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from smsportal.contacts import selectors as contacts
 from smsportal.contacts.models import Contact, OptOut
@@ -36,36 +34,11 @@ from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
 
 from .. import confirmation, message_types, quota_step, routed, sending
+from ..characters import costly_chips, invisible_name
 from ..forms import ComposeForm
 from ..message_types import measure
 from ..personal import compose_estimate
 from ..recipients import count_with_lists, resolve
-
-# Characters a person cannot see in a text box, named in the preview. Others of the same kinds
-# (format characters, unusual spaces, control codes) are named by their Unicode name.
-INVISIBLE_NAMES = {
-    "\t": "tab",
-    "\u00a0": "no-break space",
-    "\u202f": "narrow no-break space",
-    "\u200b": "zero-width space",
-    "\u200c": "zero-width non-joiner",
-    "\u200d": "zero-width joiner",
-    "\u2060": "word joiner",
-    "\ufeff": "zero-width no-break space",
-    "\u200e": "left-to-right mark",
-    "\u200f": "right-to-left mark",
-    "\u00ad": "soft hyphen",
-}
-
-
-def invisible_name(char: str) -> str:
-    """The name to show for a character nobody can see; empty for visible ones (and for the
-    new lines a text box is made of)."""
-    if char in INVISIBLE_NAMES:
-        return INVISIBLE_NAMES[char]
-    if char in "\r\n " or unicodedata.category(char) not in ("Cf", "Zs", "Zl", "Zp", "Cc"):
-        return ""
-    return unicodedata.name(char, f"U+{ord(char):04X}").lower()
 
 
 def _character_class(chars: set[str]) -> str:
@@ -140,50 +113,6 @@ DEFAULT_MAX_PARTS = 10  # before an account is chosen
 def characters(count: int) -> str:
     """ "153 characters", the size of a part."""
     return ngettext("%(count)s character", "%(count)s characters", count) % {"count": f"{count:,}"}
-
-
-# The scripts staff most often paste from, named in the reader's language; others by their
-# Unicode name ("Thai letters").
-SCRIPT_LETTERS = {
-    "ARABIC": gettext_lazy("Arabic letters"),
-    "CYRILLIC": gettext_lazy("Cyrillic letters"),
-    "GREEK": gettext_lazy("Greek letters"),
-    "HEBREW": gettext_lazy("Hebrew letters"),
-}
-
-
-def costly_chips(chars: tuple[str, ...]) -> list[dict]:
-    """The characters outside the standard alphabet, as staff can read them: letters of another
-    script once per script ("Arabic letters", not each letter), invisible ones by name."""
-    chips, scripts = [], set()
-    for char in chars:
-        name, script = _chip_kind(char)
-        if name:
-            chips.append({"text": name, "named": True, "code": f"U+{ord(char):04X}"})
-        elif script:
-            if script not in scripts:
-                scripts.add(script)
-                label = SCRIPT_LETTERS.get(script) or _("%(script)s letters") % {
-                    "script": script.capitalize()
-                }
-                chips.append({"text": str(label), "named": True, "code": ""})
-        else:
-            chips.append({"text": char, "named": False, "code": f"U+{ord(char):04X}"})
-    return chips
-
-
-@functools.lru_cache(maxsize=4096)
-def _chip_kind(char: str) -> tuple[str, str]:
-    """(its name if nobody can see it, its script if it is a letter of another script than
-    Latin): Unicode's answer for a character never changes, and an Arabic text asks for the
-    same few dozen letters on every keystroke."""
-    name = invisible_name(char)
-    if name:
-        return name, ""
-    words = unicodedata.name(char, "").split()
-    if unicodedata.category(char).startswith("L") and words and words[0] != "LATIN":
-        return "", words[0]
-    return "", ""
 
 
 def character_limit(account, text: str, profile) -> int:
@@ -277,9 +206,8 @@ def text_preview(text: str, kind: str, with_udh: bool, account) -> dict:
             ) % {**figures, "parts": f"{DEFAULT_MAX_PARTS:,}"}
         return {"too_long": True, "problem": problem, "account": account, "limit": limit}
     analysis = measure(text, kind, with_udh, profile)
-    replaced = gsm_equivalent(text)
-    better = analyse(replaced, profile) if replaced != text else None
-    costly = analysis.non_gsm if analysis.encoding != GSM7 else ()
+    offer = standard_characters_offer(text, analysis, profile)
+    costly, better = offer["costly"], offer["gsm_suggestion"]
     # The text as typed, marked, when there is something to point at: an invisible
     # character, or characters the "standard characters" button would replace.
     invisible = invisible_among(set(text))
@@ -293,7 +221,7 @@ def text_preview(text: str, kind: str, with_udh: bool, account) -> dict:
         "analysis": analysis,
         "problem": analysis.problem,
         "highlighted": highlight(text, costly, invisible) if shows_typed else "",
-        "costly_chips": costly_chips(costly),
+        "costly_chips": offer["costly_chips"],
         "shows_typed": shows_typed,
         "parts_html": parts_html(
             [highlight(part, invisible=invisible) for part in analysis.parts],
@@ -303,6 +231,21 @@ def text_preview(text: str, kind: str, with_udh: bool, account) -> dict:
         "gsm_suggestion": better,
         "segments_saved": analysis.segments - better.segments if better else 0,
         "too_many_parts": bool(account) and analysis.segments > account.max_parts,
+    }
+
+
+def standard_characters_offer(text: str, analysis, profile) -> dict:
+    """The characters of `text` (as `analysis` counted it) that need a dearer alphabet, named
+    for staff (`costly_chips`), and the text counted with look-alike standard characters in
+    their place when that changes it (`gsm_suggestion`: the "Use standard characters" button,
+    messaging/_standard_characters.html). Compose offers it for its text; Send from a file for
+    the text every recipient gets."""
+    replaced = gsm_equivalent(text)
+    costly = analysis.non_gsm if analysis.encoding != GSM7 else ()
+    return {
+        "costly": costly,
+        "costly_chips": costly_chips(costly),
+        "gsm_suggestion": analyse(replaced, profile) if replaced != text else None,
     }
 
 
@@ -516,14 +459,27 @@ def preview(request: HttpRequest) -> HttpResponse:
 
 def use_standard_characters(request: HttpRequest) -> HttpResponse:
     """The text with look-alike standard characters in place of costly ones."""
-    data = request.POST.copy()
-    data["text"] = gsm_equivalent(data.get("text", ""))
-    form = ComposeForm(data, user=request.user)
+    form = ComposeForm(with_standard_characters(request.POST), user=request.user)
     if request.htmx:
-        response = render(request, "messaging/_text_field.html", {"form": form})
-        response["HX-Trigger-After-Settle"] = "compose-changed"
-        return response
+        return text_replaced(request, "messaging/_text_field.html", form)
     return render_page(request, form)
+
+
+def with_standard_characters(data: QueryDict) -> QueryDict:
+    """The posted form with look-alike standard characters in place of costly ones in its text
+    ("Use standard characters", on Compose and Send from a file)."""
+    data = data.copy()
+    data["text"] = gsm_equivalent(data.get("text", ""))
+    return data
+
+
+def text_replaced(request: HttpRequest, template_name: str, form) -> HttpResponse:
+    """The text box holding the form's new text, for htmx to swap in; the event says the form
+    changed, as typing does: the preview follows, and a confirmation shown is withdrawn
+    (static/js/compose.js)."""
+    response = render(request, template_name, {"form": form})
+    response["HX-Trigger-After-Settle"] = "compose-changed"
+    return response
 
 
 def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending.Draft | None:

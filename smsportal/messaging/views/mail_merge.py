@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from smsportal.contacts.reading import UnreadableFile, open_table
 from smsportal.contacts.uploads import LimitedUploadHandler
-from smsportal.sms.encoding import STANDARD
+from smsportal.sms.encoding import STANDARD, analyse
 from smsportal.sms.placeholders import parse
 
 from .. import confirmation, sending
@@ -35,7 +35,13 @@ from ..mail_merge import (
 )
 from ..mail_merge_forms import MailMergeForm, MergeUploadForm
 from ..models import Message
-from .compose import reconfirm_note, sender_select
+from .compose import (
+    reconfirm_note,
+    sender_select,
+    standard_characters_offer,
+    text_replaced,
+    with_standard_characters,
+)
 
 UPLOAD_DIR = "mail_merge"
 SESSION_KEY = "mail_merge_files"
@@ -165,6 +171,10 @@ def merge_context(form: MailMergeForm, entry: dict) -> dict:
     profile = account.backend.encoding_profile if account else STANDARD
     estimate = merge_estimate(text, merge, profile)
     context["personal"] = estimate
+    # The text every recipient gets (the placeholders left out, their names are not sent): its
+    # characters outside the standard alphabet named, and standard look-alikes offered.
+    context["fixed_text"] = fixed = analyse(template.literal, profile)
+    context.update(standard_characters_offer(template.literal, fixed, profile))
     problems = [estimate.problem] if estimate.problems else []
     if not merge.recipients:
         problems.append(_("No row of the file can be sent to."))
@@ -193,14 +203,23 @@ def mail_merge(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404(_("No such upload: upload the file again."))
     header = entry["header"]
     if request.method == "POST":
-        form = MailMergeForm(header, request.POST, user=request.user)
+        # "Use standard characters" (`gsm`): the text with look-alikes, as on Compose.
+        data = with_standard_characters(request.POST) if action == "gsm" else request.POST
+        form = MailMergeForm(header, data, user=request.user)
     else:
         guessed = guess_phone_column(header)
         form = MailMergeForm(header, initial={"phone_column": guessed}, user=request.user)
+    if request.htmx and action == "gsm":
+        return text_replaced(request, "messaging/mail_merge.html#text-box", form)
     context = merge_context(form, entry)
     if request.htmx and action == "preview":
-        # With the list of placeholders, out of band: the phone column chosen names {phone}.
-        return render(request, "messaging/_mail_merge_preview.html", {**context, "oob": True})
+        # With the list of placeholders, out of band: the phone column chosen names {phone};
+        # and the refusal of the last submit cleared, as the preview now speaks for the form.
+        return render(
+            request,
+            "messaging/_mail_merge_preview.html",
+            {**context, "form": form, "key": key, "oob": True},
+        )
     draft = None
     fingerprint = confirm_note = ""
     if request.method == "POST" and action in ("send", "confirm"):
