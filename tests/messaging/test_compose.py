@@ -118,7 +118,23 @@ def test_an_empty_text_to_nobody_says_both_reasons_once(operator_client, account
     assert "The message is empty." in errors
     assert "There is no recipient to send to." in errors
     assert 'id="preview-problem"' not in body
-    assert body.count("The message is empty.") == 2  # above the form, and beside the button
+    # Above the form, and beside the button (on a phone, the summary there says every reason).
+    assert body.count("The message is empty.") == 2
+    summary = body[body.index('id="send-summary"') :]
+    assert "There is no recipient to send to." in summary[: summary.index("</div>")]
+    assert not Message.objects.exists()
+
+
+def test_a_text_too_long_to_send_is_said_once_above_the_form(operator_client, account):
+    account.max_parts = 2
+    account.save()
+
+    body = operator_client.post(URL, form(account, text="مرحبا " * 40, action="send")).content
+    body = body.decode()
+
+    errors = re.search(r'id="compose-errors">(.*?)</div>', body, re.S)[1]
+    assert "which holds no more than 134 characters" in errors
+    assert re.search(r'<div class="card" id="preview-card" hidden>', body)
     assert not Message.objects.exists()
 
 
