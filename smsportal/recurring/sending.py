@@ -11,6 +11,7 @@ from smsportal.contacts import selectors as contacts
 from smsportal.messaging import message_types, sending
 from smsportal.messaging.recipients import resolve
 from smsportal.messaging.sending import SendRefused
+from smsportal.senders.selectors import unusable
 
 from .models import Occurrence, RecurringSend
 
@@ -30,6 +31,10 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
             raise SendRefused(
                 _("The lists have no one to send to (empty, or every member opted out).")
             )
+        # The form checked the sender ID when the schedule was saved; a Manager may have retired
+        # it since, and the provider would still take it, so the run checks it as compose does.
+        if problem := unusable(schedule.account, schedule.sender):
+            raise SendRefused(problem.warning)
         body, personal = message_types.as_written(schedule.text, message_types.TEXT)
         draft = sending.prepare(
             account=schedule.account,

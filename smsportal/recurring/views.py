@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.departments.models import Department
-from smsportal.senders.selectors import sender_choices, unusable
+from smsportal.senders.selectors import sender_choices, unusable, unusable_among
 
 from .forms import RecurringSendForm
 from .models import RecurringSend
@@ -33,7 +33,11 @@ def schedules_of(request: HttpRequest):
 
 @permission_required("recurring.view_recurringsend", raise_exception=True)
 def schedule_list(request: HttpRequest) -> HttpResponse:
-    schedules = schedules_of(request).select_related("account").prefetch_related("lists")
+    schedules = list(schedules_of(request).select_related("account").prefetch_related("lists"))
+    # A sender ID retired (or otherwise unusable) since a schedule was saved: its row says so.
+    problems = unusable_among((schedule.account, schedule.sender) for schedule in schedules)
+    for schedule in schedules:
+        schedule.sender_problem = problems.get((schedule.account_id, schedule.sender))
     context = {
         "schedules": schedules,
         "no_department": not Department.objects.of(request.user).exists(),
@@ -131,6 +135,7 @@ def schedule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "schedule": schedule,
         "upcoming": schedule.upcoming(5),
+        "sender_problem": unusable(schedule.account, schedule.sender),
         "history": schedule.occurrences.select_related("message")[:HISTORY],
     }
     return render(request, "recurring/detail.html", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -54,7 +55,33 @@ def unusable(account: ProviderAccount | None, value: str) -> Unusable | None:
     if it is one (or is the provider's default sender, the empty value)."""
     if not value or account is None:
         return None
-    sender = SenderID.objects.filter(account=account, value=value).first()
+    return _why_unusable(
+        account, value, SenderID.objects.filter(account=account, value=value).first()
+    )
+
+
+def unusable_among(pairs: Iterable[tuple[ProviderAccount, str]]) -> dict[tuple[int, str], Unusable]:
+    """`unusable` for many (account, sender ID) pairs at once, in one query (a list's rows):
+    keyed by (account pk, value), only the pairs that are not usable."""
+    pairs = [(account, value) for account, value in pairs if account is not None and value]
+    if not pairs:
+        return {}
+    known = {
+        (sender.account_id, sender.value): sender
+        for sender in SenderID.objects.filter(
+            account__in={account.pk for account, _value in pairs},
+            value__in={value for _account, value in pairs},
+        )
+    }
+    found = {}
+    for account, value in pairs:
+        problem = _why_unusable(account, value, known.get((account.pk, value)))
+        if problem:
+            found[account.pk, value] = problem
+    return found
+
+
+def _why_unusable(account: ProviderAccount, value: str, sender: SenderID | None) -> Unusable | None:
     if sender is not None and sender.status == SenderStatus.ACTIVE and not sender.missing_since:
         return None
     figures = {"sender": value, "account": account}

@@ -8,7 +8,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from smsportal.contacts.models import OptOut
@@ -302,6 +303,64 @@ def test_a_usable_sender_has_no_warning(account, staff_list, operator_client):
     html = operator_client.get(f"/recurring/{schedule.pk}/edit/").content.decode()
 
     assert 'id="sender-warning"' not in html and "choose another" not in html
+
+
+def test_a_sender_retired_since_the_schedule_was_saved_is_refused_at_the_next_run(
+    account, script, staff_list
+):
+    SenderIDFactory(account=account, value="SMS-PORTAL", status="retired")
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1), sender="SMS-PORTAL")
+
+    run_due(utc(2026, 12, 7, 9, 1))
+
+    (occurrence,) = schedule.occurrences.all()
+    assert occurrence.status == Occurrence.Status.FAILED and occurrence.message is None
+    assert "SMS-PORTAL has been retired" in occurrence.reason
+    assert not Message.objects.exists()
+    schedule.refresh_from_db()
+    assert schedule.next_at == utc(2026, 12, 14, 9)  # it goes on: choosing another sender mends it
+
+
+@pytest.mark.parametrize(("status", "marked"), [("retired", True), ("active", False)])
+def test_the_schedules_page_and_list_mark_a_sender_no_longer_usable(
+    account, staff_list, operator_client, status, marked
+):
+    SenderIDFactory(account=account, value="SMS-PORTAL", status=status)
+    schedule = make_schedule(account, [staff_list], timezone.now(), sender="SMS-PORTAL")
+
+    page = operator_client.get(f"/recurring/{schedule.pk}/").content.decode()
+    listing = operator_client.get("/recurring/").content.decode()
+
+    assert ("SMS-PORTAL</bdi> <span" in page) is marked
+    assert ('id="sender-warning"' in page) is marked
+    assert ("sender-problem" in listing) is marked
+    if marked:
+        assert "(retired — choose another)" in page
+        warning = re.search(r'id="sender-warning">(.*?)</div>', page, re.S).group(1)
+        assert "SMS-PORTAL has been retired" in warning
+        assert "The next sends will be refused until another sender is chosen." in warning
+        assert f'href="/recurring/{schedule.pk}/edit/"' in warning
+        assert "SMS-PORTAL</bdi> (retired — choose another)" in listing
+    else:
+        assert "choose another" not in page + listing
+
+
+def test_the_list_checks_every_schedules_sender_in_one_query(
+    account, staff_list, operator_client, django_assert_max_num_queries
+):
+    def make(n):
+        other = ProviderAccountFactory()
+        SenderIDFactory(account=other, value=f"RETIRED{n}", status="retired")
+        make_schedule(other, [staff_list], timezone.now(), sender=f"RETIRED{n}", name=f"S{n}")
+
+    make(0)
+    with CaptureQueriesContext(connection) as one:
+        operator_client.get("/recurring/")
+    for n in range(1, 6):
+        make(n)
+    with django_assert_max_num_queries(len(one)):
+        listing = operator_client.get("/recurring/").content.decode()
+    assert listing.count("sender-problem") == 6
 
 
 def test_the_time_zones_offered_are_real_places_and_only_those_are_accepted(
