@@ -602,7 +602,12 @@ def reschedule(
 
 class DuplicatesPossible(SendRefused):
     """Retrying would resend to numbers that may already have the message; staff must accept
-    that explicitly (`accept_duplicates`)."""
+    that explicitly (`accept_duplicates`). `at_risk` counts them, for the advice that follows
+    the warning to agree with it in number (Arabic says "him", "the two of them", "them")."""
+
+    def __init__(self, message: str, *, at_risk: int) -> None:
+        super().__init__(message)
+        self.at_risk = at_risk
 
 
 @dataclass(frozen=True)
@@ -690,7 +695,7 @@ def retry(
     if plan.at_risk and not accept_duplicates:
         # The warning alone: what to press to accept depends on where the retry was asked
         # (the message page names its own box and button).
-        raise DuplicatesPossible(plan.warning)
+        raise DuplicatesPossible(plan.warning, at_risk=plan.at_risk)
     draft = prepare(
         account=message.account,
         body=message.body,

@@ -118,7 +118,7 @@ def test_an_imports_preview_and_its_page_in_arabic_hold_no_english(
         {"file": upload, "region": "kw", "mode": "update", "new_list": "Imported"},
     )
     preview = operator_client.get(response.url).content.decode()
-    assert "CSV، UTF-8، مفصولًا بفواصل منقوطة" in preview
+    assert "ملف CSV، بترميز UTF-8، مفصولًا بفواصل منقوطة" in preview
     typed = {"people.csv", "Imported", "city", "Ali", "Kuwait", "Short", "Again"}
     assert english_words(preview, typed) == []
     with django_capture_on_commit_callbacks(execute=True):

@@ -169,3 +169,28 @@ def test_the_page_has_the_sender_help_that_switching_account_swaps(operator_clie
     assert 'id="sender-help" hx-swap-oob="true"' in options.content.decode()
     shown = operator_client.post(url, merge_form(bare, phone_column="0", text=STRAIGHT))
     assert "Bare has no active sender IDs" in words(element(shown.content.decode(), "sender-help"))
+
+
+def test_in_arabic_every_number_reads_left_to_right_and_the_file_line_in_order(
+    operator_client, operator, account
+):
+    """A number has no letter to tell its direction: left alone it takes the Arabic page's, and
+    "+96597119440" shows as "96597119440+". The file's name and its description are isolated
+    apart, the description naming the format and the encoding with Arabic words between them
+    (otherwise "CSV، UTF-8" joins into one left-to-right run, its comma inside)."""
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=operator, defaults={"language": "ar"})
+    url = upload(operator_client, WALKED + "+96597119440,Again,3\n", "merge.csv")["Location"]
+    page = operator_client.get(url).content.decode()
+    html = live(operator_client, url, account, text=STRAIGHT)
+
+    numbers = re.findall(r"(.{16})(\+965\d+)", html)
+    assert {number for _before, number in numbers} >= {"+96597119440", "+96597119441"}
+    assert [before for before, _number in numbers if not before.endswith('dir="ltr">')] == []
+    assert 'dir="ltr">+96597119440</bdi></td>' in element(html, "merge-refused")  # the repeat
+    assert 'dir="auto">notanumber</bdi>' in element(html, "merge-refused")
+    assert (
+        '<bdi class="text-break">merge.csv</bdi> · <bdi>ملف CSV، بترميز UTF-8، مفصولًا بفواصل</bdi>'
+        in element(page, "merge-file")
+    )

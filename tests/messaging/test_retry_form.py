@@ -136,3 +136,32 @@ def test_a_retry_refused_after_consent_comes_back_with_the_consent_to_give_again
     assert _ticked(page, "retry-unknown")
     assert not _ticked(page, "retry-accept-duplicates")
     assert Message.objects.count() == 1 and script.calls == []
+
+
+@pytest.mark.parametrize(
+    "at_risk, them",
+    [(1, "إليه"), (2, "إليهما"), (3, "إليهم"), (11, "إليهم")],
+)
+def test_the_arabic_advice_after_the_warning_agrees_with_how_many_are_at_risk(
+    operator_client, operator, account, script, django_capture_on_commit_callbacks, at_risk, them
+):
+    """The warning counts the recipients at risk; the advice after it refers to them, and
+    Arabic says "him", "the two of them" or "them" by that count."""
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=operator, defaults={"language": "ar"})
+    script.behaviour = timed_out
+    with django_capture_on_commit_callbacks(execute=True):
+        message = create_message(
+            account=account,
+            body="Hello",
+            recipients=ResolvedRecipients(phones=[f"+965500001{i:02}" for i in range(at_risk)]),
+        )
+    script.behaviour = None
+
+    page = _retry(operator_client, message, {"status": "unknown"}).content.decode()
+
+    assert (
+        f"للإرسال {them} رغم ذلك، حدّد «أقبل أن تصل الرسالة إلى بعضهم مرتين» واضغط "
+        "«إعادة المحاولة برسالة جديدة» مرة أخرى." in page
+    )

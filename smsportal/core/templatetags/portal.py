@@ -82,6 +82,14 @@ def word(value) -> str:
     return words.word(value)
 
 
+@register.filter
+def direction(value) -> str:
+    """`<bdi dir="{{ who|direction }}">`: "ltr" for a value with no letter, such as a phone
+    number, which has no direction of its own and would take the page's (in Arabic,
+    "96597119440+"); "auto" for one with letters, such as a name, read in its letters' own."""
+    return "auto" if any(character.isalpha() for character in str(value)) else "ltr"
+
+
 @register.filter(needs_autoescape=True)
 def listed(items, autoescape=True) -> str:
     """`{{ names|listed }}`: the items joined by the reader's comma ("a, b"; in Arabic "a، b"),

@@ -415,9 +415,15 @@ def _choose_what_to_retry(offered: list[str]) -> str:
     }
 
 
-def _accept_to_send_anyway() -> str:
-    """What to do on the page to retry unknown deliveries that may arrive twice."""
-    return _("To send to them anyway, tick “%(accept)s” and press “%(retry)s” again.") % {
+def _accept_to_send_anyway(at_risk: int) -> str:
+    """What to do on the page to retry unknown deliveries that may arrive twice. A plural on
+    the `at_risk` recipients the warning counts: English says "them" for any number, Arabic
+    "him" for one, "the two of them" for two."""
+    return ngettext(
+        "To send to them anyway, tick “%(accept)s” and press “%(retry)s” again.",
+        "To send to them anyway, tick “%(accept)s” and press “%(retry)s” again.",
+        at_risk,
+    ) % {
         "accept": _("accept that some may get it twice"),
         "retry": _retry_button(),
     }
@@ -443,7 +449,7 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
             accept_duplicates=request.POST.get("accept_duplicates") == "1",
         )
     except sending.DuplicatesPossible as exc:
-        messages.warning(request, f"{exc} {_accept_to_send_anyway()}")
+        messages.warning(request, f"{exc} {_accept_to_send_anyway(exc.at_risk)}")
         return redirect(chosen.kept_at(message))
     except sending.SendRefused as exc:
         messages.error(request, str(exc))
