@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from smsportal.recurring.models import RecurringSend
 from tests.factories import PASSWORD, UserFactory
 from tests.support.portal_data import populate
 
@@ -273,6 +274,25 @@ def test_a_mail_merge_with_long_headings_and_values_fits_at_390(
     assert refused.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
     assert page.locator("#merge-columns").evaluate(OUTSIDE_THE_SCREEN) == []
     assert refused.evaluate(OUTSIDE_THE_SCREEN) == []
+
+
+@pytest.mark.parametrize("role", ["operator", "manager"])
+def test_a_recurring_sends_history_turns_into_cards_at_390(as_role, live_server, role):
+    """At 390 px each past send is a card with its outcome and message under their labels (the
+    history table cut its Message column off)."""
+    page = as_role(role)
+    schedule = RecurringSend.objects.get()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}{schedule.get_absolute_url()}")
+    table = page.locator("#history")
+    row = table.locator("tbody tr").first
+    assert page.evaluate(OVERFLOW) <= 0
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    assert row.evaluate("r => getComputedStyle(r).display") == "flex"
+    assert row.evaluate(OUTSIDE_THE_SCREEN) == []
+    expect(row.locator('td[data-label="Message"]')).to_contain_text("#")
+    row.scroll_into_view_if_needed()
+    expect(row.locator('td[data-label="Message"]')).to_be_in_viewport(ratio=1)
 
 
 @pytest.mark.parametrize("role", ["operator", "manager"])
