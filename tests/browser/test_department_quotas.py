@@ -143,7 +143,7 @@ def test_each_department_sends_within_its_own_quota_and_sees_only_its_own(
     # Over Falcon's quota: refused on Compose, saying what is left of Falcon's.
     compose_to_list(page, live_server, "Falcon customers", "Hello again from Falcon")
     expect(
-        page.get_by_text(
+        page.locator("#compose-errors").get_by_text(
             "Over quota: this send needs 3 parts; 2 parts left today in Falcon on KwtSMS."
         )
     ).to_be_visible()

@@ -54,7 +54,7 @@ def test_a_send_over_quota_is_refused_with_what_is_left(
     compose(page, live_server)
 
     expect(
-        page.get_by_text(
+        page.locator("#compose-errors").get_by_text(
             "Over quota: this send needs 3 parts; 2 parts left today in Sales on KwtSMS."
         )
     ).to_be_visible()
@@ -73,7 +73,11 @@ def test_a_send_confirmed_after_the_room_went_is_refused_at_the_send(
     services.reserve(sales, kwt, parts=2, credit=Decimal("0.02"), message_id=0)  # another send
     page.get_by_role("button", name="Confirm and send").click()
 
-    expect(page.get_by_text("2 parts left this month in Sales on all accounts")).to_be_visible()
+    expect(
+        page.locator("#compose-errors").get_by_text(
+            "2 parts left this month in Sales on all accounts"
+        )
+    ).to_be_visible()
     assert not Message.objects.exists()
     assert Usage.objects.get().parts == 2
 
