@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from smsportal.contacts.remote import check_no_new_opt_outs
 from smsportal.contacts.selectors import opted_out
 from smsportal.core import audit
+from smsportal.core.text import credit_figure
 from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.departments.models import Department
 from smsportal.providers.backends.base import (
@@ -453,12 +454,6 @@ def _insert_queued(message: Message, draft: Draft, now) -> int:
 
     rows = ((phone,) for phone in draft.phones) if len(columns) == 1 else map(row, draft.phones)
     return insert_rows(Delivery, columns, rows, queued_at=now, **constants)
-
-
-def credit_figure(amount: Decimal) -> str:
-    """An amount of credits with only the decimals it has (1,200 · 1.2 · 0.0125), as pages show
-    it (the `credits` template filter)."""
-    return f"{Decimal(amount):,.4f}".rstrip("0").rstrip(".") or "0"
 
 
 @dataclass(frozen=True)

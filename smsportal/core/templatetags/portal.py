@@ -103,8 +103,7 @@ def credits(value) -> str:
     """A credit amount with separators and only the decimals it has: 1,200 · 1.2 · 0.0125."""
     if value is None or value == "":
         return ""
-    text = f"{Decimal(value):,.4f}".rstrip("0").rstrip(".")
-    return text or "0"
+    return text.credit_figure(value)
 
 
 @register.filter

@@ -437,10 +437,12 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     kept and the refusal saying what to do with them."""
     message = get_object_or_404(messages_of(request).select_related("account"), pk=pk)
     chosen = RetryChoice.of(request.POST, "status")
-    offered = [s for s in sending.RETRYABLE if progress(message.pk).get(s)]
-    if not chosen.statuses and offered:
-        messages.warning(request, _choose_what_to_retry(offered))
-        return redirect(chosen.kept_at(message))
+    if not chosen.statuses:
+        counts = progress(message.pk)
+        offered = [status for status in sending.RETRYABLE if counts.get(status)]
+        if offered:
+            messages.warning(request, _choose_what_to_retry(offered))
+            return redirect(chosen.kept_at(message))
     try:
         retry = sending.retry(
             message,
