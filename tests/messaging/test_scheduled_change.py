@@ -66,7 +66,7 @@ def test_the_page_opens_with_the_preview_of_the_text_as_on_compose(scheduled, op
     assert text_of(html, "preview-encoding") == "Standard"
     assert text_of(html, "preview-segments") == "1"
     assert "Estimated cost: <strong>0.01</strong> (was 0.01)" in html
-    assert 'id="preview-costs-more"' not in html
+    assert 'id="edit-costs-more"' not in html
     assert "js/compose.js" in html  # a change withdraws the confirmation, as on Compose
 
 
@@ -81,8 +81,10 @@ def test_the_live_preview_counts_the_new_text_and_warns_that_it_costs_more(
     assert text_of(html, "preview-encoding") == "Unicode"
     assert text_of(html, "preview-segments") == "4"
     assert "Estimated cost: <strong>0.04</strong> (was 0.01)" in html
+    # The warning goes before Save, which a phone shows above the preview: out of band.
+    assert '<div id="edit-cost" role="status" hx-swap-oob="innerHTML">' in html
     assert "makes each message 4 SMS instead of 1 (Unicode instead of Standard)" in text_of(
-        html, "preview-costs-more"
+        html, "edit-costs-more"
     )
     assert 'id="preview-non-gsm"' in html  # the characters that cost Unicode, named
     scheduled.refresh_from_db()
@@ -105,6 +107,8 @@ def test_saving_a_dearer_text_asks_first_and_saves_only_once_confirmed(scheduled
     assert asked.status_code == 200
     html = asked.content.decode()
     assert text_of(html, "confirm-cost") == QUESTION
+    # Asked once: the warning before Save waits, empty, for a change that withdraws the question.
+    assert 'id="edit-cost"' in html and 'id="edit-costs-more"' not in html
     token = re.search(r'name="accept_change" value="([^"]+)"', html).group(1)
     scheduled.refresh_from_db()
     assert (scheduled.body, scheduled.segments, scheduled.estimated_cost) == (
@@ -134,6 +138,15 @@ def test_a_confirmation_of_another_text_does_not_save_a_dearer_one(scheduled, op
     assert "The text changed after you reviewed it" in html
     scheduled.refresh_from_db()
     assert scheduled.body == "Scheduled walk test"
+
+
+def test_back_to_editing_warns_before_save_again(scheduled, operator_client):
+    response = operator_client.post(edit_url(scheduled), form(scheduled, ARABIC, action="preview"))
+
+    html = response.content.decode()
+    assert "confirm-cost" not in html
+    assert "4 SMS instead of 1" in text_of(html, "edit-costs-more")
+    assert html.index('id="edit-costs-more"') < html.index('id="edit-actions"')
 
 
 def test_a_text_that_costs_no_more_saves_without_asking(scheduled, operator_client):

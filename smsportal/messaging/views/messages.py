@@ -534,7 +534,7 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "save")
     if request.method == "POST" and action == "preview" and request.htmx:
         preview = edit_preview(message, request.POST.get("body", ""))
-        return render(request, "messaging/_edit_preview.html", {"message": message, **preview})
+        return render(request, "messaging/_edit_preview_live.html", {"message": message, **preview})
     if request.method == "POST" and action == "gsm":
         return use_standard_characters(request, message)
     initial = {"body": message.body, "scheduled_for": message.scheduled_for}
