@@ -36,7 +36,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from smsportal.contacts.models import OptOut
 from smsportal.credits.models import BalanceSnapshot, BalanceSource
@@ -54,6 +54,7 @@ from smsportal.providers.backends.base import (
 from smsportal.providers.models import ProviderAccount
 from smsportal.routing import breaker
 from smsportal.routing.prices import PriceTable
+from smsportal.senders.selectors import Unusable, unusable
 from smsportal.sms.status import DeliveryStatus
 
 from . import failover, quota_step
@@ -348,6 +349,32 @@ def fail_undecryptable(message_id: int, first_id: int, last_id: int) -> int:
         text=UNDECRYPTABLE_TEXT,
         event=UNDECRYPTABLE_TEXT,
         reason=UNDECRYPTABLE_CODE,
+    )
+
+
+SENDER_UNUSABLE_CODE = "sender-unusable"
+
+
+def _unusable_sender(message: Message) -> Unusable | None:
+    # In the portal's language of record, as the provider's own error texts are kept.
+    with translation.override(settings.LANGUAGE_CODE):
+        return unusable(message.account, message.sender)
+
+
+def fail_unusable_sender(message_id: int, first_id: int, last_id: int, problem: Unusable) -> int:
+    """The message's sender ID can no longer be sent from: the range's queued deliveries fail,
+    certainly unsent, saying why."""
+    text = f"Not sent: {problem.warning}"
+    return _settle_unsent(
+        message_id,
+        first_id,
+        last_id,
+        Q(),
+        status=DeliveryStatus.FAILED,
+        code=SENDER_UNUSABLE_CODE,
+        text=text,
+        event=text,
+        reason=SENDER_UNUSABLE_CODE,
     )
 
 
@@ -1010,14 +1037,24 @@ def finish_if_settled(message_id: int) -> bool:
 
 
 def start(message_id: int) -> list[tuple[int, int]]:
-    """Move a message to `sending` and return its batches (id ranges) for the caller to enqueue."""
+    """Move a message to `sending` and return its batches (id ranges) for the caller to enqueue.
+
+    A message whose sender ID was retired (or otherwise became unusable) between compose and
+    its start, a scheduled one above all, is not sent: its deliveries fail, certainly unsent,
+    saying why, and a retry may choose another sender."""
     message = Message.objects.select_related("account").get(pk=message_id)
     started = Message.objects.filter(
         pk=message_id, status__in=[Message.Status.DRAFT, Message.Status.SCHEDULED]
     ).update(status=Message.Status.SENDING, dispatched_at=timezone.now())
     if not started and message.status != Message.Status.SENDING:
         return []  # cancelled, or already done
-    ranges = list(batch_ranges(message, task_size(message.account.backend, message)))
+    size = task_size(message.account.backend, message)
+    if started and (problem := _unusable_sender(message)):
+        for first_id, last_id in batch_ranges(message, size):
+            fail_unusable_sender(message_id, first_id, last_id, problem)
+        finish_if_settled(message_id)
+        return []
+    ranges = list(batch_ranges(message, size))
     if not ranges:
         finish_if_settled(message_id)
     return ranges

@@ -34,6 +34,7 @@ from smsportal.providers.backends.base import (
 )
 from smsportal.providers.models import ProviderAccount
 from smsportal.routing.prices import destination_cost
+from smsportal.senders.selectors import unusable
 from smsportal.sms.encoding import ALPHABET_LABELS, Analysis, analyse
 from smsportal.sms.status import DeliveryStatus
 
@@ -164,10 +165,10 @@ def prepare(
     one from pasted numbers and lists). The checks, in order: an `idempotency_key` already used
     (duplicate submit: the Draft carries that message and nothing else is checked); the text can
     be sent (encoding, binary octets) in at most `account.max_parts` parts; the account is
-    active; numbers that opted out are moved to the skipped (if none is left, refused); the
-    backend's own pre-send check and the provider's flood rules; the balance covers the cost
-    (`user` may be allowed to send past it). Raises SendRefused, saying why, when one fails;
-    nothing is created or sent then.
+    active; the sender ID is one of its usable ones (`check_sender`); numbers that opted out are
+    moved to the skipped (if none is left, refused); the backend's own pre-send check and the
+    provider's flood rules; the balance covers the cost (`user` may be allowed to send past it).
+    Raises SendRefused, saying why, when one fails; nothing is created or sent then.
 
     `personal`: `body` has placeholders ({first_name|Customer}); each recipient's own text is
     rendered and counted here (`personal.personalise`: an unknown field, a value missing without
@@ -202,6 +203,7 @@ def prepare(
         raise SendRefused(
             _("%(account)s is not active.") % {"account": account}, code="account_inactive"
         )
+    check_sender(account, sender)
     # The confirmation of a STOP (`replies.confirm_opt_out`) is the one message an opted-out
     # number may get; dispatch still lets it through only for the opt-out that names it.
     blocked = set() if confirms_opt_out else opted_out(recipients.phones)
@@ -312,6 +314,14 @@ def check_department(department: Department | None, user) -> None:
             % {"department": department},
             code="not_in_department",
         )
+
+
+def check_sender(account: ProviderAccount, sender: str) -> None:
+    """`sender` is one of `account`'s usable sender IDs (or empty: the provider's default).
+    Forms offer only those, but a sender retired since (a retry of an old message, a recurring
+    send, a reschedule) would still be taken by the provider, so the send path checks it."""
+    if problem := unusable(account, sender):
+        raise SendRefused(problem.warning, code="sender_unusable")
 
 
 def cost_of(account: ProviderAccount, phones: list[str], segments: int, own=None) -> Decimal:
@@ -549,16 +559,21 @@ def reschedule(
     *,
     body: str | None = None,
     scheduled_for: datetime,
+    sender: str | None = None,
     accept: str = "",
     user=None,
 ) -> None:
-    """Change a scheduled message's time (and text); the task for the old time becomes stale.
+    """Change a scheduled message's time (and text, and sender ID: one of the account's usable
+    ones, `check_sender`); the task for the old time becomes stale.
 
     A text that makes the message cost more is refused (CostRises, with the figures) unless
     `accept` is that change's token: the person saw and confirmed it. The balance must then
     cover the new cost, as at compose (`user` may be allowed past it), and the quota the new
     parts (`quota_step.recount`)."""
     fields = {"scheduled_for": scheduled_for}
+    if sender is not None:
+        check_sender(message.account, sender)
+        fields["sender"] = sender
     if body is not None:
         analysis = measure(
             body, message.message_type, message.binary_udh, message.account.backend.encoding_profile
@@ -676,14 +691,20 @@ def retry_plan(message: Message, statuses: Iterable[str]) -> RetryPlan:
 
 
 def retry(
-    message: Message, statuses: Iterable[str], user=None, *, accept_duplicates: bool = False
+    message: Message,
+    statuses: Iterable[str],
+    user=None,
+    *,
+    accept_duplicates: bool = False,
+    sender: str | None = None,
 ) -> Message:
     """A new message to the deliveries of `message` that ended in `statuses` (staff's choice).
 
     Numbers opted out since are skipped; the balance is checked as at compose. An unknown
     delivery at a provider that deduplicates is repeated with its original reference (sent
     once, whatever happened); elsewhere a repeat may arrive twice, so it needs
-    `accept_duplicates`."""
+    `accept_duplicates`. It goes from `message`'s sender ID unless `sender` names another:
+    the choice offered when that one was retired since (`prepare` refuses a retired one)."""
     plan = retry_plan(message, statuses)
     if not plan.phones:
         raise SendRefused(_("No delivery of this message is in that state."))
@@ -694,7 +715,7 @@ def retry(
     draft = prepare(
         account=message.account,
         body=message.body,
-        sender=message.sender,
+        sender=message.sender if sender is None else sender,
         recipients=ResolvedRecipients(phones=plan.phones, references=plan.references),
         message_type=MessageType(message.message_type),
         want_delivery_report=message.want_delivery_report,

@@ -1,6 +1,7 @@
 """One occurrence of a recurring send, through the one send path (`sending.prepare` and `send`):
 the lists' members as they are now, opted-out numbers skipped, every check compose runs, the
-balance, and each member's own text where the text has placeholders."""
+balance, the sender ID still usable (a Manager may have retired it since the schedule was
+saved), and each member's own text where the text has placeholders."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from smsportal.contacts import selectors as contacts
 from smsportal.messaging import message_types, sending
 from smsportal.messaging.recipients import resolve
 from smsportal.messaging.sending import SendRefused
-from smsportal.senders.selectors import unusable
 
 from .models import Occurrence, RecurringSend
 
@@ -31,10 +31,6 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
             raise SendRefused(
                 _("The lists have no one to send to (empty, or every member opted out).")
             )
-        # The form checked the sender ID when the schedule was saved; a Manager may have retired
-        # it since, and the provider would still take it, so the run checks it as compose does.
-        if problem := unusable(schedule.account, schedule.sender):
-            raise SendRefused(problem.warning)
         body, personal = message_types.as_written(schedule.text, message_types.TEXT)
         draft = sending.prepare(
             account=schedule.account,

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.providers.models import ProviderAccount
+from smsportal.senders.models import SenderID
+from smsportal.senders.selectors import unusable, unusable_among
 from smsportal.sms.phones import parse_phone
 
 from .forms import AccountRoutingForm, DryRunForm, RouteForm
@@ -58,19 +60,48 @@ def routing_context(**extra) -> dict:
     warnings = unreachable(routes)
     for route in routes:
         route.warnings = warnings.get(route.pk, [])
+    states = {a.pk: getattr(a, "routing", None) for a in accounts}
+    senders = default_sender_choices(accounts, states)
     return {
         "routes": routes,
         "accounts": [
             {
                 "account": a,
-                "state": getattr(a, "routing", None) if hasattr(a, "routing") else None,
+                "state": states[a.pk],
                 "out": out_of_routes(a),
+                "default_sender": senders[a.pk],
             }
             for a in accounts
         ],
         "dry_run_form": DryRunForm(),
         **extra,
     }
+
+
+def default_sender_choices(accounts: list[ProviderAccount], states: dict) -> dict[int, dict]:
+    """account pk -> what its "default sender ID for routed messages" select offers: its usable
+    sender IDs (one query for every account), and the one saved, marked with why, when it can
+    no longer be sent from (routing then passes it over)."""
+    offered: dict[int, list[dict]] = {a.pk: [] for a in accounts}
+    for account_id, value in (
+        SenderID.objects.filter(account__in=accounts)
+        .usable()
+        .order_by("value")
+        .values_list("account_id", "value")
+    ):
+        offered[account_id].append({"value": value})
+    saved = [(a, states[a.pk].default_sender) for a in accounts if states[a.pk]]
+    problems = unusable_among(saved)
+    choices = {}
+    for account in accounts:
+        state = states[account.pk]
+        chosen = state.default_sender if state else ""
+        problem = problems.get((account.pk, chosen))
+        senders = offered[account.pk]
+        if problem:
+            senders = [*senders, {"value": chosen, "unusable": problem}]
+        choices[account.pk] = {"senders": senders, "chosen": chosen, "problem": problem}
+    return choices
 
 
 @permission_required("routing.view_route", raise_exception=True)
@@ -173,9 +204,11 @@ def account_settings(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("routing:index")
     form = AccountRoutingForm(request.POST)
     if form.is_valid():
-        AccountRouting.objects.filter(pk=state.pk).update(
-            default_sender=form.cleaned_data["default_sender"].strip()
-        )
+        chosen = form.cleaned_data["default_sender"].strip()
+        if problem := unusable(account, chosen):
+            messages.error(request, problem.warning)
+            return redirect("routing:index")
+        AccountRouting.objects.filter(pk=state.pk).update(default_sender=chosen)
         messages.success(
             request, _("Routing settings of %(account)s saved.") % {"account": account}
         )

@@ -77,7 +77,8 @@ def candidates_for(
     accounts = list(accounts)
     tables = PriceTable.for_accounts(accounts)
     states = {s.account_id: s for s in AccountRouting.objects.filter(account__in=accounts)}
-    registered: dict[int, set[str]] = {}
+    # account -> its usable sender IDs, by their folded case -> as registered (sent as such)
+    registered: dict[int, dict[str, str]] = {}
     if sender:
         rows = (
             SenderID.objects.filter(account__in=accounts)
@@ -85,7 +86,7 @@ def candidates_for(
             .values_list("account_id", "value")
         )
         for account_id, value in rows:
-            registered.setdefault(account_id, set()).add(value.casefold())
+            registered.setdefault(account_id, {})[value.casefold()] = value
     now = timezone.now()
     found = {}
     for account in accounts:
@@ -119,10 +120,18 @@ def _refusal(account, state, body, message_type, sender, registered, now) -> tup
             }, ""
     if not sender or not capabilities.sender_per_message:
         return "", ""
-    if sender.casefold() in registered.get(account.pk, set()):
-        return "", sender
-    if state and state.default_sender:
-        return "", state.default_sender
+    usable = registered.get(account.pk, {})
+    if sender.casefold() in usable:
+        return "", usable[sender.casefold()]
+    default = state.default_sender if state else ""
+    if default and default.casefold() in usable:
+        return "", usable[default.casefold()]
+    if default:
+        # Retired (or otherwise unusable) since it was chosen: the send path would refuse it.
+        return _(
+            "it has no sender ID “%(sender)s”, and its default sender for routed messages, "
+            "“%(default)s”, can no longer be sent from"
+        ) % {"sender": sender, "default": default}, ""
     return _("it has no sender ID “%(sender)s” and no default sender for routed messages") % {
         "sender": sender
     }, ""

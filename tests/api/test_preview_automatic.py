@@ -114,6 +114,7 @@ def test_a_number_whose_route_has_no_valid_sender_is_refused_with_the_reason(
         "it has no sender ID “SHOP” and no default sender for routed messages)."
     )
 
+    SenderIDFactory(account=kuwait, value="KWT")
     AccountRouting.objects.create(account=kuwait, default_sender="KWT")  # mapped from now on
     data = call("POST", URL, body).json()
     assert {r["account_name"]: r["sender"] for r in data["routing"]} == {

@@ -156,6 +156,7 @@ def test_the_sender_is_mapped_or_the_recipient_refused_in_the_preview(operator_c
     assert "Saudi line 1 SHOP" in text
     assert "has no sender ID “SHOP” and no default sender for routed messages" in text
 
+    SenderIDFactory(account=kuwait, value="KWT")
     AccountRouting.objects.create(account=kuwait, default_sender="KWT")
     text = plain(post(operator_client, sender="SHOP"))
     assert "Kuwait line 2 KWT" in text

@@ -138,10 +138,22 @@ def test_the_sender_is_mapped_per_account_or_the_recipient_refused(two_accounts)
     assert "KwtSMS main was passed over" in choice.reason
     assert router.candidates[isms.pk].sender == "SHOP"
 
-    AccountRouting.objects.create(account=kwt, default_sender="KWT-INFO")
+    info = SenderIDFactory(account=kwt, value="KWT-INFO")
+    AccountRouting.objects.create(account=kwt, default_sender="kwt-info")  # any case
     router = router_for(body="Hi", sender="SHOP")
     assert router.choose("+96550000001").account == kwt.pk
     assert router.candidates[kwt.pk].sender == "KWT-INFO"
+
+    assert router_for(body="Hi", sender="shop").candidates[isms.pk].sender == "SHOP"
+
+    info.status = "retired"  # the default can no longer be sent from: not used
+    info.save()
+    choice = router_for(body="Hi", sender="OTHER").choose("+96550000001")
+    assert choice.account is None
+    assert (
+        "it has no sender ID “OTHER”, and its default sender for routed messages, “kwt-info”, "
+        "can no longer be sent from"
+    ) in choice.reason
 
     route("Saudi", "SA", kwt, sender="")
     AccountRouting.objects.filter(account=kwt).update(default_sender="")
@@ -167,3 +179,74 @@ def test_without_javascript_the_dry_run_answer_is_scrolled_into_view(operator_cl
     form = re.search(r'<form method="get" action="([^"]+)"[^>]*id="dry-run-form"', page)
     assert form and form.group(1).endswith("#try-a-number")
     assert 'id="try-a-number"' in page
+
+
+def _default_sender_select(page: str, account) -> list[tuple[str, str, bool]]:
+    """(value, words, selected) of each option of the account's default sender select."""
+    select = re.search(
+        rf'<select [^>]*id="default-sender-{account.pk}"[^>]*>(.*?)</select>', page, re.S
+    ).group(1)
+    return [
+        (value, words.strip(), " selected" in attrs)
+        for value, attrs, words in re.findall(r'<option value="([^"]*)"([^>]*)>([^<]*)<', select)
+    ]
+
+
+def test_the_default_sender_for_routed_messages_is_chosen_among_usable_sender_ids(
+    manager_client, two_accounts
+):
+    kwt, isms = two_accounts
+    SenderIDFactory(account=kwt, value="KWT-INFO")
+    SenderIDFactory(account=kwt, value="OLD", status="retired")
+    SenderIDFactory(account=isms, value="SHOP")
+    url = reverse("routing:account_settings", args=[kwt.pk])
+
+    page = manager_client.get(reverse("routing:index")).content.decode()
+    assert _default_sender_select(page, kwt) == [
+        ("", "None: such recipients are refused", True),
+        ("KWT-INFO", "KWT-INFO", False),
+    ]
+
+    for refused, says in [
+        ("OLD", "OLD has been retired and can no longer be sent from"),
+        ("SHOP", "SHOP is not a sender ID of KwtSMS main"),
+    ]:
+        answer = manager_client.post(url, {"default_sender": refused}, follow=True)
+        assert says in answer.content.decode()
+        assert not AccountRouting.objects.exclude(default_sender="").exists()
+
+    manager_client.post(url, {"default_sender": "KWT-INFO"})
+    assert AccountRouting.objects.get(account=kwt).default_sender == "KWT-INFO"
+
+
+def test_a_default_sender_retired_since_is_marked_with_what_it_means(manager_client, two_accounts):
+    kwt, _isms = two_accounts
+    SenderIDFactory(account=kwt, value="KWT-INFO", status="retired")
+    AccountRouting.objects.create(account=kwt, default_sender="KWT-INFO")
+
+    page = manager_client.get(reverse("routing:index")).content.decode()
+
+    assert _default_sender_select(page, kwt) == [
+        ("", "None: such recipients are refused", False),
+        ("KWT-INFO", "KWT-INFO (retired — choose another)", True),
+    ]
+    warning = re.search(r'default-sender-problem">(.*?)</div>', page, re.S).group(1)
+    assert "KWT-INFO has been retired" in warning
+    assert "Until then, routes pass this account over" in warning
+
+
+def test_the_accounts_default_senders_are_read_in_one_query_whatever_their_number(
+    manager_client, two_accounts, django_assert_max_num_queries
+):
+    kwt, _isms = two_accounts
+    SenderIDFactory(account=kwt, value="KWT-INFO")
+    AccountRouting.objects.create(account=kwt, default_sender="KWT-INFO")
+    manager_client.get(reverse("routing:index"))  # warm: session, user, permissions
+    with django_assert_max_num_queries(20) as few:
+        manager_client.get(reverse("routing:index"))
+    for n in range(6):
+        account = ProviderAccountFactory(name=f"More {n}", kind="kwtsms")
+        SenderIDFactory(account=account, value=f"S{n}")
+        AccountRouting.objects.create(account=account, default_sender=f"S{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        manager_client.get(reverse("routing:index"))

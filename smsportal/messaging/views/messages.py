@@ -28,6 +28,7 @@ from smsportal.core.words import word
 from smsportal.departments.models import Department
 from smsportal.departments.scope import department_ids, sees_everything, within
 from smsportal.providers.models import ProviderAccount
+from smsportal.senders.selectors import sender_choices, unusable
 from smsportal.sms.encoding import gsm_equivalent
 from smsportal.sms.status import DeliveryStatus
 
@@ -291,10 +292,28 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "retry_choice": RetryChoice.shown(request.GET),
         # Shown beside "Retry" when unknown deliveries may reach their numbers twice.
         "retry_warning": sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
+        **sender_check(message, counts, phase, facts_drawn=not keep_rows),
     }
     if live_part:
         return render(request, "messaging/message_detail.html#live", context)
     return render(request, "messaging/message_detail.html", context)
+
+
+def sender_check(message: Message, counts: Progress, phase, *, facts_drawn: bool) -> dict:
+    """Whether the message's sender ID can still be sent from, asked only where it matters (a
+    poll of a send under way costs no query for it): a scheduled message that would not go
+    (`dispatch.start` fails it), a retry that must choose another (`retry_senders`), the facts
+    card that names the sender."""
+    retryable = any(counts.get(status) for status in sending.RETRYABLE)
+    if not message.sender or not (facts_drawn or retryable or phase.label == "scheduled"):
+        return {}
+    problem = unusable(message.account, message.sender)
+    if problem is None:
+        return {}
+    return {
+        "sender_problem": problem,
+        "retry_senders": sender_choices(message.account) if retryable else None,
+    }
 
 
 def _says_why_submitted_stays(capabilities, phase, counts: Progress) -> bool:
@@ -449,6 +468,8 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
             request.POST.getlist("status"),
             request.user,
             accept_duplicates=request.POST.get("accept_duplicates") == "1",
+            # Offered only when the message's own sender can no longer be sent from.
+            sender=request.POST.get("sender"),
         )
     except sending.DuplicatesPossible as exc:
         messages.warning(request, f"{exc} {_accept_to_send_anyway(exc.at_risk)}")
@@ -473,11 +494,41 @@ class RescheduleForm(forms.Form):
     body = forms.CharField(
         label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"})
     )
+    # Checked by the send service (sending.check_sender), which says why a sender is refused.
+    sender = forms.CharField(
+        label=gettext_lazy("Sender ID"), required=False, max_length=20, widget=forms.Select
+    )
     scheduled_for = forms.DateTimeField(
         label=gettext_lazy("Scheduled for"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=gettext_lazy("In your time zone."),
     )
+
+    def __init__(self, *args, message: Message, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        account = message.account
+        if not account.backend_class.capabilities.sender_per_message:
+            del self.fields["sender"]  # it sends from the account's default sender
+            return
+        choices = sender_choices(account, message.sender)
+        options = []
+        # The provider's default stays offered to a message saved with it, so Save keeps it.
+        if choices["offers_provider_default"] or not message.sender:
+            options.append(("", _("The provider's default sender")))
+        for sender in choices["senders"]:
+            default = f" {_('(default)')}" if sender.is_default else ""
+            options.append((sender.value, f"{sender.value}{default}"))
+        self.sender_problem = unusable(account, message.sender)
+        if self.sender_problem:
+            why = _("(%(why)s — choose another)") % {"why": self.sender_problem.mark}
+            options.append((message.sender, f"{message.sender} {why}"))
+        self.fields["sender"].widget.choices = options
+
+    def shows_unusable_sender(self) -> bool:
+        """The sender the message was saved with can no longer be sent from, and is still the
+        one chosen: the page says so before Save is pressed."""
+        problem = getattr(self, "sender_problem", None)
+        return bool(problem) and self["sender"].value() == problem.value
 
     def clean_scheduled_for(self):
         when = self.cleaned_data["scheduled_for"]
@@ -537,14 +588,19 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "messaging/_edit_preview_live.html", {"message": message, **preview})
     if request.method == "POST" and action == "gsm":
         return use_standard_characters(request, message)
-    initial = {"body": message.body, "scheduled_for": message.scheduled_for}
-    form = RescheduleForm(request.POST or None, initial=initial)
+    initial = {
+        "body": message.body,
+        "sender": message.sender,
+        "scheduled_for": message.scheduled_for,
+    }
+    form = RescheduleForm(request.POST or None, initial=initial, message=message)
     if request.method == "POST" and action == "save" and form.is_valid():
         posted = request.POST.get(CONFIRMATION_FIELD, "")
         try:
             sending.reschedule(
                 message,
                 body=form.cleaned_data["body"],
+                sender=form.cleaned_data.get("sender"),
                 scheduled_for=form.cleaned_data["scheduled_for"],
                 accept=posted,
                 user=request.user,
@@ -568,7 +624,7 @@ def use_standard_characters(request: HttpRequest, message: Message) -> HttpRespo
     """The text with look-alike standard characters in place of costly ones, as on Compose."""
     data = request.POST.copy()
     data["body"] = gsm_equivalent(data.get("body", ""))
-    form = RescheduleForm(data)
+    form = RescheduleForm(data, message=message)
     if request.htmx:
         response = render(request, "messaging/message_edit.html#text-field", {"form": form})
         response["HX-Trigger-After-Settle"] = "compose-changed"
