@@ -68,7 +68,16 @@ def test_an_arabic_manager_logs_in_and_reads_the_dashboard_and_a_report_right_to
     page.wait_for_function("() => window.Chart && Chart.getChart('chart-days')")
     legend = page.evaluate("() => Chart.getChart('chart-days').data.datasets.map(d => d.label)")
     assert legend and all(not label.isascii() for label in legend), legend
-    assert page.evaluate("() => Chart.getChart('chart-days').options.scales.x.reverse") is True
+    # Time runs from right to left: the newest day stands left of the oldest.
+    newest_left = page.evaluate(
+        """() => {
+          const chart = Chart.getChart('chart-days');
+          const days = chart.data.labels, sorted = [...days].sort();
+          const x = day => chart.scales.x.getPixelForValue(days.indexOf(day));
+          return x(sorted.at(-1)) < x(sorted[0]);
+        }"""
+    )
+    assert newest_left is True
     assert errors == []
 
 
