@@ -51,3 +51,9 @@ def listed(items: Iterable) -> str:
     """The items joined by the reader's comma: "a, b", in Arabic "a، b" (an English ", " read
     wrong in every Arabic sentence it joined)."""
     return (pgettext("between items of a list", ",") + " ").join(str(item) for item in items)
+
+
+def quoted(name) -> str:
+    """A name in the reader's quotation marks: “Order No”, in Arabic «Order No» (English
+    quotes written around it read as foreign in every Arabic sentence)."""
+    return pgettext("quotation marks around a name", "“%(name)s”") % {"name": name}

@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from smsportal.contacts.importer import Columns
 from smsportal.contacts.reading import UnreadableFile, open_table
 from smsportal.contacts.selectors import opted_out
-from smsportal.core.words import listed
+from smsportal.core.words import listed, quoted
 from smsportal.sms.encoding import UCS2, EncodingProfile, analyse
 from smsportal.sms.phones import parse_phone
 from smsportal.sms.placeholders import first_name, last_name, parse
@@ -72,7 +72,7 @@ ISOLATE, END_ISOLATE = "\u2068", "\u2069"
 
 
 def no_phone_column(header: list[str]) -> str:
-    shown = listed(f"“{ISOLATE}{h}{END_ISOLATE}”" for h in header if h) or _("nothing")
+    shown = listed(quoted(f"{ISOLATE}{h}{END_ISOLATE}") for h in header if h) or _("nothing")
     return _(
         "The file has no phone column: choose the column that holds the numbers, or head it "
         "“phone”. Its first row holds %(columns)s."

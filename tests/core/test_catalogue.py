@@ -68,6 +68,18 @@ def test_translations_keep_every_placeholder(catalogue):
                 assert found == wanted, (entry.msgid, text)
 
 
+def test_arabic_quotes_with_guillemets(catalogue):
+    """Arabic quotes «like this»: English curly quotes in a translation read as foreign (the
+    mail merge's column names and its “phone”, a new department's name)."""
+    english = [
+        (entry.msgid, text)
+        for entry in catalogue.translated_entries()
+        for text in _text(entry)
+        if "“" in text or "”" in text
+    ]
+    assert english == []
+
+
 def test_the_committed_mo_is_the_compiled_po(catalogue):
     compiled = {_key(e): _text(e) for e in polib.mofile(str(MO)) if e.msgid}
     source = {_key(e): _text(e) for e in catalogue.translated_entries()}

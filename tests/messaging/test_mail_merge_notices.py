@@ -194,3 +194,25 @@ def test_in_arabic_every_number_reads_left_to_right_and_the_file_line_in_order(
         '<bdi class="text-break">merge.csv</bdi> · <bdi>ملف CSV، بترميز UTF-8، مفصولًا بفواصل</bdi>'
         in element(page, "merge-file")
     )
+
+
+def test_in_arabic_names_and_values_are_quoted_with_arabic_quotes(
+    operator_client, operator, account
+):
+    """The rest of the Arabic portal quotes «like this»: the page's example column, a value named
+    for Unicode and a file with no phone column did not, in English curly quotes."""
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=operator, defaults={"language": "ar"})
+    upload_page = operator_client.get(reverse("messaging:mail_merge_upload")).content.decode()
+    assert "<bdi>«Order No»</bdi>" in upload_page
+
+    url = upload(operator_client, WALKED, "merge.csv")["Location"]
+    notice = element(live(operator_client, url, account, text=STRAIGHT), "preview-unicode")
+    assert "«<bdi>أحمد</bdi>»" in notice and "“<bdi>" not in notice
+
+    no_phone = upload(operator_client, "من,الطلب\nSara,A-1\n", "orders.csv")["Location"]
+    refusal = words(operator_client.get(no_phone).content.decode())
+    assert "«phone»" in refusal
+    assert "«\u2068من\u2069»، «\u2068الطلب\u2069»." in refusal
+    assert "“" not in refusal

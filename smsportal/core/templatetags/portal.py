@@ -9,7 +9,7 @@ from django import forms, template
 from django.conf import settings
 from django.forms.boundfield import BoundField, BoundWidget
 from django.utils import timezone
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -96,6 +96,13 @@ def listed(items, autoescape=True) -> str:
     where `join:", "` wrote an English comma into every language. Escaped like `join`."""
     escape = conditional_escape if autoescape else str
     return mark_safe(words.listed(escape(item) for item in items))  # noqa: S308 (escaped)
+
+
+@register.filter
+def quoted(value) -> str:
+    """`{{ value|quoted }}`: the value in the reader's quotation marks (“…”, in Arabic «…»),
+    isolated inside them: a value in the other direction does not carry them to its side."""
+    return mark_safe(words.quoted(format_html("<bdi>{}</bdi>", value)))  # noqa: S308 (escaped)
 
 
 @register.filter
