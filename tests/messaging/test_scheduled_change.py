@@ -191,3 +191,21 @@ def test_a_dearer_text_the_balance_cannot_cover_is_refused_even_confirmed(
     assert "needs 0.04 credits" in text_of(refused.content.decode(), "edit-errors")
     message.refresh_from_db()
     assert message.segments == 1
+
+
+def test_the_time_is_shown_to_the_minute_and_kept_to_the_second_when_unchanged(
+    scheduled, operator_client
+):
+    scheduled.scheduled_for = scheduled.scheduled_for.replace(second=38, microsecond=0)
+    scheduled.save()
+    shown = timezone.localtime(scheduled.scheduled_for).strftime("%Y-%m-%dT%H:%M")
+
+    page = operator_client.get(edit_url(scheduled)).content.decode()
+    assert (
+        re.search(r'<input type="datetime-local" name="scheduled_for" value="([^"]+)"', page)[1]
+        == shown
+    )  # no seconds field beside the minutes
+
+    operator_client.post(edit_url(scheduled), form(scheduled, "Kept time", action="save"))
+    changed = Message.objects.get()
+    assert (changed.body, changed.scheduled_for) == ("Kept time", scheduled.scheduled_for)

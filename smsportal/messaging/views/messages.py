@@ -490,6 +490,9 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(retry)
 
 
+MINUTE_INPUT = "%Y-%m-%dT%H:%M"
+
+
 class RescheduleForm(forms.Form):
     body = forms.CharField(
         label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"})
@@ -500,12 +503,14 @@ class RescheduleForm(forms.Form):
     )
     scheduled_for = forms.DateTimeField(
         label=gettext_lazy("Scheduled for"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        # To the minute, as Compose asks for it (seconds would show as a field of their own).
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=MINUTE_INPUT),
         help_text=gettext_lazy("In your time zone."),
     )
 
     def __init__(self, *args, message: Message, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.message = message
         account = message.account
         if not account.backend_class.capabilities.sender_per_message:
             del self.fields["sender"]  # it sends from the account's default sender
@@ -532,6 +537,9 @@ class RescheduleForm(forms.Form):
 
     def clean_scheduled_for(self):
         when = self.cleaned_data["scheduled_for"]
+        saved = self.message.scheduled_for
+        if saved and when == saved.replace(second=0, microsecond=0):
+            return saved  # the minute shown, unchanged: the time stays to the second
         if when <= timezone.now():
             raise forms.ValidationError(_("Choose a time in the future."))
         return when
