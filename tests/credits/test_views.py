@@ -163,7 +163,7 @@ def test_a_manager_transfers_through_form_confirmation_and_execution(
     assert response.url == transfer.get_absolute_url()
     assert transfer.outcome == TransferOutcome.PENDING
     confirmation = manager_client.get(response.url).content.decode()
-    assert re.search(r'id="balance-before">95\.00', confirmation)
+    assert re.search(r'id="balance-before"><span class="font-monospace">95\.00<', confirmation)
     assert re.search(r'id="balance-after">70\.00', confirmation)
     assert "transfer" not in provider.calls  # nothing moves before the confirmation
 
@@ -209,6 +209,33 @@ def test_the_confirmation_warns_of_the_same_transfer_made_from_another_tab(
     html = manager_client.get(second.get_absolute_url()).content.decode()
 
     assert "The same transfer" in html and earlier.reference in html
+
+
+@pytest.mark.parametrize(
+    "language, said",
+    [("en", "as of 5 minutes ago"), ("ar", "آخر تحديث منذ 5 دقائق")],
+)
+def test_the_confirmation_says_how_old_the_balance_is_in_the_readers_words(
+    manager_client, manager, provider, language, said
+):
+    """The age comes from the `ago` filter, which in Arabic already says "منذ" (ago): "as of"
+    translated word for word made it "حتى منذ 5 دقائق" (until ago 5 minutes)."""
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=manager, defaults={"language": language})
+    account = ProviderAccountFactory(kind="isms", name="ISMS main")
+    BalanceSnapshotFactory(
+        account=account, amount=Decimal("100"), taken_at=timezone.now() - timedelta(minutes=5)
+    )
+    transfer = CreditTransferFactory(account=account, amount=Decimal("5"))
+
+    html = manager_client.get(transfer.get_absolute_url()).content.decode()
+
+    balance = re.search(r'id="balance-before">(.*?)</dd>', html, re.S).group(1)
+    assert said in re.sub(r"<[^>]+>", "", balance).replace("\xa0", " ")
+    # Only the figure is in the typewriter font: the words are in the page's.
+    assert balance.startswith('<span class="font-monospace">100.00</span> <span class="small')
+    assert "حتى منذ" not in html
 
 
 def test_the_form_refuses_bad_input_and_keeps_it(manager_client, isms):
