@@ -247,3 +247,29 @@ def test_a_user_whose_stored_language_is_unknown_gets_english(
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
     expect(page.locator("html")).to_have_attribute("lang", "en-gb")
+
+
+def test_a_left_to_right_value_stays_beside_its_label_in_an_arabic_list(
+    page, live_server, manager, sandbox_account
+):
+    """A value isolated left to right (an account's name, a username) in a list of terms: the
+    browser's own indent of a <dd> is on its start side, the left for that value, which Bootstrap's
+    right-to-left reset (margin-right: 0) missed; 40 px too wide, it fell below its label, and
+    its words stood at the left of the column."""
+    from smsportal.credits.models import CreditTransfer
+
+    populate(sandbox_account, manager)
+    Preference.objects.create(user=manager, language="ar")
+    _log_in_in_arabic(page, live_server, manager)
+    page.goto(f"{live_server.url}{CreditTransfer.objects.get().get_absolute_url()}")
+
+    label = page.locator("#confirmation dt").first
+    value = label.locator("xpath=following-sibling::dd[1]")
+    expect(value).to_have_text("ISMS (sandbox)")
+    assert value.evaluate("d => getComputedStyle(d).direction") == "ltr"
+    assert abs(value.bounding_box()["y"] - label.bounding_box()["y"]) < 2
+    # Its words at the right like the values below it (the customer's name).
+    inked = """d => { const r = document.createRange(); r.selectNodeContents(d);
+                       return r.getBoundingClientRect().right; }"""
+    below = page.locator("#confirmation dd").nth(1)
+    assert abs(value.evaluate(inked) - below.evaluate(inked)) < 2
