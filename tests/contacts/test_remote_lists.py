@@ -81,3 +81,17 @@ def test_a_provider_error_during_a_push_is_shown_with_how_far_it_got(kala, staff
 def test_an_account_without_remote_lists_is_refused(account, staff):
     with pytest.raises(ProviderError, match="keeps no lists"):
         staff.push_to(account)
+
+
+def test_a_lists_copy_is_named_in_the_readers_quotation_marks(operator_client, operator, kala):
+    """«Staff» in Arabic, as every Arabic quote; the name isolated inside the marks."""
+    from smsportal.core.models import Preference
+
+    staff = ContactListFactory(name="Staff")
+    RemoteListPush.objects.create(contact_list=staff, account=kala, remote_name="Staff")
+    page = operator_client.get(f"/contacts/lists/{staff.pk}/").content.decode()
+    assert "“<bdi>Staff</bdi>”" in page
+
+    Preference.objects.update_or_create(user=operator, defaults={"language": "ar"})
+    page = operator_client.get(f"/contacts/lists/{staff.pk}/").content.decode()
+    assert "«<bdi>Staff</bdi>»" in page and "“<bdi>Staff</bdi>”" not in page
