@@ -102,6 +102,10 @@ class Rule:
         return next(self.after(moment), None)
 
     def upcoming(self, moment: datetime, count: int) -> list[datetime]:
+        """The first `count` occurrences after `moment`; none for a count of 0 (the loop below
+        stops on a count reached, and an endless rule would never reach 0)."""
+        if count <= 0:
+            return []
         found = []
         for at in self.after(moment):
             found.append(at)

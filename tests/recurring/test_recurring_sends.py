@@ -434,3 +434,8 @@ def test_the_periodic_task_runs_due_schedules(account, script, staff_list, setti
     run_recurring_sends.enqueue()
 
     assert Message.objects.count() == 1
+
+
+def test_a_schedule_with_one_send_left_has_that_one_upcoming(account, staff_list):
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1), max_occurrences=1)
+    assert schedule.upcoming(5) == [schedule.next_at]

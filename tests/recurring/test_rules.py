@@ -114,3 +114,22 @@ def test_occurrences_are_strictly_increasing_and_after_the_moment(
     assert len(found) == 5
     assert found[0] > moment
     assert all(a < b for a, b in pairwise(found))
+
+
+def test_no_occurrence_asked_is_none_even_of_an_endless_rule():
+    # The schedule with one send left asks for the occurrences after its next one: none. The
+    # loop stopped only on a count reached, so an endless rule grew a list until memory ran out
+    # (the schedule's page took the web process to 23 GB); an alarm fails it in seconds instead.
+    import signal
+
+    def too_long(signum, frame):
+        raise TimeoutError("Rule.upcoming(…, 0) does not return")
+
+    rule = Rule(INTERVAL, time(9, 0), "UTC", date(2026, 12, 1), interval_minutes=5)
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(3)
+    try:
+        assert rule.upcoming(utc(2026, 12, 2), 0) == []
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
