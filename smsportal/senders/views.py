@@ -13,8 +13,9 @@ from smsportal.providers.models import ProviderAccount
 
 from . import services
 from .forms import SenderIDForm
-from .models import SenderID
+from .models import SenderID, SenderStatus
 from .selectors import sender_choices
+from .uses import uses_of
 
 
 def _list_url(account_id: int | None = None) -> str:
@@ -101,10 +102,22 @@ def sender_set_default(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_list_url(sender.account_id))
 
 
-@require_POST
 @permission_required("senders.change_senderid", raise_exception=True)
 def sender_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    """Retire asks first, on a page of its own: what still uses the sender ID on its account
+    (scheduled messages, recurring sends, routing: `uses.uses_of`, found by the apps that hold
+    them) and what retiring does to them; Retire posts back here, Keep it goes back."""
     sender = get_object_or_404(SenderID.objects.select_related("account"), pk=pk)
+    if sender.status == SenderStatus.RETIRED:
+        messages.info(request, _("“%(sender)s” is already retired.") % {"sender": sender})
+        return redirect(_list_url(sender.account_id))
+    if request.method != "POST":
+        context = {
+            "sender": sender,
+            "uses": uses_of(sender, request),
+            "back": _list_url(sender.account_id),
+        }
+        return render(request, "senders/sender_retire.html", context)
     services.retire_sender(sender)
     messages.success(
         request, _("“%(sender)s” is retired; it stays in the history.") % {"sender": sender}

@@ -33,3 +33,73 @@ def test_a_manager_adds_a_sender_id_and_makes_it_the_default(
     page.get_by_role("button", name="Make default").click()
     expect(page.locator("#sender-table")).to_contain_text("default")
     assert SenderID.objects.get(value="MyShop").is_default
+
+
+def _uses_of_the_portal_sender(account) -> None:
+    """What a new user found using the sender ID they retired: three scheduled messages, a
+    recurring send, the Routing default and a route."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from smsportal.messaging.models import Message
+    from smsportal.recurring.models import RecurringSend
+    from smsportal.routing.models import AccountRouting, Route, RouteAccount
+
+    for _ in range(3):
+        Message.objects.create(
+            account=account,
+            sender="SMS-PORTAL",
+            body="Sale tomorrow",
+            encoding="gsm7",
+            segments=1,
+            status=Message.Status.SCHEDULED,
+            scheduled_for=timezone.now() + timedelta(days=1),
+        )
+    schedule = RecurringSend(
+        name="Friday offers",
+        account=account,
+        sender="SMS-PORTAL",
+        text="This week's offers",
+        frequency="daily",
+        time_of_day=time(9, 0),
+        timezone="Asia/Kuwait",
+        starts_on=timezone.localdate(),
+    )
+    schedule.plan()
+    schedule.save()
+    AccountRouting.objects.update_or_create(
+        account=account, defaults={"default_sender": "SMS-PORTAL"}
+    )
+    route = Route.objects.create(name="Portal customers", sender="sms-portal", position=2)
+    RouteAccount.objects.create(route=route, account=account)
+
+
+def test_retire_shows_what_uses_the_sender_id_and_keep_it_changes_nothing(
+    page, live_server, login, manager, sandbox_account
+):
+    from tests.support.portal_data import populate
+
+    accounts = populate(sandbox_account, manager)
+    _uses_of_the_portal_sender(accounts["kwtsms"])
+    login(manager, PASSWORD)
+    page.goto(f"{live_server.url}/senders/?account={accounts['kwtsms'].pk}")
+
+    page.get_by_role("link", name="Retire").click()
+    uses = page.locator("#sender-uses")
+    expect(uses).to_contain_text("3 scheduled messages not yet sent")
+    expect(uses).to_contain_text("1 active recurring send")
+    expect(uses.get_by_role("link", name="Friday offers")).to_be_visible()
+    expect(uses).to_contain_text("default sender ID for routed messages")
+    expect(uses.get_by_role("link", name="Portal customers")).to_be_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
+
+    page.get_by_role("link", name="Keep it").click()
+    expect(page.locator("#sender-table")).to_contain_text("SMS-PORTAL")
+    assert SenderID.objects.get(value="SMS-PORTAL").status == "active"
+
+    page.get_by_role("link", name="Retire").click()
+    page.get_by_role("button", name="Retire").click()
+    expect(page.locator("#messages")).to_contain_text("“SMS-PORTAL” is retired")
+    assert SenderID.objects.get(value="SMS-PORTAL").status == "retired"

@@ -37,7 +37,7 @@ NOT_PAGES = {
     "providers:finish_rotation", "keywords:rule_delete", "forwarding:delete", "forwarding:test",
     "forwarding:rotate", "forwarding:finish_rotation",
     "providers:test_connection", "providers:allow_callback_addresses",
-    "senders:set_default", "senders:retire", "senders:sync", "logout", "set_language",
+    "senders:set_default", "senders:sync", "logout", "set_language",
     "contacts:field_delete", "recurring:pause", "recurring:delete", "message_templates:delete",
     "api-key-create", "api-key-revoke", "quotas:delete",
     "routing:delete_price", "routing:import_prices", "routing:route_delete", "routing:route_move",

@@ -1,0 +1,51 @@
+"""The active recurring sends that go from a sender ID a Manager is about to retire (registered
+with `senders.uses` from `RecurringConfig.ready`: senders may not import recurring).
+
+Once it is retired their runs are refused (`messaging.sending.check_sender`) until someone
+chooses another sender ID on the recurring send's Edit page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from smsportal.messaging.progress import grouped
+from smsportal.senders.models import SenderID
+from smsportal.senders.uses import SHOWN, Link, Use
+
+from .models import RecurringSend
+from .views import schedules_of
+
+
+def recurring_sends_using(sender: SenderID, request: HttpRequest) -> list[Use]:
+    """Two queries: how many recurring sends of the account still run from `sender` (neither
+    ended nor paused, every department's), and the first few the person may open, by name."""
+    rows = RecurringSend.objects.filter(
+        account_id=sender.account_id, sender=sender.value, paused=False, next_at__isnull=False
+    )
+    count = rows.count()
+    if not count:
+        return []
+    shown = rows.filter(pk__in=schedules_of(request).values("pk")).only("name")[:SHOWN]
+    links = [Link(schedule.name, schedule.get_absolute_url()) for schedule in shown]
+    more = None
+    if count > len(links):
+        # The recurring sends page marks each one whose sender ID can no longer be used.
+        more = Link(
+            _("and %(count)s more on the recurring sends page")
+            % {"count": grouped(count - len(links))},
+            reverse("recurring:list"),
+        )
+    summary = ngettext(
+        "%(count)s active recurring send",
+        "%(count)s active recurring sends",
+        count,
+    ) % {"count": grouped(count)}
+    outcome = ngettext(
+        "Its runs are refused until another sender ID is chosen.",
+        "Their runs are refused until another sender ID is chosen.",
+        count,
+    )
+    return [Use(summary, links, more, outcome)]

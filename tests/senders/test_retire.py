@@ -1,0 +1,176 @@
+"""Retire asks first: what still uses the sender ID on its account, and what retiring does."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from smsportal.messaging.models import Message
+from smsportal.recurring.models import RecurringSend
+from smsportal.routing.models import AccountRouting, Route, RouteAccount
+from smsportal.senders.models import SenderStatus
+from smsportal.senders.uses import SHOWN
+from tests.factories import ProviderAccountFactory, SenderIDFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def scheduled(account, sender: str, status: str = Message.Status.SCHEDULED) -> Message:
+    return Message.objects.create(
+        account=account,
+        sender=sender,
+        body="Sale tomorrow",
+        encoding="gsm7",
+        segments=1,
+        status=status,
+        scheduled_for=timezone.now() + timedelta(days=1),
+    )
+
+
+def recurring(account, sender: str, name: str, **fields) -> RecurringSend:
+    schedule = RecurringSend(
+        name=name,
+        account=account,
+        sender=sender,
+        text="Team meeting at 10",
+        frequency="daily",
+        time_of_day=time(9, 0),
+        timezone="UTC",
+        starts_on=date(2026, 11, 30),
+        **fields,
+    )
+    schedule.plan()
+    schedule.save()
+    return schedule
+
+
+def route(name: str, sender: str, *accounts, is_active: bool = True) -> Route:
+    made = Route.objects.create(name=name, sender=sender, is_active=is_active)
+    for position, account in enumerate(accounts):
+        RouteAccount.objects.create(route=made, account=account, position=position)
+    return made
+
+
+def uses_on_page(client, sender) -> str:
+    response = client.get(reverse("senders:retire", args=[sender.pk]))
+    assert response.status_code == 200
+    match = re.search(r'<ul id="sender-uses">(.*?)</ul>', response.content.decode(), re.S)
+    assert match, "the page lists no uses"
+    return match.group(1)
+
+
+def test_retire_asks_first_and_shows_what_still_uses_the_sender(manager_client, provider):
+    sender = SenderIDFactory(value="ACME")
+    account = sender.account
+    other = ProviderAccountFactory(name="Other")
+    messages = [scheduled(account, "ACME") for _ in range(3)]
+    scheduled(account, "ACME", status=Message.Status.DONE)  # sent already
+    scheduled(account, "OTHER")
+    scheduled(other, "ACME")  # another account's own ACME
+    recurring(account, "ACME", "Weekly promo")
+    recurring(account, "ACME", "Paused promo", paused=True)
+    ended = recurring(account, "ACME", "Ended promo")
+    RecurringSend.objects.filter(pk=ended.pk).update(next_at=None)
+    AccountRouting.objects.create(account=account, default_sender="acme")  # as routing: any case
+    vip = route("VIP customers", "Acme", account)
+    route("Elsewhere", "ACME", other)
+    route("Switched off", "ACME", account, is_active=False)
+
+    html = uses_on_page(manager_client, sender)
+
+    assert "3 scheduled messages not yet sent" in html
+    for message in messages:
+        assert f'href="{message.get_absolute_url()}"' in html
+    assert "They wait, unsent, until their sender ID is changed." in html
+    assert "1 active recurring send" in html and "Weekly promo" in html
+    assert "Paused promo" not in html and "Ended promo" not in html
+    assert "refused until another sender ID is chosen" in html
+    assert "default sender ID for routed messages" in html
+    assert reverse("routing:index") in html
+    assert "1 route whose sender condition names it" in html
+    assert reverse("routing:route_edit", args=[vip.pk]) in html
+    assert "Elsewhere" not in html and "Switched off" not in html
+    sender.refresh_from_db()
+    assert sender.status == SenderStatus.ACTIVE  # asking retires nothing
+
+
+def test_the_confirmation_retires_and_keep_it_goes_back(manager_client, provider):
+    sender = SenderIDFactory(value="ACME")
+    page = manager_client.get(reverse("senders:retire", args=[sender.pk])).content.decode()
+    assert "Keep it" in page
+    assert f'href="{reverse("senders:list")}?account={sender.account_id}"' in page
+
+    response = manager_client.post(reverse("senders:retire", args=[sender.pk]))
+
+    assert response.status_code == 302
+    sender.refresh_from_db()
+    assert sender.status == SenderStatus.RETIRED
+
+
+def test_an_unused_sender_gets_a_plain_confirmation(manager_client, provider):
+    sender = SenderIDFactory(value="ACME")
+    scheduled(ProviderAccountFactory(), "ACME")  # another account's
+
+    html = manager_client.get(reverse("senders:retire", args=[sender.pk])).content.decode()
+
+    assert 'id="sender-uses"' not in html
+    assert "Nothing on this account uses it now" in html
+    assert "Retire" in html and "Keep it" in html
+
+
+def test_many_uses_are_counted_in_a_fixed_number_of_queries(manager_client, provider):
+    sender = SenderIDFactory(value="ACME")
+    account = sender.account
+    scheduled(account, "ACME")
+    recurring(account, "ACME", "Promo 0")
+    route("Route 0", "ACME", account)
+    url = reverse("senders:retire", args=[sender.pk])
+    with CaptureQueriesContext(connection) as few:
+        manager_client.get(url)
+
+    for n in range(1, SHOWN + 3):
+        scheduled(account, "ACME")
+        recurring(account, "ACME", f"Promo {n}")
+        route(f"Route {n}", "ACME", account)
+    with CaptureQueriesContext(connection) as many:
+        html = uses_on_page(manager_client, sender)
+
+    assert len(many) == len(few)
+    assert f"{SHOWN + 3} scheduled messages not yet sent" in html
+    assert html.count('href="/messages/') == SHOWN + 1  # the first few, and the rest filtered
+    assert "?status=scheduled&amp;account=" in html and "and 3 more" in html
+    assert f"{SHOWN + 3} active recurring sends" in html and f"{SHOWN + 3} routes" in html
+
+
+def test_the_list_leads_to_the_confirmation_rather_than_retiring_at_once(manager_client, provider):
+    sender = SenderIDFactory(value="ACME")
+
+    html = manager_client.get(reverse("senders:list")).content.decode()
+
+    retire = reverse("senders:retire", args=[sender.pk])
+    assert f'href="{retire}"' in html
+    assert f'action="{retire}"' not in html
+
+
+def test_operators_neither_see_retire_nor_reach_its_confirmation(operator_client, provider):
+    sender = SenderIDFactory(value="ACME")
+
+    html = operator_client.get(reverse("senders:list")).content.decode()
+    response = operator_client.get(reverse("senders:retire", args=[sender.pk]))
+
+    assert "Retire" not in html
+    assert response.status_code == 403
+
+
+def test_a_retired_sender_is_not_asked_about_again(manager_client, provider):
+    sender = SenderIDFactory(value="ACME", status=SenderStatus.RETIRED)
+
+    response = manager_client.get(reverse("senders:retire", args=[sender.pk]), follow=True)
+
+    assert "already retired" in response.content.decode()
