@@ -18,6 +18,16 @@ from django.utils.translation import gettext_lazy as _
 from . import rules
 
 
+class RecurringSendQuerySet(models.QuerySet):
+    def with_last_occurrence(self) -> RecurringSendQuerySet:
+        """Each schedule's latest occurrence read for all of them in one query (a list shows
+        every schedule's state, which depends on it)."""
+        latest = Occurrence.objects.order_by("-due_at")[:1]
+        return self.prefetch_related(
+            models.Prefetch("occurrences", queryset=latest, to_attr="latest_occurrences")
+        )
+
+
 class RecurringSend(models.Model):
     class Frequency(models.TextChoices):
         DAILY = rules.DAILY, _("Daily")
@@ -62,6 +72,8 @@ class RecurringSend(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = RecurringSendQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = "recurring send"
@@ -90,12 +102,30 @@ class RecurringSend(models.Model):
         return self.next_at is None
 
     @property
+    def last_occurrence(self) -> Occurrence | None:
+        """What the schedule did last (None before its first time): prefetched for a list by
+        `with_last_occurrence()`, read here otherwise."""
+        if not hasattr(self, "latest_occurrences"):
+            self.latest_occurrences = list(self.occurrences.order_by("-due_at")[:1])
+        return self.latest_occurrences[0] if self.latest_occurrences else None
+
+    @property
     def state(self) -> str:
+        """ "refused" while its latest send was refused: it still runs, but while the cause (a
+        retired sender ID, an empty list, the quota) lasts nothing goes out, which a green
+        "active" hid."""
         if self.ended:
             return "ended"
-        return "paused" if self.paused else "active"
+        if self.paused:
+            return "paused"
+        last = self.last_occurrence
+        return "refused" if last and last.status == Occurrence.Status.FAILED else "active"
 
     def remaining(self) -> int | None:
+        """Sends left before the count ends the schedule. The count is of the times the
+        schedule used: sent, or passed by as it says (missed while no worker ran, skipped); a
+        refused send sent nothing, so it is not counted and the schedule goes on to its next
+        time ("3 sends in all" is 3 messages when nothing was missed)."""
         if self.max_occurrences is None:
             return None
         return max(self.max_occurrences - self.occurrences_done, 0)
@@ -149,12 +179,15 @@ class RecurringSend(models.Model):
             else:
                 occurrence.late = late
                 send_occurrence(schedule, occurrence)
-            schedule.occurrences_done += len(due)
+            # A refused send sent nothing: it does not use up the count (see remaining()).
+            refused = occurrence.status == Occurrence.Status.FAILED
+            schedule.occurrences_done += len(due) - 1 if refused else len(due)
             schedule.next_at = schedule.rule.next_after(due[-1])
             if schedule.remaining() == 0:
                 schedule.next_at = None
             schedule.save(update_fields=["occurrences_done", "next_at"])
         self.refresh_from_db()
+        self.__dict__.pop("latest_occurrences", None)  # read again: this occurrence is the latest
         return occurrence
 
 

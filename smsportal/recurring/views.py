@@ -33,7 +33,12 @@ def schedules_of(request: HttpRequest):
 
 @permission_required("recurring.view_recurringsend", raise_exception=True)
 def schedule_list(request: HttpRequest) -> HttpResponse:
-    schedules = list(schedules_of(request).select_related("account").prefetch_related("lists"))
+    schedules = list(
+        schedules_of(request)
+        .select_related("account")
+        .prefetch_related("lists")
+        .with_last_occurrence()
+    )
     # A sender ID retired (or otherwise unusable) since a schedule was saved: its row says so.
     problems = unusable_among((schedule.account, schedule.sender) for schedule in schedules)
     for schedule in schedules:

@@ -439,3 +439,132 @@ def test_the_periodic_task_runs_due_schedules(account, script, staff_list, setti
 def test_a_schedule_with_one_send_left_has_that_one_upcoming(account, staff_list):
     schedule = make_schedule(account, [staff_list], utc(2026, 12, 1), max_occurrences=1)
     assert schedule.upcoming(5) == [schedule.next_at]
+
+
+def test_a_refused_send_does_not_use_up_the_count(account, script, staff_list):
+    """ "3 sends in all" is three messages: a refused occurrence sends nothing, so the schedule
+    goes on to its next time with the count it had."""
+    sender = SenderIDFactory(account=account, value="ALERTS")
+    schedule = make_schedule(
+        account, [staff_list], utc(2026, 12, 1), sender="ALERTS", max_occurrences=3
+    )
+
+    run_due(utc(2026, 12, 7, 9, 1))
+    sender.status = "retired"
+    sender.save()
+    run_due(utc(2026, 12, 14, 9, 1))
+
+    schedule.refresh_from_db()
+    assert schedule.occurrences.first().status == Occurrence.Status.FAILED
+    assert schedule.occurrences_done == 1 and schedule.remaining() == 2
+    assert schedule.upcoming(5) == [utc(2026, 12, 21, 9), utc(2026, 12, 28, 9)]
+
+    sender.status = "active"  # or another sender chosen: the next sends go out
+    sender.save()
+    run_due(utc(2026, 12, 21, 9, 1))
+    run_due(utc(2026, 12, 28, 9, 1))
+    run_due(utc(2027, 1, 4, 9, 1))
+
+    schedule.refresh_from_db()
+    assert schedule.ended and schedule.occurrences_done == 3
+    assert Message.objects.count() == 3
+    assert schedule.occurrences.count() == 4
+
+
+def test_missed_occurrences_settled_by_a_refused_one_still_count(account, staff_list):
+    """Times missed while no worker ran are gone, as the schedule says (sent late or skipped):
+    they count; the refused occurrence that settled them does not."""
+    empty = ContactListFactory(name="Empty")
+    schedule = make_schedule(account, [empty], utc(2026, 12, 1), max_occurrences=5)
+
+    run_due(utc(2026, 12, 22, 12))  # three Mondays, the last refused
+
+    schedule.refresh_from_db()
+    (occurrence,) = schedule.occurrences.all()
+    assert occurrence.status == Occurrence.Status.FAILED and occurrence.missed_before == 2
+    assert schedule.occurrences_done == 2 and schedule.remaining() == 3
+
+
+def refused_schedule(account, staff_list, **fields) -> RecurringSend:
+    """A schedule whose sender ID was retired before its last run: that send was refused."""
+    SenderIDFactory(account=account, value="SMS-PORTAL", status="retired")
+    schedule = make_schedule(account, [staff_list], utc(2026, 12, 1), sender="SMS-PORTAL", **fields)
+    run_due(utc(2026, 12, 7, 9, 1))
+    schedule.refresh_from_db()
+    return schedule
+
+
+def test_a_schedule_whose_last_send_was_refused_says_so_not_active(
+    account, script, staff_list, operator_client
+):
+    schedule = refused_schedule(account, staff_list)
+    assert schedule.state == "refused"
+
+    page = operator_client.get(f"/recurring/{schedule.pk}/").content.decode()
+    listing = operator_client.get("/recurring/").content.decode()
+
+    banner = re.search(r'<div class="alert ([^"]*)" id="schedule-state">(.*?)</div>', page, re.S)
+    assert "alert-warning" in banner.group(1) and "alert-success" not in banner.group(1)
+    assert "Active:" not in banner.group(2)
+    assert "Last send refused:" in banner.group(2)
+    assert re.search(r'<bdi dir="auto">[^<]*SMS-PORTAL has been retired', banner.group(2))
+    assert "Mon 14 Dec 2026, 09:00" in banner.group(2)  # when it tries again
+    state = re.search(r'data-label="State">(.*?)</td>', listing, re.S).group(1)
+    assert "last send refused" in state and ">active<" not in state
+    assert re.search(r'<bdi dir="auto">[^<]*SMS-PORTAL has been retired', state)
+
+
+def test_a_send_that_goes_out_again_makes_the_schedule_active_again(
+    account, script, staff_list, operator_client
+):
+    schedule = refused_schedule(account, staff_list)
+    schedule.sender = ""  # another sender chosen
+    schedule.save()
+    run_due(utc(2026, 12, 14, 9, 1))
+
+    schedule = RecurringSend.objects.get()
+    assert schedule.state == "active"
+    page = operator_client.get(f"/recurring/{schedule.pk}/").content.decode()
+    assert "Active: Every Monday" in page and "Last send refused" not in page
+
+
+def test_the_list_reads_every_schedules_last_send_in_one_query(
+    account, staff_list, operator_client, django_assert_max_num_queries
+):
+    empty = ContactListFactory(name="Empty")
+
+    def make(n):
+        make_schedule(account, [empty], utc(2026, 12, 1), name=f"S{n}")
+
+    make(0)
+    run_due(utc(2026, 12, 7, 9, 1))
+    with CaptureQueriesContext(connection) as one:
+        operator_client.get("/recurring/")
+    for n in range(1, 6):
+        make(n)
+    run_due(utc(2026, 12, 14, 9, 1))
+    with django_assert_max_num_queries(len(one)):
+        listing = operator_client.get("/recurring/").content.decode()
+    assert listing.count("last send refused") == 6
+
+
+def test_in_arabic_a_refusal_reads_whole_and_dates_take_the_arabic_comma(
+    account, script, staff_list, operator, operator_client
+):
+    from smsportal.core.models import Preference
+
+    Preference.objects.update_or_create(user=operator, defaults={"language": "ar"})
+    schedule = refused_schedule(account, staff_list, max_occurrences=3)
+
+    page = operator_client.get(f"/recurring/{schedule.pk}/").content.decode()
+    listing = operator_client.get("/recurring/").content.decode()
+
+    history = re.search(r'<table[^>]*id="history">.*?</table>', page, re.S).group()
+    # The stored English reason, isolated: its full stop stays at its end, not the line's start.
+    assert re.search(r'<bdi dir="auto">[^<]*SMS-PORTAL has been retired[^<]*</bdi>', history)
+    assert re.search(r'<bdi dir="auto">[^<]*SMS-PORTAL has been retired', listing)
+    for html in (page, listing):
+        assert "2026، 09:00" in html
+        assert "2026, 09:00" not in html
+    # The start and the count, with the reader's comma; the refused send not counted.
+    assert "30 نوفمبر 2026، 3 مرات إرسال إجمالًا (0 تمّت)" in page
