@@ -1039,17 +1039,29 @@ def finish_if_settled(message_id: int) -> bool:
 def start(message_id: int) -> list[tuple[int, int]]:
     """Move a message to `sending` and return its batches (id ranges) for the caller to enqueue.
 
-    A message whose sender ID was retired (or otherwise became unusable) between compose and
-    its start, a scheduled one above all, is not sent: its deliveries fail, certainly unsent,
-    saying why, and a retry may choose another sender."""
+    A message whose sender ID can no longer be sent from (retired since it was written) is not
+    sent. A scheduled one is held, still scheduled, saying why, until someone changes its
+    sender ID (`sending.reschedule` enqueues it again); a message sent now, whose sender was
+    retired in the moment since compose checked it, is refused as compose would have: its
+    deliveries fail, certainly unsent."""
     message = Message.objects.select_related("account").get(pk=message_id)
+    waiting = message.status in (Message.Status.DRAFT, Message.Status.SCHEDULED)
+    problem = _unusable_sender(message) if waiting else None
+    if problem and message.status == Message.Status.SCHEDULED:
+        Message.objects.filter(pk=message_id, status=Message.Status.SCHEDULED).update(
+            held_reason=(
+                f"Held: its sender ID {problem.value} is {problem.mark}. Change its sender ID "
+                "to send it."
+            )
+        )
+        return []
     started = Message.objects.filter(
         pk=message_id, status__in=[Message.Status.DRAFT, Message.Status.SCHEDULED]
     ).update(status=Message.Status.SENDING, dispatched_at=timezone.now())
     if not started and message.status != Message.Status.SENDING:
         return []  # cancelled, or already done
     size = task_size(message.account.backend, message)
-    if started and (problem := _unusable_sender(message)):
+    if started and problem:
         for first_id, last_id in batch_ranges(message, size):
             fail_unusable_sender(message_id, first_id, last_id, problem)
         finish_if_settled(message_id)

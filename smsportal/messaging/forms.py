@@ -18,7 +18,7 @@ from smsportal.core.field_copies import fields_copied_cheaply
 from smsportal.core.prepared import Prepared
 from smsportal.departments.forms import DepartmentField
 from smsportal.providers.models import ProviderAccount
-from smsportal.senders.selectors import active_sender_ids
+from smsportal.senders.selectors import unusable
 from smsportal.senders.validation import validate_sender
 
 from . import message_types
@@ -248,13 +248,9 @@ class ComposeForm(forms.Form):
                 % {"account": account},
             )
         elif account and sender:
-            values = set(active_sender_ids(account).values_list("value", flat=True))
-            if sender not in values:
-                self.add_error(
-                    "sender",
-                    _("%(sender)s is not an active sender ID of %(account)s.")
-                    % {"sender": sender, "account": account},
-                )
+            # Says which: retired, rejected, waiting for approval, or no sender ID of the account.
+            if problem := unusable(account, sender):
+                self.add_error("sender", problem.warning)
             else:
                 try:
                     validate_sender(account.kind, sender)

@@ -570,7 +570,8 @@ def reschedule(
     `accept` is that change's token: the person saw and confirmed it. The balance must then
     cover the new cost, as at compose (`user` may be allowed past it), and the quota the new
     parts (`quota_step.recount`)."""
-    fields = {"scheduled_for": scheduled_for}
+    # A hold's reason (a flood rule's, a retired sender's) is asked again at the new time.
+    fields = {"scheduled_for": scheduled_for, "held_reason": ""}
     if sender is not None:
         check_sender(message.account, sender)
         fields["sender"] = sender

@@ -13,7 +13,7 @@ from smsportal.core.locale import time_zones
 from smsportal.departments.forms import DepartmentField
 from smsportal.messaging.personal import placeholder_problems
 from smsportal.providers.models import ProviderAccount
-from smsportal.senders.selectors import active_sender_ids
+from smsportal.senders.selectors import unusable
 from smsportal.sms.encoding import analyse
 from smsportal.sms.placeholders import parse
 
@@ -156,12 +156,8 @@ class RecurringSendForm(forms.ModelForm):
                 )
                 % {"account": account},
             )
-        elif account and sender and not active_sender_ids(account).filter(value=sender).exists():
-            self.add_error(
-                "sender",
-                _("%(sender)s is not an active sender ID of %(account)s.")
-                % {"sender": sender, "account": account},
-            )
+        elif account and sender and (problem := unusable(account, sender)):
+            self.add_error("sender", problem.warning)
         if self.errors:
             return cleaned
         # Not for the unwary: without an end, a schedule this frequent sends without limit.

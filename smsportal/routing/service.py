@@ -126,6 +126,9 @@ def _refusal(account, state, body, message_type, sender, registered, now) -> tup
     default = state.default_sender if state else ""
     if default and default.casefold() in usable:
         return "", usable[default.casefold()]
+    if default.casefold() == sender.casefold():
+        # The sender asked is this account's default too, and can no longer be sent from.
+        return _("its sender ID “%(sender)s” can no longer be sent from") % {"sender": sender}, ""
     if default:
         # Retired (or otherwise unusable) since it was chosen: the send path would refuse it.
         return _(

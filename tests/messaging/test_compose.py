@@ -182,7 +182,7 @@ def test_the_sender_must_be_an_active_sender_id_of_the_account(operator_client, 
     refused = operator_client.post(URL, form(account, sender="OTHER", action="send"))
     accepted = operator_client.post(URL, form(account, sender="ACME", action="send"))
 
-    assert "OTHER is not an active sender ID of" in refused.content.decode()
+    assert "OTHER is not a sender ID of" in refused.content.decode()
     assert 'id="confirm"' in accepted.content.decode()
 
 

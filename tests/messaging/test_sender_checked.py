@@ -20,6 +20,7 @@ from smsportal.messaging.models import Delivery, DeliveryEvent, Message
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused
 from smsportal.messaging.tasks import dispatch_message, send_batch
 from smsportal.sms.status import DeliveryStatus
+from tests.conftest import general_department
 from tests.factories import ProviderAccountFactory, SenderIDFactory
 from tests.support.sending import create_message
 
@@ -108,16 +109,53 @@ def _run_at_its_time(message: Message, tasks) -> None:
         send_batch.call(*result.args)
 
 
-def test_a_scheduled_message_whose_sender_was_retired_since_is_not_sent_and_says_why(
+def test_a_scheduled_message_whose_sender_was_retired_since_is_held_until_its_sender_changes(
     account, script, tasks, django_capture_on_commit_callbacks
 ):
     sender = SenderIDFactory(account=account, value="ALERTS")
+    SenderIDFactory(account=account, value="NEWS")
     message = _scheduled(account, "ALERTS", django_capture_on_commit_callbacks)
     sender.status = "retired"
     sender.save()
 
     with django_capture_on_commit_callbacks(execute=True):
         _run_at_its_time(message, tasks)
+
+    assert script.calls == []
+    message.refresh_from_db()
+    assert message.status == Message.Status.SCHEDULED  # not failed: nothing counts against it
+    assert message.held_reason == (
+        "Held: its sender ID ALERTS is retired. Change its sender ID to send it."
+    )
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.QUEUED}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.reschedule(message, scheduled_for=message.scheduled_for, sender="NEWS")
+    message.refresh_from_db()
+    assert message.held_reason == ""
+    with django_capture_on_commit_callbacks(execute=True):
+        _run_at_its_time(message, tasks)
+    assert sorted(script.sent_to()) == PHONES
+    message.refresh_from_db()
+    assert message.status == Message.Status.DONE
+
+
+def test_a_message_sent_now_whose_sender_was_retired_since_compose_is_refused_unsent(
+    account, script, django_capture_on_commit_callbacks
+):
+    # Compose checked the sender a moment ago; a Manager retired it before the worker started.
+    sender = SenderIDFactory(account=account, value="ALERTS")
+    draft = sending.prepare(
+        account=account,
+        body="Hello",
+        sender="ALERTS",
+        recipients=ResolvedRecipients(phones=PHONES),
+        department=general_department(),
+    )
+    sender.status = "retired"
+    sender.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = sending.send(draft)
 
     assert script.calls == []
     message.refresh_from_db()
@@ -238,7 +276,13 @@ def test_a_scheduled_message_whose_sender_was_retired_says_it_will_not_go_and_ho
         "scheduled_for": (message.scheduled_for + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
     }
     refused = operator_client.post(edit, {**form, "sender": "ALERTS"}).content.decode()
-    assert "ALERTS has been retired" in re.search(r'id="edit-errors">(.*?)</div>', refused, re.S)[1]
+    assert refused.count("ALERTS has been retired") == 1  # under the select, said once
+    assert re.search(
+        r'id="id_sender".*?</select>\s*<div class="invalid-feedback d-block">'
+        r"ALERTS has been retired",
+        refused,
+        re.S,
+    )
     message.refresh_from_db()
     assert message.sender == "ALERTS"
 
@@ -249,6 +293,28 @@ def test_a_scheduled_message_whose_sender_was_retired_says_it_will_not_go_and_ho
     with django_capture_on_commit_callbacks(execute=True):
         _run_at_its_time(message, tasks)
     assert sorted(script.sent_to()) == PHONES
+
+
+def test_a_message_held_for_its_retired_sender_says_so_and_how_to_send_it(
+    operator_client, account, script, tasks, django_capture_on_commit_callbacks
+):
+    sender = SenderIDFactory(account=account, value="ALERTS")
+    message = _scheduled(account, "ALERTS", django_capture_on_commit_callbacks)
+    sender.status = "retired"
+    sender.save()
+    Message.objects.filter(pk=message.pk).update(scheduled_for=timezone.now())
+    message.refresh_from_db()
+    _run_at_its_time(message, tasks)
+
+    page = operator_client.get(message.get_absolute_url()).content.decode()
+
+    warning = re.search(r'id="sender-warning">(.*?)</div>', page, re.S).group(1)
+    edit = reverse("messaging:message_edit", args=[message.pk])
+    assert (
+        f'It was held when its time came, and nothing was sent: <a href="{edit}">change its '
+        "sender ID</a> to send it." in warning
+    )
+    assert 'id="held-reason"' not in page  # the stored English reason is not said twice
 
 
 def test_the_edit_page_keeps_a_message_on_the_providers_default_sender(
@@ -277,7 +343,8 @@ def test_retrying_from_a_retired_sender_offers_the_usable_ones_and_sends_from_th
     old.save()
     page = operator_client.get(message.get_absolute_url()).content.decode()
     assert _options(page, "retry-sender") == [
-        ("", "The provider's default sender", True),
+        ("", "Choose a sender ID", True),  # disabled: nothing is chosen for the person
+        ("", "The provider's default sender", False),
         ("NEWS", "NEWS", False),
     ]
     warning = re.search(r'id="sender-warning">(.*?)</div>', page, re.S).group(1)
@@ -285,6 +352,9 @@ def test_retrying_from_a_retired_sender_offers_the_usable_ones_and_sends_from_th
     assert "A retry goes from the sender ID chosen beside “Retry as a new message”." in warning
 
     url = reverse("messaging:message_retry", args=[message.pk])
+    unchosen = operator_client.post(url, {"status": "failed"}, follow=True).content.decode()
+    assert "ALERTS has been retired and can no longer be sent from: choose another." in unchosen
+    assert not Message.objects.filter(retry_of=message).exists()
     with django_capture_on_commit_callbacks(execute=True):
         operator_client.post(url, {"status": "failed", "sender": "NEWS"})
 

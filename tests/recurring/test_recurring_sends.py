@@ -212,7 +212,7 @@ def test_an_operator_creates_a_weekly_send_and_sees_its_next_five(
         ({"text": "Hello {town}"}, "No contact field is called {town}"),
         ({"ends_on": "2020-01-01"}, "before the start date"),
         ({"timezone": "Mars/Olympus"}, "Select a valid choice"),
-        ({"sender": "NOPE"}, "not an active sender ID"),
+        ({"sender": "NOPE"}, "NOPE is not a sender ID of"),
     ],
 )
 def test_the_form_refuses_with_the_reason(account, staff_list, operator_client, changes, error):
@@ -277,7 +277,7 @@ def test_a_sender_no_longer_usable_stays_shown_and_saving_says_why(
     saved = operator_client.post(
         f"/recurring/{schedule.pk}/edit/", form_data(account, staff_list, sender="RETIRED")
     )
-    assert "RETIRED is not an active sender ID" in saved.content.decode()
+    assert "RETIRED is not a sender ID of" in saved.content.decode()
 
 
 def test_a_retired_sender_is_marked_and_warned_about_as_the_page_opens(
@@ -387,7 +387,7 @@ def test_another_accounts_sender_id_is_refused(account, staff_list, operator_cli
         "/recurring/add/", form_data(account, staff_list, sender="OTHERS")
     )
 
-    assert "OTHERS is not an active sender ID" in response.content.decode()
+    assert "OTHERS is not a sender ID of" in response.content.decode()
     assert sender_options(response.content.decode())[-1] == ("OTHERS", True)
     assert not RecurringSend.objects.exists()
 

@@ -155,6 +155,9 @@ def test_the_sender_is_mapped_per_account_or_the_recipient_refused(two_accounts)
         "can no longer be sent from"
     ) in choice.reason
 
+    choice = router_for(body="Hi", sender="KWT-INFO").choose("+96550000001")
+    assert "its sender ID “KWT-INFO” can no longer be sent from" in choice.reason
+
     route("Saudi", "SA", kwt, sender="")
     AccountRouting.objects.filter(account=kwt).update(default_sender="")
     choice = router_for(body="Hi", sender="OTHER").choose("+966500000001")

@@ -312,7 +312,11 @@ def sender_check(message: Message, counts: Progress, phase, *, facts_drawn: bool
         return {}
     return {
         "sender_problem": problem,
-        "retry_senders": sender_choices(message.account) if retryable else None,
+        # Its time came and went: `dispatch.start` held it (message.held_reason, in English).
+        "sender_held": bool(message.scheduled_for and message.scheduled_for <= timezone.now()),
+        # Nothing chosen for the person (the retired one is not offered): the select opens on
+        # "Choose a sender ID", and a retry without a choice is refused, saying to choose.
+        "retry_senders": sender_choices(message.account, problem.value) if retryable else None,
     }
 
 
@@ -533,7 +537,9 @@ class RescheduleForm(forms.Form):
         """The sender the message was saved with can no longer be sent from, and is still the
         one chosen: the page says so before Save is pressed."""
         problem = getattr(self, "sender_problem", None)
-        return bool(problem) and self["sender"].value() == problem.value
+        if not problem or self.errors.get("sender"):
+            return False  # the error under the select says it
+        return self["sender"].value() == problem.value
 
     def clean_scheduled_for(self):
         when = self.cleaned_data["scheduled_for"]
@@ -617,7 +623,8 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
             note = changed_since_note(posted)
             return edit_page(request, message, form, change=exc.change, confirm_note=note)
         except sending.SendRefused as exc:
-            form.add_error(None, str(exc))
+            # A sender refused is said under its select, once (not above the form as well).
+            form.add_error("sender" if exc.code == "sender_unusable" else None, str(exc))
         else:
             audit.record("message_changed", message, changes=audit.diff(initial, form.cleaned_data))
             messages.success(request, _("The scheduled message was changed."))
