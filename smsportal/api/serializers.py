@@ -113,12 +113,19 @@ class MessageSerializer(serializers.ModelSerializer):
         help_text="The name of the API key that sent it; null when sent from the portal."
     )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    held_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why a scheduled message did not go at its time: a flood rule holds it back "
+        "to a later time, or its sender ID can no longer be sent from (it waits until its sender "
+        "is changed in the portal). Empty otherwise.",
+    )
 
     class Meta:
         model = Message
         fields = [
             "id",
             "status",
+            "held_reason",
             "account",
             "sender",
             "text",

@@ -137,3 +137,32 @@ def test_a_text_without_placeholders_sends_a_written_brace_as_one(operator, acco
 
     assert answer.status_code == 202, answer.content
     assert Message.objects.get().body == "Code {1234}"
+
+
+def test_a_scheduled_message_held_for_its_retired_sender_says_why(operator, account, key_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from smsportal.messaging import dispatch
+    from tests.factories import SenderIDFactory
+
+    sender = SenderIDFactory(account=account, value="ALERTS")
+    call = key_for(operator)
+    later = (timezone.now() + timedelta(hours=1)).isoformat()
+    answer = call("POST", URL, body(account, sender="ALERTS", schedule_at=later))
+    assert answer.status_code == 202, answer.content
+    message = answer.json()["message"]
+    assert message["held_reason"] == ""
+
+    sender.status = "retired"
+    sender.save()
+    dispatch.start(message["id"])  # its time came
+
+    data = call("GET", f"{URL}/{message['id']}").json()
+    assert data["status"] == "scheduled"
+    assert data["held_reason"] == (
+        "Held: its sender ID ALERTS is retired. Change its sender ID to send it."
+    )
+    refused = call("POST", URL, body(account, sender="ALERTS")).json()
+    assert "ALERTS has been retired and can no longer be sent from" in str(refused)
