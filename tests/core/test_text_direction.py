@@ -8,9 +8,11 @@ import pytest
 
 from smsportal.message_templates.forms import MessageTemplateForm
 from smsportal.messaging.forms import ComposeForm
+from smsportal.messaging.models import Message
 from smsportal.messaging.views.messages import RescheduleForm
 from smsportal.recurring.forms import RecurringSendForm
 from smsportal.routing.forms import DryRunForm
+from tests.factories import ProviderAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,12 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_an_sms_text_box_follows_the_direction_of_its_text(form, field, operator):
-    made = form(user=operator) if form is MessageTemplateForm else form()
+    if form is MessageTemplateForm:
+        made = form(user=operator)
+    elif form is RescheduleForm:  # the change of one scheduled message
+        made = form(message=Message(account=ProviderAccountFactory(kind="kwtsms")))
+    else:
+        made = form()
     assert 'dir="auto"' in str(made[field])
 
 
