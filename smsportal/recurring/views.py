@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.departments.models import Department
-from smsportal.senders.selectors import sender_choices, unusable, unusable_among
+from smsportal.senders.selectors import sender_choices_keeping, unusable, unusable_among
 
 from .forms import RecurringSendForm
 from .models import RecurringSend
@@ -64,14 +64,10 @@ def sender_select(form: RecurringSendForm) -> dict:
         chosen = form.data.get("sender", "")
     else:
         chosen = form.instance.sender if form.instance.pk else None
-    choices = sender_choices(account, chosen)
-    offered = {sender.value for sender in choices["senders"]}
-    if chosen and chosen not in offered:
-        problem = unusable(account, chosen)
-        choices["senders"] = [*choices["senders"], {"value": chosen, "unusable": problem}]
-        # Saving says why (form.clean) once it is posted; before, the page says it here.
-        if problem and not form.errors.get("sender"):
-            choices["sender_warning"] = problem.warning
+    choices, problem = sender_choices_keeping(account, chosen)
+    # Saving says why (form.clean) once it is posted; before, the page says it here.
+    if problem and not form.errors.get("sender"):
+        choices["sender_warning"] = problem.warning
     return choices
 
 

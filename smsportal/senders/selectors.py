@@ -40,6 +40,21 @@ def sender_choices(account: ProviderAccount | None, chosen: str | None = None) -
     }
 
 
+def sender_choices_keeping(
+    account: ProviderAccount | None, chosen: str | None
+) -> tuple[dict, Unusable | None]:
+    """`sender_choices`, where a `chosen` sender ID no longer usable (retired since the page
+    was opened, or since the form was saved) stays offered and selected, marked with why, so
+    that sending or saving says why instead of switching to another sender unseen. Returns the
+    choices and that sender's problem (None when it is usable)."""
+    choices = sender_choices(account, chosen)
+    if not account or not chosen or chosen in {s.value for s in choices["senders"]}:
+        return choices, None
+    problem = unusable(account, chosen)
+    choices["senders"] = [*choices["senders"], {"value": chosen, "unusable": problem}]
+    return choices, problem
+
+
 @dataclass(frozen=True)
 class Unusable:
     """Why a sender ID a form was saved with can no longer be sent from: `mark`, a word or two

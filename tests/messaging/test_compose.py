@@ -296,3 +296,21 @@ def test_the_confirmation_keeps_the_sender_chosen(operator_client, account):
     assert 'id="confirm"' in confirm.content.decode()
     assert '<option value="WalkCo" selected>' in select
     assert '<option value="Main">' in select
+
+
+def test_a_sender_retired_while_the_page_was_open_stays_chosen_and_marked_after_the_refusal(
+    operator_client, account
+):
+    # Sending again must not go from a sender nobody chose (the provider's default, first).
+    import re
+
+    from tests.factories import SenderIDFactory
+
+    SenderIDFactory(account=account, value="ACME", status="retired")
+
+    page = operator_client.post(URL, form(account, sender="ACME", action="send")).content.decode()
+
+    assert "ACME has been retired and can no longer be sent from" in page
+    select = re.search(r'<select[^>]*name="sender".*?</select>', page, re.S).group(0)
+    (chosen,) = re.findall(r'<option value="([^"]*)"[^>]* selected>([^<]*)<', select)
+    assert chosen == ("ACME", "ACME (retired — choose another)")

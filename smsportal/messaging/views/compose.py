@@ -28,7 +28,7 @@ from smsportal.contacts.models import Contact, OptOut
 from smsportal.contacts.scope import lists_of
 from smsportal.routing.prices import PriceTable
 from smsportal.senders.models import SenderID
-from smsportal.senders.selectors import sender_choices
+from smsportal.senders.selectors import sender_choices_keeping
 from smsportal.sms.encoding import GSM7, STANDARD, analyse, character_ceiling, gsm_equivalent
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
@@ -375,9 +375,10 @@ def shown_account(form: ComposeForm):
 
 def sender_select(form: ComposeForm) -> dict:
     """The sender select's choices (senders/_options.html) for the account the form shows. A
-    page sent back (preview, confirmation) keeps the sender chosen; a new one the default."""
+    page sent back (preview, confirmation, a refusal) keeps the sender chosen, marked when it
+    can no longer be sent from (retired while the page was open); a new one the default."""
     chosen = form.data.get("sender", "") if form.is_bound else None
-    choices = sender_choices(shown_account(form), chosen)
+    choices, _problem = sender_choices_keeping(shown_account(form), chosen)
     if form.automatic:  # any account's sender ID: routing maps it onto each account
         values = SenderID.objects.usable().order_by("value").values_list("value", flat=True)
         choices["senders"] = [{"value": value} for value in dict.fromkeys(values)]
