@@ -331,3 +331,23 @@ def test_each_row_reads_in_the_readers_time_zone_with_its_text_shortened(
     ) in page
     assert f"for {timezone.localtime(when, KUWAIT):%Y-%m-%d %H:%M}" in page
     assert ">queued</span>" in page and ">1</td>" in page
+
+
+def test_a_scheduled_message_held_past_its_time_is_marked_held_back(
+    operator_client, account, queued
+):
+    later = _send(account, "Later", scheduled_for=timezone.now() + timedelta(hours=1))
+    held = _send(account, "Held", scheduled_for=timezone.now() + timedelta(hours=1))
+    reason = "Held: its sender ID ALERTS is retired. Change its sender ID to send it."
+    Message.objects.filter(pk=held.pk).update(held_reason=reason)
+
+    page = operator_client.get(LIST).content.decode()
+
+    rows = {
+        int(number): row
+        for row in re.findall(r"<tr>.*?</tr>", page, re.S)
+        for number in re.findall(r'<td class="card-lead"><a href="[^"]+">(\d+)</a>', row)
+    }
+    assert 'class="badge text-bg-warning message-held"' in rows[held.pk]
+    assert f'title="{reason}"' in rows[held.pk]
+    assert "message-held" not in rows[later.pk]
