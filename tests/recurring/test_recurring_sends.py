@@ -568,3 +568,14 @@ def test_in_arabic_a_refusal_reads_whole_and_dates_take_the_arabic_comma(
         assert "2026, 09:00" not in html
     # The start and the count, with the reader's comma; the refused send not counted.
     assert "30 نوفمبر 2026، 3 مرات إرسال إجمالًا (0 تمّت)" in page
+
+
+def test_the_list_gives_no_next_send_for_a_paused_schedule(account, staff_list, operator_client):
+    schedule = make_schedule(account, [staff_list], timezone.now() + timedelta(days=1))
+    listing = operator_client.get("/recurring/").content.decode()
+    assert re.search(r'data-label="Next">[^<—]+\d', listing)
+
+    operator_client.post(f"/recurring/{schedule.pk}/pause/")
+
+    listing = operator_client.get("/recurring/").content.decode()
+    assert re.search(r'data-label="Next">—</td>', listing)  # as its page: none while paused
