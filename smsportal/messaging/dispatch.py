@@ -339,17 +339,7 @@ def skip_opted_out(message_id: int, first_id: int, last_id: int) -> int:
 def fail_undecryptable(message_id: int, first_id: int, last_id: int) -> int:
     """The account's password cannot be read, so no request can be built: the range's queued
     deliveries fail, certainly unsent (never `unknown`)."""
-    return _settle_unsent(
-        message_id,
-        first_id,
-        last_id,
-        Q(),
-        status=DeliveryStatus.FAILED,
-        code=UNDECRYPTABLE_CODE,
-        text=UNDECRYPTABLE_TEXT,
-        event=UNDECRYPTABLE_TEXT,
-        reason=UNDECRYPTABLE_CODE,
-    )
+    return _fail_unsent(message_id, first_id, last_id, UNDECRYPTABLE_CODE, UNDECRYPTABLE_TEXT)
 
 
 SENDER_UNUSABLE_CODE = "sender-unusable"
@@ -365,16 +355,22 @@ def fail_unusable_sender(message_id: int, first_id: int, last_id: int, problem: 
     """The message's sender ID can no longer be sent from: the range's queued deliveries fail,
     certainly unsent, saying why."""
     text = f"Not sent: {problem.warning}"
+    return _fail_unsent(message_id, first_id, last_id, SENDER_UNUSABLE_CODE, text)
+
+
+def _fail_unsent(message_id: int, first_id: int, last_id: int, code: str, text: str) -> int:
+    """The range's queued deliveries fail with `code` and `text` (also their event's, and the
+    daily summary's reason): no request was made, so they are certainly unsent."""
     return _settle_unsent(
         message_id,
         first_id,
         last_id,
         Q(),
         status=DeliveryStatus.FAILED,
-        code=SENDER_UNUSABLE_CODE,
+        code=code,
         text=text,
         event=text,
-        reason=SENDER_UNUSABLE_CODE,
+        reason=code,
     )
 
 
