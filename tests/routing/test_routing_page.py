@@ -253,3 +253,19 @@ def test_the_accounts_default_senders_are_read_in_one_query_whatever_their_numbe
         AccountRouting.objects.create(account=account, default_sender=f"S{n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         manager_client.get(reverse("routing:index"))
+
+
+def test_an_operator_reads_the_retired_default_sender_without_being_told_to_choose(
+    operator_client, two_accounts
+):
+    kwt, _isms = two_accounts
+    SenderIDFactory(account=kwt, value="KWT-INFO", status="retired")
+    AccountRouting.objects.create(account=kwt, default_sender="KWT-INFO")
+
+    page = operator_client.get(reverse("routing:index")).content.decode()
+
+    assert 'id="default-sender-' not in page  # no select: Operators cannot change it
+    assert '<bdi>KWT-INFO</bdi> <span class="badge text-bg-warning">retired</span>' in page
+    warning = re.search(r'default-sender-problem">(.*?)</div>', page, re.S).group(1)
+    assert "It can no longer be sent from: routes pass this account over" in warning
+    assert "choose another" not in warning
