@@ -1,11 +1,15 @@
-"""The active recurring sends that go from a sender ID a Manager is about to retire (registered
-with `senders.uses` from `RecurringConfig.ready`: senders may not import recurring).
+"""The recurring sends that go from a sender ID a Manager is about to retire (registered with
+`senders.uses` from `RecurringConfig.ready`: senders may not import recurring): the active ones,
+and the paused ones, which would go from it again once resumed. Ended ones send nothing more.
 
 Once it is retired their runs are refused (`messaging.sending.check_sender`) until someone
 chooses another sender ID on the recurring send's Edit page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,24 +24,21 @@ from .views import schedules_of
 
 
 def recurring_sends_using(sender: SenderID, request: HttpRequest) -> list[Use]:
-    """Two queries: how many recurring sends of the account still run from `sender` (neither
-    ended nor paused, every department's), and the first few the person may open, by name."""
+    """Four queries at most: how many recurring sends of the account still run from `sender`
+    (not ended, every department's), active and paused apart, and the first few of each the
+    person may open, by name."""
     rows = RecurringSend.objects.filter(
-        account_id=sender.account_id, sender=sender.value, paused=False, next_at__isnull=False
+        account_id=sender.account_id, sender=sender.value, next_at__isnull=False
     )
-    count = rows.count()
-    if not count:
-        return []
-    shown = rows.filter(pk__in=schedules_of(request).values("pk")).only("name")[:SHOWN]
-    links = [Link(schedule.name, schedule.get_absolute_url()) for schedule in shown]
-    more = None
-    if count > len(links):
-        # The recurring sends page marks each one whose sender ID can no longer be used.
-        more = Link(
-            _("and %(count)s more on the recurring sends page")
-            % {"count": grouped(count - len(links))},
-            reverse("recurring:list"),
-        )
+    uses = []
+    if active := _use_of(rows.filter(paused=False), request, _active_words):
+        uses.append(active)
+    if paused := _use_of(rows.filter(paused=True), request, _paused_words):
+        uses.append(paused)
+    return uses
+
+
+def _active_words(count: int) -> tuple[str, str]:
     summary = ngettext(
         "%(count)s active recurring send",
         "%(count)s active recurring sends",
@@ -48,4 +49,38 @@ def recurring_sends_using(sender: SenderID, request: HttpRequest) -> list[Use]:
         "Their runs are refused until another sender ID is chosen.",
         count,
     )
-    return [Use(summary, links, more, outcome)]
+    return summary, outcome
+
+
+def _paused_words(count: int) -> tuple[str, str]:
+    summary = ngettext(
+        "%(count)s paused recurring send",
+        "%(count)s paused recurring sends",
+        count,
+    ) % {"count": grouped(count)}
+    outcome = ngettext(
+        "It is paused; once resumed, its runs are refused until another sender ID is chosen.",
+        "They are paused; once resumed, their runs are refused until another sender ID is chosen.",
+        count,
+    )
+    return summary, outcome
+
+
+def _use_of(
+    rows: QuerySet[RecurringSend], request: HttpRequest, words: Callable[[int], tuple[str, str]]
+) -> Use | None:
+    count = rows.count()
+    if not count:
+        return None
+    shown = rows.filter(pk__in=schedules_of(request).values("pk")).only("name")[:SHOWN]
+    links = [Link(schedule.name, schedule.get_absolute_url()) for schedule in shown]
+    more = None
+    if count > len(links):
+        # The recurring sends page marks each one whose sender ID can no longer be used.
+        more = Link(
+            _("and %(count)s more on the recurring sends page")
+            % {"count": grouped(count - len(links))},
+            reverse("recurring:list"),
+        )
+    summary, outcome = words(count)
+    return Use(summary, links, more, outcome)

@@ -11,7 +11,11 @@ from .validation import validate_sender
 
 class SenderIDForm(forms.ModelForm):
     """Add or edit a sender ID. The value is checked against the account's provider rules; the
-    account of an existing sender, and the value of one the provider reported, stay fixed."""
+    account of an existing sender, and the value of one the provider reported, stay fixed.
+
+    The form never retires one: retiring goes through Retire (`views.sender_retire`), whose
+    confirmation shows what still uses the sender ID first. A sender ID already retired keeps
+    every status, so it can be brought back (to active) here."""
 
     class Meta:
         model = SenderID
@@ -29,6 +33,14 @@ class SenderIDForm(forms.ModelForm):
             ),
             "status": _("Pending: requested from the provider and not yet approved."),
         }
+        error_messages = {
+            "status": {
+                "invalid_choice": _(
+                    "Choose one of the statuses listed. To retire it, use Retire on the list: "
+                    "it shows what still uses it first."
+                )
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,6 +51,22 @@ class SenderIDForm(forms.ModelForm):
             if self.instance.source == SenderSource.SYNCED:
                 self.fields["value"].disabled = True
                 self.fields["value"].help_text = _("Reported by the provider; cannot be renamed.")
+        if self.instance.status != SenderStatus.RETIRED:
+            self._leave_out_retired()
+
+    def _leave_out_retired(self) -> None:
+        """Saving Retired here would retire without the confirmation (and quietly drop the
+        account's default), so a new sender ID, or one not yet retired, is offered every status
+        but Retired."""
+        status = self.fields["status"]
+        status.choices = [
+            (value, label) for value, label in status.choices if value != SenderStatus.RETIRED
+        ]
+        if self.instance.pk:
+            status.help_text = _(
+                "Pending: requested from the provider and not yet approved. To retire it, use "
+                "Retire on the list: it shows what still uses it first."
+            )
 
     def clean(self) -> dict:
         cleaned = super().clean()

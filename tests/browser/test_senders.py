@@ -103,3 +103,34 @@ def test_retire_shows_what_uses_the_sender_id_and_keep_it_changes_nothing(
     page.get_by_role("button", name="Retire").click()
     expect(page.locator("#messages")).to_contain_text("“SMS-PORTAL” is retired")
     assert SenderID.objects.get(value="SMS-PORTAL").status == "retired"
+
+
+def test_the_sender_ids_turn_into_cards_at_390_with_every_action_on_screen(
+    page, live_server, login, manager, sandbox_account
+):
+    """At 390 px each sender ID is a card, its Make default, Edit and Retire under the rest (the
+    table scrolled sideways in its box and left them off-screen)."""
+    from tests.support.portal_data import populate
+
+    accounts = populate(sandbox_account, manager)
+    SenderID.objects.create(
+        account=accounts["kwtsms"], value="SHOP-OFFERS", kind="alphanumeric", source="staff"
+    )
+    login(manager, PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/senders/")
+
+    table = page.locator("#sender-table table")
+    assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    expect(table.locator("thead")).to_be_hidden()
+    row = page.locator("#sender-table tbody tr", has_text="SHOP-OFFERS")
+    assert row.evaluate("r => getComputedStyle(r).display") == "flex"
+    for action in ("Make default", "Edit", "Retire"):
+        button = row.get_by_role("button", name=action).or_(row.get_by_role("link", name=action))
+        button.scroll_into_view_if_needed()
+        expect(button).to_be_in_viewport(ratio=1)
+    expect(row.locator('td[data-label="Status"]')).to_contain_text("active")
+
+    row.get_by_role("link", name="Retire").click()
+    expect(page.locator("h1")).to_contain_text("Retire")

@@ -89,7 +89,8 @@ def test_retire_asks_first_and_shows_what_still_uses_the_sender(manager_client, 
         assert f'href="{message.get_absolute_url()}"' in html
     assert "They wait, unsent, until their sender ID is changed." in html
     assert "1 active recurring send" in html and "Weekly promo" in html
-    assert "Paused promo" not in html and "Ended promo" not in html
+    assert "1 paused recurring send" in html and "Paused promo" in html
+    assert "Ended promo" not in html
     assert "refused until another sender ID is chosen" in html
     assert "default sender ID for routed messages" in html
     assert reverse("routing:index") in html
@@ -174,3 +175,35 @@ def test_a_retired_sender_is_not_asked_about_again(manager_client, provider):
     response = manager_client.get(reverse("senders:retire", args=[sender.pk]), follow=True)
 
     assert "already retired" in response.content.decode()
+
+
+def test_a_paused_recurring_send_is_listed_as_paused_and_an_ended_one_not(manager_client, provider):
+    """Resumed, a paused recurring send would be refused: retiring affects it too."""
+    sender = SenderIDFactory(value="ACME")
+    paused = recurring(sender.account, "ACME", "Paused promo", paused=True)
+    ended = recurring(sender.account, "ACME", "Ended promo", paused=True)
+    RecurringSend.objects.filter(pk=ended.pk).update(next_at=None)
+
+    html = uses_on_page(manager_client, sender)
+
+    assert "1 paused recurring send" in html and "active recurring send" not in html
+    assert f'href="{paused.get_absolute_url()}"' in html
+    assert "It is paused; once resumed, its runs are refused" in html
+    assert "Ended promo" not in html
+
+
+def test_retiring_the_default_sender_says_the_account_loses_its_default(manager_client, provider):
+    sender = SenderIDFactory(value="ACME", is_default=True)
+    other = SenderIDFactory(value="OTHER", account=sender.account)
+    url = reverse("senders:retire", args=[sender.pk])
+
+    html = manager_client.get(url).content.decode()
+    plain = manager_client.get(reverse("senders:retire", args=[other.pk])).content.decode()
+
+    assert 'id="sender-default"' in html
+    assert "It is the default sender ID of" in html
+    assert "new messages start on the provider's default sender" in html
+    assert 'id="sender-default"' not in plain
+    manager_client.post(url)
+    sender.refresh_from_db()
+    assert sender.status == SenderStatus.RETIRED and not sender.is_default

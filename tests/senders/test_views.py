@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -218,3 +220,61 @@ def test_options_without_senders_say_so(operator_client, provider):
     assert b'<option value="" selected>The provider\'s default sender</option>' in html
     assert b"Bare has no active sender IDs: the provider's default sender is used." in html
     assert b"Choose an account first" in operator_client.get(reverse("senders:options")).content
+
+
+def test_edit_does_not_offer_retired_and_refuses_it(manager_client, provider):
+    """Retiring goes through Retire, whose confirmation shows what still uses the sender ID:
+    Edit, which says nothing of it, must not retire (nor drop the account's default)."""
+    sender = SenderIDFactory(value="ACME", is_default=True, note="main")
+    url = reverse("senders:edit", args=[sender.pk])
+
+    page = manager_client.get(url).content.decode()
+    response = manager_client.post(
+        url, {"value": "ACME", "status": SenderStatus.RETIRED, "note": "gone"}
+    )
+
+    assert 'value="retired"' not in page
+    assert "To retire it, use Retire on the list" in page
+    assert response.status_code == 200
+    assert "To retire it, use Retire on the list" in response.content.decode()
+    sender.refresh_from_db()
+    assert (sender.status, sender.is_default, sender.note) == (SenderStatus.ACTIVE, True, "main")
+
+
+def test_a_new_sender_cannot_be_added_retired(manager_client, provider):
+    account = ProviderAccountFactory()
+
+    response = manager_client.post(
+        reverse("senders:create"), {"account": account.pk, "value": "ACME", "status": "retired"}
+    )
+
+    assert response.status_code == 200
+    assert not SenderID.objects.filter(value="ACME").exists()
+
+
+def test_a_retired_sender_keeps_its_status_on_edit_and_can_be_brought_back(
+    manager_client, provider
+):
+    sender = SenderIDFactory(value="ACME", status=SenderStatus.RETIRED)
+    url = reverse("senders:edit", args=[sender.pk])
+
+    page = manager_client.get(url).content.decode()
+    assert re.search(r'<option value="retired"[^>]*selected', page)
+
+    manager_client.post(url, {"value": "ACME", "status": SenderStatus.RETIRED, "note": "old"})
+    sender.refresh_from_db()
+    assert (sender.status, sender.note) == (SenderStatus.RETIRED, "old")
+
+    manager_client.post(url, {"value": "ACME", "status": SenderStatus.ACTIVE, "note": "back"})
+    sender.refresh_from_db()
+    assert sender.status == SenderStatus.ACTIVE
+
+
+def test_the_list_turns_into_cards_on_a_phone(manager_client, provider):
+    SenderIDFactory(value="ACME")
+
+    html = manager_client.get(reverse("senders:list")).content.decode()
+
+    assert "table-cards" in html
+    assert 'class="card-lead"' in html
+    assert 'data-label="Account"' in html and 'data-label="Status"' in html
