@@ -135,6 +135,11 @@ class Estimate:
         return sum(parts * count for parts, count in self.parts.items())
 
     @property
+    def ucs2_unnamed(self) -> int:
+        """Recipients in Unicode beyond the few named in `causes` (the preview counts them)."""
+        return max(self.ucs2 - len(self.causes), 0)
+
+    @property
     def distribution(self) -> list[tuple[int, int]]:
         return sorted(self.parts.items())
 

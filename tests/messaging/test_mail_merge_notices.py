@@ -216,3 +216,13 @@ def test_in_arabic_names_and_values_are_quoted_with_arabic_quotes(
     assert "«phone»" in refusal
     assert "«\u2068من\u2069»، «\u2068الطلب\u2069»." in refusal
     assert "“" not in refusal
+
+
+def test_recipients_in_unicode_beyond_those_named_are_counted(operator_client, account):
+    rows = "".join(f"+9655000{n:04},أحمد\n" for n in range(1, 9))  # 8 Arabic names
+    url = upload(operator_client, "phone,name\n" + rows)["Location"]
+
+    notice = element(live(operator_client, url, account, text="Hi {name}"), "preview-unicode")
+
+    assert len(notice.split("<li>")) - 1 == 5  # the first five are named
+    assert "and 3 more recipients" in words(notice)
