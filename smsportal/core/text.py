@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.formats import number_format
 from django.utils.timesince import timesince
 from django.utils.translation import npgettext_lazy
 
@@ -13,6 +14,11 @@ def credit_figure(amount) -> str:
     """An amount of credits with separators and only the decimals it has: 1,200 · 1.2 · 0.0125
     (the `credits` template filter, and sentences the send service writes)."""
     return f"{Decimal(amount):,.4f}".rstrip("0").rstrip(".") or "0"
+
+
+def grouped(n: int) -> str:
+    """1,204 in the reader's format (the thousands separator of their language)."""
+    return number_format(n, force_grouping=True)
 
 
 def counted(count: int, one: str, many: str | None = None) -> str:

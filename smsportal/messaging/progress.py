@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from smsportal.core.prepared import Prepared
+from smsportal.core.text import grouped
 from smsportal.core.words import word
 from smsportal.sms.status import COLOURS, DeliveryStatus
 
@@ -248,8 +248,3 @@ def _later(make: Callable[[], str]) -> str:
 
 # `lazy` builds its proxy class once here, not on every call.
 _written_when_shown = lazy(lambda make: make(), str)
-
-
-def grouped(n: int) -> str:
-    """1,204 in the reader's format (the thousands separator of their language)."""
-    return number_format(n, force_grouping=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from smsportal.core.text import grouped
 from smsportal.senders.models import SenderID
 from smsportal.senders.uses import SHOWN, Link, Use
 
@@ -56,14 +56,14 @@ def routes_using(sender: SenderID, request: HttpRequest) -> list[Use]:
     more = None
     if count > len(links):
         more = Link(
-            _("and %(count)s more on the Routing page") % {"count": _grouped(count - len(links))},
+            _("and %(count)s more on the Routing page") % {"count": grouped(count - len(links))},
             reverse("routing:index"),
         )
     summary = ngettext(
         "%(count)s route whose sender condition names it",
         "%(count)s routes whose sender condition names it",
         count,
-    ) % {"count": _grouped(count)}
+    ) % {"count": grouped(count)}
     outcome = _(
         "Messages they send through this account go from its default sender ID for routed "
         "messages instead, or pass it over if it has none."
@@ -73,9 +73,3 @@ def routes_using(sender: SenderID, request: HttpRequest) -> list[Use]:
 
 def _route_url(route: Route) -> str:
     return reverse("routing:route_edit", args=[route.pk])
-
-
-def _grouped(n: int) -> str:
-    """As `messaging.progress.grouped` (1,204 in the reader's format), which routing, below
-    messaging, may not import."""
-    return number_format(n, force_grouping=True)
