@@ -28,7 +28,7 @@ from smsportal.core.words import word
 from smsportal.departments.models import Department
 from smsportal.departments.scope import department_ids, sees_everything, within
 from smsportal.providers.models import ProviderAccount
-from smsportal.senders.selectors import sender_choices, unusable
+from smsportal.senders.selectors import sender_choices, sender_choices_keeping, unusable
 from smsportal.sms.encoding import gsm_equivalent
 from smsportal.sms.status import DeliveryStatus
 
@@ -302,7 +302,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def sender_check(message: Message, counts: Progress, phase, *, facts_drawn: bool) -> dict:
     """Whether the message's sender ID can still be sent from, asked only where it matters (a
     poll of a send under way costs no query for it): a scheduled message that would not go
-    (`dispatch.start` fails it), a retry that must choose another (`retry_senders`), the facts
+    (`dispatch.start` holds it), a retry that must choose another (`retry_senders`), the facts
     card that names the sender."""
     retryable = any(counts.get(status) for status in sending.RETRYABLE)
     if not message.sender or not (facts_drawn or retryable or phase.label == "scheduled"):
@@ -519,18 +519,19 @@ class RescheduleForm(forms.Form):
         if not account.backend_class.capabilities.sender_per_message:
             del self.fields["sender"]  # it sends from the account's default sender
             return
-        choices = sender_choices(account, message.sender)
+        # The usable sender IDs, and the saved one, kept and marked, if it no longer is.
+        choices, self.sender_problem = sender_choices_keeping(account, message.sender)
         options = []
         # The provider's default stays offered to a message saved with it, so Save keeps it.
         if choices["offers_provider_default"] or not message.sender:
             options.append(("", _("The provider's default sender")))
         for sender in choices["senders"]:
-            default = f" {_('(default)')}" if sender.is_default else ""
-            options.append((sender.value, f"{sender.value}{default}"))
-        self.sender_problem = unusable(account, message.sender)
-        if self.sender_problem:
-            why = _("(%(why)s — choose another)") % {"why": self.sender_problem.mark}
-            options.append((message.sender, f"{message.sender} {why}"))
+            if isinstance(sender, dict):  # the saved one (`sender_choices_keeping`)
+                why = _("(%(why)s — choose another)") % {"why": sender["unusable"].mark}
+                options.append((sender["value"], f"{sender['value']} {why}"))
+            else:
+                default = f" {_('(default)')}" if sender.is_default else ""
+                options.append((sender.value, f"{sender.value}{default}"))
         self.fields["sender"].widget.choices = options
 
     def shows_unusable_sender(self) -> bool:
