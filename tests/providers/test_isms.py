@@ -237,6 +237,11 @@ def test_bad_ucs2_hex_is_refused(isms, msg):
 
 def test_end_to_end_with_seqno_repeat_and_transfer(sandbox, sandbox_account):
     account = sandbox_account("isms")
+    # An account of its own at the sandbox: the demo account's balance is shared by the whole
+    # worker, where another test's late request could be charged in between.
+    sandbox.world.put_account("isms", "e2e-isms", "e2e-secret", credit=Decimal("10000"))
+    account.username, account.password = "e2e-isms", "e2e-secret"
+    account.save()
     sandbox.world.put_account("isms", "customer1", "x", credit=0)
     backend = account.backend
 
