@@ -13,6 +13,7 @@ progress through `on_progress` and rejected (and kept-with-a-warning) rows throu
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import multiprocessing
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import chain, islice
 from typing import NamedTuple
 
 from django.core.validators import validate_email
@@ -37,6 +39,16 @@ from .models import Contact, ContactField, ContactList, header_form
 from .reading import Table, UnreadableFile, unescape
 
 CHUNK = 5_000
+# Chunks written in one transaction. Each commit writes every page its rows changed, and new
+# contacts change pages all over the table's indexes and search index (a file's numbers come in
+# no order): at a million contacts, 5,000 rows a commit rewrote nearly as many pages as 50,000
+# do, and the same rows went in 1.6-1.7 times as fast ten chunks a commit (docs/benchmarks.md).
+# A crash loses at most this many chunks, which importing the file again writes; on SQLite
+# other writers wait for the commit (a few seconds at most), never fail.
+CHUNKS_PER_TRANSACTION = 10
+# SQLite's page cache for the import's connection while it runs (the default is 2 MB): the
+# indexes' pages that the next chunks change are found in memory rather than read again.
+IMPORT_CACHE_KIB = 32 * 1024
 PARALLEL_FROM_BYTES = 4 * 2**20  # files from this size are parsed in another process
 # Batches handed to the parsing process ahead of the one being written: the writer is the slower
 # side, and 4 held 15 MB more at the peak than 2 for no measurable speed (docs/benchmarks.md).
@@ -48,7 +60,6 @@ def parse_processes_for(size: int) -> int:
     return 1 if size >= PARALLEL_FROM_BYTES and (os.cpu_count() or 1) > 1 else 0
 
 
-INSERT_BATCH = 500  # rows per INSERT statement: 3,500 parameters, under every backend's limit
 PHONE_HEADERS = {"phone", "mobile", "number", "msisdn", "phone number", "mobile number", "tel"}
 NAME_HEADERS = {"name", "full name", "contact", "contact name"}
 EMAIL_HEADERS = {"email", "e-mail", "email address"}
@@ -243,57 +254,101 @@ def import_contacts(
     )
     with (
         _parsed(parse, _batches(table), options.parse_processes) as batches,
-        _without_jit(),
+        _import_settings(),
+        _page_cache(IMPORT_CACHE_KIB),
         SeenPhones() as seen,
     ):
-        for cells, batch in batches:
-            # Duplicates inside the file: the first line of each phone is kept in a temporary
-            # table, not in memory, so a file of millions costs the same memory as a small one.
-            firsts: dict[str, int] = {}  # this batch's phones, each with its first line here
-            for line, row, _, _ in batch:
-                if row is not None:
-                    firsts.setdefault(row.phone, line)
-            earlier = seen.claim(firsts)  # those met in an earlier batch: their first line
-            for index, (line, row, reason, raw) in enumerate(batch):
-                summary.rows += 1
-                if row is not None:
-                    first = earlier.get(row.phone, firsts[row.phone])
-                    if first != line:
-                        reason = f"duplicate of line {first}"
-                        row = None
-                        if raw is None:  # the file's own row, from this process's copy
-                            raw = _raw(cells[index][1], delimiter)
-                if row is None:
-                    rejected.append(Rejection(line, raw, reason))
-                    continue
-                chunk.append(row)
-                if reason:
-                    rejected.append(Rejection(line, raw, reason, kept=True))
-            flush()
+        batches = iter(batches)
+        for first_batch in batches:
+            # The progress and rejected rows reported by `flush` commit with the rows they count.
+            with transaction.atomic():
+                group = chain([first_batch], islice(batches, CHUNKS_PER_TRANSACTION - 1))
+                for cells, batch in group:
+                    chunk.extend(_kept(batch, cells, seen, summary, rejected, delimiter))
+                    flush()
     return summary
 
 
+def _kept(batch, cells, seen: SeenPhones, summary: Summary, rejected: list, delimiter: str):
+    """The rows of a parsed batch to write; the others (a bad row, a phone met on an earlier
+    line) go to `rejected`, as do those kept with a warning."""
+    # Duplicates inside the file: the first line of each phone is kept in a temporary table,
+    # not in memory, so a file of millions costs the same memory as a small one.
+    firsts: dict[str, int] = {}  # this batch's phones, each with its first line here
+    for line, row, _, _ in batch:
+        if row is not None:
+            firsts.setdefault(row.phone, line)
+    earlier = seen.claim(firsts)  # those met in an earlier batch: their first line
+    kept = []
+    for index, (line, row, reason, raw) in enumerate(batch):
+        summary.rows += 1
+        if row is not None:
+            first = earlier.get(row.phone, firsts[row.phone])
+            if first != line:
+                reason = f"duplicate of line {first}"
+                row = None
+                if raw is None:  # the file's own row, from this process's copy
+                    raw = _raw(cells[index][1], delimiter)
+        if row is None:
+            rejected.append(Rejection(line, raw, reason))
+            continue
+        kept.append(row)
+        if reason:
+            rejected.append(Rejection(line, raw, reason, kept=True))
+    return kept
+
+
 @contextmanager
-def _without_jit():
-    """PostgreSQL: no JIT compilation for the import's statements, the setting as it was again
-    after. A first import's statements were estimated costly enough for JIT (the table's
-    statistics lag far behind a growing table): the backend loaded LLVM, 51-55 MB of the
-    70-88 MB of its own memory, to compile statements that take milliseconds."""
-    if connection.vendor != "postgresql":
+def _page_cache(kib: int):
+    """SQLite: a page cache of `kib` KiB for this connection, the size as it was again after."""
+    if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', false)")
-        (before, _) = cursor.fetchone()
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
+# PostgreSQL settings for the import's own statements (its session), each as it was again after.
+# - No JIT compilation: a first import's statements were estimated costly enough for JIT (the
+#   table's statistics lag far behind a growing table), and the backend loaded LLVM, 51-55 MB
+#   of the 70-88 MB of its own memory, to compile statements that take milliseconds.
+# - No bitmap scans, so no trigram (GIN) index for a lookup by phone: on those statistics the
+#   planner chose the search index for `phone = …` over the phone's b-tree, and each of a
+#   chunk's 5,000 probes then read the index's list of pending entries: more than half of a
+#   first import's time. A GIN index is read by bitmap scans only; the b-trees answer alone.
+IMPORT_SETTINGS = {"jit": "off", "enable_bitmapscan": "off"}
+
+
+@contextmanager
+def _import_settings():
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = list(IMPORT_SETTINGS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, current_setting(name) FROM unnest(%s::text[]) AS s(name)", [names]
+        )
+        before = dict(cursor.fetchall())
+        for name, value in IMPORT_SETTINGS.items():
+            cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
     try:
         yield
     finally:
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('jit', %s, false)", [before])
+                for name, value in before.items():
+                    cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
         except DatabaseError:
             pass  # inside a transaction the import's error aborted: its rollback puts the
-            # setting back, and the import's own error is the one to report
+            # settings back, and the import's own error is the one to report
 
 
 class SeenPhones:
@@ -425,21 +480,28 @@ def _parsed(parse, batches, processes: int):
         yield ((batch, parse(batch)) for batch in batches)
         return
     # fork: the children inherit the loaded code and settings, and never touch the database.
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # Frozen, the objects loaded so far (code, settings, modules) are left alone by the children's
+    # garbage collector, whose passes would write to them and so make each child its own copy
+    # of the pages they are on (17 MB of a parsing process's 68).
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
 
-        def in_order():
-            # At most IN_FLIGHT batches read ahead (Pool.imap would read the whole file).
-            pending = deque()
-            for batch in batches:
-                pending.append((batch, pool.apply_async(parse, (batch,))))
-                if len(pending) >= IN_FLIGHT:
+            def in_order():
+                # At most IN_FLIGHT batches read ahead (Pool.imap would read the whole file).
+                pending = deque()
+                for batch in batches:
+                    pending.append((batch, pool.apply_async(parse, (batch,))))
+                    if len(pending) >= IN_FLIGHT:
+                        batch, parsed = pending.popleft()
+                        yield batch, parsed.get()
+                while pending:
                     batch, parsed = pending.popleft()
                     yield batch, parsed.get()
-            while pending:
-                batch, parsed = pending.popleft()
-                yield batch, parsed.get()
 
-        yield in_order()
+            yield in_order()
+    finally:
+        gc.unfreeze()
 
 
 def _raw(cells: list[str], delimiter: str) -> str:
@@ -629,9 +691,9 @@ def known_contacts(phones: list[str], department_id: int | None, columns=KNOWN_C
 
 
 def _insert(rows: list[Row], now, department_id: int | None) -> None:
-    """New contacts in one multi-row INSERT statement per batch: the same rows as bulk_create
-    would write, at several times its speed (no model instances, values adapted once). On
-    PostgreSQL, COPY: one stream per chunk, no statement to parse or parameters to bind."""
+    """New contacts in one INSERT statement: the same rows as bulk_create would write, at several
+    times its speed (no model instances, values adapted once). On PostgreSQL, COPY: one stream
+    per chunk, no statement to parse or parameters to bind."""
     if not rows:
         return
     ops = connection.ops
@@ -642,25 +704,23 @@ def _insert(rows: list[Row], now, department_id: int | None) -> None:
         statement = f"COPY {ops.quote_name(meta.db_table)} ({names}) FROM STDIN"
         _copy(rows, now, department_id, statement)
         return
+    # SQLite: one statement for the chunk, its rows as one JSON parameter. The search index
+    # (FTS5, kept by a trigger) writes out what it has gathered at the end of every statement:
+    # at 500 rows a statement it wrote ten times the segments, merged again later.
     stamp = ops.adapt_datetimefield_value(now)
-    row_marks = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    own = ", ".join(f"value ->> {i}" for i in range(len(COPY_COLUMNS)))
+    data = json.dumps(
+        [(r.phone, r.name, r.name_key, r.email, r.attributes_json, r.measures_json) for r in rows]
+    )
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), INSERT_BATCH):
-            batch = rows[start : start + INSERT_BATCH]
-            params = []
-            for r in batch:
-                params += (r.phone, r.name, r.name_key, r.email, r.attributes_json)
-                params += (r.measures_json, stamp, stamp, department_id)
-            # sqlite3's own execute, with its own "?" marks: Django's SQLite cursor rewrites
-            # every "%s" of a statement to "?" with a regular expression, 4,500 a statement
-            # here (a quarter of the writing process's time).
-            sqlite3.Cursor.execute(
-                cursor.cursor,
-                # Only quoted model names and placeholders are formatted in; data goes as params.
-                f"INSERT INTO {ops.quote_name(meta.db_table)} ({names}) VALUES "  # noqa: S608
-                + ", ".join([row_marks] * len(batch)),
-                params,
-            )
+        # sqlite3's own execute, with its own "?" marks (Django's SQLite cursor rewrites "%s"
+        # with a regular expression). Only quoted model names are formatted in.
+        sqlite3.Cursor.execute(
+            cursor.cursor,
+            f"INSERT INTO {ops.quote_name(meta.db_table)} ({names})"  # noqa: S608
+            f" SELECT {own}, ?, ?, ? FROM json_each(?)",
+            [stamp, stamp, department_id, data],
+        )
 
 
 def _copy(rows: list[Row], now, department_id: int | None, statement: str) -> None:
