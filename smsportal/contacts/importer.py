@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from itertools import chain, islice
 from typing import NamedTuple
 
 from django.core.validators import validate_email
@@ -39,13 +38,6 @@ from .models import Contact, ContactField, ContactList, header_form
 from .reading import Table, UnreadableFile, unescape
 
 CHUNK = 5_000
-# Chunks written in one transaction. Each commit writes every page its rows changed, and new
-# contacts change pages all over the table's indexes and search index (a file's numbers come in
-# no order): at a million contacts, 5,000 rows a commit rewrote nearly as many pages as 50,000
-# do, and the same rows went in 1.6-1.7 times as fast ten chunks a commit (docs/benchmarks.md).
-# A crash loses at most this many chunks, which importing the file again writes; on SQLite
-# other writers wait for the commit (a few seconds at most), never fail.
-CHUNKS_PER_TRANSACTION = 10
 # SQLite's page cache for the import's connection while it runs (the default is 2 MB): the
 # indexes' pages that the next chunks change are found in memory rather than read again.
 IMPORT_CACHE_KIB = 32 * 1024
@@ -258,14 +250,13 @@ def import_contacts(
         _page_cache(IMPORT_CACHE_KIB),
         SeenPhones() as seen,
     ):
-        batches = iter(batches)
-        for first_batch in batches:
-            # The progress and rejected rows reported by `flush` commit with the rows they count.
-            with transaction.atomic():
-                group = chain([first_batch], islice(batches, CHUNKS_PER_TRANSACTION - 1))
-                for cells, batch in group:
-                    chunk.extend(_kept(batch, cells, seen, summary, rejected, delimiter))
-                    flush()
+        # A transaction a chunk (`_write`), not more: on SQLite the import holds the database's
+        # one write lock while its transaction is open, and the moments between chunks are
+        # when the worker and the web pages write. Ten chunks a transaction went in faster,
+        # but another connection's one-row write then waited 4.6 s (median) instead of 0.07 s.
+        for cells, batch in batches:
+            chunk.extend(_kept(batch, cells, seen, summary, rejected, delimiter))
+            flush()
     return summary
 
 

@@ -164,9 +164,8 @@ def test_a_contacts_department_has_no_index_of_its_own_and_still_protects_the_de
 def test_new_contacts_are_each_written_once_in_file_order_with_every_character(monkeypatch):
     """SQLite writes a chunk's new contacts in one statement, from one JSON parameter (through
     sqlite3's own cursor); PostgreSQL in one COPY. Either way each row once, in file order,
-    every character as it was, across chunks and transactions."""
+    every character as it was, across chunks."""
     monkeypatch.setattr(importer, "CHUNK", 2)
-    monkeypatch.setattr(importer, "CHUNKS_PER_TRANSACTION", 2)
     names = ['O\'Brien "Al"', "back\\slash", "علي 😀", "tab\there", "P4"]
     out = io.StringIO()
     writer = csv.writer(out)

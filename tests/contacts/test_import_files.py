@@ -231,18 +231,17 @@ def test_exporting_a_list_that_does_not_exist_is_a_404_not_an_empty_file(operato
 
 
 def test_an_import_stopped_by_an_error_counts_what_it_wrote(operator_client, monkeypatch):
-    """Chunks are written a few to a transaction, with the progress that counts them: an error
-    rolls back the unfinished transaction's rows and their count together, so the failed
-    import's counts say what was imported, and importing the file again writes the rest."""
+    """Each chunk is written in a transaction of its own: an error keeps the chunks written
+    before it, the failed import's counts say what was imported, and importing the file again
+    writes the rest."""
     from smsportal.contacts import importer
 
     monkeypatch.setattr(importer, "CHUNK", 2)
-    monkeypatch.setattr(importer, "CHUNKS_PER_TRANSACTION", 2)
     real_insert, calls = importer._insert, []
 
     def insert(rows, *args):
         calls.append(len(rows))
-        if len(calls) == 4:  # the second chunk of the second transaction
+        if len(calls) == 4:
             raise RuntimeError("disk full")
         real_insert(rows, *args)
 
@@ -253,10 +252,9 @@ def test_an_import_stopped_by_an_error_counts_what_it_wrote(operator_client, mon
 
     assert job.status == ImportJob.Status.FAILED
     assert "Importing the file again is safe" in job.error
-    # The third chunk was written and counted, then rolled back with its count.
-    assert (job.rows, job.created, Contact.objects.count()) == (4, 4, 4)
+    assert (job.rows, job.created, Contact.objects.count()) == (6, 6, 6)
 
     monkeypatch.setattr(importer, "_insert", real_insert)
     job = upload_and_start(operator_client, data.encode())
-    assert (job.status, job.created, job.unchanged) == (ImportJob.Status.DONE, 5, 4)
+    assert (job.status, job.created, job.unchanged) == (ImportJob.Status.DONE, 3, 6)
     assert Contact.objects.count() == 9
