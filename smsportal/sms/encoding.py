@@ -143,11 +143,20 @@ def _cut(text: str, encoding: str, wide: set[str]) -> tuple[list[str], list[int]
     return parts, counts
 
 
+@lru_cache(maxsize=32)
+def distinct_characters(text: str) -> frozenset[str]:
+    """The characters `text` is made of. Kept for the last few texts: the preview asks it of
+    the same text four times (its ceiling, analysis, look-alikes and invisible characters),
+    and gathering 1,600 characters costs more than finding them again (a string keeps its
+    hash)."""
+    return frozenset(text)
+
+
 def split(text: str, encoding: str) -> list[str]:
     """The parts `text` is sent in: one when it fits a single SMS, else parts of at most 153
     septets / 134 octets / 67 units, never cutting an escape sequence or a surrogate pair.
     Raises ValueError when `encoding` cannot carry a character of `text`."""
-    chars = set(text)
+    chars = distinct_characters(text)
     if encoding == GSM7 and not chars <= GSM_CHARACTERS:
         bad = min(chars - GSM_CHARACTERS, key=text.index)
         raise ValueError(f"{bad!r} is not in {ALPHABET_DESCRIPTIONS[encoding]}")
@@ -246,7 +255,7 @@ def character_ceiling(text: str, max_parts: int, profile: EncodingProfile = STAN
     roomiest of the profile's alphabets that carries them all, every character taking at least
     one unit. A longer text certainly needs more parts, and can be told so without analysing it
     (a Unicode text's ceiling is 67 a part, not GSM-7's 153)."""
-    chars = set(text)
+    chars = distinct_characters(text)
     ceilings = [
         max(LIMITS[alphabet][0], max_parts * LIMITS[alphabet][1])
         for alphabet in profile.alphabets
@@ -262,7 +271,7 @@ def analyse(text: str, profile: EncodingProfile = STANDARD) -> Analysis:
     Set-based: the alphabet is decided on the text's distinct characters, the units by counting
     the few two-unit characters, and the parts by slicing (tests/sms holds it to a
     character-by-character reference for any text)."""
-    chars = set(text)
+    chars = distinct_characters(text)
     outside = chars - GSM_CHARACTERS
     # In order of appearance: a handful of distinct characters, each found by str.index (C).
     non_gsm = tuple(sorted(outside, key=text.index)) if outside else ()
@@ -338,5 +347,7 @@ def gsm_equivalent(text: str) -> str:
     """`text` with look-alike characters replaced by GSM-7 ones; a character with no good
     replacement (an emoji, Arabic) stays as it is. Each distinct character is looked at once;
     `str.translate` does the replacing."""
-    table = {ord(c): r for c in set(text) - GSM_CHARACTERS if (r := _replacement(c)) != c}
+    table = {
+        ord(c): r for c in distinct_characters(text) - GSM_CHARACTERS if (r := _replacement(c)) != c
+    }
     return text.translate(table) if table else text

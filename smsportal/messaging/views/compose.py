@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -29,7 +28,14 @@ from smsportal.contacts.scope import lists_of
 from smsportal.routing.prices import PriceTable
 from smsportal.senders.models import SenderID
 from smsportal.senders.selectors import sender_choices_keeping
-from smsportal.sms.encoding import GSM7, STANDARD, analyse, character_ceiling, gsm_equivalent
+from smsportal.sms.encoding import (
+    GSM7,
+    STANDARD,
+    analyse,
+    character_ceiling,
+    distinct_characters,
+    gsm_equivalent,
+)
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
 
@@ -57,11 +63,15 @@ def highlight(text: str, costly: tuple[str, ...] = (), invisible: set[str] | Non
     classified once; a regular expression finds the runs, and plain text is escaped whole.
     `invisible`: the invisible characters of a whole text this text is a part of, classified
     once for all its parts (a 1,600-character text has up to 24)."""
-    chars = set(text)
+    if not costly and invisible is not None and not invisible:
+        # A part of a text with nothing to point at (most parts): escaped whole, its
+        # characters not even gathered.
+        return mark_safe(html_escape(text))  # noqa: S308 (escaped)
+    chars = distinct_characters(text)
     invisible = invisible_among(chars) if invisible is None else chars & invisible
     marked = set(costly) - invisible
     if not invisible and not marked:
-        return mark_safe(escape(text))  # noqa: S308 (escaped)
+        return mark_safe(html_escape(text))  # noqa: S308 (escaped)
     alternatives = []
     if invisible:
         alternatives.append(f"(?P<invisible>{_character_class(invisible)})")
@@ -94,6 +104,7 @@ def parts_html(highlighted: list[str], sizes: list[str]) -> str:
     rendering. The numbers need no thousands separator: a long SMS has at most 255 parts (its
     header counts them in one octet)."""
     count = len(highlighted)
+    labels = {size: html_escape(size) for size in set(sizes)}  # a few distinct sizes
     rows = []
     for number, (html, size) in enumerate(zip(highlighted, sizes, strict=True), start=1):
         badge = (
@@ -102,7 +113,7 @@ def parts_html(highlighted: list[str], sizes: list[str]) -> str:
         rows.append(
             '<div class="preview-part border rounded p-2 mb-1 bg-body-tertiary small d-flex '
             f'gap-2 align-items-start">{badge}<div class="preview-text flex-grow-1" dir="auto">'
-            f'{html}</div><span class="text-body-secondary text-nowrap">{escape(size)}</span></div>'
+            f'{html}</div><span class="text-body-secondary text-nowrap">{labels[size]}</span></div>'
         )
     return mark_safe("".join(rows))  # noqa: S308 (the parts are escaped by highlight())
 
@@ -210,7 +221,7 @@ def text_preview(text: str, kind: str, with_udh: bool, account) -> dict:
     costly, better = offer["costly"], offer["gsm_suggestion"]
     # The text as typed, marked, when there is something to point at: an invisible
     # character, or characters the "standard characters" button would replace.
-    invisible = invisible_among(set(text))
+    invisible = invisible_among(distinct_characters(text))
     shows_typed = bool(invisible) or bool(costly and better)
     binary = kind == message_types.BINARY
     sizes = [analysis.units] * len(analysis.parts) if binary else analysis.part_units
