@@ -103,6 +103,13 @@ class Message(models.Model):
             # that stops at a page, however many messages the status or account has.
             models.Index(fields=["status", "-created_at", "-id"], name="message_status_recent"),
             models.Index(fields=["account", "-created_at", "-id"], name="message_account_recent"),
+            # A sender ID's scheduled messages, newest first: the page the retire confirmation
+            # links to (`?status=scheduled&account=…&sender=…`, messaging/sender_uses.py) and
+            # its count. By account alone that page walked every message of the account.
+            models.Index(
+                fields=["account", "sender", "status", "-created_at", "-id"],
+                name="message_sender_recent",
+            ),
         ]
 
     def __str__(self) -> str:

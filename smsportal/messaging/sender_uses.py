@@ -12,35 +12,40 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from smsportal.departments.scope import visible
+from smsportal.departments.scope import sees_everything, visible
 from smsportal.senders.models import SenderID
-from smsportal.senders.uses import SHOWN, Link, Use
+from smsportal.senders.uses import SHOWN, Link, Use, unseen_note
 
 from .models import Message
 from .progress import grouped
 
 
 def scheduled_messages_using(sender: SenderID, request: HttpRequest) -> list[Use]:
-    """Two queries: how many scheduled messages of the account go from `sender` (every
-    department's: retiring holds them all), and the first few the person may open."""
+    """Three queries at most: how many scheduled messages of the account go from `sender`
+    (every department's: retiring holds them all), how many of them the person may open, and
+    the first few of those."""
     rows = Message.objects.filter(
         account_id=sender.account_id, sender=sender.value, status=Message.Status.SCHEDULED
     )
     count = rows.count()
     if not count:
         return []
-    shown = list(
-        visible(rows, request).order_by("scheduled_for", "id").values_list("pk", flat=True)[:SHOWN]
-    )
+    theirs = visible(rows, request)
+    seen = count if sees_everything(request) else theirs.count()
+    shown = list(theirs.order_by("scheduled_for", "id").values_list("pk", flat=True)[:SHOWN])
     links = [Link(f"#{pk}", reverse("messaging:message_detail", args=[pk])) for pk in shown]
     more = None
-    if count > len(shown):
-        # The messages page filters by status and account, not by sender ID: its scheduled
-        # messages of this account hold the rest.
-        query = urlencode({"status": Message.Status.SCHEDULED, "account": sender.account_id})
+    if seen > len(shown):
+        # The messages page filtered as counted here: it lists every one the person may open.
+        query = urlencode(
+            {
+                "status": Message.Status.SCHEDULED,
+                "account": sender.account_id,
+                "sender": sender.value,
+            }
+        )
         more = Link(
-            _("and %(count)s more among the account's scheduled messages")
-            % {"count": grouped(count - len(shown))},
+            _("and %(count)s more on the Messages page") % {"count": grouped(seen - len(shown))},
             f"{reverse('messaging:message_list')}?{query}",
         )
     summary = ngettext(
@@ -53,4 +58,4 @@ def scheduled_messages_using(sender: SenderID, request: HttpRequest) -> list[Use
         "They wait, unsent, until their sender ID is changed.",
         count,
     )
-    return [Use(summary, links, more, outcome)]
+    return [Use(summary, links, more, outcome, unseen_note(count - seen, seen))]

@@ -3,6 +3,8 @@ what each past one did), pause, resume and delete."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db import transaction
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smsportal.departments.models import Department
+from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import sender_choices_keeping, unusable, unusable_among
 
 from .forms import RecurringSendForm
@@ -31,13 +34,31 @@ def schedules_of(request: HttpRequest):
     )
 
 
+@dataclass(frozen=True)
+class SenderFilter:
+    """`?account=ID&sender=VALUE`: the recurring sends of one sender ID of one account, where
+    the retire confirmation's "and N more" leads (recurring/sender_uses.py)."""
+
+    account: ProviderAccount
+    sender: str
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> SenderFilter | None:
+        account, sender = request.GET.get("account", ""), request.GET.get("sender", "").strip()
+        if not (account.isdigit() and sender):
+            return None
+        found = ProviderAccount.objects.filter(pk=int(account)).only("name").first()
+        return cls(found, sender) if found else None
+
+
 @permission_required("recurring.view_recurringsend", raise_exception=True)
 def schedule_list(request: HttpRequest) -> HttpResponse:
+    rows = schedules_of(request)
+    sender_filter = SenderFilter.of(request)
+    if sender_filter:
+        rows = rows.filter(account=sender_filter.account, sender=sender_filter.sender)
     schedules = list(
-        schedules_of(request)
-        .select_related("account")
-        .prefetch_related("lists")
-        .with_last_occurrence()
+        rows.select_related("account").prefetch_related("lists").with_last_occurrence()
     )
     # A sender ID retired (or otherwise unusable) since a schedule was saved: its row says so.
     problems = unusable_among((schedule.account, schedule.sender) for schedule in schedules)
@@ -45,6 +66,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
         schedule.sender_problem = problems.get((schedule.account_id, schedule.sender))
     context = {
         "schedules": schedules,
+        "sender_filter": sender_filter,
         "no_department": not Department.objects.of(request.user).exists(),
     }
     return render(request, "recurring/list.html", context)

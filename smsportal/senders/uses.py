@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
+from django.utils.translation import ngettext
+
+from smsportal.core.text import grouped
 
 from .models import SenderID
 
@@ -30,12 +33,33 @@ class Link:
 @dataclass(frozen=True)
 class Use:
     """One kind of use of a sender ID, in words: "3 scheduled messages not yet sent", some of
-    them by link, a link to the rest (`more`), and what retiring does to them (`outcome`)."""
+    them by link, a link to the rest the person may open (`more`), what retiring does to them
+    (`outcome`), and how many of them the person may not open (`unseen`: other departments')."""
 
     summary: str
     links: list[Link] = field(default_factory=list)
     more: Link | None = None
     outcome: str = ""
+    unseen: str = ""
+
+
+def unseen_note(unseen: int, seen: int) -> str:
+    """Said of the rows a use counts but the person may not open (other departments'): retiring
+    holds them all, so the count is the whole account's, but neither the links nor the page
+    behind "and N more" show these. Empty when there are none."""
+    if not unseen:
+        return ""
+    if not seen:
+        return ngettext(
+            "It is in another department: you cannot open it.",
+            "All of them are in other departments: you cannot open them.",
+            unseen,
+        )
+    return ngettext(
+        "%(count)s of them is in another department: you cannot open it.",
+        "%(count)s of them are in other departments: you cannot open them.",
+        unseen,
+    ) % {"count": grouped(unseen)}
 
 
 # (position on the page, function) from each app's `AppConfig.ready`; the function returns its

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, time, timedelta
+from html import unescape
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
+from smsportal.departments.models import Department
 from smsportal.messaging.models import Message
 from smsportal.recurring.models import RecurringSend
 from smsportal.routing.models import AccountRouting, Route, RouteAccount
@@ -21,9 +24,12 @@ from tests.factories import ProviderAccountFactory, SenderIDFactory
 pytestmark = pytest.mark.django_db
 
 
-def scheduled(account, sender: str, status: str = Message.Status.SCHEDULED) -> Message:
+def scheduled(
+    account, sender: str, status: str = Message.Status.SCHEDULED, department=None
+) -> Message:
     return Message.objects.create(
         account=account,
+        department=department,
         sender=sender,
         body="Sale tomorrow",
         encoding="gsm7",
@@ -145,7 +151,7 @@ def test_many_uses_are_counted_in_a_fixed_number_of_queries(manager_client, prov
     assert len(many) == len(few)
     assert f"{SHOWN + 3} scheduled messages not yet sent" in html
     assert html.count('href="/messages/') == SHOWN + 1  # the first few, and the rest filtered
-    assert "?status=scheduled&amp;account=" in html and "and 3 more" in html
+    assert "and 3 more on the Messages page" in html
     assert f"{SHOWN + 3} active recurring sends" in html and f"{SHOWN + 3} routes" in html
 
 
@@ -207,3 +213,119 @@ def test_retiring_the_default_sender_says_the_account_loses_its_default(manager_
     manager_client.post(url)
     sender.refresh_from_db()
     assert sender.status == SenderStatus.RETIRED and not sender.is_default
+
+
+def _more(html: str) -> list[str]:
+    """The hrefs of the page's "and N more" links, in order."""
+    return [unescape(url) for url in re.findall(r'<a href="([^"]+)" class="use-more">', html)]
+
+
+def _unseen(html: str) -> list[str]:
+    return re.findall(r'<div class="small use-unseen">([^<]*)</div>', html)
+
+
+def test_the_rest_of_the_scheduled_messages_open_the_list_of_this_sender_ids_only(
+    manager_client, provider
+):
+    """The link led to every scheduled message of the account, whatever its sender ID."""
+    sender = SenderIDFactory(value="ACME")
+    account = sender.account
+    acme = [scheduled(account, "ACME") for _ in range(SHOWN + 2)]
+    scheduled(account, "PROMO")  # the same account's other sender ID
+    scheduled(account, "ACME", status=Message.Status.DONE)
+
+    (more,) = _more(uses_on_page(manager_client, sender))
+    listed = manager_client.get(more).content.decode()
+
+    query = urlencode({"status": "scheduled", "account": account.pk, "sender": "ACME"})
+    assert more == f"{reverse('messaging:message_list')}?{query}"
+    assert _listed(listed) == sorted(m.pk for m in acme)  # all of them: the five named too
+
+
+def _listed(page: str) -> list[int]:
+    """The ids of the messages a page of the messages list shows, sorted."""
+    found = re.findall(r'<td class="card-lead"><a href="[^"]+">(\d+)</a>', page)
+    return sorted(int(pk) for pk in found)
+
+
+def test_other_departments_messages_are_counted_and_said_to_be_out_of_reach(
+    manager_client, manager, provider
+):
+    """A Manager of General: retiring holds Bravo's messages too, so they are counted, but the
+    link shows only those the Manager may open, and the page says how many it leaves out."""
+    sender = SenderIDFactory(value="ACME")
+    account = sender.account
+    general = Department.objects.get(name="General")
+    bravo = Department.objects.create(name="Bravo")
+    ours = [scheduled(account, "ACME", department=general) for _ in range(SHOWN + 2)]
+    everyones = scheduled(account, "ACME")  # of no department: everyone's
+    for _ in range(3):
+        scheduled(account, "ACME", department=bravo)
+
+    html = uses_on_page(manager_client, sender)
+    (more,) = _more(html)
+    listed = manager_client.get(more).content.decode()
+
+    assert f"{SHOWN + 6} scheduled messages not yet sent" in html
+    assert "and 3 more on the Messages page" in html  # 8 the Manager may open, 5 named
+    assert _unseen(html) == ["3 of them are in other departments: you cannot open them."]
+    assert _listed(listed) == sorted([m.pk for m in ours] + [everyones.pk])
+
+
+def test_a_superuser_is_told_of_no_department_out_of_reach(client, provider, django_user_model):
+    sender = SenderIDFactory(value="ACME")
+    bravo = Department.objects.create(name="Bravo")
+    made = [scheduled(sender.account, "ACME", department=bravo) for _ in range(SHOWN + 1)]
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "x"))
+
+    html = uses_on_page(client, sender)
+    (more,) = _more(html)
+
+    assert "and 1 more on the Messages page" in html
+    assert _unseen(html) == []
+    assert _listed(client.get(more).content.decode()) == sorted(m.pk for m in made)
+
+
+def test_messages_all_in_other_departments_get_no_link_but_a_word(manager_client, provider):
+    sender = SenderIDFactory(value="ACME")
+    bravo = Department.objects.create(name="Bravo")
+    for _ in range(SHOWN + 1):
+        scheduled(sender.account, "ACME", department=bravo)
+    alone = SenderIDFactory(value="SOLO", account=sender.account)
+    scheduled(sender.account, "SOLO", department=bravo)
+
+    html = uses_on_page(manager_client, sender)
+    one = uses_on_page(manager_client, alone)
+
+    assert f"{SHOWN + 1} scheduled messages not yet sent" in html
+    assert 'href="/messages/' not in html and _more(html) == []
+    assert _unseen(html) == ["All of them are in other departments: you cannot open them."]
+    assert _unseen(one) == ["It is in another department: you cannot open it."]
+
+
+def test_the_rest_of_the_recurring_sends_open_the_list_of_this_sender_ids_only(
+    manager_client, provider
+):
+    """The link led to every recurring send of the user's departments, none of them marked
+    while the sender ID is still active (the list marks only those it can no longer send)."""
+    sender = SenderIDFactory(value="ACME")
+    account = sender.account
+    general = Department.objects.get(name="General")
+    bravo = Department.objects.create(name="Bravo")
+    ours = [recurring(account, "ACME", f"Promo {n}", department=general) for n in range(SHOWN + 1)]
+    recurring(account, "PROMO", "Another sender's", department=general)
+    recurring(ProviderAccountFactory(name="Other"), "ACME", "Another account's")
+    recurring(account, "ACME", "Bravo's", department=bravo)
+
+    html = uses_on_page(manager_client, sender)
+    (more,) = _more(html)
+    listed = manager_client.get(more).content.decode()
+
+    query = urlencode({"account": account.pk, "sender": "ACME"})
+    assert more == f"{reverse('recurring:list')}?{query}"
+    assert f"{SHOWN + 2} active recurring sends" in html and "and 1 more on the" in html
+    assert _unseen(html) == ["1 of them is in another department: you cannot open it."]
+    names = re.findall(r'<td class="card-lead"><a href="[^"]+" dir="auto">([^<]*)</a>', listed)
+    assert sorted(names) == sorted(schedule.name for schedule in ours)
+    assert 'id="sender-filter"' in listed and "From sender ID <bdi>ACME</bdi>" in listed
+    assert f'href="{reverse("recurring:list")}"' in listed  # the way back to every one

@@ -28,6 +28,7 @@ from smsportal.core.words import word
 from smsportal.departments.models import Department
 from smsportal.departments.scope import department_ids, sees_everything, within
 from smsportal.providers.models import ProviderAccount
+from smsportal.senders.models import SenderID
 from smsportal.senders.selectors import sender_choices, sender_choices_keeping, unusable
 from smsportal.sms.encoding import gsm_equivalent
 from smsportal.sms.status import DeliveryStatus
@@ -50,10 +51,15 @@ def message_list(request: HttpRequest) -> HttpResponse:
     rows = visible
     status = request.GET.get("status", "")
     account = request.GET.get("account", "")
+    # A sender ID's messages: the retire confirmation's "and N more" scheduled messages
+    # (messaging/sender_uses.py), or the filter's own select.
+    sender = request.GET.get("sender", "").strip()[: Message._meta.get_field("sender").max_length]
     if status in Message.Status.values:
         rows = rows.filter(status=status)
     if account.isdigit():
         rows = rows.filter(account_id=int(account))
+    if sender:
+        rows = rows.filter(sender=sender)
     page = message_page(rows, visible, request)
     # The filter's choices and each row's account, read after the page so that every row's
     # account is among them (accounts are few; no join per row).
@@ -98,11 +104,23 @@ def message_list(request: HttpRequest) -> HttpResponse:
         else not Department.objects.exists(),
         "status": status,
         "account": account,
+        "sender": sender,
+        "senders": sender_values(sender),
         "filter_query": urlencode(
-            {k: v for k, v in (("status", status), ("account", account)) if v}
+            {k: v for k, v in (("status", status), ("account", account), ("sender", sender)) if v}
         ),
     }
     return render(request, "messaging/message_list.html", context)
+
+
+def sender_values(chosen: str) -> list[str]:
+    """The sender filter's choices: every sender ID of every account, retired ones too (their
+    messages stay), each value once; and the one chosen, though no account lists it (any more)."""
+    # Without the model's ordering (by account name), which DISTINCT would select and join.
+    values = set(SenderID.objects.order_by().values_list("value", flat=True).distinct())
+    if chosen:
+        values.add(chosen)
+    return sorted(values, key=str.casefold)
 
 
 @dataclass
