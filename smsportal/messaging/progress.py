@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from django.utils.functional import lazy
-from django.utils.timezone import localtime
+from django.utils.timezone import localtime, now
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -120,12 +120,27 @@ class Phase:
     cancellable: bool  # whether Cancel still has anything to withdraw
 
 
-def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
+def is_due(message) -> bool:
+    """A scheduled message whose time has come and that nothing holds: its dispatch is enqueued
+    for a time now past (its own, or the one a change of a held message kept), and a worker
+    starts it in a moment. A hold (`held_reason`: a flood rule's, a retired sender's) is set
+    by the worker, and a change clears it (`sending.reschedule`)."""
+    return (
+        message.status == type(message).Status.SCHEDULED
+        and message.scheduled_for is not None
+        and message.scheduled_for <= now()
+        and not message.held_reason
+    )
+
+
+def phase_of(message, counts: Progress, *, reports_expected: bool, held: bool = False) -> Phase:
     """The message's phase as staff see it, agreeing with `counts` (its deliveries by status).
 
     A message is `draft` in the database from Confirm until a worker picks it up; to staff it
-    is already queued. Cancel is offered only while some delivery is still queued, since
-    deliveries a worker has claimed are on their way to the provider and cannot be withdrawn.
+    is already queued, and so is a scheduled message whose time has come (`is_due`) unless the
+    caller knows the worker will hold it (`held`: its sender ID can no longer be sent from).
+    Cancel is offered only while some delivery is still queued, since deliveries a worker has
+    claimed are on their way to the provider and cannot be withdrawn.
     """
     Status = type(message).Status
     queued = counts.get(DeliveryStatus.QUEUED)
@@ -152,7 +167,7 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
             live=waiting > 0 or awaiting > 0,
             cancellable=False,
         )
-    if message.status == Status.SCHEDULED:
+    if message.status == Status.SCHEDULED and not (is_due(message) and not held):
         text = _later(
             lambda: (
                 ngettext(
@@ -170,7 +185,7 @@ def phase_of(message, counts: Progress, *, reports_expected: bool) -> Phase:
             )
         )
         return Phase("scheduled", "info", text, False, cancellable)
-    if message.status == Status.DRAFT:
+    if message.status in (Status.DRAFT, Status.SCHEDULED):  # a scheduled one is due
         text = _later(
             lambda: (
                 ngettext(

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import default_task_backend
 
+from smsportal.core.models import Preference
 from smsportal.messaging import sending
 from smsportal.messaging.dispatch import SENDER_UNUSABLE_CODE
 from smsportal.messaging.models import Delivery, DeliveryEvent, Message
@@ -315,6 +316,93 @@ def test_a_message_held_for_its_retired_sender_says_so_and_how_to_send_it(
         "sender ID</a> to send it." in warning
     )
     assert 'id="held-reason"' not in page  # the stored English reason is not said twice
+
+
+def _held(account, tasks, django_capture_on_commit_callbacks) -> Message:
+    """A message held when its time came (five minutes ago): its sender ID ALERTS was retired;
+    NEWS is usable."""
+    sender = SenderIDFactory(account=account, value="ALERTS")
+    SenderIDFactory(account=account, value="NEWS")
+    message = _scheduled(account, "ALERTS", django_capture_on_commit_callbacks)
+    sender.status = "retired"
+    sender.save()
+    Message.objects.filter(pk=message.pk).update(
+        scheduled_for=timezone.now() - timedelta(minutes=5)
+    )
+    message.refresh_from_db()
+    _run_at_its_time(message, tasks)
+    message.refresh_from_db()
+    assert message.held_reason
+    return message
+
+
+@pytest.mark.parametrize(
+    ("language", "flash", "banner", "due"),
+    [
+        (
+            "en",
+            "The message was changed: its time has come, so it goes in a moment.",
+            "Queued: sending to 2 recipients starts in a moment.",
+            "its time has come: it goes in a moment",
+        ),
+        (
+            "ar",
+            "تم تغيير الرسالة: حان وقتها، فتُرسل بعد لحظات.",
+            "في الانتظار: يبدأ الإرسال إلى مستلمَين بعد لحظات.",
+            "حان وقتها: تُرسل بعد لحظات",
+        ),
+    ],
+)
+def test_a_held_message_whose_sender_was_changed_says_it_goes_now_not_at_its_past_time(
+    operator_client,
+    operator,
+    account,
+    script,
+    tasks,
+    django_capture_on_commit_callbacks,
+    language,
+    flash,
+    banner,
+    due,
+):
+    message = _held(account, tasks, django_capture_on_commit_callbacks)
+    Preference.objects.create(user=operator, language=language)
+    edit = reverse("messaging:message_edit", args=[message.pk])
+    minute = timezone.localtime(message.scheduled_for).strftime("%Y-%m-%dT%H:%M")
+    form = {"action": "save", "body": message.body, "scheduled_for": minute, "sender": "NEWS"}
+
+    tasks.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = operator_client.post(edit, form, follow=True).content.decode()
+
+    # Between the change and the worker's start: still scheduled, for the time that came and
+    # went, and nothing holds it any more; its dispatch is enqueued for now.
+    message.refresh_from_db()
+    assert (message.status, message.sender, message.held_reason) == ("scheduled", "NEWS", "")
+    assert message.scheduled_for < timezone.now()
+    assert [r.task.func for r in tasks.results] == [dispatch_message.func]
+    assert flash in changed
+    page = operator_client.get(message.get_absolute_url()).content.decode()
+    for shown in (changed, page):
+        said = re.search(r'id="message-banner">(.*?)</div>', shown, re.S).group(1)
+        assert said == banner
+        assert 'data-phase="queued" hx-get=' in shown  # the page follows it into its send
+        assert re.search(rf'id="scheduled-due">[^<]*{due}', shown)
+        assert 'id="sender-warning"' not in shown and 'id="held-reason"' not in shown
+
+
+def test_a_message_whose_time_came_is_still_said_to_be_held_when_its_sender_cannot_go(
+    operator_client, account, script, tasks, django_capture_on_commit_callbacks
+):
+    """Its time came and its sender ID was retired before the worker held it: the page does
+    not say it goes, it says why it will not."""
+    message = _held(account, tasks, django_capture_on_commit_callbacks)
+    Message.objects.filter(pk=message.pk).update(held_reason="")
+
+    page = operator_client.get(message.get_absolute_url()).content.decode()
+
+    assert 'data-phase="scheduled"' in page and 'id="scheduled-due"' not in page
+    assert "It was held when its time came" in page
 
 
 def test_the_edit_page_keeps_a_message_on_the_providers_default_sender(

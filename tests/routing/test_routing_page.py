@@ -4,10 +4,12 @@ takes first; the dry-run says which account a number and text would use, and why
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from smsportal.routing.models import AccountRouting, DestinationPrice, Route, RouteAccount
 from smsportal.routing.service import router_for
@@ -269,3 +271,90 @@ def test_an_operator_reads_the_retired_default_sender_without_being_told_to_choo
     warning = re.search(r'default-sender-problem">(.*?)</div>', page, re.S).group(1)
     assert "It can no longer be sent from: routes pass this account over" in warning
     assert "choose another" not in warning
+
+
+# --- the accounts' table: the routes that send through each, and its circuit breaker ----------
+
+
+def _cell(page: str, name: str, account) -> str:
+    """The words of the account's cell `name` ("routes-through", "breaker"), tags left out."""
+    cell = re.search(rf'<td [^>]*id="{name}-{account.pk}"[^>]*>(.*?)</td>', page, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", cell.replace("<br>", " ")).split())
+
+
+def test_the_accounts_table_names_the_routes_that_send_through_each_account(
+    operator_client, two_accounts
+):
+    kwt, isms = two_accounts
+    spare = ProviderAccountFactory(name="Spare", kind="kwtsms")
+    route("Kuwait", "KW", kwt)
+    route("Gulf", "SA AE", isms, kwt, strategy="cheapest")
+    route("Old Saudi", "SA", spare, is_active=False)
+    unused = ProviderAccountFactory(name="Unused", kind="kwtsms")
+
+    page = operator_client.get(reverse("routing:index")).content.decode()
+
+    assert "In routes" not in page
+    assert _cell(page, "routes-through", kwt) == "Kuwait, Gulf"
+    assert _cell(page, "routes-through", isms) == "Gulf"
+    assert _cell(page, "routes-through", spare) == "no active route Old Saudi inactive"
+    assert _cell(page, "routes-through", unused) == "no route"
+    for account in (kwt, isms, spare, unused):
+        assert _cell(page, "breaker", account) == "not taken out"
+
+
+def test_the_accounts_table_says_when_the_breaker_took_an_account_out_and_until_when(
+    manager_client, two_accounts
+):
+    kwt, isms = two_accounts
+    route("Kuwait", "KW", kwt)
+    until = timezone.now() + timedelta(minutes=5)
+    AccountRouting.objects.create(account=kwt, not_sent_failures=5, out_until=until)
+    AccountRouting.objects.create(  # taken out once, and its time is over: back in
+        account=isms, not_sent_failures=5, out_until=timezone.now() - timedelta(minutes=1)
+    )
+
+    page = manager_client.get(reverse("routing:index")).content.decode()
+
+    when = timezone.localtime(until).strftime("%H:%M")
+    assert _cell(page, "breaker", kwt) == (
+        f"Taken out of routes after 5 failed attempts, until {when} Put back"
+    )
+    assert _cell(page, "routes-through", kwt) == "Kuwait"  # still named: it comes back
+    assert _cell(page, "breaker", isms) == "not taken out"
+    assert _cell(page, "routes-through", isms) == "no route"
+
+
+def test_an_inactive_account_is_marked_beside_its_name(operator_client, two_accounts):
+    kwt, _isms = two_accounts
+    kwt.is_active = False
+    kwt.save()
+    route("Kuwait", "KW", kwt)
+
+    page = operator_client.get(reverse("routing:index")).content.decode()
+
+    lead = re.search(rf'<td class="card-lead">(<a href="[^"]*/{kwt.pk}/".*?)</td>', page, re.S)
+    assert "inactive" in lead.group(1)
+    assert _cell(page, "routes-through", kwt) == "Kuwait"
+
+
+def test_the_routes_and_breakers_of_more_accounts_cost_no_more_queries(
+    manager_client, two_accounts, django_assert_max_num_queries
+):
+    kwt, isms = two_accounts
+    route("Kuwait", "KW", kwt, isms)
+    AccountRouting.objects.create(
+        account=kwt, not_sent_failures=5, out_until=timezone.now() + timedelta(minutes=5)
+    )
+    manager_client.get(reverse("routing:index"))  # warm: session, user, permissions
+    with django_assert_max_num_queries(20) as few:
+        manager_client.get(reverse("routing:index"))
+    for n in range(6):
+        account = ProviderAccountFactory(name=f"More {n}", kind="kwtsms")
+        route(f"Route {n}", f"+9655{n}", account, kwt, is_active=n % 2 == 0)
+        AccountRouting.objects.create(
+            account=account, not_sent_failures=5, out_until=timezone.now() + timedelta(minutes=5)
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = manager_client.get(reverse("routing:index")).content.decode()
+    assert _cell(page, "routes-through", kwt) == "Kuwait, Route 0, Route 2, Route 4"

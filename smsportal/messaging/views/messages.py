@@ -35,7 +35,7 @@ from smsportal.sms.status import DeliveryStatus
 
 from .. import sending
 from ..models import Delivery, Message
-from ..progress import Progress, grouped, phase_of, progress, progress_of
+from ..progress import Progress, grouped, is_due, phase_of, progress, progress_of
 from ..scope import messages_of, page_message
 from .compose import text_preview
 
@@ -287,6 +287,12 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     key = rows_key(message, counts)
     seen = Shown.parse(request.GET.get("shown", "")) if live_part else None
     keep_rows = keeps_rows(seen, key, now, following=phase.live)
+    sender = sender_check(message, counts, facts_drawn=not keep_rows)
+    if message.status == Message.Status.SCHEDULED and sender.get("sender_held") and phase.live:
+        # Its time came, but from a sender ID that cannot go: the worker holds it, it does
+        # not send it. The page stops following it, and draws all it shows.
+        phase = phase_of(message, counts, reports_expected=reports_expected, held=True)
+        keep_rows = False
     shown = seen if keep_rows else Shown(key, now)
     poll = request.GET.copy()
     poll["shown"] = str(shown)
@@ -310,20 +316,24 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "retry_choice": RetryChoice.shown(request.GET),
         # Shown beside "Retry" when unknown deliveries may reach their numbers twice.
         "retry_warning": sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
-        **sender_check(message, counts, phase, facts_drawn=not keep_rows),
+        # Its time came and nothing holds it: it goes as soon as a worker starts it, and the
+        # time it was scheduled for, now past, is not said as if it still waited for it.
+        "due": message.status == Message.Status.SCHEDULED and phase.live,
+        **sender,
     }
     if live_part:
         return render(request, "messaging/message_detail.html#live", context)
     return render(request, "messaging/message_detail.html", context)
 
 
-def sender_check(message: Message, counts: Progress, phase, *, facts_drawn: bool) -> dict:
+def sender_check(message: Message, counts: Progress, *, facts_drawn: bool) -> dict:
     """Whether the message's sender ID can still be sent from, asked only where it matters (a
     poll of a send under way costs no query for it): a scheduled message that would not go
     (`dispatch.start` holds it), a retry that must choose another (`retry_senders`), the facts
     card that names the sender."""
     retryable = any(counts.get(status) for status in sending.RETRYABLE)
-    if not message.sender or not (facts_drawn or retryable or phase.label == "scheduled"):
+    scheduled = message.status == Message.Status.SCHEDULED
+    if not message.sender or not (facts_drawn or retryable or scheduled):
         return {}
     problem = unusable(message.account, message.sender)
     if problem is None:
@@ -646,7 +656,13 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("sender" if exc.code == "sender_unusable" else None, str(exc))
         else:
             audit.record("message_changed", message, changes=audit.diff(initial, form.cleaned_data))
-            messages.success(request, _("The scheduled message was changed."))
+            if is_due(message):  # kept at its time, which came while it was held
+                messages.success(
+                    request,
+                    _("The message was changed: its time has come, so it goes in a moment."),
+                )
+            else:
+                messages.success(request, _("The scheduled message was changed."))
             return redirect(message)
     return edit_page(request, message, form)
 
