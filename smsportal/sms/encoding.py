@@ -143,12 +143,21 @@ def _cut(text: str, encoding: str, wide: set[str]) -> tuple[list[str], list[int]
     return parts, counts
 
 
-@lru_cache(maxsize=32)
+# The longest text whose characters are kept: a message of 255 parts of 153 characters. A
+# longer one (a paste the preview refuses at once) is not held in memory for later.
+KEPT_TEXT_LENGTH = 255 * 153
+
+
 def distinct_characters(text: str) -> frozenset[str]:
     """The characters `text` is made of. Kept for the last few texts: the preview asks it of
     the same text four times (its ceiling, analysis, look-alikes and invisible characters),
     and gathering 1,600 characters costs more than finding them again (a string keeps its
     hash)."""
+    return _kept_characters(text) if len(text) <= KEPT_TEXT_LENGTH else frozenset(text)
+
+
+@lru_cache(maxsize=16)
+def _kept_characters(text: str) -> frozenset[str]:
     return frozenset(text)
 
 

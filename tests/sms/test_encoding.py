@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from smsportal.sms.encoding import GSM7, UCS2, analyse, gsm_equivalent, split
+from smsportal.sms.encoding import (
+    GSM7,
+    KEPT_TEXT_LENGTH,
+    UCS2,
+    _kept_characters,
+    analyse,
+    distinct_characters,
+    gsm_equivalent,
+    split,
+)
 
 
 def test_160_gsm_characters_are_one_sms_and_161_are_two():
@@ -140,3 +149,16 @@ def test_the_character_ceiling_is_the_roomiest_alphabet_that_carries_the_text():
     assert character_ceiling("crêpe", 10, latin) == 1340  # Latin-1: 134 a part
     assert character_ceiling("crêpe", 10) == 670
     assert character_ceiling("crêpe 😀", 10, latin) == 670
+
+
+def test_a_texts_characters_are_kept_only_for_texts_a_message_can_hold():
+    """The preview asks a text's characters several times and they are kept for the last few
+    texts; a paste longer than any message could be is not held in memory for later."""
+    _kept_characters.cache_clear()
+    short = "مرحبا " * 10
+    assert distinct_characters(short) == frozenset(short)
+    assert distinct_characters(short) == frozenset(short)
+    assert _kept_characters.cache_info().hits == 1
+    huge = "ab" * KEPT_TEXT_LENGTH
+    assert distinct_characters(huge) == {"a", "b"}
+    assert _kept_characters.cache_info().currsize == 1
