@@ -39,6 +39,7 @@ TIME_SPANS = {
 }
 
 
-def time_since(moment: datetime, depth: int = 2) -> str:
-    """'3 minutes', '1 day, 4 hours': Django's `timesince` in the portal's words."""
-    return timesince(moment, time_strings=TIME_SPANS, depth=depth)
+def time_since(moment: datetime, depth: int = 2, now: datetime | None = None) -> str:
+    """'3 minutes', '1 day, 4 hours' (until `now`, by default now): Django's `timesince` in the
+    portal's words."""
+    return timesince(moment, now=now, time_strings=TIME_SPANS, depth=depth)

@@ -540,7 +540,9 @@ def personalise(
             "per message.",
             too_long,
         ) % {"count": f"{too_long:,}", "most": f"{max_parts:,}"}
-        raise SendRefused(refusal, code="too_many_parts")
+        raise SendRefused(
+            refusal, code="too_many_parts", values={"count": too_long, "most": max_parts}
+        )
     # Identical texts side by side: dispatch sends each run in as few requests as the
     # provider allows (it cuts batches by consecutive deliveries).
     rendered.sort(key=lambda row: row[1])

@@ -28,7 +28,7 @@ def check(department, account, parts: int, cost: Decimal) -> None:
     try:
         quotas.check(department, account, parts=parts, credit=cost)
     except quotas.QuotaExceeded as exc:
-        raise SendRefused(str(exc), code=exc.code) from exc
+        raise SendRefused(str(exc), code=exc.code, values=exc.values) from exc
 
 
 def room_left(department, account) -> list[dict]:
@@ -63,7 +63,7 @@ def take(message, department, parts: int, cost: Decimal) -> None:
     try:
         quotas.reserve(department, message.account, parts=parts, credit=cost, message_id=message.pk)
     except quotas.QuotaExceeded as exc:
-        raise SendRefused(str(exc), code=exc.code) from exc
+        raise SendRefused(str(exc), code=exc.code, values=exc.values) from exc
 
 
 def count_sent(message, department, parts: int, cost: Decimal) -> None:
@@ -82,7 +82,7 @@ def recount(message, parts: int, cost: Decimal) -> None:
     try:
         quotas.resize(message.pk, parts=parts, credit=cost)
     except quotas.QuotaExceeded as exc:
-        raise SendRefused(str(exc), code=exc.code) from exc
+        raise SendRefused(str(exc), code=exc.code, values=exc.values) from exc
 
 
 def give_back(message_id: int, parts: int, account_id: int) -> None:

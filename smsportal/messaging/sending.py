@@ -55,11 +55,16 @@ OPTED_OUT_TEXT = "opted out"
 
 class SendRefused(Exception):
     """The portal will not send this, and says why (nothing was created or sent): the message
-    in words for people, `code` for machines (the API's problem codes, docs/api.md)."""
+    in words for people, `code` for machines (the API's problem codes, docs/api.md), and
+    `values`, the names and figures the message was written with (plain values), for a record
+    that writes it again later in its reader's language (recurring.reasons)."""
 
-    def __init__(self, message: str, *, code: str = "send_refused") -> None:
+    def __init__(
+        self, message: str, *, code: str = "send_refused", values: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.values = values or {}
 
 
 @dataclass
@@ -201,7 +206,9 @@ def prepare(
         raise SendRefused(_("There is no recipient to send to."), code="no_recipients")
     if not account.is_active:
         raise SendRefused(
-            _("%(account)s is not active.") % {"account": account}, code="account_inactive"
+            _("%(account)s is not active.") % {"account": account},
+            code="account_inactive",
+            values={"account": str(account)},
         )
     check_sender(account, sender)
     # The confirmation of a STOP (`replies.confirm_opt_out`) is the one message an opted-out
@@ -246,7 +253,7 @@ def prepare(
     try:
         check_affordable(account, cost, user or AnonymousUser())
     except Unaffordable as exc:
-        raise SendRefused(exc.message, code=exc.code) from exc
+        raise SendRefused(exc.message, code=exc.code, values=exc.values) from exc
     parts = own.total_parts if own else len(phones) * analysis.segments
     quota_step.check(department, account, parts, cost)
     return Draft(
@@ -304,7 +311,7 @@ def check_department(department: Department | None, user) -> None:
         if not staff:
             return
         if not Department.objects.of(user).exists():
-            raise SendRefused(no_department_text(), code="no_department")
+            raise SendRefused(no_department_text(), code="no_department", values={"in_none": True})
         raise SendRefused(
             gettext("Choose the department this message is sent for."), code="no_department"
         )
@@ -313,6 +320,7 @@ def check_department(department: Department | None, user) -> None:
             gettext("You are not in the department %(department)s, so you cannot send for it.")
             % {"department": department},
             code="not_in_department",
+            values={"department": str(department)},
         )
 
 
@@ -321,7 +329,11 @@ def check_sender(account: ProviderAccount, sender: str) -> None:
     Forms offer only those, but a sender retired since (a retry of an old message, a recurring
     send, a reschedule) would still be taken by the provider, so the send path checks it."""
     if problem := unusable(account, sender):
-        raise SendRefused(problem.warning, code="sender_unusable")
+        raise SendRefused(
+            problem.warning,
+            code="sender_unusable",
+            values={"sender": sender, "account": str(account), "kind": problem.kind},
+        )
 
 
 def cost_of(account: ProviderAccount, phones: list[str], segments: int, own=None) -> Decimal:
@@ -341,6 +353,11 @@ def check_text(account: ProviderAccount, analysis) -> None:
             _("The text needs %(parts)s parts; %(account)s allows at most %(most)s per message.")
             % {"parts": analysis.segments, "account": account, "most": account.max_parts},
             code="too_many_parts",
+            values={
+                "parts": analysis.segments,
+                "account": str(account),
+                "most": account.max_parts,
+            },
         )
 
 
@@ -587,7 +604,7 @@ def reschedule(
             try:
                 check_affordable(message.account, change.cost, user or AnonymousUser())
             except Unaffordable as exc:
-                raise SendRefused(exc.message, code=exc.code) from exc
+                raise SendRefused(exc.message, code=exc.code, values=exc.values) from exc
         fields.update(
             body=body,
             encoding=analysis.encoding,
@@ -749,7 +766,9 @@ def send_to_remote_list(
     check_text(account, analysis)
     if not account.is_active:
         raise SendRefused(
-            _("%(account)s is not active.") % {"account": account}, code="account_inactive"
+            _("%(account)s is not active.") % {"account": account},
+            code="account_inactive",
+            values={"account": str(account)},
         )
     push = check_no_new_opt_outs(account, name)
     try:
@@ -757,7 +776,7 @@ def send_to_remote_list(
             account, estimate(account, push.pushed, analysis.segments), user or AnonymousUser()
         )
     except Unaffordable as exc:
-        raise SendRefused(exc.message, code=exc.code) from exc
+        raise SendRefused(exc.message, code=exc.code, values=exc.values) from exc
     parts = push.pushed * analysis.segments
     quota_step.check(department, account, parts, estimate(account, 1, parts))
     result = account.backend.send_to_remote_list(name, OutgoingMessage(text))

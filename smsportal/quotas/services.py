@@ -24,6 +24,7 @@ it took it from, even if the quota has been changed since.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -43,9 +44,14 @@ CREDIT_STEP = Decimal("0.0001")  # Usage.credit's decimal places
 
 
 class QuotaExceeded(Exception):
-    """The send would go past a quota: the message says which, and how much is left."""
+    """The send would go past a quota: the message says which, and how much is left; `values`
+    are its figures, from which `over_text` writes it again (in a later reader's language)."""
 
     code = "over_quota"
+
+    def __init__(self, message: str, *, values: dict) -> None:
+        super().__init__(message)
+        self.values = values
 
 
 def applicable(department, account) -> QuerySet[Quota]:
@@ -233,7 +239,7 @@ def _refusal(quota: Quota, period: str, usage: Usage, parts: int, credit: Decima
     metric = next(iter(limits))
     wanted = parts if metric == "parts" else credit
     left = Room(metric, limits[metric], getattr(usage, metric)).left
-    return QuotaExceeded(_over(quota, period, metric, wanted, left))
+    return _over(quota, period, metric, wanted, left)
 
 
 def _refuse_if_over(quota: Quota, period: str, usage: Usage, parts: int, credit: Decimal) -> None:
@@ -242,18 +248,38 @@ def _refuse_if_over(quota: Quota, period: str, usage: Usage, parts: int, credit:
     for metric, limit in limits.items():
         room = Room(metric, limit, getattr(usage, metric))
         if room.used + wanted[metric] > limit:
-            raise QuotaExceeded(_over(quota, period, metric, wanted[metric], room.left))
+            raise _over(quota, period, metric, wanted[metric], room.left)
 
 
-def _over(quota: Quota, period: str, metric: str, wanted, left) -> str:
-    """ "Over quota: this send needs 300 parts; 120 parts left today in Sales on KwtSMS." """
-    where = {
+def _over(quota: Quota, period: str, metric: str, wanted, left) -> QuotaExceeded:
+    """The refusal of a send that needs `wanted` where `left` is left, with its figures."""
+    figures = {
         "department": quota.department.name,
-        "scope": quota.scope,
+        "account": quota.account.name if quota.account_id else "",  # "": over all accounts
+        "period": period,
+        "metric": metric,
+        "limit": quota.limits(period)[metric],
+        "wanted": wanted,
+        "left": left,
+    }
+    # Plain values, which a record can keep (JSON): an amount of credit as its text.
+    values = {key: str(v) if isinstance(v, Decimal) else v for key, v in figures.items()}
+    return QuotaExceeded(over_text(values), values=values)
+
+
+def over_text(values: Mapping, name: Callable[[str], str] = str) -> str:
+    """ "Over quota: this send needs 300 parts; 120 parts left today in Sales on KwtSMS.", in
+    the active language, from a refusal's `values` (`name` writes a department's or account's
+    name: a page isolates it)."""
+    period, metric = values["period"], values["metric"]
+    where = {
+        "department": name(values["department"]),
+        "scope": name(values["account"]) if values["account"] else _("all accounts"),
         "when": _("today") if period == Usage.Period.DAY else _("this month"),
     }
-    limit = quota.limits(period)[metric]
+    limit, wanted, left = (Decimal(str(values[key])) for key in ("limit", "wanted", "left"))
     if metric == "parts":
+        limit, wanted, left = int(limit), int(wanted), int(left)
         amount = ngettext("%(count)s part", "%(count)s parts", limit) % {"count": f"{limit:,}"}
         needs = ngettext(
             "this send needs %(count)s part", "this send needs %(count)s parts", wanted

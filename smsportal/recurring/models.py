@@ -13,9 +13,11 @@ from django.conf import settings
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
+from .reasons import Reason, reason, reason_text, shown_reason
 
 
 class RecurringSendQuerySet(models.QuerySet):
@@ -174,7 +176,7 @@ class RecurringSend(models.Model):
             late = now - occurrence.due_at > timedelta(seconds=settings.RECURRING_LATE_SECONDS)
             if late and schedule.on_missed == self.Missed.SKIP:
                 occurrence.status = Occurrence.Status.SKIPPED
-                occurrence.reason = "Missed (no worker was running at the time) and set to skip."
+                occurrence.note = reason(Reason.MISSED)
                 occurrence.save()
             else:
                 occurrence.late = late
@@ -213,7 +215,9 @@ class Occurrence(models.Model):
     message = models.ForeignKey(
         "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL
     )
-    reason = models.CharField(max_length=500, blank=True)
+    # Why it sent nothing, as a code and its values (reasons.Reason), written in the reader's
+    # language when shown; empty when it was sent.
+    note = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -224,3 +228,13 @@ class Occurrence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule} at {timezone.localtime(self.due_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def reason(self) -> str:
+        """Why it sent nothing, in the reader's language, as plain text ("" when it was sent)."""
+        return reason_text(self.note)
+
+    @property
+    def shown_reason(self) -> SafeString:
+        """Why it sent nothing, in the reader's language, for a page."""
+        return shown_reason(self.note)

@@ -14,6 +14,7 @@ from smsportal.messaging.recipients import resolve
 from smsportal.messaging.sending import SendRefused
 
 from .models import Occurrence, RecurringSend
+from .reasons import of_refusal
 
 
 def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
@@ -29,7 +30,8 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
     try:
         if not summary.phones:
             raise SendRefused(
-                _("The lists have no one to send to (empty, or every member opted out).")
+                _("The lists have no one to send to (empty, or every member opted out)."),
+                code="no_recipients",
             )
         body, personal = message_types.as_written(schedule.text, message_types.TEXT)
         draft = sending.prepare(
@@ -46,7 +48,7 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
         message = sending.send(draft)
     except SendRefused as exc:
         occurrence.status = Occurrence.Status.FAILED
-        occurrence.reason = str(exc)[:500]
+        occurrence.note = of_refusal(exc)
     else:
         occurrence.status = Occurrence.Status.SENT
         occurrence.message = message

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 
 from smsportal.providers.models import ProviderAccount
 
@@ -58,11 +58,29 @@ def sender_choices_keeping(
 @dataclass(frozen=True)
 class Unusable:
     """Why a sender ID a form was saved with can no longer be sent from: `mark`, a word or two
-    beside it in the select; `warning`, the sentence shown under it."""
+    beside it in the select; `warning`, the sentence shown under it; `kind`, which of WARNINGS
+    it is (a record keeps it, to write the warning in its reader's language)."""
 
     value: str
     mark: str
     warning: str
+    kind: str = ""
+
+
+# Each kind of unusable sender ID's warning, written with its sender and account.
+WARNINGS = {
+    "unknown": gettext_lazy("%(sender)s is not a sender ID of %(account)s: choose another."),
+    "retired": gettext_lazy(
+        "%(sender)s has been retired and can no longer be sent from: choose another."
+    ),
+    "rejected": gettext_lazy("%(sender)s was rejected by the provider: choose another."),
+    "pending": gettext_lazy(
+        "%(sender)s is still waiting for the provider's approval: choose another."
+    ),
+    "unlisted": gettext_lazy(
+        "%(account)s no longer lists %(sender)s among its sender IDs: choose another."
+    ),
+}
 
 
 def unusable(account: ProviderAccount | None, value: str) -> Unusable | None:
@@ -99,20 +117,15 @@ def unusable_among(pairs: Iterable[tuple[ProviderAccount, str]]) -> dict[tuple[i
 def _why_unusable(account: ProviderAccount, value: str, sender: SenderID | None) -> Unusable | None:
     if sender is not None and sender.status == SenderStatus.ACTIVE and not sender.missing_since:
         return None
-    figures = {"sender": value, "account": account}
     if sender is None:
-        mark = _("not of this account")
-        warning = _("%(sender)s is not a sender ID of %(account)s: choose another.")
+        kind, mark = "unknown", _("not of this account")
     elif sender.status == SenderStatus.RETIRED:
-        mark = _("retired")
-        warning = _("%(sender)s has been retired and can no longer be sent from: choose another.")
+        kind, mark = "retired", _("retired")
     elif sender.status == SenderStatus.REJECTED:
-        mark = pgettext("sender", "rejected")  # the words of the Sender IDs page
-        warning = _("%(sender)s was rejected by the provider: choose another.")
+        kind, mark = "rejected", pgettext("sender", "rejected")  # the Sender IDs page's word
     elif sender.status == SenderStatus.PENDING:
-        mark = _("pending")
-        warning = _("%(sender)s is still waiting for the provider's approval: choose another.")
+        kind, mark = "pending", _("pending")
     else:
-        mark = _("no longer listed")
-        warning = _("%(account)s no longer lists %(sender)s among its sender IDs: choose another.")
-    return Unusable(value, mark, warning % figures)
+        kind, mark = "unlisted", _("no longer listed")
+    warning = WARNINGS[kind] % {"sender": value, "account": account}
+    return Unusable(value, mark, warning, kind)
