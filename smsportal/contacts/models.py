@@ -253,17 +253,20 @@ class ContactList(models.Model):
     def push_to(self, account, user=None) -> RemoteListPush:
         """Copy this list to `account` (KalaSMS remote lists) in the background: the copy is
         recorded now, and the task (`remote.run_push`) adds the members who have not opted out.
-        Raises ProviderError where the provider keeps no lists."""
+        Raises ProviderError where the provider keeps no lists, and where the list's name there
+        holds a list this one did not copy (`remote.check_name_free`)."""
         # remote and tasks import this module, hence the imports here (same app).
-        from .remote import remote_name, sendable_members
+        from .remote import check_name_free, remote_name, sendable_members
         from .tasks import push_list
 
         if not account.backend.capabilities.remote_lists:
             raise ProviderError(f"{account.get_kind_display()} keeps no lists.")
+        name = remote_name(self)
+        check_name_free(self, account, name)
         push = RemoteListPush.objects.create(
             contact_list=self,
             account=account,
-            remote_name=remote_name(self),
+            remote_name=name,
             total=sendable_members(self).count(),
             created_by=user,
         )

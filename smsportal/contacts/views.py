@@ -25,7 +25,7 @@ from smsportal.departments.scope import department_ids, sees_everything
 from smsportal.providers.backends.base import ProviderError
 from smsportal.providers.models import ProviderAccount
 
-from . import scope, selectors
+from . import remote, scope, selectors
 from .forms import (
     BulkForm,
     ContactFieldForm,
@@ -365,21 +365,34 @@ def remote_lists(request: HttpRequest, account_pk: int) -> HttpResponse:
         names = account.backend.remote_lists()
     except ProviderError as exc:
         error = str(exc)
-    pushed = {
-        p.remote_name: p
-        for p in RemoteListPush.objects.filter(
-            account=account, contact_list__in=scope.lists_of(request)
-        ).select_related("contact_list")
-    }
+    # Only copies of lists the person may see: another department's, and for anyone but a
+    # superuser one the portal did not make, are left out (contacts/remote.py).
+    copies = remote.copies_seen_by(request, account, names)
+    own = remote.own_list_ids(request, copies.values())
+    departments = list(Department.objects.of(request.user))
     context = {
         "account": account,
-        "names": [(name, pushed.get(name)) for name in names],
+        "rows": [
+            {
+                "name": name,
+                "push": push,
+                "may_delete": remote.may_delete(request, push, own),
+                # A send to a list is one department's message: chosen when the list may go
+                # out for several of the user's (its own department's, or any for a shared one).
+                "departments": [] if push is None else _departments_for(push, departments),
+            }
+            for name, push in copies.items()
+        ],
         "error": error,
         "accounts": _remote_accounts(),
-        # A send to a list is one department's message: chosen when the user has several.
-        "departments": list(Department.objects.of(request.user)),
+        "sees_all": sees_everything(request),
     }
     return render(request, "contacts/remote_lists.html", context)
+
+
+def _departments_for(push, departments: list[Department]) -> list[Department]:
+    """Of the user's `departments`, those a send to `push`'s copy may be for (`scope.not_for`)."""
+    return [d for d in departments if not scope.not_for(d, [push.contact_list])]
 
 
 @require_POST
@@ -387,6 +400,10 @@ def remote_lists(request: HttpRequest, account_pk: int) -> HttpResponse:
 def remote_list_delete(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = get_object_or_404(ProviderAccount, pk=account_pk)
     name = request.POST.get("name", "")
+    push = remote.copy_at(account, name)
+    if not remote.may_delete(request, push, remote.own_list_ids(request, [push])):
+        messages.error(request, remote.not_yours(account, name))
+        return redirect("contacts:remote_lists", account_pk=account.pk)
     try:
         account.backend.delete_remote_list(name)
     except ProviderError as exc:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
-from smsportal.contacts.remote import check_no_new_opt_outs
+from smsportal.contacts.remote import check_no_new_opt_outs, copy_sent_by
+from smsportal.contacts.scope import not_for, not_for_error
 from smsportal.contacts.selectors import opted_out
 from smsportal.core import audit
 from smsportal.core.text import credit_figure
@@ -747,6 +748,18 @@ def retry(
     return send(draft)
 
 
+def _copy_sent_to(account: ProviderAccount, name: str, user, department: Department | None):
+    """The push that made the list `name` at `account`, if `user` may send to it for
+    `department` (None: one the portal did not make, which the opt-out check refuses)."""
+    try:
+        push = copy_sent_by(user, account, name)
+    except LookupError as exc:
+        raise SendRefused(str(exc)) from exc
+    if push is not None and not_for(department, [push.contact_list]):
+        raise SendRefused(not_for_error(department, push.contact_list))
+    return push
+
+
 def send_to_remote_list(
     account: ProviderAccount,
     name: str,
@@ -759,8 +772,10 @@ def send_to_remote_list(
     so its report is polled and shown like any other.
 
     The checks of `prepare` that apply to a list the portal cannot see into: the text and its
-    parts, the account active, the list's copy still clear of opt-outs (RemoteListStale, a
-    ProviderError, otherwise), and the balance for the members the copy holds."""
+    parts, the account active, the copy one of a list the person may send to for `department`
+    (their departments', a shared one: `contacts.remote.copy_sent_by`, `scope.not_for`), that
+    list's copy still clear of opt-outs (RemoteListStale, a ProviderError, otherwise), and the
+    balance for the members the copy holds."""
     check_department(department, user)
     analysis = analyse(text)
     check_text(account, analysis)
@@ -770,7 +785,7 @@ def send_to_remote_list(
             code="account_inactive",
             values={"account": str(account)},
         )
-    push = check_no_new_opt_outs(account, name)
+    push = check_no_new_opt_outs(account, name, _copy_sent_to(account, name, user, department))
     try:
         check_affordable(
             account, estimate(account, push.pushed, analysis.segments), user or AnonymousUser()

@@ -38,6 +38,7 @@ EXPECTED = {
     "ProtocolError": False,  # a garbled answer: the request may have been taken
     "TransientError": None,  # decided by request_sent (below)
     "RemoteListStale": False,  # contacts: a list that may hold opted-out numbers, not the account
+    "RemoteNameTaken": False,  # contacts: a copy refused over another list's, not a send
 }
 
 

@@ -222,7 +222,7 @@ def test_a_list_copied_to_kalasms_leaves_opted_out_members_out(kala, staff_list,
     push = run_push(contact_list.push_to(kala))
 
     assert (push.status, push.pushed, push.total) == ("done", 4, 4)
-    remote = sandbox.world.account("kalasms", "demo-kalasms").lists["Staff"]
+    remote = sandbox.world.account("kalasms", "demo-kalasms").lists[push.remote_name]
     assert contacts[0].phone.lstrip("+") not in remote and len(remote) == 4
 
 
