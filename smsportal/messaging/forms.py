@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,7 +20,7 @@ from smsportal.providers.models import ProviderAccount
 from smsportal.senders.selectors import unusable
 from smsportal.senders.validation import validate_sender
 
-from . import message_types
+from . import idempotency, message_types
 
 AUTOMATIC = "auto"  # the account choice that lets the routes (smsportal.routing) decide
 
@@ -152,13 +151,14 @@ class ComposeForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text=_("Empty: send now."),
     )
-    # One per form: a double click or a second tab finds the message already created.
+    # One per form: a double click or a second tab finds the message already created. The
+    # browser posts it back, so it becomes a key only under the person's prefix (idempotency.py).
     token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("token", secrets.token_urlsafe(24))
+            self.initial.setdefault("token", idempotency.new_token())
         # The lists offered: the chosen department's and the shared ones; accepted: any the
         # person may see, another department's then refused below with the reason. Without a
         # person (the API's form), the caller has checked the lists (api/serializers.py).
@@ -265,4 +265,4 @@ class ComposeForm(forms.Form):
         return when
 
     def clean_token(self):
-        return self.cleaned_data.get("token") or secrets.token_urlsafe(24)
+        return idempotency.clean_token(self.cleaned_data.get("token"))

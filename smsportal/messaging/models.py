@@ -68,8 +68,10 @@ class Message(models.Model):
         related_name="messages",
         db_index=False,
     )
-    # The compose form's one-time token: a double click or a second tab submits the same token,
-    # and finds this message instead of creating a second one.
+    # The key that makes a send happen once: a form's one-time token under its person's prefix
+    # (a double click or a second tab submits the same token, and finds this message instead of
+    # creating a second one), or the portal's own for a recurring occurrence or a routed part.
+    # Only its sender's repeat is answered with this message (messaging/idempotency.py).
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # Why a scheduled message was held back when its time came (a provider's flood rule), and
     # until when; empty once it goes. Shown on the message page.

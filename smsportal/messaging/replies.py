@@ -38,9 +38,10 @@ def send_to_one(
     """(message, created): send `text` to `phone` through `account`, as `department` (the
     thread's). Raises SendRefused, with the reason, when the number opted out, the balance is
     short or the text cannot go. A `key` already used returns that message and sends nothing
-    (created is False)."""
+    (created is False); another sender's key is refused (`sending.sent_with`)."""
 
-    if not (key and Message.objects.filter(idempotency_key=key).exists()) and opted_out([phone]):
+    sent_before = key and sending.sent_with(key, user=user, department=department)
+    if not sent_before and opted_out([phone]):
         raise SendRefused(opted_out_refusal(phone))
     draft = sending.prepare(
         account=account,

@@ -39,7 +39,7 @@ from smsportal.senders.selectors import unusable
 from smsportal.sms.encoding import ALPHABET_LABELS, Analysis, analyse
 from smsportal.sms.status import DeliveryStatus
 
-from . import flood, quota_step
+from . import flood, idempotency, quota_step
 from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .message_types import measure
@@ -100,7 +100,8 @@ def estimate(account: ProviderAccount, recipients: int, segments: int) -> Decima
 class Draft:
     """A message that passed every check and is ready to send: what the confirm page shows and
     what `send` consumes. Only `prepare` makes one. `existing` is set when the form's
-    idempotency key was already used: `send` then returns that message and creates nothing."""
+    idempotency key was already used by the same sender: `send` then returns that message and
+    creates nothing."""
 
     account: ProviderAccount
     body: str
@@ -169,7 +170,8 @@ def prepare(
 
     `recipients` is a ResolvedRecipients (E.164 phones; `messaging.recipients.resolve` builds
     one from pasted numbers and lists). The checks, in order: an `idempotency_key` already used
-    (duplicate submit: the Draft carries that message and nothing else is checked); the text can
+    by the same sender (duplicate submit: the Draft carries that message and nothing else is
+    checked; another sender's key is refused, `sent_with`); the text can
     be sent (encoding, binary octets) in at most `account.max_parts` parts; the account is
     active; the sender ID is one of its usable ones (`check_sender`); numbers that opted out are
     moved to the skipped (if none is left, refused); the backend's own pre-send check and the
@@ -188,7 +190,7 @@ def prepare(
     departments; only an automatic send (no `user`) may have none.
     """
     if idempotency_key:
-        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        existing = sent_with(idempotency_key, user=user, department=department)
         if existing:
             return Draft(
                 account=existing.account,
@@ -365,7 +367,8 @@ def check_text(account: ProviderAccount, analysis) -> None:
 def send(draft: Draft, *, also: Callable[[Message], None] | None = None) -> Message:
     """Create the message of a `prepare`d draft with every delivery (one transaction, bulk
     inserts) and enqueue its dispatch, for `draft.scheduled_for` or now. A draft whose
-    idempotency key was used meanwhile (a second submit won the race) returns that message.
+    idempotency key was used meanwhile (a second submit won the race) returns that message,
+    if it is the same sender's (`sent_with`).
 
     `also(message)`, if given, runs in the same transaction once the message and its
     deliveries exist: what the caller records about the send (the API: the key that sent it
@@ -403,10 +406,41 @@ def send(draft: Draft, *, also: Callable[[Message], None] | None = None) -> Mess
             _raise_counters(counters)
             transaction.on_commit(message.send)
     except IntegrityError:
-        if draft.idempotency_key:
-            return Message.objects.get(idempotency_key=draft.idempotency_key)
-        raise
+        if not draft.idempotency_key:
+            raise
+        # A second submit committed the key meanwhile: its message, if it is this sender's.
+        existing = sent_with(
+            draft.idempotency_key, user=draft.created_by, department=draft.department
+        )
+        if existing is None:
+            raise
+        return existing
     return message
+
+
+def sent_with(key: str, *, user, department: Department | None) -> Message | None:
+    """The message already sent with idempotency `key` by this sender (the same person, or
+    none, as the same department), which a repeat of the send answers with; None if the key is
+    unused. A key another sender used is refused: its message is theirs, and what the refusal
+    says tells nothing of it (messaging/idempotency.py says how form keys are kept apart)."""
+    existing = Message.objects.filter(idempotency_key=key).first()
+    if existing is None or _same_sender(existing, key, user, department):
+        return existing
+    raise SendRefused(
+        _(
+            "This send's one-time key was already used for another message, so nothing was "
+            "sent. Open the page again to send a new message."
+        ),
+        code="idempotency_key_taken",
+    )
+
+
+def _same_sender(message: Message, key: str, user, department: Department | None) -> bool:
+    user_id = getattr(user, "pk", None)  # None for an automatic send (or AnonymousUser)
+    if message.created_by_id != user_id or message.department_id != getattr(department, "pk", None):
+        return False
+    # A send without a person repeats only the portal's own (system) keys, never a form's.
+    return user_id is not None or not idempotency.is_form_key(key)
 
 
 def _raise_counters(counters: Transitions) -> None:

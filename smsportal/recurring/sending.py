@@ -42,7 +42,9 @@ def send_occurrence(schedule: RecurringSend, occurrence: Occurrence) -> None:
             recipients=summary.resolved(),
             user=schedule.created_by,
             department=schedule.department,
-            # A second guard beside the occurrence's own uniqueness.
+            # A second guard beside the occurrence's own uniqueness. No form can write this key
+            # (a form's is kept under its person's prefix, messaging/idempotency.py), and a
+            # message of another sender holding it is refused, not taken for this one.
             idempotency_key=f"recurring:{schedule.pk}:{occurrence.due_at:%Y%m%d%H%M}",
         )
         message = sending.send(draft)

@@ -68,7 +68,7 @@ def test_the_message_stores_what_the_account_will_send(operator_client, iso):
 
     confirm_and_send(operator_client, data)
 
-    message = Message.objects.get(idempotency_key="tok-iso")
+    message = Message.objects.get(idempotency_key__endswith=":tok-iso")
     assert (message.encoding, message.segments) == ("Latin-1", 1)
     assert message.estimated_cost == iso.price_per_segment
     assert message.deliveries.get().segments == 1
@@ -83,7 +83,7 @@ def test_a_text_the_account_cannot_carry_is_shown_and_refused(operator_client, d
 
     assert "cannot hold a line break" in shown
     assert "cannot hold a line break" in sent.content.decode()
-    assert not Message.objects.filter(idempotency_key="tok-m").exists()
+    assert not Message.objects.exists()
 
 
 def test_windows_1256_refuses_an_emoji_in_the_preview(operator_client, db):

@@ -39,7 +39,7 @@ from smsportal.sms.encoding import (
 from smsportal.sms.phones import parse_phone, split_pasted
 from smsportal.sms.placeholders import parse
 
-from .. import confirmation, message_types, quota_step, routed, sending
+from .. import confirmation, idempotency, message_types, quota_step, routed, sending
 from ..characters import costly_chips, invisible_name
 from ..forms import ComposeForm
 from ..message_types import measure
@@ -519,7 +519,7 @@ def draft_for(request: HttpRequest, form: ComposeForm, preview: dict) -> sending
             scheduled_for=data["scheduled_for"],
             user=request.user,
             department=data.get("department"),
-            idempotency_key=data["token"],
+            idempotency_key=idempotency.form_key(request.user, data["token"]),
         )
     except sending.SendRefused as exc:
         form.add_error(None, str(exc))
@@ -539,7 +539,7 @@ def routed_draft_for(request, form, preview, body: str, personal: bool):
             scheduled_for=data["scheduled_for"],
             user=request.user,
             department=data.get("department"),
-            idempotency_key=data["token"],
+            idempotency_key=idempotency.form_key(request.user, data["token"]),
         )
     except sending.SendRefused as exc:
         form.add_error(None, str(exc))

@@ -7,8 +7,6 @@ or redirects back to the page without JavaScript.
 
 from __future__ import annotations
 
-import secrets
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -26,6 +24,7 @@ from smsportal.departments.forms import DepartmentField
 from smsportal.routing.prices import PriceTable
 from smsportal.sms.phones import parse_phone
 
+from .. import idempotency
 from ..conversations import mark_read, name_contacts, record_reply, thread
 from ..inbound import OPTED_OUT, is_opt_out_keyword, keyword_of, opt_in_keywords
 from ..models import Conversation
@@ -43,8 +42,9 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
         strip=False,
     )
-    # One-time token: a double click sends one reply.
-    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # One-time token: a double click sends one reply. The browser posts it back, so it becomes
+    # a key only under the person's prefix (messaging/idempotency.py); a tampered one, fresh.
+    token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Whose reply it is in a thread nobody has answered yet (a number no department wrote to):
     # a select if the user has several departments, fixed if one, as on compose. The first
     # reply gives the thread to it; a thread with a department is answered as its department.
@@ -63,6 +63,9 @@ class ReplyForm(forms.Form):
         """The department the (valid) reply is sent as."""
         return conversation.department or self.cleaned_data["department"]
 
+    def clean_token(self) -> str:
+        return idempotency.clean_token(self.cleaned_data.get("token"))
+
     def clean_text(self) -> str:
         text = self.cleaned_data["text"]
         if not text.strip():
@@ -72,7 +75,7 @@ class ReplyForm(forms.Form):
 
 def _fresh_form(user, conversation: Conversation) -> ReplyForm:
     return ReplyForm(
-        initial={"token": secrets.token_urlsafe(24)}, user=user, conversation=conversation
+        initial={"token": idempotency.new_token()}, user=user, conversation=conversation
     )
 
 
@@ -150,7 +153,7 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 convo.phone,
                 form.cleaned_data["text"],
                 user=request.user,
-                key=form.cleaned_data["token"],
+                key=idempotency.form_key(request.user, form.cleaned_data["token"]),
                 department=department,
             )
         except SendRefused as exc:

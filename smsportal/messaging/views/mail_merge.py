@@ -25,7 +25,7 @@ from smsportal.contacts.uploads import LimitedUploadHandler
 from smsportal.sms.encoding import STANDARD, analyse
 from smsportal.sms.placeholders import parse
 
-from .. import confirmation, sending
+from .. import confirmation, idempotency, sending
 from ..mail_merge import (
     MergeFile,
     guess_phone_column,
@@ -196,9 +196,11 @@ def mail_merge(request: HttpRequest, key: str) -> HttpResponse:
     entry = _entry(request, key)
     action = request.POST.get("action", "preview")
     if entry is None:
-        # A second submit of a form already sent finds its message.
-        sent = Message.objects.filter(idempotency_key=request.POST.get("token") or None).first()
-        if sent and sent.created_by_id == request.user.pk:
+        # A second submit of a form already sent finds its message: the person's own, by the
+        # key their form's token makes (never by the token as posted, messaging/idempotency.py).
+        form_key = idempotency.form_key(request.user, request.POST.get("token"))
+        mine = Message.objects.filter(idempotency_key=form_key, created_by=request.user)
+        if form_key and (sent := mine.first()):
             return redirect(sent)
         raise Http404(_("No such upload: upload the file again."))
     header = entry["header"]
@@ -237,18 +239,22 @@ def mail_merge(request: HttpRequest, key: str) -> HttpResponse:
             ):
                 action, confirm_note = "send", reconfirm_note(posted)
         if draft and action == "confirm":
-            message = sending.send(draft)
-            _forget(request, key)
-            messages.success(
-                request,
-                ngettext(
-                    "Message #%(pk)s to %(count)s recipient was handed to the send queue.",
-                    "Message #%(pk)s to %(count)s recipients was handed to the send queue.",
-                    message.recipient_count,
+            try:
+                message = sending.send(draft)
+            except sending.SendRefused as exc:  # a quota filled up since the check
+                form.add_error(None, str(exc))
+            else:
+                _forget(request, key)
+                messages.success(
+                    request,
+                    ngettext(
+                        "Message #%(pk)s to %(count)s recipient was handed to the send queue.",
+                        "Message #%(pk)s to %(count)s recipients was handed to the send queue.",
+                        message.recipient_count,
+                    )
+                    % {"pk": message.pk, "count": f"{message.recipient_count:,}"},
                 )
-                % {"pk": message.pk, "count": f"{message.recipient_count:,}"},
-            )
-            return redirect(message)
+                return redirect(message)
     # The sender select as on the compose page; its account is the one the select shows, while
     # `account` stays the valid choice the preview counts for.
     select = sender_select(form)
@@ -291,7 +297,7 @@ def _draft(request: HttpRequest, form: MailMergeForm, context: dict) -> sending.
             **form.type_options(),
             scheduled_for=data["scheduled_for"],
             user=request.user,
-            idempotency_key=data["token"],
+            idempotency_key=idempotency.form_key(request.user, data["token"]),
             department=data.get("department"),
         )
     except sending.SendRefused as exc:
