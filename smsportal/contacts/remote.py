@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from smsportal.departments.scope import sees_everything
 from smsportal.providers.backends.base import ProviderError
@@ -211,8 +211,9 @@ def check_no_new_opt_outs(account, name: str, push: RemoteListPush | None) -> Re
 
     Refuses, saying why, to send to a remote list that may hold a number which opted out: one
     the portal did not copy (it cannot know who is on it), one whose copy did not finish (it
-    holds part of the list, or of what was there before), or one with members who opted out
-    after the copy was made. Copying the list again leaves them out."""
+    holds part of the list, or of what was there before), or one made before a number opted
+    out: a member of the list, or any number, since one taken off the list after the copy is
+    still in it. Copying the list again leaves them out."""
     if push is None:
         raise RemoteListStale(
             f"The list “{name}” at {account} was not copied by the portal, so the portal "
@@ -235,15 +236,39 @@ def check_no_new_opt_outs(account, name: str, push: RemoteListPush | None) -> Re
             )
             % names
         )
+    # Every number that opted out since the copy, not only the list's members of now: a member
+    # taken off the list (or whose contact was deleted) after the copy is still in the copy at
+    # the provider, and the portal keeps no record of who the copy took.
+    since = OptOut.objects.filter(created_at__gte=push.started_at)
     members = Contact.objects.filter(memberships__contact_list=push.contact_list)
-    since = OptOut.objects.filter(
-        created_at__gte=push.started_at, phone__in=members.values("phone")
-    ).count()
-    if since:
-        who = "1 member" if since == 1 else f"{since:,} members"
+    on_list = since.filter(phone__in=members.values("phone")).count()
+    when = {**names, "on": f"{timezone.localtime(push.started_at):%Y-%m-%d %H:%M}"}
+    if on_list:
         raise RemoteListStale(
-            f"{who} of “{push.contact_list}” opted out after it was copied to {account} "
-            f"on {timezone.localtime(push.started_at):%Y-%m-%d %H:%M}, and the copy there still "
-            "holds them. Copy the list again (opted-out numbers are left out), then send."
+            ngettext(
+                "%(count)s member of “%(source)s” opted out after it was copied to %(account)s "
+                "on %(on)s, and the copy there still holds it. Copy the list again "
+                "(opted-out numbers are left out), then send.",
+                "%(count)s members of “%(source)s” opted out after it was copied to "
+                "%(account)s on %(on)s, and the copy there still holds them. Copy the list "
+                "again (opted-out numbers are left out), then send.",
+                on_list,
+            )
+            % {**when, "count": f"{on_list:,}"}
+        )
+    if others := since.count():
+        raise RemoteListStale(
+            ngettext(
+                "%(count)s number opted out after “%(source)s” was copied to %(account)s on "
+                "%(on)s. It is not on the list now, but if it was then, the copy there still "
+                "holds it. Copy the list again (it takes only today's members who have not "
+                "opted out), then send.",
+                "%(count)s numbers opted out after “%(source)s” was copied to %(account)s on "
+                "%(on)s. None is on the list now, but any that were then are still in the copy "
+                "there. Copy the list again (it takes only today's members who have not opted "
+                "out), then send.",
+                others,
+            )
+            % {**when, "count": f"{others:,}"}
         )
     return push

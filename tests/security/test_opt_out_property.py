@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smsportal.contacts.models import Contact, ContactList, OptOut
-from smsportal.contacts.remote import RemoteListStale, run_push
+from smsportal.contacts.remote import RemoteListStale, remote_name, run_push
 from smsportal.messaging import sending
 from smsportal.messaging.inbound import receive
 from smsportal.messaging.models import Message
@@ -38,6 +38,8 @@ operation = st.one_of(
     st.tuples(st.just("staff_opt_out"), number),
     st.tuples(st.just("staff_lift"), number),
     st.tuples(st.just("fail_next"), number),
+    st.tuples(st.just("leave_list"), number),
+    st.tuples(st.just("join_list"), number),
     st.tuples(st.just("send"), subset),
     st.tuples(st.just("schedule"), subset),
     st.tuples(
@@ -114,6 +116,16 @@ class World:
     def fail_next(self, i):
         self.failing.add(PHONES[i])
 
+    def leave_list(self, i):
+        # Taken off the list: a copy made before still holds the number.
+        everyone = ContactList.objects.get()
+        everyone.remove(Contact.objects.filter(phone=PHONES[i]).values_list("pk", flat=True))
+
+    def join_list(self, i):
+        ContactList.objects.get().add(
+            Contact.objects.filter(phone=PHONES[i]).values_list("pk", flat=True)
+        )
+
     def _create(self, indexes, when=None) -> Message | None:
         # Through the send service, whose opt-out check skips the numbers opted out now (or
         # refuses when none is left); the check at dispatch, for those who opt out after, is
@@ -157,10 +169,15 @@ class World:
         run_push(ContactList.objects.get().push_to(self.account))
 
     def send_to_list(self):
-        if "Everyone" not in (self.script.remote or {}):
+        name = remote_name(ContactList.objects.get())
+        if name not in (self.script.remote or {}):
             return
+        sent_before = len(self.script.calls)
         with contextlib.suppress(RemoteListStale):
-            send_to_remote_list(self.account, "Everyone", "Hi all")
+            send_to_remote_list(self.account, name, "Hi all")
+        # The provider sends to the numbers its copy holds, which the portal does not list.
+        for held in self.script.calls[sent_before:]:
+            self.breaches += [phone for phone in held if phone in self.opted_out]
 
 
 @settings(

@@ -251,6 +251,30 @@ def test_sending_to_a_remote_list_refuses_when_a_member_opted_out_since_the_copy
     assert received == {c.phone.lstrip("+") for c in contacts} - {contacts[1].phone.lstrip("+")}
 
 
+def test_a_member_taken_off_the_list_after_the_copy_who_opts_out_is_not_sent_to(
+    kala, staff_list, sandbox
+):
+    """The copy at the provider still holds a member taken off the list after it was made:
+    their STOP refuses the send too, though they are no longer on the list."""
+    from smsportal.contacts.remote import RemoteListStale, run_push
+    from smsportal.messaging.sending import send_to_remote_list
+
+    contact_list, contacts = staff_list
+    push = run_push(contact_list.push_to(kala))
+    contact_list.remove([contacts[2].pk])
+    OptOut.objects.create(phone=contacts[2].phone, reason=OptOut.Reason.KEYWORD)
+
+    with pytest.raises(RemoteListStale, match="1 number opted out after “Staff” was copied"):
+        send_to_remote_list(kala, push.remote_name, "Hello all")
+    assert not [r for r in sandbox.world.received if r.text == "Hello all"]
+
+    # Copied again, the copy holds today's members only, and the send goes.
+    again = run_push(contact_list.push_to(kala))
+    send_to_remote_list(kala, again.remote_name, "Hello all")
+    received = {r.recipient for r in sandbox.world.received if r.text == "Hello all"}
+    assert received == {c.phone.lstrip("+") for c in contacts} - {contacts[2].phone.lstrip("+")}
+
+
 def test_sending_to_a_remote_list_the_portal_did_not_copy_is_refused(kala, sandbox):
     from smsportal.contacts.remote import RemoteListStale
     from smsportal.messaging.sending import send_to_remote_list
