@@ -43,6 +43,9 @@ class Reason(models.TextChoices):
     OVER_QUOTA = "over_quota"
     UNAFFORDABLE = "unaffordable"
     MISSED = "missed"  # late (no worker ran at the time) and set to skip
+    # Another sender's message held the occurrence's one-time key (messaging/idempotency.py):
+    # refused since, and recorded so by recurring migration 0006 where it had pre-empted one.
+    KEY_TAKEN = "key_taken"
     # The send path's refusal in words from elsewhere, or an earlier version's English that its
     # migration could not read: `text`, shown as it is.
     KEPT = "kept"
@@ -77,6 +80,9 @@ SENTENCES = {
         "number",
     ),
     Reason.MISSED: gettext_lazy("Missed (no worker was running at the time) and set to skip."),
+    Reason.KEY_TAKEN: gettext_lazy(
+        "Another message held this occurrence's one-time key, so nothing was sent."
+    ),
 }
 NUMBERS = {"parts", "most", "count"}  # figures, grouped as the reader writes them
 
@@ -97,6 +103,8 @@ def of_refusal(refused: SendRefused) -> dict:
     values = refused.values
     if refused.code == "no_recipients":
         return reason(Reason.NO_ONE)
+    if refused.code == "idempotency_key_taken":
+        return reason(Reason.KEY_TAKEN)
     if refused.code == "no_department":
         return reason(Reason.IN_NO_DEPARTMENT if values.get("in_none") else Reason.NO_DEPARTMENT)
     if refused.code == "too_many_parts" and values:

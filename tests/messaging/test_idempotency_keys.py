@@ -314,12 +314,30 @@ def test_a_recurring_key_taken_before_the_fix_is_released_and_its_false_occurren
     own_key = f"recurring:{schedule.pk}:{earlier - timedelta(days=7):%Y%m%d%H%M}"
     Message.objects.filter(pk=own.pk).update(idempotency_key=own_key)
 
-    migration = import_module("smsportal.recurring.migrations.0004_release_planted_keys")
+    migration = import_module("smsportal.recurring.migrations.0006_release_planted_keys")
     migration.release_planted_keys(apps, None)
 
     planted.refresh_from_db()
     false.refresh_from_db()
     assert planted.idempotency_key is None
     assert (false.status, false.message) == (Occurrence.Status.FAILED, None)
-    assert false.reason.startswith("Not sent")
+    assert false.note == {"code": "key_taken"} and "one-time key" in false.reason
     assert Message.objects.get(pk=own.pk).idempotency_key == own_key  # Bravo's own kept
+
+
+def test_an_occurrence_whose_key_another_message_holds_is_recorded_not_sent(
+    world, script, django_capture_on_commit_callbacks
+):
+    schedule, key = due_schedule_of_b(world)
+    Message.objects.filter(pk=world["a"]["message"].pk).update(idempotency_key=key)  # Alpha's
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_due(schedule.next_at + timedelta(minutes=1))
+
+    occurrence = Occurrence.objects.get(schedule=schedule)
+    assert (occurrence.status, occurrence.message, occurrence.note) == (
+        Occurrence.Status.FAILED,
+        None,
+        {"code": "key_taken"},
+    )
+    assert "Alpha" not in occurrence.reason and _leaks(occurrence.reason) == []

@@ -14,10 +14,7 @@ from datetime import UTC, datetime
 from django.db import migrations
 
 PREFIX = "recurring:"
-NOT_SENT = (
-    "Not sent: another message had taken this occurrence's one-time key "
-    "(a fault of the portal, since fixed)."
-)
+KEY_TAKEN = {"code": "key_taken"}  # recurring.reasons.Reason.KEY_TAKEN
 
 
 def _schedule_and_due(key: str) -> tuple[int, datetime] | None:
@@ -64,12 +61,12 @@ def release_planted_keys(apps, schema_editor):
         for pk, due_at, creator_id, created_at, created_by_id in sent.iterator()
         if not _made_by_schedule(created_at, created_by_id, due_at, creator_id)
     ]
-    Occurrence.objects.filter(pk__in=false).update(status="failed", message=None, reason=NOT_SENT)
+    Occurrence.objects.filter(pk__in=false).update(status="failed", message=None, note=KEY_TAKEN)
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recurring", "0003_rows_to_general"),
+        ("recurring", "0005_remove_occurrence_reason"),
         ("messaging", "0023_message_sender_recent"),
     ]
 
