@@ -97,7 +97,7 @@ def _int(value: str) -> int | None:
 @permission_required("contacts.view_contact", raise_exception=True)
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    list_id = _int(request.GET.get("list", ""))
+    list_id = _listed(request)
     fields = list(ContactField.objects.all())
     field_filter = _field_filter(request, fields)
     page = keyset_page(_search(request, query, list_id, field_filter), request)
@@ -120,6 +120,16 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "contact-table":
         template += "#contact-table"
     return render(request, template, context)
+
+
+def _listed(request: HttpRequest) -> int | None:
+    """The id of the list whose members are asked for (`?list=`). A list gone, or another
+    department's not shared, is a 404, not an empty page or file: its members among the
+    person's contacts (or the organisation's) would say who is on a list they may not see."""
+    list_id = _int(request.GET.get("list", ""))
+    if list_id:
+        get_object_or_404(scope.lists_of(request), pk=list_id)
+    return list_id
 
 
 def _search(request, query: str, list_id: int | None, field) -> ContactSearch:
@@ -236,10 +246,7 @@ def contact_export(request: HttpRequest) -> HttpResponse:
     Imports back unchanged (`attributes` is the extra columns as JSON)."""
     import json
 
-    list_id = _int(request.GET.get("list", ""))
-    if list_id:
-        # A list gone (or another department's) is a 404, not an empty file.
-        get_object_or_404(scope.lists_of(request), pk=list_id)
+    list_id = _listed(request)
     fields = list(ContactField.objects.all())
     search = _search(request, request.GET.get("q", ""), list_id, _field_filter(request, fields))
     contacts = search.queryset().order_by("id")

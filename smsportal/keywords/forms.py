@@ -3,17 +3,28 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from smsportal.contacts.scope import own_lists
+from smsportal.contacts.models import ContactList
+from smsportal.contacts.scope import lists_of, own_lists
 
 from .models import Confirmations, KeywordRule
+from .outcomes import ANOTHER_DEPARTMENTS_LIST
+
+LIST_ACTIONS = ("add_to_list", "remove_from_list")
 
 
 class KeywordRuleForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
-        """The lists offered are those `user` may change (their departments')."""
+        """The lists offered are those `user` may change (their departments'). A rule is the
+        organisation's, but a list only its department's: a list action another department
+        set stays as it is (shown, not offered), named only when `user` may see the list."""
         super().__init__(*args, **kwargs)
-        for name in ("add_to_list", "remove_from_list"):
-            self.fields[name].queryset = own_lists(user)
+        mine = own_lists(user)
+        for name in LIST_ACTIONS:
+            field = self.fields[name]
+            field.queryset = mine
+            kept = getattr(self.instance, f"{name}_id")
+            if kept is not None and not mine.filter(pk=kept).exists():
+                _keep_as_set(field, kept, named=lists_of(user).filter(pk=kept).exists())
 
     class Meta:
         model = KeywordRule
@@ -40,6 +51,16 @@ class KeywordRuleForm(forms.ModelForm):
             ),
             "reply": _("Sent back through the same account. Leave empty for no reply."),
         }
+
+
+def _keep_as_set(field: forms.ModelChoiceField, list_id: int, *, named: bool) -> None:
+    """Keep the list another department chose: saving the rule leaves it (a select without it
+    would have dropped it), and another list cannot be put in its place."""
+    field.queryset = ContactList.objects.filter(pk=list_id)
+    field.disabled = True
+    if not named:
+        field.label_from_instance = lambda _list: str(ANOTHER_DEPARTMENTS_LIST)
+    field.help_text = _("Another department's list: only that department can change this.")
 
 
 class ConfirmationsForm(forms.ModelForm):

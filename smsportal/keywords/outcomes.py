@@ -7,7 +7,7 @@ path's refusal inside a note is shown as it was kept."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from django.db import models
 from django.utils.html import escape
@@ -69,17 +69,21 @@ SENTENCES = {
     Note.FORWARDED: gettext_lazy("forwarded to %(address)s"),
     Note.FORWARD_FAILED: gettext_lazy("e-mail to %(address)s failed: %(error)s"),
 }
+# A list the reader may not see, named in its place (a rule's action, a reply's note).
+ANOTHER_DEPARTMENTS_LIST = gettext_lazy("a list of another department")
 # The notes written inside "not replied: …", and the value each counts (the sentence's plural).
 NOT_REPLIED = gettext_lazy("not replied: %(reason)s")
 REFUSALS = {Note.SWITCHED_OFF, Note.QUIET_TIME, Note.DAILY_LIMIT, Note.REFUSED}
 COUNTED = {Note.QUIET_TIME: "minutes", Note.DAILY_LIMIT: "count"}
 
 
-def shown_outcome(notes: Iterable[dict]) -> SafeString:
+def shown_outcome(notes: Iterable[dict], lists_seen: Collection[str] | None = None) -> SafeString:
     """`notes` in the reader's language, for a page. A name inside one is isolated (<bdi>): an
-    English list name keeps its place in an Arabic sentence."""
+    English list name keeps its place in an Arabic sentence. `lists_seen`: the names of the
+    lists the reader may see (None: every list); a rule of the organisation's may add a number
+    of an unanswered thread (everyone's) to a department's list, whose name stays its own."""
     # The list's semicolon is the reader's: "replied; added to …", "أُرسل الرد؛ أُضيف إلى …".
-    shown = escape(_("; ")).join(_sentence(n, escape, _isolated) for n in notes)
+    shown = escape(_("; ")).join(_sentence(n, escape, _isolated, lists_seen) for n in notes)
     return mark_safe(shown)  # noqa: S308  (each note escaped in _sentence, the separator here)
 
 
@@ -92,9 +96,15 @@ def _isolated(value: str) -> str:
     return f"<bdi>{escape(value)}</bdi>"
 
 
-def _sentence(kept: dict, literal: Callable[[str], str], name: Callable[[str], str]) -> str:
+def _sentence(
+    kept: dict,
+    literal: Callable[[str], str],
+    name: Callable[[str], str],
+    lists_seen: Collection[str] | None = None,
+) -> str:
     """One note's sentence: `literal` makes a text safe where it goes (escapes it for a page),
-    `name` a name or address inside it. A code this version does not know is shown as kept."""
+    `name` a name or address inside it, a list's only when among `lists_seen` (None: any). A
+    code this version does not know is shown as kept."""
     try:
         code = Note(kept["code"])
     except (KeyError, ValueError):
@@ -109,6 +119,8 @@ def _sentence(kept: dict, literal: Callable[[str], str], name: Callable[[str], s
     else:
         # The sentence is made safe first, then the values (safe already) go in.
         values = {key: name(str(value)) for key, value in kept.items() if key != "code"}
+        if "list" in values and lists_seen is not None and kept["list"] not in lists_seen:
+            values["list"] = literal(str(ANOTHER_DEPARTMENTS_LIST))
         sentence = literal(str(text)) % values
     if code in REFUSALS:
         return literal(str(NOT_REPLIED)) % {"reason": sentence}

@@ -5,7 +5,7 @@ lifted only by a Manager)."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -37,7 +37,10 @@ def e164(raw: str) -> str:
 class ContactSerializer(NoUnknownFields, serializers.ModelSerializer):
     phone = StrictCharField(max_length=40, help_text="Any common format; stored in E.164.")
     name = StrictCharField(max_length=200, allow_blank=True, required=False)
-    lists = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    lists = serializers.SerializerMethodField(
+        help_text="The lists the contact is on that the key may see (its department's and "
+        "shared ones)."
+    )
 
     class Meta:
         model = Contact
@@ -54,6 +57,14 @@ class ContactSerializer(NoUnknownFields, serializers.ModelSerializer):
                 f"A contact with the number {phone} exists already.", code="unique"
             )
         return phone
+
+    def get_lists(self, contact) -> list[int]:
+        # Another department's private list is "not found" to this key: its id would say the
+        # contact is on it (`with_visible_lists` reads them with the contacts of a page).
+        lists = getattr(contact, VISIBLE_LISTS, None)
+        if lists is None:
+            lists = contact.lists.filter(pk__in=lists_of(self.context["request"]))
+        return sorted(contact_list.pk for contact_list in lists)
 
 
 class ListSerializer(NoUnknownFields, serializers.ModelSerializer):
@@ -84,6 +95,16 @@ class MembersSerializer(NoUnknownFields, serializers.Serializer):
         child=ScopedPrimaryKeyField(scope=contacts_of, model=Contact),
         min_length=1,
         max_length=10_000,
+    )
+
+
+VISIBLE_LISTS = "visible_lists"
+
+
+def with_visible_lists(contacts, request):
+    """`contacts` with, read in one query, the lists of each that the key may see."""
+    return contacts.prefetch_related(
+        Prefetch("lists", queryset=lists_of(request), to_attr=VISIBLE_LISTS)
     )
 
 
@@ -121,9 +142,12 @@ class ContactListView(ApiMixin, generics.ListCreateAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        found = contacts_of(self.request).prefetch_related("lists")
+        found = with_visible_lists(contacts_of(self.request), self.request)
         if (list_id := filters.integer(params, "list")) is not None:
-            found = found.filter(memberships__contact_list_id=list_id)
+            # A list gone, or another department's not shared, is a 404 (as its members are):
+            # filtering by it would tell which of the key's contacts are on it.
+            contact_list = get_object_or_404(lists_of(self.request), pk=list_id)
+            found = found.filter(memberships__contact_list=contact_list)
         if (phone := filters.text(params, "phone", 40)) is not None:
             found = found.filter(phone__contains=phone)
         if (name := filters.text(params, "name", 200)) is not None:
@@ -132,7 +156,11 @@ class ContactListView(ApiMixin, generics.ListCreateAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("list", OpenApiTypes.INT, description="members of this list"),
+            OpenApiParameter(
+                "list",
+                OpenApiTypes.INT,
+                description="members of this list (one the key may not see: 404)",
+            ),
             OpenApiParameter("phone", OpenApiTypes.STR, description="digits the number holds"),
             OpenApiParameter("name", OpenApiTypes.STR, description="the name starts with"),
         ],
@@ -159,7 +187,7 @@ class ContactDetailView(ApiMixin, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = ContactSerializer
 
     def get_queryset(self):
-        return contacts_of(self.request).prefetch_related("lists")
+        return with_visible_lists(contacts_of(self.request), self.request)
 
 
 class ListListView(ApiMixin, generics.ListCreateAPIView):
@@ -207,13 +235,12 @@ class ListMembersView(ApiMixin, generics.GenericAPIView):
     @extend_schema(responses=ContactSerializer(many=True), operation_id="lists_members_list")
     def get(self, request, pk: int):
         contact_list = get_object_or_404(lists_of(request), pk=pk)
-        found = (
-            contacts_of(request)
-            .filter(memberships__contact_list=contact_list)
-            .prefetch_related("lists")
+        found = with_visible_lists(
+            contacts_of(request).filter(memberships__contact_list=contact_list), request
         )
         page = self.paginate_queryset(found)
-        return self.get_paginated_response(ContactSerializer(page, many=True).data)
+        shown = ContactSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(shown.data)
 
     @extend_schema(
         request=MembersSerializer, responses=AddedSerializer, operation_id="lists_members_add"
