@@ -28,20 +28,26 @@ from smsportal.core.words import listed
 
 from .forms import AuditFilterForm
 from .labels import COUNTS, DETAILS, EXPORTS, FIELDS, kind_name
+from .scope import visible_entries
 
 PAGE_SIZE = 50
 VIEW_PERMISSION = "core.view_auditentry"
 
 
-def _entries() -> QuerySet:
-    return get_logentry_model().objects.select_related("content_type").order_by("-timestamp", "-id")
+def _entries(request: HttpRequest) -> QuerySet:
+    """The entries the reader may see (scope.py: their departments' rows and the whole
+    organisation's), newest first: the page, its filters and the export all start here."""
+    entries = get_logentry_model().objects.select_related("content_type")
+    return visible_entries(entries, request).order_by("-timestamp", "-id")
 
 
 def _object_types() -> QuerySet:
     """The kinds of object the trail holds entries about (a short list: registered models and
     the objects of recorded actions). Asked kind by kind (one indexed look-up each, EXISTS …
     LIMIT 1), not as the DISTINCT kinds of every entry: that reads the whole trail, a year of
-    a busy system, on every page."""
+    a busy system, on every page. Not narrowed to what the reader may see (scope.py): a kind
+    is the portal's word ("Message"), not a department's row, and asking whether one of a
+    department's entries exists could read every message entry of the others to say no."""
     about = get_logentry_model().objects.filter(content_type=OuterRef("pk"))
     return ContentType.objects.filter(Exists(about)).order_by("model")
 
@@ -54,14 +60,14 @@ def _cursor(cursor: str) -> tuple[datetime, int] | None:
     return (last["timestamp"], int(cursor)) if last else None
 
 
-def _page_entries(form: AuditFilterForm, cursor: str) -> QuerySet:
+def _page_entries(request: HttpRequest, form: AuditFilterForm, cursor: str) -> QuerySet:
     """The filtered entries, newest first, after the entry `cursor` if there is one (keyset:
     the page starts where the index says, however deep)."""
     after = _cursor(cursor)
     if after is None:
-        return form.apply(_entries())
+        return form.apply(_entries(request))
     stamp, pk = after
-    entries = form.apply(_entries(), not_after=stamp)
+    entries = form.apply(_entries(request), not_after=stamp)
     return entries.filter(Q(timestamp__lt=stamp) | Q(timestamp=stamp, pk__lt=pk))
 
 
@@ -69,7 +75,7 @@ def _page_entries(form: AuditFilterForm, cursor: str) -> QuerySet:
 def index(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, object_types=_object_types())
     cursor = request.GET.get("before", "")
-    page = list(_page_entries(form, cursor)[: PAGE_SIZE + 1])
+    page = list(_page_entries(request, form, cursor)[: PAGE_SIZE + 1])
     has_older = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     filters = {k: v for k, v in request.GET.items() if k != "before" and v}
@@ -91,7 +97,8 @@ def export(request: HttpRequest) -> HttpResponse:
     filters = {k: v for k, v in request.GET.items() if v}
     this_export = audit.record("exported", what="audit trail", filters=filters)
     # What existed when it was asked for: entries written while it streams are not in it.
-    entries = form.apply(_entries()).filter(pk__lt=this_export.pk).order_by("timestamp", "id")
+    entries = form.apply(_entries(request)).filter(pk__lt=this_export.pk)
+    entries = entries.order_by("timestamp", "id")
     rows = (_csv_row(row) for row in _rows(entries.iterator(chunk_size=2000)))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return streaming_csv(f"audit-trail-{stamp}.csv", CSV_HEADER, rows)

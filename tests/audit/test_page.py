@@ -187,10 +187,11 @@ def test_a_changed_password_shows_as_changed_and_nothing_more(manager_client, ma
     assert "a-new-provider-password" not in page and "ciphertext" not in page
 
 
-def test_a_creation_lists_its_values_and_names_what_it_points_at(manager_client):
+def test_a_creation_lists_its_values_and_names_what_it_points_at(manager_client, manager):
     """A created row shows the values it was made with (no "— →", no id, no empty field), and
     a foreign key by the name of its row, also in the export; a row since deleted by its id."""
     sales = Department.objects.create(name="Sales")
+    sales.members.add(manager)  # a list's entries are its department's (test_departments.py)
     gone = Department.objects.create(name="Gone")
     ContactList.objects.create(name="Staff", department=sales)
     ContactList.objects.create(name="Old", department=gone)
@@ -217,8 +218,9 @@ def test_a_creation_lists_its_values_and_names_what_it_points_at(manager_client)
     assert "department: Sales" in body and "name: Staff" in body
 
 
-def test_a_change_of_foreign_key_names_both_sides(manager_client):
+def test_a_change_of_foreign_key_names_both_sides(manager_client, manager):
     sales, support = (Department.objects.create(name=n) for n in ("Sales", "Support"))
+    support.members.add(manager)  # the list's department now: its entries are theirs
     staff = ContactList.objects.create(name="Staff", department=sales)
     staff.department = support
     staff.save()

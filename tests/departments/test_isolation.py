@@ -113,6 +113,12 @@ def _department_data(department, user, account, *, word: str, phone: str, django
 
 @pytest.fixture
 def world(account, script, django_capture_on_commit_callbacks):
+    return two_departments(account, django_capture_on_commit_callbacks)
+
+
+def two_departments(account, django_capture_on_commit_callbacks) -> dict:
+    """Alpha and Bravo, an Operator in each (alice, bob) and each one's rows (B's with the
+    marker words); `account` sends through the sandbox (the `script` fixture)."""
     alpha = Department.objects.create(name="Alpha")
     bravo = Department.objects.create(name="Bravo")
     alice, bob = _operator("alice", alpha), _operator("bob", bravo)
