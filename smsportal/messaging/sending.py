@@ -37,6 +37,7 @@ from smsportal.providers.models import ProviderAccount
 from smsportal.routing.prices import destination_cost
 from smsportal.senders.selectors import unusable
 from smsportal.sms.encoding import ALPHABET_LABELS, Analysis, analyse
+from smsportal.sms.placeholders import parse
 from smsportal.sms.status import DeliveryStatus
 
 from . import flood, idempotency, quota_step
@@ -44,7 +45,7 @@ from .bulk_insert import insert_rows
 from .daily_stats import Transitions, day_of
 from .message_types import measure
 from .models import Delivery, DeliveryEvent, Message, MessageUnknownCount
-from .personal import personalise
+from .personal import personalise, values_for
 
 INSERT_CHUNK = 5000
 # How long a deduplicating provider remembers a reference (ISMS `seqno`: 24 hours), less a
@@ -621,18 +622,28 @@ def reschedule(
     A text that makes the message cost more is refused (CostRises, with the figures) unless
     `accept` is that change's token: the person saw and confirmed it. The balance must then
     cover the new cost, as at compose (`user` may be allowed past it), and the quota the new
-    parts (`quota_step.recount`)."""
+    parts (`quota_step.recount`).
+
+    A personalised message's new text is made again for each recipient and stored on its
+    delivery with its own parts (`_personal_change`): the deliveries carry what is sent."""
     # A hold's reason (a flood rule's, a retired sender's) is asked again at the new time.
     fields = {"scheduled_for": scheduled_for, "held_reason": ""}
     if sender is not None:
         check_sender(message.account, sender)
         fields["sender"] = sender
+    own = None
     if body is not None:
-        analysis = measure(
-            body, message.message_type, message.binary_udh, message.account.backend.encoding_profile
-        )
-        check_text(message.account, analysis)
-        change = text_change(message, analysis)
+        if message.personal:
+            own, change = _personal_change(message, body)
+        else:
+            analysis = measure(
+                body,
+                message.message_type,
+                message.binary_udh,
+                message.account.backend.encoding_profile,
+            )
+            check_text(message.account, analysis)
+            change = text_change(message, analysis)
         if change.costs_more:
             if accept != change.token:
                 raise CostRises(change)
@@ -642,8 +653,8 @@ def reschedule(
                 raise SendRefused(exc.message, code=exc.code, values=exc.values) from exc
         fields.update(
             body=body,
-            encoding=analysis.encoding,
-            segments=analysis.segments,
+            encoding=change.encoding,
+            segments=change.segments,
             estimated_cost=change.cost,
         )
     with transaction.atomic():
@@ -652,7 +663,10 @@ def reschedule(
         )
         if not updated:
             raise SendRefused(_("Only a message that is still scheduled can be changed."))
-        if body is not None:
+        if own is not None:
+            _store_texts(own)
+            quota_step.recount(message, own.total_parts, fields["estimated_cost"])
+        elif body is not None:
             Delivery.objects.filter(message=message, status=DeliveryStatus.QUEUED).update(
                 segments=fields["segments"]
             )
@@ -661,6 +675,75 @@ def reschedule(
             )
         message.refresh_from_db()
         transaction.on_commit(message.send)
+
+
+@dataclass(frozen=True)
+class Rerendered:
+    """A personalised message's texts made again from a new template: each queued delivery's
+    id, own text and parts (`personal.Personalised.texts`, keyed by delivery), and their sum."""
+
+    rows: list[tuple[int, str, int]]
+    total_parts: int
+
+
+def _personal_change(message: Message, body: str) -> tuple[Rerendered, TextChange]:
+    """Each recipient's own text made again from the new template `body`, from the values the
+    send made the old texts from, checked as a new send checks them (`personal.personalise`:
+    fields known and filled, every text sendable in the account's parts), and what the change
+    does to the cost: each recipient's parts at its destination's price.
+
+    The values are each number's contact's, as the send read them. A text that the old
+    template no longer makes from them (a mail merge's file columns, which are not kept; a
+    contact changed since) cannot be made again: the change is refused, saying so, rather
+    than sending texts made from other values than the ones staff chose."""
+    account = message.account
+    profile = account.backend.encoding_profile
+    queued = message.deliveries.filter(status=DeliveryStatus.QUEUED).order_by("id")
+    stored = {phone: (pk, text) for pk, phone, text in queued.values_list("id", "phone", "text")}
+    phones = list(stored)
+    department_id = message.department_id
+    old = parse(message.body)
+    strayed = 0
+    for start in range(0, len(phones), 5_000):
+        chunk = phones[start : start + 5_000]
+        values = values_for(chunk, {}, department_id=department_id)
+        strayed += sum(1 for phone in chunk if old.render(values[phone]).text != stored[phone][1])
+    if strayed:
+        raise SendRefused(
+            ngettext(
+                "The text of %(count)s recipient was made from values the portal no longer has "
+                "(a file's columns, or contact details changed since), so it cannot be made "
+                "again from a new text. Cancel this message and send it again instead.",
+                "The texts of %(count)s recipients were made from values the portal no longer "
+                "has (a file's columns, or contact details changed since), so they cannot be "
+                "made again from a new text. Cancel this message and send it again instead.",
+                strayed,
+            )
+            % {"count": f"{strayed:,}"},
+            code="values_gone",
+            values={"count": strayed},
+        )
+    own = personalise(body, phones, {}, profile, account.max_parts, department=message.department)
+    check_text(account, measure(own.longest, message.message_type, message.binary_udh, profile))
+    change = TextChange(
+        encoding_before=message.encoding,
+        segments_before=message.segments,
+        cost_before=message.estimated_cost,
+        encoding=own.encoding,
+        segments=own.segments,
+        cost=cost_of(account, list(own.texts), own.segments, own),
+    )
+    rows = [(stored[phone][0], text, parts) for phone, (text, parts) in own.texts.items()]
+    return Rerendered(rows, own.total_parts), change
+
+
+def _store_texts(own: Rerendered) -> None:
+    """Each queued delivery's new text and its own parts, a thousand rows a statement."""
+    Delivery.objects.bulk_update(
+        (Delivery(pk=pk, text=text, segments=parts) for pk, text, parts in own.rows),
+        ["text", "segments"],
+        batch_size=1000,
+    )
 
 
 class DuplicatesPossible(SendRefused):
