@@ -9,7 +9,8 @@ history. Kept apart from dispatch.py, which calls it at two points:
   second account could deliver what the first one also did. The move is a conditional UPDATE of
   rows still `failed` at the account that failed, so it happens once; the next account must be
   able to carry the message (routing's capabilities and circuit breaker), must not have been
-  tried for this delivery already, and the department's quota on it must have room (reserved
+  tried for this delivery already, its balance must cover what moves to it (the rule of the
+  send path, `sending.prepare`), and the department's quota on it must have room (reserved
   here, as the send path does), else the delivery stays `failed` with the reason.
 - `rounds` in `send_batch`: the batch's queued deliveries grouped by account, each group sent
   through its own account (a message of one account, as the rest of dispatch expects it). A
@@ -27,8 +28,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
+from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.models import ProviderAccount
 from smsportal.quotas import services as quotas
 from smsportal.routing.models import Route
@@ -155,11 +158,20 @@ def _failed_accounts(ids: list[int]) -> dict[int, set[int]]:
 
 def _move_group(message, route, order, group, candidates, accounts) -> int:
     refusals = []
+    sender = message.created_by if message.created_by_id else AnonymousUser()
     for account_id in order:
+        prices = candidates[account_id].prices
+        cost = sum((prices.price_of(row[1]) * row[2] for row in group), Decimal("0"))
+        try:
+            # The rule every send meets (`sending.prepare`): the next account's balance must
+            # cover what it is asked to send, else it is passed over as a full quota is.
+            check_affordable(accounts[account_id], cost, sender)
+        except Unaffordable as exc:
+            refusals.append(f"{accounts[account_id].name}: {exc.message}")
+            continue
         try:
             with transaction.atomic():  # the move and its quota, or neither
                 moved = _move(message, route, account_id, accounts[account_id].name, group)
-                prices = candidates[account_id].prices
                 quotas.reserve(
                     message.department,
                     accounts[account_id],

@@ -1,0 +1,79 @@
+"""Failover sends through the next account only what a send there directly would be allowed:
+its balance must cover the deliveries moved to it (`sending.prepare`'s affordability rule), each
+recipient's own personalised text must fit its part limit, and a sender ID that account can no
+longer send from (retired between the move and the send) stops the send there, never letting the
+provider's default sender go out in its place."""
+
+# ruff: noqa: F811 (the tests take the fixtures `accounts` and `provider` of the routing tests)
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from smsportal.messaging import routed, sending
+from smsportal.messaging.models import Delivery, Message
+from smsportal.messaging.sending import ResolvedRecipients, SendRefused
+from smsportal.providers.backends import base
+from smsportal.sms.status import DeliveryStatus
+from tests.conftest import general_department
+from tests.factories import BalanceSnapshotFactory
+from tests.routing.test_failover import accounts, provider, sent_through  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+PHONE = "+96550000001"
+
+
+def send(django_capture_on_commit_callbacks, body="Hello", **options) -> Message:
+    options.setdefault("recipients", ResolvedRecipients(phones=[PHONE]))
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = routed.prepare_routed(body=body, department=general_department(), **options)
+        [message] = routed.send_routed(draft)
+    return message
+
+
+def test_an_account_whose_balance_cannot_pay_is_passed_over(
+    accounts, provider, django_capture_on_commit_callbacks
+):
+    alpha, bravo, charlie = accounts
+    provider.balance = base.Balance(amount=Decimal("0"))  # the accounts report balances
+    BalanceSnapshotFactory(account=alpha, amount=Decimal("100"))
+    BalanceSnapshotFactory(account=bravo, amount=Decimal("0"))
+    BalanceSnapshotFactory(account=charlie, amount=Decimal("100"))
+    with pytest.raises(SendRefused) as direct:  # what a send to Bravo itself meets
+        sending.prepare(
+            account=bravo,
+            body="Hello",
+            department=general_department(),
+            recipients=ResolvedRecipients(phones=[PHONE]),
+        )
+    assert direct.value.code == "unaffordable"
+    provider.down[alpha.pk] = base.InsufficientCredit("no credit", code="E")
+
+    message = send(django_capture_on_commit_callbacks)
+
+    row = Delivery.objects.get(message=message)
+    assert (row.status, row.account_id) == (DeliveryStatus.SUBMITTED, charlie.pk)
+    assert not any(name == "Bravo" for name, _ in sent_through(provider))
+
+
+def test_when_no_next_account_can_pay_the_delivery_stays_failed_saying_why(
+    accounts, provider, django_capture_on_commit_callbacks
+):
+    alpha, bravo, charlie = accounts
+    provider.balance = base.Balance(amount=Decimal("0"))
+    BalanceSnapshotFactory(account=alpha, amount=Decimal("100"))
+    BalanceSnapshotFactory(account=bravo, amount=Decimal("0"))
+    BalanceSnapshotFactory(account=charlie, amount=Decimal("0"))
+    provider.down[alpha.pk] = base.InsufficientCredit("no credit", code="E")
+
+    message = send(django_capture_on_commit_callbacks)
+
+    row = Delivery.objects.get(message=message)
+    assert (row.status, row.account_id) == (DeliveryStatus.FAILED, alpha.pk)
+    assert {name for name, _ in sent_through(provider)} == {"Alpha"}
+    why = row.events.order_by("id").last().description
+    assert "not moved to another account" in why
+    assert "Bravo: This send needs 0.03 credits" in why and "Charlie: This send needs" in why
