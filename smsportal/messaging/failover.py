@@ -8,10 +8,11 @@ history. Kept apart from dispatch.py, which calls it at two points:
   may have left (a timeout after sending, a garbled answer) is `unknown` and never moves: a
   second account could deliver what the first one also did. The move is a conditional UPDATE of
   rows still `failed` at the account that failed, so it happens once; the next account must be
-  able to carry the message (routing's capabilities and circuit breaker), must not have been
-  tried for this delivery already, its balance must cover what moves to it (the rule of the
-  send path, `sending.prepare`), and the department's quota on it must have room (reserved
-  here, as the send path does), else the delivery stays `failed` with the reason.
+  able to carry the message (routing's capabilities and circuit breaker, and for a personalised
+  message each delivery's own text: its alphabet, its parts), must not have been tried for this
+  delivery already, its balance must cover what moves to it (the rule of the send path,
+  `sending.prepare`), and the department's quota on it must have room (reserved here, as the
+  send path does), else the delivery stays `failed` with the reason.
 - `rounds` in `send_batch`: the batch's queued deliveries grouped by account, each group sent
   through its own account (a message of one account, as the rest of dispatch expects it). A
   batch run again (the stalled-batch sweep, a deduplicating provider's repeat) sends moved rows
@@ -35,7 +36,7 @@ from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.models import ProviderAccount
 from smsportal.quotas import services as quotas
 from smsportal.routing.models import Route
-from smsportal.routing.service import candidates_for, rule_of
+from smsportal.routing.service import candidates_for, rule_of, text_refusal
 from smsportal.sms.status import DeliveryStatus
 
 from .daily_stats import Transitions, day_of
@@ -119,7 +120,7 @@ def move_not_sent(message: Message, results: Sequence[Sequence]) -> int:
             message_id=message.pk,
             account_id=message.account_id,
             status=DeliveryStatus.FAILED,
-        ).values_list("id", "phone", "segments", "queued_at", "error_code", "error_text")
+        ).values_list("id", "phone", "segments", "queued_at", "error_code", "error_text", "text")
     )
     if not rows:
         return 0
@@ -128,16 +129,18 @@ def move_not_sent(message: Message, results: Sequence[Sequence]) -> int:
     accounts = ProviderAccount.objects.in_bulk(list(rule.accounts))
     candidates = candidates_for(
         [accounts[a] for a in rule.accounts if a in accounts],
-        body=message.body,
+        # A personalised message has no one text: each recipient's is checked below.
+        body=None if message.personal else message.body,
         message_type=message.message_type,
         sender=message.routed_sender,
     )
     able = [candidates[a] for a in rule.accounts if a in candidates and not candidates[a].refusal]
+    carries = _carries(message, accounts)
     # Each delivery's accounts to try, in the route's order (or cheapest first for it).
     plans: dict[tuple[int, ...], list[tuple]] = {}
     for row in rows:
         tried = failed_at.get(row[0], set()) | {message.account_id}
-        order = [c for c in able if c.id not in tried]
+        order = [c for c in able if c.id not in tried and carries(c.id, row[6])]
         if rule.cheapest:
             order.sort(key=lambda c: c.prices.price_of(row[1]))
         plans.setdefault(tuple(c.id for c in order), []).append(row)
@@ -145,6 +148,25 @@ def move_not_sent(message: Message, results: Sequence[Sequence]) -> int:
     for order, group in plans.items():
         moved += _move_group(message, route, order, group, candidates, accounts)
     return moved
+
+
+def _carries(message: Message, accounts: dict[int, ProviderAccount]):
+    """(account id, a delivery's own text) -> whether that account can carry the text (its
+    alphabet, its parts): a personalised text is as long as its recipient's values make it,
+    and an account allowing fewer parts than it takes must not be moved to. A message of one
+    text was checked whole by `candidates_for`. Each text is counted once per account."""
+    if not message.personal:
+        return lambda _account_id, _text: True
+    counted: dict[tuple[int, str], bool] = {}
+
+    def carries(account_id: int, text: str) -> bool:
+        key = (account_id, text)
+        if key not in counted:
+            refusal = text_refusal(accounts[account_id], text, message.message_type)
+            counted[key] = not refusal
+        return counted[key]
+
+    return carries
 
 
 def _failed_accounts(ids: list[int]) -> dict[int, set[int]]:
@@ -216,7 +238,7 @@ def _move(message, route, account_id: int, account_name: str, group) -> list[tup
     moves = Transitions()
     events = []
     done = [row for row in group if row[0] in held]
-    for delivery_id, _phone, _segments, queued_at, code, text in done:
+    for delivery_id, _phone, _segments, queued_at, code, text, _own_text in done:
         day = day_of(queued_at)
         moves.add(
             day, message.account_id, message.department_id, DeliveryStatus.FAILED, code[:40], -1

@@ -69,11 +69,18 @@ def breaker_refusal(state: AccountRouting | None, now) -> str:
 
 
 def candidates_for(
-    accounts: Iterable[ProviderAccount], *, body: str, message_type: str, sender: str = ""
+    accounts: Iterable[ProviderAccount],
+    *,
+    body: str | None,
+    message_type: str,
+    sender: str = "",
 ) -> dict[int, Candidate]:
     """Each account as routing sees it for this message: whether it can carry it (active, not
     taken out by its circuit breaker, the type, the alphabet, the length) and the sender ID it
-    would use (the same one if registered there, else its default for routed messages)."""
+    would use (the same one if registered there, else its default for routed messages).
+
+    `body` None: the message has no one text (a personalised one: each recipient's own), so
+    the caller asks `text_refusal` of each text instead, and only the rest is checked here."""
     accounts = list(accounts)
     tables = PriceTable.for_accounts(accounts)
     states = {s.account_id: s for s in AccountRouting.objects.filter(account__in=accounts)}
@@ -107,17 +114,8 @@ def _refusal(account, state, body, message_type, sender, registered, now) -> tup
     need = TYPE_NEEDS.get(message_type)
     if need and not getattr(capabilities, need[0]):
         return str(need[1]), ""
-    if message_type != MessageType.BINARY:
-        analysis = analyse(body, account.backend.encoding_profile)
-        if not analysis.sendable:
-            return analysis.problem, ""
-        if analysis.encoding != GSM7 and not capabilities.unicode:
-            return _("it cannot send Arabic or other non-standard characters"), ""
-        if analysis.segments > account.max_parts:
-            return _("the text needs %(parts)s parts; it allows at most %(max)s") % {
-                "parts": analysis.segments,
-                "max": account.max_parts,
-            }, ""
+    if body is not None and (refusal := text_refusal(account, body, message_type)):
+        return refusal, ""
     if not sender or not capabilities.sender_per_message:
         return "", ""
     usable = registered.get(account.pk, {})
@@ -138,6 +136,24 @@ def _refusal(account, state, body, message_type, sender, registered, now) -> tup
     return _("it has no sender ID “%(sender)s” and no default sender for routed messages") % {
         "sender": sender
     }, ""
+
+
+def text_refusal(account: ProviderAccount, body: str, message_type: str) -> str:
+    """Why `account` cannot carry the text `body` (its alphabet, its parts); empty when it can.
+    Counted with no query: failover asks it of each recipient's own text."""
+    if message_type == MessageType.BINARY:
+        return ""
+    analysis = analyse(body, account.backend.encoding_profile)
+    if not analysis.sendable:
+        return analysis.problem
+    if analysis.encoding != GSM7 and not account.backend_class.capabilities.unicode:
+        return _("it cannot send Arabic or other non-standard characters")
+    if analysis.segments > account.max_parts:
+        return _("the text needs %(parts)s parts; it allows at most %(max)s") % {
+            "parts": analysis.segments,
+            "max": account.max_parts,
+        }
+    return ""
 
 
 def router_for(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from smsportal.contacts.models import Contact
 from smsportal.messaging import routed, sending
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused
@@ -77,3 +78,54 @@ def test_when_no_next_account_can_pay_the_delivery_stays_failed_saying_why(
     why = row.events.order_by("id").last().description
     assert "not moved to another account" in why
     assert "Bravo: This send needs 0.03 credits" in why and "Charlie: This send needs" in why
+
+
+def test_a_personal_text_goes_only_to_an_account_allowing_its_parts(
+    accounts, provider, django_capture_on_commit_callbacks
+):
+    alpha, bravo, charlie = accounts
+    alpha.max_parts = 5
+    alpha.save()
+    bravo.max_parts = 1
+    bravo.save()
+    charlie.max_parts = 2
+    charlie.save()
+    contact = Contact.objects.create(phone=PHONE, name="A" * 180, department=general_department())
+    recipients = ResolvedRecipients(phones=[PHONE], contact_ids={PHONE: contact.pk})
+    provider.down[alpha.pk] = base.AuthenticationError("login refused", code="1101")
+
+    # The template is short; the recipient's own text takes two parts.
+    message = send(
+        django_capture_on_commit_callbacks,
+        body="Hi {name|friend}",
+        personal=True,
+        recipients=recipients,
+    )
+
+    row = Delivery.objects.get(message=message)
+    assert (row.status, row.account_id, row.segments) == ("submitted", charlie.pk, 2)
+    assert sent_through(provider) == [("Alpha", PHONE), ("Charlie", PHONE)]
+
+
+def test_a_personal_text_no_next_account_allows_stays_failed(
+    accounts, provider, django_capture_on_commit_callbacks
+):
+    alpha, bravo, charlie = accounts
+    alpha.max_parts = 5
+    alpha.save()
+    for account in (bravo, charlie):
+        account.max_parts = 1
+        account.save()
+    contact = Contact.objects.create(phone=PHONE, name="A" * 180, department=general_department())
+    provider.down[alpha.pk] = base.AuthenticationError("login refused", code="1101")
+
+    message = send(
+        django_capture_on_commit_callbacks,
+        body="Hi {name|friend}",
+        personal=True,
+        recipients=ResolvedRecipients(phones=[PHONE], contact_ids={PHONE: contact.pk}),
+    )
+
+    row = Delivery.objects.get(message=message)
+    assert (row.status, row.account_id) == (DeliveryStatus.FAILED, alpha.pk)
+    assert {name for name, _ in sent_through(provider)} == {"Alpha"}
