@@ -358,6 +358,29 @@ def fail_unusable_sender(message_id: int, first_id: int, last_id: int, problem: 
     return _fail_unsent(message_id, first_id, last_id, SENDER_UNUSABLE_CODE, text)
 
 
+CANNOT_CARRY_CODE = "cannot-carry"
+
+
+def fail_refused_through(through: Message, ids: list[int], refusal: str) -> int:
+    """Deliveries moved to `through.account` that it can no longer carry (`failover.rounds`:
+    its sender ID retired since the move, the account stopped) fail there, certainly unsent,
+    saying why, and move on to the route's next account (`failover.move_failed`): never sent
+    from a sender nobody chose. Returns how many were settled (those that did not move)."""
+    text = f"Not sent: {refusal}."
+    failed = _settle_unsent(
+        through.pk,
+        min(ids),
+        max(ids),
+        Q(id__in=ids, account_id=through.account_id),
+        status=DeliveryStatus.FAILED,
+        code=CANNOT_CARRY_CODE,
+        text=text,
+        event=text,
+        reason=CANNOT_CARRY_CODE,
+    )
+    return failed - failover.move_failed(through, ids)
+
+
 def _fail_unsent(message_id: int, first_id: int, last_id: int, code: str, text: str) -> int:
     """The range's queued deliveries fail with `code` and `text` (also their event's, and the
     daily summary's reason): no request was made, so they are certainly unsent."""
@@ -880,7 +903,10 @@ def send_batch(message_id: int, first_id: int, last_id: int) -> int:
     sent = False
     # Each account's queued rows through that account: a routed message's rows that failed
     # over are queued at the route's next account (failover.py).
-    for through, ids in failover.rounds(message, first_id, last_id):
+    for through, ids, refusal in failover.rounds(message, first_id, last_id):
+        if refusal:
+            settled += fail_refused_through(through, ids, refusal)
+            continue
         settled += _send_claimed(through, ids)
         sent = True
     if sent:

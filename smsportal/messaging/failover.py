@@ -17,6 +17,9 @@ history. Kept apart from dispatch.py, which calls it at two points:
   through its own account (a message of one account, as the rest of dispatch expects it). A
   batch run again (the stalled-batch sweep, a deduplicating provider's repeat) sends moved rows
   through their new account too, never through the one that failed.
+  The next account is asked again at the send (`through`): one that can no longer carry the
+  message since the move (its sender ID retired, the account stopped) fails its rows unsent,
+  and they move on; a sender ID is never left empty for the provider's default to go out.
 
 Opted-out numbers are never sent: a moved delivery is claimed like any other (the claim leaves
 out the opt-out list) and then skipped.
@@ -29,8 +32,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.utils import translation
 
 from smsportal.credits.affordability import Unaffordable, check_affordable
 from smsportal.providers.models import ProviderAccount
@@ -47,9 +52,14 @@ from .models import Delivery, DeliveryEvent, Message
 FAILED_AT = "failed_account"
 
 
-def rounds(message: Message, first_id: int, last_id: int) -> Iterator[tuple[Message, list[int]]]:
-    """(the message as sent through one account, ids) for the batch's queued deliveries: the
-    message's own account first. For a routed message, asks again after each round, since
+def rounds(
+    message: Message, first_id: int, last_id: int
+) -> Iterator[tuple[Message, list[int], str]]:
+    """(the message as sent through one account, ids, why that account cannot send them now)
+    for the batch's queued deliveries: the message's own account first. The reason is empty
+    but for deliveries moved to an account that can no longer carry the message since the
+    move (its sender ID retired, the account stopped): dispatch fails them there, unsent, and
+    they move on (`move_failed`). For a routed message, asks again after each round, since
     deliveries that failed may have moved to another account meanwhile; each (delivery,
     account) pair is offered once, so a delivery the claim leaves out (opted out) ends it."""
     offered: set[tuple[int, int]] = set()
@@ -73,27 +83,33 @@ def rounds(message: Message, first_id: int, last_id: int) -> Iterator[tuple[Mess
         for account_id in sorted(groups, key=lambda a: a != message.account_id):
             ids = groups[account_id]
             offered.update((i, account_id) for i in ids)
-            yield through(message, account_id), ids
+            moved, refusal = through(message, account_id)
+            yield moved, ids, refusal
         if message.route_id is None:
             return
 
 
-def through(message: Message, account_id: int) -> Message:
+def through(message: Message, account_id: int) -> tuple[Message, str]:
     """The message as dispatch sends it through `account_id`: that account, and the sender ID
-    routing maps the one asked for to there. Not saved: the message keeps its own account."""
+    routing maps the one asked for to there (not saved: the message keeps its own account);
+    and why that account cannot carry it now, as routing says it (empty when it can). The
+    move checked it, but a sender ID retired or an account stopped since must stop the send as
+    it stops any other: a sender left empty would go out as the provider's default."""
     if account_id == message.account_id:
-        return message
+        return message, ""  # dispatch.start checked its sender
     account = ProviderAccount.objects.get(pk=account_id)
-    candidate = candidates_for(
-        [account],
-        body=message.body,
-        message_type=message.message_type,
-        sender=message.routed_sender,
-    )[account_id]
+    # In the portal's language of record, as dispatch keeps every reason a delivery failed.
+    with translation.override(settings.LANGUAGE_CODE):
+        candidate = candidates_for(
+            [account],
+            body=None if message.personal else message.body,  # each text checked at the move
+            message_type=message.message_type,
+            sender=message.routed_sender,
+        )[account_id]
     moved = copy.copy(message)  # Model.__getstate__ copies the field cache: `message` keeps A
     moved.account = account
     moved.sender = candidate.sender
-    return moved
+    return moved, candidate.refusal
 
 
 def move_not_sent(message: Message, results: Sequence[Sequence]) -> int:
@@ -109,7 +125,14 @@ def move_not_sent(message: Message, results: Sequence[Sequence]) -> int:
         for o in chunk
         if o.not_taken and o.status == DeliveryStatus.FAILED
     ]
-    if not ids:
+    return move_failed(message, ids)
+
+
+def move_failed(message: Message, ids: Sequence[int]) -> int:
+    """Move the deliveries `ids`, `failed` through `message.account` with nothing left at the
+    provider, to the next account of the message's route that can carry each one's own text
+    and whose balance and the department's quota cover it. Returns how many moved."""
+    if message.route_id is None or not ids:
         return 0
     route = Route.objects.filter(pk=message.route_id).prefetch_related("steps").first()
     if route is None or not route.is_active:

@@ -13,13 +13,14 @@ from decimal import Decimal
 import pytest
 
 from smsportal.contacts.models import Contact
-from smsportal.messaging import routed, sending
+from smsportal.messaging import failover, routed, sending
 from smsportal.messaging.models import Delivery, Message
 from smsportal.messaging.sending import ResolvedRecipients, SendRefused
 from smsportal.providers.backends import base
+from smsportal.senders.models import SenderID
 from smsportal.sms.status import DeliveryStatus
 from tests.conftest import general_department
-from tests.factories import BalanceSnapshotFactory
+from tests.factories import BalanceSnapshotFactory, SenderIDFactory
 from tests.routing.test_failover import accounts, provider, sent_through  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +130,75 @@ def test_a_personal_text_no_next_account_allows_stays_failed(
     row = Delivery.objects.get(message=message)
     assert (row.status, row.account_id) == (DeliveryStatus.FAILED, alpha.pk)
     assert {name for name, _ in sent_through(provider)} == {"Alpha"}
+
+
+@pytest.fixture
+def brand(accounts):
+    for account in accounts:
+        SenderIDFactory(account=account, value="Brand")
+
+
+@pytest.fixture
+def spy_senders(provider, monkeypatch, accounts):
+    """(account, sender ID, numbers) of every request."""
+    sent = []
+    backend = type(accounts[0].backend)
+    original = backend.send
+
+    def send(self, message, recipients):
+        sent.append((self.account.name, message.sender, [r.phone for r in recipients]))
+        return original(self, message, recipients)
+
+    monkeypatch.setattr(backend, "send", send)
+    return sent
+
+
+def retire_after_the_move(monkeypatch, account):
+    """A Manager retires `account`'s "Brand" between the move to it and the send through it."""
+    move = failover.move_not_sent
+
+    def move_then_retire(message, results):
+        moved = move(message, results)
+        SenderID.objects.filter(account=account).update(status="retired")
+        return moved
+
+    monkeypatch.setattr(failover, "move_not_sent", move_then_retire)
+
+
+def test_a_sender_retired_after_the_move_is_never_replaced_by_the_default(
+    accounts, provider, brand, spy_senders, monkeypatch, django_capture_on_commit_callbacks
+):
+    alpha, bravo, charlie = accounts
+    retire_after_the_move(monkeypatch, bravo)
+    provider.down[alpha.pk] = base.AuthenticationError("login refused", code="1101")
+
+    message = send(django_capture_on_commit_callbacks, sender="Brand")
+
+    # Refused at Bravo without a request, then on to Charlie, from the sender chosen.
+    assert spy_senders == [("Alpha", "Brand", [PHONE]), ("Charlie", "Brand", [PHONE])]
+    row = Delivery.objects.get(message=message)
+    assert (row.status, row.account_id) == (DeliveryStatus.SUBMITTED, charlie.pk)
+    history = list(row.events.order_by("id").values_list("to_status", "description"))
+    refused = [text for status, text in history if status == "failed"][-1]
+    assert refused.startswith("Not sent: it has no sender ID “Brand”")
+    assert "Not sent through Bravo" in history[-2][1] and "moved to Charlie" in history[-2][1]
+    message.refresh_from_db()
+    assert message.status == Message.Status.DONE
+
+
+def test_a_sender_retired_on_the_last_account_fails_the_delivery_unsent(
+    accounts, provider, brand, spy_senders, monkeypatch, django_capture_on_commit_callbacks
+):
+    alpha, bravo, charlie = accounts
+    SenderID.objects.filter(account=charlie).update(status="retired")
+    retire_after_the_move(monkeypatch, bravo)
+    provider.down[alpha.pk] = base.AuthenticationError("login refused", code="1101")
+
+    message = send(django_capture_on_commit_callbacks, sender="Brand")
+
+    assert spy_senders == [("Alpha", "Brand", [PHONE])]
+    row = Delivery.objects.get(message=message)
+    assert (row.status, row.account_id, row.error_code) == ("failed", bravo.pk, "cannot-carry")
+    assert row.error_text.startswith("Not sent: it has no sender ID “Brand”")
+    message.refresh_from_db()
+    assert message.status == Message.Status.DONE
