@@ -317,3 +317,27 @@ def test_the_recurring_sends_fit_at_1366_and_turn_into_cards_at_390(as_role, liv
         expect(row.locator(f'td[data-label="{label}"]')).to_be_visible()
     expect(row.locator('td[data-label="Next"]')).to_contain_text(":")
     expect(row.locator('td[data-label="Next"]')).to_be_in_viewport(ratio=1)
+
+
+@pytest.mark.parametrize("role", ["operator", "manager"])
+def test_the_contacts_list_fits_at_1366_and_turns_rows_into_cards_at_390(
+    as_role, live_server, role
+):
+    """Each contact a card on a phone, its name the link to it: no row runs off the screen."""
+    from tests.factories import ContactFactory
+
+    page = as_role(role)
+    ContactFactory(name="Existing Walk", email="a.rather.long.address@example.com")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/contacts/")
+    table = page.locator("#contacts")
+    row = table.locator("tbody tr").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "table-row"
+    assert page.evaluate(OVERFLOW) <= 0
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("() => document.scrollingElement.scrollWidth") <= 390
+    assert table.evaluate("t => t.scrollWidth - t.parentElement.clientWidth") <= 0
+    assert row.evaluate("r => getComputedStyle(r).display") == "flex"
+    expect(row.get_by_role("link", name="Existing Walk")).to_be_visible()
+    expect(row.locator("td[data-label=Email]")).to_be_visible()

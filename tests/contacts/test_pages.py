@@ -325,3 +325,9 @@ def test_a_contacts_number_beside_an_arabic_name_reads_left_to_right(operator_cl
 
     shown = '<bdi>أحمد</bdi> (<bdi dir="ltr">+96597119440</bdi>)'
     assert page.count(shown) == 2  # the breadcrumb and the heading
+
+
+def test_a_contacts_name_on_the_list_leads_to_the_contact(operator_client):
+    contact = ContactFactory(name="Ali Haddad")
+    page = operator_client.get("/contacts/").content.decode()
+    assert f'<a href="/contacts/{contact.pk}/" dir="auto">Ali Haddad</a>' in page
