@@ -1,12 +1,14 @@
 """The quota step of the send path (smsportal.quotas), kept apart from sending.py and dispatch.py:
 
 - `check` in `prepare`: refuses early (the confirm page, the API's 4xx) saying what is left;
-- `take` in `send`, inside the transaction that creates the message: the race-free reservation
-  (a conditional UPDATE per counter), so two concurrent sends cannot both take the last parts;
+- `take` in `send` (and in the send to a list kept at the provider), inside the transaction that
+  creates the message: the race-free reservation (a conditional UPDATE per counter), so two
+  concurrent sends cannot both take the last parts;
 - `room_left` for the compose preview: what is left of each quota the send must fit;
-- `give_back` in dispatch, for parts that never leave: deliveries cancelled, skipped, or failed
-  before or at the provider's door (not charged). Parts whose fate is unknown, and parts
-  submitted (even if never delivered), stay counted: they may have been charged.
+- `give_back` in dispatch (and for a list kept at the provider that refused the send), for
+  parts that never leave: deliveries cancelled, skipped, or failed before or at the provider's
+  door (not charged). Parts whose fate is unknown, and parts submitted (even if never
+  delivered), stay counted: they may have been charged.
 """
 
 from __future__ import annotations
@@ -64,14 +66,6 @@ def take(message, department, parts: int, cost: Decimal) -> None:
         quotas.reserve(department, message.account, parts=parts, credit=cost, message_id=message.pk)
     except quotas.QuotaExceeded as exc:
         raise SendRefused(str(exc), code=exc.code, values=exc.values) from exc
-
-
-def count_sent(message, department, parts: int, cost: Decimal) -> None:
-    """Count what already left (the send to a list kept at the provider: checked before its one
-    request, which no transaction can hold, so counted after it even if that goes past)."""
-    quotas.reserve(
-        department, message.account, parts=parts, credit=cost, message_id=message.pk, force=True
-    )
 
 
 def recount(message, parts: int, cost: Decimal) -> None:

@@ -6,6 +6,7 @@ the provider live here too, so no other module creates `Message` or `Delivery` r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,14 +14,16 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
-from smsportal.contacts.remote import check_no_new_opt_outs, copy_sent_by
+from smsportal.contacts.remote import check_no_new_opt_outs, copy_sent_by, sendable_members
 from smsportal.contacts.scope import not_for, not_for_error
 from smsportal.contacts.selectors import opted_out
 from smsportal.core import audit
@@ -30,11 +33,15 @@ from smsportal.departments.models import Department
 from smsportal.providers.backends.base import (
     MessageType,
     OutgoingMessage,
+    ProtocolError,
     ProviderError,
     Recipient,
+    SubmitStatus,
+    TransientError,
 )
+from smsportal.providers.backends.http import CONNECT_TIMEOUT, READ_TIMEOUT
 from smsportal.providers.models import ProviderAccount
-from smsportal.routing.prices import destination_cost
+from smsportal.routing.prices import PriceTable, destination_cost
 from smsportal.senders.selectors import unusable
 from smsportal.sms.encoding import ALPHABET_LABELS, Analysis, analyse
 from smsportal.sms.placeholders import parse
@@ -47,12 +54,17 @@ from .message_types import measure
 from .models import Delivery, DeliveryEvent, Message, MessageUnknownCount
 from .personal import personalise, values_for
 
+log = logging.getLogger(__name__)
+
 INSERT_CHUNK = 5000
 # How long a deduplicating provider remembers a reference (ISMS `seqno`: 24 hours), less a
 # margin: within it, a delivery of unknown fate may be repeated safely.
 REPEAT_WINDOW = timedelta(hours=23)
 OPTED_OUT_CODE = "opted-out"  # the same words dispatch writes when it skips a number
 OPTED_OUT_TEXT = "opted out"
+# The address of the one delivery of a send to a list kept at the provider: `list:<name>`,
+# which no phone number can be.
+LIST_ADDRESS = "list:"
 
 
 class SendRefused(Exception):
@@ -801,6 +813,26 @@ def retry_warning(message: Message, unknown: int) -> str:
 RETRYABLE = (DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN)
 
 
+def no_retry_to_a_list() -> str:
+    """Why a send to a list kept at the provider is not retried: a retry sends to numbers, and
+    the portal does not know the list's."""
+    return _(
+        "This message went to a list kept at the provider, which a retry cannot send to: send "
+        "it again from the list's page. If its outcome is unknown, ask the provider first "
+        "whether it went: everyone on the list may get it twice."
+    )
+
+
+def went_to_a_list(message: Message, counts) -> bool:
+    """Whether `message`, as its status `counts` say, is a send to a list kept at the provider
+    that a retry would be offered for: asked (one query) only of a message of one delivery
+    that failed or whose outcome is unknown."""
+    retryable = any(counts.get(status) for status in RETRYABLE)
+    if not retryable or counts.total != 1:
+        return False
+    return message.deliveries.filter(phone__startswith=LIST_ADDRESS).exists()
+
+
 def retry_plan(message: Message, statuses: Iterable[str]) -> RetryPlan:
     wanted = [s for s in statuses if s in RETRYABLE]
     if not wanted:
@@ -816,6 +848,8 @@ def retry_plan(message: Message, statuses: Iterable[str]) -> RetryPlan:
     references: dict[str, tuple[str, datetime]] = {}
     at_risk = 0
     for pk, phone, status, seqno, first_sent_at in rows.iterator(chunk_size=5000):
+        if phone.startswith(LIST_ADDRESS):
+            raise SendRefused(no_retry_to_a_list(), code="remote_list_retry")
         phones[phone] = None
         if status != DeliveryStatus.UNKNOWN:
             continue  # refused by the provider: certainly not sent
@@ -883,18 +917,31 @@ def send_to_remote_list(
     text: str,
     user=None,
     department: Department | None = None,
-) -> Message:
-    """Send `text` to a list kept at the provider (KalaSMS `sendbulk`): one request, one message
-    id for the whole list. Recorded as a message with a single delivery addressed to the list,
-    so its report is polled and shown like any other.
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Message, bool]:
+    """(message, created): send `text` to a list kept at the provider (KalaSMS `sendbulk`): one
+    request, one message id for the whole list. Recorded as a message with a single delivery
+    addressed to the list, so its report is polled and shown like any other.
 
     The checks of `prepare` that apply to a list the portal cannot see into: the text and its
-    parts, the account active, the copy one of a list the person may send to for `department`
-    (their departments', a shared one: `contacts.remote.copy_sent_by`, `scope.not_for`), that
-    list's copy still clear of opt-outs (RemoteListStale, a ProviderError, otherwise), and the
-    balance for the members the copy holds."""
+    parts (counted in the account's encoding, `analyse_for`), the account active, the copy one
+    of a list the person may send to for `department` (their departments', a shared one:
+    `contacts.remote.copy_sent_by`, `scope.not_for`), that list's copy still clear of opt-outs
+    (RemoteListStale, a ProviderError, otherwise), and the balance and quotas for its members,
+    each at its destination's price (`_copy_cost`).
+
+    The message is recorded before the request leaves, `sending`, with its parts taken from
+    the quotas, then settled by the answer (`_settle_remote`): a request whose answer never
+    came is on record, `unknown`, rather than nowhere, where staff would send it again. A
+    repeat of the same form (`idempotency_key`, the same sender's: `sent_with`) sends nothing
+    and answers with the message the first made (created is False)."""
+    if idempotency_key:
+        existing = sent_with(idempotency_key, user=user, department=department)
+        if existing:
+            return existing, False
     check_department(department, user)
-    analysis = analyse(text)
+    analysis = analyse_for(account, text)
     check_text(account, analysis)
     if not account.is_active:
         raise SendRefused(
@@ -903,49 +950,173 @@ def send_to_remote_list(
             values={"account": str(account)},
         )
     push = check_no_new_opt_outs(account, name, _copy_sent_to(account, name, user, department))
+    cost = _copy_cost(account, push, analysis.segments)
     try:
-        check_affordable(
-            account, estimate(account, push.pushed, analysis.segments), user or AnonymousUser()
-        )
+        check_affordable(account, cost, user or AnonymousUser())
     except Unaffordable as exc:
         raise SendRefused(exc.message, code=exc.code, values=exc.values) from exc
     parts = push.pushed * analysis.segments
-    quota_step.check(department, account, parts, estimate(account, 1, parts))
-    result = account.backend.send_to_remote_list(name, OutgoingMessage(text))
-    (submitted,) = result.results
+    quota_step.check(department, account, parts, cost)
+    message = Message(
+        account=account,
+        body=text,
+        encoding=analysis.encoding,
+        segments=analysis.segments,
+        status=Message.Status.SENDING,
+        estimated_cost=cost,
+        created_by=user,
+        department=department,
+        idempotency_key=idempotency_key,
+        dispatched_at=timezone.now(),
+    )
+    try:
+        delivery = _record_remote_send(message, name, parts, push.pushed)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # A second submit of the form recorded its message meanwhile: that one goes, not this.
+        existing = sent_with(idempotency_key, user=user, department=department)
+        if existing is None:
+            raise
+        return existing, False
+    _settle_remote(delivery, name, _ask_provider(account, name, text), parts, cost)
+    message.refresh_from_db()
+    return message, True
+
+
+def _copy_cost(account: ProviderAccount, push, segments: int) -> Decimal:
+    """What `segments` parts to each number of `push`'s copy cost, each at its destination's
+    price, as `prepare` prices a send (`cost_of`). The portal keeps no record of the numbers
+    the copy took, so it prices the list's members who may be sent to (none opted out since
+    the copy: `check_no_new_opt_outs`), and any number the copy holds beyond them (a member
+    taken off the list since) at the dearest of their prices: the estimate errs on the side
+    of the balance and the quotas, never below what the provider may charge."""
+    phones = list(sendable_members(push.contact_list).values_list("phone", flat=True))
+    cost = cost_of(account, phones, segments)
+    if (beyond := push.pushed - len(phones)) > 0:
+        prices = PriceTable.of(account)
+        dearest = max((prices.price_of(phone) for phone in phones), default=prices.default)
+        cost += dearest * segments * beyond
+    return cost
+
+
+def _record_remote_send(message: Message, name: str, parts: int, members: int) -> Delivery:
+    """Save `message` with its one delivery, addressed to the list `name`, `sending`, and take
+    its parts from the quotas (SendRefused, nothing kept, when one has no room left), in one
+    transaction committed before the request leaves. Its lease covers the request's own
+    timeouts: a process that dies waiting leaves a row the sweeper turns `unknown`."""
     now = timezone.now()
+    lease = timedelta(seconds=CONNECT_TIMEOUT + READ_TIMEOUT + settings.SENDING_LEASE_SECONDS)
     with transaction.atomic():
-        message = Message.objects.create(
-            account=account,
-            body=text,
-            encoding=analysis.encoding,
-            segments=analysis.segments,
-            status=Message.Status.DONE,
-            created_by=user,
-            department=department,
-            dispatched_at=now,
-            completed_at=now,
-        )
+        message.save()
+        quota_step.take(message, message.department, parts, message.estimated_cost)
         delivery = Delivery.objects.create(
             message=message,
-            account=account,
-            phone=f"list:{name}"[:32],
-            status=DeliveryStatus.SUBMITTED,
-            provider_message_id=submitted.provider_message_id,
-            segments=analysis.segments,
-            submitted_at=now,
+            account=message.account,
+            phone=f"{LIST_ADDRESS}{name}"[:32],
+            status=DeliveryStatus.SENDING,
+            segments=message.segments,
+            attempts=1,
+            sending_at=now,
+            first_sent_at=now,
+            lease_until=now + lease,
         )
+        audit.record(audit.send_event(message), message, recipients=members)
+        moves = Transitions()
+        day = day_of(delivery.queued_at)
+        moves.add(day, message.account_id, message.department_id, DeliveryStatus.SENDING)
+        moves.apply()
+    return delivery
+
+
+@dataclass(frozen=True)
+class RemoteAnswer:
+    """What the provider's answer (or its absence) says of a send to its list."""
+
+    status: DeliveryStatus  # submitted, failed (certainly not taken) or unknown
+    provider_message_id: str = ""
+    error_code: str = ""
+    error_text: str = ""
+
+
+def _ask_provider(account: ProviderAccount, name: str, text: str) -> RemoteAnswer:
+    """Send `text` to the list `name`; never raises, and never takes a doubt for an answer,
+    as dispatch's `submit` decides for a batch: `failed` only when the request certainly never
+    reached the provider or the provider refused it, `unknown` whenever it may have gone."""
+    try:
+        result = account.backend.send_to_remote_list(name, OutgoingMessage(text))
+    except TransientError as exc:
+        if not exc.request_sent:
+            return RemoteAnswer(DeliveryStatus.FAILED, "", exc.code, f"Not sent: {exc}")
+        return RemoteAnswer(DeliveryStatus.UNKNOWN, "", exc.code, f"Outcome unknown: {exc}")
+    except ProtocolError as exc:  # an answer the portal cannot read: it may have gone
+        return RemoteAnswer(DeliveryStatus.UNKNOWN, "", exc.code, f"Outcome unknown: {exc}")
+    except ProviderError as exc:  # the provider's refusal: nothing was sent
+        return RemoteAnswer(DeliveryStatus.FAILED, "", exc.code, str(exc))
+    except ImproperlyConfigured as exc:  # the password is decrypted before anything leaves
+        return RemoteAnswer(DeliveryStatus.FAILED, "", "cannot-decrypt", f"Not sent: {exc}")
+    except Exception as exc:
+        log.exception("backend %s crashed while sending to a remote list", account.backend.label)
+        return RemoteAnswer(
+            DeliveryStatus.UNKNOWN,
+            "",
+            "internal",
+            f"The portal failed while sending ({type(exc).__name__}); "
+            "the message may or may not have gone.",
+        )
+    (answer,) = result.results
+    status = {
+        SubmitStatus.SUBMITTED: DeliveryStatus.SUBMITTED,
+        SubmitStatus.FAILED: DeliveryStatus.FAILED,
+    }.get(answer.status, DeliveryStatus.UNKNOWN)
+    return RemoteAnswer(status, answer.provider_message_id, answer.error_code, answer.error_text)
+
+
+def _settle_remote(
+    delivery: Delivery, name: str, answer: RemoteAnswer, parts: int, cost: Decimal
+) -> None:
+    """Write the provider's answer on the list's delivery, and finish its message, counted as
+    dispatch's `record` counts a batch: submitted or unknown may have been charged, so it keeps
+    its cost and its parts in the quotas; failed was not, so its parts are given back.
+
+    Only a delivery still `sending` is written: if the sweeper gave it up as lost meanwhile
+    (it counted it `unknown`), the answer only leaves the provider's id, for a report to
+    settle it."""
+    now = timezone.now()
+    charged = answer.status != DeliveryStatus.FAILED
+    reason = answer.error_code[:40]
+    with transaction.atomic():
+        written = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+            status=answer.status,
+            provider_message_id=answer.provider_message_id,
+            error_code=reason,
+            error_text=answer.error_text,
+            cost=cost if charged else None,
+            submitted_at=now if answer.status == DeliveryStatus.SUBMITTED else None,
+            final_at=None if charged else now,
+            lease_until=None,
+        )
+        if not written:
+            if answer.provider_message_id:
+                Delivery.objects.filter(
+                    pk=delivery.pk, status=DeliveryStatus.UNKNOWN, provider_message_id=""
+                ).update(provider_message_id=answer.provider_message_id)
+            return
         DeliveryEvent.objects.create(
             delivery=delivery,
             source=DeliveryEvent.Source.SUBMIT,
-            from_status=DeliveryStatus.QUEUED,
-            to_status=DeliveryStatus.SUBMITTED,
-            raw={"provider_message_id": submitted.provider_message_id, "list": name},
+            from_status=DeliveryStatus.SENDING,
+            to_status=answer.status,
+            description=answer.error_text,
+            raw={"provider_message_id": answer.provider_message_id, "list": name},
         )
+        where = (day_of(delivery.queued_at), delivery.account_id, delivery.message.department_id)
         moves = Transitions()
-        moves.add(
-            day_of(delivery.queued_at), account.pk, message.department_id, DeliveryStatus.SUBMITTED
-        )
+        moves.add(*where, DeliveryStatus.SENDING, "", -1)
+        moves.add(*where, answer.status, reason, 1, cost if charged else None)
         moves.apply()
-        quota_step.count_sent(message, department, parts, estimate(account, 1, parts))
-    return message
+        if not charged:
+            quota_step.give_back(delivery.message_id, parts, delivery.account_id)
+        Message.objects.filter(pk=delivery.message_id, status=Message.Status.SENDING).update(
+            status=Message.Status.DONE, completed_at=now, actual_cost=cost if charged else None
+        )

@@ -77,7 +77,6 @@ SEND_MOVES: Mapping[tuple[DeliveryStatus, DeliveryStatus], str] = {
     (S.QUEUED, S.SKIPPED): "the number opted out before it was sent",
     (S.QUEUED, S.FAILED): "no request can be built (the account's password is unreadable)",
     (S.QUEUED, S.CANCELLED): "staff cancel the message",
-    (S.QUEUED, S.SUBMITTED): "a remote list's provider accepts it",
     (S.SENDING, S.SUBMITTED): "the provider accepts it",
     (S.SENDING, S.FAILED): "the provider refuses it",
     (S.SENDING, S.UNKNOWN): "no certain answer, or its worker was lost mid-send",

@@ -270,7 +270,8 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     queries whatever the message's size: the message (with its API origin) and its counts by
     status; a third, one page of rows, when the table is drawn again (see ROWS_PACE); and one
     of its unknown counts by first send while unknown deliveries wait at a provider that
-    deduplicates (the retry warning, `sending.retry_warning`).
+    deduplicates (the retry warning, `sending.retry_warning`); and one whether a message of a
+    single delivery, failed or unknown, went to a list kept at the provider (no Retry then).
     """
     message = page_message(request, pk)
     if message is None:
@@ -294,6 +295,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         phase = phase_of(message, counts, reports_expected=reports_expected, held=True)
         keep_rows = False
     shown = seen if keep_rows else Shown(key, now)
+    to_list = sending.went_to_a_list(message, counts)
     poll = request.GET.copy()
     poll["shown"] = str(shown)
     context = {
@@ -315,7 +317,11 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # What the Retry form shows ticked (the person's own ticks after a refused retry).
         "retry_choice": RetryChoice.shown(request.GET),
         # Shown beside "Retry" when unknown deliveries may reach their numbers twice.
-        "retry_warning": sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
+        "retry_warning": ""
+        if to_list
+        else sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
+        # A send to a list kept at the provider: no Retry (it sends to numbers), but why not.
+        "no_retry_note": sending.no_retry_to_a_list() if to_list else "",
         # Its time came and nothing holds it: it goes as soon as a worker starts it, and the
         # time it was scheduled for, now past, is not said as if it still waited for it.
         "due": message.status == Message.Status.SCHEDULED and phase.live,
