@@ -6,6 +6,8 @@ With SCREENSHOTS=<folder> set, each page is saved at 1366 and 390 px wide."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
@@ -119,3 +121,33 @@ def test_a_superuser_in_two_departments_chooses_which_answers_a_new_thread(
     assert Message.objects.get(created_by=user).department == support
     convo.refresh_from_db()
     assert convo.department == support
+
+
+def test_a_refused_reply_clears_once_retyped_and_the_header_counts_the_sent_one(
+    page, live_server, login, operator, account, script
+):
+    _incoming(account, "Can you resend the time?")
+    login(operator, PASSWORD)
+    page.goto(f"{live_server.url}/messages/inbox/")
+    page.locator("[data-conversation]").first.click()
+    counts = page.locator("#conversation-counts")
+    expect(counts).to_contain_text("0 replies")
+
+    box = page.get_by_label(f"Reply through {account.name}")
+    box.fill("   ")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#reply-text-errors")).to_have_text("Write the reply first.")
+    box = page.get_by_label(f"Reply through {account.name}")
+    expect(box).to_have_class(re.compile(r"\bis-invalid\b"))
+    shoot(page, "reply-refused")
+
+    box.press_sequentially("At ten")
+    expect(page.locator("#reply-segments")).to_have_text("1 SMS")
+    expect(page.locator("#reply-text-errors")).to_be_empty()
+    expect(box).not_to_have_class(re.compile(r"\bis-invalid\b"))
+    shoot(page, "reply-retyped")
+
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator('[data-direction="out"]', has_text="At ten")).to_be_visible()
+    expect(counts).to_contain_text("1 reply")
+    shoot(page, "reply-sent")

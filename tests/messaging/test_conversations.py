@@ -195,6 +195,40 @@ def test_the_arabic_subtitle_joins_its_counts_with_the_arabic_comma(
 
     page = operator_client.get(convo.get_absolute_url()).content.decode()
 
-    subtitle = page.split('<span class="text-body-secondary small">', 1)[1].split("</span>")[0]
+    subtitle = page.split('id="conversation-counts">', 1)[1].split("</span>")[0]
     assert "، " in subtitle  # between "2 incoming SMS" and "0 replies", as Arabic writes it
     assert "," not in subtitle
+
+
+def test_typing_after_a_refused_reply_withdraws_its_error(operator_client, account):
+    _sms(account, "Hello")
+    convo = Conversation.objects.get()
+    refused = _reply(operator_client, convo, "   ", HTTP_HX_REQUEST="true").content.decode()
+    assert "Write the reply first." in refused and "is-invalid" in refused
+
+    # The live preview of the new text answers the stale error lines out of band, as Compose's.
+    live = operator_client.post(
+        reverse("messaging:conversation_reply", args=[convo.pk]),
+        {"text": "Tomorrow at ten", "action": "preview"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+
+    assert '<div id="reply-text-errors" hx-swap-oob="true"></div>' in live
+    assert 'id="reply-problem" hx-swap-oob="true" hidden></div>' in live
+    assert "Write the reply first." not in live
+
+
+def test_a_sent_reply_counts_in_the_header_without_a_reload(
+    operator_client, account, script, django_capture_on_commit_callbacks
+):
+    _sms(account, "Hello")
+    convo = Conversation.objects.get()
+    assert "0 replies" in operator_client.get(convo.get_absolute_url()).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = _reply(operator_client, convo, "Hi there", HTTP_HX_REQUEST="true")
+
+    html = answer.content.decode()
+    counts = html[html.index('id="conversation-counts"') :]
+    assert 'hx-swap-oob="true"' in counts[: counts.index(">")]
+    assert "1 incoming SMS, 1 reply</span>" in counts

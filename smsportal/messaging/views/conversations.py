@@ -143,7 +143,8 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "messaging/conversation.html#reply-preview",
-            {"preview": reply_preview(convo, text) if text else None},
+            # The errors of the last send described a text no longer in the box: withdrawn.
+            {"preview": reply_preview(convo, text) if text else None, "preview_oob": True},
         )
     if form.is_valid():
         department = form.department_for(convo)
@@ -177,8 +178,20 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
         "preview": reply_preview(convo, text) if text and form.errors else None,
     }
     if request.htmx:
-        return render(request, "messaging/conversation.html#conversation-body", context)
+        return _body_and_counts(request, convo, context)
     return render(request, "messaging/conversation.html", context, status=400)
+
+
+def _body_and_counts(request: HttpRequest, convo: Conversation, context: dict) -> HttpResponse:
+    """The thread and form in place, and the header's counts out of band: a sent reply is one
+    more reply there (record_reply counted it in the database, not on `convo`)."""
+    convo.refresh_from_db(fields=["incoming", "replies"])
+    body = render(request, "messaging/conversation.html#conversation-body", context)
+    counts = render(
+        request, "messaging/conversation.html#conversation-counts", {**context, "counts_oob": True}
+    )
+    body.content += counts.content
+    return body
 
 
 @permission_required("messaging.view_inboundmessage", raise_exception=True)
