@@ -137,3 +137,45 @@ def test_a_sender_ids_scheduled_messages_are_an_ordered_walk_of_their_own_index(
 
     assert "message_sender_recent (account_id=? AND sender=? AND status=?)" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+def _row_of(page: str, body: str) -> str:
+    return next(row for row in page.split("<tr>") if f">{body}</a>" in row)
+
+
+def test_a_scheduled_message_whose_sender_was_retired_is_flagged_in_its_row(
+    operator_client, account, queued
+):
+    SenderIDFactory(account=account, value="ACME")
+    SenderIDFactory(account=account, value="OLDCO", status="retired")
+    _later(account, "Goes later", "ACME")
+    _later(account, "Refused later", "OLDCO")
+    _from("OLDCO", _send(account, "Sent before"))  # gone already: nothing to warn of
+
+    page = operator_client.get(LIST).content.decode()
+
+    flagged = _row_of(page, "Refused later")
+    assert 'class="badge text-bg-warning sender-unusable"' in flagged
+    why = html.unescape(re.search(r'sender-unusable" title="([^"]*)"', flagged)[1])
+    assert why.startswith("OLDCO has been retired and can no longer be sent from")
+    assert "will not be sent unless its sender ID is changed" in why
+    assert "sender-unusable" not in _row_of(page, "Goes later")
+    assert "sender-unusable" not in _row_of(page, "Sent before")
+
+
+def test_flagging_retired_senders_costs_one_query_for_the_whole_page(
+    operator_client, account, queued
+):
+    SenderIDFactory(account=account, value="OLDCO", status="retired")
+    _later(account, "Refused 0", "OLDCO")
+    operator_client.get(LIST)
+    with CaptureQueriesContext(connection) as one:
+        operator_client.get(LIST)
+
+    for i in range(1, 8):
+        _later(account, f"Refused {i}", f"OLD{i}" if i % 2 else "OLDCO")
+    with CaptureQueriesContext(connection) as many:
+        page = operator_client.get(LIST).content.decode()
+
+    assert page.count("sender-unusable") == 8
+    assert len(many) == len(one)

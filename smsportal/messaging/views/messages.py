@@ -29,7 +29,12 @@ from smsportal.departments.models import Department
 from smsportal.departments.scope import department_ids, sees_everything, within
 from smsportal.providers.models import ProviderAccount
 from smsportal.senders.models import SenderID
-from smsportal.senders.selectors import sender_choices, sender_choices_keeping, unusable
+from smsportal.senders.selectors import (
+    sender_choices,
+    sender_choices_keeping,
+    unusable,
+    unusable_among,
+)
 from smsportal.sms.encoding import gsm_equivalent
 from smsportal.sms.status import DeliveryStatus
 
@@ -91,6 +96,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
         message.scheduled = (
             f"{localtime(message.scheduled_for):%Y-%m-%d %H:%M}" if message.scheduled_for else ""
         )
+    mark_unusable_senders(page.items)
     context = {
         "page": page,
         # A draft is a message between Confirm and the worker picking it up: queued, to staff.
@@ -330,6 +336,19 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if live_part:
         return render(request, "messaging/message_detail.html#live", context)
     return render(request, "messaging/message_detail.html", context)
+
+
+def mark_unusable_senders(messages) -> None:
+    """Each scheduled message whose sender ID can no longer be sent from (retired, rejected...)
+    gets `sender_problem`, as its own page finds it (`sender_check`): `dispatch.start` will hold
+    it. One query for the page's (account, sender ID) pairs, not one a row."""
+    scheduled = [m for m in messages if m.status == Message.Status.SCHEDULED and m.sender]
+    problems = unusable_among((m.account, m.sender) for m in scheduled)
+    now = timezone.now()
+    for message in scheduled:
+        message.sender_problem = problems.get((message.account_id, message.sender))
+        # Its time came and went: `dispatch.start` held it rather than send it.
+        message.sender_held = bool(message.scheduled_for and message.scheduled_for <= now)
 
 
 def sender_check(message: Message, counts: Progress, *, facts_drawn: bool) -> dict:
