@@ -15,16 +15,22 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from smsportal.sms.normalise import fold
 
-from .models import Contact
+from .models import Contact, OptOut
 
 _NUMBER = re.compile(r"(\+|00)?\d+")
 _NUMBER_PUNCTUATION = re.compile(r"[\s\-.()/]")
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; LIKE's % and _ never reach a pattern
+
+
+def with_opt_out(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """`contacts`, each with `opted_out`: an EXISTS on the opt-outs' unique phone index, asked
+    in the page's own query rather than once a row."""
+    return contacts.annotate(opted_out=Exists(OptOut.objects.filter(phone=OuterRef("phone"))))
 
 
 @dataclass(frozen=True)
@@ -77,14 +83,14 @@ class ContactSearch:
 
     def window(self, *, before: int | None, after: int | None, limit: int) -> list[Contact]:
         """Up to `limit` contacts with an id below `before` (newest first) or above `after`
-        (oldest first), without OFFSET or COUNT."""
+        (oldest first), without OFFSET or COUNT; each says whether its number `opted_out`."""
         if self.terms and connection.vendor == "sqlite":
             ids = self._sqlite_ids(before, after, limit)
-            found = Contact.objects.in_bulk(ids)
+            found = with_opt_out(Contact.objects.all()).in_bulk(ids)
             return [found[pk] for pk in ids if pk in found]
         if self.departments is not None and not self.terms:
             return self._merged_window(before=before, after=after, limit=limit)
-        contacts = self.queryset()
+        contacts = with_opt_out(self.queryset())
         if after is not None:
             return list(contacts.filter(pk__gt=after).order_by("pk")[:limit])
         if before is not None:
@@ -98,7 +104,9 @@ class ContactSearch:
         those departments first."""
         rows: list[Contact] = []
         for department in [*self.departments, None]:
-            contacts = self._filtered(Contact.objects.filter(department_id=department))
+            contacts = self._filtered(
+                with_opt_out(Contact.objects.filter(department_id=department))
+            )
             if after is not None:
                 rows += contacts.filter(pk__gt=after).order_by("pk")[:limit]
             else:

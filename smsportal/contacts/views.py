@@ -177,6 +177,8 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "contact": contact,
         "lists": contact.lists.filter(pk__in=scope.lists_of(request)),
         "other_attributes": other,
+        # Every send leaves this number out: the page says so, and why, instead of offering one.
+        "optout": OptOut.objects.filter(phone=contact.phone).first(),
     }
     return render(request, "contacts/contact_form.html", context)
 
