@@ -185,7 +185,10 @@ class BulkForm(forms.Form):
     ]
 
     action = forms.ChoiceField(choices=ACTIONS)
-    contacts = forms.ModelMultipleChoiceField(queryset=Contact.objects.none())
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.none(),
+        error_messages={"required": gettext_lazy("Tick at least one contact first.")},
+    )
     contact_list = forms.ModelChoiceField(queryset=ContactList.objects.none(), required=False)
 
     def __init__(self, *args, contacts, lists, **kwargs):

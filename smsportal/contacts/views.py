@@ -45,6 +45,8 @@ from .tasks import run_import
 from .uploads import LimitedUploadHandler
 
 PAGE_SIZE = 50
+# The bulk action and list a refused bulk form chose, kept for the list page it goes back to.
+BULK_CHOICE = "contacts.bulk_choice"
 
 
 @dataclass
@@ -115,6 +117,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "fields": fields,
         "field_filter": field_filter or ("", request.GET.get("value", "")),
         "filters": _filters(query, list_id, field_filter),
+        "bulk": request.session.pop(BULK_CHOICE, {}),
     }
     template = "contacts/contact_list.html"
     if request.htmx and request.htmx.target == "contact-table":
@@ -202,8 +205,13 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
     if not back.startswith("/"):
         back = reverse("contacts:contact_list")
     if not form.is_valid():
-        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        errors = " ".join(e for errs in form.errors.values() for e in errs)  # each a sentence
         messages.error(request, _("Nothing changed: %(errors)s") % {"errors": errors})
+        # The list page shows the action and list chosen again, so a missed tick costs one tick.
+        request.session[BULK_CHOICE] = {
+            "action": request.POST.get("action", ""),
+            "contact_list": request.POST.get("contact_list", ""),
+        }
         return redirect(back)
     ids = [c.pk for c in form.cleaned_data["contacts"]]
     target = form.cleaned_data["contact_list"]

@@ -368,3 +368,22 @@ def test_an_opted_out_contacts_page_says_why_and_offers_no_message(operator_clie
     assert "Send a message" not in page
     other = ContactFactory()
     assert "Send a message" in operator_client.get(f"/contacts/{other.pk}/").content.decode()
+
+
+def test_a_bulk_action_with_no_contact_ticked_says_so_and_keeps_the_choice(operator_client):
+    ContactFactory()
+    staff = ContactListFactory(name="Staff")
+    response = operator_client.post(
+        "/contacts/bulk/",
+        {"action": "remove", "contact_list": staff.pk, "next": "/contacts/?q=Contact"},
+        follow=True,
+    )
+
+    said = [str(m) for m in response.context["messages"]]
+    assert said == ["Nothing changed: Tick at least one contact first."]
+    page = response.content.decode()
+    assert '<option value="remove" selected>' in page
+    assert f'<option value="{staff.pk}" selected>Staff</option>' in page
+    # Chosen once: the page after shows the form as new.
+    again = operator_client.get("/contacts/").content.decode()
+    assert '<option value="remove" selected>' not in again
