@@ -17,6 +17,8 @@ from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
@@ -621,8 +623,11 @@ def send(request: HttpRequest) -> HttpResponse:
                 "send queue.",
                 len(sent),
             )
-        messages.success(request, said % {"count": f"{len(sent):,}", "to": to})
-        return redirect("messaging:message_list")
+        if len(sent) == 1:
+            message = sent[0]  # the routes chose one account: its page, as a plain send's
+        else:
+            messages.success(request, said % {"count": f"{len(sent):,}", "to": to})
+            return redirect(sent_list_url(sent))
     count = message.recipient_count
     values = {"number": message.pk, "count": f"{count:,}"}
     if message.scheduled_for:
@@ -640,6 +645,12 @@ def send(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, done % values)
     return redirect(message)
+
+
+def sent_list_url(sent) -> str:
+    """The Messages list showing only the messages one routed send made (one per account)."""
+    ids = ",".join(str(message.pk) for message in sent)
+    return f"{reverse('messaging:message_list')}?{urlencode({'ids': ids})}"
 
 
 # The buttons' `action` values. "send" opens the confirmation, whose button says "confirm".

@@ -65,6 +65,9 @@ def message_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(account_id=int(account))
     if sender:
         rows = rows.filter(sender=sender)
+    ids = listed_ids(request.GET.get("ids", ""))
+    if ids:
+        rows = rows.filter(pk__in=ids)
     page = message_page(rows, visible, request)
     # The filter's choices and each row's account, read after the page so that every row's
     # account is among them (accounts are few; no join per row).
@@ -112,8 +115,18 @@ def message_list(request: HttpRequest) -> HttpResponse:
         "account": account,
         "sender": sender,
         "senders": sender_values(sender),
+        "ids": ids,
         "filter_query": urlencode(
-            {k: v for k, v in (("status", status), ("account", account), ("sender", sender)) if v}
+            {
+                k: v
+                for k, v in (
+                    ("status", status),
+                    ("account", account),
+                    ("sender", sender),
+                    ("ids", ",".join(map(str, ids))),
+                )
+                if v
+            }
         ),
     }
     return render(request, "messaging/message_list.html", context)
@@ -336,6 +349,16 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if live_part:
         return render(request, "messaging/message_detail.html#live", context)
     return render(request, "messaging/message_detail.html", context)
+
+
+# A routed send makes one message per account: accounts are few.
+MOST_IDS = 50
+
+
+def listed_ids(value: str) -> list[int]:
+    """`?ids=4,5,6`: the messages one routed send made (Compose goes to them), or [] when the
+    value lists none (anything but numbers is ignored, as the other filters' bad values are)."""
+    return [int(part) for part in value.split(",")[:MOST_IDS] if part.strip().isdecimal()]
 
 
 def mark_unusable_senders(messages) -> None:
