@@ -54,6 +54,9 @@ class Message(models.Model):
     retry_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
+    # Some of its deliveries were retried (`Delivery.retried_in`): only then does the message
+    # page ask which are left to retry, so a page of a message never retried reads no more.
+    has_retries = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -201,6 +204,18 @@ class Delivery(models.Model):
     confirmed = models.BooleanField(
         default=True, help_text="False when the transport gives no answer (KwtSMS by email)."
     )
+    # The message that retried this failed or unknown delivery (`sending.retry`): it keeps its
+    # own status (it did fail), and a retry takes only the deliveries no message retried yet,
+    # so a second press of Retry (a double click, later) cannot send them again. Indexed only
+    # where set (below): almost no delivery is ever retried.
+    retried_in = models.ForeignKey(
+        Message,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     # Providers we poll for reports (KalaSMS): when to ask next, and how often we asked.
     next_poll_at = models.DateTimeField(null=True, blank=True)
     polls = models.PositiveSmallIntegerField(default=0)
@@ -233,6 +248,19 @@ class Delivery(models.Model):
                 condition=models.Q(status="sending"),
             ),
             models.Index(fields=["claim"], name="delivery_claim"),
+            # A message's retried deliveries by status (what is left to retry, on the message
+            # page), and the retry's own (the foreign key's SET_NULL): both hold only the
+            # retried rows, so no other delivery write pays for them.
+            models.Index(
+                fields=["message", "status"],
+                name="delivery_retried",
+                condition=models.Q(retried_in__isnull=False),
+            ),
+            models.Index(
+                fields=["retried_in"],
+                name="delivery_retried_in",
+                condition=models.Q(retried_in__isnull=False),
+            ),
             models.Index(
                 fields=["account", "next_poll_at"],
                 name="delivery_poll_due",

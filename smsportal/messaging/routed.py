@@ -22,7 +22,15 @@ from smsportal.providers.models import ProviderAccount
 from smsportal.routing.service import router_for
 
 from .models import Message
-from .sending import Draft, ResolvedRecipients, SendRefused, analyse_for, prepare, send
+from .sending import (
+    Draft,
+    ResolvedRecipients,
+    SendRefused,
+    analyse_for,
+    prepare,
+    send,
+    sent_with,
+)
 
 NO_ROUTE = "no route"
 
@@ -149,7 +157,14 @@ def prepare_routed(
 ) -> RoutedDraft:
     """`sending.prepare` for each account routing chooses, with that account's sender ID (the
     same name where registered, else its default for routed messages). Raises SendRefused when
-    no recipient has a route, or when any part fails a check (nothing is sent then)."""
+    no recipient has a route, or when any part fails a check (nothing is sent then).
+
+    A form's `idempotency_key` already used for any part (a second submit, a second tab) is
+    answered with the messages it made, each part's Draft carrying its message, and nothing is
+    routed again: routing may choose other accounts since (a breaker took one out of the
+    routes), and their keys would be new ones."""
+    if idempotency_key and (made := sent_with_parts(idempotency_key, **options)):
+        return made
     if not recipients.phones:
         raise SendRefused(_("There is no recipient to send to."), code="no_recipients")
     split, router = plan(
@@ -186,7 +201,7 @@ def prepare_routed(
                 sender=router.candidates[account_id].sender,
                 message_type=message_type,
                 idempotency_key=(
-                    f"{idempotency_key}:{account_id}:{route_id}"[:64] if idempotency_key else None
+                    part_key(idempotency_key, account_id, route_id) if idempotency_key else None
                 ),
                 **options,
             )
@@ -195,10 +210,51 @@ def prepare_routed(
     return RoutedDraft(tuple(drafts), tuple(split.refused), routes, sender)
 
 
+def part_key(idempotency_key: str, account_id: int, route_id: int | None) -> str:
+    """The key of one account's and route's part of a routed send (`idempotency.py`)."""
+    return f"{idempotency_key}:{account_id}:{route_id}"[:64]
+
+
+def sent_with_parts(idempotency_key: str, *, user=None, department=None, **_options):
+    """The routed send already made with `idempotency_key`, as a RoutedDraft whose parts
+    carry their messages (`sending.sent_with` checks each is this sender's), or None.
+
+    The parts' keys begin with the form's key and a colon, which no other key does (a token
+    has no colon). PostgreSQL finds them through the column's pattern index."""
+    keys = (
+        Message.objects.filter(idempotency_key__startswith=f"{idempotency_key}:")
+        .order_by("idempotency_key")
+        .values_list("idempotency_key", flat=True)
+    )
+    drafts = []
+    for key in keys:
+        message = sent_with(key, user=user, department=department)
+        drafts.append(
+            Draft(
+                account=message.account,
+                body=message.body,
+                segments=message.segments,
+                cost=message.estimated_cost,
+                scheduled_for=message.scheduled_for,
+                idempotency_key=key,
+                existing=message,
+            )
+        )
+    if not drafts:
+        return None
+    return RoutedDraft(
+        tuple(drafts),
+        routes=tuple(d.existing.route_id for d in drafts),
+        sender=drafts[0].existing.routed_sender,
+    )
+
+
 def send_routed(routed: RoutedDraft) -> list[Message]:
     """Send every part in one transaction: all the messages are created, or none."""
     with transaction.atomic():
         messages = [send(draft) for draft in routed.drafts]
+        if all(draft.existing for draft in routed.drafts):
+            return messages  # sent before (`sent_with_parts`): nothing to record
         for message, route_id in zip(messages, routed.routes, strict=True):
             # Before commit, so before dispatch starts: failover reads them.
             Message.objects.filter(pk=message.pk).update(

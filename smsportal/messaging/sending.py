@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
@@ -776,6 +776,7 @@ class RetryPlan:
     references: dict[str, tuple[str, datetime]]
     at_risk: int  # unknown deliveries that may reach their number twice
     provider: str
+    deliveries: list[int] = field(default_factory=list)  # the ones it retries, by id
 
     @property
     def warning(self) -> str:
@@ -838,7 +839,7 @@ def retry_plan(message: Message, statuses: Iterable[str]) -> RetryPlan:
     if not wanted:
         raise SendRefused(_("Only failed or unknown deliveries can be retried."))
     rows = (
-        message.deliveries.filter(status__in=wanted)
+        message.deliveries.filter(status__in=wanted, retried_in__isnull=True)
         .order_by("id")
         .values_list("id", "phone", "status", "seqno", "first_sent_at")
     )
@@ -847,7 +848,9 @@ def retry_plan(message: Message, statuses: Iterable[str]) -> RetryPlan:
     phones: dict[str, None] = {}
     references: dict[str, tuple[str, datetime]] = {}
     at_risk = 0
+    deliveries = []
     for pk, phone, status, seqno, first_sent_at in rows.iterator(chunk_size=5000):
+        deliveries.append(pk)
         if phone.startswith(LIST_ADDRESS):
             raise SendRefused(no_retry_to_a_list(), code="remote_list_retry")
         phones[phone] = None
@@ -857,7 +860,36 @@ def retry_plan(message: Message, statuses: Iterable[str]) -> RetryPlan:
             references[phone] = (seqno or str(pk), first_sent_at)
         else:
             at_risk += 1
-    return RetryPlan(list(phones), references, at_risk, message.account.get_kind_display())
+    return RetryPlan(
+        list(phones), references, at_risk, message.account.get_kind_display(), deliveries
+    )
+
+
+class AlreadyRetried(SendRefused):
+    """Every delivery asked for was retried already (a second press of Retry, a double
+    click): nothing is sent again; `retry` is the message that retried them, last."""
+
+    def __init__(self, message: str, *, retry: Message) -> None:
+        super().__init__(message, code="already_retried", values={"number": retry.pk})
+        self.retry = retry
+
+
+def left_to_retry(message: Message, counts) -> dict[str, int]:
+    """The failed and unknown deliveries of `message` that no retry has taken yet, by status,
+    from its status counts (a `progress.Progress`): what the Retry form offers. One query
+    over the retried rows alone (their partial index), and none for a message never retried
+    or with nothing to retry."""
+    left = {str(status): counts.get(status) or 0 for status in RETRYABLE}
+    if message.has_retries and any(left.values()):
+        retried = (
+            Delivery.objects.filter(message=message, retried_in__isnull=False, status__in=RETRYABLE)
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for status, n in retried:
+            left[status] = max(0, left[status] - n)
+    return left
 
 
 def retry(
@@ -874,15 +906,68 @@ def retry(
     delivery at a provider that deduplicates is repeated with its original reference (sent
     once, whatever happened); elsewhere a repeat may arrive twice, so it needs
     `accept_duplicates`. It goes from `message`'s sender ID unless `sender` names another:
-    the choice offered when that one was retired since (`prepare` refuses a retired one)."""
-    plan = retry_plan(message, statuses)
-    if not plan.phones:
-        raise SendRefused(_("No delivery of this message is in that state."))
-    if plan.at_risk and not accept_duplicates:
-        # The warning alone: what to press to accept depends on where the retry was asked
-        # (the message page names its own box and button).
-        raise DuplicatesPossible(plan.warning, at_risk=plan.at_risk)
-    draft = prepare(
+    the choice offered when that one was retired since (`prepare` refuses a retired one).
+
+    A delivery is retried once: the retry records itself on each one it takes
+    (`Delivery.retried_in`), which keep their status, and a later retry takes only those no
+    message took; none left, it is refused (AlreadyRetried). Two retries at once queue on the
+    message's row, and the conditional update of the deliveries lets one only take them."""
+    with transaction.atomic():
+        # The second of two retries at once (a double click) waits here for the first to
+        # commit, then finds its deliveries taken. SQLite takes its write lock at BEGIN.
+        Message.objects.select_for_update().filter(pk=message.pk).exists()
+        plan = retry_plan(message, statuses)
+        if not plan.phones:
+            raise _nothing_to_retry(message, statuses)
+        if plan.at_risk and not accept_duplicates:
+            # The warning alone: what to press to accept depends on where the retry was asked
+            # (the message page names its own box and button).
+            raise DuplicatesPossible(plan.warning, at_risk=plan.at_risk)
+        again = send(_retry_draft(message, plan, user, sender))
+        _take_for(again, message, plan.deliveries)
+        Message.objects.filter(pk=message.pk).update(has_retries=True)
+        message.has_retries = True
+        return again
+
+
+def _nothing_to_retry(
+    message: Message, statuses: Iterable[str], undone: Message | None = None
+) -> SendRefused:
+    """Why a retry found nothing: its deliveries were all retried already (and where), or
+    none is in the states asked for. `undone`: the retry being rolled back, not to be named."""
+    last = (
+        message.deliveries.filter(status__in=statuses, retried_in__isnull=False)
+        .exclude(retried_in=undone)
+        .order_by("-retried_in")
+        .values_list("retried_in", flat=True)
+        .first()
+    )
+    if last is None:
+        return SendRefused(_("No delivery of this message is in that state."))
+    retry = Message.objects.get(pk=last)
+    return AlreadyRetried(
+        _("These deliveries were already retried, in message #%(number)s: nothing was sent again.")
+        % {"number": retry.pk},
+        retry=retry,
+    )
+
+
+def _take_for(again: Message, message: Message, deliveries: list[int]) -> None:
+    """Record on each delivery the retry `again` sends it in, only where no other retry did
+    meanwhile: if one did, the whole retry is undone (its message and its dispatch, which
+    waits for the commit), and refused as already retried."""
+    taken = 0
+    for start in range(0, len(deliveries), INSERT_CHUNK):
+        chunk = deliveries[start : start + INSERT_CHUNK]
+        taken += Delivery.objects.filter(pk__in=chunk, retried_in__isnull=True).update(
+            retried_in=again
+        )
+    if taken != len(deliveries):
+        raise _nothing_to_retry(message, RETRYABLE, undone=again)
+
+
+def _retry_draft(message: Message, plan: RetryPlan, user, sender: str | None) -> Draft:
+    return prepare(
         account=message.account,
         body=message.body,
         sender=message.sender if sender is None else sender,
@@ -896,7 +981,6 @@ def retry(
         retry_of=message,
         personal=message.personal,
     )
-    return send(draft)
 
 
 def _copy_sent_to(account: ProviderAccount, name: str, user, department: Department | None):

@@ -424,7 +424,7 @@ def test_the_recipients_rows_escape_every_value_and_say_what_the_template_said()
     def row(**kwargs):
         base = dict(
             phone="+96550000001", text="", status="failed", status_word="failed",
-            status_colour="danger", confirmed=True, failed_over_to=None,
+            status_colour="danger", confirmed=True, failed_over_to=None, retried_in_id=None,
             provider_message_id="", error_code="", error_text="", segments=2,
             updated="2026-12-01 18:00:00",
         )  # fmt: skip
@@ -435,6 +435,7 @@ def test_the_recipients_rows_escape_every_value_and_say_what_the_template_said()
             row(text="Hi <b>Ali</b>", error_code="1705", error_text='Bad <number> & "x"'),
             row(status="skipped", error_code="OPT", error_text="opted out", confirmed=False),
             row(provider_message_id="<id>", failed_over_to=SimpleNamespace(name="Back<up>")),
+            row(retried_in_id=7),
         ]
     )
 
@@ -455,7 +456,9 @@ def test_the_recipients_rows_escape_every_value_and_say_what_the_template_said()
     )
     assert "<code>&lt;id&gt;</code>" in personal[2]
     assert "through <bdi>Back&lt;up&gt;</bdi>, the route's next account" in personal[2]
-    assert "delivery-text" not in plain and plain.count("<tr ") == 3
+    assert "retried in" not in personal[0]
+    assert 'retried in <a href="/messages/7/">#7</a>' in personal[3]
+    assert "delivery-text" not in plain and plain.count("<tr ") == 4
     assert (
         '<td class="num" data-label="Parts">2</td>'
         '<td class="text-nowrap" data-label="Updated"><small>2026-12-01 18:00:00'

@@ -10,6 +10,7 @@ conditions each were most of the message page and of every poll that draws the t
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ register = template.Library()
 def delivery_rows(deliveries, message) -> SafeString:
     unconfirmed = None
     through = None
+    retried = None
     # Each cell's label, shown above its value when a phone turns the rows into cards
     # (`table-cards`): the table head's words, translated once per table.
     label = {
@@ -62,6 +64,15 @@ def delivery_rows(deliveries, message) -> SafeString:
             status += (
                 ' <small class="text-body-secondary d-block" data-failover>'
                 f"{through % {'account': escape(d.failed_over_to.name)}}</small>"
+            )
+        if d.retried_in_id:
+            if retried is None:
+                retried = _("retried in %(message)s")
+            url = reverse("messaging:message_detail", args=[d.retried_in_id])
+            link = f'<a href="{url}">#{d.retried_in_id}</a>'
+            status += (
+                f' <small class="text-body-secondary d-block" data-retried>'
+                f"{retried % {'message': link}}</small>"
             )
         cells.append(status + "</td>")
         # A cell with nothing in it stays empty: a card leaves it out, label and all.

@@ -554,8 +554,26 @@ def confirm(request: HttpRequest) -> HttpResponse:
     form = ComposeForm(request.POST, user=request.user)
     preview = preview_context(form)
     draft = draft_for(request, form, preview)
+    if isinstance(draft, routed.RoutedDraft) and confirmation.already_sent(draft):
+        return routed_already_sent(request, draft)
     fingerprint = confirmation_of(request, form, draft) if draft else ""
     return render_page(request, form, preview=preview, draft=draft, confirmation=fingerprint)
+
+
+def routed_already_sent(request: HttpRequest, draft: routed.RoutedDraft) -> HttpResponse:
+    """A routed form posted again once sent (a double click, a second tab, Back): its messages
+    (`routed.sent_with_parts`), named, and nothing routed or sent again."""
+    numbers = ", ".join(f"#{part.existing.pk}" for part in draft.drafts)
+    messages.info(
+        request,
+        ngettext(
+            "This form was already sent, as message %(numbers)s: nothing was sent again.",
+            "This form was already sent, as messages %(numbers)s: nothing was sent again.",
+            len(draft.drafts),
+        )
+        % {"numbers": numbers},
+    )
+    return redirect("messaging:message_list")
 
 
 def confirmation_of(request: HttpRequest, form: ComposeForm, draft) -> str:
@@ -585,6 +603,8 @@ def send(request: HttpRequest) -> HttpResponse:
     draft = draft_for(request, form, preview)
     if draft is None:
         return render_page(request, form, preview=preview)
+    if isinstance(draft, routed.RoutedDraft) and confirmation.already_sent(draft):
+        return routed_already_sent(request, draft)
     posted = request.POST.get(confirmation.FIELD, "")
     expected = confirmation_of(request, form, draft)
     if not (confirmation.already_sent(draft) or confirmation.matches(posted, expected)):

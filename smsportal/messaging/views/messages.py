@@ -307,7 +307,9 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     key = rows_key(message, counts)
     seen = Shown.parse(request.GET.get("shown", "")) if live_part else None
     keep_rows = keeps_rows(seen, key, now, following=phase.live)
-    sender = sender_check(message, counts, facts_drawn=not keep_rows)
+    # What Retry offers: the failed and unknown deliveries no retry took yet.
+    retryable = sending.left_to_retry(message, counts)
+    sender = sender_check(message, retryable, facts_drawn=not keep_rows)
     if message.status == Message.Status.SCHEDULED and sender.get("sender_held") and phase.live:
         # Its time came, but from a sender ID that cannot go: the worker holds it, it does
         # not send it. The page stops following it, and draws all it shows.
@@ -338,9 +340,12 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Shown beside "Retry" when unknown deliveries may reach their numbers twice.
         "retry_warning": ""
         if to_list
-        else sending.retry_warning(message, counts.get(DeliveryStatus.UNKNOWN)),
+        else sending.retry_warning(message, retryable[DeliveryStatus.UNKNOWN]),
         # A send to a list kept at the provider: no Retry (it sends to numbers), but why not.
         "no_retry_note": sending.no_retry_to_a_list() if to_list else "",
+        "retryable": retryable,
+        # The messages that retried some of its deliveries (each row names its own).
+        "retries": [] if keep_rows else _retries_of(message),
         # Its time came and nothing holds it: it goes as soon as a worker starts it, and the
         # time it was scheduled for, now past, is not said as if it still waited for it.
         "due": message.status == Message.Status.SCHEDULED and phase.live,
@@ -374,12 +379,20 @@ def mark_unusable_senders(messages) -> None:
         message.sender_held = bool(message.scheduled_for and message.scheduled_for <= now)
 
 
-def sender_check(message: Message, counts: Progress, *, facts_drawn: bool) -> dict:
+def _retries_of(message: Message) -> list[int]:
+    """The numbers of the messages that retried `message`'s deliveries, oldest first; read
+    only for a message retried, so one never retried costs no query for them."""
+    if not message.has_retries:
+        return []
+    return list(message.retries.order_by("pk").values_list("pk", flat=True)[:20])
+
+
+def sender_check(message: Message, left: dict[str, int], *, facts_drawn: bool) -> dict:
     """Whether the message's sender ID can still be sent from, asked only where it matters (a
     poll of a send under way costs no query for it): a scheduled message that would not go
     (`dispatch.start` holds it), a retry that must choose another (`retry_senders`), the facts
-    card that names the sender."""
-    retryable = any(counts.get(status) for status in sending.RETRYABLE)
+    card that names the sender. `left`: what is left to retry, by status (`left_to_retry`)."""
+    retryable = any(left.values())
     scheduled = message.status == Message.Status.SCHEDULED
     if not message.sender or not (facts_drawn or retryable or scheduled):
         return {}
@@ -551,6 +564,10 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
             # Offered only when the message's own sender can no longer be sent from.
             sender=request.POST.get("sender"),
         )
+    except sending.AlreadyRetried as exc:
+        # A second press (a double click, the page open since): the retry that took them.
+        messages.info(request, str(exc))
+        return redirect(exc.retry)
     except sending.DuplicatesPossible as exc:
         messages.warning(request, f"{exc} {_accept_to_send_anyway(exc.at_risk)}")
         return redirect(chosen.kept_at(message))
