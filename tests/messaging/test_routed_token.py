@@ -60,7 +60,7 @@ def test_confirming_the_same_form_again_sends_nothing_and_says_it_was_sent(
 
     assert sent_through(provider) == [("Alpha", PHONE)]
     assert Message.objects.count() == 1
-    assert again.redirect_chain[-1][0] == reverse("messaging:message_list")
+    assert again.redirect_chain[-1][0] == Message.objects.get().get_absolute_url()
     assert _already_sent(again.content.decode())
 
 

@@ -562,8 +562,10 @@ def confirm(request: HttpRequest) -> HttpResponse:
 
 def routed_already_sent(request: HttpRequest, draft: routed.RoutedDraft) -> HttpResponse:
     """A routed form posted again once sent (a double click, a second tab, Back): its messages
-    (`routed.sent_with_parts`), named, and nothing routed or sent again."""
-    numbers = ", ".join(f"#{part.existing.pk}" for part in draft.drafts)
+    (`routed.sent_with_parts`), named and shown as its first send showed them, and nothing
+    routed or sent again."""
+    sent = [part.existing for part in draft.drafts]
+    numbers = ", ".join(f"#{message.pk}" for message in sent)
     messages.info(
         request,
         ngettext(
@@ -573,7 +575,7 @@ def routed_already_sent(request: HttpRequest, draft: routed.RoutedDraft) -> Http
         )
         % {"numbers": numbers},
     )
-    return redirect("messaging:message_list")
+    return redirect(sent[0] if len(sent) == 1 else sent_list_url(sent))
 
 
 def confirmation_of(request: HttpRequest, form: ComposeForm, draft) -> str:
